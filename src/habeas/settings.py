@@ -1,0 +1,37 @@
+"""The one typed settings object: read from arguments and HABEAS_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where habeas keeps its data and how hard it may work.
+
+    Built explicitly by the CLI, the tests and (later) the API; nothing reads the
+    environment at import time.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HABEAS_", extra="forbid")
+
+    data_dir: Path = Field(default=Path("habeas-data"), description="Local data directory.")
+    database_url: str | None = Field(
+        default=None,
+        description="Operational store URL; defaults to SQLite in the data directory.",
+    )
+    threads: int = Field(default=2, ge=1, le=256, description="Worker threads for DuckDB.")
+
+    @property
+    def staging_path(self) -> Path:
+        """The DuckDB file holding the source registry, staged records and quarantine."""
+        return self.data_dir / "staging.duckdb"
+
+    @property
+    def operational_url(self) -> str:
+        """The SQLAlchemy URL of the operational store (SQLite in WAL mode by default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'habeas.db').as_posix()}"

@@ -1,0 +1,1 @@
+"""Sources: the registry of legal authority, connectors, validation, minimization, quarantine."""

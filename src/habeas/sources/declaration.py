@@ -1,0 +1,215 @@
+"""Source declarations: one TOML file per source, validated on load.
+
+A declaration says who holds the records (agency, system), under what law habeas may
+use them (legal authority, data-sharing agreement, tax exception), for which purposes,
+how to read the file, which of its fields are allowed and what each becomes in the
+canonical schema. Anything not listed under ``[fields]`` is dropped at ingest.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from habeas.errors import DeclarationError
+from habeas.sources.canonical import CANONICAL_FIELDS
+
+PURPOSES: dict[str, str] = {
+    "identity_resolution": "linking records about one person into the person index",
+    "case_review": "reviewing a person's case and its legal instruments",
+    "field_operation": "planning and carrying out a field action",
+    "custody": "detention, transfer and removal logistics",
+    "oversight": "audit, inspection and disparate-impact review",
+    "redress": "handling a dispute or correction of a record",
+    "analytics": "aggregate reporting in the read-only workspace",
+}
+"""Declared purposes; a record can be read only for a purpose its source permits."""
+
+Category = Literal[
+    "immigration",
+    "border",
+    "immigration_court",
+    "criminal_justice",
+    "custody",
+    "benefit_program",
+    "tax_information",
+    "commercial",
+    "state_records",
+    "public_tips",
+]
+
+IDENTIFIER_FIELDS = frozenset(
+    {"a_number", "ssn", "itin", "tin", "passport_number", "fbi_number", "license_number", "phone"}
+)
+NAME_SPLITS = ("last_comma_first", "given_middle_family", "family_given")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FormatSpec(_Strict):
+    """How to read the file."""
+
+    kind: Literal["csv", "jsonl", "parquet"]
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    quote: str = Field(default='"', min_length=1, max_length=1)
+
+
+class FieldSpec(_Strict):
+    """One allowed field of the source and the canonical field it becomes."""
+
+    to: str
+    date_format: str | list[str] | None = None
+    codes: dict[str, str] | None = None
+    split: Literal["last_comma_first", "given_middle_family", "family_given"] | None = None
+    separator: str | None = None
+    required: bool = False
+
+    @field_validator("to")
+    @classmethod
+    def _known_field(cls, value: str) -> str:
+        if value not in CANONICAL_FIELDS:
+            raise ValueError(f"unknown canonical field {value!r}")
+        return value
+
+    def formats(self) -> list[str]:
+        """The date formats to try, in order."""
+        if self.date_format is None:
+            return ["%Y-%m-%d"]
+        return [self.date_format] if isinstance(self.date_format, str) else list(self.date_format)
+
+
+class Agreement(_Strict):
+    """A written data-sharing agreement for a benefit program's records."""
+
+    kind: Literal["computer_matching_agreement", "memorandum_of_understanding"]
+    id: str = Field(min_length=1)
+    citation: str = ""
+    parties: list[str] = Field(default_factory=list)
+    start: date
+    end: date
+
+
+class TaxBasis(_Strict):
+    """The 26 U.S.C. 6103 exception and the request that scopes a tax disclosure."""
+
+    exception: str
+    request_id: str = Field(min_length=1)
+    request_file: str = Field(min_length=1)
+
+
+class SourceDeclaration(_Strict):
+    """Everything habeas must know about a source before it may ingest a row of it."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,62}$")
+    agency: str = Field(min_length=1)
+    system: str = Field(min_length=1)
+    category: Category
+    legal_authority: str = ""
+    purposes: list[str] = Field(min_length=1)
+    retention_days: int = Field(gt=0, le=365 * 100)
+    identifier_types: list[str] = Field(default_factory=list)
+    natural_key: list[str] = Field(min_length=1)
+    format: FormatSpec
+    fields: dict[str, FieldSpec] = Field(min_length=1)
+    agreement: Agreement | None = None
+    tax: TaxBasis | None = None
+    description: str = ""
+
+    @field_validator("purposes")
+    @classmethod
+    def _known_purposes(cls, value: list[str]) -> list[str]:
+        unknown = [p for p in value if p not in PURPOSES]
+        if unknown:
+            raise ValueError(f"unknown purpose(s) {unknown}; declared purposes are {sorted(PURPOSES)}")
+        return value
+
+    def mapped(self) -> dict[str, str]:
+        """Canonical field → source column, including the parts a name split yields."""
+        out: dict[str, str] = {}
+        for column, spec in self.fields.items():
+            out[spec.to] = column
+            if spec.split:
+                for part in ("given_name", "middle_name", "family_name"):
+                    out.setdefault(part, column)
+        return out
+
+
+def _consistency_problems(decl: SourceDeclaration) -> list[tuple[str, str]]:
+    """Problems no single key shows: duplicates, dangling references, unusable specs."""
+    problems: list[tuple[str, str]] = []
+    targets: dict[str, str] = {}
+    for column, spec in decl.fields.items():
+        key = f"fields.{column}"
+        canonical = CANONICAL_FIELDS[spec.to]
+        produced = [spec.to]
+        if spec.split:
+            if spec.to != "full_name":
+                problems.append((f"{key}.split", "only a field mapped to full_name can be split"))
+            produced += ["given_name", "middle_name", "family_name"]
+        for target in produced:
+            if target in targets:
+                problems.append(
+                    (f"{key}.to", f"{target!r} is already mapped from column {targets[target]!r}")
+                )
+            targets[target] = column
+        if spec.date_format is not None and canonical.check != "date":
+            problems.append((f"{key}.date_format", f"{spec.to} is not a date field"))
+        if spec.codes is not None:
+            if canonical.check != "code":
+                problems.append((f"{key}.codes", f"{spec.to} is not a coded field"))
+            else:
+                bad = sorted(set(spec.codes.values()) - canonical.codes)
+                if bad:
+                    problems.append(
+                        (f"{key}.codes", f"{bad} are not {spec.to} codes {sorted(canonical.codes)}")
+                    )
+    for column in decl.natural_key:
+        if column not in decl.fields:
+            problems.append(("natural_key", f"column {column!r} is not an allowed field"))
+    for ident in decl.identifier_types:
+        if ident not in IDENTIFIER_FIELDS:
+            problems.append(("identifier_types", f"{ident!r} is not an identifier type"))
+        elif ident not in targets:
+            problems.append(("identifier_types", f"{ident!r} is declared but no field maps to it"))
+    if decl.tax is not None and decl.category != "tax_information":
+        problems.append(("tax", "only a tax_information source has a [tax] basis"))
+    return problems
+
+
+def parse_declaration(data: dict[str, Any], path: str) -> SourceDeclaration:
+    """Validate a declaration's data; errors name the file, the key and the problem."""
+    try:
+        decl = SourceDeclaration.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            (".".join(str(p) for p in err["loc"]) or "(top)", _plain(err["msg"]))
+            for err in exc.errors()
+        ]
+        raise DeclarationError.many(path, problems) from None
+    problems = _consistency_problems(decl)
+    if problems:
+        raise DeclarationError.many(path, problems)
+    return decl
+
+
+def load_declaration(path: Path) -> SourceDeclaration:
+    """Read and validate one declaration file (TOML)."""
+    if not path.exists():
+        raise DeclarationError(str(path), "(file)", "no such file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DeclarationError(str(path), "(file)", f"not UTF-8 text ({exc.reason})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DeclarationError(str(path), "(syntax)", str(exc)) from None
+    return parse_declaration(data, str(path))
+
+
+def _plain(msg: str) -> str:
+    return msg.removeprefix("Value error, ")

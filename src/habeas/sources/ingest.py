@@ -1,0 +1,274 @@
+"""Ingestion: read, validate, minimize, stage with lineage, quarantine what fails.
+
+``ingest`` is idempotent (a file already ingested changes nothing) and atomic (one
+transaction: a crash leaves the store as before the batch or after it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from habeas.sources.canonical import CANONICAL_FIELDS, LINEAGE_COLUMNS
+from habeas.sources.readers import RawFile, quote_ident, read_source_file, sql_literal
+from habeas.sources.registry import usable_source
+from habeas.sources.validate import build_validation_query, tax_scope_sql
+from habeas.store.staging import RECORD_COLUMNS, StagingStore
+
+Progress = Callable[[str, float], None]
+"""Called with a stage name (read, validate, write, commit, done) and a share done."""
+
+
+@dataclass
+class IngestResult:
+    """What one ingest did, for the summary and the tests."""
+
+    source: str
+    path: Path
+    batch_id: str
+    file_sha256: str
+    already_ingested: bool = False
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    rows_new: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    reasons: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def batch_id_for(source: str, file_sha256: str) -> str:
+    """Deterministic batch id: the same file into the same source is the same batch."""
+    return f"{source}-{file_sha256[:16]}"
+
+
+def record_id_sql(source: str) -> str:
+    """SQL for a record id from the natural key text ``_key`` (see ``habeas.ids``)."""
+    return f"'r' || sha256({sql_literal(source)} || chr(31) || _key)[1:20]"
+
+
+def _noop(stage: str, share: float) -> None:
+    return None
+
+
+def ingest(
+    store: StagingStore,
+    source: str,
+    path: Path,
+    today: date | None = None,
+    progress: Progress = _noop,
+) -> IngestResult:
+    """Ingest one file of a registered source; see the module docstring for guarantees."""
+    started = time.perf_counter()
+    today = today or date.today()
+    decl = usable_source(store, source, today)
+    progress("read", 0.0)
+    raw = read_source_file(path, decl)
+    batch_id = batch_id_for(source, raw.sha256)
+    result = IngestResult(source, path, batch_id, raw.sha256)
+    prior = store.rows(
+        "SELECT batch_id, finished_at FROM batches WHERE batch_id = ?", [batch_id]
+    )
+    if prior:
+        result.already_ingested = True
+        result.seconds = time.perf_counter() - started
+        progress("done", 1.0)
+        return result
+    con = store.con
+    con.register("raw", raw.table)
+    try:
+        progress("validate", 0.2)
+        if decl.tax is not None:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE tax_scope AS {tax_scope_sql(source)}")
+        query = build_validation_query(
+            decl,
+            raw.column_sql,
+            raw.bad_utf8_sql,
+            raw.row_filter_sql,
+            raw.struct_error_sql,
+            raw.struct_text_sql,
+            today,
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {query.sql}")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE keyed AS SELECT *, "
+            f"{record_id_sql(source)} AS record_id, "
+            "min(_row) OVER (PARTITION BY _key) AS _first_row FROM checked "
+            "WHERE _struct IS NULL AND len(_errors) = 0"
+        )
+        dropped = _dropped_counts(store, raw)
+        progress("write", 0.5)
+        now = datetime.now().replace(microsecond=0)
+        with store.transaction():
+            _write_batch(store, decl.name, decl.retention_days, raw, batch_id, now, query.canonical)
+            _write_quarantine(store, decl.name, raw, batch_id, now)
+            for fld, n in dropped.items():
+                con.execute(
+                    "INSERT INTO minimization VALUES (?, ?, ?, ?)", [batch_id, decl.name, fld, n]
+                )
+            progress("commit", 0.95)
+        counts = store.rows(
+            "SELECT rows_read, rows_accepted, rows_quarantined, rows_new, rows_updated, "
+            "rows_unchanged FROM batches WHERE batch_id = ?",
+            [batch_id],
+        )[0]
+        (
+            result.rows_read,
+            result.rows_accepted,
+            result.rows_quarantined,
+            result.rows_new,
+            result.rows_updated,
+            result.rows_unchanged,
+        ) = counts
+        result.dropped = dropped
+        result.reasons = Counter(
+            {
+                f"{rule}: {reason}" if fld is None else f"{fld}: {reason}": n
+                for fld, rule, reason, n in store.rows(
+                    "SELECT field, rule, reason, count(*) FROM quarantine WHERE batch_id = ? "
+                    "GROUP BY ALL ORDER BY 4 DESC",
+                    [batch_id],
+                )
+            }
+        )
+    finally:
+        con.unregister("raw")
+        for tmp in ("checked", "keyed", "tax_scope"):
+            con.execute(f"DROP TABLE IF EXISTS {tmp}")
+    result.seconds = time.perf_counter() - started
+    progress("done", 1.0)
+    return result
+
+
+def _dropped_counts(store: StagingStore, raw: RawFile) -> dict[str, int]:
+    if raw.dropped_sql is None:
+        return {}
+    con = store.con
+    if "ok_raw" in raw.dropped_sql:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW ok_raw AS SELECT _line FROM raw "
+            "WHERE NOT _bad AND json_valid(_line) AND json_type(_line) = 'OBJECT'"
+        )
+    rows = store.rows(f"SELECT field, sum(n)::BIGINT FROM ({raw.dropped_sql}) GROUP BY field")
+    return {fld: int(n) for fld, n in sorted(rows) if n}
+
+
+def _write_batch(
+    store: StagingStore,
+    source: str,
+    retention_days: int,
+    raw: RawFile,
+    batch_id: str,
+    now: datetime,
+    canonical: list[str],
+) -> None:
+    con = store.con
+    lineage = {
+        "record_id": "record_id",
+        "source": sql_literal(source),
+        "source_key": "replace(_key, chr(31), '|')",
+        "batch_id": sql_literal(batch_id),
+        "file_sha256": sql_literal(raw.sha256),
+        "row_number": "_row",
+        "ingested_at": f"TIMESTAMP '{now.isoformat(sep=' ')}'",
+        "retain_until": f"DATE '{now.date().isoformat()}' + INTERVAL {retention_days} DAY",
+    }
+    content = "md5(concat_ws(chr(31), " + ", ".join(
+        f"coalesce(CAST({quote_ident(c)} AS VARCHAR), chr(0))" for c in sorted(canonical)
+    ) + "))"
+    lineage["content_hash"] = content
+    select = []
+    for name, _ in RECORD_COLUMNS:
+        if name in lineage:
+            select.append(f"{lineage[name]} AS {name}")
+        elif name in canonical:
+            select.append(quote_ident(name))
+        else:
+            select.append(f"NULL::{CANONICAL_FIELDS[name].sql_type} AS {name}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {', '.join(select)} FROM keyed "
+        "WHERE _row = _first_row"
+    )
+    new, updated, unchanged = con.execute(
+        "SELECT count(*) FILTER (WHERE r.record_id IS NULL), "
+        "count(*) FILTER (WHERE r.content_hash <> i.content_hash), "
+        "count(*) FILTER (WHERE r.content_hash = i.content_hash) "
+        "FROM incoming i LEFT JOIN records r USING (record_id)"
+    ).fetchone() or (0, 0, 0)
+    cols = ", ".join(n for n, _ in RECORD_COLUMNS)
+    con.execute(
+        f"INSERT INTO record_history SELECT {', '.join('r.' + n for n, _ in RECORD_COLUMNS)}, "
+        f"TIMESTAMP '{now.isoformat(sep=' ')}', {sql_literal(batch_id)} "
+        "FROM records r JOIN incoming i USING (record_id) WHERE r.content_hash <> i.content_hash"
+    )
+    con.execute(
+        "DELETE FROM records WHERE record_id IN (SELECT i.record_id FROM incoming i "
+        "JOIN records r USING (record_id) WHERE r.content_hash <> i.content_hash)"
+    )
+    con.execute(
+        f"INSERT INTO records ({cols}) SELECT {cols} FROM incoming "
+        "WHERE record_id NOT IN (SELECT record_id FROM records)"
+    )
+    read = con.execute("SELECT count(*) FROM checked").fetchone()
+    accepted = con.execute("SELECT count(*) FROM incoming").fetchone()
+    rows_read = int(read[0] if read else 0) + len(raw.rejects)
+    rows_accepted = int(accepted[0] if accepted else 0)
+    con.execute(
+        "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            batch_id,
+            source,
+            str(raw.path),
+            raw.sha256,
+            raw.size,
+            now,
+            datetime.now(),
+            rows_read,
+            rows_accepted,
+            rows_read - rows_accepted,
+            new,
+            updated,
+            unchanged,
+        ],
+    )
+    con.execute("DROP TABLE IF EXISTS incoming")
+
+
+def _write_quarantine(
+    store: StagingStore, source: str, raw: RawFile, batch_id: str, now: datetime
+) -> None:
+    con = store.con
+    head = f"{sql_literal(batch_id)}, {sql_literal(source)}, {sql_literal(str(raw.path))}"
+    at = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
+    con.execute(
+        f"INSERT INTO quarantine SELECT {head}, _row, NULL, "
+        "CASE WHEN length(_struct_text) > 200 THEN _struct_text[1:200] || '…' "
+        f"ELSE _struct_text END, 'structure', _struct, {at} FROM checked "
+        "WHERE _struct IS NOT NULL"
+    )
+    con.execute(
+        f"INSERT INTO quarantine SELECT {head}, _row, e.field, e.value, e.rule, e.reason, {at} "
+        "FROM (SELECT _row, unnest(_errors) AS e FROM checked WHERE len(_errors) > 0)"
+    )
+    con.execute(
+        f"INSERT INTO quarantine SELECT {head}, _row, NULL, NULL, 'duplicate-key', "
+        "'natural key ' || replace(_key, chr(31), '|') || ' repeats row ' || _first_row, "
+        f"{at} FROM keyed WHERE _row <> _first_row"
+    )
+    if raw.rejects:
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, ?, 'structure', ?, ?)",
+            [
+                [batch_id, source, str(raw.path), r.row_number, r.text[:200], r.reason, now]
+                for r in raw.rejects
+            ],
+        )
+
+
+__all__ = ["LINEAGE_COLUMNS", "IngestResult", "Progress", "batch_id_for", "ingest"]

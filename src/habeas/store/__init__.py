@@ -1,0 +1,1 @@
+"""Storage engines: the DuckDB staging store here; the operational store comes later."""

@@ -1,0 +1,127 @@
+"""The DuckDB staging store: source registry, staged records, batches and quarantine.
+
+One file in the data directory. Every ingest runs in one transaction, so a crash leaves
+the store as it was before the batch or after it, never half.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from habeas.sources.canonical import CANONICAL_FIELDS, LINEAGE_COLUMNS
+
+RECORD_COLUMNS: tuple[tuple[str, str], ...] = LINEAGE_COLUMNS + tuple(
+    (f.name, f.sql_type) for f in CANONICAL_FIELDS.values()
+)
+
+
+def _record_ddl(table: str, extra: str = "") -> str:
+    cols = ",\n  ".join(f"{name} {sql_type}" for name, sql_type in RECORD_COLUMNS)
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}{extra}\n)"
+
+
+SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS sources (
+        name VARCHAR PRIMARY KEY,
+        status VARCHAR NOT NULL,
+        refusals VARCHAR[] NOT NULL,
+        declaration JSON NOT NULL,
+        declaration_path VARCHAR NOT NULL,
+        declaration_sha256 VARCHAR NOT NULL,
+        registered_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS tax_requests (
+        source VARCHAR NOT NULL,
+        request_id VARCHAR NOT NULL,
+        entry_no BIGINT NOT NULL,
+        given_name VARCHAR,
+        family_name VARCHAR,
+        street VARCHAR,
+        city VARCHAR,
+        state VARCHAR,
+        zip VARCHAR,
+        valid BOOLEAN NOT NULL,
+        problem VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS batches (
+        batch_id VARCHAR PRIMARY KEY,
+        source VARCHAR NOT NULL,
+        file_path VARCHAR NOT NULL,
+        file_sha256 VARCHAR NOT NULL,
+        file_bytes BIGINT NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        rows_read BIGINT NOT NULL,
+        rows_accepted BIGINT NOT NULL,
+        rows_quarantined BIGINT NOT NULL,
+        rows_new BIGINT NOT NULL,
+        rows_updated BIGINT NOT NULL,
+        rows_unchanged BIGINT NOT NULL
+    )""",
+    _record_ddl("records"),
+    _record_ddl("record_history", ",\n  superseded_at TIMESTAMP,\n  superseded_by_batch VARCHAR"),
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        batch_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        file_path VARCHAR NOT NULL,
+        row_number BIGINT,
+        field VARCHAR,
+        value VARCHAR,
+        rule VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        quarantined_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS minimization (
+        batch_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        values_dropped BIGINT NOT NULL
+    )""",
+)
+
+
+class StagingStore:
+    """An open DuckDB staging database with the habeas schema in place."""
+
+    def __init__(self, path: Path | str, threads: int = 2) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else path
+        if isinstance(self.path, Path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(path), config={"threads": threads})
+        for ddl in SCHEMA:
+            self.con.execute(ddl)
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the write-ahead log)."""
+        self.con.close()
+
+    def __enter__(self) -> StagingStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing: commit when the block ends, roll back if it raises."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a query and fetch every row."""
+        return self.con.execute(sql, params or []).fetchall()
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """Run a query and return the first column of its first row."""
+        row = self.con.execute(sql, params or []).fetchone()
+        return None if row is None else row[0]

@@ -1,0 +1,1 @@
+"""The synthetic world: people, what ten agencies' systems hold about them, ground truth."""
