@@ -187,15 +187,12 @@ def build_validation_query(
     list of {field, value, rule, reason}).
     """
     raw_cols = {col: f"c{i}" for i, col in enumerate(decl.fields)}
-    level1 = [
-        "_row",
-        f"{struct_error_sql} AS _struct",
-        f"{struct_text_sql} AS _struct_text",
-    ]
+    level1 = ["_row"]
     for col, alias in raw_cols.items():
         level1.append(f"nullif(trim({column_sql[col]}), '') AS {alias}")
         if col in bad_utf8_sql:
             level1.append(f"{bad_utf8_sql[col]} AS {alias}_bad")
+            level1.append(f"CAST({quote_ident(col)} AS VARCHAR) AS {alias}_bytes")
     values: dict[str, str] = {}
     errors: list[str] = []
 
@@ -215,9 +212,8 @@ def build_validation_query(
             for part, expr in split_name_sql(spec.split, alias).items():
                 values[part] = expr
         if col in bad_utf8_sql:
-            raw_text = f"CAST({quote_ident(col)} AS VARCHAR)"
             errors.append(
-                error(f"{alias}_bad", col, raw_text, "encoding", "holds bytes that are not UTF-8")
+                error(f"{alias}_bad", col, f"{alias}_bytes", "encoding", "holds bytes that are not UTF-8")
             )
         too_long = f"value longer than {MAX_TEXT_LENGTH} characters"
         errors.append(error(f"length({alias}) > {MAX_TEXT_LENGTH}", col, alias, "length", too_long))
@@ -226,16 +222,19 @@ def build_validation_query(
         for chk in checks:
             condition = _fill(chk.condition, alias, quote_ident(spec.to))
             errors.append(error(f"({condition})", col, alias, chk.rule, chk.reason))
-    passthrough = [a for a in raw_cols.values()] + [
-        f"{raw_cols[c]}_bad" for c in decl.fields if c in bad_utf8_sql
-    ]
+    passthrough = list(raw_cols.values())
+    for c in decl.fields:
+        if c in bad_utf8_sql:
+            passthrough += [f"{raw_cols[c]}_bad", f"{raw_cols[c]}_bytes"]
     key = "concat_ws(chr(31), " + ", ".join(raw_cols[c] for c in decl.natural_key) + ")"
     select_values = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in values.items())
     final_from = "v"
     ctes = [
-        f"t AS (SELECT {', '.join(level1)} FROM raw WHERE {row_filter_sql})",
-        f"v AS (SELECT _row, {key} AS _key, {', '.join(passthrough)}, {select_values} "
-        "FROM t WHERE _struct IS NULL)",
+        # whole-row errors first, so no field is parsed out of a row that has none
+        f"s0 AS (SELECT *, {struct_error_sql} AS _struct, {struct_text_sql} AS _struct_text "
+        f"FROM raw WHERE {row_filter_sql})",
+        f"t AS (SELECT {', '.join(level1)} FROM s0 WHERE _struct IS NULL)",
+        f"v AS (SELECT _row, {key} AS _key, {', '.join(passthrough)}, {select_values} FROM t)",
     ]
     if decl.tax is not None:
         full = "full_name" if "full_name" in values else "concat_ws(' ', given_name, family_name)"
@@ -258,7 +257,7 @@ def build_validation_query(
         f"WITH {', '.join(ctes)} "
         f"SELECT _row, NULL::VARCHAR AS _struct, NULL::VARCHAR AS _struct_text, _key, {out_cols}, "
         f"list_filter([{', '.join(errors)}], lambda e: e IS NOT NULL) AS _errors FROM {final_from} "
-        "UNION ALL BY NAME SELECT _row, _struct, _struct_text FROM t WHERE _struct IS NOT NULL"
+        "UNION ALL BY NAME SELECT _row, _struct, _struct_text FROM s0 WHERE _struct IS NOT NULL"
     )
     return ValidationQuery(sql, canonical)
 

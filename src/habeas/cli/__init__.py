@@ -1,0 +1,1 @@
+"""The terminal way in: thin commands over the library."""

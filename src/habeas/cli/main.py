@@ -1,0 +1,229 @@
+"""`habeas` command line: each command parses, calls one library function, prints."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from habeas.cli import render
+from habeas.errors import HabeasError
+from habeas.settings import Settings
+from habeas.store.staging import StagingStore
+
+app = typer.Typer(
+    help="habeas: immigration case work where every action shows its lawful basis.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+sources_app = typer.Typer(help="The source registry: legal basis, purposes, fields.", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Rows refused at ingest, with their reasons.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(quarantine_app, name="quarantine")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class State:
+    """Per-invocation settings, built from options and HABEAS_* variables."""
+
+    settings: Settings = Settings.model_construct()
+
+
+state = State()
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory (default ./habeas-data).")] = None,
+    threads: Annotated[int | None, typer.Option(help="DuckDB worker threads.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Global options."""
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if threads is not None:
+        overrides["threads"] = threads
+    state.settings = Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _store() -> StagingStore:
+    s = state.settings
+    return StagingStore(s.staging_path, threads=s.threads)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@app.command()
+def synth(
+    people: Annotated[int, typer.Option(min=1, max=5_000_000, help="How many people.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 1,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("habeas-data/world"),
+) -> None:
+    """Generate a synthetic world: one file and one declaration per source, and the truth."""
+    from habeas.synth.world import generate_world
+
+    started = time.perf_counter()
+    with _progress() as bar:
+        task = bar.add_task("generating", total=13, note="")
+
+        def tick(step: str, n: int) -> None:
+            bar.update(task, advance=1, note=f"{step}: {n:,}")
+
+        summary = generate_world(out_dir, people, seed, progress=tick)
+    render.world(out, summary, time.perf_counter() - started)
+
+
+@sources_app.command("add")
+def sources_add(
+    files: Annotated[list[Path], typer.Argument(help="Declaration files (TOML) or directories of them.")],
+) -> None:
+    """Register sources; a refused one is recorded with the rules it breaks."""
+    from habeas.sources.registry import register
+
+    paths: list[Path] = []
+    for f in files:
+        paths.extend(sorted(f.glob("*.toml")) if f.is_dir() else [f])
+    refused = 0
+    with _store() as store:
+        for path in paths:
+            reg = register(store, path, date.today())
+            render.registration(out, reg)
+            refused += not reg.accepted
+    if refused:
+        raise typer.Exit(code=3)
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """Show the registry: each source's agency, legal authority, purposes and status."""
+    from habeas.sources.registry import list_sources
+
+    with _store() as store:
+        render.source_list(out, list_sources(store))
+
+
+@sources_app.command("check")
+def sources_check(
+    on: Annotated[str | None, typer.Option(help="Check as of this date (YYYY-MM-DD).")] = None,
+) -> None:
+    """Re-apply the legal-basis rules to every source (agreements lapse); exit 3 if any fails."""
+    from habeas.sources.registry import check_sources
+
+    today = _parse_date(on) if on else date.today()
+    with _store() as store:
+        results = check_sources(store, today)
+    render.source_check(out, results, today)
+    if any(results.values()):
+        raise typer.Exit(code=3)
+
+
+@app.command("ingest")
+def ingest_cmd(
+    source: Annotated[str, typer.Argument(help="Registered source name.")],
+    path: Annotated[Path, typer.Argument(help="The file to ingest.")],
+) -> None:
+    """Validate, minimize and stage one file; rejected rows go to quarantine."""
+    from habeas.sources.ingest import ingest
+
+    with _store() as store, _progress() as bar:
+        task = bar.add_task(f"ingest {source}", total=1.0, note="")
+
+        def step(stage: str, share: float) -> None:
+            bar.update(task, completed=share, note=stage)
+
+        result = ingest(store, source, path, date.today(), progress=step)
+    render.ingest_result(out, result)
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many rows.")] = 50,
+) -> None:
+    """Show quarantined rows: file, row, field, value, rule and reason."""
+    from habeas.sources.quarantine import quarantined
+
+    with _store() as store:
+        rows, total = quarantined(store, source, limit)
+    render.quarantine(out, rows, total)
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option(min=100, help="People in the synthetic world.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+) -> None:
+    """The main job on the embedded default: generate a world, register, ingest, summarize."""
+    from habeas.pipeline import intake_directory
+    from habeas.synth.world import generate_world
+
+    started = time.perf_counter()
+    world_dir = state.settings.data_dir / "world"
+    with _progress() as bar:
+        task = bar.add_task("synthetic world", total=13, note="")
+
+        def tick(step: str, n: int) -> None:
+            bar.update(task, advance=1, note=f"{step}: {n:,}")
+
+        summary = generate_world(world_dir, people, seed, progress=tick)
+        generated = time.perf_counter() - started
+        task2 = bar.add_task("register and ingest", total=len(summary.declarations), note="")
+
+        def note(name: str, stage: str) -> None:
+            bar.update(task2, advance=1, note=f"{name}: {stage}")
+
+        with _store() as store:
+            report = intake_directory(store, world_dir, date.today(), on_source=note)
+    render.world(out, summary, generated)
+    render.intake(out, report, time.perf_counter() - started)
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HabeasError(f"not a date: {text!r} (expected YYYY-MM-DD)") from None
+
+
+def run() -> None:
+    """Entry point: user errors as one line on stderr (exit 2); --debug shows tracebacks."""
+    debug = "--debug" in sys.argv
+    try:
+        app(standalone_mode=False)
+    except HabeasError as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("[red]aborted[/]")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

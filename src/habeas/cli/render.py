@@ -1,0 +1,146 @@
+"""How the CLI shows results: Rich tables, no logic beyond formatting."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from habeas.pipeline import IntakeReport
+from habeas.sources.ingest import IngestResult
+from habeas.sources.quarantine import QuarantinedRow
+from habeas.sources.registry import RegisteredSource, Registration
+from habeas.sources.rules import Refusal
+from habeas.synth.world import WorldSummary
+
+
+def world(out: Console, summary: WorldSummary, seconds: float) -> None:
+    """What the generator wrote."""
+    total = sum(summary.records.values())
+    out.print(
+        f"[bold]synthetic world[/] {summary.people:,} people, {total:,} records in "
+        f"{len(summary.files)} source files → {summary.out} ({seconds:.1f} s)"
+    )
+
+
+def registration(out: Console, reg: Registration) -> None:
+    """One line per registration, and the rules a refused one breaks."""
+    d = reg.declaration
+    if reg.accepted:
+        out.print(f"[green]registered[/] {d.name}: {d.agency} — {d.legal_authority}")
+    else:
+        out.print(f"[red]refused[/]    {d.name}: {d.agency}")
+        for r in reg.refusals:
+            out.print(f"    [red]{r.rule}[/]: {escape(r.message)}", highlight=False)
+
+
+def source_list(out: Console, sources: list[RegisteredSource]) -> None:
+    """The registry as a table."""
+    table = Table(title="source registry")
+    for col in ("source", "status", "category", "legal authority", "purposes", "retention", "fields"):
+        table.add_column(col)
+    for s in sources:
+        d = s.declaration
+        status = "[green]registered[/]" if s.status == "registered" else "[red]refused[/]"
+        table.add_row(
+            d.name,
+            status,
+            d.category,
+            d.legal_authority or "—",
+            ", ".join(d.purposes),
+            f"{d.retention_days} d",
+            str(len(d.fields)),
+        )
+    out.print(table)
+    for s in sources:
+        for r in s.refusals:
+            out.print(f"[red]{s.declaration.name}[/] {escape(r)}", highlight=False)
+
+
+def source_check(out: Console, results: dict[str, list[Refusal]], today: date) -> None:
+    """Each source's rule check as of ``today``."""
+    for name, refusals in results.items():
+        if not refusals:
+            out.print(f"[green]ok[/]      {name}")
+        for r in refusals:
+            out.print(f"[red]refused[/] {name} {escape(str(r))}", highlight=False)
+    out.print(f"checked {len(results)} sources as of {today}")
+
+
+def ingest_result(out: Console, r: IngestResult) -> None:
+    """One ingest's outcome."""
+    if r.already_ingested:
+        out.print(
+            f"[yellow]unchanged[/] {r.source}: {r.path} (sha256 {r.file_sha256[:12]}…) was already "
+            f"ingested as batch {r.batch_id}; nothing changed"
+        )
+        return
+    out.print(
+        f"[green]ingested[/] {r.source}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
+        f"({r.rows_new:,} new, {r.rows_updated:,} updated, {r.rows_unchanged:,} unchanged), "
+        f"{r.rows_quarantined:,} quarantined — batch {r.batch_id} in {r.seconds:.2f} s"
+    )
+    for reason, n in r.reasons.most_common(8):
+        out.print(f"    quarantined {n:>6,}  {escape(reason)}", highlight=False)
+    if r.dropped:
+        dropped = ", ".join(f"{k} ({v:,})" for k, v in r.dropped.items())
+        out.print(f"    dropped by minimization: {escape(dropped)}", highlight=False)
+
+
+def quarantine(out: Console, rows: list[QuarantinedRow], total: int) -> None:
+    """Quarantined rows as a table."""
+    table = Table(title=f"quarantine: {len(rows):,} of {total:,} rows")
+    for col in ("source", "row", "field", "value", "rule", "reason"):
+        table.add_column(col, overflow="fold")
+    for q in rows:
+        table.add_row(q.source, str(q.row_number or ""), q.field or "", q.value or "", q.rule, q.reason)
+    out.print(table)
+
+
+def intake(out: Console, report: IntakeReport, seconds: float) -> None:
+    """The demo's summary: per source records, quarantine, minimization, refusals, time."""
+    table = Table(title="ingest by source")
+    for col in ("source", "rows", "accepted", "quarantined", "new", "updated", "s"):
+        table.add_column(col, justify="left" if col == "source" else "right")
+    reasons: Counter[str] = Counter()
+    for r in report.results:
+        if r.already_ingested:
+            table.add_row(r.source, "already ingested: nothing changed", "", "", "", "", f"{r.seconds:.2f}")
+            continue
+        table.add_row(
+            r.source,
+            f"{r.rows_read:,}",
+            f"{r.rows_accepted:,}",
+            f"{r.rows_quarantined:,}",
+            f"{r.rows_new:,}",
+            f"{r.rows_updated:,}",
+            f"{r.seconds:.2f}",
+        )
+        for reason, n in r.reasons.items():
+            reasons[f"{r.source} · {reason}"] += n
+    out.print(table)
+    dropped = [r for r in report.results if r.dropped]
+    if dropped:
+        out.print("[bold]fields dropped by minimization (values dropped)[/]")
+        for r in dropped:
+            fields = ", ".join(f"{k} {v:,}" for k, v in r.dropped.items())
+            out.print(f"  {r.source}: {escape(fields)}", highlight=False)
+    if reasons:
+        out.print("[bold]quarantined, by reason[/]")
+        for reason, n in reasons.most_common():
+            out.print(f"  {n:>7,}  {escape(reason)}", highlight=False)
+    if report.refused:
+        out.print("[bold]sources refused[/]")
+        for reg in report.refused:
+            for r in reg.refusals:
+                out.print(f"  [red]{reg.declaration.name}[/] {escape(str(r))}", highlight=False)
+    for name, message in report.failures.items():
+        out.print(f"  [red]failed[/] {name}: {escape(message)}", highlight=False)
+    accepted = sum(r.rows_accepted for r in report.results)
+    out.print(
+        f"[bold]done[/] {len(report.results)} sources ingested, {len(report.refused)} refused, "
+        f"{accepted:,} records staged in {seconds:.1f} s"
+    )

@@ -1,0 +1,43 @@
+"""Shared fixtures: a small synthetic world (built once) and a fresh staging store."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from habeas.store.staging import StagingStore
+from habeas.synth.world import WORLD_DATE, WorldSummary, generate_world
+
+TODAY = WORLD_DATE + timedelta(days=30)
+"""Tests run 'on' a fixed day inside the world's agreements, never on the wall clock."""
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> WorldSummary:
+    """A 1,500-person world, generated once per test session (read-only: copy to modify)."""
+    return generate_world(tmp_path_factory.mktemp("world"), 1500, seed=11)
+
+
+@pytest.fixture
+def world_copy(world: WorldSummary, tmp_path: Path) -> Path:
+    """A private copy of the world directory that a test may change."""
+    dest = tmp_path / "world"
+    shutil.copytree(world.out, dest)
+    return dest
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StagingStore:
+    """An empty staging store in a temporary data directory."""
+    s = StagingStore(tmp_path / "data" / "staging.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def today() -> date:
+    """The fixed 'today' of the tests."""
+    return TODAY
