@@ -73,7 +73,9 @@ def test_missing_key_is_named(tmp_path: Path) -> None:
 
 
 def test_unknown_key_is_refused(tmp_path: Path) -> None:
-    [(key, _)] = problems(tmp_path, GOOD.replace("retention_days = 365", "retention_days = 365\nsecret = 1"))
+    [(key, _)] = problems(
+        tmp_path, GOOD.replace("retention_days = 365", "retention_days = 365\nsecret = 1")
+    )
     assert key == "secret"
 
 
@@ -94,7 +96,12 @@ def test_codes_must_map_to_canonical_codes(tmp_path: Path) -> None:
 
 
 def test_date_format_only_on_dates(tmp_path: Path) -> None:
-    [(key, _)] = problems(tmp_path, GOOD.replace('ANUM = { to = "a_number" }', 'ANUM = { to = "a_number", date_format = "%Y" }'))
+    [(key, _)] = problems(
+        tmp_path,
+        GOOD.replace(
+            'ANUM = { to = "a_number" }', 'ANUM = { to = "a_number", date_format = "%Y" }'
+        ),
+    )
     assert key == "fields.ANUM.date_format"
 
 

@@ -29,17 +29,23 @@ def count(store: StagingStore, sql: str, *params: object) -> int:
     return int(store.scalar(sql, list(params)))
 
 
-def test_whole_world_ingests_with_nothing_lost(store: StagingStore, world: WorldSummary, today: date) -> None:
+def test_whole_world_ingests_with_nothing_lost(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
     report = intake_directory(store, world.out, today)
     assert {r.declaration.name for r in report.refused} == {"hud_tenants", "tipline_reports"}
     assert report.failures == {}
-    truth = pq.read_table(world.truth).to_pandas() if False else pq.read_table(world.truth).to_pylist()
+    truth = (
+        pq.read_table(world.truth).to_pandas() if False else pq.read_table(world.truth).to_pylist()
+    )
     truth_ids = {t["record_id"]: t for t in truth}
     for result in report.results:
         # every row read is either staged or quarantined, never dropped
         staged = count(store, "SELECT count(*) FROM records WHERE source = ?", result.source)
         quarantined_rows = count(
-            store, "SELECT count(DISTINCT row_number) FROM quarantine WHERE source = ?", result.source
+            store,
+            "SELECT count(DISTINCT row_number) FROM quarantine WHERE source = ?",
+            result.source,
         )
         assert staged == result.rows_accepted
         assert staged + quarantined_rows == result.rows_read, result.source
@@ -49,14 +55,17 @@ def test_whole_world_ingests_with_nothing_lost(store: StagingStore, world: World
     assert all(i in truth_ids for i in ids)
 
 
-def test_lineage_points_back_to_the_file_row(store: StagingStore, world: WorldSummary, today: date) -> None:
+def test_lineage_points_back_to_the_file_row(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
     path = registered(store, world.out, "uscis_benefits", today)
     ingest(store, "uscis_benefits", path, today)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     sample = store.rows(
-        "SELECT row_number, reference, family_name, file_sha256, batch_id, ingested_at, retain_until "
+        "SELECT row_number, reference, family_name, file_sha256, batch_id, ingested_at, "
+        "retain_until "
         "FROM records WHERE source = 'uscis_benefits' ORDER BY row_number DESC LIMIT 25"
     )
     assert sample
@@ -67,7 +76,9 @@ def test_lineage_points_back_to_the_file_row(store: StagingStore, world: WorldSu
         assert (retain - at.date()).days == 75 * 365
 
 
-def test_minimization_drops_and_counts_fields(store: StagingStore, world: WorldSummary, today: date) -> None:
+def test_minimization_drops_and_counts_fields(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
     path = registered(store, world.out, "uscis_benefits", today)
     result = ingest(store, "uscis_benefits", path, today)
     with path.open(encoding="utf-8", newline="") as fh:
@@ -75,20 +86,32 @@ def test_minimization_drops_and_counts_fields(store: StagingStore, world: WorldS
     assert result.dropped == {"ETHNICITY": n, "MARITAL_STATUS": n}
     stored = dict(store.rows("SELECT field, values_dropped FROM minimization"))
     assert stored == result.dropped
-    columns = [r[0] for r in store.rows("SELECT column_name FROM duckdb_columns() WHERE table_name = 'records'")]
+    columns = [
+        r[0]
+        for r in store.rows("SELECT column_name FROM duckdb_columns() WHERE table_name = 'records'")
+    ]
     assert "ETHNICITY" not in columns and "ethnicity" not in columns
-    ethnic_values = count(store, "SELECT count(*) FROM records WHERE list_contains(['Hispanic or Latino'], street)")
+    ethnic_values = count(
+        store, "SELECT count(*) FROM records WHERE list_contains(['Hispanic or Latino'], street)"
+    )
     assert ethnic_values == 0
 
 
-def test_nested_json_fields_are_minimized(store: StagingStore, world: WorldSummary, today: date) -> None:
+def test_nested_json_fields_are_minimized(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
     path = registered(store, world.out, "eoir_cases", today)
     result = ingest(store, "eoir_cases", path, today)
     assert result.dropped.get("respondent.language", 0) == result.rows_accepted + 0
-    assert count(store, "SELECT count(*) FROM records WHERE a_number IS NOT NULL") == result.rows_accepted
+    assert (
+        count(store, "SELECT count(*) FROM records WHERE a_number IS NOT NULL")
+        == result.rows_accepted
+    )
 
 
-def test_same_file_twice_changes_nothing(store: StagingStore, world: WorldSummary, today: date) -> None:
+def test_same_file_twice_changes_nothing(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
     path = registered(store, world.out, "ssa_numident", today)
     first = ingest(store, "ssa_numident", path, today)
     before = store.rows("SELECT count(*), sum(hash(record_id, content_hash)) FROM records")
@@ -101,7 +124,9 @@ def test_same_file_twice_changes_nothing(store: StagingStore, world: WorldSummar
     assert count(store, "SELECT count(*) FROM batches") == 1
 
 
-def test_changed_row_updates_record_and_keeps_history(store: StagingStore, world_copy: Path, today: date) -> None:
+def test_changed_row_updates_record_and_keeps_history(
+    store: StagingStore, world_copy: Path, today: date
+) -> None:
     path = registered(store, world_copy, "ssa_numident", today)
     ingest(store, "ssa_numident", path, today)
     lines = path.read_text(encoding="utf-8").split("\n")
@@ -114,7 +139,9 @@ def test_changed_row_updates_record_and_keeps_history(store: StagingStore, world
     assert result.rows_unchanged == result.rows_accepted - 1
     assert count(store, "SELECT count(*) FROM records WHERE family_name = 'CHANGEDNAME'") == 1
     assert count(store, "SELECT count(*) FROM record_history") == 1
-    assert count(store, "SELECT count(*) FROM records GROUP BY record_id ORDER BY 1 DESC LIMIT 1") == 1
+    assert (
+        count(store, "SELECT count(*) FROM records GROUP BY record_id ORDER BY 1 DESC LIMIT 1") == 1
+    )
 
 
 def test_rows_outside_the_tax_request_are_refused_and_counted(
@@ -136,7 +163,9 @@ def test_rows_outside_the_tax_request_are_refused_and_counted(
     assert all((name, z) in keys for name, z in staged)
 
 
-def test_tax_request_without_any_addressed_person_is_refused(store: StagingStore, world_copy: Path, today: date) -> None:
+def test_tax_request_without_any_addressed_person_is_refused(
+    store: StagingStore, world_copy: Path, today: date
+) -> None:
     request = world_copy / "irs_request.csv"
     rows = list(csv.DictReader(request.open(encoding="utf-8")))
     with request.open("w", encoding="utf-8", newline="") as fh:
@@ -150,7 +179,9 @@ def test_tax_request_without_any_addressed_person_is_refused(store: StagingStore
         ingest(store, "irs_returns", world_copy / "irs_returns.jsonl", today)
 
 
-def test_refused_source_cannot_be_ingested(store: StagingStore, world: WorldSummary, today: date) -> None:
+def test_refused_source_cannot_be_ingested(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
     reg = register(store, world.out / "hud_tenants.toml", today)
     assert not reg.accepted
     with pytest.raises(SourceRefused, match="MOU-HUD-DHS-2023-02 expired"):
@@ -171,7 +202,9 @@ def test_unknown_source(store: StagingStore, world: WorldSummary, today: date) -
         ingest(store, "nope", world.files["uscis_benefits"], today)
 
 
-def test_missing_file(store: StagingStore, world: WorldSummary, today: date, tmp_path: Path) -> None:
+def test_missing_file(
+    store: StagingStore, world: WorldSummary, today: date, tmp_path: Path
+) -> None:
     registered(store, world.out, "uscis_benefits", today)
     with pytest.raises(IngestError, match="no such file"):
         ingest(store, "uscis_benefits", tmp_path / "absent.csv", today)
@@ -185,13 +218,17 @@ def test_empty_file(store: StagingStore, world: WorldSummary, today: date, tmp_p
         ingest(store, "uscis_benefits", empty, today)
 
 
-def test_wrong_format_parquet_for_csv(store: StagingStore, world: WorldSummary, today: date) -> None:
+def test_wrong_format_parquet_for_csv(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
     registered(store, world.out, "uscis_benefits", today)
-    with pytest.raises(IngestError, match="is a Parquet file.*declared as csv"):
+    with pytest.raises(IngestError, match=r"is a Parquet file.*declared as csv"):
         ingest(store, "uscis_benefits", world.files["cbp_crossings"], today)
 
 
-def test_wrong_format_csv_for_parquet(store: StagingStore, world: WorldSummary, today: date) -> None:
+def test_wrong_format_csv_for_parquet(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
     registered(store, world.out, "cbp_crossings", today)
     with pytest.raises(IngestError, match="not a Parquet file"):
         ingest(store, "cbp_crossings", world.files["uscis_benefits"], today)
@@ -209,19 +246,25 @@ def test_jsonl_for_csv(store: StagingStore, world: WorldSummary, today: date) ->
         ingest(store, "uscis_benefits", world.files["eoir_cases"], today)
 
 
-def test_non_utf8_csv_row_is_quarantined_others_kept(store: StagingStore, world_copy: Path, today: date) -> None:
+def test_non_utf8_csv_row_is_quarantined_others_kept(
+    store: StagingStore, world_copy: Path, today: date
+) -> None:
     path = registered(store, world_copy, "uscis_benefits", today)
     data = path.read_bytes().split(b"\n")
     data[3] = data[3].replace(b'"', b"", 0).replace(b",", b",Jos\xe9 ", 3)
     path.write_bytes(b"\n".join(data))
     result = ingest(store, "uscis_benefits", path, today)
-    rows = store.rows("SELECT row_number, rule, reason, value FROM quarantine WHERE rule = 'encoding'")
+    rows = store.rows(
+        "SELECT row_number, rule, reason, value FROM quarantine WHERE rule = 'encoding'"
+    )
     assert rows and all(r[0] == 3 for r in rows)
     assert "\\xE9" in rows[0][3]
     assert result.rows_accepted >= result.rows_read - 10
 
 
-def test_malformed_json_line_in_the_middle(store: StagingStore, world_copy: Path, today: date) -> None:
+def test_malformed_json_line_in_the_middle(
+    store: StagingStore, world_copy: Path, today: date
+) -> None:
     path = registered(store, world_copy, "eoir_cases", today)
     lines = path.read_text(encoding="utf-8").split("\n")
     lines = [line for line in lines if "BROKEN" not in line]
@@ -230,8 +273,14 @@ def test_malformed_json_line_in_the_middle(store: StagingStore, world_copy: Path
     lines.insert(30, '{"case_id": "EOIR-\xe9"')
     path.write_text("\n".join(lines), encoding="utf-8")
     result = ingest(store, "eoir_cases", path, today)
-    rows = store.rows("SELECT row_number, reason FROM quarantine WHERE rule = 'structure' ORDER BY 1")
-    assert rows == [(11, "malformed JSON line"), (21, "line is JSON but not an object"), (31, "malformed JSON line")]
+    rows = store.rows(
+        "SELECT row_number, reason FROM quarantine WHERE rule = 'structure' ORDER BY 1"
+    )
+    assert rows == [
+        (11, "malformed JSON line"),
+        (21, "line is JSON but not an object"),
+        (31, "malformed JSON line"),
+    ]
     assert result.rows_read == len([line for line in lines if line.strip()])
     assert result.rows_accepted == result.rows_read - 3 - count(
         store, "SELECT count(DISTINCT row_number) FROM quarantine WHERE rule <> 'structure'"
@@ -249,7 +298,9 @@ def test_non_utf8_json_line(store: StagingStore, world_copy: Path, today: date) 
     ]
 
 
-def test_ten_megabyte_field_is_quarantined_not_truncated(store: StagingStore, world_copy: Path, today: date) -> None:
+def test_ten_megabyte_field_is_quarantined_not_truncated(
+    store: StagingStore, world_copy: Path, today: date
+) -> None:
     path = registered(store, world_copy, "uscis_benefits", today)
     lines = path.read_text(encoding="utf-8").split("\n")
     fields = next(csv.reader([lines[2]]))
@@ -257,25 +308,33 @@ def test_ten_megabyte_field_is_quarantined_not_truncated(store: StagingStore, wo
     lines[2] = ",".join(f'"{f}"' for f in fields)
     path.write_text("\n".join(lines), encoding="utf-8")
     result = ingest(store, "uscis_benefits", path, today)
-    [(row, field, rule, value)] = store.rows("SELECT row_number, field, rule, value FROM quarantine WHERE rule = 'length'")
+    [(row, field, _rule, value)] = store.rows(
+        "SELECT row_number, field, rule, value FROM quarantine WHERE rule = 'length'"
+    )
     assert (row, field) == (2, "STREET") and len(value) <= 201
     assert result.rows_accepted > 100
 
 
-def test_short_csv_rows_are_quarantined_with_their_row_number(store: StagingStore, world_copy: Path, today: date) -> None:
+def test_short_csv_rows_are_quarantined_with_their_row_number(
+    store: StagingStore, world_copy: Path, today: date
+) -> None:
     path = registered(store, world_copy, "usms_warrants", today)
     lines = path.read_text(encoding="utf-8").split("\n")
     lines.insert(4, "ONLY,THREE,FIELDS")
     path.write_text("\n".join(lines), encoding="utf-8")
     ingest(store, "usms_warrants", path, today)
-    [(row, reason, value)] = store.rows("SELECT row_number, reason, value FROM quarantine WHERE rule = 'structure'")
+    [(row, reason, value)] = store.rows(
+        "SELECT row_number, reason, value FROM quarantine WHERE rule = 'structure'"
+    )
     assert row == 4 and "3 fields" in reason and value == "ONLY,THREE,FIELDS"
     # the rows after it keep their own row numbers
     reference = lines[5].split(",")[0].strip('"')
     assert count(store, "SELECT row_number FROM records WHERE reference = ?", reference) == 5
 
 
-def test_invalid_values_are_quarantined_with_field_and_reason(store: StagingStore, tmp_path: Path, today: date, world: WorldSummary) -> None:
+def test_invalid_values_are_quarantined_with_field_and_reason(
+    store: StagingStore, tmp_path: Path, today: date, world: WorldSummary
+) -> None:
     registered(store, world.out, "ssa_numident", today)
     path = tmp_path / "ssa.csv"
     header = "SSN,NM_FIRST,NM_MIDDLE,NM_LAST,DOB,SEX,CITIZENSHIP_CD"
@@ -301,16 +360,30 @@ def test_invalid_values_are_quarantined_with_field_and_reason(store: StagingStor
     ]
 
 
-def test_canonical_values_are_normalised(store: StagingStore, world: WorldSummary, today: date) -> None:
+def test_canonical_values_are_normalised(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
     path = registered(store, world.out, "uscis_benefits", today)
     ingest(store, "uscis_benefits", path, today)
-    bad = count(store, "SELECT count(*) FROM records WHERE NOT regexp_full_match(a_number, '[0-9]{9}')")
+    bad = count(
+        store, "SELECT count(*) FROM records WHERE NOT regexp_full_match(a_number, '[0-9]{9}')"
+    )
     assert bad == 0
     statuses = {r[0] for r in store.rows("SELECT DISTINCT immigration_status FROM records")}
-    assert statuses <= {"naturalized", "lpr", "nonimmigrant_visa", "tps", "daca", "asylum_pending", "none"}
+    assert statuses <= {
+        "naturalized",
+        "lpr",
+        "nonimmigrant_visa",
+        "tps",
+        "daca",
+        "asylum_pending",
+        "none",
+    }
 
 
-def test_json_export_of_quarantine_reasons_is_readable(store: StagingStore, world: WorldSummary, today: date) -> None:
+def test_json_export_of_quarantine_reasons_is_readable(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
     path = registered(store, world.out, "clear_broker", today)
     result = ingest(store, "clear_broker", path, today)
     assert result.reasons, "the world carries some bad phone numbers and ZIP codes"

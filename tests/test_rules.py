@@ -34,7 +34,9 @@ def rules(d: Any, today: date = TODAY) -> list[str]:
     return [r.rule for r in legal_basis_refusals(d, today)]
 
 
-def cma(start: str = "2025-01-01", end: str = "2027-12-31", citation: str = "5 U.S.C. 552a(o)") -> dict[str, Any]:
+def cma(
+    start: str = "2025-01-01", end: str = "2027-12-31", citation: str = "5 U.S.C. 552a(o)"
+) -> dict[str, Any]:
     return {
         "kind": "computer_matching_agreement",
         "id": "CMA-1",
@@ -98,20 +100,31 @@ def test_agreement_ending_before_it_starts_is_refused() -> None:
 
 
 def test_memorandum_of_understanding_counts_as_agreement() -> None:
-    mou = {"kind": "memorandum_of_understanding", "id": "MOU-7", "start": date(2026, 1, 1), "end": date(2027, 1, 1)}
+    mou = {
+        "kind": "memorandum_of_understanding",
+        "id": "MOU-7",
+        "start": date(2026, 1, 1),
+        "end": date(2027, 1, 1),
+    }
     assert rules(decl(category="benefit_program", agreement=mou)) == []
 
 
 @pytest.mark.parametrize(
     "agency",
-    ["Social Security Administration", "Department of Housing and Urban Development", "Centers for Medicare & Medicaid Services"],
+    [
+        "Social Security Administration",
+        "Department of Housing and Urban Development",
+        "Centers for Medicare & Medicaid Services",
+    ],
 )
 def test_a_benefit_agency_cannot_declare_another_category(agency: str) -> None:
     assert "benefit-program-category" in rules(decl(agency=agency, category="state_records"))
 
 
 def test_a_tax_agency_cannot_declare_another_category() -> None:
-    assert "tax-information-category" in rules(decl(agency="Internal Revenue Service", category="commercial"))
+    assert "tax-information-category" in rules(
+        decl(agency="Internal Revenue Service", category="commercial")
+    )
 
 
 def test_tax_information_without_6103_basis_is_refused() -> None:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from habeas.cli import render
@@ -23,8 +24,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-sources_app = typer.Typer(help="The source registry: legal basis, purposes, fields.", no_args_is_help=True)
-quarantine_app = typer.Typer(help="Rows refused at ingest, with their reasons.", no_args_is_help=True)
+sources_app = typer.Typer(
+    help="The source registry: legal basis, purposes, fields.", no_args_is_help=True
+)
+quarantine_app = typer.Typer(
+    help="Rows refused at ingest, with their reasons.", no_args_is_help=True
+)
 app.add_typer(sources_app, name="sources")
 app.add_typer(quarantine_app, name="quarantine")
 
@@ -43,7 +48,9 @@ state = State()
 
 @app.callback()
 def main(
-    data_dir: Annotated[Path | None, typer.Option(help="Data directory (default ./habeas-data).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data directory (default ./habeas-data).")
+    ] = None,
     threads: Annotated[int | None, typer.Option(help="DuckDB worker threads.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
@@ -77,7 +84,9 @@ def _progress() -> Progress:
 def synth(
     people: Annotated[int, typer.Option(min=1, max=5_000_000, help="How many people.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 1,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("habeas-data/world"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
+        "habeas-data/world"
+    ),
 ) -> None:
     """Generate a synthetic world: one file and one declaration per source, and the truth."""
     from habeas.synth.world import generate_world
@@ -95,7 +104,9 @@ def synth(
 
 @sources_app.command("add")
 def sources_add(
-    files: Annotated[list[Path], typer.Argument(help="Declaration files (TOML) or directories of them.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Declaration files (TOML) or directories of them.")
+    ],
 ) -> None:
     """Register sources; a refused one is recorded with the rules it breaks."""
     from habeas.sources.registry import register
@@ -209,21 +220,22 @@ def run() -> None:
     """Entry point: user errors as one line on stderr (exit 2); --debug shows tracebacks."""
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except HabeasError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err.print("[red]aborted[/]")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
+        # usage errors (bad option values) come from click, vendored inside typer
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -40,7 +40,15 @@ def registration(out: Console, reg: Registration) -> None:
 def source_list(out: Console, sources: list[RegisteredSource]) -> None:
     """The registry as a table."""
     table = Table(title="source registry")
-    for col in ("source", "status", "category", "legal authority", "purposes", "retention", "fields"):
+    for col in (
+        "source",
+        "status",
+        "category",
+        "legal authority",
+        "purposes",
+        "retention",
+        "fields",
+    ):
         table.add_column(col)
     for s in sources:
         d = s.declaration
@@ -96,7 +104,9 @@ def quarantine(out: Console, rows: list[QuarantinedRow], total: int) -> None:
     for col in ("source", "row", "field", "value", "rule", "reason"):
         table.add_column(col, overflow="fold")
     for q in rows:
-        table.add_row(q.source, str(q.row_number or ""), q.field or "", q.value or "", q.rule, q.reason)
+        table.add_row(
+            q.source, str(q.row_number or ""), q.field or "", q.value or "", q.rule, q.reason
+        )
     out.print(table)
 
 
@@ -108,7 +118,9 @@ def intake(out: Console, report: IntakeReport, seconds: float) -> None:
     reasons: Counter[str] = Counter()
     for r in report.results:
         if r.already_ingested:
-            table.add_row(r.source, "already ingested: nothing changed", "", "", "", "", f"{r.seconds:.2f}")
+            table.add_row(
+                r.source, "already ingested: nothing changed", "", "", "", "", f"{r.seconds:.2f}"
+            )
             continue
         table.add_row(
             r.source,
@@ -135,8 +147,9 @@ def intake(out: Console, report: IntakeReport, seconds: float) -> None:
     if report.refused:
         out.print("[bold]sources refused[/]")
         for reg in report.refused:
-            for r in reg.refusals:
-                out.print(f"  [red]{reg.declaration.name}[/] {escape(str(r))}", highlight=False)
+            for refusal in reg.refusals:
+                name = reg.declaration.name
+                out.print(f"  [red]{name}[/] {escape(str(refusal))}", highlight=False)
     for name, message in report.failures.items():
         out.print(f"  [red]failed[/] {name}: {escape(message)}", highlight=False)
     accepted = sum(r.rows_accepted for r in report.results)

@@ -58,8 +58,64 @@ def _codes(*values: str) -> frozenset[str]:
 
 
 US_STATES = _codes(
-    *"AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV "
-    "NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()
+    *[
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+        "PR",
+        "GU",
+        "VI",
+        "AS",
+        "MP",
+    ]
 )
 
 IMMIGRATION_STATUSES = _codes(
@@ -85,9 +141,7 @@ _FIELDS: tuple[CanonicalField, ...] = (
     CanonicalField("dob", "date", "Date of birth."),
     CanonicalField("sex", "code", "Sex as recorded.", _codes("M", "F", "X", "U")),
     CanonicalField("country_of_birth", "text", "Country of birth (name or ISO code)."),
-    CanonicalField(
-        "nationality", "text", "Nationality; for travel documents and transport only."
-    ),
+    CanonicalField("nationality", "text", "Nationality; for travel documents and transport only."),
     # identifiers
     CanonicalField("a_number", "a_number", "Alien registration number, 9 digits."),
     CanonicalField("ssn", "ssn", "Social security number, 9 digits."),
@@ -116,9 +170,7 @@ _FIELDS: tuple[CanonicalField, ...] = (
         "citizenship_indicator",
         "code",
         "Citizenship as the source records it (a snapshot, possibly stale).",
-        _codes(
-            "us_citizen", "noncitizen_authorized", "noncitizen_not_authorized", "unknown"
-        ),
+        _codes("us_citizen", "noncitizen_authorized", "noncitizen_not_authorized", "unknown"),
     ),
     # events
     CanonicalField("reference", "text", "The source's own case, receipt or event number."),

@@ -126,7 +126,9 @@ class SourceDeclaration(_Strict):
     def _known_purposes(cls, value: list[str]) -> list[str]:
         unknown = [p for p in value if p not in PURPOSES]
         if unknown:
-            raise ValueError(f"unknown purpose(s) {unknown}; declared purposes are {sorted(PURPOSES)}")
+            raise ValueError(
+                f"unknown purpose(s) {unknown}; declared purposes are {sorted(PURPOSES)}"
+            )
         return value
 
     def mapped(self) -> dict[str, str]:

@@ -72,9 +72,7 @@ def ingest(
     raw = read_source_file(path, decl)
     batch_id = batch_id_for(source, raw.sha256)
     result = IngestResult(source, path, batch_id, raw.sha256)
-    prior = store.rows(
-        "SELECT batch_id, finished_at FROM batches WHERE batch_id = ?", [batch_id]
-    )
+    prior = store.rows("SELECT batch_id, finished_at FROM batches WHERE batch_id = ?", [batch_id])
     if prior:
         result.already_ingested = True
         result.seconds = time.perf_counter() - started
@@ -179,9 +177,13 @@ def _write_batch(
         "ingested_at": f"TIMESTAMP '{now.isoformat(sep=' ')}'",
         "retain_until": f"DATE '{now.date().isoformat()}' + INTERVAL {retention_days} DAY",
     }
-    content = "md5(concat_ws(chr(31), " + ", ".join(
-        f"coalesce(CAST({quote_ident(c)} AS VARCHAR), chr(0))" for c in sorted(canonical)
-    ) + "))"
+    content = (
+        "md5(concat_ws(chr(31), "
+        + ", ".join(
+            f"coalesce(CAST({quote_ident(c)} AS VARCHAR), chr(0))" for c in sorted(canonical)
+        )
+        + "))"
+    )
     lineage["content_hash"] = content
     select = []
     for name, _ in RECORD_COLUMNS:

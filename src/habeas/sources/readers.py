@@ -216,7 +216,9 @@ def _read_jsonl(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -
     if bad_lines:
         flags[np.array(bad_lines, dtype=np.int64) - 1] = True
     table = pa.table({"_row": numbers, "_line": pa.array(lines, pa.string()), "_bad": flags})
-    column_sql = {col: f"json_extract_string(_line, {sql_literal(_json_path(col))})" for col in decl.fields}
+    column_sql = {
+        col: f"json_extract_string(_line, {sql_literal(_json_path(col))})" for col in decl.fields
+    }
     struct_error = (
         "CASE WHEN _bad THEN 'line holds bytes that are not UTF-8' "
         "WHEN NOT json_valid(_line) THEN 'malformed JSON line' "
@@ -313,4 +315,11 @@ def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
         import json
 
-        return pa.chunked_array([pa.array([None if v is None else json.dumps(v, default=str) for v in col.to_pylist()], pa.string())])
+        return pa.chunked_array(
+            [
+                pa.array(
+                    [None if v is None else json.dumps(v, default=str) for v in col.to_pylist()],
+                    pa.string(),
+                )
+            ]
+        )

@@ -45,7 +45,9 @@ def _itin_ok(d: str) -> str:
     )
 
 
-def value_and_checks(canonical: CanonicalField, spec: FieldSpec, today: date) -> tuple[str, list[Check]]:
+def value_and_checks(
+    canonical: CanonicalField, spec: FieldSpec, today: date
+) -> tuple[str, list[Check]]:
     """The SQL for the parsed value of raw ``{v}``, and the checks that reject it."""
     check = canonical.check
     name = canonical.name
@@ -92,7 +94,8 @@ def value_and_checks(canonical: CanonicalField, spec: FieldSpec, today: date) ->
         allowed = sorted(canonical.codes)
         if spec.codes:
             cases = " ".join(
-                f"WHEN {sql_literal(src)} THEN {sql_literal(dst)}" for src, dst in spec.codes.items()
+                f"WHEN {sql_literal(src)} THEN {sql_literal(dst)}"
+                for src, dst in spec.codes.items()
             )
             value = f"CASE {V} {cases} END"
             listed = ", ".join(sorted(spec.codes))
@@ -102,11 +105,14 @@ def value_and_checks(canonical: CanonicalField, spec: FieldSpec, today: date) ->
         return value, [Check(failed, "code", f"unknown {name} code (declared codes: {listed})")]
     if check == "a_number":
         n = f"regexp_replace(upper({V}), '[^0-9A-Z]', '', 'g')"
-        value = f"CASE WHEN regexp_full_match({n}, 'A?[0-9]{{8,9}}') THEN lpad(ltrim({n}, 'A'), 9, '0') END"
+        shaped = f"regexp_full_match({n}, 'A?[0-9]{{8,9}}')"
+        value = f"CASE WHEN {shaped} THEN lpad(ltrim({n}, 'A'), 9, '0') END"
         return value, [Check(failed, "a-number", "not an A-number (A followed by 8 or 9 digits)")]
     if check in ("ssn", "itin", "tin"):
         d = f"regexp_replace({V}, '[ -]', '', 'g')"
-        ok = {"ssn": _ssn_ok(d), "itin": _itin_ok(d), "tin": f"({_ssn_ok(d)} OR {_itin_ok(d)})"}[check]
+        ok = {"ssn": _ssn_ok(d), "itin": _itin_ok(d), "tin": f"({_ssn_ok(d)} OR {_itin_ok(d)})"}[
+            check
+        ]
         reason = {
             "ssn": "not a valid SSN (9 digits; area 000, 666 or 9xx, group 00 and serial 0000 "
             "are never issued)",
@@ -197,7 +203,10 @@ def build_validation_query(
     errors: list[str] = []
 
     def error(condition: str, column: str, raw_alias: str, rule: str, reason: str) -> str:
-        value = f"CASE WHEN length({raw_alias}) > 200 THEN {raw_alias}[1:200] || '…' ELSE {raw_alias} END"
+        value = (
+            f"CASE WHEN length({raw_alias}) > 200 THEN {raw_alias}[1:200] || '…' "
+            f"ELSE {raw_alias} END"
+        )
         return (
             f"CASE WHEN {condition} THEN {{'field': {sql_literal(column)}, 'value': {value}, "
             f"'rule': {sql_literal(rule)}, 'reason': {sql_literal(reason)}}} END"
@@ -213,12 +222,20 @@ def build_validation_query(
                 values[part] = expr
         if col in bad_utf8_sql:
             errors.append(
-                error(f"{alias}_bad", col, f"{alias}_bytes", "encoding", "holds bytes that are not UTF-8")
+                error(
+                    f"{alias}_bad",
+                    col,
+                    f"{alias}_bytes",
+                    "encoding",
+                    "holds bytes that are not UTF-8",
+                )
             )
         too_long = f"value longer than {MAX_TEXT_LENGTH} characters"
         errors.append(error(f"length({alias}) > {MAX_TEXT_LENGTH}", col, alias, "length", too_long))
         if spec.required or col in decl.natural_key:
-            errors.append(error(f"{alias} IS NULL", col, alias, "required", "required field is empty"))
+            errors.append(
+                error(f"{alias} IS NULL", col, alias, "required", "required field is empty")
+            )
         for chk in checks:
             condition = _fill(chk.condition, alias, quote_ident(spec.to))
             errors.append(error(f"({condition})", col, alias, chk.rule, chk.reason))
@@ -251,15 +268,15 @@ def build_validation_query(
             + ("full_name" if full == "full_name" else full)
             + f", 'rule': 'tax-6103-request-scope', 'reason': {sql_literal(reason)}}} END"
         )
-    canonical = list(values)
-    out_cols = ", ".join(quote_ident(c) for c in canonical)
+    produced = list(values)
+    out_cols = ", ".join(quote_ident(c) for c in produced)
     sql = (
         f"WITH {', '.join(ctes)} "
         f"SELECT _row, NULL::VARCHAR AS _struct, NULL::VARCHAR AS _struct_text, _key, {out_cols}, "
         f"list_filter([{', '.join(errors)}], lambda e: e IS NOT NULL) AS _errors FROM {final_from} "
         "UNION ALL BY NAME SELECT _row, _struct, _struct_text FROM s0 WHERE _struct IS NOT NULL"
     )
-    return ValidationQuery(sql, canonical)
+    return ValidationQuery(sql, produced)
 
 
 def _name_key(expr: str) -> str:

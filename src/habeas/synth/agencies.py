@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from habeas.synth.names import TRADITIONS
 from habeas.synth.noise import ascii_fold, digit_typo, dob_error, typo, variant
 from habeas.synth.population import IN_COURT, Person, street_address
-from habeas.synth.names import TRADITIONS
 
 
 @dataclass
@@ -91,9 +91,21 @@ def uscis(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     t = SourceTable(
         "uscis_benefits",
         [
-            "RECEIPT_NUMBER", "A_NUMBER", "FIRST_NAME", "MIDDLE_NAME", "LAST_NAME",
-            "DATE_OF_BIRTH", "COUNTRY_OF_BIRTH", "CLASS_OF_ADMISSION", "STATUS_DATE",
-            "STREET", "CITY", "STATE", "ZIP", "ETHNICITY", "MARITAL_STATUS",
+            "RECEIPT_NUMBER",
+            "A_NUMBER",
+            "FIRST_NAME",
+            "MIDDLE_NAME",
+            "LAST_NAME",
+            "DATE_OF_BIRTH",
+            "COUNTRY_OF_BIRTH",
+            "CLASS_OF_ADMISSION",
+            "STATUS_DATE",
+            "STREET",
+            "CITY",
+            "STATE",
+            "ZIP",
+            "ETHNICITY",
+            "MARITAL_STATUS",
         ],
     )
     n = 0
@@ -106,7 +118,11 @@ def uscis(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
             receipt = f"IOE{9_000_000_000 + n * 7:010d}"
             given, middle, family = _names(rng, p)
             addr = p.addresses[0] if rng.random() < 0.3 else p.addresses[-1]
-            a_num = p.a_number if rng.random() < 0.9 else f"{p.a_number[:3]}-{p.a_number[3:6]}-{p.a_number[6:]}"
+            a_num = (
+                p.a_number
+                if rng.random() < 0.9
+                else f"{p.a_number[:3]}-{p.a_number[3:6]}-{p.a_number[6:]}"
+            )
             t.add(
                 p.pid,
                 (receipt,),
@@ -137,8 +153,16 @@ def cbp(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     t = SourceTable(
         "cbp_crossings",
         [
-            "crossing_id", "document_number", "document_country", "surname", "given_names",
-            "birth_date", "nationality", "direction", "crossing_date", "port_code",
+            "crossing_id",
+            "document_number",
+            "document_country",
+            "surname",
+            "given_names",
+            "birth_date",
+            "nationality",
+            "direction",
+            "crossing_date",
+            "port_code",
             "traveler_photo_ref",
         ],
     )
@@ -180,9 +204,24 @@ def cbp(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     return t
 
 
-CHARGES = ("212(a)(6)(A)(i)", "237(a)(1)(B)", "237(a)(1)(C)(i)", "212(a)(7)(A)(i)(I)", "237(a)(2)(A)(iii)")
+CHARGES = (
+    "212(a)(6)(A)(i)",
+    "237(a)(1)(B)",
+    "237(a)(1)(C)(i)",
+    "212(a)(7)(A)(i)(I)",
+    "237(a)(2)(A)(iii)",
+)
 COURTS = ("NYC", "LOS", "MIA", "HOU", "CHI", "SFR", "ATL", "DAL", "SEA", "BOS")
-LANGUAGES = ("Spanish", "Arabic", "Mandarin", "Vietnamese", "Ukrainian", "Hindi", "French", "English")
+LANGUAGES = (
+    "Spanish",
+    "Arabic",
+    "Mandarin",
+    "Vietnamese",
+    "Ukrainian",
+    "Hindi",
+    "French",
+    "English",
+)
 
 
 def eoir(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
@@ -190,29 +229,45 @@ def eoir(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     t = SourceTable("eoir_cases", ["record"])
     n = 0
     for p in people:
-        if p.a_number is None or not (p.status in IN_COURT or (p.status == "asylum_pending" and rng.random() < 0.5)):
+        if p.a_number is None or not (
+            p.status in IN_COURT or (p.status == "asylum_pending" and rng.random() < 0.5)
+        ):
             continue
         n += 1
         case_id = f"EOIR-{20_000_000 + n}"
         given, _middle, family = _names(rng, p)
         a_num = p.a_number if rng.random() > 0.03 else digit_typo(rng, p.a_number)
-        start = _between(rng, p.last_entry or (as_of - timedelta(days=2000)), as_of - timedelta(days=60))
+        start = _between(
+            rng, p.last_entry or (as_of - timedelta(days=2000)), as_of - timedelta(days=60)
+        )
         hearing = _between(rng, start, as_of + timedelta(days=300))
         decision: dict[str, Any] = {"type": None, "date": None, "vd_deadline": None}
         appeal: dict[str, Any] = {"status": "none", "date": None}
         stay: dict[str, Any] = {"status": "none", "date": None, "authority": None}
         if p.status in ("final_order", "departed", "stayed", "pending_appeal"):
             order_date = _between(rng, start, as_of - timedelta(days=10))
-            kind = "voluntary_departure" if p.status == "departed" and rng.random() < 0.5 else "removal"
+            kind = (
+                "voluntary_departure"
+                if p.status == "departed" and rng.random() < 0.5
+                else "removal"
+            )
             decision = {
                 "type": kind,
                 "date": order_date.isoformat(),
-                "vd_deadline": (order_date + timedelta(days=60)).isoformat() if kind == "voluntary_departure" else None,
+                "vd_deadline": (order_date + timedelta(days=60)).isoformat()
+                if kind == "voluntary_departure"
+                else None,
             }
             if p.status == "pending_appeal":
-                appeal = {"status": "pending", "date": (order_date + timedelta(days=rng.randint(5, 29))).isoformat()}
+                appeal = {
+                    "status": "pending",
+                    "date": (order_date + timedelta(days=rng.randint(5, 29))).isoformat(),
+                }
             elif rng.random() < 0.3:
-                appeal = {"status": rng.choice(("dismissed", "waived")), "date": (order_date + timedelta(days=20)).isoformat()}
+                appeal = {
+                    "status": rng.choice(("dismissed", "waived")),
+                    "date": (order_date + timedelta(days=20)).isoformat(),
+                }
             if p.status == "stayed":
                 stay = {
                     "status": "granted",
@@ -228,7 +283,9 @@ def eoir(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
                 "respondent": {
                     "first_name": given,
                     "last_name": family,
-                    "dob": p.dob.isoformat() if rng.random() > 0.02 else dob_error(rng, p.dob).isoformat(),
+                    "dob": p.dob.isoformat()
+                    if rng.random() > 0.02
+                    else dob_error(rng, p.dob).isoformat(),
                     "country": p.country[0],
                     "language": LANGUAGES[p.tradition],
                 },
@@ -243,9 +300,16 @@ def eoir(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
 
 
 OFFENSES = (
-    ("DUI", "M"), ("PETTY THEFT", "M"), ("ASSAULT", "M"), ("BURGLARY", "F"),
-    ("DRUG POSSESSION", "F"), ("FRAUD", "F"), ("TRAFFIC", "I"), ("AGG ASSAULT", "F"),
-    ("ROBBERY", "F"), ("TRESPASS", "M"),
+    ("DUI", "M"),
+    ("PETTY THEFT", "M"),
+    ("ASSAULT", "M"),
+    ("BURGLARY", "F"),
+    ("DRUG POSSESSION", "F"),
+    ("FRAUD", "F"),
+    ("TRAFFIC", "I"),
+    ("AGG ASSAULT", "F"),
+    ("ROBBERY", "F"),
+    ("TRESPASS", "M"),
 )
 
 
@@ -254,8 +318,19 @@ def fbi(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     t = SourceTable(
         "fbi_criminal",
         [
-            "FBI_NO", "CYCLE", "NAME", "ALIASES", "DOB", "SEX", "ARREST_DATE", "OFFENSE",
-            "OFFENSE_CLASS", "DISPOSITION", "DISPOSITION_DATE", "GANG_AFFILIATION", "RACE",
+            "FBI_NO",
+            "CYCLE",
+            "NAME",
+            "ALIASES",
+            "DOB",
+            "SEX",
+            "ARREST_DATE",
+            "OFFENSE",
+            "OFFENSE_CLASS",
+            "DISPOSITION",
+            "DISPOSITION_DATE",
+            "GANG_AFFILIATION",
+            "RACE",
         ],
     )
     for p in people:
@@ -267,7 +342,10 @@ def fbi(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
             aliases = []
             if rng.random() < 0.3:
                 other = TRADITIONS[p.tradition]
-                aliases.append(f"{rng.choice(other.male if p.sex == 'M' else other.female)[0]} {family}".upper())
+                aliases.append(
+                    f"{rng.choice(other.male if p.sex == 'M' else other.female)[0]} "
+                    f"{family}".upper()
+                )
             if rng.random() < 0.2:
                 aliases.append(f"{given} {typo(rng, family)}".upper())
             arrest = _between(rng, p.dob + timedelta(days=18 * 365), as_of)
@@ -287,7 +365,9 @@ def fbi(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
                 OFFENSE=offense,
                 OFFENSE_CLASS=klass,
                 DISPOSITION=disposition,
-                DISPOSITION_DATE=None if disposition == "PEND" else _Ymd(min(as_of, arrest + timedelta(days=rng.randint(30, 400)))),
+                DISPOSITION_DATE=None
+                if disposition == "PEND"
+                else _Ymd(min(as_of, arrest + timedelta(days=rng.randint(30, 400)))),
                 GANG_AFFILIATION=rng.choice((None, None, None, "SUSPECTED")),
                 RACE=rng.choice(("W", "B", "A", "I", "U")),
             )
@@ -298,7 +378,16 @@ def usms(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     """Warrants: partial subject names, DOB, type, court, status."""
     t = SourceTable(
         "usms_warrants",
-        ["WARRANT_ID", "SUBJECT_LAST", "SUBJECT_FIRST", "SUBJECT_DOB", "WARRANT_TYPE", "ISSUING_COURT", "ISSUED_DATE", "STATUS"],
+        [
+            "WARRANT_ID",
+            "SUBJECT_LAST",
+            "SUBJECT_FIRST",
+            "SUBJECT_DOB",
+            "WARRANT_TYPE",
+            "ISSUING_COURT",
+            "ISSUED_DATE",
+            "STATUS",
+        ],
     )
     n = 0
     for p in people:
@@ -321,14 +410,34 @@ def usms(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     return t
 
 
-FACILITIES = ("KROME", "ADELANTO", "OTERO", "STEWART", "TACOMA", "PORT-ISABEL", "ELIZABETH", "DILLEY")
+FACILITIES = (
+    "KROME",
+    "ADELANTO",
+    "OTERO",
+    "STEWART",
+    "TACOMA",
+    "PORT-ISABEL",
+    "ELIZABETH",
+    "DILLEY",
+)
 
 
 def detention(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     """Custody bookings: facility, book-in and release."""
     t = SourceTable(
         "ice_detention",
-        ["booking_id", "a_number", "last_name", "first_name", "dob", "facility_code", "book_in_date", "release_date", "release_reason", "nationality"],
+        [
+            "booking_id",
+            "a_number",
+            "last_name",
+            "first_name",
+            "dob",
+            "facility_code",
+            "book_in_date",
+            "release_date",
+            "release_reason",
+            "nationality",
+        ],
     )
     share = {"final_order": 0.3, "in_proceedings": 0.1, "departed": 0.4, "pending_appeal": 0.2}
     n = 0
@@ -341,7 +450,11 @@ def detention(people: list[Person], rng: random.Random, as_of: date) -> SourceTa
         release = min(as_of, book_in + timedelta(days=rng.randint(3, 200))) if released else None
         reason = None
         if released:
-            reason = "REMOVED" if p.status == "departed" else rng.choice(("BOND", "PAROLE", "ATD", "ORDER OF SUPERVISION"))
+            reason = (
+                "REMOVED"
+                if p.status == "departed"
+                else rng.choice(("BOND", "PAROLE", "ATD", "ORDER OF SUPERVISION"))
+            )
         t.add(
             p.pid,
             (f"BK{n:09d}",),
@@ -363,7 +476,17 @@ def ssa(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     """Social security: SSN, names (with changes), DOB, a stale citizenship snapshot."""
     t = SourceTable(
         "ssa_numident",
-        ["SSN", "NM_FIRST", "NM_MIDDLE", "NM_LAST", "DOB", "SEX", "CITIZENSHIP_CD", "DISABILITY_FLAG", "BENEFIT_AMOUNT"],
+        [
+            "SSN",
+            "NM_FIRST",
+            "NM_MIDDLE",
+            "NM_LAST",
+            "DOB",
+            "SEX",
+            "CITIZENSHIP_CD",
+            "DISABILITY_FLAG",
+            "BENEFIT_AMOUNT",
+        ],
     )
     for p in people:
         if p.ssn is None:
@@ -397,7 +520,9 @@ def ssa(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
 def irs(people: list[Person], rng: random.Random, as_of: date) -> tuple[SourceTable, SourceTable]:
     """Tax returns (nested JSON) and the disclosure request naming some of their filers."""
     t = SourceTable("irs_returns", ["record"])
-    req = SourceTable("irs_request", ["given_name", "family_name", "street", "city", "state", "zip"])
+    req = SourceTable(
+        "irs_request", ["given_name", "family_name", "street", "city", "state", "zip"]
+    )
     for p in people:
         tin = p.ssn or p.itin
         if tin is None or rng.random() > 0.55:
@@ -409,7 +534,9 @@ def irs(people: list[Person], rng: random.Random, as_of: date) -> tuple[SourceTa
                 (),
                 given_name=p.given_name,
                 family_name=p.family_name,
-                street=addr.street if rng.random() > 0.02 else None,  # a few entries lack an address
+                street=addr.street
+                if rng.random() > 0.02
+                else None,  # a few entries lack an address
                 city=addr.place.city,
                 state=addr.place.state,
                 zip=addr.place.zip,
@@ -441,7 +568,20 @@ def clear(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     """A commercial data broker: many small errors, address histories, merged people."""
     t = SourceTable(
         "clear_broker",
-        ["clr_id", "full_name", "dob", "phone", "addr_line", "city", "st", "zip", "first_seen", "last_seen", "email", "credit_header"],
+        [
+            "clr_id",
+            "full_name",
+            "dob",
+            "phone",
+            "addr_line",
+            "city",
+            "st",
+            "zip",
+            "first_seen",
+            "last_seen",
+            "email",
+            "credit_header",
+        ],
     )
     n = 0
     for idx, p in enumerate(people):
@@ -481,7 +621,22 @@ def dmv(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     """State motor vehicles: licence, names, DOB, address with geocode, renewals after moves."""
     t = SourceTable(
         "dmv_licenses",
-        ["license_no", "license_state", "first_name", "middle_name", "last_name", "dob", "street", "city", "zip", "lat", "lon", "issue_date", "organ_donor", "eye_color"],
+        [
+            "license_no",
+            "license_state",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "dob",
+            "street",
+            "city",
+            "zip",
+            "lat",
+            "lon",
+            "issue_date",
+            "organ_donor",
+            "eye_color",
+        ],
     )
     for p in people:
         if p.license_no is None:

@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-ALL_PURPOSES = ["identity_resolution", "case_review", "field_operation", "custody", "oversight", "redress", "analytics"]
+ALL_PURPOSES = [
+    "identity_resolution",
+    "case_review",
+    "field_operation",
+    "custody",
+    "oversight",
+    "redress",
+    "analytics",
+]
 YEAR = 365
 
 
@@ -42,7 +50,15 @@ def declarations(as_of: date) -> dict[str, dict[str, Any]]:
                 "COUNTRY_OF_BIRTH": _f("country_of_birth"),
                 "CLASS_OF_ADMISSION": _f(
                     "immigration_status",
-                    codes={"NAT": "naturalized", "LPR": "lpr", "NIV": "nonimmigrant_visa", "TPS": "tps", "DACA": "daca", "ASYP": "asylum_pending", "NONE": "none"},
+                    codes={
+                        "NAT": "naturalized",
+                        "LPR": "lpr",
+                        "NIV": "nonimmigrant_visa",
+                        "TPS": "tps",
+                        "DACA": "daca",
+                        "ASYP": "asylum_pending",
+                        "NONE": "none",
+                    },
                 ),
                 "STATUS_DATE": _f("status_date", date_format=mdy),
                 "STREET": _f("street"),
@@ -112,7 +128,13 @@ def declarations(as_of: date) -> dict[str, dict[str, Any]]:
             "system": "Criminal history records (synthetic, NGI-like)",
             "category": "criminal_justice",
             "legal_authority": "28 U.S.C. 534; 8 U.S.C. 1105(b)",
-            "purposes": ["identity_resolution", "case_review", "field_operation", "oversight", "redress"],
+            "purposes": [
+                "identity_resolution",
+                "case_review",
+                "field_operation",
+                "oversight",
+                "redress",
+            ],
             "retention_days": 110 * YEAR // 2,
             "identifier_types": ["fbi_number"],
             "natural_key": ["FBI_NO", "CYCLE"],
@@ -126,8 +148,18 @@ def declarations(as_of: date) -> dict[str, dict[str, Any]]:
                 "SEX": _f("sex"),
                 "ARREST_DATE": _f("event_date", date_format=ymd_compact),
                 "OFFENSE": _f("offense"),
-                "OFFENSE_CLASS": _f("offense_class", codes={"F": "felony", "M": "misdemeanor", "I": "infraction"}),
-                "DISPOSITION": _f("disposition", codes={"CONV": "convicted", "DISM": "dismissed", "PEND": "pending", "ACQ": "acquitted"}),
+                "OFFENSE_CLASS": _f(
+                    "offense_class", codes={"F": "felony", "M": "misdemeanor", "I": "infraction"}
+                ),
+                "DISPOSITION": _f(
+                    "disposition",
+                    codes={
+                        "CONV": "convicted",
+                        "DISM": "dismissed",
+                        "PEND": "pending",
+                        "ACQ": "acquitted",
+                    },
+                ),
                 "DISPOSITION_DATE": _f("disposition_date", date_format=ymd_compact),
             },
         },
@@ -137,7 +169,13 @@ def declarations(as_of: date) -> dict[str, dict[str, Any]]:
             "system": "Warrant information (synthetic, WIN-like)",
             "category": "criminal_justice",
             "legal_authority": "28 U.S.C. 566(e)(1)(B)",
-            "purposes": ["identity_resolution", "case_review", "field_operation", "oversight", "redress"],
+            "purposes": [
+                "identity_resolution",
+                "case_review",
+                "field_operation",
+                "oversight",
+                "redress",
+            ],
             "retention_days": 25 * YEAR,
             "identifier_types": [],
             "natural_key": ["WARRANT_ID"],
@@ -150,7 +188,9 @@ def declarations(as_of: date) -> dict[str, dict[str, Any]]:
                 "WARRANT_TYPE": _f("warrant_type"),
                 "ISSUING_COURT": _f("issuing_authority"),
                 "ISSUED_DATE": _f("event_date", date_format=mdy),
-                "STATUS": _f("warrant_status", codes={"A": "active", "S": "served", "R": "recalled"}),
+                "STATUS": _f(
+                    "warrant_status", codes={"A": "active", "S": "served", "R": "recalled"}
+                ),
             },
         },
         "ice_detention": {
@@ -205,7 +245,12 @@ def declarations(as_of: date) -> dict[str, dict[str, Any]]:
                 "SEX": _f("sex"),
                 "CITIZENSHIP_CD": _f(
                     "citizenship_indicator",
-                    codes={"A": "us_citizen", "B": "noncitizen_authorized", "C": "noncitizen_not_authorized", "D": "unknown"},
+                    codes={
+                        "A": "us_citizen",
+                        "B": "noncitizen_authorized",
+                        "C": "noncitizen_not_authorized",
+                        "D": "unknown",
+                    },
                 ),
             },
         },
@@ -241,7 +286,13 @@ def declarations(as_of: date) -> dict[str, dict[str, Any]]:
             "system": "Person search records (synthetic)",
             "category": "commercial",
             "legal_authority": "8 U.S.C. 1357(a); commercial data licence 70CMSD-26-C-0001",
-            "purposes": ["identity_resolution", "case_review", "field_operation", "oversight", "redress"],
+            "purposes": [
+                "identity_resolution",
+                "case_review",
+                "field_operation",
+                "oversight",
+                "redress",
+            ],
             "retention_days": 2 * YEAR,
             "identifier_types": ["phone"],
             "natural_key": ["clr_id"],
@@ -264,7 +315,13 @@ def declarations(as_of: date) -> dict[str, dict[str, Any]]:
             "system": "Driver licence records (synthetic)",
             "category": "state_records",
             "legal_authority": "18 U.S.C. 2721(b)(1)",
-            "purposes": ["identity_resolution", "case_review", "field_operation", "oversight", "redress"],
+            "purposes": [
+                "identity_resolution",
+                "case_review",
+                "field_operation",
+                "oversight",
+                "redress",
+            ],
             "retention_days": 10 * YEAR,
             "identifier_types": ["license_number"],
             "natural_key": ["license_no", "issue_date"],
@@ -298,7 +355,10 @@ def declarations(as_of: date) -> dict[str, dict[str, Any]]:
             "agreement": {
                 "kind": "memorandum_of_understanding",
                 "id": "MOU-HUD-DHS-2023-02",
-                "parties": ["Department of Housing and Urban Development", "Department of Homeland Security"],
+                "parties": [
+                    "Department of Housing and Urban Development",
+                    "Department of Homeland Security",
+                ],
                 "start": as_of - timedelta(days=1300),
                 "end": as_of - timedelta(days=730),
             },

@@ -23,7 +23,7 @@ def places() -> tuple[Place, ...]:
     import zipcodes  # loads a 40k-entry table: only when a world is generated
 
     out = []
-    for z in zipcodes.list_all():
+    for z in zipcodes.list_all():  # type: ignore[no-untyped-call]
         if z["zip_code_type"] != "STANDARD" or not z["active"] or z["country"] != "US":
             continue
         if z["state"] in ("PR", "VI", "GU", "AS", "MP", "AA", "AE", "AP"):

@@ -176,7 +176,13 @@ TRADITIONS: tuple[Tradition, ...] = (
             "Diallo Traoré|Traore Koné|Kone Camara|Kamara Okafor Okonkwo Adeyemi Mensah Owusu "
             "Bangura Sow Ba Cissé|Cisse Keita|Keïta Nwosu Adebayo Boateng Asante Touré|Toure"
         ),
-        (("Nigeria", "NGA"), ("Ghana", "GHA"), ("Senegal", "SEN"), ("Guinea", "GIN"), ("Mali", "MLI")),
+        (
+            ("Nigeria", "NGA"),
+            ("Ghana", "GHA"),
+            ("Senegal", "SEN"),
+            ("Guinea", "GIN"),
+            ("Mali", "MLI"),
+        ),
     ),
     Tradition(
         "anglo",
@@ -201,9 +207,43 @@ TRADITIONS: tuple[Tradition, ...] = (
 
 TRADITION_WEIGHTS = (0.36, 0.09, 0.09, 0.05, 0.08, 0.08, 0.08, 0.17)
 
-STREET_NAMES = (
-    "Main Oak Maple Cedar Pine Elm Washington Lake Hill Park Sunset Lincoln Jackson Church "
-    "Highland Ridge Mill River Spring Valley Forest Meadow Franklin Jefferson Madison Cherry "
-    "Walnut Chestnut Willow Magnolia Broadway Central Market Union Harrison Adams Grant"
-).split()
+STREET_NAMES = [
+    "Main",
+    "Oak",
+    "Maple",
+    "Cedar",
+    "Pine",
+    "Elm",
+    "Washington",
+    "Lake",
+    "Hill",
+    "Park",
+    "Sunset",
+    "Lincoln",
+    "Jackson",
+    "Church",
+    "Highland",
+    "Ridge",
+    "Mill",
+    "River",
+    "Spring",
+    "Valley",
+    "Forest",
+    "Meadow",
+    "Franklin",
+    "Jefferson",
+    "Madison",
+    "Cherry",
+    "Walnut",
+    "Chestnut",
+    "Willow",
+    "Magnolia",
+    "Broadway",
+    "Central",
+    "Market",
+    "Union",
+    "Harrison",
+    "Adams",
+    "Grant",
+]
 STREET_SUFFIXES = ("St", "Ave", "Rd", "Dr", "Ln", "Blvd", "Ct", "Way", "Pl")

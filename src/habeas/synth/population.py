@@ -126,7 +126,9 @@ def generate_people(n: int, seed: int, as_of: date) -> list[Person]:
         trad = TRADITIONS[t]
         sex = "M" if rng.random() < 0.5 else "F"
         given = rng.choice(trad.male if sex == "M" else trad.female)
-        middle = rng.choice(trad.male if sex == "M" else trad.female) if rng.random() < 0.45 else None
+        middle = (
+            rng.choice(trad.male if sex == "M" else trad.female) if rng.random() < 0.45 else None
+        )
         if middle == given:
             middle = None
         family: tuple[tuple[str, ...], ...] = (rng.choice(trad.family),)
@@ -160,7 +162,9 @@ def generate_people(n: int, seed: int, as_of: date) -> list[Person]:
         for m in range(moves):
             place = home if m == 0 or rng.random() < 0.4 else rng.choice(geo)
             if m > 0:
-                since = since + timedelta(days=rng.randint(200, max(201, (as_of - since).days // 2)))
+                since = since + timedelta(
+                    days=rng.randint(200, max(201, (as_of - since).days // 2))
+                )
             p.addresses.append(Address(street_address(rng), place, min(since, as_of)))
         legal_license = status in WORKS_LEGALLY or status == "visa"
         if rng.random() < (0.8 if legal_license else 0.3):

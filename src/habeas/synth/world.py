@@ -41,20 +41,26 @@ class WorldSummary:
 
 
 def _corrupt(table: SourceTable, rng: random.Random, column: str, bad: str, rate: float) -> None:
+    """Overwrite a few values with typical garbage; a key column keeps keys unique."""
     values = table.data[column]
     for i in range(len(values)):
         if rng.random() < rate:
-            values[i] = bad
+            if column in KEY_COLUMNS.get(table.name, ()):
+                values[i] = bad + str(values[i])[len(bad) :]
+                table.keys[i] = (values[i],)
+            else:
+                values[i] = bad
 
 
 CORRUPTIONS: dict[str, list[tuple[str, str]]] = {
     "uscis_benefits": [("DATE_OF_BIRTH", "13/45/1987"), ("A_NUMBER", "A12")],
-    "ssa_numident": [("SSN", "000-12-3456")],
+    "ssa_numident": [("SSN", "000")],
     "clear_broker": [("phone", "555-0100"), ("zip", "9021")],
     "fbi_criminal": [("OFFENSE_CLASS", "X")],
     "usms_warrants": [("SUBJECT_DOB", "02/30/1980")],
     "dmv_licenses": [("zip", "ABCDE")],
 }
+KEY_COLUMNS = {"ssa_numident": ("SSN",)}
 
 
 def _arrow(table: SourceTable, all_text: bool) -> pa.Table:
@@ -123,7 +129,9 @@ def generate_world(
             _corrupt(table, rng, column, bad, 0.0015)
         decl = decls[table.name]
         kind = decl["format"]["kind"]
-        path = out / f"{table.name}.{ {'csv': 'csv', 'jsonl': 'jsonl', 'parquet': 'parquet'}[kind] }"
+        path = (
+            out / f"{table.name}.{ {'csv': 'csv', 'jsonl': 'jsonl', 'parquet': 'parquet'}[kind] }"
+        )
         if kind == "csv":
             delimiter = decl["format"].get("delimiter", ",")
             _write_csv(table, path, delimiter)
@@ -132,7 +140,11 @@ def generate_world(
         elif kind == "jsonl":
             _write_jsonl(table, path)
             if table.name == "eoir_cases":
-                _insert_broken_lines(path, 3000, lambda i: '{"case_id": "EOIR-BROKEN-' + str(i) + '", "alien_number": ')
+                _insert_broken_lines(
+                    path,
+                    3000,
+                    lambda i: '{"case_id": "EOIR-BROKEN-' + str(i) + '", "alien_number": ',
+                )
         else:
             pq.write_table(_arrow(table, all_text=False), path, compression="zstd")
         files[table.name] = path

@@ -1,0 +1,129 @@
+"""The command line: the demo's summary, clear one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from habeas.synth.world import WorldSummary
+
+pytestmark = pytest.mark.slow
+
+
+def habeas(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from habeas.cli.main import run; run()", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        timeout=300,
+    )
+
+
+def test_demo_prints_the_summary(tmp_path: Path) -> None:
+    run = habeas("--data-dir", str(tmp_path / "d"), "demo", "--people", "400", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    text = run.stdout
+    for expected in (
+        "ingest by source",
+        "uscis_benefits",
+        "fields dropped by minimization",
+        "ETHNICITY",
+        "quarantined, by reason",
+        "tax-6103-request-scope",
+        "sources refused",
+        "MOU-HUD-DHS-2023-02 expired",
+        "[legal-authority]",
+        "records staged in",
+    ):
+        assert expected in text, expected
+    again = habeas("--data-dir", str(tmp_path / "d"), "demo", "--people", "400", cwd=tmp_path)
+    assert again.returncode == 0 and "already ingested: nothing changed" in again.stdout
+
+
+def test_user_errors_are_one_line_without_traceback(tmp_path: Path, world: WorldSummary) -> None:
+    data = str(tmp_path / "d")
+    run = habeas("--data-dir", data, "ingest", "nope", "x.csv", cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip().startswith("error: unknown source 'nope'")
+    assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+    added = habeas(
+        "--data-dir", data, "sources", "add", str(world.out / "uscis_benefits.toml"), cwd=tmp_path
+    )
+    assert added.returncode == 0 and "registered" in added.stdout
+    wrong = habeas(
+        "--data-dir",
+        data,
+        "ingest",
+        "uscis_benefits",
+        str(world.files["cbp_crossings"]),
+        cwd=tmp_path,
+    )
+    assert (
+        wrong.returncode == 2
+        and "is a Parquet file" in wrong.stderr
+        and "Traceback" not in wrong.stderr
+    )
+
+    debug = habeas("--debug", "--data-dir", data, "ingest", "nope", "x.csv", cwd=tmp_path)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_sources_add_reports_refusals_with_exit_code(tmp_path: Path, world: WorldSummary) -> None:
+    data = str(tmp_path / "d")
+    run = habeas(
+        "--data-dir", data, "sources", "add", str(world.out / "tipline_reports.toml"), cwd=tmp_path
+    )
+    assert run.returncode == 3
+    assert "refused" in run.stdout and "legal-authority" in run.stdout
+    listed = habeas("--data-dir", data, "sources", "list", cwd=tmp_path)
+    assert "tipline_reports" in listed.stdout and "refused" in listed.stdout
+
+
+def test_sources_check_on_a_later_date_finds_lapsed_agreements(
+    tmp_path: Path, world: WorldSummary
+) -> None:
+    data = str(tmp_path / "d")
+    habeas("--data-dir", data, "sources", "add", str(world.out / "ssa_numident.toml"), cwd=tmp_path)
+    now = habeas("--data-dir", data, "sources", "check", "--on", "2027-01-01", cwd=tmp_path)
+    assert now.returncode == 0 and "ok" in now.stdout
+    later = habeas("--data-dir", data, "sources", "check", "--on", "2031-01-01", cwd=tmp_path)
+    assert later.returncode == 3 and "CMA-SSA-DHS-2025-07 expired" in later.stdout
+
+
+def test_ingest_and_quarantine_list(tmp_path: Path, world: WorldSummary) -> None:
+    data = str(tmp_path / "d")
+    habeas("--data-dir", data, "sources", "add", str(world.out / "clear_broker.toml"), cwd=tmp_path)
+    run = habeas(
+        "--data-dir", data, "ingest", "clear_broker", str(world.files["clear_broker"]), cwd=tmp_path
+    )
+    assert run.returncode == 0 and "ingested clear_broker" in run.stdout
+    again = habeas(
+        "--data-dir", data, "ingest", "clear_broker", str(world.files["clear_broker"]), cwd=tmp_path
+    )
+    assert "already ingested" in again.stdout and "nothing changed" in again.stdout
+    q = habeas("--data-dir", data, "quarantine", "list", "--source", "clear_broker", cwd=tmp_path)
+    assert q.returncode == 0 and "quarantine:" in q.stdout and "clear_broker" in q.stdout
+
+
+def test_synth_command_is_deterministic(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        run = habeas(
+            "synth", "--people", "200", "--seed", "3", "--out", str(tmp_path / name), cwd=tmp_path
+        )
+        assert run.returncode == 0, run.stderr
+    for f in (tmp_path / "a").iterdir():
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
+
+
+def test_bad_option_value_is_a_usage_error(tmp_path: Path) -> None:
+    run = habeas("synth", "--people", "0", cwd=tmp_path)
+    assert run.returncode == 2 and "Traceback" not in run.stderr

@@ -1,0 +1,43 @@
+"""Settings come from arguments and HABEAS_* variables; importing habeas does nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from habeas.settings import Settings
+
+
+def test_defaults() -> None:
+    s = Settings()
+    assert s.data_dir == Path("habeas-data")
+    assert s.operational_url == "sqlite:///habeas-data/habeas.db"
+    assert s.staging_path == Path("habeas-data/staging.duckdb")
+
+
+def test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HABEAS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HABEAS_THREADS", "1")
+    monkeypatch.setenv("HABEAS_DATABASE_URL", "postgresql+psycopg://h@localhost/habeas")
+    s = Settings()
+    assert (s.data_dir, s.threads) == (tmp_path, 1)
+    assert s.operational_url.startswith("postgresql+psycopg://")
+
+
+def test_bad_thread_count_is_refused() -> None:
+    with pytest.raises(ValueError, match="threads"):
+        Settings(threads=0)
+
+
+def test_importing_every_module_has_no_side_effects(tmp_path: Path) -> None:
+    code = (
+        "import pkgutil, importlib, habeas\n"
+        "for m in pkgutil.walk_packages(habeas.__path__, 'habeas.'):\n"
+        "    importlib.import_module(m.name)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert list(tmp_path.iterdir()) == []
