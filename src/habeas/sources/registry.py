@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from habeas.errors import SourceRefused, UnknownSource
 from habeas.sources.declaration import SourceDeclaration, load_declaration
 from habeas.sources.rules import Refusal, legal_basis_refusals
@@ -73,25 +75,25 @@ def register(store: StagingStore, path: Path, today: date) -> Registration:
             ],
         )
         if decl.tax is not None and reg.request_entries:
-            con.executemany(
-                "INSERT INTO tax_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [
-                        decl.name,
-                        decl.tax.request_id,
-                        e.entry_no,
-                        e.given_name,
-                        e.family_name,
-                        e.street,
-                        e.city,
-                        e.state,
-                        e.zip,
-                        e.valid,
-                        e.problem,
-                    ]
-                    for e in reg.request_entries
-                ],
+            entries = reg.request_entries
+            table = pa.table(
+                {
+                    "source": [decl.name] * len(entries),
+                    "request_id": [decl.tax.request_id] * len(entries),
+                    "entry_no": [e.entry_no for e in entries],
+                    "given_name": [e.given_name for e in entries],
+                    "family_name": [e.family_name for e in entries],
+                    "street": [e.street for e in entries],
+                    "city": [e.city for e in entries],
+                    "state": [e.state for e in entries],
+                    "zip": [e.zip for e in entries],
+                    "valid": [e.valid for e in entries],
+                    "problem": [e.problem for e in entries],
+                }
             )
+            con.register("request_entries", table)
+            con.execute("INSERT INTO tax_requests SELECT * FROM request_entries")
+            con.unregister("request_entries")
     return reg
 
 
