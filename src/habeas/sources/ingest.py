@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from habeas.sources.canonical import CANONICAL_FIELDS, LINEAGE_COLUMNS
+from habeas.sources.canonical import CANONICAL_FIELDS
 from habeas.sources.readers import RawFile, quote_ident, read_source_file, sql_literal
 from habeas.sources.registry import usable_source
 from habeas.sources.validate import build_validation_query, tax_scope_sql
@@ -148,7 +148,7 @@ def _dropped_counts(store: StagingStore, raw: RawFile) -> dict[str, int]:
     if raw.dropped_sql is None:
         return {}
     con = store.con
-    if "ok_raw" in raw.dropped_sql:
+    if raw.json_lines:  # undeclared keys are counted over the lines that parse
         con.execute(
             "CREATE OR REPLACE TEMP VIEW ok_raw AS SELECT _line FROM raw "
             "WHERE NOT _bad AND json_valid(_line) AND json_type(_line) = 'OBJECT'"
@@ -273,4 +273,4 @@ def _write_quarantine(
         )
 
 
-__all__ = ["LINEAGE_COLUMNS", "IngestResult", "Progress", "batch_id_for", "ingest"]
+__all__ = ["IngestResult", "Progress", "batch_id_for", "ingest"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class RawFile:
     struct_text_sql: str = "NULL"
     dropped_sql: str | None = None
     rejects: list[StructuralReject] = field(default_factory=list)
+    json_lines: bool = False
 
 
 def quote_ident(name: str) -> str:
@@ -234,6 +236,7 @@ def _read_jsonl(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -
         struct_error_sql=struct_error,
         struct_text_sql="_line",
         dropped_sql=_dropped_json_keys_sql(list(decl.fields)),
+        json_lines=True,
     )
 
 
@@ -308,18 +311,11 @@ def _read_parquet(path: Path, data: bytes, digest: str, decl: SourceDeclaration)
 
 
 def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A Parquet column as text: cast where Arrow can, JSON text for nested values."""
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         return col
     try:
         return col.cast(pa.string())
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-        import json
-
-        return pa.chunked_array(
-            [
-                pa.array(
-                    [None if v is None else json.dumps(v, default=str) for v in col.to_pylist()],
-                    pa.string(),
-                )
-            ]
-        )
+        values = [None if v is None else json.dumps(v, default=str) for v in col.to_pylist()]
+        return pa.chunked_array([pa.array(values, pa.string())])
