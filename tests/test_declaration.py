@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -127,3 +128,49 @@ def test_record_ids_agree_between_python_and_sql(source: str, key: list[str]) ->
     sql = f"SELECT {record_id_sql(source).replace('_key', key_sql)}"
     [(from_sql,)] = duckdb.sql(sql).fetchall()
     assert from_sql == record_id(source, *key)
+
+
+def _sql_value(check_field: str, raw: str | None) -> object:
+    from habeas.sources.canonical import CANONICAL_FIELDS
+    from habeas.sources.declaration import FieldSpec
+    from habeas.sources.validate import value_and_checks
+
+    spec = FieldSpec(to=check_field)
+    value, _ = value_and_checks(CANONICAL_FIELDS[check_field], spec, date(2026, 11, 28))
+    literal = "NULL" if raw is None else sql_literal(raw)
+    [(out,)] = duckdb.sql(f"SELECT {value.replace('{v}', literal)}").fetchall()
+    return out
+
+
+def _reference_ssn(digits: str) -> bool:
+    return (
+        len(digits) == 9
+        and digits.isdigit()
+        and digits[:3] not in ("000", "666")
+        and digits[0] != "9"
+        and digits[3:5] != "00"
+        and digits[5:] != "0000"
+    )
+
+
+@given(st.from_regex(r"[0-9]{3}-?[0-9]{2}-?[0-9]{4}", fullmatch=True))
+def test_ssn_check_matches_the_issuing_rules(text: str) -> None:
+    digits = text.replace("-", "")
+    expected = digits if _reference_ssn(digits) else None
+    assert _sql_value("ssn", text) == expected
+
+
+@given(st.text(max_size=14))
+def test_a_number_parser_accepts_only_a_numbers(text: str) -> None:
+    out = _sql_value("a_number", text)
+    if out is not None:
+        assert isinstance(out, str) and len(out) == 9 and out.isdigit()
+        assert out.lstrip("0") in "".join(ch for ch in text if ch.isdigit())
+
+
+@given(st.integers(min_value=0, max_value=99_999))
+def test_zip_keeps_five_digits(n: int) -> None:
+    text = f"{n:05d}"
+    assert _sql_value("zip", text) == text
+    assert _sql_value("zip", text + "-1234") == text
+    assert _sql_value("zip", text[:4]) is None
