@@ -41,3 +41,27 @@ def test_importing_every_module_has_no_side_effects(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_held_by_another_process_is_a_clear_error(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from habeas.store.staging import StagingStore; "
+            f"s = StagingStore({str(tmp_path / 'st.duckdb')!r}); print('open', flush=True); "
+            "time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        from habeas.errors import HabeasError
+        from habeas.store.staging import StagingStore
+
+        with pytest.raises(HabeasError, match="cannot open the staging store"):
+            StagingStore(tmp_path / "st.duckdb")
+    finally:
+        holder.kill()
+        holder.wait()

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from habeas.errors import HabeasError
 from habeas.sources.canonical import CANONICAL_FIELDS, LINEAGE_COLUMNS
 
 RECORD_COLUMNS: tuple[tuple[str, str], ...] = LINEAGE_COLUMNS + tuple(
@@ -92,7 +93,11 @@ class StagingStore:
         self.path = Path(path) if str(path) != ":memory:" else path
         if isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(path), config={"threads": threads})
+        try:
+            self.con = duckdb.connect(str(path), config={"threads": threads})
+        except duckdb.IOException as exc:
+            # DuckDB allows one writing process per file: say so instead of a traceback
+            raise HabeasError(f"cannot open the staging store {path}: {exc}") from None
         for ddl in SCHEMA:
             self.con.execute(ddl)
 
