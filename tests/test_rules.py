@@ -50,7 +50,9 @@ def test_a_source_with_a_cited_authority_is_accepted() -> None:
     assert legal_basis_refusals(decl(), TODAY) == []
 
 
-@pytest.mark.parametrize("authority", ["", "   ", "because we need it", "agency policy"])
+@pytest.mark.parametrize(
+    "authority", ["", "   ", "because we need it", "agency policy", "our Code of conduct", "§"]
+)
 def test_no_legal_authority_is_refused(authority: str) -> None:
     refusals = legal_basis_refusals(decl(legal_authority=authority), TODAY)
     assert [r.rule for r in refusals] == ["legal-authority"]

@@ -48,7 +48,7 @@ def legal_authority_refusals(decl: SourceDeclaration) -> list[Refusal]:
                 "collecting and using these records (for example '8 U.S.C. 1357')",
             )
         ]
-    if not _CITATION.search(text):
+    if not (_CITATION.search(text) and re.search(r"\d", text)):  # a section number, too
         return [
             Refusal(
                 "legal-authority",
