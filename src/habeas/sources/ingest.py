@@ -72,8 +72,7 @@ def ingest(
     raw = read_source_file(path, decl)
     batch_id = batch_id_for(source, raw.sha256)
     result = IngestResult(source, path, batch_id, raw.sha256)
-    prior = store.rows("SELECT batch_id, finished_at FROM batches WHERE batch_id = ?", [batch_id])
-    if prior:
+    if store.scalar("SELECT count(*) FROM batches WHERE batch_id = ?", [batch_id]):
         result.already_ingested = True
         result.seconds = time.perf_counter() - started
         progress("done", 1.0)
@@ -197,12 +196,12 @@ def _write_batch(
         f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {', '.join(select)} FROM keyed "
         "WHERE _row = _first_row"
     )
-    new, updated, unchanged = con.execute(
+    [(new, updated, unchanged)] = store.rows(
         "SELECT count(*) FILTER (WHERE r.record_id IS NULL), "
         "count(*) FILTER (WHERE r.content_hash <> i.content_hash), "
         "count(*) FILTER (WHERE r.content_hash = i.content_hash) "
         "FROM incoming i LEFT JOIN records r USING (record_id)"
-    ).fetchone() or (0, 0, 0)
+    )
     cols = ", ".join(n for n, _ in RECORD_COLUMNS)
     con.execute(
         f"INSERT INTO record_history SELECT {', '.join('r.' + n for n, _ in RECORD_COLUMNS)}, "
@@ -217,10 +216,8 @@ def _write_batch(
         f"INSERT INTO records ({cols}) SELECT {cols} FROM incoming "
         "WHERE record_id NOT IN (SELECT record_id FROM records)"
     )
-    read = con.execute("SELECT count(*) FROM checked").fetchone()
-    accepted = con.execute("SELECT count(*) FROM incoming").fetchone()
-    rows_read = int(read[0] if read else 0) + len(raw.rejects)
-    rows_accepted = int(accepted[0] if accepted else 0)
+    rows_read = int(store.scalar("SELECT count(*) FROM checked")) + len(raw.rejects)
+    rows_accepted = int(store.scalar("SELECT count(*) FROM incoming"))
     con.execute(
         "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

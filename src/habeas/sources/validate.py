@@ -15,7 +15,6 @@ from habeas.sources.declaration import FieldSpec, SourceDeclaration
 from habeas.sources.readers import quote_ident, sql_literal
 
 V = "{v}"  # placeholder for the raw column in a template
-X = "{x}"  # placeholder for the parsed value in a condition
 
 
 @dataclass(frozen=True)

@@ -128,5 +128,5 @@ class StagingStore:
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         """Run a query and return the first column of its first row."""
-        row = self.con.execute(sql, params or []).fetchone()
-        return None if row is None else row[0]
+        rows = self.con.execute(sql, params or []).fetchall()  # DuckDB 2: drain every result
+        return rows[0][0] if rows else None
