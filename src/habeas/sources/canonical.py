@@ -142,6 +142,8 @@ _FIELDS: tuple[CanonicalField, ...] = (
     CanonicalField("sex", "code", "Sex as recorded.", _codes("M", "F", "X", "U")),
     CanonicalField("country_of_birth", "text", "Country of birth (name or ISO code)."),
     CanonicalField("nationality", "text", "Nationality; for travel documents and transport only."),
+    CanonicalField("place_of_birth", "text", "Town, county or region of birth."),
+    CanonicalField("occupation", "text", "Occupation as the source records it."),
     # identifiers
     CanonicalField("a_number", "a_number", "Alien registration number, 9 digits."),
     CanonicalField("ssn", "ssn", "Social security number, 9 digits."),
@@ -153,11 +155,14 @@ _FIELDS: tuple[CanonicalField, ...] = (
     CanonicalField("license_number", "license", "Driver's licence number."),
     CanonicalField("license_state", "state", "State that issued the licence."),
     CanonicalField("phone", "phone", "Phone number, 10 digits."),
+    CanonicalField("national_id", "text", "Another country's or system's personal number."),
     # where
     CanonicalField("street", "text", "Street address."),
     CanonicalField("city", "text", "City."),
     CanonicalField("state", "state", "US state or territory, two letters."),
     CanonicalField("zip", "zip", "ZIP code, 5 digits."),
+    CanonicalField("postal_code", "text", "A postal code outside the U.S. ZIP system."),
+    CanonicalField("region", "text", "State, province or region outside the U.S. list."),
     CanonicalField("lat", "float", "Latitude of the address.", min_value=-90, max_value=90),
     CanonicalField("lon", "float", "Longitude of the address.", min_value=-180, max_value=180),
     CanonicalField("address_date", "date", "Date the address was last known good."),

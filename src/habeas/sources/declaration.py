@@ -40,6 +40,7 @@ Category = Literal[
     "commercial",
     "state_records",
     "public_tips",
+    "benchmark",
 ]
 
 IDENTIFIER_FIELDS = frozenset(

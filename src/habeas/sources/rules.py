@@ -153,6 +153,25 @@ def tax_refusals(decl: SourceDeclaration) -> list[Refusal]:
     return []
 
 
+BENCHMARK_PURPOSES = frozenset({"identity_resolution", "analytics"})
+
+
+def benchmark_refusals(decl: SourceDeclaration) -> list[Refusal]:
+    """A public benchmark data set measures the resolver; it never feeds case work."""
+    if decl.category != "benchmark":
+        return []
+    extra = sorted(set(decl.purposes) - BENCHMARK_PURPOSES)
+    if extra:
+        return [
+            Refusal(
+                "benchmark-purposes",
+                f"a benchmark data set may serve only {sorted(BENCHMARK_PURPOSES)}; "
+                f"it declares {extra}",
+            )
+        ]
+    return []
+
+
 def legal_basis_refusals(decl: SourceDeclaration, today: date) -> list[Refusal]:
     """Every rule the declaration breaks on ``today``; empty when it may be used."""
     return [
@@ -160,4 +179,5 @@ def legal_basis_refusals(decl: SourceDeclaration, today: date) -> list[Refusal]:
         *category_refusals(decl),
         *agreement_refusals(decl, today),
         *tax_refusals(decl),
+        *benchmark_refusals(decl),
     ]

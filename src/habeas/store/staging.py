@@ -100,6 +100,15 @@ class StagingStore:
             raise HabeasError(f"cannot open the staging store {path}: {exc}") from None
         for ddl in SCHEMA:
             self.con.execute(ddl)
+        self._add_new_columns()
+
+    def _add_new_columns(self) -> None:
+        """Bring a store made by an earlier version up to the current canonical schema."""
+        for table in ("records", "record_history"):
+            have = {r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()}
+            for name, sql_type in RECORD_COLUMNS:
+                if name not in have:
+                    self.con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
 
     def close(self) -> None:
         """Close the connection (checkpointing the write-ahead log)."""

@@ -1,0 +1,169 @@
+"""From scored pairs to persons: clustering with reviewers' decisions, and stable ids.
+
+Pure functions over plain data. Reviewers' "same" decisions join records whatever the
+model says; "different" decisions and unmerges are cannot-link constraints: a cluster
+that would hold both sides is rebuilt greedily, strongest links first, refusing any
+link that would join the two sides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+
+@dataclass(frozen=True)
+class CannotLink:
+    """Records on side ``a`` must never share a person with records on side ``b``."""
+
+    key: str
+    a: frozenset[str]
+    b: frozenset[str]
+
+
+def components(
+    ids: Sequence[str], left: Sequence[str], right: Sequence[str]
+) -> dict[str, int]:
+    """Connected components of the graph whose edges are ``left[i]``–``right[i]``."""
+    index = {rid: i for i, rid in enumerate(ids)}
+    n = len(ids)
+    rows = np.fromiter((index[x] for x in left), dtype=np.int64, count=len(left))
+    cols = np.fromiter((index[x] for x in right), dtype=np.int64, count=len(right))
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return {rid: int(labels[i]) for i, rid in enumerate(ids)}
+
+
+class _Groups:
+    """Union-find that refuses unions breaking a cannot-link constraint."""
+
+    def __init__(self, ids: Iterable[str], constraints: Sequence[CannotLink]) -> None:
+        self.parent: dict[str, str] = {i: i for i in ids}
+        self.sides: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for c in constraints:
+            for rid in c.a:
+                if rid in self.parent:
+                    self.sides[rid].add((c.key, "a"))
+            for rid in c.b:
+                if rid in self.parent:
+                    self.sides[rid].add((c.key, "b"))
+
+    def find(self, x: str) -> str:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def conflict(self, x: str, y: str) -> bool:
+        sx, sy = self.sides.get(self.find(x), set()), self.sides.get(self.find(y), set())
+        return any((key, "b" if side == "a" else "a") in sy for key, side in sx)
+
+    def union(self, x: str, y: str, force: bool = False) -> bool:
+        rx, ry = self.find(x), self.find(y)
+        if rx == ry:
+            return True
+        if not force and self.conflict(rx, ry):
+            return False
+        self.parent[ry] = rx
+        if ry in self.sides:
+            self.sides[rx] |= self.sides.pop(ry)
+        return True
+
+
+def cluster(
+    ids: Sequence[str],
+    edges: Sequence[tuple[str, str, float]],
+    same: Sequence[tuple[str, str]] = (),
+    constraints: Sequence[CannotLink] = (),
+) -> dict[str, int]:
+    """Record id → cluster number, from model edges, must-links and cannot-links.
+
+    ``edges`` are the pairs above the clustering threshold with their probability.
+    """
+    left = [e[0] for e in edges] + [s[0] for s in same]
+    right = [e[1] for e in edges] + [s[1] for s in same]
+    labels = components(ids, left, right)
+    if not constraints:
+        return labels
+    members: dict[int, list[str]] = defaultdict(list)
+    for rid, lab in labels.items():
+        members[lab].append(rid)
+    split: set[int] = set()
+    for c in constraints:
+        a_labels = {labels[r] for r in c.a if r in labels}
+        b_labels = {labels[r] for r in c.b if r in labels}
+        split |= a_labels & b_labels
+    if not split:
+        return labels
+    next_label = max(labels.values(), default=-1) + 1
+    for lab in sorted(split):
+        group = members[lab]
+        inside = set(group)
+        uf = _Groups(group, constraints)
+        for x, y in same:  # reviewers' joins first; a conflicting join is refused
+            if x in inside and y in inside:
+                uf.union(x, y)
+        for x, y, _ in sorted(
+            (e for e in edges if e[0] in inside and e[1] in inside),
+            key=lambda e: (-e[2], e[0], e[1]),
+        ):
+            uf.union(x, y)
+        roots: dict[str, int] = {}
+        for rid in sorted(group):
+            root = uf.find(rid)
+            if root not in roots:
+                roots[root] = next_label
+                next_label += 1
+            labels[rid] = roots[root]
+    return labels
+
+
+def new_person_id(records: Iterable[str]) -> str:
+    """A person id derived from the smallest record id of the cluster (same data, same id)."""
+    first = min(records)
+    return "P" + hashlib.sha256(first.encode()).hexdigest()[:12].upper()
+
+
+def assign_person_ids(
+    labels: dict[str, int], previous: dict[str, str]
+) -> dict[str, str]:
+    """Record id → person id, keeping earlier ids wherever their cluster survives.
+
+    Each earlier person id goes to the new cluster holding most of its records (ties to
+    the cluster with the smallest record id); a cluster inheriting no id gets a new one.
+    """
+    members: dict[int, list[str]] = defaultdict(list)
+    for rid, lab in labels.items():
+        members[lab].append(rid)
+    claims: list[tuple[int, str, str, int]] = []  # (-count, first record, old id, label)
+    for lab, recs in members.items():
+        counts = Counter(previous[r] for r in recs if r in previous)
+        for old, n in counts.items():
+            claims.append((-n, min(recs), old, lab))
+    claims.sort()
+    taken_ids: set[str] = set()
+    label_id: dict[int, str] = {}
+    for _, _, old, lab in claims:
+        if old in taken_ids or lab in label_id:
+            continue
+        label_id[lab] = old
+        taken_ids.add(old)
+    out: dict[str, str] = {}
+    for lab, recs in members.items():
+        pid = label_id.get(lab)
+        if pid is None:
+            pid = new_person_id(recs)
+            if pid in taken_ids:  # the smallest record once named another cluster
+                pid = "P" + hashlib.sha256("|".join(sorted(recs)).encode()).hexdigest()[:12].upper()
+            taken_ids.add(pid)
+        for r in recs:
+            out[r] = pid
+    return out

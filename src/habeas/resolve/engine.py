@@ -1,0 +1,168 @@
+"""Run Splink on the resolver's input: train, predict, and score pairs on request.
+
+DuckDB is the default engine; Spark (local mode here, a cluster in production) runs the
+same model through Splink's Spark backend. Both read the input table prepared by
+``normalize.prepare`` and hand back Arrow tables, so the rest of habeas never sees which.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from habeas.errors import HabeasError
+from habeas.resolve import model
+
+Engine = Literal["duckdb", "spark"]
+
+U_SAMPLE_PAIRS = 2_000_000
+DETERMINISTIC_RECALL = 0.7
+SEED = 7
+
+PAIR_COLUMNS = "unique_id_l, unique_id_r, match_weight, match_probability"
+
+
+@dataclass
+class Scored:
+    """What one engine run gives back: the scored pairs and the trained model."""
+
+    pairs: pa.Table
+    model_json: str
+
+
+def _quiet() -> None:
+    logging.getLogger("splink").setLevel(logging.WARNING)
+
+
+def _spark_session() -> Any:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # pragma: no cover - pyspark is in the lock file
+        raise HabeasError("the Spark engine needs pyspark: run `make` to install it") from None
+    from splink.backends.spark import similarity_jar_location
+
+    return (
+        SparkSession.builder.master("local[2]")
+        .appName("habeas-resolve")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
+
+
+def _linker(con: duckdb.DuckDBPyConnection, settings: Any, engine: Engine) -> Any:
+    from splink import DuckDBAPI, Linker
+
+    _quiet()
+    if engine == "duckdb":
+        db_api = DuckDBAPI(connection=con)
+        frame = db_api.register("resolve_input", table_name="records_in")
+        return Linker(frame, settings, log_level=None)
+    from splink import SparkAPI
+
+    spark = _spark_session()
+    table = con.execute("SELECT * FROM resolve_input").to_arrow_table()
+    sdf = spark.createDataFrame(table.to_pandas())
+    spark_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=4)
+    frame = spark_api.register(sdf, table_name="records_in")
+    return Linker(frame, settings, log_level=None)
+
+
+def _pairs(linker: Any, floor: float, engine: Engine) -> pa.Table:
+    predictions = linker.inference.predict(threshold_match_probability=floor)
+    if engine == "duckdb":
+        table = predictions.as_duckdbpyrelation().select(PAIR_COLUMNS).to_arrow_table()
+    else:
+        pdf = predictions.as_spark_dataframe().select(*PAIR_COLUMNS.split(", ")).toPandas()
+        table = pa.Table.from_pandas(pdf, preserve_index=False)
+    predictions.drop_table_from_database_and_remove_from_cache()
+    return table
+
+
+def column_shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Share of input records with a value, per input column."""
+    cols = sorted({c for f in model.FEATURES for c in f.columns})
+    exprs = ", ".join(f"avg(({c} IS NOT NULL)::INT) AS {c}" for c in cols)
+    row = con.execute(f"SELECT {exprs} FROM resolve_input").fetchall()[0]
+    return {c: float(v or 0.0) for c, v in zip(cols, row, strict=True)}
+
+
+def train_and_score(con: duckdb.DuckDBPyConnection, floor: float, engine: Engine) -> Scored:
+    """Train the model on ``resolve_input`` (u by sampling, EM by blocks, prior by rules)."""
+    features = model.present_features(column_shares(con))
+    if not any(f.name in ("given", "family") for f in features):
+        raise HabeasError("no names in the staged records: nothing to resolve on")
+    linker = _linker(con, model.settings(features), engine)
+    train = linker.training
+    train.estimate_probability_two_random_records_match(
+        model.deterministic_rules(features), recall=DETERMINISTIC_RECALL
+    )
+    train.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SEED)
+    for block in model.training_blocks(features):
+        train.estimate_parameters_using_expectation_maximisation(
+            block, fix_probability_two_random_records_match=True
+        )
+    model_json = json.dumps(linker.misc.save_model_to_json(), sort_keys=True)
+    return Scored(_pairs(linker, floor, engine), model_json)
+
+
+def score(con: duckdb.DuckDBPyConnection, model_json: str, floor: float, engine: Engine) -> Scored:
+    """Score ``resolve_input`` with an already trained model (no training)."""
+    linker = _linker(con, json.loads(model_json), engine)
+    return Scored(_pairs(linker, floor, engine), model_json)
+
+
+def score_new(
+    con: duckdb.DuckDBPyConnection, model_json: str, new_table: str, floor: float
+) -> pa.Table:
+    """Pairs between records of ``new_table`` and all of ``resolve_input`` (DuckDB engine).
+
+    ``resolve_input`` must already hold the new records too; blocking uses the model's
+    own rules, restricted to pairs where at least one side is new.
+    """
+    from splink import DuckDBAPI, Linker
+
+    _quiet()
+    settings = json.loads(model_json)
+    db_api = DuckDBAPI(connection=con)
+    frame = db_api.register("resolve_input", table_name="records_in")
+    new_ids = f"(SELECT unique_id FROM {new_table})"
+    rules = []
+    for br in settings["blocking_rules_to_generate_predictions"]:
+        text = br["blocking_rule"] if isinstance(br, dict) else str(br)
+        rules.append({"blocking_rule": f"({text}) AND (l.unique_id IN {new_ids} OR r.unique_id IN {new_ids})", "sql_dialect": "duckdb"})  # noqa: E501
+    settings["blocking_rules_to_generate_predictions"] = rules
+    linker = Linker(frame, settings, log_level=None)
+    return _pairs(linker, floor, "duckdb")
+
+
+def compare_two(con: duckdb.DuckDBPyConnection, model_json: str, left: str, right: str) -> dict[str, Any]:  # noqa: E501
+    """Every column Splink computes for one pair: levels, Bayes factors, total weight."""
+    from splink import DuckDBAPI, Linker
+
+    _quiet()
+    settings = json.loads(model_json)
+    settings["retain_intermediate_calculation_columns"] = True
+    db_api = DuckDBAPI(connection=con)
+    frame = db_api.register("resolve_input", table_name="records_in")
+    linker = Linker(frame, settings, log_level=None)
+    rows = {
+        r["unique_id"]: r
+        for r in con.execute(
+            "SELECT * FROM resolve_input WHERE unique_id IN (?, ?)", [left, right]
+        ).to_arrow_table().to_pylist()
+    }
+    missing = [x for x in (left, right) if x not in rows]
+    if missing:
+        raise HabeasError(f"no staged record with id {missing[0]}")
+    out = linker.inference.compare_two_records(rows[left], rows[right])
+    result: dict[str, Any] = out.as_duckdbpyrelation().to_arrow_table().to_pylist()[0]
+    return result

@@ -1,0 +1,149 @@
+"""The master person index as stored: persons, links, scored pairs, flags, runs, review.
+
+Tables live in the staging store beside the records they index. A resolution run
+replaces the derived tables in one transaction; reviewers' decisions and unmerges are
+never replaced, only added to.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS resolution_runs (
+        run_id VARCHAR PRIMARY KEY,
+        mode VARCHAR NOT NULL,
+        engine VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        seconds DOUBLE NOT NULL,
+        records BIGINT NOT NULL,
+        persons BIGINT NOT NULL,
+        pairs_scored BIGINT NOT NULL,
+        match_threshold DOUBLE NOT NULL,
+        review_low DOUBLE NOT NULL,
+        model_json VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS persons (
+        person_id VARCHAR PRIMARY KEY,
+        records BIGINT NOT NULL,
+        sources VARCHAR[] NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS person_records (
+        record_id VARCHAR PRIMARY KEY,
+        person_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        linked_via VARCHAR,
+        match_probability DOUBLE,
+        match_weight DOUBLE,
+        how VARCHAR NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS match_pairs (
+        record_id_l VARCHAR NOT NULL,
+        record_id_r VARCHAR NOT NULL,
+        match_weight DOUBLE NOT NULL,
+        match_probability DOUBLE NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS resolve_input (
+        unique_id VARCHAR, source VARCHAR, given VARCHAR, given_canon VARCHAR,
+        given_dm VARCHAR, family VARCHAR, family_first VARCHAR, family_tokens VARCHAR[],
+        family_dm VARCHAR, name_key VARCHAR, name_tokens VARCHAR[], dob DATE, dob_str VARCHAR,
+        a_number VARCHAR, taxpayer_id VARCHAR, passport VARCHAR, fbi_number VARCHAR,
+        license VARCHAR, phone VARCHAR, national_id VARCHAR, zip VARCHAR, lat DOUBLE,
+        lon DOUBLE, postal_code VARCHAR, place_of_birth VARCHAR, occupation VARCHAR,
+        sex VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS person_flags (
+        person_id VARCHAR NOT NULL,
+        flag VARCHAR NOT NULL,
+        detail VARCHAR NOT NULL,
+        record_ids VARCHAR[] NOT NULL,
+        status VARCHAR NOT NULL,
+        raised_at TIMESTAMP NOT NULL,
+        resolved_by VARCHAR,
+        resolution VARCHAR,
+        resolved_at TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS review_queue (
+        record_id_l VARCHAR NOT NULL,
+        record_id_r VARCHAR NOT NULL,
+        person_l VARCHAR NOT NULL,
+        person_r VARCHAR NOT NULL,
+        match_probability DOUBLE NOT NULL,
+        match_weight DOUBLE NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
+    """CREATE SEQUENCE IF NOT EXISTS review_seq START 1""",
+    """CREATE TABLE IF NOT EXISTS review_decisions (
+        decision_id BIGINT PRIMARY KEY DEFAULT nextval('review_seq'),
+        kind VARCHAR NOT NULL,
+        record_id_l VARCHAR,
+        record_id_r VARCHAR,
+        side_a VARCHAR[],
+        side_b VARCHAR[],
+        decision VARCHAR NOT NULL,
+        reviewer VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        decided_at TIMESTAMP NOT NULL,
+        undone_by BIGINT
+    )""",
+)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the index tables when missing."""
+    for ddl in SCHEMA:
+        con.execute(ddl)
+
+
+def flags_sql(mapping: str, records: str = "records") -> str:
+    """Flags derived from each person's records, with the records behind each flag.
+
+    ``mapping`` is a table (record_id, person_id). Citizenship: a naturalization status,
+    a citizen indicator, birth in the United States or a U.S. passport. Lawful status:
+    LPR, TPS, DACA, refugee or a pending asylum application. Conflicts: more than one
+    date of birth or more than one value of an identifier across the person's records.
+    """
+    us = "('united states', 'usa', 'us', 'u.s.', 'u.s.a.', 'united states of america')"
+    return f"""
+    WITH r AS (SELECT m.person_id, x.* FROM {records} x JOIN {mapping} m USING (record_id)),
+    signals AS (
+      SELECT person_id, 'citizenship' AS flag, record_id,
+             CASE WHEN immigration_status = 'naturalized' THEN 'naturalized'
+                  WHEN citizenship_indicator = 'us_citizen' THEN 'citizen indicator'
+                  WHEN lower(country_of_birth) IN {us} THEN 'born in the United States'
+                  ELSE 'U.S. passport' END AS why
+      FROM r
+      WHERE immigration_status = 'naturalized' OR citizenship_indicator = 'us_citizen'
+         OR lower(country_of_birth) IN {us} OR lower(passport_country) IN {us}
+      UNION ALL
+      SELECT person_id, 'lawful_status', record_id, 'status ' || immigration_status
+      FROM r WHERE immigration_status IN ('lpr', 'tps', 'daca', 'refugee', 'asylum_pending')
+    ),
+    conflicts AS (
+      SELECT person_id, 'conflict' AS flag, field,
+             list_sort(list_distinct(list(val))) AS vals,
+             list_sort(list(record_id)) AS recs
+      FROM (
+        SELECT person_id, record_id, 'dob' AS field, dob::VARCHAR AS val FROM r
+          WHERE dob IS NOT NULL
+        UNION ALL SELECT person_id, record_id, 'a_number', a_number FROM r
+          WHERE a_number IS NOT NULL
+        UNION ALL SELECT person_id, record_id, 'ssn', ssn FROM r WHERE ssn IS NOT NULL
+        UNION ALL SELECT person_id, record_id, 'fbi_number', fbi_number FROM r
+          WHERE fbi_number IS NOT NULL
+      )
+      GROUP BY person_id, field HAVING count(DISTINCT val) > 1
+    )
+    SELECT person_id, flag,
+           string_agg(DISTINCT why, '; ' ORDER BY why) AS detail,
+           list_sort(list(record_id)) AS record_ids
+    FROM signals GROUP BY person_id, flag
+    UNION ALL
+    SELECT person_id, flag,
+           string_agg(field || ': ' || array_to_string(vals, ' vs '), '; ' ORDER BY field),
+           list_sort(list_distinct(flatten(list(recs))))
+    FROM conflicts GROUP BY person_id, flag
+    """

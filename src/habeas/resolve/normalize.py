@@ -1,0 +1,184 @@
+"""Turn staged records into the resolver's input: folded names, phonetic keys, identifiers.
+
+Names from many traditions are folded to ASCII (transliteration by ``unidecode``), split
+into tokens with particles set aside (so "García López" shares "garcia" with "García"),
+and keyed by double metaphone. Folding runs once per distinct string, not per record.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import duckdb
+import pyarrow as pa
+from doublemetaphone import doublemetaphone
+from unidecode import unidecode
+
+from habeas.resolve.nicknames import canonical_given
+
+PARTICLES = frozenset(
+    {"de", "del", "la", "las", "los", "da", "das", "do", "dos", "di", "van", "von", "der", "den"}
+    | {"y", "e", "bin", "ibn", "bint", "al", "el", "le", "st", "mc", "ben", "abu", "of", "the"}
+)
+"""Name particles that never decide a match on their own."""
+
+_NON_LETTERS = re.compile(r"[^a-z ]+")
+
+INPUT_COLUMNS: tuple[str, ...] = (
+    "unique_id",
+    "source",
+    "given",
+    "given_canon",
+    "given_dm",
+    "family",
+    "family_first",
+    "family_tokens",
+    "family_dm",
+    "name_key",
+    "name_tokens",
+    "dob",
+    "dob_str",
+    "a_number",
+    "taxpayer_id",
+    "passport",
+    "fbi_number",
+    "license",
+    "phone",
+    "national_id",
+    "zip",
+    "lat",
+    "lon",
+    "postal_code",
+    "place_of_birth",
+    "occupation",
+    "sex",
+)
+"""Columns of the resolver's input table, the same whatever the sources hold."""
+
+
+def fold(text: str | None) -> str | None:
+    """ASCII, lower case, letters and single spaces only; None when nothing is left."""
+    if text is None:
+        return None
+    out = _NON_LETTERS.sub(" ", unidecode(text).lower().replace("'", ""))
+    out = " ".join(out.split())
+    return out or None
+
+
+def tokens(folded: str | None) -> list[str]:
+    """The meaningful tokens of a folded name: particles and one-letter tokens dropped."""
+    if not folded:
+        return []
+    return [t for t in folded.split() if t not in PARTICLES and len(t) > 1]
+
+
+@cache
+def phonetic(token: str) -> str | None:
+    """Primary double metaphone key of one token."""
+    key = doublemetaphone(token)[0]
+    return key or None
+
+
+def _name_map(raw: list[str | None]) -> pa.Table:
+    folded = [fold(r) for r in raw]
+    toks = [tokens(f) for f in folded]
+    first = [t[0] if t else None for t in toks]
+    last = [t[-1] if t else None for t in toks]
+    return pa.table(
+        {
+            "raw": pa.array(raw, pa.string()),
+            "folded": pa.array(folded, pa.string()),
+            "tokens": pa.array(toks, pa.list_(pa.string())),
+            "first": pa.array(first, pa.string()),
+            "last": pa.array(last, pa.string()),
+            "dm": pa.array([phonetic(f) if f else None for f in first], pa.string()),
+            "last_dm": pa.array([phonetic(f) if f else None for f in last], pa.string()),
+            "canon": pa.array([canonical_given(f) for f in first], pa.string()),
+        }
+    )
+
+
+@cache
+def zip_centroids() -> pa.Table:
+    """ZIP code → latitude, longitude of its centroid (from the ``zipcodes`` package)."""
+    import zipcodes
+
+    rows = [z for z in zipcodes.list_all() if z.get("lat") and z.get("long")]
+    return pa.table(
+        {
+            "zip": pa.array([z["zip_code"] for z in rows], pa.string()),
+            "lat": pa.array([float(z["lat"]) for z in rows], pa.float64()),
+            "lon": pa.array([float(z["long"]) for z in rows], pa.float64()),
+        }
+    )
+
+
+def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_input") -> int:
+    """Create table ``out`` in ``con`` from the staged-records table ``records``.
+
+    Returns the number of input rows. Runs as set-based SQL; Python only folds the
+    distinct name strings.
+    """
+    raw = con.execute(
+        f"""SELECT DISTINCT v FROM (
+              SELECT given_name AS v FROM {records} UNION ALL
+              SELECT family_name FROM {records} UNION ALL
+              SELECT middle_name FROM {records} UNION ALL
+              SELECT full_name FROM {records}) WHERE v IS NOT NULL"""
+    ).fetchall()
+    names = _name_map([r[0] for r in raw])  # noqa: F841 - read by DuckDB below
+    centroids = zip_centroids()  # noqa: F841
+    con.execute("CREATE OR REPLACE TEMP TABLE name_map AS SELECT * FROM names")
+    con.execute("CREATE OR REPLACE TEMP TABLE zip_centroid AS SELECT * FROM centroids")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {out} AS
+        WITH base AS (
+          SELECT r.record_id AS unique_id, r.source,
+                 coalesce(g.folded, fn.first) AS given,
+                 coalesce(g.canon, fn.canon) AS given_canon,
+                 coalesce(g.dm, fn.dm) AS given_dm,
+                 coalesce(f.folded, fn.last) AS family,
+                 coalesce(f.first, fn.last) AS family_first,
+                 coalesce(f.tokens, CASE WHEN fn.last IS NOT NULL THEN [fn.last] END)
+                   AS family_tokens,
+                 coalesce(f.dm, fn.last_dm) AS family_dm,
+                 list_sort(list_distinct(list_concat(
+                     coalesce(g.tokens, []), coalesce(m.tokens, []),
+                     coalesce(f.tokens, []), coalesce(fn.tokens, [])))) AS name_tokens,
+                 r.dob, strftime(r.dob, '%Y-%m-%d') AS dob_str,
+                 r.a_number,
+                 coalesce(r.ssn, r.tin, r.itin) AS taxpayer_id,
+                 upper(regexp_replace(r.passport_number, '[^A-Za-z0-9]', '', 'g')) AS passport,
+                 r.fbi_number,
+                 CASE WHEN r.license_number IS NOT NULL
+                      THEN coalesce(r.license_state, '') || ':' || upper(r.license_number)
+                 END AS license,
+                 r.phone,
+                 nullif(upper(regexp_replace(r.national_id, '[^A-Za-z0-9]', '', 'g')), '')
+                   AS national_id,
+                 r.zip,
+                 coalesce(r.lat, z.lat) AS lat, coalesce(r.lon, z.lon) AS lon,
+                 nullif(upper(regexp_replace(r.postal_code, '\\s+', ' ', 'g')), '')
+                   AS postal_code,
+                 nullif(lower(trim(r.place_of_birth)), '') AS place_of_birth,
+                 nullif(lower(trim(r.occupation)), '') AS occupation,
+                 CASE WHEN r.sex IN ('M', 'F') THEN r.sex END AS sex
+          FROM {records} r
+          LEFT JOIN name_map g ON g.raw = r.given_name
+          LEFT JOIN name_map m ON m.raw = r.middle_name
+          LEFT JOIN name_map f ON f.raw = r.family_name
+          LEFT JOIN name_map fn ON fn.raw = r.full_name
+          LEFT JOIN zip_centroid z ON z.zip = r.zip
+        ), keyed AS (
+        SELECT *, CASE WHEN given_dm IS NOT NULL AND family_dm IS NOT NULL
+                       THEN least(given_dm, family_dm) || '|' || greatest(given_dm, family_dm)
+                  END AS name_key
+        FROM base)
+        SELECT {", ".join(INPUT_COLUMNS)} FROM keyed ORDER BY unique_id
+        """
+    )
+    con.execute("DROP TABLE name_map")
+    con.execute("DROP TABLE zip_centroid")
+    return int(con.execute(f"SELECT count(*) FROM {out}").fetchall()[0][0])
