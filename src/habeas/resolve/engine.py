@@ -110,8 +110,30 @@ def train_and_score(con: duckdb.DuckDBPyConnection, floor: float, engine: Engine
         train.estimate_parameters_using_expectation_maximisation(
             block, fix_probability_two_random_records_match=True
         )
-    model_json = json.dumps(linker.misc.save_model_to_json(), sort_keys=True)
+    trained = bounded(linker.misc.save_model_to_json())
+    model_json = json.dumps(trained, sort_keys=True)
+    linker = _linker(con, trained, engine)
     return Scored(_pairs(linker, floor, engine), model_json)
+
+
+M_FLOOR = 0.005
+"""No level is taken as impossible for a true match: typos, moves and data entry happen."""
+
+
+def bounded(trained: dict[str, Any]) -> dict[str, Any]:
+    """The trained model with every m probability at least ``M_FLOOR``.
+
+    EM can drive a level's m to ~0 when few true matches reach it in the training
+    blocks, giving a weight of -300 that no other evidence can outweigh.
+    """
+    for comp in trained["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m = level.get("m_probability")
+            if m is None or m < M_FLOOR:
+                level["m_probability"] = M_FLOOR
+    return trained
 
 
 def score(con: duckdb.DuckDBPyConnection, model_json: str, floor: float, engine: Engine) -> Scored:
@@ -144,25 +166,49 @@ def score_new(
     return _pairs(linker, floor, "duckdb")
 
 
-def compare_two(con: duckdb.DuckDBPyConnection, model_json: str, left: str, right: str) -> dict[str, Any]:  # noqa: E501
-    """Every column Splink computes for one pair: levels, Bayes factors, total weight."""
-    from splink import DuckDBAPI, Linker
+def compare_two(
+    con: duckdb.DuckDBPyConnection, model_json: str, left: str, right: str
+) -> dict[str, Any]:
+    """Every column Splink computes for one pair: levels, Bayes factors, total weight.
+
+    Term frequencies are read from all of ``resolve_input`` in ``con``, as at scoring.
+    """
+    from splink import DuckDBAPI
+    from splink.internals.realtime import compare_records
 
     _quiet()
     settings = json.loads(model_json)
-    settings["retain_intermediate_calculation_columns"] = True
-    db_api = DuckDBAPI(connection=con)
-    frame = db_api.register("resolve_input", table_name="records_in")
-    linker = Linker(frame, settings, log_level=None)
+    tf_columns = sorted(
+        {
+            level["tf_adjustment_column"]
+            for comp in settings["comparisons"]
+            for level in comp["comparison_levels"]
+            if level.get("tf_adjustment_column")
+        }
+    )
     rows = {
         r["unique_id"]: r
-        for r in con.execute(
-            "SELECT * FROM resolve_input WHERE unique_id IN (?, ?)", [left, right]
+        for r in con.sql(
+            f"SELECT * FROM resolve_input WHERE unique_id IN ('{left}', '{right}')"
         ).to_arrow_table().to_pylist()
     }
     missing = [x for x in (left, right) if x not in rows]
     if missing:
-        raise HabeasError(f"no staged record with id {missing[0]}")
-    out = linker.inference.compare_two_records(rows[left], rows[right])
+        raise HabeasError(f"no resolved record with id {missing[0]}")
+    for rec in rows.values():
+        for col in tf_columns:
+            value = rec.get(col)
+            tf = None
+            if value is not None:
+                tf = con.execute(
+                    f"SELECT count(*) FILTER (WHERE {col} = ?) / count({col}) FROM resolve_input",
+                    [value],
+                ).fetchall()[0][0]
+            rec[f"tf_{col}"] = tf
+    schema = con.sql("SELECT * FROM resolve_input LIMIT 0").to_arrow_table().schema
+    for col in tf_columns:
+        schema = schema.append(pa.field(f"tf_{col}", pa.float64()))
+    tables = [pa.Table.from_pylist([rows[x]], schema=schema) for x in (left, right)]
+    out = compare_records(tables[0], tables[1], settings, DuckDBAPI())
     result: dict[str, Any] = out.as_duckdbpyrelation().to_arrow_table().to_pylist()[0]
     return result

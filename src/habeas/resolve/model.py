@@ -36,6 +36,7 @@ def given_name() -> ComparisonCreator:
             cll.ExactMatchLevel("given", term_frequency_adjustments=True),
             _custom("given_canon_l = given_canon_r", "same name or nickname"),
             cll.JaroWinklerLevel("given", 0.92),
+            _custom("given_sk_l = given_sk_r", "same transliteration skeleton"),
             _custom("given_l = family_r OR family_l = given_r", "given and family swapped"),
             _custom(
                 "(length(given_l) = 1 OR length(given_r) = 1) AND "
@@ -57,6 +58,7 @@ def family_name() -> ComparisonCreator:
             cll.NullLevel("family"),
             cll.ExactMatchLevel("family", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("family", 0.95),
+            _custom("family_sk_l = family_sk_r", "same transliteration skeleton"),
             _custom(
                 "list_has_any(family_tokens_l, family_tokens_r)",
                 "shares a part of a compound surname",
@@ -104,7 +106,10 @@ def location() -> ComparisonCreator:
     return CustomComparison(
         output_column_name="location",
         comparison_levels=[
-            _custom("(zip_l IS NULL OR zip_r IS NULL) AND (lat_l IS NULL OR lat_r IS NULL)", "null"),
+            _custom(
+                "(zip_l IS NULL OR zip_r IS NULL) AND (lat_l IS NULL OR lat_r IS NULL)",
+                "no address on one side",
+            ).configure(is_null_level=True),
             cll.ExactMatchLevel("zip"),
             cll.DistanceInKMLevel("lat", "lon", 10),
             cll.DistanceInKMLevel("lat", "lon", 100),
@@ -192,6 +197,7 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
     ]
     rules += [
         block_on("family_dm", "dob"),
+        block_on("family_sk", "dob"),
         block_on("given_dm", "dob"),
         block_on("dob", "substr(given, 1, 1)"),
         block_on("name_key", "substr(dob_str, 1, 4)"),

@@ -31,10 +31,12 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "given",
     "given_canon",
     "given_dm",
+    "given_sk",
     "family",
     "family_first",
     "family_tokens",
     "family_dm",
+    "family_sk",
     "name_key",
     "name_tokens",
     "dob",
@@ -80,6 +82,23 @@ def phonetic(token: str) -> str | None:
     return key or None
 
 
+_SKELETON_STEPS: tuple[tuple[str, str], ...] = (
+    ("tsch", "c"), ("sch", "s"), ("sh", "s"), ("tch", "c"), ("ch", "c"), ("zh", "j"),
+    ("kh", "h"), ("ph", "f"), ("th", "t"), ("ck", "k"), ("q", "k"), ("w", "v"),
+    ("y", "i"), ("ou", "u"),
+)  # fmt: skip
+
+
+@cache
+def skeleton(token: str) -> str:
+    """A transliteration-blind key: Shevchenko, Schewtschenko and Sevcenko share one."""
+    out = token
+    for old, new in _SKELETON_STEPS:
+        out = out.replace(old, new)
+    collapsed = [c for i, c in enumerate(out) if i == 0 or c != out[i - 1]]
+    return "".join(collapsed)
+
+
 def _name_map(raw: list[str | None]) -> pa.Table:
     folded = [fold(r) for r in raw]
     toks = [tokens(f) for f in folded]
@@ -93,6 +112,8 @@ def _name_map(raw: list[str | None]) -> pa.Table:
             "first": pa.array(first, pa.string()),
             "last": pa.array(last, pa.string()),
             "dm": pa.array([phonetic(f) if f else None for f in first], pa.string()),
+            "sk": pa.array([skeleton(f) if f else None for f in first], pa.string()),
+            "last_sk": pa.array([skeleton(f) if f else None for f in last], pa.string()),
             "last_dm": pa.array([phonetic(f) if f else None for f in last], pa.string()),
             "canon": pa.array([canonical_given(f) for f in first], pa.string()),
         }
@@ -139,11 +160,13 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
                  coalesce(g.folded, fn.first) AS given,
                  coalesce(g.canon, fn.canon) AS given_canon,
                  coalesce(g.dm, fn.dm) AS given_dm,
+                 coalesce(g.sk, fn.sk) AS given_sk,
                  coalesce(f.folded, fn.last) AS family,
                  coalesce(f.first, fn.last) AS family_first,
                  coalesce(f.tokens, CASE WHEN fn.last IS NOT NULL THEN [fn.last] END)
                    AS family_tokens,
                  coalesce(f.dm, fn.last_dm) AS family_dm,
+                 coalesce(f.sk, fn.last_sk) AS family_sk,
                  list_sort(list_distinct(list_concat(
                      coalesce(g.tokens, []), coalesce(m.tokens, []),
                      coalesce(f.tokens, []), coalesce(fn.tokens, [])))) AS name_tokens,
