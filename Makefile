@@ -10,6 +10,7 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	bash scripts/ensure-system.sh
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,6 +31,7 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/resolve.py
 
 clean:
 	rm -rf $(VENV) habeas-data

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -41,3 +41,29 @@ def store(tmp_path: Path) -> StagingStore:
 def today() -> date:
     """The fixed 'today' of the tests."""
     return TODAY
+
+
+RESOLVE_NOW = datetime(2026, 11, 1, 9, 0)
+
+
+@pytest.fixture(scope="session")
+def resolved(world: WorldSummary, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A staging store with the whole world ingested and resolved once (copy to modify)."""
+    from habeas.pipeline import intake_directory
+    from habeas.resolve.run import resolve
+
+    path = tmp_path_factory.mktemp("resolved") / "staging.duckdb"
+    with StagingStore(path) as st:
+        intake_directory(st, world.out, TODAY)
+        resolve(st, RESOLVE_NOW)
+    return path
+
+
+@pytest.fixture
+def index(resolved: Path, tmp_path: Path) -> StagingStore:
+    """A private copy of the resolved store."""
+    dest = tmp_path / "staging.duckdb"
+    shutil.copy(resolved, dest)
+    s = StagingStore(dest)
+    yield s
+    s.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from habeas.cli import render
+from habeas.cli import render, resolve_cmds
 from habeas.errors import HabeasError
 from habeas.settings import Settings
 from habeas.store.staging import StagingStore
@@ -66,6 +66,9 @@ def main(
 def _store() -> StagingStore:
     s = state.settings
     return StagingStore(s.staging_path, threads=s.threads)
+
+
+resolve_cmds.register(app, _store, out, err)
 
 
 def _progress() -> Progress:
@@ -207,6 +210,15 @@ def demo(
             report = intake_directory(store, world_dir, date.today(), on_source=note)
     render.world(out, summary, generated)
     render.intake(out, report, time.perf_counter() - started)
+    from habeas.resolve.quality import evaluate_index
+    from habeas.resolve.run import resolve
+
+    with _store() as store:
+        result = resolve(store, datetime.now(), progress=lambda s: err.print(f"… resolve: {s}"))
+        resolve_cmds.resolution(out, result)
+        ev = evaluate_index(store, world_dir / "truth.parquet")
+    out.print("[bold]against the world's truth[/]")
+    resolve_cmds.scores(out, ev.scores, ev.blocking_recall)
 
 
 def _parse_date(text: str) -> date:

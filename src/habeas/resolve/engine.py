@@ -36,7 +36,7 @@ class Scored:
 
 
 def _quiet() -> None:
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    logging.getLogger("splink").setLevel(logging.ERROR)
 
 
 def _spark_session() -> Any:
@@ -69,7 +69,7 @@ def _linker(con: duckdb.DuckDBPyConnection, settings: Any, engine: Engine) -> An
     from splink import SparkAPI
 
     spark = _spark_session()
-    table = con.execute("SELECT * FROM resolve_input").to_arrow_table()
+    table = con.sql("SELECT * FROM resolve_input").to_arrow_table()
     sdf = spark.createDataFrame(table.to_pandas())
     spark_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=4)
     frame = spark_api.register(sdf, table_name="records_in")

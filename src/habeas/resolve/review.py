@@ -186,3 +186,20 @@ def undo_unmerge(
         "UPDATE review_decisions SET undone_by = ? WHERE decision_id = ?", [did, decision_id]
     )
     return Recorded(did, [])
+
+
+def queue(con: duckdb.DuckDBPyConnection, limit: int = 20) -> tuple[int, list[dict[str, object]]]:
+    """The review queue, most uncertain first (probability nearest one half), and its size."""
+    total = int(con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0])
+    rel = con.sql(
+        f"""SELECT q.record_id_l, q.record_id_r, q.person_l, q.person_r, q.match_probability,
+                   q.match_weight, l.source AS source_l, r.source AS source_r,
+                   concat_ws(' ', l.given_name, l.family_name) AS name_l,
+                   concat_ws(' ', r.given_name, r.family_name) AS name_r,
+                   l.dob AS dob_l, r.dob AS dob_r
+            FROM review_queue q JOIN records l ON l.record_id = q.record_id_l
+            JOIN records r ON r.record_id = q.record_id_r
+            ORDER BY abs(q.match_probability - 0.5), q.record_id_l, q.record_id_r
+            LIMIT {int(limit)}"""
+    )
+    return total, rel.to_arrow_table().to_pylist()

@@ -81,7 +81,7 @@ def resolve(
     ensure_schema(store.con)
     work = _work(store.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
     note("prepare")
-    staged = store.con.execute(f"SELECT {STAGED_COLUMNS} FROM records").to_arrow_table()  # noqa: F841
+    staged = store.con.sql(f"SELECT {STAGED_COLUMNS} FROM records").to_arrow_table()  # noqa: F841
     work.execute("CREATE TABLE staged AS SELECT * FROM staged")
     n = prepare(work, "staged")
     if n < 2:
@@ -203,7 +203,7 @@ def _index(
         con.execute("DROP TABLE new_mapping")
         con.execute("DROP TABLE scored")
     if mode == "full":
-        input_rows = work.execute("SELECT * FROM resolve_input").to_arrow_table()  # noqa: F841
+        input_rows = work.sql("SELECT * FROM resolve_input").to_arrow_table()  # noqa: F841
         with store.transaction():
             con.execute("DELETE FROM resolve_input")
             con.execute("INSERT INTO resolve_input SELECT * FROM input_rows")
@@ -267,7 +267,7 @@ def resolve_incremental(
     if model_json is None:
         raise HabeasError("no index yet: run `habeas resolve` before --incremental")
     con = store.con
-    new_staged = con.execute(  # noqa: F841
+    new_staged = con.sql(  # noqa: F841
         f"""SELECT {STAGED_COLUMNS} FROM records
             WHERE record_id NOT IN (SELECT unique_id FROM resolve_input)"""
     ).to_arrow_table()
@@ -281,7 +281,7 @@ def resolve_incremental(
         _finish_run(store, result, model_json)
         return result
     note("score new records")
-    existing = con.execute(  # noqa: F841
+    existing = con.sql(  # noqa: F841
         f"SELECT {', '.join(INPUT_COLUMNS)} FROM resolve_input"
     ).to_arrow_table()
     work.execute("CREATE TABLE resolve_input AS SELECT * FROM existing UNION ALL SELECT * FROM new_input")
@@ -379,7 +379,7 @@ def _link_new(
                WHERE ml.person_id <> mr.person_id AND s.match_probability >= ?""",
             [run_id, REVIEW_LOW],
         )
-        new_rows = work.execute("SELECT * FROM new_input").to_arrow_table()  # noqa: F841
+        new_rows = work.sql("SELECT * FROM new_input").to_arrow_table()  # noqa: F841
         con.execute("INSERT INTO resolve_input SELECT * FROM new_rows")
         _write_flags(con, now)
         con.execute("DROP TABLE new_mapping")

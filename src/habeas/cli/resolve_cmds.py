@@ -1,0 +1,237 @@
+"""`habeas resolve | explain | export | eval | review`: the master person index from the terminal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from habeas.errors import HabeasError
+from habeas.resolve.evaluate import Scores
+from habeas.resolve.explain import Explanation
+from habeas.resolve.run import Resolution
+
+review_app = typer.Typer(
+    help="Human review of uncertain links: queue, decisions, unmerge.", no_args_is_help=True
+)
+export_app = typer.Typer(help="Export the index.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure the index against a ground truth.", no_args_is_help=True)
+
+
+def register(app: typer.Typer, store: object, out: Console, err: Console) -> None:
+    """Attach the resolution commands to ``app``; ``store`` opens the staging store."""
+    from habeas.store.staging import StagingStore
+
+    open_store = store
+    assert callable(open_store)
+
+    def _open() -> StagingStore:
+        s = open_store()
+        assert isinstance(s, StagingStore)
+        return s
+
+    app.add_typer(review_app, name="review")
+    app.add_typer(export_app, name="export")
+    app.add_typer(eval_app, name="eval")
+
+    @app.command("resolve")
+    def resolve_cmd(
+        incremental: Annotated[
+            bool, typer.Option("--incremental", help="Link only records new since the last run.")
+        ] = False,
+        engine: Annotated[str, typer.Option(help="duckdb (default) or spark.")] = "duckdb",
+        reuse_model: Annotated[
+            bool, typer.Option("--reuse-model", help="Score with the last trained model.")
+        ] = False,
+    ) -> None:
+        """Resolve staged records into persons (train, score, cluster) and write the index."""
+        from habeas.resolve.run import resolve, resolve_incremental
+
+        if engine not in ("duckdb", "spark"):
+            raise HabeasError(f"--engine must be duckdb or spark, not {engine!r}")
+        if incremental and engine != "duckdb":
+            raise HabeasError("--incremental runs on the duckdb engine")
+        with _open() as st:
+            now = datetime.now()
+            if incremental:
+                result = resolve_incremental(st, now, progress=lambda s: err.print(f"… {s}"))
+            else:
+                result = resolve(
+                    st, now, engine=engine, reuse_model=reuse_model,  # type: ignore[arg-type]
+                    progress=lambda s: err.print(f"… {s}"),
+                )  # fmt: skip
+        resolution(out, result)
+
+    @app.command("explain")
+    def explain_cmd(
+        left: Annotated[str, typer.Argument(help="A record id.")],
+        right: Annotated[str, typer.Argument(help="Another record id.")],
+    ) -> None:
+        """Why two records were linked or not: each comparison's weight, the prior, the total."""
+        from habeas.resolve.explain import explain_pair
+
+        with _open() as st:
+            explanation(out, explain_pair(st, left, right))
+
+    @export_app.command("clusters")
+    def export_clusters_cmd(
+        path: Annotated[Path, typer.Argument(help="Output file, .csv or .parquet.")],
+    ) -> None:
+        """Write source, source key, record id and person id of every indexed record."""
+        from habeas.resolve.export import export_clusters
+
+        with _open() as st:
+            n = export_clusters(st, path)
+        out.print(f"wrote {n:,} records to {path}")
+
+    @eval_app.command("resolve")
+    def eval_resolve_cmd(
+        truth: Annotated[Path, typer.Option(help="Truth file (.csv/.parquet): record → person.")],
+    ) -> None:
+        """Pairwise and B-cubed precision/recall/F1, exact recovery and blocking recall."""
+        from habeas.resolve.quality import evaluate_index
+
+        with _open() as st:
+            ev = evaluate_index(st, truth)
+        scores(out, ev.scores, ev.blocking_recall)
+        if ev.unmatched_truth_records:
+            out.print(
+                f"({ev.unmatched_truth_records:,} of {ev.truth_records:,} truth records are not "
+                "in the index: quarantined or not ingested)"
+            )
+
+    @review_app.command("queue")
+    def review_queue_cmd(
+        limit: Annotated[int, typer.Option(min=1, help="Pairs to show.")] = 20,
+    ) -> None:
+        """Pairs the model is unsure about, across two persons, most uncertain first."""
+        from habeas.resolve.review import queue
+
+        with _open() as st:
+            total, rows = queue(st.con, limit)
+        review_queue(out, total, rows)
+
+    @review_app.command("decide")
+    def review_decide_cmd(
+        left: Annotated[str, typer.Argument(help="A record id.")],
+        right: Annotated[str, typer.Argument(help="Another record id.")],
+        decision: Annotated[str, typer.Argument(help="same, different or unsure.")],
+        reviewer: Annotated[str, typer.Option(help="Who decides.")],
+        reason: Annotated[str, typer.Option(help="Why, in words a court can read.")],
+    ) -> None:
+        """Record a decision on a pair; it overrides the model in every later run."""
+        from habeas.resolve.review import decide
+
+        with _open() as st:
+            rec = decide(st.con, left, right, decision, reviewer, reason, datetime.now())
+        for w in rec.warnings:
+            err.print(f"[yellow]warning:[/] {w}")
+        out.print(f"decision {rec.decision_id} recorded; it applies from the next resolve run")
+
+    @review_app.command("unmerge")
+    def review_unmerge_cmd(
+        person: Annotated[str, typer.Argument(help="The person id.")],
+        records: Annotated[list[str], typer.Argument(help="Record ids to split off.")],
+        reviewer: Annotated[str, typer.Option(help="Who decides.")],
+        reason: Annotated[str, typer.Option(help="Why.")],
+    ) -> None:
+        """Split records off a person; they stay apart in every later run until undone."""
+        from habeas.resolve.review import unmerge
+
+        with _open() as st:
+            rec = unmerge(st.con, person, records, reviewer, reason, datetime.now())
+        out.print(f"unmerge recorded as decision {rec.decision_id}; run `habeas resolve` to apply")
+
+    @review_app.command("undo")
+    def review_undo_cmd(
+        decision_id: Annotated[int, typer.Argument(help="The unmerge's decision id.")],
+        reviewer: Annotated[str, typer.Option(help="Who decides.")],
+        reason: Annotated[str, typer.Option(help="Why.")],
+    ) -> None:
+        """Withdraw an unmerge (recorded as a decision of its own)."""
+        from habeas.resolve.review import undo_unmerge
+
+        with _open() as st:
+            rec = undo_unmerge(st.con, decision_id, reviewer, reason, datetime.now())
+        out.print(f"unmerge {decision_id} undone by decision {rec.decision_id}")
+
+
+def resolution(out: Console, r: Resolution) -> None:
+    """Print what a resolution run did."""
+    flags = ", ".join(f"{k} {v:,}" for k, v in sorted(r.flags.items())) or "none"
+    out.print(
+        f"[bold]resolve[/] ({r.mode}, {r.engine}) {r.records:,} records"
+        + (f" ({r.new_records:,} new)" if r.mode == "incremental" else "")
+        + f" → {r.persons:,} persons in {r.seconds:.1f} s"
+    )
+    out.print(f"  pairs scored {r.pairs_scored:,}; records linked {r.links:,}")
+    out.print(f"  flags raised: {flags}")
+    out.print(f"  review queue: {r.review_queue:,} pairs (`habeas review queue`)")
+
+
+def explanation(out: Console, e: Explanation) -> None:
+    """Print the waterfall of one pair."""
+    table = Table(title=f"{e.left} ⇄ {e.right}", show_lines=False)
+    for col in ("comparison", "level reached", "values (left | right)", "weight", "running"):
+        table.add_column(col, justify="right" if col in ("weight", "running") else "left")
+    running = e.prior_weight
+    table.add_row("prior", "two records picked at random", "", f"{e.prior_weight:+.2f}", f"{running:+.2f}")
+    for s in e.steps:
+        running += s.weight
+        table.add_row(s.comparison, s.level, s.values, f"{s.weight:+.2f}", f"{running:+.2f}")
+        if s.tf_adjustment:
+            running += s.tf_adjustment
+            table.add_row("", "  term frequency (how common)", "", f"{s.tf_adjustment:+.2f}", f"{running:+.2f}")  # noqa: E501
+    out.print(table)
+    verdict = "linked" if e.match_probability >= e.threshold else "not linked by the model"
+    out.print(
+        f"total match weight {e.match_weight:+.2f} = probability {e.match_probability:.4f} "
+        f"(threshold {e.threshold}): {verdict}"
+    )
+    same = e.person_left is not None and e.person_left == e.person_right
+    out.print(
+        f"in the index: {e.person_left} and {e.person_right}"
+        + (" (the same person)" if same else " (different persons)")
+    )
+    if e.decision:
+        out.print(f"reviewer's decision in force: {e.decision}")
+
+
+def scores(out: Console, s: Scores, blocking_recall: float | None = None) -> None:
+    """Print cluster quality figures."""
+    out.print(
+        f"records {s.records:,}; persons predicted {s.predicted_clusters:,}, "
+        f"true {s.true_clusters:,}"
+    )
+    out.print(
+        f"pairwise  precision {s.pair_precision:.4f}  recall {s.pair_recall:.4f}  "
+        f"F1 {s.pair_f1:.4f}"
+    )
+    out.print(
+        f"B-cubed   precision {s.bcubed_precision:.4f}  recall {s.bcubed_recall:.4f}  "
+        f"F1 {s.bcubed_f1:.4f}"
+    )
+    out.print(f"people recovered exactly {s.exact_share:.4f}")
+    if blocking_recall is not None:
+        out.print(f"blocking recall (true pairs ever compared) {blocking_recall:.4f}")
+
+
+def review_queue(out: Console, total: int, rows: list[dict[str, object]]) -> None:
+    """Print the head of the review queue."""
+    out.print(f"{total:,} pairs await review")
+    table = Table()
+    for col in ("left", "right", "names", "dates of birth", "probability"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            f"{r['record_id_l']} ({r['source_l']})",
+            f"{r['record_id_r']} ({r['source_r']})",
+            f"{r['name_l']} | {r['name_r']}",
+            f"{r['dob_l']} | {r['dob_r']}",
+            f"{r['match_probability']:.3f}",
+        )
+    out.print(table)

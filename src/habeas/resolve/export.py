@@ -1,0 +1,31 @@
+"""Write the clusters out: source, source key, record id, person id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from habeas.errors import HabeasError
+from habeas.resolve.index import ensure_schema
+from habeas.store.staging import StagingStore
+
+FORMATS = {".csv": "(FORMAT csv, HEADER true)", ".parquet": "(FORMAT parquet)"}
+
+
+def export_clusters(store: StagingStore, out: Path) -> int:
+    """Write every indexed record with its person to ``out`` (.csv or .parquet); rows written."""
+    options = FORMATS.get(out.suffix.lower())
+    if options is None:
+        raise HabeasError(f"{out}: export to a .csv or .parquet file")
+    if not out.parent.is_dir():
+        raise HabeasError(f"{out.parent}: no such directory")
+    ensure_schema(store.con)
+    n = int(store.con.execute("SELECT count(*) FROM person_records").fetchall()[0][0])
+    if n == 0:
+        raise HabeasError("no index yet: run `habeas resolve` first")
+    path = str(out).replace("'", "''")
+    store.con.execute(
+        f"""COPY (SELECT r.source, r.source_key, p.record_id, p.person_id
+                  FROM person_records p JOIN records r USING (record_id)
+                  ORDER BY p.person_id, r.source, r.source_key) TO '{path}' {options}"""
+    )
+    return n
