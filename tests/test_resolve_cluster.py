@@ -63,3 +63,10 @@ def test_fresh_ids_depend_only_on_the_records() -> None:
     one = assign_person_ids({"x": 5, "y": 5, "z": 9}, {})
     two = assign_person_ids({"z": 0, "y": 1, "x": 1}, {})
     assert one == two
+
+
+def test_a_split_off_smallest_record_does_not_reuse_the_surviving_id() -> None:
+    previous = dict.fromkeys("abc", new_person_id(["a"]))
+    ids = assign_person_ids({"a": 0, "b": 1, "c": 1}, previous)
+    assert ids["b"] == ids["c"] == previous["a"]
+    assert ids["a"] != previous["a"]

@@ -161,8 +161,11 @@ def assign_person_ids(
         pid = label_id.get(lab)
         if pid is None:
             pid = new_person_id(recs)
-            if pid in taken_ids:  # the smallest record once named another cluster
-                pid = "P" + hashlib.sha256("|".join(sorted(recs)).encode()).hexdigest()[:12].upper()
+            salt = 0
+            while pid in taken_ids:  # the smallest record once named a cluster that lives on
+                salt += 1
+                seed = f"{salt}|" + "|".join(sorted(recs))
+                pid = "P" + hashlib.sha256(seed.encode()).hexdigest()[:12].upper()
             taken_ids.add(pid)
         for r in recs:
             out[r] = pid

@@ -1,0 +1,234 @@
+"""The master person index on a small synthetic world: accuracy, stable ids, review,
+unmerge, incremental linking and explanations that add up."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from habeas.errors import HabeasError
+from habeas.resolve.explain import explain_pair
+from habeas.resolve.export import export_clusters
+from habeas.resolve.quality import evaluate_index
+from habeas.resolve.review import decide, undo_unmerge, unmerge
+from habeas.resolve.run import MATCH_THRESHOLD, resolve, resolve_incremental
+from habeas.store.staging import StagingStore
+from habeas.synth.world import WorldSummary
+
+NOW = datetime(2026, 11, 2, 10, 0)
+
+
+def _mapping(st: StagingStore) -> dict[str, str]:
+    return dict(st.rows("SELECT record_id, person_id FROM person_records"))
+
+
+def test_index_is_accurate_against_the_worlds_truth(index: StagingStore, world: WorldSummary) -> None:
+    ev = evaluate_index(index, world.out / "truth.parquet")
+    staged = index.scalar("SELECT count(*) FROM records")
+    assert ev.scores.records == staged  # every staged record is in the index
+    assert ev.scores.pair_precision > 0.98
+    assert ev.scores.pair_recall > 0.93
+    assert ev.scores.bcubed_f1 > 0.96
+    assert ev.blocking_recall > 0.9
+
+
+def test_rerun_on_the_same_data_gives_the_same_ids(index: StagingStore) -> None:
+    before = _mapping(index)
+    resolve(index, NOW)  # retrains from scratch
+    assert _mapping(index) == before
+    resolve(index, NOW, reuse_model=True)
+    assert _mapping(index) == before
+
+
+def test_ids_survive_new_data(tmp_path: Path, world: WorldSummary, today: date) -> None:
+    from habeas.pipeline import intake_directory
+    from habeas.sources.ingest import ingest
+
+    held_back = world.out / "dmv_licenses.toml"
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for f in world.out.iterdir():
+        if f.stem != "dmv_licenses" and f.suffix in (".toml", ".csv", ".jsonl", ".parquet"):
+            (partial / f.name).write_bytes(f.read_bytes())
+    with StagingStore(tmp_path / "s.duckdb") as st:
+        intake_directory(st, partial, today)
+        resolve(st, NOW)
+        before = _mapping(st)
+        persons_before = set(before.values())
+        from habeas.sources.registry import register
+
+        register(st, held_back, today)
+        ingest(st, "dmv_licenses", world.out / "dmv_licenses.parquet", today)
+        resolve(st, NOW)
+        after = _mapping(st)
+    kept = sum(1 for r, p in before.items() if after[r] == p)
+    assert kept / len(before) > 0.97  # most persons keep their id
+    assert len(set(after.values()) & persons_before) / len(persons_before) > 0.97
+    assert len(after) > len(before)
+
+
+def test_incremental_links_new_records_without_touching_old_links(
+    tmp_path: Path, world: WorldSummary, today: date
+) -> None:
+    from habeas.pipeline import intake_directory
+    from habeas.resolve.quality import load_truth
+    from habeas.sources.ingest import ingest
+    from habeas.sources.registry import register
+
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for f in world.out.iterdir():
+        if f.stem != "dmv_licenses":
+            (partial / f.name).write_bytes(f.read_bytes())
+    with StagingStore(tmp_path / "s.duckdb") as st:
+        intake_directory(st, partial, today)
+        resolve(st, NOW)
+        before = _mapping(st)
+        register(st, world.out / "dmv_licenses.toml", today)
+        ingest(st, "dmv_licenses", world.out / "dmv_licenses.parquet", today)
+        result = resolve_incremental(st, NOW)
+        after = _mapping(st)
+        load_truth(st.con, world.out / "truth.parquet")
+        truth = dict(st.rows("SELECT record_id, true_id FROM truth"))
+        again = resolve_incremental(st, NOW)
+    new = [r for r in after if r not in before]
+    assert result.new_records == len(new) > 0
+    assert all(after[r] == p for r, p in before.items())  # old links untouched
+    # a new record is placed right when its person holds the record's true mates
+    members: dict[str, set[str]] = {}
+    for r, p in after.items():
+        members.setdefault(p, set()).add(r)
+    right = 0
+    for r in new:
+        mates = {x for x in members[after[r]] if x != r}
+        true_mates = {x for x in truth if truth[x] == truth[r] and x != r and x in after}
+        if mates and mates <= true_mates or not mates and not (true_mates & set(before)):
+            right += 1
+    assert right / len(new) > 0.9
+    assert again.new_records == 0
+
+
+def _linked_pair(st: StagingStore) -> tuple[str, str]:
+    a, b = st.rows(
+        f"""SELECT m.record_id_l, m.record_id_r FROM match_pairs m
+            JOIN person_records l ON l.record_id = m.record_id_l
+            JOIN person_records r ON r.record_id = m.record_id_r
+            WHERE l.person_id = r.person_id AND m.match_probability >= {MATCH_THRESHOLD}
+            ORDER BY m.match_probability DESC, 1, 2 LIMIT 1"""
+    )[0]
+    return a, b
+
+
+def test_different_decision_overrides_the_model_and_a_later_same_warns(
+    index: StagingStore,
+) -> None:
+    a, b = _linked_pair(index)
+    decide(index.con, a, b, "different", "rev1", "documents show two siblings", NOW)
+    resolve(index, NOW, reuse_model=True)
+    m = _mapping(index)
+    assert m[a] != m[b]
+    rec = decide(index.con, a, b, "same", "rev2", "siblings claim was a clerical error", NOW)
+    assert rec.warnings and "conflicts with an earlier decision" in rec.warnings[0]
+    resolve(index, NOW, reuse_model=True)
+    m = _mapping(index)
+    assert m[a] == m[b]
+
+
+def test_same_decision_joins_a_review_pair(index: StagingStore) -> None:
+    rows = index.rows(
+        "SELECT record_id_l, record_id_r FROM review_queue ORDER BY match_probability DESC LIMIT 1"
+    )
+    assert rows, "the small world should leave something to review"
+    a, b = rows[0]
+    assert _mapping(index)[a] != _mapping(index)[b]
+    decide(index.con, a, b, "same", "rev1", "same A-number on the paper file", NOW)
+    resolve(index, NOW, reuse_model=True)
+    m = _mapping(index)
+    assert m[a] == m[b]
+    assert index.scalar(
+        "SELECT count(*) FROM review_queue WHERE record_id_l = ? AND record_id_r = ?", [a, b]
+    ) == 0
+    how = index.scalar("SELECT how FROM person_records WHERE record_id = ?", [a])
+    assert how in ("reviewer", "model")
+
+
+def test_unmerge_and_its_undo_are_recorded_and_applied(index: StagingStore) -> None:
+    person, = index.rows(
+        "SELECT person_id FROM persons WHERE records >= 4 ORDER BY person_id LIMIT 1"
+    )[0]
+    members = sorted(
+        r for (r,) in index.rows(
+            "SELECT record_id FROM person_records WHERE person_id = ?", [person]
+        )
+    )
+    split_off = members[:1]
+    rec = unmerge(index.con, person, split_off, "rev1", "different father's name on file", NOW)
+    resolve(index, NOW, reuse_model=True)
+    m = _mapping(index)
+    assert all(m[split_off[0]] != m[r] for r in members[1:])
+    assert m[members[1]] == person  # the larger part keeps the id
+    undo = undo_unmerge(index.con, rec.decision_id, "rev2", "father's name was misread", NOW)
+    resolve(index, NOW, reuse_model=True)
+    m = _mapping(index)
+    assert len({m[r] for r in members}) == 1
+    kinds = index.rows(
+        "SELECT kind, undone_by FROM review_decisions ORDER BY decision_id"
+    )
+    assert kinds == [("unmerge", undo.decision_id), ("undo", None)]
+    with pytest.raises(HabeasError, match="already undone"):
+        undo_unmerge(index.con, rec.decision_id, "rev2", "twice over again", NOW)
+
+
+def test_review_input_is_checked(index: StagingStore) -> None:
+    a, b = _linked_pair(index)
+    with pytest.raises(HabeasError, match="decision must be one of"):
+        decide(index.con, a, b, "maybe", "rev", "no idea at all", NOW)
+    with pytest.raises(HabeasError, match="needs a reason"):
+        decide(index.con, a, b, "same", "rev", "", NOW)
+    with pytest.raises(HabeasError, match="no staged record"):
+        decide(index.con, a, "rNOPE", "same", "rev", "a good reason", NOW)
+    with pytest.raises(HabeasError, match="both sides"):
+        person = index.scalar("SELECT person_id FROM person_records WHERE record_id = ?", [a])
+        everyone = [r for (r,) in index.rows(
+            "SELECT record_id FROM person_records WHERE person_id = ?", [person])]
+        unmerge(index.con, person, everyone, "rev", "split it all off", NOW)
+
+
+def test_explanation_adds_up_to_the_scored_weight(index: StagingStore) -> None:
+    pairs = index.rows(
+        """SELECT record_id_l, record_id_r, match_weight FROM match_pairs
+           ORDER BY hash(record_id_l || record_id_r) LIMIT 5"""
+    )
+    assert len(pairs) == 5
+    for a, b, weight in pairs:
+        e = explain_pair(index, a, b)
+        assert e.match_weight == pytest.approx(weight, abs=1e-6)
+        assert e.total == pytest.approx(weight, abs=1e-6)
+        assert any(s.weight != 0 for s in e.steps)
+    with pytest.raises(HabeasError, match="not in the index"):
+        explain_pair(index, pairs[0][0], "rNOPE")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_export_clusters(index: StagingStore, tmp_path: Path, suffix: str) -> None:
+    import duckdb
+
+    out = tmp_path / f"clusters{suffix}"
+    n = export_clusters(index, out)
+    rows = duckdb.sql(f"SELECT * FROM '{out}'").fetchall()
+    assert len(rows) == n == index.scalar("SELECT count(*) FROM records")
+    mapping = _mapping(index)
+    assert all(mapping[r[2]] == r[3] for r in rows)
+    with pytest.raises(HabeasError, match=r"\.csv or \.parquet"):
+        export_clusters(index, tmp_path / "clusters.xlsx")
+
+
+def test_truth_file_errors_name_the_problem(index: StagingStore, tmp_path: Path) -> None:
+    bad = tmp_path / "truth.csv"
+    bad.write_text("id,who\n1,2\n")
+    with pytest.raises(HabeasError, match="person_id"):
+        evaluate_index(index, bad)
+    with pytest.raises(HabeasError, match="no such truth file"):
+        evaluate_index(index, tmp_path / "missing.csv")
