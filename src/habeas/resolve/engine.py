@@ -8,7 +8,9 @@ same model through Splink's Spark backend. Both read the input table prepared by
 from __future__ import annotations
 
 import json
+import itertools
 import logging
+import tempfile
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,16 +48,23 @@ def _spark_session() -> Any:
         raise HabeasError("the Spark engine needs pyspark: run `make` to install it") from None
     from splink.backends.spark import similarity_jar_location
 
-    return (
+    spark = (
         SparkSession.builder.master("local[2]")
         .appName("habeas-resolve")
         .config("spark.jars", similarity_jar_location())
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.default.parallelism", "4")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "4g")
         .getOrCreate()
     )
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="habeas-spark-"))
+    return spark
+
+
+_TABLES = itertools.count(1)
 
 
 def _linker(con: duckdb.DuckDBPyConnection, settings: Any, engine: Engine) -> Any:
@@ -72,7 +81,7 @@ def _linker(con: duckdb.DuckDBPyConnection, settings: Any, engine: Engine) -> An
     table = con.sql("SELECT * FROM resolve_input").to_arrow_table()
     sdf = spark.createDataFrame(table.to_pandas())
     spark_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=4)
-    frame = spark_api.register(sdf, table_name="records_in")
+    frame = spark_api.register(sdf, table_name=f"records_in_{next(_TABLES)}")
     return Linker(frame, settings, log_level=None)
 
 

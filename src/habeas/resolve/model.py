@@ -59,9 +59,8 @@ def family_name() -> ComparisonCreator:
             cll.ExactMatchLevel("family", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("family", 0.95),
             _custom("family_sk_l = family_sk_r", "same transliteration skeleton"),
-            _custom(
-                "list_has_any(family_tokens_l, family_tokens_r)",
-                "shares a part of a compound surname",
+            cll.ArrayIntersectLevel("family_tokens", min_intersection=1).configure(
+                label_for_charts="shares a part of a compound surname"
             ),
             _custom("family_l = given_r OR given_l = family_r", "given and family swapped"),
             _custom("family_dm_l = family_dm_r", "sounds alike (double metaphone)"),

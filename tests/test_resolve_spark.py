@@ -1,0 +1,38 @@
+"""The Spark engine (Splink's Spark backend, local mode) gives the DuckDB engine's clusters."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from habeas.pipeline import intake_directory
+from habeas.resolve.run import resolve
+from habeas.store.staging import StagingStore
+from habeas.synth.world import generate_world
+
+pytestmark = pytest.mark.slow
+
+
+def test_spark_and_duckdb_give_the_same_clusters(tmp_path: Path, today: date) -> None:
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.fail("no Java runtime: `make` runs scripts/ensure-system.sh to install one")
+    world = generate_world(tmp_path / "world", 300, seed=3)
+    base = tmp_path / "base.duckdb"
+    with StagingStore(base) as st:
+        intake_directory(st, world.out, today)
+    shutil.copy(base, tmp_path / "spark.duckdb")
+    now = datetime(2026, 11, 1)
+    mappings = {}
+    for engine, path in (("duckdb", base), ("spark", tmp_path / "spark.duckdb")):
+        with StagingStore(path) as st:
+            result = resolve(st, now, engine=engine)  # type: ignore[arg-type]
+            assert result.engine == engine
+            mappings[engine] = dict(st.rows("SELECT record_id, person_id FROM person_records"))
+            runs = st.rows("SELECT engine FROM resolution_runs")
+            assert runs == [(engine,)]
+    assert len(mappings["duckdb"]) > 2000
+    assert mappings["spark"] == mappings["duckdb"]
