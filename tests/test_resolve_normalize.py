@@ -52,7 +52,8 @@ def test_prepare_fills_keys_from_a_full_name_alone() -> None:
     )
     for col in (
         "a_number", "ssn", "tin", "itin", "passport_number", "fbi_number", "license_number",
-        "license_state", "phone", "national_id", "zip", "postal_code", "place_of_birth",
+        "license_state", "phone", "national_id", "zip", "postal_code", "state", "region",
+        "place_of_birth",
         "occupation", "sex",
     ):  # fmt: skip
         con.execute(f"ALTER TABLE staged ADD COLUMN {col} VARCHAR")

@@ -52,7 +52,7 @@ SCHEMA: tuple[str, ...] = (
         family_dm VARCHAR, family_sk VARCHAR, name_key VARCHAR, name_tokens VARCHAR[], dob DATE, dob_str VARCHAR,
         a_number VARCHAR, taxpayer_id VARCHAR, passport VARCHAR, fbi_number VARCHAR,
         license VARCHAR, phone VARCHAR, national_id VARCHAR, zip VARCHAR, lat DOUBLE,
-        lon DOUBLE, postal_code VARCHAR, place_of_birth VARCHAR, occupation VARCHAR,
+        lon DOUBLE, postal_code VARCHAR, region VARCHAR, place_of_birth VARCHAR, occupation VARCHAR,
         sex VARCHAR
     )""",
     """CREATE TABLE IF NOT EXISTS person_flags (

@@ -200,7 +200,7 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
         block_on("given_dm", "dob"),
         block_on("dob", "substr(given, 1, 1)"),
         block_on("name_key", "substr(dob_str, 1, 4)"),
-        block_on("given_canon", "family"),
+        block_on("given_canon", "family", "region"),
     ]
     if "location" in names:
         rules.append(block_on("dob", "zip"))
@@ -214,13 +214,20 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
 
 
 def training_blocks(features: list[Feature]) -> list[BlockingRuleCreator]:
-    """EM sessions: each fixes some columns so the others' parameters can be learned."""
+    """EM sessions: each fixes some columns so the others' parameters can be learned.
+
+    Blocks are kept tight (a few million pairs at 1M records): the first fixes the birth
+    date and trains names, identifiers and place; the second fixes name sounds and place
+    and trains the birth date.
+    """
     names = {f.name for f in features}
-    sessions: list[BlockingRuleCreator] = [block_on("dob"), block_on("given_dm", "family_dm")]
+    sessions: list[BlockingRuleCreator] = [block_on("dob", "substr(given, 1, 1)")]
     if "location" in names:
-        sessions.append(block_on("zip", "family_dm"))
-    if "postal_code" in names:
-        sessions.append(block_on("postal_code"))
+        sessions.append(block_on("name_key", "zip"))
+    elif "postal_code" in names:
+        sessions.append(block_on("name_key", "postal_code"))
+    else:
+        sessions.append(block_on("name_key", "substr(dob_str, 1, 4)"))
     return sessions
 
 

@@ -52,6 +52,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "lat",
     "lon",
     "postal_code",
+    "region",
     "place_of_birth",
     "occupation",
     "sex",
@@ -185,6 +186,7 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
                  coalesce(r.lat, z.lat) AS lat, coalesce(r.lon, z.lon) AS lon,
                  nullif(upper(regexp_replace(r.postal_code, '\\s+', ' ', 'g')), '')
                    AS postal_code,
+                 nullif(upper(trim(coalesce(r.state, r.region))), '') AS region,
                  nullif(lower(trim(r.place_of_birth)), '') AS place_of_birth,
                  nullif(lower(trim(r.occupation)), '') AS occupation,
                  CASE WHEN r.sex IN ('M', 'F') THEN r.sex END AS sex

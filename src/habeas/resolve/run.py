@@ -8,6 +8,7 @@ the previous index whole.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ PAIR_FLOOR = 0.05
 STAGED_COLUMNS = (
     "record_id, source, given_name, middle_name, family_name, full_name, dob, a_number, ssn, "
     "tin, itin, passport_number, fbi_number, license_number, license_state, phone, "
-    "national_id, zip, lat, lon, postal_code, place_of_birth, occupation, sex"
+    "national_id, zip, lat, lon, postal_code, state, region, place_of_birth, occupation, sex"
 )
 
 
@@ -58,8 +59,15 @@ class Resolution:
 Progress = Callable[[str], None]
 
 
+WORK_MEMORY = "3GB"
+"""DuckDB's memory limit for resolution; beyond it, intermediate tables spill to disk."""
+
+
 def _work(threads: int) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(config={"threads": threads})
+    scratch = tempfile.mkdtemp(prefix="habeas-resolve-")
+    return duckdb.connect(
+        config={"threads": threads, "memory_limit": WORK_MEMORY, "temp_directory": scratch}
+    )
 
 
 def _run_id(mode: str, now: datetime) -> str:
@@ -205,8 +213,7 @@ def _index(
     if mode == "full":
         input_rows = work.sql("SELECT * FROM resolve_input").to_arrow_table()  # noqa: F841
         with store.transaction():
-            con.execute("DELETE FROM resolve_input")
-            con.execute("INSERT INTO resolve_input SELECT * FROM input_rows")
+            con.execute("CREATE OR REPLACE TABLE resolve_input AS SELECT * FROM input_rows")
     return _summary(store, run_id, mode, engine, len(ids), len(ids), pairs.num_rows)
 
 
