@@ -105,24 +105,10 @@ def cluster(
         return labels
     next_label = max(labels.values(), default=-1) + 1
     for lab in sorted(split):
-        group = members[lab]
-        inside = set(group)
-        uf = _Groups(group, constraints)
-        for x, y in same:  # reviewers' joins first; a conflicting join is refused
-            if x in inside and y in inside:
-                uf.union(x, y)
-        for x, y, _ in sorted(
-            (e for e in edges if e[0] in inside and e[1] in inside),
-            key=lambda e: (-e[2], e[0], e[1]),
-        ):
-            uf.union(x, y)
-        roots: dict[str, int] = {}
-        for rid in sorted(group):
-            root = uf.find(rid)
-            if root not in roots:
-                roots[root] = next_label
-                next_label += 1
-            labels[rid] = roots[root]
+        for part in repair(members[lab], edges, same, constraints):
+            for rid in part:
+                labels[rid] = next_label
+            next_label += 1
     return labels
 
 
@@ -170,3 +156,33 @@ def assign_person_ids(
         for r in recs:
             out[r] = pid
     return out
+
+
+def label_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Component label of each of ``n`` nodes numbered 0..n-1, given edge endpoint arrays."""
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels, dtype=np.int64)
+
+
+def repair(
+    members: Sequence[str],
+    edges: Sequence[tuple[str, str, float]],
+    same: Sequence[tuple[str, str]],
+    constraints: Sequence[CannotLink],
+) -> list[list[str]]:
+    """Split one component that breaks a cannot-link: greedy, reviewers' joins first,
+    then the model's links strongest first, refusing any link that joins the two sides."""
+    inside = set(members)
+    uf = _Groups(members, constraints)
+    for x, y in same:
+        if x in inside and y in inside:
+            uf.union(x, y)
+    for x, y, _ in sorted(
+        (e for e in edges if e[0] in inside and e[1] in inside), key=lambda e: (-e[2], e[0], e[1])
+    ):
+        uf.union(x, y)
+    groups: dict[str, list[str]] = {}
+    for rid in sorted(members):
+        groups.setdefault(uf.find(rid), []).append(rid)
+    return list(groups.values())

@@ -117,7 +117,7 @@ def train_and_score(con: duckdb.DuckDBPyConnection, floor: float, engine: Engine
     train.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SEED)
     for block in model.training_blocks(features):
         train.estimate_parameters_using_expectation_maximisation(
-            block, fix_probability_two_random_records_match=True
+            block, fix_probability_two_random_records_match=False
         )
     trained = bounded(linker.misc.save_model_to_json())
     model_json = json.dumps(trained, sort_keys=True)

@@ -198,9 +198,10 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
         block_on("family_dm", "dob"),
         block_on("family_sk", "dob"),
         block_on("given_dm", "dob"),
-        block_on("dob", "substr(given, 1, 1)"),
+        block_on("dob", "given_initial"),
         block_on("name_key", "substr(dob_str, 1, 4)"),
         block_on("given_canon", "family", "region"),
+        block_on("rare_name"),
     ]
     if "location" in names:
         rules.append(block_on("dob", "zip"))
@@ -216,18 +217,22 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
 def training_blocks(features: list[Feature]) -> list[BlockingRuleCreator]:
     """EM sessions: each fixes some columns so the others' parameters can be learned.
 
-    Blocks are kept tight (a few million pairs at 1M records): the first fixes the birth
-    date and trains names, identifiers and place; the second fixes name sounds and place
-    and trains the birth date.
+    A comparison is never trained in a session whose block conditions on its own column
+    (Splink leaves it out), so each name is trained where only the other name's initial
+    and the birth date are fixed, and the birth date where both names and place are.
+    Blocks stay at a few million pairs for a million records.
     """
     names = {f.name for f in features}
-    sessions: list[BlockingRuleCreator] = [block_on("dob", "substr(given, 1, 1)")]
+    sessions: list[BlockingRuleCreator] = [  # initials as columns of their own, so that
+        block_on("dob", "family_initial"),  # the names' comparisons stay trainable here
+        block_on("dob", "given_initial"),
+    ]
     if "location" in names:
-        sessions.append(block_on("name_key", "zip"))
+        sessions.append(block_on("given", "family", "zip"))
     elif "postal_code" in names:
-        sessions.append(block_on("name_key", "postal_code"))
+        sessions.append(block_on("given", "family", "postal_code"))
     else:
-        sessions.append(block_on("name_key", "substr(dob_str, 1, 4)"))
+        sessions.append(block_on("given", "family"))
     return sessions
 
 

@@ -38,6 +38,9 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "family_dm",
     "family_sk",
     "name_key",
+    "given_initial",
+    "family_initial",
+    "rare_name",
     "name_tokens",
     "dob",
     "dob_str",
@@ -58,6 +61,10 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "sex",
 )
 """Columns of the resolver's input table, the same whatever the sources hold."""
+
+
+RARE_NAME = 30
+"""A full name held by at most this many records may block on the name alone."""
 
 
 def fold(text: str | None) -> str | None:
@@ -199,7 +206,12 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
         ), keyed AS (
         SELECT *, CASE WHEN given_dm IS NOT NULL AND family_dm IS NOT NULL
                        THEN least(given_dm, family_dm) || '|' || greatest(given_dm, family_dm)
-                  END AS name_key
+                  END AS name_key,
+               substr(given, 1, 1) AS given_initial, substr(family, 1, 1) AS family_initial,
+               CASE WHEN given_canon IS NOT NULL AND family IS NOT NULL
+                     AND count(*) OVER (PARTITION BY given_canon, family) <= {RARE_NAME}
+                    THEN given_canon || '|' || family
+               END AS rare_name
         FROM base)
         SELECT {", ".join(INPUT_COLUMNS)} FROM keyed ORDER BY unique_id
         """

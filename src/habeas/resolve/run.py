@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from habeas.errors import HabeasError
+from habeas.resolve import build
 from habeas.resolve import engine as eng
 from habeas.resolve.cluster import assign_person_ids, cluster
 from habeas.resolve.index import ensure_schema, flags_sql
@@ -35,7 +36,8 @@ PAIR_FLOOR = 0.05
 STAGED_COLUMNS = (
     "record_id, source, given_name, middle_name, family_name, full_name, dob, a_number, ssn, "
     "tin, itin, passport_number, fbi_number, license_number, license_state, phone, "
-    "national_id, zip, lat, lon, postal_code, state, region, place_of_birth, occupation, sex"
+    "national_id, zip, lat, lon, postal_code, state, region, place_of_birth, occupation, sex, "
+    "immigration_status, citizenship_indicator, country_of_birth, passport_country"
 )
 
 
@@ -65,9 +67,11 @@ WORK_MEMORY = "3GB"
 
 def _work(threads: int) -> duckdb.DuckDBPyConnection:
     scratch = tempfile.mkdtemp(prefix="habeas-resolve-")
-    return duckdb.connect(
+    con = duckdb.connect(
         config={"threads": threads, "memory_limit": WORK_MEMORY, "temp_directory": scratch}
     )
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _run_id(mode: str, now: datetime) -> str:
@@ -103,9 +107,8 @@ def resolve(
         if model_json
         else eng.train_and_score(work, PAIR_FLOOR, engine)
     )
-    note("cluster")
-    ids = [r[0] for r in work.execute("SELECT unique_id FROM resolve_input").fetchall()]
-    result = _index(store, work, scored.pairs, ids, "full", engine, scored.model_json, now)
+    note("cluster and index")
+    result = _index(store, work, scored.pairs, engine, now)
     result.seconds = time.perf_counter() - started
     _finish_run(store, result, scored.model_json)
     return result
@@ -123,103 +126,53 @@ def _index(
     store: StagingStore,
     work: duckdb.DuckDBPyConnection,
     pairs: pa.Table,
-    ids: list[str],
-    mode: str,
     engine: str,
-    model_json: str,
     now: datetime,
 ) -> Resolution:
-    """Cluster, assign ids, derive links, review queue and flags; write all atomically."""
-    run_id = _run_id(mode, now)
-    rules = constraints(store.con)
-    left = pairs.column("unique_id_l").to_pylist()
-    right = pairs.column("unique_id_r").to_pylist()
-    prob = pairs.column("match_probability").to_pylist()
-    edges = [
-        (a, b, p) for a, b, p in zip(left, right, prob, strict=True) if p >= MATCH_THRESHOLD
-    ]
-    labels = cluster(ids, edges, rules.same, rules.cannot)
-    previous = dict(store.con.execute("SELECT record_id, person_id FROM person_records").fetchall())
-    person_of = assign_person_ids(labels, previous)
-    mapping = pa.table(  # noqa: F841 - read by DuckDB
-        {"record_id": list(person_of.keys()), "person_id": list(person_of.values())}
-    )
-    same = pa.table(  # noqa: F841
-        {
-            "unique_id_l": [a for a, _ in rules.same],
-            "unique_id_r": [b for _, b in rules.same],
-        },
-        schema=pa.schema([("unique_id_l", pa.string()), ("unique_id_r", pa.string())]),
-    )
+    """Cluster, assign ids, derive links, review queue and flags; replace the index atomically."""
+    run_id = _run_id("full", now)
     con = store.con
+    inputs = {
+        "previous": "SELECT record_id, person_id FROM person_records",
+        "old_flags": "SELECT * FROM person_flags",
+        "decided": """SELECT record_id_l AS a, record_id_r AS b FROM review_decisions
+                      WHERE kind = 'pair' AND decision <> 'unsure'""",
+    }
+    for name, sql in inputs.items():
+        loaded = con.sql(sql).to_arrow_table()  # noqa: F841 - read by DuckDB
+        work.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM loaded")
+    work.execute("CREATE OR REPLACE TABLE scored AS SELECT * FROM pairs")
+    build.cluster_records(work, constraints(con), MATCH_THRESHOLD)
+    build.assign_ids(work)
+    build.derive_tables(work, run_id, MATCH_THRESHOLD, REVIEW_LOW, now)
+    outputs = {
+        "match_pairs": f"""SELECT unique_id_l AS record_id_l, unique_id_r AS record_id_r,
+                             match_weight, match_probability, '{run_id}' AS run_id
+                           FROM scored""",
+        "person_records": "SELECT * FROM new_person_records",
+        "persons": "SELECT * FROM new_persons",
+        "review_queue": "SELECT * FROM new_review_queue",
+        "person_flags": "SELECT * FROM new_flags",
+    }
+    # replacing whole tables (not DELETE + INSERT) keeps the commit fast at a million rows
     with store.transaction():
-        con.execute("CREATE OR REPLACE TEMP TABLE new_mapping AS SELECT * FROM mapping")
-        con.execute("CREATE OR REPLACE TEMP TABLE scored AS SELECT * FROM pairs")
-        con.execute("DELETE FROM match_pairs")
-        con.execute(
-            """INSERT INTO match_pairs SELECT unique_id_l, unique_id_r, match_weight,
-                 match_probability, ? FROM scored""",
-            [run_id],
-        )
-        con.execute("DELETE FROM person_records")
-        con.execute(
-            """INSERT INTO person_records
-               WITH inside AS (
-                 SELECT s.unique_id_l AS a, s.unique_id_r AS b, s.match_probability AS p,
-                        s.match_weight AS w
-                 FROM scored s JOIN new_mapping ml ON ml.record_id = s.unique_id_l
-                 JOIN new_mapping mr ON mr.record_id = s.unique_id_r
-                 WHERE ml.person_id = mr.person_id),
-               ends AS (SELECT a AS rid, b AS other, p, w FROM inside
-                        UNION ALL SELECT b, a, p, w FROM inside),
-               best AS (SELECT rid, arg_max(other, p) AS other, max(p) AS p, arg_max(w, p) AS w
-                        FROM ends GROUP BY rid),
-               reviewed AS (SELECT unique_id_l AS rid FROM same
-                            UNION SELECT unique_id_r FROM same)
-               SELECT m.record_id, m.person_id, r.source, b.other, b.p, b.w,
-                      CASE WHEN b.p >= ? THEN 'model'
-                           WHEN v.rid IS NOT NULL THEN 'reviewer'
-                           WHEN b.rid IS NULL THEN 'alone'
-                           ELSE 'model' END,
-                      ?
-               FROM new_mapping m JOIN records r USING (record_id)
-               LEFT JOIN best b ON b.rid = m.record_id
-               LEFT JOIN reviewed v ON v.rid = m.record_id""",
-            [MATCH_THRESHOLD, run_id],
-        )
-        con.execute("DELETE FROM persons")
-        con.execute(
-            """INSERT INTO persons SELECT person_id, count(*), list_sort(list_distinct(list(source))),
-                 ? FROM person_records GROUP BY person_id""",
-            [run_id],
-        )
-        con.execute("DELETE FROM review_queue")
-        con.execute(
-            """INSERT INTO review_queue
-               SELECT s.unique_id_l, s.unique_id_r, ml.person_id, mr.person_id,
-                      s.match_probability, s.match_weight, ?
-               FROM scored s JOIN new_mapping ml ON ml.record_id = s.unique_id_l
-               JOIN new_mapping mr ON mr.record_id = s.unique_id_r
-               WHERE ml.person_id <> mr.person_id AND s.match_probability >= ?
-                 AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.kind = 'pair'
-                   AND d.record_id_l = least(s.unique_id_l, s.unique_id_r)
-                   AND d.record_id_r = greatest(s.unique_id_l, s.unique_id_r)
-                   AND d.decision <> 'unsure')""",
-            [run_id, REVIEW_LOW],
-        )
-        _write_flags(con, now)
-        con.execute("DROP TABLE new_mapping")
-        con.execute("DROP TABLE scored")
-    if mode == "full":
-        input_rows = work.sql("SELECT * FROM resolve_input").to_arrow_table()  # noqa: F841
-        with store.transaction():
-            con.execute("CREATE OR REPLACE TABLE resolve_input AS SELECT * FROM input_rows")
-    return _summary(store, run_id, mode, engine, len(ids), len(ids), pairs.num_rows)
+        for target, sql in outputs.items():
+            rows = work.sql(sql).to_arrow_table()  # noqa: F841 - read by DuckDB
+            con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM rows")
+        rows = work.sql("SELECT * FROM resolve_input").to_arrow_table()  # noqa: F841
+        con.execute("CREATE OR REPLACE TABLE resolve_input AS SELECT * FROM rows")
+    n = int(work.execute("SELECT count(*) FROM resolve_input").fetchall()[0][0])
+    return _summary(store, run_id, "full", engine, n, n, pairs.num_rows)
 
 
 def _write_flags(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
-    """Recompute flags; a flag already resolved stays resolved while its evidence is unchanged."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE fresh_flags AS {flags_sql('person_records')}")
+    """Recompute the flags of the persons in ``touched``; a flag already resolved stays
+    resolved while its evidence (the records behind it) is unchanged."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE touched_map AS SELECT record_id, person_id
+           FROM person_records WHERE person_id IN (SELECT person_id FROM touched)"""
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE fresh_flags AS {flags_sql('touched_map')}")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE kept_flags AS
            SELECT f.person_id, f.flag, f.detail, f.record_ids,
@@ -229,10 +182,10 @@ def _write_flags(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
              ON o.person_id = f.person_id AND o.flag = f.flag AND o.record_ids = f.record_ids""",
         [now],
     )
-    con.execute("DELETE FROM person_flags")
+    con.execute("DELETE FROM person_flags WHERE person_id IN (SELECT person_id FROM touched)")
     con.execute("INSERT INTO person_flags SELECT * FROM kept_flags")
-    con.execute("DROP TABLE fresh_flags")
-    con.execute("DROP TABLE kept_flags")
+    for t in ("touched_map", "fresh_flags", "kept_flags"):
+        con.execute(f"DROP TABLE {t}")
 
 
 def _summary(
@@ -372,9 +325,13 @@ def _link_new(
             [run_id],
         )
         con.execute(
-            """INSERT OR REPLACE INTO persons SELECT person_id, count(*),
+            "CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT person_id FROM new_mapping"
+        )
+        con.execute("DELETE FROM persons WHERE person_id IN (SELECT person_id FROM touched)")
+        con.execute(
+            """INSERT INTO persons SELECT person_id, count(*),
                  list_sort(list_distinct(list(source))), ? FROM person_records
-               WHERE person_id IN (SELECT person_id FROM new_mapping) GROUP BY person_id""",
+               WHERE person_id IN (SELECT person_id FROM touched) GROUP BY person_id""",
             [run_id],
         )
         con.execute(
@@ -389,7 +346,7 @@ def _link_new(
         new_rows = work.sql("SELECT * FROM new_input").to_arrow_table()  # noqa: F841
         con.execute("INSERT INTO resolve_input SELECT * FROM new_rows")
         _write_flags(con, now)
-        con.execute("DROP TABLE new_mapping")
-        con.execute("DROP TABLE scored")
+        for t in ("new_mapping", "scored", "touched"):
+            con.execute(f"DROP TABLE {t}")
     total = int(con.execute("SELECT count(*) FROM person_records").fetchall()[0][0])
     return _summary(store, run_id, "incremental", "duckdb", total, len(new_ids), pairs.num_rows)

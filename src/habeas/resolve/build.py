@@ -1,0 +1,204 @@
+"""Build the index tables of a full run inside the resolver's own DuckDB connection.
+
+Everything set-based stays in SQL; only the graph step (connected components over
+integer ids, with scipy) and the repair of components that break a reviewer's
+cannot-link run in Python. The results are tables the caller copies into the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from habeas.resolve.cluster import label_components, repair
+from habeas.resolve.index import flags_sql
+from habeas.resolve.review import Constraints
+
+
+def _edges(work: duckdb.DuckDBPyConnection, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    got = work.execute(
+        """SELECT l.idx AS a, r.idx AS b FROM scored s
+           JOIN ids l ON l.unique_id = s.unique_id_l JOIN ids r ON r.unique_id = s.unique_id_r
+           WHERE s.match_probability >= ?
+           UNION ALL
+           SELECT l.idx, r.idx FROM same_pairs p
+           JOIN ids l ON l.unique_id = p.a JOIN ids r ON r.unique_id = p.b""",
+        [threshold],
+    ).fetchnumpy()
+    return np.asarray(got["a"], dtype=np.int64), np.asarray(got["b"], dtype=np.int64)
+
+
+def cluster_records(work: duckdb.DuckDBPyConnection, rules: Constraints, threshold: float) -> None:
+    """Create work table ``clusters(unique_id, label)`` from ``scored`` and the decisions."""
+    work.execute(
+        """CREATE OR REPLACE TABLE ids AS SELECT unique_id,
+             (row_number() OVER (ORDER BY unique_id) - 1)::BIGINT AS idx FROM resolve_input"""
+    )
+    same = pa.table(  # noqa: F841 - read by DuckDB
+        {"a": [a for a, _ in rules.same], "b": [b for _, b in rules.same]},
+        schema=pa.schema([("a", pa.string()), ("b", pa.string())]),
+    )
+    work.execute("CREATE OR REPLACE TABLE same_pairs AS SELECT * FROM same")
+    n = int(work.execute("SELECT count(*) FROM ids").fetchall()[0][0])
+    left, right = _edges(work, threshold)
+    labels = label_components(n, left, right)
+    ids = work.execute("SELECT unique_id FROM ids ORDER BY idx").fetchnumpy()["unique_id"]
+    if rules.cannot:
+        _repair_constraints(work, rules, labels, list(ids), threshold)
+    clusters = pa.table({"unique_id": pa.array(ids, pa.string()), "label": labels})  # noqa: F841
+    work.execute("CREATE OR REPLACE TABLE clusters AS SELECT * FROM clusters")
+
+
+def _repair_constraints(
+    work: duckdb.DuckDBPyConnection,
+    rules: Constraints,
+    labels: np.ndarray,
+    ids: list[str],
+    threshold: float,
+) -> None:
+    index = {rid: i for i, rid in enumerate(ids)}
+    broken: set[int] = set()
+    for c in rules.cannot:
+        a = {int(labels[index[r]]) for r in c.a if r in index}
+        b = {int(labels[index[r]]) for r in c.b if r in index}
+        broken |= a & b
+    next_label = int(labels.max()) + 1 if len(labels) else 0
+    for lab in sorted(broken):
+        members = [ids[i] for i in np.flatnonzero(labels == lab)]
+        edges = [
+            (a, b, float(p))
+            for a, b, p in work.execute(
+                """SELECT unique_id_l, unique_id_r, match_probability FROM scored
+                   WHERE match_probability >= ? AND unique_id_l IN (SELECT unnest(?))
+                     AND unique_id_r IN (SELECT unnest(?))""",
+                [threshold, members, members],
+            ).fetchall()
+        ]
+        for part in repair(members, edges, rules.same, rules.cannot):
+            for rid in part:
+                labels[index[rid]] = next_label
+            next_label += 1
+
+
+def assign_ids(work: duckdb.DuckDBPyConnection) -> None:
+    """Create work table ``mapping(record_id, person_id)`` from ``clusters`` and ``previous``.
+
+    Each earlier person id goes to the cluster holding most of its records (ties to the
+    cluster with the smallest record id); each cluster keeps at most one earlier id, the
+    one with most records there; the rest get ids derived from their smallest record.
+    """
+    work.execute(
+        """CREATE OR REPLACE TABLE claims AS
+           WITH c AS (SELECT c.label, p.person_id AS old, count(*) AS n
+                      FROM clusters c JOIN previous p ON p.record_id = c.unique_id
+                      GROUP BY ALL),
+           firsts AS (SELECT label, min(unique_id) AS first FROM clusters GROUP BY label),
+           best_for_old AS (
+             SELECT c.*, f.first, row_number() OVER (
+               PARTITION BY old ORDER BY n DESC, f.first) AS k
+             FROM c JOIN firsts f USING (label)),
+           best_for_label AS (
+             SELECT *, row_number() OVER (PARTITION BY label ORDER BY n DESC, old) AS k2
+             FROM best_for_old WHERE k = 1)
+           SELECT label, old FROM best_for_label WHERE k2 = 1"""
+    )
+    work.execute(
+        """CREATE OR REPLACE TABLE label_ids AS
+           SELECT f.label, coalesce(c.old,
+                    'P' || upper(substr(sha256(f.first), 1, 12))) AS person_id,
+                  c.old IS NOT NULL AS inherited, f.first
+           FROM (SELECT label, min(unique_id) AS first FROM clusters GROUP BY label) f
+           LEFT JOIN claims c USING (label)"""
+    )
+    clashes = work.execute(
+        """SELECT label FROM (
+             SELECT label, inherited, count(*) OVER (PARTITION BY person_id) AS uses
+             FROM label_ids) WHERE uses > 1 AND NOT inherited ORDER BY label"""
+    ).fetchall()
+    taken = {r[0] for r in work.execute("SELECT person_id FROM label_ids").fetchall()}
+    for (label,) in clashes:  # a fresh id equal to one a surviving cluster kept
+        members = sorted(
+            r[0]
+            for r in work.execute(
+                "SELECT unique_id FROM clusters WHERE label = ?", [label]
+            ).fetchall()
+        )
+        salt = 0
+        pid = ""
+        while not pid or pid in taken:
+            salt += 1
+            seed = f"{salt}|" + "|".join(members)
+            pid = "P" + hashlib.sha256(seed.encode()).hexdigest()[:12].upper()
+        taken.add(pid)
+        work.execute("UPDATE label_ids SET person_id = ? WHERE label = ?", [pid, label])
+    work.execute(
+        """CREATE OR REPLACE TABLE mapping AS SELECT c.unique_id AS record_id, l.person_id
+           FROM clusters c JOIN label_ids l USING (label)"""
+    )
+
+
+def derive_tables(
+    work: duckdb.DuckDBPyConnection, run_id: str, threshold: float, review_low: float,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Create work tables new_person_records, new_persons, new_review_queue, new_flags."""
+    work.execute(
+        """CREATE OR REPLACE TABLE new_person_records AS
+           WITH inside AS (
+             SELECT s.unique_id_l AS a, s.unique_id_r AS b, s.match_probability AS p,
+                    s.match_weight AS w
+             FROM scored s JOIN mapping ml ON ml.record_id = s.unique_id_l
+             JOIN mapping mr ON mr.record_id = s.unique_id_r
+             WHERE ml.person_id = mr.person_id),
+           ends AS (SELECT a AS rid, b AS other, p, w FROM inside
+                    UNION ALL SELECT b, a, p, w FROM inside),
+           best AS (SELECT rid, arg_max(other, p) AS other, max(p) AS p, arg_max(w, p) AS w
+                    FROM ends GROUP BY rid),
+           reviewed AS (SELECT a AS rid FROM same_pairs UNION SELECT b FROM same_pairs)
+           SELECT m.record_id, m.person_id, r.source, b.other AS linked_via,
+                  b.p AS match_probability, b.w AS match_weight,
+                  CASE WHEN b.p >= ? THEN 'model'
+                       WHEN v.rid IS NOT NULL THEN 'reviewer'
+                       WHEN b.rid IS NULL THEN 'alone'
+                       ELSE 'model' END AS how,
+                  ? AS run_id
+           FROM mapping m JOIN resolve_input r ON r.unique_id = m.record_id
+           LEFT JOIN best b ON b.rid = m.record_id
+           LEFT JOIN reviewed v ON v.rid = m.record_id""",
+        [threshold, run_id],
+    )
+    work.execute(
+        """CREATE OR REPLACE TABLE new_persons AS
+           SELECT person_id, count(*) AS records, list_sort(list_distinct(list(source))) AS sources,
+                  ? AS run_id
+           FROM new_person_records GROUP BY person_id""",
+        [run_id],
+    )
+    work.execute(
+        """CREATE OR REPLACE TABLE new_review_queue AS
+           SELECT s.unique_id_l AS record_id_l, s.unique_id_r AS record_id_r,
+                  ml.person_id AS person_l, mr.person_id AS person_r,
+                  s.match_probability, s.match_weight, ? AS run_id
+           FROM scored s JOIN mapping ml ON ml.record_id = s.unique_id_l
+           JOIN mapping mr ON mr.record_id = s.unique_id_r
+           WHERE ml.person_id <> mr.person_id AND s.match_probability >= ?
+             AND NOT EXISTS (SELECT 1 FROM decided d
+                             WHERE d.a = least(s.unique_id_l, s.unique_id_r)
+                               AND d.b = greatest(s.unique_id_l, s.unique_id_r))""",
+        [run_id, review_low],
+    )
+    work.execute(
+        f"""CREATE OR REPLACE TABLE new_flags AS
+            WITH fresh AS ({flags_sql("mapping", "staged")})
+            SELECT f.person_id, f.flag, f.detail, f.record_ids,
+                   coalesce(o.status, 'open') AS status,
+                   coalesce(o.raised_at, ?::TIMESTAMP) AS raised_at,
+                   o.resolved_by, o.resolution, o.resolved_at
+            FROM fresh f LEFT JOIN old_flags o
+              ON o.person_id = f.person_id AND o.flag = f.flag AND o.record_ids = f.record_ids""",
+        [now],
+    )
