@@ -49,7 +49,7 @@ SCHEMA: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS resolve_input (
         unique_id VARCHAR, source VARCHAR, given VARCHAR, given_canon VARCHAR,
         given_dm VARCHAR, given_sk VARCHAR, family VARCHAR, family_first VARCHAR, family_tokens VARCHAR[],
-        family_dm VARCHAR, family_sk VARCHAR, name_key VARCHAR, given_initial VARCHAR, family_initial VARCHAR, rare_name VARCHAR, name_tokens VARCHAR[], dob DATE, dob_str VARCHAR,
+        family_dm VARCHAR, family_sk VARCHAR, name_key VARCHAR, given_initial VARCHAR, family_initial VARCHAR, rare_name VARCHAR, rare_family VARCHAR, name_tokens VARCHAR[], dob DATE, dob_str VARCHAR,
         a_number VARCHAR, taxpayer_id VARCHAR, passport VARCHAR, fbi_number VARCHAR,
         license VARCHAR, phone VARCHAR, national_id VARCHAR, zip VARCHAR, lat DOUBLE,
         lon DOUBLE, postal_code VARCHAR, region VARCHAR, place_of_birth VARCHAR, occupation VARCHAR,

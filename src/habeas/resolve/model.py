@@ -202,6 +202,7 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
         block_on("name_key", "substr(dob_str, 1, 4)"),
         block_on("given_canon", "family", "region"),
         block_on("rare_name"),
+        block_on("rare_family"),
     ]
     if "location" in names:
         rules.append(block_on("dob", "zip"))
@@ -210,7 +211,10 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
         rules.append(block_on("family_dm", "postal_code"))
         rules.append(block_on("given_dm", "postal_code"))
     if "place_of_birth" in names:
-        rules.append(block_on("family_dm", "place_of_birth", "substr(dob_str, 1, 3)"))
+        rules.append(block_on("family_dm", "place_of_birth"))
+        rules.append(block_on("given_dm", "place_of_birth", "substr(dob_str, 1, 3)"))
+    if "occupation" in names:
+        rules.append(block_on("family_dm", "occupation"))
     return rules
 
 

@@ -41,6 +41,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "given_initial",
     "family_initial",
     "rare_name",
+    "rare_family",
     "name_tokens",
     "dob",
     "dob_str",
@@ -65,6 +66,8 @@ INPUT_COLUMNS: tuple[str, ...] = (
 
 RARE_NAME = 30
 """A full name held by at most this many records may block on the name alone."""
+RARE_FAMILY = 60
+"""A family name held by at most this many records may block on the family name alone."""
 
 
 def fold(text: str | None) -> str | None:
@@ -211,7 +214,11 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
                CASE WHEN given_canon IS NOT NULL AND family IS NOT NULL
                      AND count(*) OVER (PARTITION BY given_canon, family) <= {RARE_NAME}
                     THEN given_canon || '|' || family
-               END AS rare_name
+               END AS rare_name,
+               CASE WHEN family IS NOT NULL
+                     AND count(*) OVER (PARTITION BY family) <= {RARE_FAMILY}
+                    THEN family
+               END AS rare_family
         FROM base)
         SELECT {", ".join(INPUT_COLUMNS)} FROM keyed ORDER BY unique_id
         """

@@ -70,6 +70,8 @@ class FieldSpec(_Strict):
     split: Literal["last_comma_first", "given_middle_family", "family_given"] | None = None
     separator: str | None = None
     required: bool = False
+    earliest: date | None = None
+    """Earliest plausible date (default 1900-01-01 for a date of birth, 1800-01-01 else)."""
 
     @field_validator("to")
     @classmethod

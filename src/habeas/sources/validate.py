@@ -60,17 +60,19 @@ def value_and_checks(
         value = f"CAST(try_strptime({V}, {fmt_sql}) AS DATE)"
         checks = [Check(failed, "date", f"not a date in format {' or '.join(fmts)}")]
         if name == "dob":
+            first = (spec.earliest or date(1900, 1, 1)).isoformat()
             checks.append(
                 Check(
-                    f"{{x}} > DATE '{today.isoformat()}' OR {{x}} < DATE '1900-01-01'",
+                    f"{{x}} > DATE '{today.isoformat()}' OR {{x}} < DATE '{first}'",
                     "date-of-birth",
-                    f"date of birth outside 1900-01-01 … {today.isoformat()}",
+                    f"date of birth outside {first} … {today.isoformat()}",
                 )
             )
         else:
+            first = (spec.earliest or date(1800, 1, 1)).isoformat()
             checks.append(
                 Check(
-                    "{x} < DATE '1800-01-01' OR {x} > DATE '2200-12-31'",
+                    f"{{x}} < DATE '{first}' OR {{x}} > DATE '2200-12-31'",
                     "date",
                     "date outside 1800 … 2200",
                 )
