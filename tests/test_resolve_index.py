@@ -24,7 +24,9 @@ def _mapping(st: StagingStore) -> dict[str, str]:
     return dict(st.rows("SELECT record_id, person_id FROM person_records"))
 
 
-def test_index_is_accurate_against_the_worlds_truth(index: StagingStore, world: WorldSummary) -> None:
+def test_index_is_accurate_against_the_worlds_truth(
+    index: StagingStore, world: WorldSummary
+) -> None:
     ev = evaluate_index(index, world.out / "truth.parquet")
     staged = index.scalar("SELECT count(*) FROM records")
     assert ev.scores.records == staged  # every staged record is in the index
@@ -104,7 +106,7 @@ def test_incremental_links_new_records_without_touching_old_links(
     for r in new:
         mates = {x for x in members[after[r]] if x != r}
         true_mates = {x for x in truth if truth[x] == truth[r] and x != r and x in after}
-        if mates and mates <= true_mates or not mates and not (true_mates & set(before)):
+        if (mates and mates <= true_mates) or (not mates and not (true_mates & set(before))):
             right += 1
     assert right / len(new) > 0.9
     assert again.new_records == 0
@@ -147,21 +149,23 @@ def test_same_decision_joins_a_review_pair(index: StagingStore) -> None:
     resolve(index, NOW, reuse_model=True)
     m = _mapping(index)
     assert m[a] == m[b]
-    assert index.scalar(
-        "SELECT count(*) FROM review_queue WHERE record_id_l = ? AND record_id_r = ?", [a, b]
-    ) == 0
+    assert (
+        index.scalar(
+            "SELECT count(*) FROM review_queue WHERE record_id_l = ? AND record_id_r = ?", [a, b]
+        )
+        == 0
+    )
     how = index.scalar("SELECT how FROM person_records WHERE record_id = ?", [a])
     assert how in ("reviewer", "model")
 
 
 def test_unmerge_and_its_undo_are_recorded_and_applied(index: StagingStore) -> None:
-    person, = index.rows(
+    (person,) = index.rows(
         "SELECT person_id FROM persons WHERE records >= 4 ORDER BY person_id LIMIT 1"
     )[0]
     members = sorted(
-        r for (r,) in index.rows(
-            "SELECT record_id FROM person_records WHERE person_id = ?", [person]
-        )
+        r
+        for (r,) in index.rows("SELECT record_id FROM person_records WHERE person_id = ?", [person])
     )
     split_off = members[:1]
     rec = unmerge(index.con, person, split_off, "rev1", "different father's name on file", NOW)
@@ -173,9 +177,7 @@ def test_unmerge_and_its_undo_are_recorded_and_applied(index: StagingStore) -> N
     resolve(index, NOW, reuse_model=True)
     m = _mapping(index)
     assert len({m[r] for r in members}) == 1
-    kinds = index.rows(
-        "SELECT kind, undone_by FROM review_decisions ORDER BY decision_id"
-    )
+    kinds = index.rows("SELECT kind, undone_by FROM review_decisions ORDER BY decision_id")
     assert kinds == [("unmerge", undo.decision_id), ("undo", None)]
     with pytest.raises(HabeasError, match="already undone"):
         undo_unmerge(index.con, rec.decision_id, "rev2", "twice over again", NOW)
@@ -191,8 +193,12 @@ def test_review_input_is_checked(index: StagingStore) -> None:
         decide(index.con, a, "rNOPE", "same", "rev", "a good reason", NOW)
     with pytest.raises(HabeasError, match="both sides"):
         person = index.scalar("SELECT person_id FROM person_records WHERE record_id = ?", [a])
-        everyone = [r for (r,) in index.rows(
-            "SELECT record_id FROM person_records WHERE person_id = ?", [person])]
+        everyone = [
+            r
+            for (r,) in index.rows(
+                "SELECT record_id FROM person_records WHERE person_id = ?", [person]
+            )
+        ]
         unmerge(index.con, person, everyone, "rev", "split it all off", NOW)
 
 

@@ -1,4 +1,4 @@
-"""`habeas resolve | explain | export | eval | review`: the master person index from the terminal."""
+"""`habeas resolve | explain | export | eval | review`: the person index from the terminal."""
 
 from __future__ import annotations
 
@@ -179,13 +179,21 @@ def explanation(out: Console, e: Explanation) -> None:
     for col in ("comparison", "level reached", "values (left | right)", "weight", "running"):
         table.add_column(col, justify="right" if col in ("weight", "running") else "left")
     running = e.prior_weight
-    table.add_row("prior", "two records picked at random", "", f"{e.prior_weight:+.2f}", f"{running:+.2f}")
+    table.add_row(
+        "prior", "two records picked at random", "", f"{e.prior_weight:+.2f}", f"{running:+.2f}"
+    )
     for s in e.steps:
         running += s.weight
         table.add_row(s.comparison, s.level, s.values, f"{s.weight:+.2f}", f"{running:+.2f}")
         if s.tf_adjustment:
             running += s.tf_adjustment
-            table.add_row("", "  term frequency (how common)", "", f"{s.tf_adjustment:+.2f}", f"{running:+.2f}")  # noqa: E501
+            table.add_row(
+                "",
+                "  term frequency (how common)",
+                "",
+                f"{s.tf_adjustment:+.2f}",
+                f"{running:+.2f}",
+            )
     out.print(table)
     verdict = "linked" if e.match_probability >= e.threshold else "not linked by the model"
     out.print(

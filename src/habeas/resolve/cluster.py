@@ -27,9 +27,7 @@ class CannotLink:
     b: frozenset[str]
 
 
-def components(
-    ids: Sequence[str], left: Sequence[str], right: Sequence[str]
-) -> dict[str, int]:
+def components(ids: Sequence[str], left: Sequence[str], right: Sequence[str]) -> dict[str, int]:
     """Connected components of the graph whose edges are ``left[i]``–``right[i]``."""
     index = {rid: i for i, rid in enumerate(ids)}
     n = len(ids)
@@ -118,9 +116,7 @@ def new_person_id(records: Iterable[str]) -> str:
     return "P" + hashlib.sha256(first.encode()).hexdigest()[:12].upper()
 
 
-def assign_person_ids(
-    labels: dict[str, int], previous: dict[str, str]
-) -> dict[str, str]:
+def assign_person_ids(labels: dict[str, int], previous: dict[str, str]) -> dict[str, str]:
     """Record id → person id, keeping earlier ids wherever their cluster survives.
 
     Each earlier person id goes to the new cluster holding most of its records (ties to

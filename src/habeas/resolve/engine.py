@@ -7,8 +7,8 @@ same model through Splink's Spark backend. Both read the input table prepared by
 
 from __future__ import annotations
 
-import json
 import itertools
+import json
 import logging
 import tempfile
 from dataclasses import dataclass
@@ -80,7 +80,7 @@ def _linker(con: duckdb.DuckDBPyConnection, settings: Any, engine: Engine) -> An
     spark = _spark_session()
     table = con.sql("SELECT * FROM resolve_input").to_arrow_table()
     sdf = spark.createDataFrame(table.to_pandas())
-    spark_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=4)
+    spark_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=4)  # type: ignore[no-untyped-call]
     frame = spark_api.register(sdf, table_name=f"records_in_{next(_TABLES)}")
     return Linker(frame, settings, log_level=None)
 
@@ -174,7 +174,13 @@ def score_new(
     rules = []
     for br in settings["blocking_rules_to_generate_predictions"]:
         text = br["blocking_rule"] if isinstance(br, dict) else str(br)
-        rules.append({"blocking_rule": f"({text}) AND (l.unique_id IN {new_ids} OR r.unique_id IN {new_ids})", "sql_dialect": "duckdb"})  # noqa: E501
+        rules.append(
+            {
+                "blocking_rule": f"({text}) AND "
+                f"(l.unique_id IN {new_ids} OR r.unique_id IN {new_ids})",
+                "sql_dialect": "duckdb",
+            }
+        )
     settings["blocking_rules_to_generate_predictions"] = rules
     linker = Linker(frame, settings, log_level=None)
     return _pairs(linker, floor, "duckdb")
@@ -202,9 +208,9 @@ def compare_two(
     )
     rows = {
         r["unique_id"]: r
-        for r in con.sql(
-            f"SELECT * FROM resolve_input WHERE unique_id IN ('{left}', '{right}')"
-        ).to_arrow_table().to_pylist()
+        for r in con.sql(f"SELECT * FROM resolve_input WHERE unique_id IN ('{left}', '{right}')")
+        .to_arrow_table()
+        .to_pylist()
     }
     missing = [x for x in (left, right) if x not in rows]
     if missing:

@@ -1,8 +1,9 @@
 """The master person index as stored: persons, links, scored pairs, flags, runs, review.
 
 Tables live in the staging store beside the records they index. A resolution run
-replaces the derived tables in one transaction; reviewers' decisions and unmerges are
-never replaced, only added to.
+replaces the derived tables (and ``resolve_input``, the prepared records the model
+scored, kept for incremental runs and explanations) in one transaction; reviewers'
+decisions and unmerges are never replaced, only added to.
 """
 
 from __future__ import annotations
@@ -45,15 +46,6 @@ SCHEMA: tuple[str, ...] = (
         match_weight DOUBLE NOT NULL,
         match_probability DOUBLE NOT NULL,
         run_id VARCHAR NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS resolve_input (
-        unique_id VARCHAR, source VARCHAR, given VARCHAR, given_canon VARCHAR,
-        given_dm VARCHAR, given_sk VARCHAR, family VARCHAR, family_first VARCHAR, family_tokens VARCHAR[],
-        family_dm VARCHAR, family_sk VARCHAR, name_key VARCHAR, given_initial VARCHAR, family_initial VARCHAR, rare_name VARCHAR, rare_family VARCHAR, name_tokens VARCHAR[], dob DATE, dob_str VARCHAR,
-        a_number VARCHAR, taxpayer_id VARCHAR, passport VARCHAR, fbi_number VARCHAR,
-        license VARCHAR, phone VARCHAR, national_id VARCHAR, zip VARCHAR, lat DOUBLE,
-        lon DOUBLE, postal_code VARCHAR, region VARCHAR, place_of_birth VARCHAR, occupation VARCHAR,
-        sex VARCHAR
     )""",
     """CREATE TABLE IF NOT EXISTS person_flags (
         person_id VARCHAR NOT NULL,

@@ -102,8 +102,12 @@ def date_of_birth() -> ComparisonCreator:
                 "day and month swapped",
             ),
             cll.LevenshteinLevel("dob_str", 1),
-            cll.AbsoluteTimeDifferenceLevel("dob", input_is_string=False, threshold=1, metric="year"),
-            cll.AbsoluteTimeDifferenceLevel("dob", input_is_string=False, threshold=10, metric="year"),
+            cll.AbsoluteTimeDifferenceLevel(
+                "dob", input_is_string=False, threshold=1, metric="year"
+            ),
+            cll.AbsoluteTimeDifferenceLevel(
+                "dob", input_is_string=False, threshold=10, metric="year"
+            ),
             cll.ElseLevel(),
         ],
     )
@@ -266,15 +270,16 @@ def deterministic_rules(features: list[Feature]) -> list[str]:
     return rules
 
 
-def settings(features: list[Feature], link_type: str = "dedupe_only") -> Any:
+def settings(features: list[Feature]) -> Any:
     """The Splink settings (a ``SettingsCreator``) for these features, before training."""
     from splink import SettingsCreator
 
+    rules: list[Any] = blocking_rules(features)
     return SettingsCreator(
-        link_type=link_type,
+        link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=[f.build() for f in features],
-        blocking_rules_to_generate_predictions=blocking_rules(features),
+        blocking_rules_to_generate_predictions=rules,
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )

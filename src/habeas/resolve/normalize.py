@@ -136,7 +136,7 @@ def zip_centroids() -> pa.Table:
     """ZIP code → latitude, longitude of its centroid (from the ``zipcodes`` package)."""
     import zipcodes
 
-    rows = [z for z in zipcodes.list_all() if z.get("lat") and z.get("long")]
+    rows = [z for z in zipcodes.list_all() if z.get("lat") and z.get("long")]  # type: ignore[no-untyped-call]
     return pa.table(
         {
             "zip": pa.array([z["zip_code"] for z in rows], pa.string()),

@@ -20,7 +20,7 @@ import pyarrow as pa
 from habeas.errors import HabeasError
 from habeas.resolve import build
 from habeas.resolve import engine as eng
-from habeas.resolve.cluster import assign_person_ids, cluster
+from habeas.resolve.cluster import cluster
 from habeas.resolve.index import ensure_schema, flags_sql
 from habeas.resolve.normalize import INPUT_COLUMNS, prepare
 from habeas.resolve.review import constraints
@@ -75,9 +75,14 @@ def _work(threads: int) -> duckdb.DuckDBPyConnection:
 
 
 def _run_id(mode: str, now: datetime) -> str:
-    return "run-" + now.strftime("%Y%m%dT%H%M%S") + "-" + hashlib.sha256(
-        f"{mode}{now.isoformat()}{time.perf_counter_ns()}".encode()
-    ).hexdigest()[:6]
+    return (
+        "run-"
+        + now.strftime("%Y%m%dT%H%M%S")
+        + "-"
+        + hashlib.sha256(f"{mode}{now.isoformat()}{time.perf_counter_ns()}".encode()).hexdigest()[
+            :6
+        ]
+    )
 
 
 def resolve(
@@ -157,7 +162,7 @@ def _index(
     # replacing whole tables (not DELETE + INSERT) keeps the commit fast at a million rows
     with store.transaction():
         for target, sql in outputs.items():
-            rows = work.sql(sql).to_arrow_table()  # noqa: F841 - read by DuckDB
+            rows = work.sql(sql).to_arrow_table()
             con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM rows")
         rows = work.sql("SELECT * FROM resolve_input").to_arrow_table()  # noqa: F841
         con.execute("CREATE OR REPLACE TABLE resolve_input AS SELECT * FROM rows")
@@ -198,7 +203,9 @@ def _summary(
     )
     queue = int(con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0])
     flags = dict(
-        con.execute("SELECT flag, count(*) FROM person_flags GROUP BY flag ORDER BY flag").fetchall()
+        con.execute(
+            "SELECT flag, count(*) FROM person_flags GROUP BY flag ORDER BY flag"
+        ).fetchall()
     )
     return Resolution(
         run_id, mode, engine, records, new, persons, pairs, links, queue,
@@ -244,7 +251,9 @@ def resolve_incremental(
     existing = con.sql(  # noqa: F841
         f"SELECT {', '.join(INPUT_COLUMNS)} FROM resolve_input"
     ).to_arrow_table()
-    work.execute("CREATE TABLE resolve_input AS SELECT * FROM existing UNION ALL SELECT * FROM new_input")
+    work.execute(
+        "CREATE TABLE resolve_input AS SELECT * FROM existing UNION ALL SELECT * FROM new_input"
+    )
     pairs = eng.score_new(work, model_json, "new_input", PAIR_FLOOR)
     note("link")
     result = _link_new(store, work, pairs, run_id, now)
