@@ -64,7 +64,9 @@ def _vanilla(table: Any, settings: Any, prior_rules: list[Any], em_rules: list[A
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     started = time.perf_counter()
-    db_api = DuckDBAPI()
+    con = duckdb.connect(config={"threads": 2})
+    con.execute("SET enable_progress_bar = false")
+    db_api = DuckDBAPI(connection=con)
     linker = Linker(db_api.register(table), settings, log_level=None)
     linker.training.estimate_probability_two_random_records_match(prior_rules, recall=0.6)
     linker.training.estimate_u_using_random_sampling(max_pairs=5e6)

@@ -124,7 +124,7 @@ def train_and_score(con: duckdb.DuckDBPyConnection, floor: float, engine: Engine
         train.estimate_parameters_using_expectation_maximisation(
             block, fix_probability_two_random_records_match=False
         )
-    trained = bounded(linker.misc.save_model_to_json())
+    trained = bounded(identifiers_grounded(con, linker.misc.save_model_to_json()))
     model_json = json.dumps(trained, sort_keys=True)
     linker = _linker(con, trained, engine)
     return Scored(_pairs(linker, floor, engine), model_json)
@@ -147,6 +147,51 @@ def bounded(trained: dict[str, Any]) -> dict[str, Any]:
             m = level.get("m_probability")
             if m is None or m < M_FLOOR:
                 level["m_probability"] = M_FLOOR
+    return trained
+
+
+IDENTIFIER_PRIOR_M = (0.95, 0.03, 0.02)
+"""m for exact / near / other when EM could not learn an identifier (exact, near, else)."""
+
+
+def identifiers_grounded(con: duckdb.DuckDBPyConnection, trained: dict[str, Any]) -> dict[str, Any]:
+    """Identifier levels with u computed from the data and m kept sane.
+
+    Random sampling almost never draws two records sharing an A-number at a million
+    records, so u for "exact" stays untrained; it is exactly the chance that two random
+    records with the identifier share it: sum of squared value shares. Where EM saw too
+    few pairs carrying the identifier on both sides (m of "exact" under one half, or of
+    "other" over one half), the identifier's m falls back to ``IDENTIFIER_PRIOR_M``.
+    """
+    names = {i for i in model.STRONG_IDENTIFIERS} | {"phone"}
+    for comp in trained["comparisons"]:
+        col = comp["output_column_name"]
+        if col not in names:
+            continue
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        u_exact = con.execute(
+            f"""SELECT coalesce(sum(n * n) / (sum(n) * sum(n)), 0) FROM
+                (SELECT count(*)::DOUBLE AS n FROM resolve_input WHERE {col} IS NOT NULL
+                 GROUP BY {col})"""
+        ).fetchall()[0][0]
+        u_exact = max(float(u_exact or 0.0), 1e-9)
+        exact, others = levels[0], levels[1:]
+        near = others[:-1]
+        exact["u_probability"] = u_exact
+        for lv in near:
+            if not lv.get("u_probability"):
+                lv["u_probability"] = min(30 * u_exact, 0.01)
+        others[-1]["u_probability"] = max(
+            1.0 - u_exact - sum(lv["u_probability"] for lv in near), 0.5
+        )
+        m_exact = exact.get("m_probability") or 0.0
+        m_else = others[-1].get("m_probability") or 1.0
+        if m_exact < 0.5 or m_else > 0.5:
+            prior = IDENTIFIER_PRIOR_M
+            exact["m_probability"] = prior[0]
+            for lv in near:
+                lv["m_probability"] = prior[1]
+            others[-1]["m_probability"] = prior[2] if near else prior[1] + prior[2]
     return trained
 
 
