@@ -34,10 +34,14 @@ def given_name() -> ComparisonCreator:
         comparison_levels=[
             cll.NullLevel("given"),
             cll.ExactMatchLevel("given", term_frequency_adjustments=True),
+            _custom(
+                "given_dm_l = family_dm_r AND family_dm_l = given_dm_r",
+                "given and family swapped (sound alike)",
+            ),
             _custom("given_canon_l = given_canon_r", "same name or nickname"),
             cll.JaroWinklerLevel("given", 0.92),
             _custom("given_sk_l = given_sk_r", "same transliteration skeleton"),
-            _custom("given_l = family_r OR family_l = given_r", "given and family swapped"),
+            _custom("given_l = family_r OR family_l = given_r", "one name in the other's place"),
             _custom(
                 "(length(given_l) = 1 OR length(given_r) = 1) AND "
                 "substr(given_l, 1, 1) = substr(given_r, 1, 1)",
@@ -57,12 +61,16 @@ def family_name() -> ComparisonCreator:
         comparison_levels=[
             cll.NullLevel("family"),
             cll.ExactMatchLevel("family", term_frequency_adjustments=True),
+            _custom(
+                "given_dm_l = family_dm_r AND family_dm_l = given_dm_r",
+                "given and family swapped (sound alike)",
+            ),
             cll.JaroWinklerLevel("family", 0.95),
             _custom("family_sk_l = family_sk_r", "same transliteration skeleton"),
             cll.ArrayIntersectLevel("family_tokens", min_intersection=1).configure(
                 label_for_charts="shares a part of a compound surname"
             ),
-            _custom("family_l = given_r OR given_l = family_r", "given and family swapped"),
+            _custom("family_l = given_r OR given_l = family_r", "one name in the other's place"),
             _custom("family_dm_l = family_dm_r", "sounds alike (double metaphone)"),
             cll.JaroWinklerLevel("family", 0.8),
             cll.ElseLevel(),
