@@ -23,6 +23,9 @@ from habeas.resolve import model
 Engine = Literal["duckdb", "spark"]
 
 U_SAMPLE_PAIRS = 2_000_000
+TRAIN_SAMPLE = 250_000
+"""Records the model is trained on; a sample keeps the share of matching pairs (both
+scale with its square) and training time flat beyond it. Scoring uses every record."""
 DETERMINISTIC_RECALL = 0.7
 SEED = 7
 
@@ -67,19 +70,21 @@ def _spark_session() -> Any:
 _TABLES = itertools.count(1)
 
 
-def _linker(con: duckdb.DuckDBPyConnection, settings: Any, engine: Engine) -> Any:
+def _linker(
+    con: duckdb.DuckDBPyConnection, settings: Any, engine: Engine, table: str = "resolve_input"
+) -> Any:
     from splink import DuckDBAPI, Linker
 
     _quiet()
     if engine == "duckdb":
         db_api = DuckDBAPI(connection=con)
-        frame = db_api.register("resolve_input", table_name="records_in")
+        frame = db_api.register(table, table_name=f"records_in_{next(_TABLES)}")
         return Linker(frame, settings, log_level=None)
     from splink import SparkAPI
 
     spark = _spark_session()
-    table = con.sql("SELECT * FROM resolve_input").to_arrow_table()
-    sdf = spark.createDataFrame(table.to_pandas())
+    rows = con.sql(f"SELECT * FROM {table}").to_arrow_table()
+    sdf = spark.createDataFrame(rows.to_pandas())
     spark_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=4)  # type: ignore[no-untyped-call]
     frame = spark_api.register(sdf, table_name=f"records_in_{next(_TABLES)}")
     return Linker(frame, settings, log_level=None)
@@ -114,7 +119,13 @@ def train_and_score(con: duckdb.DuckDBPyConnection, floor: float, engine: Engine
     features = model.present_features(column_shares(con))
     if not any(f.name in ("given", "family") for f in features):
         raise HabeasError("no names in the staged records: nothing to resolve on")
-    linker = _linker(con, model.settings(features), engine)
+    n = int(con.execute("SELECT count(*) FROM resolve_input").fetchall()[0][0])
+    every = max(1, round(n / TRAIN_SAMPLE))  # a fixed share of records, chosen by id hash
+    con.execute(
+        f"""CREATE OR REPLACE TABLE train_input AS SELECT * FROM resolve_input
+            WHERE {every} = 1 OR hash(unique_id) % {every} = 0"""
+    )
+    linker = _linker(con, model.settings(features), engine, "train_input")
     train = linker.training
     train.estimate_probability_two_random_records_match(
         model.deterministic_rules(features), recall=DETERMINISTIC_RECALL
@@ -125,6 +136,7 @@ def train_and_score(con: duckdb.DuckDBPyConnection, floor: float, engine: Engine
             block, fix_probability_two_random_records_match=False
         )
     trained = bounded(identifiers_grounded(con, linker.misc.save_model_to_json()))
+    con.execute("DROP TABLE train_input")
     model_json = json.dumps(trained, sort_keys=True)
     linker = _linker(con, trained, engine)
     return Scored(_pairs(linker, floor, engine), model_json)
