@@ -34,5 +34,5 @@ def test_spark_and_duckdb_give_the_same_clusters(tmp_path: Path, today: date) ->
             mappings[engine] = dict(st.rows("SELECT record_id, person_id FROM person_records"))
             runs = st.rows("SELECT engine FROM resolution_runs")
             assert runs == [(engine,)]
-    assert len(mappings["duckdb"]) > 2000
+    assert len(mappings["duckdb"]) > 1500  # the 300-person world stages ~1,800 records
     assert mappings["spark"] == mappings["duckdb"]

@@ -213,34 +213,74 @@ def score(con: duckdb.DuckDBPyConnection, model_json: str, floor: float, engine:
     return Scored(_pairs(linker, floor, engine), model_json)
 
 
+def _tf_columns(settings: dict[str, Any]) -> list[str]:
+    return sorted(
+        {
+            level["tf_adjustment_column"]
+            for comp in settings["comparisons"]
+            for level in comp["comparison_levels"]
+            if level.get("tf_adjustment_column")
+        }
+    )
+
+
 def score_new(
     con: duckdb.DuckDBPyConnection, model_json: str, new_table: str, floor: float
 ) -> pa.Table:
     """Pairs between records of ``new_table`` and all of ``resolve_input`` (DuckDB engine).
 
-    ``resolve_input`` must already hold the new records too; blocking uses the model's
-    own rules, restricted to pairs where at least one side is new.
+    ``resolve_input`` must already hold the new records too. Candidate pairs come from
+    the model's own blocking rules, each joined with the small new table on one side
+    (a hash join, never a pass over all pairs of the index); Splink then scores exactly
+    those pairs, with term frequencies taken from the whole index.
     """
-    from splink import DuckDBAPI, Linker
+    from splink import DuckDBAPI
+    from splink.internals.realtime import compare_records
 
     _quiet()
     settings = json.loads(model_json)
-    db_api = DuckDBAPI(connection=con)
-    frame = db_api.register("resolve_input", table_name="records_in")
-    new_ids = f"(SELECT unique_id FROM {new_table})"
-    rules = []
-    for br in settings["blocking_rules_to_generate_predictions"]:
-        text = br["blocking_rule"] if isinstance(br, dict) else str(br)
-        rules.append(
-            {
-                "blocking_rule": f"({text}) AND "
-                f"(l.unique_id IN {new_ids} OR r.unique_id IN {new_ids})",
-                "sql_dialect": "duckdb",
-            }
+    rules = [
+        br["blocking_rule"] if isinstance(br, dict) else str(br)
+        for br in settings["blocking_rules_to_generate_predictions"]
+    ]
+    candidates = " UNION ".join(
+        f"""SELECT least(l.unique_id, r.unique_id) AS a, greatest(l.unique_id, r.unique_id) AS b
+            FROM {new_table} l JOIN resolve_input r ON ({rule})
+            WHERE l.unique_id <> r.unique_id"""
+        for rule in rules
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE new_pairs AS
+            SELECT row_number() OVER (ORDER BY a, b) AS pair_id, a, b FROM ({candidates})"""
+    )
+    tf_cols = _tf_columns(settings)
+    tf_joins = " ".join(
+        f"""LEFT JOIN (SELECT {c} AS v, count(*) / sum(count(*)) OVER () AS tf_{c}
+                       FROM resolve_input WHERE {c} IS NOT NULL GROUP BY {c}) t_{c}
+              ON t_{c}.v = i.{c}"""
+        for c in tf_cols
+    )
+    tf_select = "".join(f", t_{c}.tf_{c}" for c in tf_cols)
+    for side in ("a", "b"):
+        con.execute(
+            f"""CREATE OR REPLACE TABLE new_side_{side} AS
+                SELECT p.pair_id, i.*{tf_select} FROM new_pairs p
+                JOIN resolve_input i ON i.unique_id = p.{side} {tf_joins}"""
         )
-    settings["blocking_rules_to_generate_predictions"] = rules
-    linker = Linker(frame, settings, log_level=None)
-    return _pairs(linker, floor, "duckdb")
+    db_api = DuckDBAPI(connection=con)
+    scored = compare_records(
+        con.table("new_side_a"), con.table("new_side_b"), settings, db_api,
+        join_condition="l.pair_id = r.pair_id",
+    )  # fmt: skip
+    table = (
+        scored.as_duckdbpyrelation()
+        .filter(f"match_probability >= {float(floor)}")
+        .select(PAIR_COLUMNS)
+        .to_arrow_table()
+    )
+    for t in ("new_pairs", "new_side_a", "new_side_b"):
+        con.execute(f"DROP TABLE {t}")
+    return table
 
 
 def compare_two(

@@ -283,7 +283,13 @@ def _link_new(
         if p >= MATCH_THRESHOLD and a in new_set and b in new_set
     ]
     groups = cluster(new_ids, inner, [], rules.cannot)
-    previous = dict(con.execute("SELECT record_id, person_id FROM person_records").fetchall())
+    touching = sorted({x for x in left + right if x not in new_set})
+    previous = dict(
+        con.execute(
+            "SELECT record_id, person_id FROM person_records WHERE record_id IN (SELECT unnest(?))",
+            [touching],
+        ).fetchall()
+    )
     best: dict[int, tuple[float, str]] = {}
     for a, b, p in zip(left, right, prob, strict=True):
         if p < MATCH_THRESHOLD or (a in new_set) == (b in new_set):
