@@ -188,7 +188,11 @@ def derive_tables(
            WHERE ml.person_id <> mr.person_id AND s.match_probability >= ?
              AND NOT EXISTS (SELECT 1 FROM decided d
                              WHERE d.a = least(s.unique_id_l, s.unique_id_r)
-                               AND d.b = greatest(s.unique_id_l, s.unique_id_r))""",
+                               AND d.b = greatest(s.unique_id_l, s.unique_id_r))
+           -- one entry per pair of persons: its strongest link stands for the rest
+           QUALIFY row_number() OVER (
+             PARTITION BY least(ml.person_id, mr.person_id), greatest(ml.person_id, mr.person_id)
+             ORDER BY s.match_probability DESC, s.unique_id_l, s.unique_id_r) = 1""",
         [run_id, review_low],
     )
     work.execute(

@@ -355,7 +355,14 @@ def _link_new(
                       s.match_probability, s.match_weight, ?
                FROM scored s JOIN person_records ml ON ml.record_id = s.unique_id_l
                JOIN person_records mr ON mr.record_id = s.unique_id_r
-               WHERE ml.person_id <> mr.person_id AND s.match_probability >= ?""",
+               WHERE ml.person_id <> mr.person_id AND s.match_probability >= ?
+                 AND NOT EXISTS (SELECT 1 FROM review_queue q
+                   WHERE least(q.person_l, q.person_r) = least(ml.person_id, mr.person_id)
+                     AND greatest(q.person_l, q.person_r) = greatest(ml.person_id, mr.person_id))
+               QUALIFY row_number() OVER (
+                 PARTITION BY least(ml.person_id, mr.person_id),
+                              greatest(ml.person_id, mr.person_id)
+                 ORDER BY s.match_probability DESC, s.unique_id_l, s.unique_id_r) = 1""",
             [run_id, REVIEW_LOW],
         )
         new_rows = work.sql("SELECT * FROM new_input").to_arrow_table()  # noqa: F841
