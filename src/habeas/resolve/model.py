@@ -232,6 +232,8 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
         block_on("family_sk", "dob"),
         block_on("given_dm", "dob"),
         block_on("dob", "given_initial"),
+        block_on("dob", "family_initial"),
+        block_on("dob", "region"),
         block_on("name_key", "substr(dob_str, 1, 4)"),
         block_on("given_canon", "family", "region"),
         block_on("rare_name"),
@@ -241,6 +243,7 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
         rules.append(block_on("dob", "zip"))
         rules.append(block_on("name_key", "zip"))
     if "postal_code" in names:
+        rules.append(block_on("dob", "postal_code"))
         rules.append(block_on("family_dm", "postal_code"))
         rules.append(block_on("given_dm", "postal_code"))
     if "place_of_birth" in names:
