@@ -105,7 +105,8 @@ def date_of_birth() -> ComparisonCreator:
         output_column_name="dob",
         comparison_levels=[
             cll.NullLevel("dob_str"),
-            cll.ExactMatchLevel("dob_str"),
+            # term frequencies: a placeholder date (1 January of a year) says little
+            cll.ExactMatchLevel("dob_str", term_frequency_adjustments=True),
             _custom(
                 "substr(dob_str_l, 1, 4) = substr(dob_str_r, 1, 4) AND "
                 "substr(dob_str_l, 6, 2) = substr(dob_str_r, 9, 2) AND "

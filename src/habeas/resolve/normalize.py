@@ -127,6 +127,7 @@ def _name_map(raw: list[str | None]) -> pa.Table:
             "last_sk": pa.array([skeleton(f) if f else None for f in last], pa.string()),
             "last_dm": pa.array([phonetic(f) if f else None for f in last], pa.string()),
             "canon": pa.array([canonical_given(f) for f in first], pa.string()),
+            "multi": pa.array([len(t) > 1 for t in toks], pa.bool_()),
         }
     )
 
@@ -168,16 +169,16 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
         CREATE OR REPLACE TABLE {out} AS
         WITH base AS (
           SELECT r.record_id AS unique_id, r.source,
-                 coalesce(g.folded, fn.first) AS given,
-                 coalesce(g.canon, fn.canon) AS given_canon,
-                 coalesce(g.dm, fn.dm) AS given_dm,
-                 coalesce(g.sk, fn.sk) AS given_sk,
-                 coalesce(f.folded, fn.last) AS family,
-                 coalesce(f.first, fn.last) AS family_first,
-                 coalesce(f.tokens, CASE WHEN fn.last IS NOT NULL THEN [fn.last] END)
+                 coalesce(g.folded, fn_first) AS given,
+                 coalesce(g.canon, CASE WHEN fn.multi THEN fn.canon END) AS given_canon,
+                 coalesce(g.dm, CASE WHEN fn.multi THEN fn.dm END) AS given_dm,
+                 coalesce(g.sk, CASE WHEN fn.multi THEN fn.sk END) AS given_sk,
+                 coalesce(f.folded, fn_last) AS family,
+                 coalesce(f.first, fn_last) AS family_first,
+                 coalesce(f.tokens, CASE WHEN fn_last IS NOT NULL THEN [fn_last] END)
                    AS family_tokens,
-                 coalesce(f.dm, fn.last_dm) AS family_dm,
-                 coalesce(f.sk, fn.last_sk) AS family_sk,
+                 coalesce(f.dm, CASE WHEN fn.multi THEN fn.last_dm END) AS family_dm,
+                 coalesce(f.sk, CASE WHEN fn.multi THEN fn.last_sk END) AS family_sk,
                  list_sort(list_distinct(list_concat(
                      coalesce(g.tokens, []), coalesce(m.tokens, []),
                      coalesce(f.tokens, []), coalesce(fn.tokens, [])))) AS name_tokens,
@@ -205,6 +206,9 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
           LEFT JOIN name_map m ON m.raw = r.middle_name
           LEFT JOIN name_map f ON f.raw = r.family_name
           LEFT JOIN name_map fn ON fn.raw = r.full_name
+          -- a one-word full name says nothing about which name it is: no given, no family
+          CROSS JOIN LATERAL (SELECT CASE WHEN fn.multi THEN fn.first END AS fn_first,
+                                     CASE WHEN fn.multi THEN fn.last END AS fn_last)
           LEFT JOIN zip_centroid z ON z.zip = r.zip
         ), keyed AS (
         SELECT *, CASE WHEN given_dm IS NOT NULL AND family_dm IS NOT NULL
