@@ -127,3 +127,43 @@ def test_synth_command_is_deterministic(tmp_path: Path) -> None:
 def test_bad_option_value_is_a_usage_error(tmp_path: Path) -> None:
     run = habeas("synth", "--people", "0", cwd=tmp_path)
     assert run.returncode == 2 and "Traceback" not in run.stderr
+
+
+def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> None:
+    data = str(tmp_path / "d")
+    assert habeas(
+        "--data-dir", data, "sources", "add", str(world.out), cwd=tmp_path
+    ).returncode in (
+        0,
+        3,  # the two feeds that must be refused
+    )
+    for decl in sorted(world.out.glob("*.toml")):
+        if decl.stem in ("hud_tenants", "tipline_reports"):
+            continue
+        data_file = next(p for p in world.out.glob(f"{decl.stem}.*") if p.suffix != ".toml")
+        run = habeas("--data-dir", data, "ingest", decl.stem, str(data_file), cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+    run = habeas("--data-dir", data, "resolve", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "persons in" in run.stdout and "review queue" in run.stdout
+    out = tmp_path / "clusters.csv"
+    run = habeas("--data-dir", data, "export", "clusters", str(out), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "source,source_key,record_id,person_id"
+    a, b = lines[1].split(",")[2], lines[2].split(",")[2]
+    run = habeas("--data-dir", data, "explain", a, b, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "prior" in run.stdout and "total match weight" in run.stdout
+    run = habeas("--data-dir", data, "eval", "resolve", "--truth", str(world.truth), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "pairwise  precision" in run.stdout and "blocking recall" in run.stdout
+    run = habeas("--data-dir", data, "review", "queue", "--limit", "3", cwd=tmp_path)
+    assert run.returncode == 0 and "pairs await review" in run.stdout
+    run = habeas("--data-dir", data, "review", "decide", a, b, "maybe", "--reviewer", "r",
+                 "--reason", "not sure at all", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 2 and "decision must be one of" in run.stderr
+    run = habeas("--data-dir", data, "explain", a, "rNOPE", cwd=tmp_path)
+    assert run.returncode == 2 and "rNOPE" in run.stderr
+    run = habeas("--data-dir", data, "resolve", "--engine", "oracle", cwd=tmp_path)
+    assert run.returncode == 2 and "--engine must be duckdb or spark" in run.stderr
