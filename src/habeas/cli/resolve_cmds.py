@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from habeas.errors import HabeasError
-from habeas.resolve.evaluate import Scores
-from habeas.resolve.explain import Explanation
-from habeas.resolve.run import Resolution
+
+if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution commands
+    from habeas.resolve.evaluate import Scores
+    from habeas.resolve.explain import Explanation
+    from habeas.resolve.run import Resolution
+    from habeas.store.staging import StagingStore
 
 review_app = typer.Typer(
     help="Human review of uncertain links: queue, decisions, unmerge.", no_args_is_help=True
@@ -22,17 +26,11 @@ export_app = typer.Typer(help="Export the index.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure the index against a ground truth.", no_args_is_help=True)
 
 
-def register(app: typer.Typer, store: object, out: Console, err: Console) -> None:
-    """Attach the resolution commands to ``app``; ``store`` opens the staging store."""
-    from habeas.store.staging import StagingStore
-
-    open_store = store
-    assert callable(open_store)
-
-    def _open() -> StagingStore:
-        s = open_store()
-        assert isinstance(s, StagingStore)
-        return s
+def register(
+    app: typer.Typer, open_store: Callable[[], StagingStore], out: Console, err: Console
+) -> None:
+    """Attach the resolution commands to ``app``; ``open_store`` opens the staging store."""
+    _open = open_store
 
     app.add_typer(review_app, name="review")
     app.add_typer(export_app, name="export")

@@ -305,7 +305,10 @@ def compare_two(
     )
     rows = {
         r["unique_id"]: r
-        for r in con.sql(f"SELECT * FROM resolve_input WHERE unique_id IN ('{left}', '{right}')")
+        for r in con.sql(  # bound parameters: record ids come from the user
+            "SELECT * FROM resolve_input WHERE unique_id IN ($left, $right)",
+            params={"left": left, "right": right},
+        )
         .to_arrow_table()
         .to_pylist()
     }

@@ -30,10 +30,11 @@ class Evaluation:
 
 def _reader(path: Path) -> str:
     suffix = path.suffix.lower()
+    quoted = str(path).replace("'", "''")
     if suffix == ".parquet":
-        return f"read_parquet('{path}')"
+        return f"read_parquet('{quoted}')"
     if suffix == ".csv":
-        return f"read_csv('{path}', all_varchar = true)"
+        return f"read_csv('{quoted}', all_varchar = true)"
     raise HabeasError(f"{path}: a truth file must be .csv or .parquet")
 
 
