@@ -165,5 +165,9 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
     assert run.returncode == 2 and "decision must be one of" in run.stderr
     run = habeas("--data-dir", data, "explain", a, "rNOPE", cwd=tmp_path)
     assert run.returncode == 2 and "rNOPE" in run.stderr
+    person = lines[1].split(",")[3]
+    run = habeas("--data-dir", data, "person", person, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert f"person {person}" in run.stdout and a in run.stdout
     run = habeas("--data-dir", data, "resolve", "--engine", "oracle", cwd=tmp_path)
     assert run.returncode == 2 and "--engine must be duckdb or spark" in run.stderr

@@ -238,3 +238,24 @@ def test_truth_file_errors_name_the_problem(index: StagingStore, tmp_path: Path)
         evaluate_index(index, bad)
     with pytest.raises(HabeasError, match="no such truth file"):
         evaluate_index(index, tmp_path / "missing.csv")
+
+
+def test_person_view_shows_records_links_flags_and_decisions(index: StagingStore) -> None:
+    from habeas.resolve.person import person_view
+
+    person = index.scalar(
+        """SELECT person_id FROM person_flags WHERE flag = 'citizenship'
+           ORDER BY person_id LIMIT 1"""
+    )
+    view = person_view(index, person)
+    assert len(view.records) == index.scalar(
+        "SELECT count(*) FROM person_records WHERE person_id = ?", [person]
+    )
+    assert any(f["flag"] == "citizenship" for f in view.flags)
+    flagged = next(f for f in view.flags if f["flag"] == "citizenship")
+    assert set(flagged["record_ids"]) <= {r["record_id"] for r in view.records}
+    a, b = (r["record_id"] for r in view.records[:2])
+    decide(index.con, a, b, "same", "rev1", "checked the paper file", NOW)
+    assert [d["reason"] for d in person_view(index, person).decisions] == ["checked the paper file"]
+    with pytest.raises(HabeasError, match="no person"):
+        person_view(index, "PNOPE")

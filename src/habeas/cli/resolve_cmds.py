@@ -16,6 +16,7 @@ from habeas.errors import HabeasError
 if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution commands
     from habeas.resolve.evaluate import Scores
     from habeas.resolve.explain import Explanation
+    from habeas.resolve.person import PersonView
     from habeas.resolve.run import Resolution
     from habeas.store.staging import StagingStore
 
@@ -74,6 +75,14 @@ def register(
 
         with _open() as st:
             explanation(out, explain_pair(st, left, right))
+
+    @app.command("person")
+    def person_cmd(person_id: Annotated[str, typer.Argument(help="A person id.")]) -> None:
+        """One person: every record with the link behind it, flags and review decisions."""
+        from habeas.resolve.person import person_view
+
+        with _open() as st:
+            person(out, person_view(st, person_id))
 
     @export_app.command("clusters")
     def export_clusters_cmd(
@@ -205,6 +214,33 @@ def explanation(out: Console, e: Explanation) -> None:
     )
     if e.decision:
         out.print(f"reviewer's decision in force: {e.decision}")
+
+
+def person(out: Console, view: PersonView) -> None:
+    """Print one person's records, links, flags and decisions."""
+    table = Table(title=f"person {view.person_id}: {len(view.records)} records")
+    for col in ("record", "source", "name", "dob", "identifiers", "linked via", "p", "how"):
+        table.add_column(col)
+    for r in view.records:
+        ids = ", ".join(f"{k} {r[k]}" for k in ("a_number", "ssn", "passport_number") if r.get(k))
+        p = r["match_probability"]
+        table.add_row(
+            r["record_id"], f"{r['source']}:{r['source_key']}", r["name"] or r["full_name"] or "",
+            str(r["dob"] or ""), ids, r["linked_via"] or "", f"{p:.3f}" if p is not None else "",
+            r["how"],
+        )  # fmt: skip
+    out.print(table)
+    for f in view.flags:
+        out.print(
+            f"[bold]flag {f['flag']}[/] ({f['status']}): {f['detail']} — records "
+            + ", ".join(f["record_ids"])
+        )
+    for d in view.decisions:
+        undone = f" (undone by {d['undone_by']})" if d["undone_by"] else ""
+        out.print(
+            f"decision {d['decision_id']} {d['kind']} {d['decision']} by {d['reviewer']} "
+            f"on {d['decided_at']:%Y-%m-%d}: {d['reason']}{undone}"
+        )
 
 
 def scores(out: Console, s: Scores, blocking_recall: float | None = None) -> None:
