@@ -36,3 +36,15 @@ def test_spark_and_duckdb_give_the_same_clusters(tmp_path: Path, today: date) ->
             assert runs == [(engine,)]
     assert len(mappings["duckdb"]) > 1500  # the 300-person world stages ~1,800 records
     assert mappings["spark"] == mappings["duckdb"]
+
+
+def test_spark_without_java_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from habeas.errors import HabeasError
+    from habeas.resolve import engine
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java on it
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(HabeasError, match="needs a Java runtime"):
+        engine._spark_session()

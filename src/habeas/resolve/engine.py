@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -51,6 +53,11 @@ def _spark_session() -> Any:
         raise HabeasError("the Spark engine needs pyspark: run `make` to install it") from None
     from splink.backends.spark import similarity_jar_location
 
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise HabeasError(
+            "the Spark engine needs a Java runtime and none was found: run `make` "
+            "(scripts/ensure-system.sh installs one) or set JAVA_HOME"
+        )
     spark = (
         SparkSession.builder.master("local[2]")
         .appName("habeas-resolve")
