@@ -171,3 +171,34 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
     assert f"person {person}" in run.stdout and a in run.stdout
     run = habeas("--data-dir", data, "resolve", "--engine", "oracle", cwd=tmp_path)
     assert run.returncode == 2 and "--engine must be duckdb or spark" in run.stderr
+
+
+def test_audit_commands_verify_checkpoint_and_report_tampering(tmp_path: Path) -> None:
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from habeas.governance import audit
+    from habeas.store.operational import make_engine, session_factory
+
+    data = str(tmp_path / "d")
+    run = habeas("--data-dir", data, "audit", "verify", cwd=tmp_path)
+    assert run.returncode == 2 and "habeas db upgrade" in run.stderr
+    assert habeas("--data-dir", data, "db", "upgrade", cwd=tmp_path).returncode == 0
+    sessions = session_factory(make_engine(f"sqlite:///{tmp_path / 'd' / 'habeas.db'}"))
+    for i in range(3):
+        with sessions.begin() as s:
+            audit.append(s, user="officer1", role="case_officer", purpose="case_review",
+                         action="read_person", resources=[f"person:P{i}"], decision="allow",
+                         now=datetime(2026, 11, 2, 9, i, tzinfo=UTC))  # fmt: skip
+    cp = tmp_path / "cp.json"
+    assert habeas("--data-dir", data, "audit", "checkpoint", str(cp), cwd=tmp_path).returncode == 0
+    run = habeas("--data-dir", data, "audit", "verify", "--checkpoint", str(cp), cwd=tmp_path)
+    assert run.returncode == 0 and "audit verify OK: 3 entries" in run.stdout
+    run = habeas("--data-dir", data, "audit", "show", "--person", "P1", cwd=tmp_path)
+    assert run.returncode == 0 and "person:P1" in run.stdout and "person:P2" not in run.stdout
+    con = sqlite3.connect(tmp_path / "d" / "habeas.db")
+    con.execute("UPDATE audit_entries SET user = 'someone_else' WHERE seq = 2")
+    con.commit()
+    con.close()
+    run = habeas("--data-dir", data, "audit", "verify", cwd=tmp_path)
+    assert run.returncode == 4 and "FAILED at entry 2" in run.stdout

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from habeas.cli import render, resolve_cmds
+from habeas.cli import audit_cmds, render, resolve_cmds
 from habeas.errors import HabeasError
 from habeas.settings import Settings
 from habeas.store.staging import StagingStore
@@ -69,6 +69,9 @@ def _store() -> StagingStore:
 
 
 resolve_cmds.register(app, _store, out, err)
+audit_cmds.register(
+    app, lambda: state.settings.operational_url, lambda: state.settings.data_dir, out
+)
 
 
 def _progress() -> Progress:

@@ -1,0 +1,230 @@
+"""The audit log in the operational store: append in the caller's transaction, verify,
+and emit signed checkpoints.
+
+An append locks the chain head row, so two transactions never chain onto the same
+predecessor; the entry commits or rolls back with the change it records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from habeas.errors import HabeasError
+from habeas.governance.chain import (
+    Break,
+    Checkpoint,
+    Entry,
+    entry_hash,
+    key_id,
+    merkle_root,
+    sign,
+    signature_ok,
+    verify_chain,
+)
+from habeas.store.models import AuditEntry, AuditHead
+
+KEY_FILE = "audit-signing-key.pem"
+PUBLIC_FILE = "audit-signing-key.pub.pem"
+
+
+def append(
+    session: Session,
+    *,
+    user: str,
+    role: str,
+    purpose: str,
+    action: str,
+    resources: list[str],
+    decision: str,
+    detail: str = "",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Add one entry to the chain inside ``session``'s transaction (not committed here)."""
+    if decision not in ("allow", "deny"):
+        raise HabeasError(f"audit decision must be allow or deny, not {decision!r}")
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
+    at = (now or datetime.now(UTC)).isoformat(timespec="microseconds")
+    entry = Entry(
+        seq=head.seq + 1,
+        at=at,
+        user=user,
+        role=role,
+        purpose=purpose,
+        action=action,
+        resources=tuple(resources),
+        decision=decision,
+        request_id=request_id or uuid.uuid4().hex,
+        detail=detail,
+    )
+    digest = entry_hash(head.entry_hash, entry)
+    row = AuditEntry(
+        seq=entry.seq,
+        at=entry.at,
+        user=user,
+        role=role,
+        purpose=purpose,
+        action=action,
+        resources=json.dumps(list(resources)),
+        decision=decision,
+        request_id=entry.request_id,
+        detail=detail,
+        prev_hash=head.entry_hash,
+        entry_hash=digest,
+    )
+    session.add(row)
+    head.seq = entry.seq
+    head.entry_hash = digest
+    return row
+
+
+def _entry(row: tuple[object, ...]) -> tuple[Entry, str, str]:
+    seq, at, user, role, purpose, action, resources, decision, request_id, detail, prev, h = row
+    return (
+        Entry(
+            seq=int(str(seq)),
+            at=str(at),
+            user=str(user),
+            role=str(role),
+            purpose=str(purpose),
+            action=str(action),
+            resources=tuple(json.loads(str(resources))),
+            decision=str(decision),
+            request_id=str(request_id),
+            detail=str(detail),
+        ),
+        str(prev),
+        str(h),
+    )
+
+
+def _rows(engine: Engine) -> Iterator[tuple[Entry, str, str]]:
+    sql = text(
+        """SELECT seq, at, "user", role, purpose, action, resources, decision, request_id,
+                  detail, prev_hash, entry_hash FROM audit_entries ORDER BY seq"""
+    )
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=10_000).execute(sql)
+        for row in result:
+            yield _entry(tuple(row))
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What ``audit verify`` found."""
+
+    entries: int
+    head: str
+    first_break: Break | None
+    checkpoint_problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the chain is whole and fits the checkpoint (if one was given)."""
+        return self.first_break is None and self.checkpoint_problem is None
+
+
+def verify(
+    engine: Engine, checkpoint: Checkpoint | None = None, public: Ed25519PublicKey | None = None
+) -> Verification:
+    """Recompute the chain in sequence order; check it against a checkpoint when given.
+
+    A swapped pair shows as an entry not naming its predecessor's hash; a deleted one as
+    a gap in the sequence; an edited one as a hash its bytes do not give.
+    """
+    canon: list[bytes] = []
+    keep = checkpoint is not None
+
+    def rows() -> Iterator[tuple[Entry, str, str]]:
+        for r in _rows(engine):
+            if keep:
+                canon.append(r[0].canonical())
+            yield r
+
+    n, head, brk = verify_chain(rows())
+    problem = None
+    if checkpoint is not None:
+        problem = _against(checkpoint, public, n, canon[:n], brk)
+    return Verification(n, head, brk, problem)
+
+
+def _against(
+    cp: Checkpoint, public: Ed25519PublicKey | None, n: int, canon: list[bytes], brk: Break | None
+) -> str | None:
+    if public is not None and not signature_ok(cp, public):
+        return "the checkpoint's signature does not verify with the public key"
+    if public is not None and cp.key_id != key_id(public):
+        return "the checkpoint was signed with another key"
+    if brk is None and n < cp.size:
+        return f"the log has {n} entries but the checkpoint covers {cp.size}: its tail was removed"
+    if n >= cp.size and merkle_root(canon[: cp.size]) != cp.root:
+        return (
+            f"the first {cp.size} entries do not give the checkpoint's root: history was rewritten"
+        )
+    return None
+
+
+def load_or_create_key(directory: Path) -> Ed25519PrivateKey:
+    """The log's signing key, created (mode 0600) with its public half on first use."""
+    path = directory / KEY_FILE
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise HabeasError(f"{path}: not an Ed25519 private key")
+        return key
+    directory.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    (directory / PUBLIC_FILE).write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return key
+
+
+def load_public(path: Path) -> Ed25519PublicKey:
+    """A public key from a PEM file."""
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise HabeasError(f"{path}: cannot read a public key ({exc})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise HabeasError(f"{path}: not an Ed25519 public key")
+    return key
+
+
+def make_checkpoint(
+    engine: Engine, key: Ed25519PrivateKey, now: datetime | None = None
+) -> Checkpoint:
+    """Sign the log as it stands: size, Merkle root, chain head, time."""
+    canon: list[bytes] = []
+
+    def rows() -> Iterator[tuple[Entry, str, str]]:
+        for r in _rows(engine):
+            canon.append(r[0].canonical())
+            yield r
+
+    n, head, brk = verify_chain(rows())
+    if brk is not None:
+        raise HabeasError(f"the log is broken at entry {brk.seq} ({brk.reason}); not signing it")
+    at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    return sign(Checkpoint(n, merkle_root(canon[:n]), head, at, ""), key)
