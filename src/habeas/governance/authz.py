@@ -1,0 +1,208 @@
+"""Authorization as policy: Cedar decides, over who (user, role), what (action), on what
+(a case, person or record, with its source and flags) and why (the declared purpose).
+
+Policies and the schema live in files beside this module, are validated against each
+other when loaded, and the decision comes back with the policies that made it, so a
+refusal can say why. Deny is the default; ``forbid`` policies win over any ``permit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import cedarpy
+
+from habeas.errors import HabeasError
+
+ROLES: tuple[str, ...] = (
+    "integration_engineer",
+    "case_officer",
+    "supervisor",
+    "field_officer",
+    "custody_officer",
+    "oversight",
+    "counsel",
+    "admin",
+)
+"""The roles of DESIGN.md; a user holds one."""
+
+PURPOSES: tuple[str, ...] = (
+    "identity_resolution",
+    "case_review",
+    "field_operation",
+    "custody",
+    "oversight",
+    "redress",
+    "analytics",
+)
+"""The declared purposes a request may name (the same set sources declare)."""
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """Who asks, in which role, for which purpose (and, for counsel, for which client)."""
+
+    user: str
+    role: str
+    purpose: str
+    client: str = ""
+    request_id: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise HabeasError(f"unknown role {self.role!r}; roles are {', '.join(ROLES)}")
+        if self.purpose not in PURPOSES:
+            raise HabeasError(
+                f"unknown purpose {self.purpose!r}; purposes are {', '.join(PURPOSES)}"
+            )
+        if not self.user:
+            raise HabeasError("an access context needs a user")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What is acted on, with the attributes policies may read (and no others)."""
+
+    kind: str  # Case, Person, Record, AuditLog, UserDirectory
+    id: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+    parents: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer, the policies that made it, and any evaluation errors."""
+
+    allowed: bool
+    policies: tuple[str, ...]
+    errors: tuple[str, ...] = ()
+
+    def why(self) -> str:
+        """A sentence for a refusal or an audit entry."""
+        if self.allowed:
+            return "allowed by " + ", ".join(self.policies)
+        if self.policies:
+            return "forbidden by " + ", ".join(self.policies)
+        return "no policy permits it (deny by default)"
+
+
+@dataclass(frozen=True)
+class Policies:
+    """Parsed policies and schema, validated against each other."""
+
+    text: str
+    schema: str
+    ids: dict[str, str]  # Cedar's policy id → our @id annotation
+    policy_set: Any
+    schema_handle: Any
+
+
+def _read(name: str) -> str:
+    return (resources.files("habeas.governance") / "policies" / name).read_text()
+
+
+@cache
+def load_policies() -> Policies:
+    """Read every ``*.cedar`` file and the schema; refuse to start on any validation error."""
+    folder = resources.files("habeas.governance") / "policies"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".cedar"))
+    text = "\n".join(_read(n) for n in names)
+    schema = _read("habeas.cedarschema")
+    check_policies(text, schema)
+    ids: dict[str, str] = {}
+    pst = json_policies(text)
+    for pid, policy in pst.items():
+        ids[pid] = policy.get("annotations", {}).get("id", pid)
+    return Policies(
+        text, schema, ids, cedarpy.PolicySet.from_str(text), cedarpy.Schema.from_str(schema)
+    )
+
+
+def check_policies(text: str, schema: str) -> None:
+    """Refuse policies that do not validate against the schema (unknown attribute, action …)."""
+    try:
+        result = cedarpy.validate_policies(text, schema)
+    except Exception as exc:  # cedarpy raises on text that does not parse
+        raise HabeasError(f"authorization policies do not parse: {exc}") from None
+    if not result.validation_passed:
+        problems = "; ".join(str(e) for e in result.errors)
+        raise HabeasError(f"authorization policies do not validate against the schema: {problems}")
+
+
+def json_policies(text: str) -> dict[str, dict[str, Any]]:
+    """Cedar's JSON form of the policies, by policy id."""
+    import json
+
+    data = json.loads(cedarpy.policies_to_json_str(text))
+    return dict(data.get("staticPolicies", {}))
+
+
+def _uid(kind: str, ident: str) -> dict[str, str]:
+    return {"type": f"Habeas::{kind}", "id": ident}
+
+
+def entities_for(ctx: AccessContext, resource: Resource) -> list[dict[str, Any]]:
+    """The principal, its role, the resource and its parents, as Cedar entities."""
+    out: list[dict[str, Any]] = [
+        {"uid": _uid("Role", ctx.role), "attrs": {}, "parents": []},
+        {
+            "uid": _uid("User", ctx.user),
+            "attrs": {"username": ctx.user},
+            "parents": [_uid("Role", ctx.role)],
+        },
+        {"uid": _uid(resource.kind, resource.id), "attrs": resource.attrs, "parents": []},
+    ]
+    out.extend(resource.parents)
+    return out
+
+
+def request_for(ctx: AccessContext, action: str, resource: Resource) -> dict[str, Any]:
+    """The Cedar request for one decision."""
+    return {
+        "principal": _uid("User", ctx.user),
+        "action": {"type": "Habeas::Action", "id": action},
+        "resource": _uid(resource.kind, resource.id),
+        "context": {"purpose": ctx.purpose, "client": ctx.client},
+    }
+
+
+def authorize(ctx: AccessContext, action: str, resource: Resource) -> Decision:
+    """Decide one request; the decision names the policies that made it."""
+    pol = load_policies()
+    result = cedarpy.is_authorized(
+        request_for(ctx, action, resource),
+        pol.policy_set,
+        entities_for(ctx, resource),
+        pol.schema_handle,
+    )
+    return _decision(pol, result)
+
+
+def authorize_batch(ctx: AccessContext, action: str, items: list[Resource]) -> list[Decision]:
+    """Decide many requests of one principal at once (one call into Cedar)."""
+    pol = load_policies()
+    entities: dict[str, dict[str, Any]] = {}
+    for r in items:
+        for e in entities_for(ctx, r):
+            entities[json_key(e["uid"])] = e
+    results = cedarpy.is_authorized_batch(
+        [request_for(ctx, action, r) for r in items],
+        pol.policy_set,
+        list(entities.values()),
+        pol.schema_handle,
+    )
+    return [_decision(pol, res) for res in results]
+
+
+def json_key(uid: dict[str, str]) -> str:
+    """A dictionary key for an entity uid."""
+    return uid["type"] + "::" + uid["id"]
+
+
+def _decision(pol: Policies, result: Any) -> Decision:
+    reasons = tuple(pol.ids.get(r, r) for r in result.diagnostics.reasons)
+    errors = tuple(str(e) for e in result.diagnostics.errors)
+    return Decision(bool(result.allowed), reasons, errors)

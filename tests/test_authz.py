@@ -1,0 +1,159 @@
+"""Authorization by Cedar policy: role × purpose on cases, counsel and their client, the
+admin who reads no personal data, source purposes that bind, a schema without traits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from habeas.errors import HabeasError
+from habeas.governance.authz import (
+    PURPOSES,
+    ROLES,
+    AccessContext,
+    Resource,
+    _read,
+    authorize,
+    authorize_batch,
+    check_policies,
+)
+
+Y, N = True, False
+# Reading a case: rows are roles, columns the purposes in this order.
+CASE_READ_COLUMNS = ("identity_resolution", "case_review", "field_operation", "custody",
+                     "oversight", "redress", "analytics")  # fmt: skip
+CASE_READ = {
+    "integration_engineer": (N, N, N, N, N, N, N),
+    "case_officer":         (N, Y, N, N, N, N, N),
+    "supervisor":           (N, Y, Y, N, N, N, N),
+    "field_officer":        (N, N, Y, N, N, N, N),
+    "custody_officer":      (N, N, N, Y, N, N, N),
+    "oversight":            (N, N, N, N, Y, N, N),
+    "counsel":              (N, N, N, N, N, N, N),  # not their client's case: see below
+    "admin":                (N, N, N, N, N, N, N),
+}  # fmt: skip
+# Writing a case.
+CASE_WRITE = {
+    "integration_engineer": (N, N, N, N, N, N, N),
+    "case_officer":         (N, Y, N, N, N, N, N),
+    "supervisor":           (N, Y, Y, N, N, N, N),
+    "field_officer":        (N, N, N, N, N, N, N),
+    "custody_officer":      (N, N, N, Y, N, N, N),
+    "oversight":            (N, N, N, N, N, N, N),
+    "counsel":              (N, N, N, N, N, N, N),
+    "admin":                (N, N, N, N, N, N, N),
+}  # fmt: skip
+
+
+def case(person: str = "P1", counsel: str = "") -> Resource:
+    person_ref = {"__entity": {"type": "Habeas::Person", "id": person}}
+    return Resource(
+        "Case",
+        f"case-{person}-{counsel or 'none'}",
+        {"person": person_ref, "person_id": person, "counsel": counsel, "state": "identified"},
+        ({"uid": {"type": "Habeas::Person", "id": person}, "attrs": {"flags": []}, "parents": []},),
+    )
+
+
+def record(source_purposes: list[str]) -> Resource:
+    src = {"type": "Habeas::Source", "id": "some_source"}
+    person = {"type": "Habeas::Person", "id": "P1"}
+    return Resource(
+        "Record",
+        "r1",
+        {"source": {"__entity": src}, "person": {"__entity": person}},
+        (
+            {"uid": src, "attrs": {"purposes": source_purposes}, "parents": []},
+            {"uid": person, "attrs": {"flags": []}, "parents": []},
+        ),
+    )
+
+
+@pytest.mark.parametrize("table,action", [(CASE_READ, "read"), (CASE_WRITE, "write")])
+def test_role_by_purpose_on_cases(table: dict[str, tuple[bool, ...]], action: str) -> None:
+    assert set(table) == set(ROLES) and CASE_READ_COLUMNS == PURPOSES
+    for role, row in table.items():
+        for purpose, expected in zip(CASE_READ_COLUMNS, row, strict=True):
+            d = authorize(AccessContext("u1", role, purpose), action, case())
+            assert d.allowed is expected, (role, purpose, action, d.why())
+            if not expected:
+                assert d.why()  # a refusal always says why
+
+
+def test_counsel_sees_only_their_client() -> None:
+    mine = case("P1", counsel="lawyer1")
+    ctx = AccessContext("lawyer1", "counsel", "redress", client="P1")
+    d = authorize(ctx, "read", mine)
+    assert d.allowed and d.policies == ("counsel-own-client",)
+    assert not authorize(ctx, "read", case("P2", counsel="lawyer2")).allowed
+    assert not authorize(ctx, "read", case("P2", counsel="lawyer1")).allowed  # not the client
+    other = AccessContext("lawyer2", "counsel", "redress", client="P1")
+    assert not authorize(other, "read", mine).allowed
+    assert not authorize(ctx, "write", mine).allowed
+
+
+def test_admin_manages_users_but_reads_no_personal_data() -> None:
+    admin = AccessContext("root", "admin", "oversight")
+    d = authorize(admin, "read", case())
+    assert not d.allowed and d.policies == ("admin-reads-no-personal-data",)
+    assert not authorize(admin, "read", record(list(PURPOSES))).allowed
+    directory = Resource("UserDirectory", "users")
+    assert authorize(admin, "manage_users", directory).allowed
+    assert not authorize(
+        AccessContext("o", "oversight", "oversight"), "manage_users", directory
+    ).allowed
+
+
+def test_a_source_that_does_not_permit_the_purpose_is_not_read() -> None:
+    engineer = AccessContext("eng", "integration_engineer", "identity_resolution")
+    assert authorize(engineer, "read", record(["identity_resolution"])).allowed
+    d = authorize(engineer, "read", record(["case_review"]))
+    assert not d.allowed and d.policies == ("source-purpose-binds",)
+    officer = AccessContext("o", "oversight", "oversight")
+    assert not authorize(officer, "read", record(["identity_resolution"])).allowed
+
+
+def test_batch_decisions_agree_with_single_ones() -> None:
+    ctx = AccessContext("lawyer1", "counsel", "redress", client="P1")
+    items = [case("P1", "lawyer1"), case("P2", "lawyer1"), case("P1", "other")]
+    assert [d.allowed for d in authorize_batch(ctx, "read", items)] == [
+        authorize(ctx, "read", r).allowed for r in items
+    ]
+
+
+def test_unknown_role_or_purpose_is_refused_before_any_decision() -> None:
+    with pytest.raises(HabeasError, match="unknown role"):
+        AccessContext("u", "superuser", "case_review")
+    with pytest.raises(HabeasError, match="unknown purpose"):
+        AccessContext("u", "case_officer", "curiosity")
+
+
+PROTECTED = re.compile(
+    r"race|ethnic|religio|politic|affiliat|associat|gang|health|medical|sexual|orientation|"
+    r"gender|nationality",
+    re.IGNORECASE,
+)
+
+
+def test_the_schema_has_no_attribute_for_a_protected_trait() -> None:
+    schema = "\n".join(
+        line
+        for line in _read("habeas.cedarschema").splitlines()
+        if not line.strip().startswith("//")
+    )
+    assert PROTECTED.search(schema) is None
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "permit (principal, action, resource is Habeas::Person) "
+        'when { resource.ethnicity == "x" };',
+        'permit (principal, action == Habeas::Action::"delete_everything", resource);',
+        "permit (principal, action, resource",  # does not parse
+    ],
+)
+def test_a_policy_outside_the_schema_is_refused_at_load(policy: str) -> None:
+    with pytest.raises(HabeasError, match="authorization policies"):
+        check_policies(policy, _read("habeas.cedarschema"))
