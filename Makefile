@@ -32,6 +32,7 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/resolve.py
+	$(BIN)/python bench/store.py
 
 clean:
 	rm -rf $(VENV) habeas-data
