@@ -1,0 +1,98 @@
+"""Purpose-bound, audited access to cases: the only way to read or change one.
+
+Every function takes an ``AccessContext``. The decision is Cedar's; the audit entry
+is written in the same transaction as the read or the change, and a refusal is
+audited (and committed) before it is raised.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from habeas.errors import HabeasError
+from habeas.governance import audit
+from habeas.governance.authz import AccessContext, Resource, authorize
+from habeas.governance.identity import AccessDenied
+from habeas.store.models import Case
+
+
+class Conflict(HabeasError):
+    """A write based on a stale read: somebody changed the row first."""
+
+
+def case_resource(case: Case, flags: list[str] | None = None) -> Resource:
+    """The Cedar view of a case: its person, counsel and state, nothing else."""
+    person = {"type": "Habeas::Person", "id": case.person_id}
+    return Resource(
+        "Case",
+        f"case:{case.id}",
+        {
+            "person": {"__entity": person},
+            "person_id": case.person_id,
+            "counsel": case.counsel or "",
+            "state": case.state,
+        },
+        ({"uid": person, "attrs": {"flags": flags or []}, "parents": []},),
+    )
+
+
+def _decide(session: Session, ctx: AccessContext, action: str, case: Case) -> None:
+    decision = authorize(ctx, action, case_resource(case))
+    audit.append(
+        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=f"{action}_case",
+        resources=[f"case:{case.id}", f"person:{case.person_id}"],
+        decision="allow" if decision.allowed else "deny", detail=decision.why(),
+        request_id=ctx.request_id or None,
+    )  # fmt: skip
+    if not decision.allowed:
+        session.commit()
+        raise AccessDenied(
+            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action} case {case.id}: "
+            f"{decision.why()}"
+        )
+
+
+def read_case(session: Session, ctx: AccessContext, case_id: int) -> dict[str, Any]:
+    """A case's fields, if the policies allow this user to read it for this purpose."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise HabeasError(f"no case {case_id}")
+    _decide(session, ctx, "read", case)
+    return {
+        "id": case.id, "person_id": case.person_id, "state": case.state, "note": case.note,
+        "counsel": case.counsel, "version": case.version,
+    }  # fmt: skip
+
+
+def update_case_note(
+    session: Session, ctx: AccessContext, case_id: int, expected_version: int, note: str
+) -> int:
+    """Change a case's note if allowed and if nobody changed the case since ``expected_version``.
+
+    Returns the new version. A stale version raises ``Conflict`` and changes nothing.
+    """
+    case = session.get(Case, case_id)
+    if case is None:
+        raise HabeasError(f"no case {case_id}")
+    _decide(session, ctx, "write", case)
+    if case.version != expected_version:  # the caller's transaction rolls back
+        raise Conflict(
+            f"case {case_id} is at version {case.version}, not {expected_version}: "
+            "reload it and apply the change again"
+        )
+    case.note = note
+    case.updated_at = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(f"case {case_id} was changed by someone else meanwhile") from None
+    except OperationalError as exc:  # SQLite: another writer committed since our snapshot
+        if "locked" in str(exc) or "busy" in str(exc).lower():
+            raise Conflict(f"case {case_id} was changed by someone else meanwhile") from None
+        raise
+    return case.version

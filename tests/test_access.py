@@ -1,0 +1,144 @@
+"""Accounts, purpose-bound case access and its audit trail, and concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+
+from habeas.errors import HabeasError
+from habeas.governance import audit
+from habeas.governance.authz import AccessContext
+from habeas.governance.cases_access import Conflict, read_case, update_case_note
+from habeas.governance.identity import (
+    AccessDenied,
+    authenticate,
+    bootstrap_admin,
+    create_user,
+    issue_token,
+    user_for_token,
+)
+from habeas.store.models import ApiToken, AuditEntry, Case, User
+from habeas.store.operational import make_engine, session_factory, upgrade
+
+ADMIN = AccessContext("root", "admin", "oversight")
+OFFICER = AccessContext("officer1", "case_officer", "case_review")
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    e = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    upgrade(e)
+    with session_factory(e).begin() as s:
+        bootstrap_admin(s, "root", "a long admin passphrase")
+        s.add(Case(person_id="P1", state="identified", note="", updated_at=datetime(2026, 11, 2)))
+    return e
+
+
+def _entries(engine: Engine) -> list[AuditEntry]:
+    with session_factory(engine)() as s:
+        return list(s.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
+
+
+def test_admin_creates_users_with_argon2_hashes_and_hashed_tokens(engine: Engine) -> None:
+    sessions = session_factory(engine)
+    with sessions.begin() as s:
+        create_user(s, ADMIN, "officer1", "case_officer", "correct horse battery")
+        token = issue_token(s, ADMIN, "officer1", "laptop")
+    with sessions() as s:
+        user = s.execute(select(User).where(User.username == "officer1")).scalar_one()
+        assert user.password_hash.startswith("$argon2")
+        assert "correct horse" not in user.password_hash
+        assert authenticate(s, "officer1", "correct horse battery").id == user.id
+        stored = s.execute(select(ApiToken.token_hash)).scalar_one()
+        assert token not in stored and len(stored) == 64
+        assert user_for_token(s, token).username == "officer1"
+        with pytest.raises(HabeasError, match="wrong user name or password"):
+            authenticate(s, "officer1", "wrong")
+        with pytest.raises(HabeasError, match="wrong user name or password"):
+            authenticate(s, "nobody", "correct horse battery")
+        with pytest.raises(HabeasError, match="unknown or revoked"):
+            user_for_token(s, "hab_made_up")
+
+
+def test_only_an_admin_manages_users_and_the_refusal_is_audited(engine: Engine) -> None:
+    sessions = session_factory(engine)
+    with sessions.begin() as s:
+        create_user(s, ADMIN, "officer1", "case_officer", "correct horse battery")
+    with pytest.raises(AccessDenied, match="may not create_user"), sessions.begin() as s:
+        create_user(s, OFFICER, "sneaky", "admin", "another long passphrase")
+    last = _entries(engine)[-1]
+    assert (last.user, last.action, last.decision) == ("officer1", "create_user", "deny")
+    with sessions() as s:
+        assert s.execute(select(User).where(User.username == "sneaky")).first() is None
+
+
+def test_reads_are_audited_with_purpose_and_refusals_too(engine: Engine) -> None:
+    sessions = session_factory(engine)
+    with sessions.begin() as s:
+        case = read_case(s, OFFICER, 1)
+    assert case["person_id"] == "P1"
+    entry = _entries(engine)[-1]
+    assert (entry.user, entry.purpose, entry.action, entry.decision) == (
+        "officer1", "case_review", "read_case", "allow",
+    )  # fmt: skip
+    assert "person:P1" in entry.resources
+    wrong_purpose = AccessContext("officer1", "case_officer", "analytics")
+    with pytest.raises(AccessDenied, match="deny by default"), sessions.begin() as s:
+        read_case(s, wrong_purpose, 1)
+    with pytest.raises(AccessDenied, match="admin-reads-no-personal-data"), sessions.begin() as s:
+        read_case(s, ADMIN, 1)
+    decisions = [(e.user, e.purpose, e.decision) for e in _entries(engine)[-2:]]
+    assert decisions == [("officer1", "analytics", "deny"), ("root", "oversight", "deny")]
+    assert audit.verify(engine).ok
+
+
+def test_a_stale_version_is_a_conflict_and_changes_nothing(engine: Engine) -> None:
+    sessions = session_factory(engine)
+    with sessions.begin() as s:
+        assert update_case_note(s, OFFICER, 1, 1, "first") == 2
+    with pytest.raises(Conflict, match="version 2, not 1"), sessions.begin() as s:
+        update_case_note(s, OFFICER, 1, 1, "from a stale copy")
+    with sessions() as s:
+        case = s.get(Case, 1)
+        assert case is not None and (case.note, case.version) == ("first", 2)
+
+
+def test_concurrent_writers_lose_no_update_and_every_conflict_is_reported(engine: Engine) -> None:
+    sessions = session_factory(engine)
+    done: list[str] = []
+    conflicts: list[str] = []
+    lock = threading.Lock()
+
+    def writer(name: str) -> None:
+        for attempt in range(3):
+            try:
+                with sessions() as s:
+                    seen = read_case(s, OFFICER, 1)
+                    s.commit()
+                with sessions.begin() as s:
+                    update_case_note(s, OFFICER, 1, seen["version"], seen["note"] + f"|{name}")
+                with lock:
+                    done.append(f"{name}#{attempt}")
+                return
+            except (Conflict, OperationalError):
+                with lock:
+                    conflicts.append(f"{name}#{attempt}")
+
+    threads = [threading.Thread(target=writer, args=(f"w{i}",)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with sessions() as s:
+        case = s.get(Case, 1)
+        assert case is not None
+        marks = [m for m in case.note.split("|") if m]
+    assert len(marks) == len(done) == case.version - 1  # every success is in the note
+    assert len(set(marks)) == len(marks)
+    assert len(done) + len(conflicts) >= 20  # each writer either succeeded or saw a conflict
+    assert audit.verify(engine).ok
