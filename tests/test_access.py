@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -30,8 +29,8 @@ OFFICER = AccessContext("officer1", "case_officer", "case_review")
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    e = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+def engine(store_url: str) -> Engine:
+    e = make_engine(store_url)
     upgrade(e)
     with session_factory(e).begin() as s:
         bootstrap_admin(s, "root", "a long admin passphrase")

@@ -14,8 +14,8 @@ from habeas.store.models import Case
 from habeas.store.operational import current_revision, make_engine, session_factory, upgrade
 
 
-def test_migrations_run_from_empty_and_down_and_up_again(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+def test_migrations_run_from_empty_and_down_and_up_again(store_url: str) -> None:
+    engine = make_engine(store_url)
     assert current_revision(engine) is None
     upgrade(engine)
     assert current_revision(engine) == "0001"
@@ -44,8 +44,8 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_a_stale_write_is_refused_not_applied(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+def test_a_stale_write_is_refused_not_applied(store_url: str) -> None:
+    engine = make_engine(store_url)
     upgrade(engine)
     sessions = session_factory(engine)
     now = datetime(2026, 11, 2)
@@ -66,3 +66,30 @@ def test_a_stale_write_is_refused_not_applied(tmp_path: Path) -> None:
         case = s.get(Case, 1)
         assert case is not None
         assert (case.state, case.note, case.version) == ("under_review", "", 2)
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete", "swap"])
+def test_tampering_is_found_on_either_database(store_url: str, tamper: str) -> None:
+    from sqlalchemy import text
+
+    from habeas.governance import audit
+
+    engine = make_engine(store_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    for i in range(6):
+        with sessions.begin() as s:
+            audit.append(s, user=f"u{i}", role="case_officer", purpose="case_review",
+                         action="read_case", resources=[f"case:{i}"], decision="allow")  # fmt: skip
+    assert audit.verify(engine).ok
+    with engine.begin() as conn:  # as a database administrator would, outside habeas
+        if tamper == "edit":
+            conn.execute(text("UPDATE audit_entries SET purpose = 'oversight' WHERE seq = 3"))
+        elif tamper == "delete":
+            conn.execute(text("DELETE FROM audit_entries WHERE seq = 3"))
+        else:
+            conn.execute(text("UPDATE audit_entries SET seq = 100 WHERE seq = 3"))
+            conn.execute(text("UPDATE audit_entries SET seq = 3 WHERE seq = 4"))
+            conn.execute(text("UPDATE audit_entries SET seq = 4 WHERE seq = 100"))
+    v = audit.verify(engine)
+    assert not v.ok and v.first_break is not None and v.first_break.position == 3
