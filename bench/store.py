@@ -12,7 +12,6 @@ Usage: python bench/store.py [--entries N]
 from __future__ import annotations
 
 import argparse
-import json
 import sqlite3
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize, authorize_batch
-from habeas.governance.chain import GENESIS, Entry, entry_hash
+from habeas.governance.chain import GENESIS, Entry, entry_hash, resources_json
 from habeas.store.operational import make_engine, session_factory, upgrade
 
 
@@ -66,7 +65,7 @@ def _fill(path: Path, n: int) -> None:
                   (f"case:{i % 9000}", f"person:P{i % 7000}"), "allow" if i % 11 else "deny",
                   f"req{i}")  # fmt: skip
         h = entry_hash(prev, e)
-        resources = json.dumps(list(e.resources))
+        resources = resources_json(e.resources)
         batch.append((e.seq, e.at, e.user, e.role, e.purpose, e.action, resources,
                       e.decision, e.request_id, "", prev, h))  # fmt: skip
         prev = h

@@ -212,3 +212,25 @@ def test_merkle_root_matches_rfc_9162_small_trees() -> None:
     assert merkle_root([a]) == leaf(a).hex()
     assert merkle_root([a, b]) == node(leaf(a), leaf(b)).hex()
     assert merkle_root([a, b, c]) == node(node(leaf(a), leaf(b)), leaf(c)).hex()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 10**9),
+    st.lists(st.text(max_size=12), min_size=9, max_size=9),
+    st.lists(st.text(max_size=6), max_size=4),
+)
+def test_canonical_bytes_equal_sorted_compact_json(
+    seq: int, fields: list[str], resources: list[str]
+) -> None:
+    import json
+
+    at, user, role, purpose, action, decision, request_id, detail, _ = fields
+    e = Entry(seq, at, user, role, purpose, action, tuple(resources), decision, request_id, detail)
+    reference = json.dumps(
+        {"seq": seq, "at": at, "user": user, "role": role, "purpose": purpose,
+         "action": action, "resources": resources, "decision": decision,
+         "request_id": request_id, "detail": detail},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    ).encode()  # fmt: skip
+    assert e.canonical() == reference

@@ -7,7 +7,6 @@ predecessor; the entry commits or rolls back with the change it records.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -25,12 +24,14 @@ from habeas.governance.chain import (
     Break,
     Checkpoint,
     Entry,
+    canonical_bytes,
     entry_hash,
     key_id,
     merkle_root,
+    resources_json,
     sign,
     signature_ok,
-    verify_chain,
+    verify_raw,
 )
 from habeas.store.models import AuditEntry, AuditHead
 
@@ -78,7 +79,7 @@ def append(
         role=role,
         purpose=purpose,
         action=action,
-        resources=json.dumps(list(resources)),
+        resources=resources_json(resources),
         decision=decision,
         request_id=entry.request_id,
         detail=detail,
@@ -91,35 +92,18 @@ def append(
     return row
 
 
-def _entry(row: tuple[object, ...]) -> tuple[Entry, str, str]:
-    seq, at, user, role, purpose, action, resources, decision, request_id, detail, prev, h = row
-    return (
-        Entry(
-            seq=int(str(seq)),
-            at=str(at),
-            user=str(user),
-            role=str(role),
-            purpose=str(purpose),
-            action=str(action),
-            resources=tuple(json.loads(str(resources))),
-            decision=str(decision),
-            request_id=str(request_id),
-            detail=str(detail),
-        ),
-        str(prev),
-        str(h),
-    )
-
-
-def _rows(engine: Engine) -> Iterator[tuple[Entry, str, str]]:
+def _rows(engine: Engine) -> Iterator[tuple[int, bytes, str, str]]:
     sql = text(
         """SELECT seq, at, "user", role, purpose, action, resources, decision, request_id,
                   detail, prev_hash, entry_hash FROM audit_entries ORDER BY seq"""
     )
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=10_000).execute(sql)
-        for row in result:
-            yield _entry(tuple(row))
+        result = conn.execution_options(stream_results=True, yield_per=20_000).execute(sql)
+        for seq, at, user, role, purpose, action, res, decision, req, detail, prev, h in result:
+            canon = canonical_bytes(
+                seq, at, user, role, purpose, action, res, decision, req, detail
+            )
+            yield seq, canon, prev, h
 
 
 @dataclass(frozen=True)
@@ -148,13 +132,13 @@ def verify(
     canon: list[bytes] = []
     keep = checkpoint is not None
 
-    def rows() -> Iterator[tuple[Entry, str, str]]:
+    def rows() -> Iterator[tuple[int, bytes, str, str]]:
         for r in _rows(engine):
             if keep:
-                canon.append(r[0].canonical())
+                canon.append(r[1])
             yield r
 
-    n, head, brk = verify_chain(rows())
+    n, head, brk = verify_raw(rows())
     problem = None
     if checkpoint is not None:
         problem = _against(checkpoint, public, n, canon[:n], brk)
@@ -218,12 +202,12 @@ def make_checkpoint(
     """Sign the log as it stands: size, Merkle root, chain head, time."""
     canon: list[bytes] = []
 
-    def rows() -> Iterator[tuple[Entry, str, str]]:
+    def rows() -> Iterator[tuple[int, bytes, str, str]]:
         for r in _rows(engine):
-            canon.append(r[0].canonical())
+            canon.append(r[1])
             yield r
 
-    n, head, brk = verify_chain(rows())
+    n, head, brk = verify_raw(rows())
     if brk is not None:
         raise HabeasError(f"the log is broken at entry {brk.seq} ({brk.reason}); not signing it")
     at = (now or datetime.now(UTC)).isoformat(timespec="seconds")

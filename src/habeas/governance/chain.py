@@ -14,7 +14,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -40,24 +39,45 @@ class Entry:
 
     def canonical(self) -> bytes:
         """Deterministic bytes: sorted-key compact JSON, UTF-8."""
-        body: dict[str, Any] = {
-            "seq": self.seq,
-            "at": self.at,
-            "user": self.user,
-            "role": self.role,
-            "purpose": self.purpose,
-            "action": self.action,
-            "resources": list(self.resources),
-            "decision": self.decision,
-            "request_id": self.request_id,
-            "detail": self.detail,
-        }
-        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        return canonical_bytes(
+            self.seq, self.at, self.user, self.role, self.purpose, self.action,
+            resources_json(self.resources), self.decision, self.request_id, self.detail,
+        )  # fmt: skip
+
+
+def resources_json(resources: Iterable[str]) -> str:
+    """The resource list as stored and hashed: compact JSON."""
+    return json.dumps(list(resources), separators=(",", ":"), ensure_ascii=False)
+
+
+_enc = json.encoder.encode_basestring
+
+
+def canonical_bytes(
+    seq: int, at: str, user: str, role: str, purpose: str, action: str, resources: str,
+    decision: str, request_id: str, detail: str,
+) -> bytes:  # fmt: skip
+    """Sorted-key compact JSON of an entry, built directly (``resources`` already JSON).
+
+    Equal to ``json.dumps(entry, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``; a test checks that for arbitrary text.
+    """
+    return (
+        '{"action":' + _enc(action) + ',"at":' + _enc(at) + ',"decision":' + _enc(decision)
+        + ',"detail":' + _enc(detail) + ',"purpose":' + _enc(purpose)
+        + ',"request_id":' + _enc(request_id) + ',"resources":' + resources
+        + ',"role":' + _enc(role) + ',"seq":' + str(seq) + ',"user":' + _enc(user) + "}"
+    ).encode()  # fmt: skip
 
 
 def entry_hash(prev_hash: str, entry: Entry) -> str:
     """SHA-256 over the previous hash (32 bytes) and the entry's canonical bytes."""
-    return hashlib.sha256(bytes.fromhex(prev_hash) + entry.canonical()).hexdigest()
+    return chain_hash(prev_hash, entry.canonical())
+
+
+def chain_hash(prev_hash: str, canonical: bytes) -> str:
+    """SHA-256 over the previous hash (32 bytes) and canonical bytes."""
+    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -70,7 +90,12 @@ class Break:
 
 
 def verify_chain(rows: Iterable[tuple[Entry, str, str]]) -> tuple[int, str, Break | None]:
-    """Walk (entry, stored prev_hash, stored hash) rows in order.
+    """Walk (entry, stored prev_hash, stored hash) rows in order; see ``verify_raw``."""
+    return verify_raw((e.seq, e.canonical(), p, h) for e, p, h in rows)
+
+
+def verify_raw(rows: Iterable[tuple[int, bytes, str, str]]) -> tuple[int, str, Break | None]:
+    """Walk (seq, canonical bytes, stored prev_hash, stored hash) rows in order.
 
     Returns the number of entries that fit, the head hash, and the first break (None when
     every entry fits). Checks that sequence numbers run 1, 2, 3 … without a gap, that each
@@ -78,22 +103,14 @@ def verify_chain(rows: Iterable[tuple[Entry, str, str]]) -> tuple[int, str, Brea
     """
     prev = GENESIS
     n = 0
-    for position, (entry, stored_prev, stored_hash) in enumerate(rows, start=1):
-        if entry.seq != position:
-            why = "missing or reordered entries" if entry.seq > position else "reordered entries"
-            return (
-                n,
-                prev,
-                Break(entry.seq, position, f"expected entry {position}, found {entry.seq} ({why})"),
-            )
+    for position, (seq, canon, stored_prev, stored_hash) in enumerate(rows, start=1):
+        if seq != position:
+            why = "missing or reordered entries" if seq > position else "reordered entries"
+            return n, prev, Break(seq, position, f"expected entry {position}, found {seq} ({why})")
         if stored_prev != prev:
-            return n, prev, Break(entry.seq, position, "does not name the previous entry's hash")
-        if entry_hash(prev, entry) != stored_hash:
-            return (
-                n,
-                prev,
-                Break(entry.seq, position, "its contents do not match its hash (edited)"),
-            )
+            return n, prev, Break(seq, position, "does not name the previous entry's hash")
+        if chain_hash(prev, canon) != stored_hash:
+            return n, prev, Break(seq, position, "its contents do not match its hash (edited)")
         prev = stored_hash
         n += 1
     return n, prev, None
