@@ -33,6 +33,9 @@ def test_demo_prints_the_summary(tmp_path: Path) -> None:
     text = run.stdout
     for expected in (
         "ingest by source",
+        "audit verify OK",
+        "refused: demo_officer (case_officer, purpose analytics)",
+        "admin-reads-no-personal-data",
         "uscis_benefits",
         "fields dropped by minimization",
         "ETHNICITY",

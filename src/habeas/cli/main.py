@@ -222,6 +222,23 @@ def demo(
         ev = evaluate_index(store, world_dir / "truth.parquet")
     out.print("[bold]against the world's truth[/]")
     resolve_cmds.scores(out, ev.scores, ev.blocking_recall)
+    from habeas.governance.walkthrough import walk
+    from habeas.store.operational import make_engine
+
+    with _store() as store:
+        persons = [
+            r[0] for r in store.rows("SELECT person_id FROM persons ORDER BY person_id LIMIT 2")
+        ]
+    tour = walk(make_engine(state.settings.operational_url), persons)
+    out.print("[bold]purpose-bound access (operational store)[/]")
+    for step in tour.steps:
+        out.print(f"  {step}")
+    v = tour.verification
+    if v.ok:
+        out.print(f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…")
+    else:
+        out.print(f"audit verify FAILED: {v.first_break}")
+        raise typer.Exit(code=4)
 
 
 def _parse_date(text: str) -> date:
