@@ -20,7 +20,7 @@ import pyarrow as pa
 from habeas.errors import HabeasError
 from habeas.resolve import build
 from habeas.resolve import engine as eng
-from habeas.resolve.cluster import cluster
+from habeas.resolve.cluster import cluster, new_person_id
 from habeas.resolve.index import ensure_schema, flags_sql
 from habeas.resolve.normalize import INPUT_COLUMNS, prepare
 from habeas.resolve.review import constraints
@@ -303,8 +303,6 @@ def _link_new(
     for rid, g in groups.items():
         members.setdefault(g, []).append(rid)
     assigned: dict[str, str] = {}
-    from habeas.resolve.cluster import new_person_id
-
     for g, recs in members.items():
         pid = best[g][1] if g in best else new_person_id(recs)
         for r in recs:
