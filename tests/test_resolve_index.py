@@ -259,3 +259,21 @@ def test_person_view_shows_records_links_flags_and_decisions(index: StagingStore
     assert [d["reason"] for d in person_view(index, person).decisions] == ["checked the paper file"]
     with pytest.raises(HabeasError, match="no person"):
         person_view(index, "PNOPE")
+
+
+def test_incremental_respects_an_unmerge(index: StagingStore) -> None:
+    person = index.scalar(
+        "SELECT person_id FROM persons WHERE records >= 3 ORDER BY person_id LIMIT 1"
+    )
+    members = sorted(
+        r
+        for (r,) in index.rows("SELECT record_id FROM person_records WHERE person_id = ?", [person])
+    )
+    split_off = members[-1]
+    unmerge(index.con, person, [split_off], "rev1", "a different person, same name", NOW)
+    # the record arrives again as if new: incremental must not attach it to the person
+    index.con.execute("DELETE FROM resolve_input WHERE unique_id = ?", [split_off])
+    index.con.execute("DELETE FROM person_records WHERE record_id = ?", [split_off])
+    result = resolve_incremental(index, NOW)
+    assert result.new_records == 1
+    assert _mapping(index)[split_off] != person

@@ -20,7 +20,7 @@ import pyarrow as pa
 from habeas.errors import HabeasError
 from habeas.resolve import build
 from habeas.resolve import engine as eng
-from habeas.resolve.cluster import cluster, new_person_id
+from habeas.resolve.cluster import CannotLink, cluster, new_person_id
 from habeas.resolve.index import ensure_schema, flags_sql
 from habeas.resolve.normalize import INPUT_COLUMNS, prepare
 from habeas.resolve.review import constraints
@@ -262,6 +262,33 @@ def resolve_incremental(
     return result
 
 
+def _strongest_allowed(
+    con: duckdb.DuckDBPyConnection,
+    candidates: dict[int, list[tuple[float, str]]],
+    members: dict[int, list[str]],
+    cannot: list[CannotLink],
+) -> dict[int, tuple[float, str]]:
+    """For each group of new records, the strongest-linked person no decision keeps apart."""
+    persons = sorted({pid for cands in candidates.values() for _, pid in cands})
+    held: dict[str, set[str]] = {}
+    if cannot and persons:
+        for rid, pid in con.execute(
+            "SELECT record_id, person_id FROM person_records WHERE person_id IN (SELECT unnest(?))",
+            [persons],
+        ).fetchall():
+            held.setdefault(pid, set()).add(rid)
+    best: dict[int, tuple[float, str]] = {}
+    for g, cands in candidates.items():
+        mine = set(members[g])
+        for p, pid in sorted(cands, reverse=True):
+            theirs = held.get(pid, set())
+            if any((c.a & mine and c.b & theirs) or (c.b & mine and c.a & theirs) for c in cannot):
+                continue  # a reviewer's decision keeps these records apart
+            best[g] = (p, pid)
+            break
+    return best
+
+
 def _link_new(
     store: StagingStore,
     work: duckdb.DuckDBPyConnection,
@@ -290,18 +317,18 @@ def _link_new(
             [touching],
         ).fetchall()
     )
-    best: dict[int, tuple[float, str]] = {}
+    members: dict[int, list[str]] = {}
+    for rid, g in groups.items():
+        members.setdefault(g, []).append(rid)
+    candidates: dict[int, list[tuple[float, str]]] = {}
     for a, b, p in zip(left, right, prob, strict=True):
         if p < MATCH_THRESHOLD or (a in new_set) == (b in new_set):
             continue
         new, old = (a, b) if a in new_set else (b, a)
-        g = groups[new]
         person = previous.get(old)
-        if person is not None and (g not in best or p > best[g][0]):
-            best[g] = (p, person)
-    members: dict[int, list[str]] = {}
-    for rid, g in groups.items():
-        members.setdefault(g, []).append(rid)
+        if person is not None:
+            candidates.setdefault(groups[new], []).append((p, person))
+    best = _strongest_allowed(con, candidates, members, rules.cannot)
     assigned: dict[str, str] = {}
     for g, recs in members.items():
         pid = best[g][1] if g in best else new_person_id(recs)
