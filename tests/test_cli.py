@@ -170,8 +170,30 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
     assert run.returncode == 2 and "rNOPE" in run.stderr
     person = lines[1].split(",")[3]
     run = habeas("--data-dir", data, "person", person, cwd=tmp_path)
+    assert run.returncode == 2 and "needs --as USER" in run.stderr
+    from habeas.governance.authz import AccessContext
+    from habeas.governance.identity import bootstrap_admin, create_user
+    from habeas.store.operational import make_engine, session_factory, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'd' / 'habeas.db'}")
+    upgrade(engine)
+    with session_factory(engine).begin() as s:
+        bootstrap_admin(s, "root", "a long admin passphrase")
+        admin = AccessContext("root", "admin", "oversight")
+        create_user(s, admin, "officer1", "case_officer", "a long officer passphrase")
+        create_user(s, admin, "eng1", "integration_engineer", "a long engineer passphrase")
+    run = habeas("--data-dir", data, "person", person, "--as", "officer1",
+                 "--purpose", "case_review", cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert f"person {person}" in run.stdout and a in run.stdout
+    run = habeas("--data-dir", data, "person", person, "--as", "root", "--purpose", "oversight",
+                 cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 3 and "admin-reads-no-personal-data" in run.stderr
+    run = habeas("--data-dir", data, "person", person, "--purpose", "case_review",
+                 cwd=tmp_path, env={"HABEAS_USER": "eng1"})  # fmt: skip
+    assert run.returncode == 3 and "deny by default" in run.stderr
+    run = habeas("--data-dir", data, "audit", "show", "--person", person, cwd=tmp_path)
+    assert run.stdout.count("read_person") == 3
     run = habeas("--data-dir", data, "resolve", "--engine", "oracle", cwd=tmp_path)
     assert run.returncode == 2 and "--engine must be duckdb or spark" in run.stderr
 

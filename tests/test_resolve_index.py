@@ -277,3 +277,37 @@ def test_incremental_respects_an_unmerge(index: StagingStore) -> None:
     result = resolve_incremental(index, NOW)
     assert result.new_records == 1
     assert _mapping(index)[split_off] != person
+
+
+def test_reading_a_person_withholds_records_whose_source_does_not_declare_the_purpose(
+    index: StagingStore, tmp_path: Path
+) -> None:
+    from habeas.governance.authz import AccessContext
+    from habeas.governance.identity import AccessDenied, bootstrap_admin, create_user
+    from habeas.governance.person_access import context_for, read_person
+    from habeas.store.operational import make_engine, session_factory, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
+    upgrade(engine)
+    with session_factory(engine).begin() as s:
+        bootstrap_admin(s, "root", "a long admin passphrase")
+        admin = AccessContext("root", "admin", "oversight")
+        create_user(s, admin, "custody1", "custody_officer", "a long custody passphrase")
+        create_user(s, admin, "officer1", "case_officer", "a long officer passphrase")
+    person = index.scalar(
+        """SELECT person_id FROM person_records GROUP BY person_id
+           HAVING bool_or(source = 'dmv_licenses') AND count(*) >= 3 ORDER BY person_id LIMIT 1"""
+    )
+    # the synthetic DMV declaration does not permit the custody purpose
+    custody = read_person(engine, index, context_for(engine, "custody1", "custody"), person)
+    assert custody.withheld >= 1
+    assert all(r["source"] != "dmv_licenses" for r in custody.view.records)
+    review = read_person(engine, index, context_for(engine, "officer1", "case_review"), person)
+    assert review.withheld == 0 and any(r["source"] == "dmv_licenses" for r in review.view.records)
+    with pytest.raises(AccessDenied):
+        read_person(engine, index, context_for(engine, "officer1", "custody"), person)
+    with pytest.raises(HabeasError, match="needs --as USER"):
+        context_for(engine, None, "custody")
+    from habeas.governance import audit
+
+    assert audit.verify(engine).ok

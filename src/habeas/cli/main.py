@@ -68,7 +68,7 @@ def _store() -> StagingStore:
     return StagingStore(s.staging_path, threads=s.threads)
 
 
-resolve_cmds.register(app, _store, out, err)
+resolve_cmds.register(app, _store, lambda: state.settings.operational_url, out, err)
 audit_cmds.register(
     app, lambda: state.settings.operational_url, lambda: state.settings.data_dir, out
 )

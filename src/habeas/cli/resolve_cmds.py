@@ -28,7 +28,11 @@ eval_app = typer.Typer(help="Measure the index against a ground truth.", no_args
 
 
 def register(
-    app: typer.Typer, open_store: Callable[[], StagingStore], out: Console, err: Console
+    app: typer.Typer,
+    open_store: Callable[[], StagingStore],
+    operational_url: Callable[[], str],
+    out: Console,
+    err: Console,
 ) -> None:
     """Attach the resolution commands to ``app``; ``open_store`` opens the staging store."""
     _open = open_store
@@ -77,12 +81,33 @@ def register(
             explanation(out, explain_pair(st, left, right))
 
     @app.command("person")
-    def person_cmd(person_id: Annotated[str, typer.Argument(help="A person id.")]) -> None:
-        """One person: every record with the link behind it, flags and review decisions."""
-        from habeas.resolve.person import person_view
+    def person_cmd(
+        person_id: Annotated[str, typer.Argument(help="A person id.")],
+        as_user: Annotated[
+            str | None, typer.Option("--as", envvar="HABEAS_USER", help="Who is reading.")
+        ] = None,
+        purpose: Annotated[str | None, typer.Option(help="Why: a declared purpose.")] = None,
+        client: Annotated[str, typer.Option(help="Counsel: the person you represent.")] = "",
+    ) -> None:
+        """One person: records (those the purpose allows), links, flags, decisions. Audited."""
+        from habeas.governance.identity import AccessDenied
+        from habeas.governance.person_access import context_for, read_person
+        from habeas.store.operational import make_engine
 
+        engine = make_engine(operational_url())
+        ctx = context_for(engine, as_user, purpose, client)
         with _open() as st:
-            person(out, person_view(st, person_id))
+            try:
+                got = read_person(engine, st, ctx, person_id)
+            except AccessDenied as exc:
+                err.print(f"[bold red]refused:[/] {exc}", highlight=False, soft_wrap=True)
+                raise typer.Exit(code=3) from None
+        person(out, got.view)
+        if got.withheld:
+            out.print(
+                f"{got.withheld} record(s) withheld: their sources do not declare purpose "
+                f"{ctx.purpose}"
+            )
 
     @export_app.command("clusters")
     def export_clusters_cmd(
