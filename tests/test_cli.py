@@ -149,28 +149,6 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
     run = habeas("--data-dir", data, "resolve", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "persons in" in run.stdout and "review queue" in run.stdout
-    out = tmp_path / "clusters.csv"
-    run = habeas("--data-dir", data, "export", "clusters", str(out), cwd=tmp_path)
-    assert run.returncode == 0, run.stderr
-    lines = out.read_text().splitlines()
-    assert lines[0] == "source,source_key,record_id,person_id"
-    a, b = lines[1].split(",")[2], lines[2].split(",")[2]
-    run = habeas("--data-dir", data, "explain", a, b, cwd=tmp_path)
-    assert run.returncode == 0, run.stderr
-    assert "prior" in run.stdout and "total match weight" in run.stdout
-    run = habeas("--data-dir", data, "eval", "resolve", "--truth", str(world.truth), cwd=tmp_path)
-    assert run.returncode == 0, run.stderr
-    assert "pairwise  precision" in run.stdout and "blocking recall" in run.stdout
-    run = habeas("--data-dir", data, "review", "queue", "--limit", "3", cwd=tmp_path)
-    assert run.returncode == 0 and "pairs await review" in run.stdout
-    run = habeas("--data-dir", data, "review", "decide", a, b, "maybe", "--reviewer", "r",
-                 "--reason", "not sure at all", cwd=tmp_path)  # fmt: skip
-    assert run.returncode == 2 and "decision must be one of" in run.stderr
-    run = habeas("--data-dir", data, "explain", a, "rNOPE", cwd=tmp_path)
-    assert run.returncode == 2 and "rNOPE" in run.stderr
-    person = lines[1].split(",")[3]
-    run = habeas("--data-dir", data, "person", person, cwd=tmp_path)
-    assert run.returncode == 2 and "needs --as USER" in run.stderr
     from habeas.governance.authz import AccessContext
     from habeas.governance.identity import bootstrap_admin, create_user
     from habeas.store.operational import make_engine, session_factory, upgrade
@@ -182,6 +160,31 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
         admin = AccessContext("root", "admin", "oversight")
         create_user(s, admin, "officer1", "case_officer", "a long officer passphrase")
         create_user(s, admin, "eng1", "integration_engineer", "a long engineer passphrase")
+    out = tmp_path / "clusters.csv"
+    run = habeas("--data-dir", data, "export", "clusters", str(out), cwd=tmp_path)
+    assert run.returncode == 2 and "needs --as USER" in run.stderr
+    eng = ("--as", "eng1", "--purpose", "identity_resolution")
+    run = habeas("--data-dir", data, "export", "clusters", str(out), *eng, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "source,source_key,record_id,person_id"
+    a, b = lines[1].split(",")[2], lines[2].split(",")[2]
+    run = habeas("--data-dir", data, "explain", a, b, *eng, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "prior" in run.stdout and "total match weight" in run.stdout
+    run = habeas("--data-dir", data, "eval", "resolve", "--truth", str(world.truth), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "pairwise  precision" in run.stdout and "blocking recall" in run.stdout
+    run = habeas("--data-dir", data, "review", "queue", "--limit", "3", *eng, cwd=tmp_path)
+    assert run.returncode == 0 and "pairs await review" in run.stdout
+    run = habeas("--data-dir", data, "review", "decide", a, b, "maybe", "--reviewer", "r",
+                 "--reason", "not sure at all", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 2 and "decision must be one of" in run.stderr
+    run = habeas("--data-dir", data, "explain", a, "rNOPE", *eng, cwd=tmp_path)
+    assert run.returncode == 2 and "rNOPE" in run.stderr
+    person = lines[1].split(",")[3]
+    run = habeas("--data-dir", data, "person", person, cwd=tmp_path)
+    assert run.returncode == 2 and "needs --as USER" in run.stderr
     run = habeas("--data-dir", data, "person", person, "--as", "officer1",
                  "--purpose", "case_review", cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -194,6 +197,9 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
     assert run.returncode == 3 and "deny by default" in run.stderr
     run = habeas("--data-dir", data, "audit", "show", "--person", person, cwd=tmp_path)
     assert run.stdout.count("read_person") == 3
+    run = habeas("--data-dir", data, "review", "queue", "--as", "root", "--purpose", "oversight",
+                 cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 3 and "refused" in run.stderr
     run = habeas("--data-dir", data, "resolve", "--engine", "oracle", cwd=tmp_path)
     assert run.returncode == 2 and "--engine must be duckdb or spark" in run.stderr
 

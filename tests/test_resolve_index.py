@@ -311,3 +311,32 @@ def test_reading_a_person_withholds_records_whose_source_does_not_declare_the_pu
     from habeas.governance import audit
 
     assert audit.verify(engine).ok
+
+
+def test_listing_commands_keep_only_sources_the_purpose_allows(
+    index: StagingStore, tmp_path: Path
+) -> None:
+    import duckdb
+
+    from habeas.governance.authz import AccessContext
+    from habeas.governance.identity import AccessDenied
+    from habeas.governance.record_access import allowed_source_list, readable_sources
+    from habeas.resolve.review import queue
+    from habeas.store.operational import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
+    upgrade(engine)
+    custody = AccessContext("c1", "custody_officer", "custody")
+    why = readable_sources(index, custody)
+    assert why["dmv_licenses"] == "forbidden by source-purpose-binds"
+    sources = allowed_source_list(engine, index, custody, "export_clusters", "out.csv")
+    assert "dmv_licenses" not in sources and sources
+    out = tmp_path / "c.csv"
+    n = export_clusters(index, out, sources)
+    got = duckdb.sql(f"SELECT DISTINCT source FROM '{out}'").fetchall()
+    assert n > 0 and ("dmv_licenses",) not in got
+    total, rows = queue(index.con, 1000, sources)
+    assert all(r["source_l"] in sources and r["source_r"] in sources for r in rows)
+    assert total <= index.scalar("SELECT count(*) FROM review_queue")
+    with pytest.raises(AccessDenied, match="no source"):
+        allowed_source_list(engine, index, AccessContext("r", "admin", "oversight"), "x", "y")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +19,11 @@ if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution c
     from habeas.resolve.person import PersonView
     from habeas.resolve.run import Resolution
     from habeas.store.staging import StagingStore
+
+AsUser = Annotated[
+    str | None, typer.Option("--as", envvar="HABEAS_USER", help="Who is reading (an account).")
+]
+Purpose = Annotated[str | None, typer.Option(help="Why: a declared purpose.")]
 
 review_app = typer.Typer(
     help="Human review of uncertain links: queue, decisions, unmerge.", no_args_is_help=True
@@ -69,15 +74,38 @@ def register(
                 )  # fmt: skip
         resolution(out, result)
 
+    def _context(as_user: str | None, purpose: str | None, client: str = "") -> tuple[Any, Any]:
+        from habeas.governance.person_access import context_for
+        from habeas.store.operational import make_engine
+
+        engine = make_engine(operational_url())
+        return engine, context_for(engine, as_user, purpose, client)
+
+    def _refused(exc: Exception) -> typer.Exit:
+        err.print(f"[bold red]refused:[/] {exc}", highlight=False, soft_wrap=True)
+        return typer.Exit(code=3)
+
     @app.command("explain")
     def explain_cmd(
         left: Annotated[str, typer.Argument(help="A record id.")],
         right: Annotated[str, typer.Argument(help="Another record id.")],
+        as_user: AsUser = None,
+        purpose: Purpose = None,
     ) -> None:
         """Why two records were linked or not: each comparison's weight, the prior, the total."""
+        from habeas.governance.identity import AccessDenied
+        from habeas.governance.record_access import require_sources
         from habeas.resolve.explain import explain_pair
 
+        engine, ctx = _context(as_user, purpose)
         with _open() as st:
+            needed = {r[0] for r in st.rows(
+                "SELECT source FROM records WHERE record_id IN (?, ?)", [left, right])}  # fmt: skip
+            try:
+                require_sources(engine, st, ctx, "explain_pair", needed,
+                                [f"record:{left}", f"record:{right}"])  # fmt: skip
+            except AccessDenied as exc:
+                raise _refused(exc) from None
             explanation(out, explain_pair(st, left, right))
 
     @app.command("person")
@@ -91,17 +119,14 @@ def register(
     ) -> None:
         """One person: records (those the purpose allows), links, flags, decisions. Audited."""
         from habeas.governance.identity import AccessDenied
-        from habeas.governance.person_access import context_for, read_person
-        from habeas.store.operational import make_engine
+        from habeas.governance.person_access import read_person
 
-        engine = make_engine(operational_url())
-        ctx = context_for(engine, as_user, purpose, client)
+        engine, ctx = _context(as_user, purpose, client)
         with _open() as st:
             try:
                 got = read_person(engine, st, ctx, person_id)
             except AccessDenied as exc:
-                err.print(f"[bold red]refused:[/] {exc}", highlight=False, soft_wrap=True)
-                raise typer.Exit(code=3) from None
+                raise _refused(exc) from None
         person(out, got.view)
         if got.withheld:
             out.print(
@@ -112,12 +137,21 @@ def register(
     @export_app.command("clusters")
     def export_clusters_cmd(
         path: Annotated[Path, typer.Argument(help="Output file, .csv or .parquet.")],
+        as_user: AsUser = None,
+        purpose: Purpose = None,
     ) -> None:
-        """Write source, source key, record id and person id of every indexed record."""
+        """Write source, source key, record id and person id of the records the purpose allows."""
+        from habeas.governance.identity import AccessDenied
+        from habeas.governance.record_access import allowed_source_list
         from habeas.resolve.export import export_clusters
 
+        engine, ctx = _context(as_user, purpose)
         with _open() as st:
-            n = export_clusters(st, path)
+            try:
+                sources = allowed_source_list(engine, st, ctx, "export_clusters", str(path))
+            except AccessDenied as exc:
+                raise _refused(exc) from None
+            n = export_clusters(st, path, sources)
         out.print(f"wrote {n:,} records to {path}")
 
     @eval_app.command("resolve")
@@ -139,12 +173,21 @@ def register(
     @review_app.command("queue")
     def review_queue_cmd(
         limit: Annotated[int, typer.Option(min=1, help="Pairs to show.")] = 20,
+        as_user: AsUser = None,
+        purpose: Purpose = None,
     ) -> None:
         """Pairs the model is unsure about, across two persons, most uncertain first."""
+        from habeas.governance.identity import AccessDenied
+        from habeas.governance.record_access import allowed_source_list
         from habeas.resolve.review import queue
 
+        engine, ctx = _context(as_user, purpose)
         with _open() as st:
-            total, rows = queue(st.con, limit)
+            try:
+                sources = allowed_source_list(engine, st, ctx, "review_queue", "review_queue")
+            except AccessDenied as exc:
+                raise _refused(exc) from None
+            total, rows = queue(st.con, limit, sources)
         review_queue(out, total, rows)
 
     @review_app.command("decide")

@@ -11,8 +11,12 @@ from habeas.store.staging import StagingStore
 FORMATS = {".csv": "(FORMAT csv, HEADER true)", ".parquet": "(FORMAT parquet)"}
 
 
-def export_clusters(store: StagingStore, out: Path) -> int:
-    """Write every indexed record with its person to ``out`` (.csv or .parquet); rows written."""
+def export_clusters(store: StagingStore, out: Path, sources: list[str] | None = None) -> int:
+    """Write indexed records with their person to ``out`` (.csv or .parquet); rows written.
+
+    ``sources`` limits the export to records of those sources (the ones the reader's
+    purpose allows); None exports every source.
+    """
     options = FORMATS.get(out.suffix.lower())
     if options is None:
         raise HabeasError(f"{out}: export to a .csv or .parquet file")
@@ -23,9 +27,11 @@ def export_clusters(store: StagingStore, out: Path) -> int:
     if n == 0:
         raise HabeasError("no index yet: run `habeas resolve` first")
     path = str(out).replace("'", "''")
-    store.con.execute(
-        f"""COPY (SELECT r.source, r.source_key, p.record_id, p.person_id
-                  FROM person_records p JOIN records r USING (record_id)
-                  ORDER BY p.person_id, r.source, r.source_key) TO '{path}' {options}"""
-    )
-    return n
+    keep = "" if sources is None else "WHERE r.source IN (SELECT unnest($sources))"
+    query = f"""SELECT r.source, r.source_key, p.record_id, p.person_id
+                FROM person_records p JOIN records r USING (record_id) {keep}
+                ORDER BY p.person_id, r.source, r.source_key"""
+    params = {} if sources is None else {"sources": sources}
+    written = int(store.con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()[0][0])
+    store.con.execute(f"COPY ({query}) TO '{path}' {options}", params)
+    return written

@@ -188,18 +188,30 @@ def undo_unmerge(
     return Recorded(did, [])
 
 
-def queue(con: duckdb.DuckDBPyConnection, limit: int = 20) -> tuple[int, list[dict[str, object]]]:
-    """The review queue, most uncertain first (probability nearest one half), and its size."""
-    total = int(con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0])
+def queue(
+    con: duckdb.DuckDBPyConnection, limit: int = 20, sources: list[str] | None = None
+) -> tuple[int, list[dict[str, object]]]:
+    """The review queue, most uncertain first (probability nearest one half), and its size.
+
+    ``sources`` keeps only pairs whose two records come from those sources.
+    """
+    keep = ""
+    params: dict[str, object] = {}
+    if sources is not None:
+        keep = "WHERE l.source IN (SELECT unnest($s)) AND r.source IN (SELECT unnest($s))"
+        params = {"s": sources}
+    base = """FROM review_queue q JOIN records l ON l.record_id = q.record_id_l
+              JOIN records r ON r.record_id = q.record_id_r"""
+    total = int(con.execute(f"SELECT count(*) {base} {keep}", params).fetchall()[0][0])
     rel = con.sql(
         f"""SELECT q.record_id_l, q.record_id_r, q.person_l, q.person_r, q.match_probability,
                    q.match_weight, l.source AS source_l, r.source AS source_r,
                    concat_ws(' ', l.given_name, l.family_name) AS name_l,
                    concat_ws(' ', r.given_name, r.family_name) AS name_r,
                    l.dob AS dob_l, r.dob AS dob_r
-            FROM review_queue q JOIN records l ON l.record_id = q.record_id_l
-            JOIN records r ON r.record_id = q.record_id_r
+            {base} {keep}
             ORDER BY abs(q.match_probability - 0.5), q.record_id_l, q.record_id_r
-            LIMIT {int(limit)}"""
+            LIMIT {int(limit)}""",
+        params=params,
     )
     return total, rel.to_arrow_table().to_pylist()

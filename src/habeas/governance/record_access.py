@@ -1,0 +1,93 @@
+"""Purpose-bound access to staged records by source, for commands that list or compare
+records (explain, review queue, export, quarantine): Cedar decides once per source, the
+command keeps only what the purpose allows, and the access is one audit entry.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Engine
+
+from habeas.governance import audit
+from habeas.governance.authz import AccessContext, Resource, authorize_batch
+from habeas.governance.identity import AccessDenied
+from habeas.store.operational import session_factory
+from habeas.store.staging import StagingStore
+
+
+def readable_sources(store: StagingStore, ctx: AccessContext) -> dict[str, str]:
+    """Source name → why, for every registered source; the readable ones say 'allowed'."""
+    sources = store.rows("SELECT name, declaration FROM sources ORDER BY name")
+    items = []
+    for name, decl in sources:
+        src = {"type": "Habeas::Source", "id": name}
+        person = {"type": "Habeas::Person", "id": "any"}
+        items.append(
+            Resource(
+                "Record",
+                f"{name}:*",
+                {"source": {"__entity": src}, "person": {"__entity": person}},
+                (
+                    {
+                        "uid": src,
+                        "attrs": {"purposes": json.loads(decl).get("purposes", [])},
+                        "parents": [],
+                    },
+                    {"uid": person, "attrs": {"flags": []}, "parents": []},
+                ),
+            )
+        )
+    decisions = authorize_batch(ctx, "read", items) if items else []
+    return {
+        name: ("allowed" if d.allowed else d.why())
+        for (name, _), d in zip(sources, decisions, strict=True)
+    }
+
+
+def record(
+    engine: Engine, ctx: AccessContext, action: str, resources: list[str], allowed: bool,
+    detail: str,
+) -> None:  # fmt: skip
+    """One audit entry for a command's access (committed on its own)."""
+    with session_factory(engine).begin() as s:
+        audit.append(
+            s, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
+            resources=resources, decision="allow" if allowed else "deny", detail=detail,
+            request_id=ctx.request_id or None,
+        )  # fmt: skip
+
+
+def require_sources(
+    engine: Engine, store: StagingStore, ctx: AccessContext, action: str, needed: set[str],
+    resources: list[str],
+) -> None:  # fmt: skip
+    """Allow only if every needed source may be read for this purpose; audit either way."""
+    why = readable_sources(store, ctx)
+    refused = sorted(s for s in needed if why.get(s) != "allowed")
+    if refused:
+        reason = "; ".join(f"{s}: {why.get(s, 'unknown source')}" for s in refused)
+        record(engine, ctx, action, resources, False, reason)
+        raise AccessDenied(
+            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {reason}"
+        )
+    record(engine, ctx, action, resources, True, "sources: " + ", ".join(sorted(needed)))
+
+
+def allowed_source_list(
+    engine: Engine, store: StagingStore, ctx: AccessContext, action: str, resource: str
+) -> list[str]:
+    """The sources this purpose may read (refused and audited when there is none)."""
+    why = readable_sources(store, ctx)
+    allowed = sorted(s for s, w in why.items() if w == "allowed")
+    if not allowed:
+        record(engine, ctx, action, [resource], False, "no source may be read for this purpose")
+        raise AccessDenied(
+            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: no source's "
+            "records may be read by this role for this purpose"
+        )
+    withheld = sorted(set(why) - set(allowed))
+    record(engine, ctx, action, [resource], True,
+           "sources: " + ", ".join(allowed) + (f"; withheld: {', '.join(withheld)}"
+                                               if withheld else ""))  # fmt: skip
+    return allowed
