@@ -114,7 +114,21 @@ def test_ingest_and_quarantine_list(tmp_path: Path, world: WorldSummary) -> None
     )
     assert "already ingested" in again.stdout and "nothing changed" in again.stdout
     q = habeas("--data-dir", data, "quarantine", "list", "--source", "clear_broker", cwd=tmp_path)
+    assert q.returncode == 2 and "needs --as USER" in q.stderr
+    boot = habeas("--data-dir", data, "users", "bootstrap", "root", cwd=tmp_path)
+    assert boot.returncode == 0 and "password (shown once)" in boot.stdout
+    add = habeas("--data-dir", data, "users", "add", "eng1", "--role", "integration_engineer",
+                 "--as", "root", cwd=tmp_path)  # fmt: skip
+    assert add.returncode == 0, add.stderr
+    sneaky = habeas("--data-dir", data, "users", "add", "eng2", "--role", "admin",
+                    "--as", "eng1", cwd=tmp_path)  # fmt: skip
+    assert sneaky.returncode == 2 and "may not create_user" in sneaky.stderr
+    q = habeas("--data-dir", data, "quarantine", "list", "--source", "clear_broker",
+               "--as", "eng1", "--purpose", "identity_resolution", cwd=tmp_path)  # fmt: skip
     assert q.returncode == 0 and "quarantine:" in q.stdout and "clear_broker" in q.stdout
+    q = habeas("--data-dir", data, "quarantine", "list", "--as", "root", "--purpose",
+               "oversight", cwd=tmp_path)  # fmt: skip
+    assert q.returncode == 3 and "refused" in q.stderr
 
 
 def test_synth_command_is_deterministic(tmp_path: Path) -> None:

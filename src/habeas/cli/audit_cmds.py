@@ -127,3 +127,50 @@ def register(
                 ", ".join(json.loads(r.resources)), r.decision,
             )  # fmt: skip
         out.print(table)
+
+
+users_app = typer.Typer(help="Local accounts (managed by the admin role).", no_args_is_help=True)
+
+
+def register_users(app: typer.Typer, url: Callable[[], str], out: Console) -> None:
+    """Attach `habeas users bootstrap | add`."""
+    app.add_typer(users_app, name="users")
+
+    @users_app.command("bootstrap")
+    def users_bootstrap(
+        username: Annotated[str, typer.Argument(help="The first account: an admin.")],
+    ) -> None:
+        """Create the first account (an admin) on an empty store; prints its password once."""
+        import secrets
+
+        from habeas.governance.identity import bootstrap_admin
+        from habeas.store.operational import make_engine, session_factory, upgrade
+
+        engine = make_engine(url())
+        upgrade(engine)
+        password = secrets.token_urlsafe(18)
+        with session_factory(engine).begin() as s:
+            bootstrap_admin(s, username, password)
+        out.print(f"admin {username} created; password (shown once): {password}")
+
+    @users_app.command("add")
+    def users_add(
+        username: Annotated[str, typer.Argument(help="The new account.")],
+        role: Annotated[str, typer.Option(help="One role: case_officer, supervisor, …")],
+        as_user: Annotated[
+            str | None, typer.Option("--as", envvar="HABEAS_USER", help="The admin acting.")
+        ] = None,
+    ) -> None:
+        """Create an account (admin only, audited); prints its password once."""
+        import secrets
+
+        from habeas.governance.identity import create_user
+        from habeas.governance.person_access import context_for
+        from habeas.store.operational import make_engine, session_factory
+
+        engine = make_engine(url())
+        ctx = context_for(engine, as_user, "oversight")
+        password = secrets.token_urlsafe(18)
+        with session_factory(engine).begin() as s:
+            create_user(s, ctx, username, role, password)
+        out.print(f"{username} ({role}) created; password (shown once): {password}")

@@ -72,6 +72,7 @@ resolve_cmds.register(app, _store, lambda: state.settings.operational_url, out, 
 audit_cmds.register(
     app, lambda: state.settings.operational_url, lambda: state.settings.data_dir, out
 )
+audit_cmds.register_users(app, lambda: state.settings.operational_url, out)
 
 
 def _progress() -> Progress:
@@ -176,12 +177,25 @@ def ingest_cmd(
 def quarantine_list(
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many rows.")] = 50,
+    as_user: resolve_cmds.AsUser = None,
+    purpose: resolve_cmds.Purpose = None,
 ) -> None:
-    """Show quarantined rows: file, row, field, value, rule and reason."""
+    """Show quarantined rows (raw values: purpose-bound and audited)."""
+    from habeas.governance.identity import AccessDenied
+    from habeas.governance.person_access import context_for
+    from habeas.governance.record_access import allowed_source_list
     from habeas.sources.quarantine import quarantined
+    from habeas.store.operational import make_engine
 
+    engine = make_engine(state.settings.operational_url)
+    ctx = context_for(engine, as_user, purpose)
     with _store() as store:
-        rows, total = quarantined(store, source, limit)
+        try:
+            sources = allowed_source_list(engine, store, ctx, "quarantine_list", "quarantine")
+        except AccessDenied as exc:
+            err.print(f"[bold red]refused:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=3) from None
+        rows, total = quarantined(store, source, limit, sources)
     render.quarantine(out, rows, total)
 
 

@@ -21,10 +21,24 @@ class QuarantinedRow:
 
 
 def quarantined(
-    store: StagingStore, source: str | None = None, limit: int = 50
+    store: StagingStore,
+    source: str | None = None,
+    limit: int = 50,
+    sources: list[str] | None = None,
 ) -> tuple[list[QuarantinedRow], int]:
-    """Up to ``limit`` quarantined rows (optionally of one source) and the total count."""
-    where, params = ("WHERE source = ?", [source]) if source else ("", [])
+    """Up to ``limit`` quarantined rows (optionally of one source) and the total count.
+
+    ``sources`` keeps only rows of those sources (the ones the reader's purpose allows).
+    """
+    conds: list[str] = []
+    params: list[object] = []
+    if source:
+        conds.append("source = ?")
+        params.append(source)
+    if sources is not None:
+        conds.append("source IN (SELECT unnest(?))")
+        params.append(sources)
+    where = ("WHERE " + " AND ".join(conds)) if conds else ""
     total = store.scalar(f"SELECT count(*) FROM quarantine {where}", params)
     rows = store.rows(
         "SELECT source, file_path, row_number, field, value, rule, reason FROM quarantine "
