@@ -157,3 +157,16 @@ def test_the_schema_has_no_attribute_for_a_protected_trait() -> None:
 def test_a_policy_outside_the_schema_is_refused_at_load(policy: str) -> None:
     with pytest.raises(HabeasError, match="authorization policies"):
         check_policies(policy, _read("habeas.cedarschema"))
+
+
+def test_only_integration_engineers_review_links_and_only_for_identity_resolution() -> None:
+    ok = record(["identity_resolution", "case_review"])
+    engineer = AccessContext("eng", "integration_engineer", "identity_resolution")
+    d = authorize(engineer, "review_link", ok)
+    assert d.allowed and d.policies == ("integration-engineer-reviews-links",)
+    assert not authorize(engineer, "review_link", record(["case_review"])).allowed
+    officer = AccessContext("o", "case_officer", "case_review")
+    assert authorize(officer, "read", ok).allowed
+    assert not authorize(officer, "review_link", ok).allowed
+    other_purpose = AccessContext("eng", "integration_engineer", "case_review")
+    assert not authorize(other_purpose, "review_link", ok).allowed

@@ -191,9 +191,16 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
     assert "pairwise  precision" in run.stdout and "blocking recall" in run.stdout
     run = habeas("--data-dir", data, "review", "queue", "--limit", "3", *eng, cwd=tmp_path)
     assert run.returncode == 0 and "pairs await review" in run.stdout
-    run = habeas("--data-dir", data, "review", "decide", a, b, "maybe", "--reviewer", "r",
-                 "--reason", "not sure at all", cwd=tmp_path)  # fmt: skip
+    run = habeas("--data-dir", data, "review", "decide", a, b, "maybe",
+                 "--reason", "not sure at all", *eng, cwd=tmp_path)  # fmt: skip
     assert run.returncode == 2 and "decision must be one of" in run.stderr
+    run = habeas("--data-dir", data, "review", "decide", a, b, "same",
+                 "--reason", "same A-number on the paper file", *eng, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0 and "recorded" in run.stdout, run.stderr
+    run = habeas("--data-dir", data, "review", "decide", a, b, "different", "--reason",
+                 "an officer may not decide links", "--as", "officer1", "--purpose",
+                 "case_review", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 3 and "refused" in run.stderr
     run = habeas("--data-dir", data, "explain", a, "rNOPE", *eng, cwd=tmp_path)
     assert run.returncode == 2 and "rNOPE" in run.stderr
     person = lines[1].split(",")[3]

@@ -190,18 +190,39 @@ def register(
             total, rows = queue(st.con, limit, sources)
         review_queue(out, total, rows)
 
+    def _review_access(
+        st: StagingStore, as_user: str | None, purpose: str | None, action: str,
+        record_ids: list[str],
+    ) -> str:  # fmt: skip
+        """Authorize and audit a review action on these records; the account's name."""
+        from habeas.governance.identity import AccessDenied
+        from habeas.governance.record_access import require_sources
+
+        engine, ctx = _context(as_user, purpose)
+        needed = {r[0] for r in st.rows(
+            "SELECT DISTINCT source FROM records WHERE record_id IN (SELECT unnest(?))",
+            [record_ids])}  # fmt: skip
+        try:
+            require_sources(engine, st, ctx, action, needed,
+                            [f"record:{r}" for r in record_ids], "review_link")  # fmt: skip
+        except AccessDenied as exc:
+            raise _refused(exc) from None
+        return str(ctx.user)
+
     @review_app.command("decide")
     def review_decide_cmd(
         left: Annotated[str, typer.Argument(help="A record id.")],
         right: Annotated[str, typer.Argument(help="Another record id.")],
         decision: Annotated[str, typer.Argument(help="same, different or unsure.")],
-        reviewer: Annotated[str, typer.Option(help="Who decides.")],
         reason: Annotated[str, typer.Option(help="Why, in words a court can read.")],
+        as_user: AsUser = None,
+        purpose: Purpose = None,
     ) -> None:
         """Record a decision on a pair; it overrides the model in every later run."""
         from habeas.resolve.review import decide
 
         with _open() as st:
+            reviewer = _review_access(st, as_user, purpose, "review_decide", [left, right])
             rec = decide(st.con, left, right, decision, reviewer, reason, datetime.now())
         for w in rec.warnings:
             err.print(f"[yellow]warning:[/] {w}")
@@ -211,26 +232,38 @@ def register(
     def review_unmerge_cmd(
         person: Annotated[str, typer.Argument(help="The person id.")],
         records: Annotated[list[str], typer.Argument(help="Record ids to split off.")],
-        reviewer: Annotated[str, typer.Option(help="Who decides.")],
         reason: Annotated[str, typer.Option(help="Why.")],
+        as_user: AsUser = None,
+        purpose: Purpose = None,
     ) -> None:
         """Split records off a person; they stay apart in every later run until undone."""
         from habeas.resolve.review import unmerge
 
         with _open() as st:
+            members = [r[0] for r in st.rows(
+                "SELECT record_id FROM person_records WHERE person_id = ?", [person])]  # fmt: skip
+            reviewer = _review_access(st, as_user, purpose, "review_unmerge", members or records)
             rec = unmerge(st.con, person, records, reviewer, reason, datetime.now())
         out.print(f"unmerge recorded as decision {rec.decision_id}; run `habeas resolve` to apply")
 
     @review_app.command("undo")
     def review_undo_cmd(
         decision_id: Annotated[int, typer.Argument(help="The unmerge's decision id.")],
-        reviewer: Annotated[str, typer.Option(help="Who decides.")],
         reason: Annotated[str, typer.Option(help="Why.")],
+        as_user: AsUser = None,
+        purpose: Purpose = None,
     ) -> None:
         """Withdraw an unmerge (recorded as a decision of its own)."""
         from habeas.resolve.review import undo_unmerge
 
         with _open() as st:
+            sides = st.rows(
+                """SELECT coalesce(side_a, []) || coalesce(side_b, []) FROM review_decisions
+                   WHERE decision_id = ?""",
+                [decision_id],
+            )
+            involved = list(sides[0][0]) if sides else []
+            reviewer = _review_access(st, as_user, purpose, "review_undo", involved)
             rec = undo_unmerge(st.con, decision_id, reviewer, reason, datetime.now())
         out.print(f"unmerge {decision_id} undone by decision {rec.decision_id}")
 

@@ -16,8 +16,10 @@ from habeas.store.operational import session_factory
 from habeas.store.staging import StagingStore
 
 
-def readable_sources(store: StagingStore, ctx: AccessContext) -> dict[str, str]:
-    """Source name → why, for every registered source; the readable ones say 'allowed'."""
+def readable_sources(
+    store: StagingStore, ctx: AccessContext, action: str = "read"
+) -> dict[str, str]:
+    """Source name → why, for every registered source; the permitted ones say 'allowed'."""
     sources = store.rows("SELECT name, declaration FROM sources ORDER BY name")
     items = []
     for name, decl in sources:
@@ -38,7 +40,7 @@ def readable_sources(store: StagingStore, ctx: AccessContext) -> dict[str, str]:
                 ),
             )
         )
-    decisions = authorize_batch(ctx, "read", items) if items else []
+    decisions = authorize_batch(ctx, action, items) if items else []
     return {
         name: ("allowed" if d.allowed else d.why())
         for (name, _), d in zip(sources, decisions, strict=True)
@@ -60,10 +62,11 @@ def record(
 
 def require_sources(
     engine: Engine, store: StagingStore, ctx: AccessContext, action: str, needed: set[str],
-    resources: list[str],
+    resources: list[str], cedar_action: str = "read",
 ) -> None:  # fmt: skip
-    """Allow only if every needed source may be read for this purpose; audit either way."""
-    why = readable_sources(store, ctx)
+    """Allow only if Cedar permits ``cedar_action`` on every needed source's records for this
+    purpose; audit either way."""
+    why = readable_sources(store, ctx, cedar_action)
     refused = sorted(s for s in needed if why.get(s) != "allowed")
     if refused:
         reason = "; ".join(f"{s}: {why.get(s, 'unknown source')}" for s in refused)
