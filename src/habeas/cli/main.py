@@ -181,7 +181,6 @@ def quarantine_list(
     purpose: resolve_cmds.Purpose = None,
 ) -> None:
     """Show quarantined rows (raw values: purpose-bound and audited)."""
-    from habeas.governance.identity import AccessDenied
     from habeas.governance.person_access import context_for
     from habeas.governance.record_access import allowed_source_list
     from habeas.sources.quarantine import quarantined
@@ -190,11 +189,8 @@ def quarantine_list(
     engine = make_engine(state.settings.operational_url)
     ctx = context_for(engine, as_user, purpose)
     with _store() as store:
-        try:
+        with resolve_cmds.refusals(err):
             sources = allowed_source_list(engine, store, ctx, "quarantine_list", "quarantine")
-        except AccessDenied as exc:
-            err.print(f"[bold red]refused:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=3) from None
         rows, total = quarantined(store, source, limit, sources)
     render.quarantine(out, rows, total)
 

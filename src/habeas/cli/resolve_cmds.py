@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,6 +25,19 @@ AsUser = Annotated[
     str | None, typer.Option("--as", envvar="HABEAS_USER", help="Who is reading (an account).")
 ]
 Purpose = Annotated[str | None, typer.Option(help="Why: a declared purpose.")]
+
+
+@contextmanager
+def refusals(err: Console) -> Iterator[None]:
+    """Turn an access refusal into its one-line reason on stderr and exit code 3."""
+    from habeas.governance.identity import AccessDenied
+
+    try:
+        yield
+    except AccessDenied as exc:
+        err.print(f"[bold red]refused:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=3) from None
+
 
 review_app = typer.Typer(
     help="Human review of uncertain links: queue, decisions, unmerge.", no_args_is_help=True
@@ -81,10 +95,6 @@ def register(
         engine = make_engine(operational_url())
         return engine, context_for(engine, as_user, purpose, client)
 
-    def _refused(exc: Exception) -> typer.Exit:
-        err.print(f"[bold red]refused:[/] {exc}", highlight=False, soft_wrap=True)
-        return typer.Exit(code=3)
-
     @app.command("explain")
     def explain_cmd(
         left: Annotated[str, typer.Argument(help="A record id.")],
@@ -93,7 +103,6 @@ def register(
         purpose: Purpose = None,
     ) -> None:
         """Why two records were linked or not: each comparison's weight, the prior, the total."""
-        from habeas.governance.identity import AccessDenied
         from habeas.governance.record_access import require_sources
         from habeas.resolve.explain import explain_pair
 
@@ -101,32 +110,24 @@ def register(
         with _open() as st:
             needed = {r[0] for r in st.rows(
                 "SELECT source FROM records WHERE record_id IN (?, ?)", [left, right])}  # fmt: skip
-            try:
+            with refusals(err):
                 require_sources(engine, st, ctx, "explain_pair", needed,
                                 [f"record:{left}", f"record:{right}"])  # fmt: skip
-            except AccessDenied as exc:
-                raise _refused(exc) from None
             explanation(out, explain_pair(st, left, right))
 
     @app.command("person")
     def person_cmd(
         person_id: Annotated[str, typer.Argument(help="A person id.")],
-        as_user: Annotated[
-            str | None, typer.Option("--as", envvar="HABEAS_USER", help="Who is reading.")
-        ] = None,
-        purpose: Annotated[str | None, typer.Option(help="Why: a declared purpose.")] = None,
+        as_user: AsUser = None,
+        purpose: Purpose = None,
         client: Annotated[str, typer.Option(help="Counsel: the person you represent.")] = "",
     ) -> None:
         """One person: records (those the purpose allows), links, flags, decisions. Audited."""
-        from habeas.governance.identity import AccessDenied
         from habeas.governance.person_access import read_person
 
         engine, ctx = _context(as_user, purpose, client)
-        with _open() as st:
-            try:
-                got = read_person(engine, st, ctx, person_id)
-            except AccessDenied as exc:
-                raise _refused(exc) from None
+        with _open() as st, refusals(err):
+            got = read_person(engine, st, ctx, person_id)
         person(out, got.view)
         if got.withheld:
             out.print(
@@ -141,16 +142,13 @@ def register(
         purpose: Purpose = None,
     ) -> None:
         """Write source, source key, record id and person id of the records the purpose allows."""
-        from habeas.governance.identity import AccessDenied
         from habeas.governance.record_access import allowed_source_list
         from habeas.resolve.export import export_clusters
 
         engine, ctx = _context(as_user, purpose)
         with _open() as st:
-            try:
+            with refusals(err):
                 sources = allowed_source_list(engine, st, ctx, "export_clusters", str(path))
-            except AccessDenied as exc:
-                raise _refused(exc) from None
             n = export_clusters(st, path, sources)
         out.print(f"wrote {n:,} records to {path}")
 
@@ -177,16 +175,13 @@ def register(
         purpose: Purpose = None,
     ) -> None:
         """Pairs the model is unsure about, across two persons, most uncertain first."""
-        from habeas.governance.identity import AccessDenied
         from habeas.governance.record_access import allowed_source_list
         from habeas.resolve.review import queue
 
         engine, ctx = _context(as_user, purpose)
         with _open() as st:
-            try:
+            with refusals(err):
                 sources = allowed_source_list(engine, st, ctx, "review_queue", "review_queue")
-            except AccessDenied as exc:
-                raise _refused(exc) from None
             total, rows = queue(st.con, limit, sources)
         review_queue(out, total, rows)
 
@@ -195,18 +190,15 @@ def register(
         record_ids: list[str],
     ) -> str:  # fmt: skip
         """Authorize and audit a review action on these records; the account's name."""
-        from habeas.governance.identity import AccessDenied
         from habeas.governance.record_access import require_sources
 
         engine, ctx = _context(as_user, purpose)
         needed = {r[0] for r in st.rows(
             "SELECT DISTINCT source FROM records WHERE record_id IN (SELECT unnest(?))",
             [record_ids])}  # fmt: skip
-        try:
+        with refusals(err):
             require_sources(engine, st, ctx, action, needed,
                             [f"record:{r}" for r in record_ids], "review_link")  # fmt: skip
-        except AccessDenied as exc:
-            raise _refused(exc) from None
         return str(ctx.user)
 
     @review_app.command("decide")

@@ -121,16 +121,9 @@ class Verification:
         return self.first_break is None and self.checkpoint_problem is None
 
 
-def verify(
-    engine: Engine, checkpoint: Checkpoint | None = None, public: Ed25519PublicKey | None = None
-) -> Verification:
-    """Recompute the chain in sequence order; check it against a checkpoint when given.
-
-    A swapped pair shows as an entry not naming its predecessor's hash; a deleted one as
-    a gap in the sequence; an edited one as a hash its bytes do not give.
-    """
+def _walk(engine: Engine, keep: bool) -> tuple[int, str, Break | None, list[bytes]]:
+    """Verify the chain; with ``keep``, also return every entry's canonical bytes."""
     canon: list[bytes] = []
-    keep = checkpoint is not None
 
     def rows() -> Iterator[tuple[int, bytes, str, str]]:
         for r in _rows(engine):
@@ -139,6 +132,18 @@ def verify(
             yield r
 
     n, head, brk = verify_raw(rows())
+    return n, head, brk, canon
+
+
+def verify(
+    engine: Engine, checkpoint: Checkpoint | None = None, public: Ed25519PublicKey | None = None
+) -> Verification:
+    """Recompute the chain in sequence order; check it against a checkpoint when given.
+
+    A swapped pair shows as an entry not naming its predecessor's hash; a deleted one as
+    a gap in the sequence; an edited one as a hash its bytes do not give.
+    """
+    n, head, brk, canon = _walk(engine, keep=checkpoint is not None)
     problem = None
     if checkpoint is not None:
         problem = _against(checkpoint, public, n, canon[:n], brk)
@@ -200,14 +205,7 @@ def make_checkpoint(
     engine: Engine, key: Ed25519PrivateKey, now: datetime | None = None
 ) -> Checkpoint:
     """Sign the log as it stands: size, Merkle root, chain head, time."""
-    canon: list[bytes] = []
-
-    def rows() -> Iterator[tuple[int, bytes, str, str]]:
-        for r in _rows(engine):
-            canon.append(r[1])
-            yield r
-
-    n, head, brk = verify_raw(rows())
+    n, head, brk, canon = _walk(engine, keep=True)
     if brk is not None:
         raise HabeasError(f"the log is broken at entry {brk.seq} ({brk.reason}); not signing it")
     at = (now or datetime.now(UTC)).isoformat(timespec="seconds")

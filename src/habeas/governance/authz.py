@@ -16,6 +16,7 @@ from typing import Any
 import cedarpy
 
 from habeas.errors import HabeasError
+from habeas.sources.declaration import PURPOSES as SOURCE_PURPOSES
 
 ROLES: tuple[str, ...] = (
     "integration_engineer",
@@ -29,15 +30,7 @@ ROLES: tuple[str, ...] = (
 )
 """The roles of DESIGN.md; a user holds one."""
 
-PURPOSES: tuple[str, ...] = (
-    "identity_resolution",
-    "case_review",
-    "field_operation",
-    "custody",
-    "oversight",
-    "redress",
-    "analytics",
-)
+PURPOSES: tuple[str, ...] = tuple(SOURCE_PURPOSES)
 """The declared purposes a request may name (the same set sources declare)."""
 
 

@@ -30,11 +30,9 @@ class CannotLink:
 def components(ids: Sequence[str], left: Sequence[str], right: Sequence[str]) -> dict[str, int]:
     """Connected components of the graph whose edges are ``left[i]``–``right[i]``."""
     index = {rid: i for i, rid in enumerate(ids)}
-    n = len(ids)
     rows = np.fromiter((index[x] for x in left), dtype=np.int64, count=len(left))
     cols = np.fromiter((index[x] for x in right), dtype=np.int64, count=len(right))
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    labels = label_components(len(ids), rows, cols)
     return {rid: int(labels[i]) for i, rid in enumerate(ids)}
 
 

@@ -111,12 +111,7 @@ def _pairs(linker: Any, floor: float, engine: Engine) -> pa.Table:
 def column_shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     """Share of input records with a value, per input column."""
     cols = sorted({c for f in model.FEATURES for c in f.columns})
-    exprs = ", ".join(
-        f"avg(({c} IS NOT NULL AND len({c}) > 0)::INT) AS {c}"
-        if c == "name_tokens"
-        else f"avg(({c} IS NOT NULL)::INT) AS {c}"
-        for c in cols
-    )
+    exprs = ", ".join(f"avg(({c} IS NOT NULL)::INT) AS {c}" for c in cols)
     row = con.execute(f"SELECT {exprs} FROM resolve_input").fetchall()[0]
     return {c: float(v or 0.0) for c, v in zip(cols, row, strict=True)}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from habeas.errors import HabeasError
 from habeas.resolve import engine as eng
-from habeas.resolve.index import ensure_schema
+from habeas.resolve.index import last_run
 from habeas.store.staging import StagingStore
 
 
@@ -79,13 +79,10 @@ def _columns_for(comparison: dict[str, object]) -> list[str]:
 def explain_pair(store: StagingStore, left: str, right: str) -> Explanation:
     """Explain the pair with the model of the last resolution run."""
     con = store.con
-    ensure_schema(con)
-    runs = con.execute(
-        "SELECT model_json, match_threshold FROM resolution_runs ORDER BY started_at DESC LIMIT 1"
-    ).fetchall()
-    if not runs:
+    run = last_run(con)
+    if run is None:
         raise HabeasError("no index yet: run `habeas resolve` first")
-    model_json, threshold = runs[0]
+    model_json, threshold = run
     found = {
         r[0]
         for r in con.execute(

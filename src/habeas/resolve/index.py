@@ -90,6 +90,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
+def last_run(con: duckdb.DuckDBPyConnection) -> tuple[str, float] | None:
+    """The trained model (JSON) and match threshold of the latest run; None before any run."""
+    ensure_schema(con)
+    rows = con.execute(
+        "SELECT model_json, match_threshold FROM resolution_runs ORDER BY started_at DESC LIMIT 1"
+    ).fetchall()
+    return (str(rows[0][0]), float(rows[0][1])) if rows else None
+
+
 def flags_sql(mapping: str, records: str = "records") -> str:
     """Flags derived from each person's records, with the records behind each flag.
 

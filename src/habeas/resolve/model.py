@@ -81,24 +81,6 @@ def family_name() -> ComparisonCreator:
     )
 
 
-def name_tokens() -> ComparisonCreator:
-    """All name words (given, middle, family, full name), in any order: how many are shared."""
-    return CustomComparison(
-        output_column_name="name_tokens",
-        comparison_levels=[
-            _custom(
-                "name_tokens_l IS NULL OR name_tokens_r IS NULL OR len(name_tokens_l) = 0 "
-                "OR len(name_tokens_r) = 0",
-                "no name words on one side",
-            ).configure(is_null_level=True),
-            cll.ArrayIntersectLevel("name_tokens", min_intersection=3),
-            cll.ArrayIntersectLevel("name_tokens", min_intersection=2),
-            cll.ArrayIntersectLevel("name_tokens", min_intersection=1),
-            cll.ElseLevel(),
-        ],
-    )
-
-
 def date_of_birth() -> ComparisonCreator:
     """Dates of birth: exact, day and month swapped, one digit off, near in time."""
     return CustomComparison(

@@ -33,7 +33,6 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "given_dm",
     "given_sk",
     "family",
-    "family_first",
     "family_tokens",
     "family_dm",
     "family_sk",
@@ -42,7 +41,6 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "family_initial",
     "rare_name",
     "rare_family",
-    "name_tokens",
     "dob",
     "dob_str",
     "a_number",
@@ -157,7 +155,6 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
         f"""SELECT DISTINCT v FROM (
               SELECT given_name AS v FROM {records} UNION ALL
               SELECT family_name FROM {records} UNION ALL
-              SELECT middle_name FROM {records} UNION ALL
               SELECT full_name FROM {records}) WHERE v IS NOT NULL"""
     ).fetchall()
     names = _name_map([r[0] for r in raw])  # noqa: F841 - read by DuckDB below
@@ -174,14 +171,10 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
                  coalesce(g.dm, CASE WHEN fn.multi THEN fn.dm END) AS given_dm,
                  coalesce(g.sk, CASE WHEN fn.multi THEN fn.sk END) AS given_sk,
                  coalesce(f.folded, fn_last) AS family,
-                 coalesce(f.first, fn_last) AS family_first,
                  coalesce(f.tokens, CASE WHEN fn_last IS NOT NULL THEN [fn_last] END)
                    AS family_tokens,
                  coalesce(f.dm, CASE WHEN fn.multi THEN fn.last_dm END) AS family_dm,
                  coalesce(f.sk, CASE WHEN fn.multi THEN fn.last_sk END) AS family_sk,
-                 list_sort(list_distinct(list_concat(
-                     coalesce(g.tokens, []), coalesce(m.tokens, []),
-                     coalesce(f.tokens, []), coalesce(fn.tokens, [])))) AS name_tokens,
                  r.dob, strftime(r.dob, '%Y-%m-%d') AS dob_str,
                  r.a_number,
                  coalesce(r.ssn, r.tin, r.itin) AS taxpayer_id,
@@ -203,7 +196,6 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
                  CASE WHEN r.sex IN ('M', 'F') THEN r.sex END AS sex
           FROM {records} r
           LEFT JOIN name_map g ON g.raw = r.given_name
-          LEFT JOIN name_map m ON m.raw = r.middle_name
           LEFT JOIN name_map f ON f.raw = r.family_name
           LEFT JOIN name_map fn ON fn.raw = r.full_name
           -- a one-word full name says nothing about which name it is: no given, no family

@@ -14,7 +14,7 @@ import duckdb
 
 from habeas.errors import HabeasError
 from habeas.resolve.evaluate import Scores, score_clusters
-from habeas.resolve.index import ensure_schema
+from habeas.resolve.index import last_run
 from habeas.store.staging import StagingStore
 
 
@@ -84,16 +84,13 @@ def blocking_recall(con: duckdb.DuckDBPyConnection, rules: list[str]) -> float:
 def evaluate_index(store: StagingStore, truth_path: Path) -> Evaluation:
     """Score the stored clusters and the blocking rules of the last run against a truth file."""
     con = store.con
-    ensure_schema(con)
-    runs = con.execute(
-        "SELECT model_json FROM resolution_runs ORDER BY started_at DESC LIMIT 1"
-    ).fetchall()
-    if not runs:
+    run = last_run(con)
+    if run is None:
         raise HabeasError("no index yet: run `habeas resolve` first")
     load_truth(con, truth_path)
     truth = dict(con.execute("SELECT record_id, true_id FROM truth").fetchall())
     predicted = dict(con.execute("SELECT record_id, person_id FROM person_records").fetchall())
-    model = json.loads(runs[0][0])
+    model = json.loads(run[0])
     rules = [b["blocking_rule"] for b in model["blocking_rules_to_generate_predictions"]]
     recall = blocking_recall(con, rules)
     unmatched = sum(1 for r in truth if r not in predicted)

@@ -21,7 +21,7 @@ from habeas.errors import HabeasError
 from habeas.resolve import build
 from habeas.resolve import engine as eng
 from habeas.resolve.cluster import CannotLink, cluster, new_person_id
-from habeas.resolve.index import ensure_schema, flags_sql
+from habeas.resolve.index import ensure_schema, flags_sql, last_run
 from habeas.resolve.normalize import INPUT_COLUMNS, prepare
 from habeas.resolve.review import constraints
 from habeas.store.staging import StagingStore
@@ -34,7 +34,7 @@ PAIR_FLOOR = 0.05
 """Pairs below this probability are not kept for explanation."""
 
 STAGED_COLUMNS = (
-    "record_id, source, given_name, middle_name, family_name, full_name, dob, a_number, ssn, "
+    "record_id, source, given_name, family_name, full_name, dob, a_number, ssn, "
     "tin, itin, passport_number, fbi_number, license_number, license_state, phone, "
     "national_id, zip, lat, lon, postal_code, state, region, place_of_birth, occupation, sex, "
     "immigration_status, citizenship_indicator, country_of_birth, passport_country"
@@ -120,11 +120,8 @@ def resolve(
 
 
 def _last_model(store: StagingStore) -> str | None:
-    ensure_schema(store.con)
-    rows = store.con.execute(
-        "SELECT model_json FROM resolution_runs ORDER BY started_at DESC LIMIT 1"
-    ).fetchall()
-    return rows[0][0] if rows else None
+    run = last_run(store.con)
+    return run[0] if run else None
 
 
 def _index(
