@@ -6,9 +6,9 @@ names the version it read, and a stale one is refused instead of applied.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -55,8 +55,46 @@ class Case(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     counsel: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    priority_tier: Mapped[int | None]
+    priority_score: Mapped[float | None] = mapped_column(Float)
+    policy_version: Mapped[str | None] = mapped_column(String(64))
+    priority_explanation: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Instrument(Base):
+    """A legal instrument on a case: its kind, issuer, dates and status."""
+
+    __tablename__ = "instruments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(64))
+    issuing_authority: Mapped[str] = mapped_column(String(128))
+    issued_on: Mapped[date]
+    expires_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CaseEvent(Base):
+    """One step in a case's history (append-only): what happened, who did it, the state after."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(48))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    state_after: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
 
 
 class AuditEntry(Base):
