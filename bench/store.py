@@ -1,27 +1,42 @@
-"""Benchmark: authorization decisions and audit-log verification (issue 4, first part).
+"""Benchmark: the operational store's governance layer (issue 4).
 
 Prints, in one run:
-  authz    Cedar decisions per second, one at a time and in a batch (target <= 100 µs each)
-  append   audit entries appended through the ORM, one transaction each (SQLite, WAL)
+  authz    Cedar decisions, one at a time and in a batch (target <= 100 µs each batched)
+  mix      a read-heavy mix of service calls with authorization + audit, and the same
+           calls without them (target: overhead <= 10%), per kind of call
+  writers  50 concurrent writers updating the same cases, on SQLite and on PostgreSQL
+           (target: zero lost updates, every conflict reported)
+  append   audit entries appended, one transaction each (SQLite, WAL)
   verify   `audit verify` over N entries (target: 1M entries <= 10 s), and with a checkpoint
-Not yet measured here: the audit + authorization overhead on a read-heavy mix and the
-50-writer concurrency run, which need the service layer (the rest of issue 4).
-Usage: python bench/store.py [--entries N]
+Usage: python bench/store.py [--entries N] [--people N] [--skip-postgres]
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import sqlite3
 import tempfile
+import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize, authorize_batch
+from habeas.governance.cases_access import Conflict, read_case, update_case_note
 from habeas.governance.chain import GENESIS, Entry, entry_hash, resources_json
+from habeas.governance.identity import bootstrap_admin
+from habeas.governance.person_access import read_person
+from habeas.resolve.person import person_view
+from habeas.store.models import Case
 from habeas.store.operational import make_engine, session_factory, upgrade
+from habeas.store.staging import StagingStore
 
 
 def _case(i: int) -> Resource:
@@ -51,6 +66,150 @@ def bench_authz(n: int = 5000) -> None:
     print(f"authz    single {single * 1e6:,.0f} µs/decision; batch of {n:,}: "
           f"{batch * 1e6:,.0f} µs/decision ({allowed} allowed); "
           "target <= 100 µs batched")  # fmt: skip
+
+
+def _resolved_store(tmp: Path, people: int) -> StagingStore:
+    """A synthetic world, ingested and resolved: the person index the reads go to."""
+    from habeas.pipeline import intake_directory
+    from habeas.resolve.run import resolve
+    from habeas.synth.world import WORLD_DATE, generate_world
+
+    world = generate_world(tmp / "world", people, seed=5)
+    st = StagingStore(tmp / "staging.duckdb")
+    intake_directory(st, world.out, WORLD_DATE + timedelta(days=30))
+    resolve(st, datetime(2026, 11, 1, 9))
+    return st
+
+
+def _cases_store(url: str, persons: list[str]) -> Engine:
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_factory(engine).begin() as s:
+        bootstrap_admin(s, "bench_admin", "a long bench passphrase")
+        for i, pid in enumerate(persons, start=1):
+            s.add(Case(id=i, person_id=pid, state="under_review", note="0",
+                       updated_at=datetime(2026, 11, 2)))  # fmt: skip
+    return engine
+
+
+def bench_mix(tmp: Path, people: int, calls: int = 3000) -> None:
+    """A case officer's read-heavy day: 70% person files, 20% case reads, 10% note edits;
+    the same sequence with Cedar + audit (the service layer) and without (direct reads)."""
+    t = time.perf_counter()
+    st = _resolved_store(tmp, people)
+    persons = [r[0] for r in st.rows("SELECT DISTINCT person_id FROM persons ORDER BY 1")]
+    print(f"mix      index of {len(persons):,} persons built in {time.perf_counter() - t:.0f} s")
+    ctx = AccessContext("officer1", "case_officer", "case_review")
+    rng = random.Random(7)
+    plan = [(rng.choices(["person", "case", "edit"], [70, 20, 10])[0], rng.randrange(len(persons)))
+            for _ in range(calls)]  # fmt: skip
+
+    def governed(engine: Engine) -> Callable[[str, int], None]:
+        sessions = session_factory(engine)
+
+        def call(kind: str, i: int) -> None:
+            if kind == "person":
+                read_person(engine, st, ctx, persons[i])
+                return
+            with sessions.begin() as s:
+                seen = read_case(s, ctx, i + 1)
+                if kind == "edit":
+                    update_case_note(s, ctx, i + 1, seen["version"], str(int(seen["note"]) + 1))
+
+        return call
+
+    def direct(engine: Engine) -> Callable[[str, int], None]:
+        sessions = session_factory(engine)
+
+        def call(kind: str, i: int) -> None:
+            if kind == "person":
+                person_view(st, persons[i])
+                return
+            with sessions.begin() as s:
+                case = s.get(Case, i + 1)
+                assert case is not None
+                if kind == "edit":
+                    case.note = str(int(case.note) + 1)
+                    case.updated_at = datetime.now(UTC).replace(tzinfo=None)
+
+        return call
+
+    took: dict[str, Counter[str]] = {}
+    for name, make in (("without", direct), ("with", governed)):
+        engine = _cases_store(f"sqlite:///{tmp / f'mix-{name}.db'}", persons)
+        call = make(engine)
+        for kind, i in plan[:50]:  # warm caches (policies, prepared statements)
+            call(kind, i)
+        spent: Counter[str] = Counter()
+        for kind, i in plan:
+            t = time.perf_counter()
+            call(kind, i)
+            spent[kind] += time.perf_counter() - t
+        took[name] = spent
+    count = Counter(kind for kind, _ in plan)
+    for kind in ("person", "case", "edit"):
+        w, wo = took["with"][kind] / count[kind], took["without"][kind] / count[kind]
+        print(f"mix      {kind:<6} x{count[kind]:>5,}: {wo * 1e3:6.2f} ms without, "
+              f"{w * 1e3:6.2f} ms with authorization + audit "
+              f"(+{(w / wo - 1) * 100:.0f}%)")  # fmt: skip
+    w, wo = sum(took["with"].values()), sum(took["without"].values())
+    print(f"mix      all {calls:,} calls: {wo:.2f} s without, {w:.2f} s with "
+          f"(overhead {(w / wo - 1) * 100:.1f}%) — target <= 10%")  # fmt: skip
+    st.close()
+
+
+def bench_writers(url: str, label: str, writers: int = 50, rounds: int = 10) -> None:
+    """``writers`` threads each make ``rounds`` increments on 5 shared cases, retrying on
+    conflict; every success must be in the final counts, every conflict reported."""
+    persons = [f"P{i}" for i in range(5)]
+    engine = _cases_store(url, persons)
+    sessions = session_factory(engine)
+    ctx = AccessContext("officer1", "case_officer", "case_review")
+    lock = threading.Lock()
+    done: Counter[int] = Counter()
+    conflicts = Counter[str]()
+    start = threading.Barrier(writers)
+
+    def writer(w: int) -> None:
+        rng = random.Random(w)
+        start.wait()
+        for _ in range(rounds):
+            case_id = rng.randrange(1, 6)
+            while True:
+                try:
+                    with sessions.begin() as s:
+                        seen = read_case(s, ctx, case_id)
+                    with sessions.begin() as s:
+                        update_case_note(s, ctx, case_id, seen["version"],
+                                         str(int(seen["note"]) + 1))  # fmt: skip
+                    with lock:
+                        done[case_id] += 1
+                    break
+                except Conflict:
+                    with lock:
+                        conflicts["conflict"] += 1
+                except OperationalError as exc:  # reported by the database, counted apart
+                    with lock:
+                        conflicts[type(exc.orig).__name__] += 1
+
+    t = time.perf_counter()
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    took = time.perf_counter() - t
+    with sessions() as s:
+        final = {i: s.get(Case, i) for i in range(1, 6)}
+    lost = sum(done[i] - int(c.note) for i, c in final.items() if c is not None)
+    versions_ok = all(c is not None and c.version == 1 + done[i] for i, c in final.items())
+    v = audit.verify(engine)
+    print(f"writers  {label:<10} {writers} writers x {rounds} updates on 5 cases: "
+          f"{sum(done.values()):,} applied in {took:.1f} s, conflicts reported "
+          f"{sum(conflicts.values()):,} {dict(conflicts)}, lost updates {lost}, "
+          f"versions consistent {versions_ok}, "
+          f"audit chain ok {v.ok} ({v.entries:,} entries)")  # fmt: skip
+    engine.dispose()
 
 
 def _fill(path: Path, n: int) -> None:
@@ -114,11 +273,21 @@ def bench_audit(entries: int) -> None:
 
 
 def main() -> None:
-    """Run both parts."""
+    """Run every part."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--people", type=int, default=3000)
+    parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp())
     bench_authz()
+    bench_mix(tmp, args.people)
+    bench_writers(f"sqlite:///{tmp / 'writers.db'}", "SQLite")
+    if not args.skip_postgres:
+        from habeas.store.scratch_postgres import fresh_database, scratch_postgres
+
+        with scratch_postgres(fsync=True) as url:
+            bench_writers(fresh_database(url, "writers"), "PostgreSQL")
     bench_audit(args.entries)
 
 

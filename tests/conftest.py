@@ -70,50 +70,14 @@ def index(resolved: Path, tmp_path: Path) -> StagingStore:
     s.close()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A real PostgreSQL server started for this test session (and stopped after it).
+    """A real PostgreSQL server started for this test session (and stopped after it);
+    a missing installation fails the tests that need it, naming the fix."""
+    from habeas.store.scratch_postgres import scratch_postgres
 
-    The binaries come from Debian's postgresql package (scripts/ensure-system.sh installs
-    it). PostgreSQL refuses to run as root, so as root the server runs as ``postgres``.
-    """
-    import glob
-    import os
-    import subprocess
-    import tempfile
-
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    if not found:
-        pytest.fail("PostgreSQL is not installed: `make` runs scripts/ensure-system.sh")
-    bindir = Path(found[-1]).parent
-    base = Path(tempfile.mkdtemp(prefix="habeas-pg-"))
-    data = base / "data"
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        os.chmod(base, 0o755)
-        shutil.chown(base, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    run = {"check": True, "capture_output": True, "text": True}
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust",
-                    "-U", "habeas", "--no-sync"], **run)  # type: ignore[call-overload]  # fmt: skip
-    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w",
-                    "-l", str(base / "log"), "start"], **run)  # type: ignore[call-overload]  # fmt: skip
-    try:
-        yield f"postgresql+psycopg://habeas@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast",
-                        "stop"], capture_output=True)  # fmt: skip
-        shutil.rmtree(base, ignore_errors=True)
+    with scratch_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -121,12 +85,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty operational store on SQLite and, in a second run, on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'habeas.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    from sqlalchemy import create_engine, text
+    from habeas.store.scratch_postgres import fresh_database
 
-    db = "t" + tmp_path.name.replace("-", "_").lower()[-40:]
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{db}"'))
-    admin.dispose()
-    return url.rsplit("/", 1)[0] + f"/{db}"
+    url: str = request.getfixturevalue("postgres_url")
+    return fresh_database(url, "t" + tmp_path.name.replace("-", "_").lower()[-40:])

@@ -174,6 +174,7 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
         admin = AccessContext("root", "admin", "oversight")
         create_user(s, admin, "officer1", "case_officer", "a long officer passphrase")
         create_user(s, admin, "eng1", "integration_engineer", "a long engineer passphrase")
+        create_user(s, admin, "ig1", "oversight", "a long inspector passphrase")
     out = tmp_path / "clusters.csv"
     run = habeas("--data-dir", data, "export", "clusters", str(out), cwd=tmp_path)
     assert run.returncode == 2 and "needs --as USER" in run.stderr
@@ -217,7 +218,16 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
                  cwd=tmp_path, env={"HABEAS_USER": "eng1"})  # fmt: skip
     assert run.returncode == 3 and "deny by default" in run.stderr
     run = habeas("--data-dir", data, "audit", "show", "--person", person, cwd=tmp_path)
+    assert run.returncode == 2 and "needs --as USER" in run.stderr
+    run = habeas("--data-dir", data, "audit", "show", "--person", person, "--as", "officer1",
+                 cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 3 and "may not read the audit log" in run.stderr
+    run = habeas("--data-dir", data, "audit", "show", "--person", person, "--as", "ig1",
+                 cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
     assert run.stdout.count("read_person") == 3
+    # the officer's refused search and this one name the person, and both are in the log
+    assert run.stdout.count("read_audit") == 2 and run.stdout.count("deny") >= 1
     run = habeas("--data-dir", data, "review", "queue", "--as", "root", "--purpose", "oversight",
                  cwd=tmp_path)  # fmt: skip
     assert run.returncode == 3 and "refused" in run.stderr
@@ -230,6 +240,8 @@ def test_audit_commands_verify_checkpoint_and_report_tampering(tmp_path: Path) -
     from datetime import UTC, datetime
 
     from habeas.governance import audit
+    from habeas.governance.authz import AccessContext
+    from habeas.governance.identity import bootstrap_admin, create_user
     from habeas.store.operational import make_engine, session_factory
 
     data = str(tmp_path / "d")
@@ -237,6 +249,10 @@ def test_audit_commands_verify_checkpoint_and_report_tampering(tmp_path: Path) -
     assert run.returncode == 2 and "habeas db upgrade" in run.stderr
     assert habeas("--data-dir", data, "db", "upgrade", cwd=tmp_path).returncode == 0
     sessions = session_factory(make_engine(f"sqlite:///{tmp_path / 'd' / 'habeas.db'}"))
+    with sessions.begin() as s:
+        bootstrap_admin(s, "root", "a long admin passphrase")
+        create_user(s, AccessContext("root", "admin", "oversight"), "ig1", "oversight",
+                    "a long inspector passphrase")  # fmt: skip
     for i in range(3):
         with sessions.begin() as s:
             audit.append(s, user="officer1", role="case_officer", purpose="case_review",
@@ -245,8 +261,9 @@ def test_audit_commands_verify_checkpoint_and_report_tampering(tmp_path: Path) -
     cp = tmp_path / "cp.json"
     assert habeas("--data-dir", data, "audit", "checkpoint", str(cp), cwd=tmp_path).returncode == 0
     run = habeas("--data-dir", data, "audit", "verify", "--checkpoint", str(cp), cwd=tmp_path)
-    assert run.returncode == 0 and "audit verify OK: 3 entries" in run.stdout
-    run = habeas("--data-dir", data, "audit", "show", "--person", "P1", cwd=tmp_path)
+    assert run.returncode == 0 and "audit verify OK: 5 entries" in run.stdout
+    run = habeas("--data-dir", data, "audit", "show", "--person", "P1", "--as", "ig1",
+                 cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0 and "person:P1" in run.stdout and "person:P2" not in run.stdout
     con = sqlite3.connect(tmp_path / "d" / "habeas.db")
     con.execute("UPDATE audit_entries SET user = 'someone_else' WHERE seq = 2")

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from habeas.cli.access import AsUser, Purpose, refusals
 from habeas.errors import HabeasError
 
 if TYPE_CHECKING:
@@ -21,7 +22,11 @@ db_app = typer.Typer(help="The operational store.", no_args_is_help=True)
 
 
 def register(
-    app: typer.Typer, url: Callable[[], str], data_dir: Callable[[], Path], out: Console
+    app: typer.Typer,
+    url: Callable[[], str],
+    data_dir: Callable[[], Path],
+    out: Console,
+    err: Console,
 ) -> None:
     """Attach the commands; ``url`` gives the operational store's URL."""
     app.add_typer(audit_app, name="audit")
@@ -91,33 +96,27 @@ def register(
 
     @audit_app.command("show")
     def audit_show(
+        as_user: AsUser = None,
+        purpose: Purpose = None,
         user: Annotated[str | None, typer.Option(help="Only this user.")] = None,
-        purpose: Annotated[str | None, typer.Option(help="Only this purpose.")] = None,
+        for_purpose: Annotated[
+            str | None, typer.Option("--for-purpose", help="Only accesses for this purpose.")
+        ] = None,
         person: Annotated[str | None, typer.Option(help="Only entries naming this person.")] = None,
         since: Annotated[str | None, typer.Option(help="From this time (ISO).")] = None,
         until: Annotated[str | None, typer.Option(help="Before this time (ISO).")] = None,
         limit: Annotated[int, typer.Option(min=1)] = 50,
     ) -> None:
-        """Entries filtered by user, purpose, person and time, oldest first."""
-        from sqlalchemy import select
+        """Entries filtered by user, purpose, person and time, oldest first (oversight only;
+        the search is itself audited)."""
+        from habeas.governance.audit_access import AuditFilter, search
+        from habeas.governance.person_access import context_for
 
-        from habeas.store.models import AuditEntry
-
-        q = select(AuditEntry).order_by(AuditEntry.seq)
-        if user:
-            q = q.where(AuditEntry.user == user)
-        if purpose:
-            q = q.where(AuditEntry.purpose == purpose)
-        if person:
-            q = q.where(AuditEntry.resources.contains(f'"person:{person}"'))
-        if since:
-            q = q.where(AuditEntry.at >= since)
-        if until:
-            q = q.where(AuditEntry.at < until)
-        from sqlalchemy.orm import Session
-
-        with Session(_engine()) as s:
-            rows = s.execute(q.limit(limit)).scalars().all()
+        engine = _engine()
+        ctx = context_for(engine, as_user, purpose or "oversight")
+        f = AuditFilter(user, for_purpose, person, since, until, limit)
+        with refusals(err):
+            rows = search(engine, ctx, f)
         table = Table()
         for col in ("seq", "at", "user", "role", "purpose", "action", "resources", "decision"):
             table.add_column(col)

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from habeas.cli import audit_cmds, render, resolve_cmds
+from habeas.cli.access import AsUser, Purpose, refusals
 from habeas.errors import HabeasError
 from habeas.settings import Settings
 from habeas.store.staging import StagingStore
@@ -70,7 +71,7 @@ def _store() -> StagingStore:
 
 resolve_cmds.register(app, _store, lambda: state.settings.operational_url, out, err)
 audit_cmds.register(
-    app, lambda: state.settings.operational_url, lambda: state.settings.data_dir, out
+    app, lambda: state.settings.operational_url, lambda: state.settings.data_dir, out, err
 )
 audit_cmds.register_users(app, lambda: state.settings.operational_url, out)
 
@@ -177,8 +178,8 @@ def ingest_cmd(
 def quarantine_list(
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many rows.")] = 50,
-    as_user: resolve_cmds.AsUser = None,
-    purpose: resolve_cmds.Purpose = None,
+    as_user: AsUser = None,
+    purpose: Purpose = None,
 ) -> None:
     """Show quarantined rows (raw values: purpose-bound and audited)."""
     from habeas.governance.person_access import context_for
@@ -189,7 +190,7 @@ def quarantine_list(
     engine = make_engine(state.settings.operational_url)
     ctx = context_for(engine, as_user, purpose)
     with _store() as store:
-        with resolve_cmds.refusals(err):
+        with refusals(err):
             sources = allowed_source_list(engine, store, ctx, "quarantine_list", "quarantine")
         rows, total = quarantined(store, source, limit, sources)
     render.quarantine(out, rows, total)

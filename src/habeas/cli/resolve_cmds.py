@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from habeas.cli.access import AsUser, Purpose, refusals
 from habeas.errors import HabeasError
 
 if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution commands
@@ -20,24 +20,6 @@ if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution c
     from habeas.resolve.person import PersonView
     from habeas.resolve.run import Resolution
     from habeas.store.staging import StagingStore
-
-AsUser = Annotated[
-    str | None, typer.Option("--as", envvar="HABEAS_USER", help="Who is reading (an account).")
-]
-Purpose = Annotated[str | None, typer.Option(help="Why: a declared purpose.")]
-
-
-@contextmanager
-def refusals(err: Console) -> Iterator[None]:
-    """Turn an access refusal into its one-line reason on stderr and exit code 3."""
-    from habeas.governance.identity import AccessDenied
-
-    try:
-        yield
-    except AccessDenied as exc:
-        err.print(f"[bold red]refused:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=3) from None
-
 
 review_app = typer.Typer(
     help="Human review of uncertain links: queue, decisions, unmerge.", no_args_is_help=True

@@ -33,9 +33,19 @@ from habeas.governance.chain import (
     signature_ok,
     verify_raw,
 )
-from habeas.store.models import AuditEntry, AuditHead
+from habeas.store.models import AuditHead
+from habeas.store.operational import reading
 
 KEY_FILE = "audit-signing-key.pem"
+_HEAD_FOR_UPDATE = select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == 1)
+_HEAD_FOR_UPDATE = _HEAD_FOR_UPDATE.with_for_update()
+_INSERT = text(
+    """INSERT INTO audit_entries (seq, at, "user", role, purpose, action, resources, decision,
+                                  request_id, detail, prev_hash, entry_hash)
+       VALUES (:seq, :at, :user, :role, :purpose, :action, :resources, :decision,
+               :request_id, :detail, :prev, :hash)"""
+)
+_MOVE_HEAD = text("UPDATE audit_head SET seq = :seq, entry_hash = :hash WHERE id = 1")
 PUBLIC_FILE = "audit-signing-key.pub.pem"
 
 
@@ -51,16 +61,14 @@ def append(
     detail: str = "",
     request_id: str | None = None,
     now: datetime | None = None,
-) -> AuditEntry:
+) -> Entry:
     """Add one entry to the chain inside ``session``'s transaction (not committed here)."""
     if decision not in ("allow", "deny"):
         raise HabeasError(f"audit decision must be allow or deny, not {decision!r}")
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
+    seq, prev = session.execute(_HEAD_FOR_UPDATE).one()
     at = (now or datetime.now(UTC)).isoformat(timespec="microseconds")
     entry = Entry(
-        seq=head.seq + 1,
+        seq=seq + 1,
         at=at,
         user=user,
         role=role,
@@ -71,25 +79,18 @@ def append(
         request_id=request_id or uuid.uuid4().hex,
         detail=detail,
     )
-    digest = entry_hash(head.entry_hash, entry)
-    row = AuditEntry(
-        seq=entry.seq,
-        at=entry.at,
-        user=user,
-        role=role,
-        purpose=purpose,
-        action=action,
-        resources=resources_json(resources),
-        decision=decision,
-        request_id=entry.request_id,
-        detail=detail,
-        prev_hash=head.entry_hash,
-        entry_hash=digest,
-    )
-    session.add(row)
-    head.seq = entry.seq
-    head.entry_hash = digest
-    return row
+    digest = entry_hash(prev, entry)
+    # Prepared text statements, not the unit of work: an append is on every audited path.
+    session.execute(
+        _INSERT,
+        {
+            "seq": entry.seq, "at": entry.at, "user": user, "role": role, "purpose": purpose,
+            "action": action, "resources": resources_json(resources), "decision": decision,
+            "request_id": entry.request_id, "detail": detail, "prev": prev, "hash": digest,
+        },
+    )  # fmt: skip
+    session.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": digest})
+    return entry
 
 
 def _rows(engine: Engine) -> Iterator[tuple[int, bytes, str, str]]:
@@ -97,7 +98,7 @@ def _rows(engine: Engine) -> Iterator[tuple[int, bytes, str, str]]:
         """SELECT seq, at, "user", role, purpose, action, resources, decision, request_id,
                   detail, prev_hash, entry_hash FROM audit_entries ORDER BY seq"""
     )
-    with engine.connect() as conn:
+    with reading(engine).connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=20_000).execute(sql)
         for seq, at, user, role, purpose, action, res, decision, req, detail, prev, h in result:
             canon = canonical_bytes(

@@ -1,7 +1,12 @@
 """The operational store: one SQLAlchemy engine from a URL, migrations with Alembic.
 
 SQLite (the default, in the data directory) runs in WAL mode with foreign keys on and
-a busy timeout, so readers never block writers and writers queue for the lock.
+a busy timeout, so readers never block writers and writers queue for the lock. Every
+audited call writes (its audit entry), so a transaction takes the write lock when it
+begins (``BEGIN IMMEDIATE``) and waits its turn, instead of failing when it upgrades a
+stale read snapshot; only connections from ``reading(engine)`` begin as plain readers.
+``synchronous=NORMAL`` in WAL mode: a crash of the process never loses a commit, a power
+cut may lose the last ones, and the change and its audit entry always go together.
 PostgreSQL is used when ``HABEAS_DATABASE_URL`` names it.
 """
 
@@ -20,26 +25,42 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
     dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
 
 
+READ_ONLY = "habeas_read_only"
+
+
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; for SQLite, WAL mode and transactions begun by us."""
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    """An engine for ``url`` holding up to ``pool_size`` connections (one per concurrent
+    caller, ten more on overflow); for SQLite, WAL mode and transactions begun by us."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(
+            url, connect_args={"timeout": 60}, pool_size=pool_size, pool_timeout=120
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, pool_timeout=120)
+
+
+def reading(engine: Engine) -> Engine:
+    """The same engine for transactions that only read (on SQLite they take no write lock:
+    ``audit verify`` over a long log never holds up writers)."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -87,5 +108,5 @@ def current_revision(engine: Engine) -> str | None:
     """The migration revision the database is at (None for an empty database)."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
+    with reading(engine).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
