@@ -81,8 +81,8 @@ def _resolved_store(tmp: Path, people: int) -> StagingStore:
     return st
 
 
-def _cases_store(url: str, persons: list[str]) -> Engine:
-    engine = make_engine(url)
+def _cases_store(url: str, persons: list[str], pool_size: int = 5) -> Engine:
+    engine = make_engine(url, pool_size=pool_size)
     upgrade(engine)
     with session_factory(engine).begin() as s:
         bootstrap_admin(s, "bench_admin", "a long bench passphrase")
@@ -134,18 +134,20 @@ def bench_mix(tmp: Path, people: int, calls: int = 3000) -> None:
 
         return call
 
-    took: dict[str, Counter[str]] = {}
-    for name, make in (("without", direct), ("with", governed)):
-        engine = _cases_store(f"sqlite:///{tmp / f'mix-{name}.db'}", persons)
-        call = make(engine)
-        for kind, i in plan[:50]:  # warm caches (policies, prepared statements)
+    calls_by_mode = {
+        name: make(_cases_store(f"sqlite:///{tmp / f'mix-{name}.db'}", persons))
+        for name, make in (("without", direct), ("with", governed))
+    }
+    for kind, i in plan[:50]:  # warm caches (policies, statements, pages) on both sides
+        for call in calls_by_mode.values():
             call(kind, i)
-        spent: Counter[str] = Counter()
-        for kind, i in plan:
+    took: dict[str, Counter[str]] = {"with": Counter(), "without": Counter()}
+    for n, (kind, i) in enumerate(plan):  # interleaved, alternating who goes first
+        order = ("with", "without") if n % 2 else ("without", "with")
+        for name in order:
             t = time.perf_counter()
-            call(kind, i)
-            spent[kind] += time.perf_counter() - t
-        took[name] = spent
+            calls_by_mode[name](kind, i)
+            took[name][kind] += time.perf_counter() - t
     count = Counter(kind for kind, _ in plan)
     for kind in ("person", "case", "edit"):
         w, wo = took["with"][kind] / count[kind], took["without"][kind] / count[kind]
@@ -162,7 +164,7 @@ def bench_writers(url: str, label: str, writers: int = 50, rounds: int = 10) -> 
     """``writers`` threads each make ``rounds`` increments on 5 shared cases, retrying on
     conflict; every success must be in the final counts, every conflict reported."""
     persons = [f"P{i}" for i in range(5)]
-    engine = _cases_store(url, persons)
+    engine = _cases_store(url, persons, pool_size=writers)
     sessions = session_factory(engine)
     ctx = AccessContext("officer1", "case_officer", "case_review")
     lock = threading.Lock()
@@ -276,7 +278,7 @@ def main() -> None:
     """Run every part."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--people", type=int, default=3000)
+    parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())

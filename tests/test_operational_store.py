@@ -17,6 +17,7 @@ from habeas.store.operational import (
     current_revision,
     downgrade,
     make_engine,
+    reading,
     revisions,
     session_factory,
     upgrade,
@@ -85,10 +86,12 @@ def test_a_stale_write_is_refused_not_applied(store_url: str) -> None:
     now = datetime(2026, 11, 2)
     with sessions.begin() as s:
         s.add(Case(person_id="P1", state="identified", note="", updated_at=now))
-    first, second = sessions(), sessions()
-    a = first.get(Case, 1)
+    # the second officer read the case in an earlier request (a reader: on SQLite a writer's
+    # transaction holds the write lock from its start, so two writers would queue)
+    first, second = sessions(), session_factory(reading(engine))()
     b = second.get(Case, 1)
-    second.commit()  # the second officer read the case in an earlier request
+    second.commit()
+    a = first.get(Case, 1)
     assert a is not None and b is not None and a.version == b.version == 1
     a.state = "under_review"
     first.commit()

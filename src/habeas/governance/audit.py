@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from habeas.errors import HabeasError
@@ -33,24 +33,36 @@ from habeas.governance.chain import (
     signature_ok,
     verify_raw,
 )
-from habeas.store.models import AuditHead
 from habeas.store.operational import reading
 
 KEY_FILE = "audit-signing-key.pem"
-_HEAD_FOR_UPDATE = select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == 1)
-_HEAD_FOR_UPDATE = _HEAD_FOR_UPDATE.with_for_update()
-_INSERT = text(
-    """INSERT INTO audit_entries (seq, at, "user", role, purpose, action, resources, decision,
-                                  request_id, detail, prev_hash, entry_hash)
-       VALUES (:seq, :at, :user, :role, :purpose, :action, :resources, :decision,
-               :request_id, :detail, :prev, :hash)"""
-)
-_MOVE_HEAD = text("UPDATE audit_head SET seq = :seq, entry_hash = :hash WHERE id = 1")
+_COLUMNS = 'seq, at, "user", role, purpose, action, resources, decision, request_id, detail, '
+_COLUMNS += "prev_hash, entry_hash"
+_NAMES = ("seq", "at", "user", "role", "purpose", "action", "resources", "decision",
+          "request_id", "detail", "prev", "hash")  # fmt: skip
+
+
+def _statements(dialect: str) -> tuple[str, str, str]:
+    """Head read, insert and head move, in the driver's own parameter style. SQLite needs no
+    FOR UPDATE: its write transactions begin IMMEDIATE, holding the write lock."""
+    if dialect == "sqlite":
+        mark = ":{}".format
+        head = "SELECT seq, entry_hash FROM audit_head WHERE id = 1"
+    else:
+        mark = "%({})s".format
+        head = "SELECT seq, entry_hash FROM audit_head WHERE id = 1 FOR UPDATE"
+    values = ", ".join(mark(n) for n in _NAMES)
+    insert = f"INSERT INTO audit_entries ({_COLUMNS}) VALUES ({values})"
+    move = f"UPDATE audit_head SET seq = {mark('seq')}, entry_hash = {mark('hash')} WHERE id = 1"
+    return head, insert, move
+
+
+_SQL = {name: _statements(name) for name in ("sqlite", "postgresql")}
 PUBLIC_FILE = "audit-signing-key.pub.pem"
 
 
 def append(
-    session: Session,
+    session: Session | Connection,
     *,
     user: str,
     role: str,
@@ -62,10 +74,20 @@ def append(
     request_id: str | None = None,
     now: datetime | None = None,
 ) -> Entry:
-    """Add one entry to the chain inside ``session``'s transaction (not committed here)."""
+    """Add one entry to the chain inside the transaction of ``session`` (an ORM session or a
+    Core connection); it commits or rolls back with that transaction, never on its own."""
     if decision not in ("allow", "deny"):
         raise HabeasError(f"audit decision must be allow or deny, not {decision!r}")
-    seq, prev = session.execute(_HEAD_FOR_UPDATE).one()
+    conn = session.connection() if isinstance(session, Session) else session
+    head_sql, insert_sql, move_sql = _SQL[conn.dialect.name]
+    # The driver's cursor, not SQLAlchemy's statement layer: an append is on every audited
+    # call's path, and the three statements are fixed.
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cur.execute(head_sql)
+    head = cur.fetchone()
+    if head is None:
+        raise HabeasError("the audit log has no head row: run `habeas db upgrade`")
+    seq, prev = head
     at = (now or datetime.now(UTC)).isoformat(timespec="microseconds")
     entry = Entry(
         seq=seq + 1,
@@ -80,16 +102,16 @@ def append(
         detail=detail,
     )
     digest = entry_hash(prev, entry)
-    # Prepared text statements, not the unit of work: an append is on every audited path.
-    session.execute(
-        _INSERT,
+    cur.execute(
+        insert_sql,
         {
             "seq": entry.seq, "at": entry.at, "user": user, "role": role, "purpose": purpose,
             "action": action, "resources": resources_json(resources), "decision": decision,
             "request_id": entry.request_id, "detail": detail, "prev": prev, "hash": digest,
         },
     )  # fmt: skip
-    session.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": digest})
+    cur.execute(move_sql, {"seq": entry.seq, "hash": digest})
+    cur.close()
     return entry
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize_batch
 from habeas.governance.identity import AccessDenied
-from habeas.store.operational import session_factory
 from habeas.store.staging import StagingStore
 
 
@@ -52,9 +51,9 @@ def record(
     detail: str,
 ) -> None:  # fmt: skip
     """One audit entry for a command's access (committed on its own)."""
-    with session_factory(engine).begin() as s:
+    with engine.begin() as conn:
         audit.append(
-            s, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
+            conn, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
             resources=resources, decision="allow" if allowed else "deny", detail=detail,
             request_id=ctx.request_id or None,
         )  # fmt: skip

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from habeas.errors import HabeasError
 from habeas.resolve.index import ensure_schema
 from habeas.store.staging import StagingStore
@@ -28,18 +30,25 @@ def _dicts(store: StagingStore, sql: str, params: Any) -> list[dict[str, Any]]:
 
 
 def person_view(store: StagingStore, person_id: str) -> PersonView:
-    """The person's records (with source and link), flags and reviewers' decisions."""
-    ensure_schema(store.con)
-    records = _dicts(
-        store,
-        """SELECT p.record_id, r.source, r.source_key,
+    """The person's records (with source, the purposes the source declares, and link), flags
+    and reviewers' decisions."""
+    try:
+        records = _dicts(
+            store,
+            """SELECT p.record_id, r.source, r.source_key,
                       concat_ws(' ', r.given_name, r.middle_name, r.family_name) AS name,
                       r.full_name, r.dob, r.a_number, r.ssn, r.passport_number, r.zip,
-                      p.linked_via, p.match_probability, p.match_weight, p.how
+                      p.linked_via, p.match_probability, p.match_weight, p.how,
+                      CAST(json_extract(s.declaration, '$.purposes') AS VARCHAR[])
+                          AS source_purposes
                FROM person_records p JOIN records r USING (record_id)
+                    JOIN sources s ON s.name = r.source
                WHERE p.person_id = ? ORDER BY r.source, r.source_key""",
-        [person_id],
-    )
+            [person_id],
+        )
+    except duckdb.CatalogException:  # never resolved: no index tables yet
+        ensure_schema(store.con)
+        records = []
     if not records:
         raise HabeasError(f"no person with id {person_id}")
     flags = _dicts(
