@@ -170,3 +170,27 @@ def test_only_integration_engineers_review_links_and_only_for_identity_resolutio
     assert not authorize(officer, "review_link", ok).allowed
     other_purpose = AccessContext("eng", "integration_engineer", "case_review")
     assert not authorize(other_purpose, "review_link", ok).allowed
+
+
+def source(purposes: list[str]) -> Resource:
+    return Resource("Source", "some_source", {"purposes": purposes})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("purpose", PURPOSES)
+def test_only_integration_engineers_load_and_resolve_and_only_for_identity_resolution(
+    role: str, purpose: str
+) -> None:
+    """Ingest (on a source) and resolve (on a source's records) belong to one role and one
+    purpose, and a source that does not declare the purpose can be neither."""
+    ctx = AccessContext("u1", role, purpose)
+    expected = role == "integration_engineer" and purpose == "identity_resolution"
+    every = list(PURPOSES)
+    assert authorize(ctx, "ingest", source(every)).allowed is expected
+    assert authorize(ctx, "resolve", record(every)).allowed is expected
+    without = [p for p in PURPOSES if p != "identity_resolution"]
+    refused = authorize(ctx, "ingest", source(without))
+    assert not refused.allowed
+    if expected:
+        assert refused.policies == ("ingest-for-a-declared-purpose",)
+        assert authorize(ctx, "resolve", record(without)).policies == ("source-purpose-binds",)

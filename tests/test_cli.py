@@ -51,9 +51,32 @@ def test_demo_prints_the_summary(tmp_path: Path) -> None:
     assert again.returncode == 0 and "already ingested: nothing changed" in again.stdout
 
 
+def _accounts(data: Path) -> None:
+    """An operational store in ``data`` with an admin, an officer, an engineer and an IG."""
+    from habeas.governance.authz import AccessContext
+    from habeas.governance.identity import bootstrap_admin, create_user
+    from habeas.store.operational import make_engine, session_factory, upgrade
+
+    engine = make_engine(f"sqlite:///{data / 'habeas.db'}")
+    upgrade(engine)
+    with session_factory(engine).begin() as s:
+        bootstrap_admin(s, "root", "a long admin passphrase")
+        admin = AccessContext("root", "admin", "oversight")
+        create_user(s, admin, "officer1", "case_officer", "a long officer passphrase")
+        create_user(s, admin, "eng1", "integration_engineer", "a long engineer passphrase")
+        create_user(s, admin, "ig1", "oversight", "a long inspector passphrase")
+    engine.dispose()
+
+
+ENG = ("--as", "eng1", "--purpose", "identity_resolution")
+
+
 def test_user_errors_are_one_line_without_traceback(tmp_path: Path, world: WorldSummary) -> None:
     data = str(tmp_path / "d")
     run = habeas("--data-dir", data, "ingest", "nope", "x.csv", cwd=tmp_path)
+    assert run.returncode == 2 and "needs --as USER" in run.stderr
+    _accounts(tmp_path / "d")
+    run = habeas("--data-dir", data, "ingest", "nope", "x.csv", *ENG, cwd=tmp_path)
     assert run.returncode == 2
     assert run.stderr.strip().startswith("error: unknown source 'nope'")
     assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
@@ -68,6 +91,7 @@ def test_user_errors_are_one_line_without_traceback(tmp_path: Path, world: World
         "ingest",
         "uscis_benefits",
         str(world.files["cbp_crossings"]),
+        *ENG,
         cwd=tmp_path,
     )
     assert (
@@ -76,7 +100,7 @@ def test_user_errors_are_one_line_without_traceback(tmp_path: Path, world: World
         and "Traceback" not in wrong.stderr
     )
 
-    debug = habeas("--debug", "--data-dir", data, "ingest", "nope", "x.csv", cwd=tmp_path)
+    debug = habeas("--debug", "--data-dir", data, "ingest", "nope", "x.csv", *ENG, cwd=tmp_path)
     assert debug.returncode != 0 and "Traceback" in debug.stderr
 
 
@@ -105,16 +129,6 @@ def test_sources_check_on_a_later_date_finds_lapsed_agreements(
 def test_ingest_and_quarantine_list(tmp_path: Path, world: WorldSummary) -> None:
     data = str(tmp_path / "d")
     habeas("--data-dir", data, "sources", "add", str(world.out / "clear_broker.toml"), cwd=tmp_path)
-    run = habeas(
-        "--data-dir", data, "ingest", "clear_broker", str(world.files["clear_broker"]), cwd=tmp_path
-    )
-    assert run.returncode == 0 and "ingested clear_broker" in run.stdout
-    again = habeas(
-        "--data-dir", data, "ingest", "clear_broker", str(world.files["clear_broker"]), cwd=tmp_path
-    )
-    assert "already ingested" in again.stdout and "nothing changed" in again.stdout
-    q = habeas("--data-dir", data, "quarantine", "list", "--source", "clear_broker", cwd=tmp_path)
-    assert q.returncode == 2 and "needs --as USER" in q.stderr
     boot = habeas("--data-dir", data, "users", "bootstrap", "root", cwd=tmp_path)
     assert boot.returncode == 0 and "password (shown once)" in boot.stdout
     add = habeas("--data-dir", data, "users", "add", "eng1", "--role", "integration_engineer",
@@ -123,6 +137,16 @@ def test_ingest_and_quarantine_list(tmp_path: Path, world: WorldSummary) -> None
     sneaky = habeas("--data-dir", data, "users", "add", "eng2", "--role", "admin",
                     "--as", "eng1", cwd=tmp_path)  # fmt: skip
     assert sneaky.returncode == 2 and "may not create_user" in sneaky.stderr
+    file = str(world.files["clear_broker"])
+    run = habeas("--data-dir", data, "ingest", "clear_broker", file, "--as", "root",
+                 "--purpose", "oversight", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 3 and "may not ingest clear_broker" in run.stderr
+    run = habeas("--data-dir", data, "ingest", "clear_broker", file, *ENG, cwd=tmp_path)
+    assert run.returncode == 0 and "ingested clear_broker" in run.stdout
+    again = habeas("--data-dir", data, "ingest", "clear_broker", file, *ENG, cwd=tmp_path)
+    assert "already ingested" in again.stdout and "nothing changed" in again.stdout
+    q = habeas("--data-dir", data, "quarantine", "list", "--source", "clear_broker", cwd=tmp_path)
+    assert q.returncode == 2 and "needs --as USER" in q.stderr
     q = habeas("--data-dir", data, "quarantine", "list", "--source", "clear_broker",
                "--as", "eng1", "--purpose", "identity_resolution", cwd=tmp_path)  # fmt: skip
     assert q.returncode == 0 and "quarantine:" in q.stdout and "clear_broker" in q.stdout
@@ -154,27 +178,23 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
         0,
         3,  # the two feeds that must be refused
     )
+    _accounts(tmp_path / "d")
+    officer = ("--as", "officer1", "--purpose", "case_review")
     for decl in sorted(world.out.glob("*.toml")):
         if decl.stem in ("hud_tenants", "tipline_reports"):
             continue
         data_file = next(p for p in world.out.glob(f"{decl.stem}.*") if p.suffix != ".toml")
-        run = habeas("--data-dir", data, "ingest", decl.stem, str(data_file), cwd=tmp_path)
+        if decl.stem == "uscis_benefits":  # an officer may not load data
+            run = habeas("--data-dir", data, "ingest", decl.stem, str(data_file), *officer,
+                         cwd=tmp_path)  # fmt: skip
+            assert run.returncode == 3 and "may not ingest uscis_benefits" in run.stderr
+        run = habeas("--data-dir", data, "ingest", decl.stem, str(data_file), *ENG, cwd=tmp_path)
         assert run.returncode == 0, run.stderr
-    run = habeas("--data-dir", data, "resolve", cwd=tmp_path)
+    run = habeas("--data-dir", data, "resolve", *officer, cwd=tmp_path)
+    assert run.returncode == 3 and "may not resolve" in run.stderr
+    run = habeas("--data-dir", data, "resolve", *ENG, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "persons in" in run.stdout and "review queue" in run.stdout
-    from habeas.governance.authz import AccessContext
-    from habeas.governance.identity import bootstrap_admin, create_user
-    from habeas.store.operational import make_engine, session_factory, upgrade
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'd' / 'habeas.db'}")
-    upgrade(engine)
-    with session_factory(engine).begin() as s:
-        bootstrap_admin(s, "root", "a long admin passphrase")
-        admin = AccessContext("root", "admin", "oversight")
-        create_user(s, admin, "officer1", "case_officer", "a long officer passphrase")
-        create_user(s, admin, "eng1", "integration_engineer", "a long engineer passphrase")
-        create_user(s, admin, "ig1", "oversight", "a long inspector passphrase")
     out = tmp_path / "clusters.csv"
     run = habeas("--data-dir", data, "export", "clusters", str(out), cwd=tmp_path)
     assert run.returncode == 2 and "needs --as USER" in run.stderr
@@ -187,7 +207,8 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
     run = habeas("--data-dir", data, "explain", a, b, *eng, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "prior" in run.stdout and "total match weight" in run.stdout
-    run = habeas("--data-dir", data, "eval", "resolve", "--truth", str(world.truth), cwd=tmp_path)
+    run = habeas("--data-dir", data, "eval", "resolve", "--truth", str(world.truth), *eng,
+                 cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "pairwise  precision" in run.stdout and "blocking recall" in run.stdout
     run = habeas("--data-dir", data, "review", "queue", "--limit", "3", *eng, cwd=tmp_path)
@@ -231,7 +252,7 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
     run = habeas("--data-dir", data, "review", "queue", "--as", "root", "--purpose", "oversight",
                  cwd=tmp_path)  # fmt: skip
     assert run.returncode == 3 and "refused" in run.stderr
-    run = habeas("--data-dir", data, "resolve", "--engine", "oracle", cwd=tmp_path)
+    run = habeas("--data-dir", data, "resolve", "--engine", "oracle", *eng, cwd=tmp_path)
     assert run.returncode == 2 and "--engine must be duckdb or spark" in run.stderr
 
 
@@ -271,3 +292,43 @@ def test_audit_commands_verify_checkpoint_and_report_tampering(tmp_path: Path) -
     con.close()
     run = habeas("--data-dir", data, "audit", "verify", cwd=tmp_path)
     assert run.returncode == 4 and "FAILED at entry 2" in run.stdout
+
+
+PERSONAL_DATA_COMMANDS = [
+    ["ingest", "uscis_benefits", "x.csv"],
+    ["resolve"],
+    ["resolve", "--incremental"],
+    ["eval", "resolve", "--truth", "t.csv"],
+    ["person", "P1"],
+    ["explain", "r1", "r2"],
+    ["export", "clusters", "out.csv"],
+    ["review", "queue"],
+    ["review", "decide", "r1", "r2", "same", "--reason", "same passport number"],
+    ["review", "unmerge", "P1", "r1", "--reason", "two people, one file"],
+    ["review", "undo", "1", "--reason", "decided in error"],
+    ["quarantine", "list"],
+    ["audit", "show"],
+]
+
+
+@pytest.mark.parametrize("args", PERSONAL_DATA_COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_every_command_on_personal_data_needs_an_account_and_a_purpose(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """No command reaches personal data without saying who acts and why (in-process)."""
+    from typer.testing import CliRunner
+
+    from habeas.cli.main import app
+    from habeas.errors import HabeasError
+
+    _accounts(tmp_path)
+    result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), *args])
+    assert isinstance(result.exception, HabeasError), (result.output, result.exception)
+    assert "needs --as USER" in str(result.exception)
+    result = CliRunner().invoke(
+        app, ["--data-dir", str(tmp_path), *args], env={"HABEAS_USER": "nobody_here"}
+    )
+    assert isinstance(result.exception, HabeasError)
+    assert "needs --as USER" in str(result.exception) or "no active account" in str(
+        result.exception
+    )

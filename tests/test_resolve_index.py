@@ -340,3 +340,45 @@ def test_listing_commands_keep_only_sources_the_purpose_allows(
     assert total <= index.scalar("SELECT count(*) FROM review_queue")
     with pytest.raises(AccessDenied, match="no source"):
         allowed_source_list(engine, index, AccessContext("r", "admin", "oversight"), "x", "y")
+
+
+def test_resolution_leaves_out_a_source_that_does_not_declare_identity_resolution(
+    index: StagingStore, tmp_path: Path
+) -> None:
+    """The registry binds resolution too: a source whose declaration drops the purpose is
+    left out of the index, the audit entry names it, and a case officer may not resolve."""
+    import json
+
+    from habeas.governance import audit
+    from habeas.governance.authz import AccessContext
+    from habeas.governance.identity import AccessDenied
+    from habeas.governance.pipeline_access import resolve_as
+    from habeas.store.models import AuditEntry
+    from habeas.store.operational import make_engine, session_factory, upgrade
+
+    decl = json.loads(index.scalar("SELECT declaration FROM sources WHERE name = 'dmv_licenses'"))
+    decl["purposes"] = [p for p in decl["purposes"] if p != "identity_resolution"]
+    index.con.execute(
+        "UPDATE sources SET declaration = ? WHERE name = 'dmv_licenses'", [json.dumps(decl)]
+    )
+    engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
+    upgrade(engine)
+    with pytest.raises(AccessDenied, match="may not resolve"):
+        resolve_as(engine, index, AccessContext("o1", "case_officer", "case_review"), NOW,
+                   reuse_model=True)  # fmt: skip
+    engineer = AccessContext("e1", "integration_engineer", "identity_resolution")
+    result = resolve_as(engine, index, engineer, NOW, reuse_model=True)
+    assert result.records == index.scalar(
+        "SELECT count(*) FROM records WHERE source <> 'dmv_licenses'"
+    )
+    assert not index.scalar(
+        "SELECT count(*) FROM person_records p JOIN records r USING (record_id) "
+        "WHERE r.source = 'dmv_licenses'"
+    )
+    with session_factory(engine)() as s:
+        entries = list(s.query(AuditEntry).order_by(AuditEntry.seq))
+    assert [(e.user, e.action, e.decision) for e in entries] == [
+        ("o1", "resolve", "deny"), ("e1", "resolve", "allow"), ("e1", "resolve_done", "allow"),
+    ]  # fmt: skip
+    assert "left out: dmv_licenses" in entries[1].detail
+    assert audit.verify(engine).ok

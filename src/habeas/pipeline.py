@@ -41,10 +41,13 @@ def intake_directory(
     directory: Path,
     today: date,
     on_source: Callable[[str, str], None] | None = None,
+    ingest_one: Callable[[str, Path], IngestResult] | None = None,
 ) -> IntakeReport:
     """Register every ``*.toml`` in ``directory`` and ingest each accepted source's file.
 
-    One source's bad file does not stop the others; its error is reported by name.
+    One source's bad file (or a refused ingest) does not stop the others; its error is
+    reported by name. ``ingest_one(source, path)`` ingests a file (default: ``ingest`` on
+    ``today``; the CLI passes the governed ``ingest_as`` with the caller's context).
     """
     started = time.perf_counter()
     report = IntakeReport()
@@ -63,7 +66,10 @@ def intake_directory(
         note(name, "ingest")
         try:
             data = data_file_for(decl_path, reg.declaration.format.kind)
-            report.results.append(ingest(store, name, data, today))
+            if ingest_one is None:
+                report.results.append(ingest(store, name, data, today))
+            else:
+                report.results.append(ingest_one(name, data))
         except HabeasError as exc:
             report.failures[name] = str(exc)
     report.seconds = time.perf_counter() - started

@@ -16,6 +16,20 @@ AsUser = Annotated[
 Purpose = Annotated[str | None, typer.Option(help="Why: a declared purpose.")]
 
 
+def cli_origin() -> str:
+    """Where a command runs: ``cli:<operating-system account>@<host>``. The CLI trusts the
+    ``--as`` account (whoever can run it can also read the data directory); the audit log
+    records the operating-system account beside it, so the two can be compared."""
+    import getpass
+    import socket
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return f"cli:{who}@{socket.gethostname()}"
+
+
 @contextmanager
 def refusals(err: Console) -> Iterator[None]:
     """Turn an access refusal into its one-line reason on stderr and exit code 3."""

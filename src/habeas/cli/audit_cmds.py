@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from habeas.cli.access import AsUser, Purpose, refusals
+from habeas.cli.access import AsUser, Purpose, cli_origin, refusals
 from habeas.errors import HabeasError
 
 if TYPE_CHECKING:
@@ -113,17 +113,18 @@ def register(
         from habeas.governance.person_access import context_for
 
         engine = _engine()
-        ctx = context_for(engine, as_user, purpose or "oversight")
+        ctx = context_for(engine, as_user, purpose or "oversight", origin=cli_origin())
         f = AuditFilter(user, for_purpose, person, since, until, limit)
         with refusals(err):
             rows = search(engine, ctx, f)
         table = Table()
-        for col in ("seq", "at", "user", "role", "purpose", "action", "resources", "decision"):
+        for col in ("seq", "at", "user", "role", "purpose", "action", "resources", "decision",
+                    "why", "request"):  # fmt: skip
             table.add_column(col)
         for r in rows:
             table.add_row(
                 str(r.seq), r.at, r.user, r.role, r.purpose, r.action,
-                ", ".join(json.loads(r.resources)), r.decision,
+                ", ".join(json.loads(r.resources)), r.decision, r.detail, r.request_id,
             )  # fmt: skip
         out.print(table)
 
@@ -168,7 +169,7 @@ def register_users(app: typer.Typer, url: Callable[[], str], out: Console) -> No
         from habeas.store.operational import make_engine, session_factory
 
         engine = make_engine(url())
-        ctx = context_for(engine, as_user, "oversight")
+        ctx = context_for(engine, as_user, "oversight", origin=cli_origin())
         password = secrets.token_urlsafe(18)
         with session_factory(engine).begin() as s:
             create_user(s, ctx, username, role, password)

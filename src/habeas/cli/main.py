@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from habeas.cli import audit_cmds, render, resolve_cmds
-from habeas.cli.access import AsUser, Purpose, refusals
+from habeas.cli.access import AsUser, Purpose, cli_origin, refusals
 from habeas.errors import HabeasError
 from habeas.settings import Settings
 from habeas.store.staging import StagingStore
@@ -160,17 +160,24 @@ def sources_check(
 def ingest_cmd(
     source: Annotated[str, typer.Argument(help="Registered source name.")],
     path: Annotated[Path, typer.Argument(help="The file to ingest.")],
+    as_user: AsUser = None,
+    purpose: Purpose = None,
 ) -> None:
-    """Validate, minimize and stage one file; rejected rows go to quarantine."""
-    from habeas.sources.ingest import ingest
+    """Validate, minimize and stage one file; rejected rows go to quarantine (an integration
+    engineer, purpose identity_resolution; audited)."""
+    from habeas.governance.person_access import context_for
+    from habeas.governance.pipeline_access import ingest_as
+    from habeas.store.operational import make_engine
 
-    with _store() as store, _progress() as bar:
+    engine = make_engine(state.settings.operational_url)
+    ctx = context_for(engine, as_user, purpose, origin=cli_origin())
+    with _store() as store, _progress() as bar, refusals(err):
         task = bar.add_task(f"ingest {source}", total=1.0, note="")
 
         def step(stage: str, share: float) -> None:
             bar.update(task, completed=share, note=stage)
 
-        result = ingest(store, source, path, date.today(), progress=step)
+        result = ingest_as(engine, store, ctx, source, path, date.today(), progress=step)
     render.ingest_result(out, result)
 
 
@@ -188,7 +195,7 @@ def quarantine_list(
     from habeas.store.operational import make_engine
 
     engine = make_engine(state.settings.operational_url)
-    ctx = context_for(engine, as_user, purpose)
+    ctx = context_for(engine, as_user, purpose, origin=cli_origin())
     with _store() as store:
         with refusals(err):
             sources = allowed_source_list(engine, store, ctx, "quarantine_list", "quarantine")
@@ -201,11 +208,17 @@ def demo(
     people: Annotated[int, typer.Option(min=100, help="People in the synthetic world.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
-    """The main job on the embedded default: generate a world, register, ingest, summarize."""
+    """The main job on the embedded default: generate a world, register, ingest, resolve,
+    then walk through purpose-bound access; every step on personal data is audited."""
+    from habeas.governance.pipeline_access import evaluate_as, ingest_as, resolve_as
+    from habeas.governance.walkthrough import DEMO_ENGINEER, demo_accounts, walk
     from habeas.pipeline import intake_directory
+    from habeas.store.operational import make_engine
     from habeas.synth.world import generate_world
 
     started = time.perf_counter()
+    engine = make_engine(state.settings.operational_url)
+    accounts = demo_accounts(engine)
     world_dir = state.settings.data_dir / "world"
     with _progress() as bar:
         task = bar.add_task("synthetic world", total=13, note="")
@@ -221,28 +234,30 @@ def demo(
             bar.update(task2, advance=1, note=f"{name}: {stage}")
 
         with _store() as store:
-            report = intake_directory(store, world_dir, date.today(), on_source=note)
+            report = intake_directory(
+                store, world_dir, date.today(), on_source=note,
+                ingest_one=lambda name, path: ingest_as(
+                    engine, store, DEMO_ENGINEER, name, path, date.today()
+                ),
+            )  # fmt: skip
     render.world(out, summary, generated)
     render.intake(out, report, time.perf_counter() - started)
-    from habeas.resolve.quality import evaluate_index
-    from habeas.resolve.run import resolve
-
     with _store() as store:
-        result = resolve(store, datetime.now(), progress=lambda s: err.print(f"… resolve: {s}"))
+        result = resolve_as(
+            engine, store, DEMO_ENGINEER, datetime.now(),
+            progress=lambda s: err.print(f"… resolve: {s}"),
+        )  # fmt: skip
         resolve_cmds.resolution(out, result)
-        ev = evaluate_index(store, world_dir / "truth.parquet")
+        ev = evaluate_as(engine, store, DEMO_ENGINEER, world_dir / "truth.parquet")
     out.print("[bold]against the world's truth[/]")
     resolve_cmds.scores(out, ev.scores, ev.blocking_recall)
-    from habeas.governance.walkthrough import walk
-    from habeas.store.operational import make_engine
-
     with _store() as store:
         persons = [
             r[0] for r in store.rows("SELECT person_id FROM persons ORDER BY person_id LIMIT 2")
         ]
-    tour = walk(make_engine(state.settings.operational_url), persons)
+    tour = walk(engine, persons)
     out.print("[bold]purpose-bound access (operational store)[/]")
-    for step in tour.steps:
+    for step in accounts + tour.steps:
         out.print(f"  {step}")
     v = tour.verification
     if v.ok:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from habeas.cli.access import AsUser, Purpose, refusals
+from habeas.cli.access import AsUser, Purpose, cli_origin, refusals
 from habeas.errors import HabeasError
 
 if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution commands
@@ -51,23 +51,23 @@ def register(
         reuse_model: Annotated[
             bool, typer.Option("--reuse-model", help="Score with the last trained model.")
         ] = False,
+        as_user: AsUser = None,
+        purpose: Purpose = None,
     ) -> None:
-        """Resolve staged records into persons (train, score, cluster) and write the index."""
-        from habeas.resolve.run import resolve, resolve_incremental
+        """Resolve staged records into persons (train, score, cluster) and write the index
+        (an integration engineer, purpose identity_resolution; audited)."""
+        from habeas.governance.pipeline_access import resolve_as
 
         if engine not in ("duckdb", "spark"):
             raise HabeasError(f"--engine must be duckdb or spark, not {engine!r}")
         if incremental and engine != "duckdb":
             raise HabeasError("--incremental runs on the duckdb engine")
-        with _open() as st:
-            now = datetime.now()
-            if incremental:
-                result = resolve_incremental(st, now, progress=lambda s: err.print(f"… {s}"))
-            else:
-                result = resolve(
-                    st, now, engine=engine, reuse_model=reuse_model,  # type: ignore[arg-type]
-                    progress=lambda s: err.print(f"… {s}"),
-                )  # fmt: skip
+        store_engine, ctx = _context(as_user, purpose)
+        with _open() as st, refusals(err):
+            result = resolve_as(
+                store_engine, st, ctx, datetime.now(), incremental=incremental,
+                resolver=engine, reuse_model=reuse_model, progress=lambda s: err.print(f"… {s}"),
+            )  # fmt: skip
         resolution(out, result)
 
     def _context(as_user: str | None, purpose: str | None, client: str = "") -> tuple[Any, Any]:
@@ -75,7 +75,7 @@ def register(
         from habeas.store.operational import make_engine
 
         engine = make_engine(operational_url())
-        return engine, context_for(engine, as_user, purpose, client)
+        return engine, context_for(engine, as_user, purpose, client, origin=cli_origin())
 
     @app.command("explain")
     def explain_cmd(
@@ -137,12 +137,15 @@ def register(
     @eval_app.command("resolve")
     def eval_resolve_cmd(
         truth: Annotated[Path, typer.Option(help="Truth file (.csv/.parquet): record → person.")],
+        as_user: AsUser = None,
+        purpose: Purpose = None,
     ) -> None:
         """Pairwise and B-cubed precision/recall/F1, exact recovery and blocking recall."""
-        from habeas.resolve.quality import evaluate_index
+        from habeas.governance.pipeline_access import evaluate_as
 
-        with _open() as st:
-            ev = evaluate_index(st, truth)
+        engine, ctx = _context(as_user, purpose)
+        with _open() as st, refusals(err):
+            ev = evaluate_as(engine, st, ctx, truth)
         scores(out, ev.scores, ev.blocking_recall)
         if ev.unmatched_truth_records:
             out.print(
@@ -168,13 +171,11 @@ def register(
         review_queue(out, total, rows)
 
     def _review_access(
-        st: StagingStore, as_user: str | None, purpose: str | None, action: str,
-        record_ids: list[str],
-    ) -> str:  # fmt: skip
+        st: StagingStore, engine: Any, ctx: Any, action: str, record_ids: list[str]
+    ) -> str:
         """Authorize and audit a review action on these records; the account's name."""
         from habeas.governance.record_access import require_sources
 
-        engine, ctx = _context(as_user, purpose)
         needed = {r[0] for r in st.rows(
             "SELECT DISTINCT source FROM records WHERE record_id IN (SELECT unnest(?))",
             [record_ids])}  # fmt: skip
@@ -195,8 +196,9 @@ def register(
         """Record a decision on a pair; it overrides the model in every later run."""
         from habeas.resolve.review import decide
 
+        engine, ctx = _context(as_user, purpose)  # who and why, before any record is read
         with _open() as st:
-            reviewer = _review_access(st, as_user, purpose, "review_decide", [left, right])
+            reviewer = _review_access(st, engine, ctx, "review_decide", [left, right])
             rec = decide(st.con, left, right, decision, reviewer, reason, datetime.now())
         for w in rec.warnings:
             err.print(f"[yellow]warning:[/] {w}")
@@ -213,10 +215,11 @@ def register(
         """Split records off a person; they stay apart in every later run until undone."""
         from habeas.resolve.review import unmerge
 
+        engine, ctx = _context(as_user, purpose)
         with _open() as st:
             members = [r[0] for r in st.rows(
                 "SELECT record_id FROM person_records WHERE person_id = ?", [person])]  # fmt: skip
-            reviewer = _review_access(st, as_user, purpose, "review_unmerge", members or records)
+            reviewer = _review_access(st, engine, ctx, "review_unmerge", members or records)
             rec = unmerge(st.con, person, records, reviewer, reason, datetime.now())
         out.print(f"unmerge recorded as decision {rec.decision_id}; run `habeas resolve` to apply")
 
@@ -230,6 +233,7 @@ def register(
         """Withdraw an unmerge (recorded as a decision of its own)."""
         from habeas.resolve.review import undo_unmerge
 
+        engine, ctx = _context(as_user, purpose)
         with _open() as st:
             sides = st.rows(
                 """SELECT coalesce(side_a, []) || coalesce(side_b, []) FROM review_decisions
@@ -237,7 +241,7 @@ def register(
                 [decision_id],
             )
             involved = list(sides[0][0]) if sides else []
-            reviewer = _review_access(st, as_user, purpose, "review_undo", involved)
+            reviewer = _review_access(st, engine, ctx, "review_undo", involved)
             rec = undo_unmerge(st.con, decision_id, reviewer, reason, datetime.now())
         out.print(f"unmerge {decision_id} undone by decision {rec.decision_id}")
 

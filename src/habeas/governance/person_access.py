@@ -7,6 +7,7 @@ the answer says how many were). The read, or its refusal, is one audit entry.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
@@ -22,9 +23,16 @@ from habeas.store.staging import StagingStore
 
 
 def context_for(
-    engine: Engine, username: str | None, purpose: str | None, client: str = ""
+    engine: Engine,
+    username: str | None,
+    purpose: str | None,
+    client: str = "",
+    origin: str = "",
 ) -> AccessContext:
-    """The access context of an account in the operational store, for a declared purpose."""
+    """The access context of an account in the operational store, for a declared purpose.
+
+    ``origin`` (e.g. ``cli:alice@host``) starts the request id, so every audit entry of
+    this request says where it came from."""
     if not username or not purpose:
         raise HabeasError(
             "reading personal data needs --as USER (or HABEAS_USER) and --purpose PURPOSE"
@@ -35,7 +43,8 @@ def context_for(
         user = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.active:
         raise HabeasError(f"no active account {username!r} in the operational store")
-    return AccessContext(username, user.role, purpose, client=client)
+    request_id = f"{origin[:44]}:{uuid.uuid4().hex[:16]}" if origin else ""
+    return AccessContext(username, user.role, purpose, client=client, request_id=request_id)
 
 
 @dataclass(frozen=True)

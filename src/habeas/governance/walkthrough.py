@@ -19,7 +19,14 @@ from habeas.governance.identity import AccessDenied, bootstrap_admin, create_use
 from habeas.store.models import Case, User
 from habeas.store.operational import session_factory, upgrade
 
-DEMO_USERS = (("demo_officer", "case_officer"), ("demo_counsel", "counsel"))
+DEMO_USERS = (
+    ("demo_engineer", "integration_engineer"),
+    ("demo_officer", "case_officer"),
+    ("demo_counsel", "counsel"),
+)
+DEMO_ENGINEER = AccessContext("demo_engineer", "integration_engineer", "identity_resolution")
+"""The demo's ingest and resolution run as this account (their passwords are random and
+never shown: the demo needs no login)."""
 
 
 @dataclass(frozen=True)
@@ -30,15 +37,12 @@ class Walkthrough:
     verification: audit.Verification
 
 
-def walk(engine: Engine, person_ids: list[str]) -> Walkthrough:
-    """Create the demo accounts and cases if missing, then read cases as different users."""
-    if len(person_ids) < 2:
-        raise ValueError("the walkthrough needs two persons from the index")
+def demo_accounts(engine: Engine) -> list[str]:
+    """Migrate the store and create the demo accounts that are missing (admin first)."""
     upgrade(engine)
-    sessions = session_factory(engine)
     steps: list[str] = []
     admin = AccessContext("demo_admin", "admin", "oversight")
-    with sessions.begin() as s:
+    with session_factory(engine).begin() as s:
         if s.execute(select(User.id).limit(1)).first() is None:
             bootstrap_admin(s, "demo_admin", secrets.token_urlsafe(24))
             steps.append("bootstrap: first account demo_admin (admin)")
@@ -46,6 +50,17 @@ def walk(engine: Engine, person_ids: list[str]) -> Walkthrough:
             if s.execute(select(User.id).where(User.username == name)).first() is None:
                 create_user(s, admin, name, role, secrets.token_urlsafe(24))
                 steps.append(f"admin created {name} ({role})")
+    return steps
+
+
+def walk(engine: Engine, person_ids: list[str]) -> Walkthrough:
+    """Open two demo cases, then read them as different users for different purposes."""
+    if len(person_ids) < 2:
+        raise ValueError("the walkthrough needs two persons from the index")
+    steps = demo_accounts(engine)
+    sessions = session_factory(engine)
+    admin = AccessContext("demo_admin", "admin", "oversight")
+    with sessions.begin() as s:
         now = datetime.now(UTC).replace(tzinfo=None)
         mine = Case(person_id=person_ids[0], state="identified", note="",
                     counsel="demo_counsel", updated_at=now)  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,14 +91,21 @@ def resolve(
     engine: eng.Engine = "duckdb",
     reuse_model: bool = False,
     progress: Progress | None = None,
+    sources: Sequence[str] | None = None,
 ) -> Resolution:
-    """Resolve every staged record into persons and replace the index with the result."""
+    """Resolve the staged records into persons and replace the index with the result.
+
+    ``sources`` limits the input to those sources' records (the governed entry point,
+    ``habeas.governance.pipeline_access.resolve_as``, passes the ones the purpose allows).
+    """
     started = time.perf_counter()
     note = progress or (lambda step: None)
     ensure_schema(store.con)
     work = _work(store.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
     note("prepare")
-    staged = store.con.sql(f"SELECT {STAGED_COLUMNS} FROM records").to_arrow_table()  # noqa: F841
+    staged = store.con.sql(  # noqa: F841
+        f"SELECT {STAGED_COLUMNS} FROM records WHERE {_only(sources)}"
+    ).to_arrow_table()
     work.execute("CREATE TABLE staged AS SELECT * FROM staged")
     n = prepare(work, "staged")
     if n < 2:
@@ -117,6 +124,16 @@ def resolve(
     result.seconds = time.perf_counter() - started
     _finish_run(store, result, scored.model_json)
     return result
+
+
+def _only(sources: Sequence[str] | None) -> str:
+    """A WHERE condition keeping the records of ``sources`` (every record when None)."""
+    if sources is None:
+        return "TRUE"
+    if not sources:
+        return "FALSE"
+    names = ", ".join("'" + s.replace("'", "''") + "'" for s in sources)
+    return f"source IN ({names})"
 
 
 def _last_model(store: StagingStore) -> str | None:
@@ -221,9 +238,13 @@ def _finish_run(store: StagingStore, result: Resolution, model_json: str) -> Non
 
 
 def resolve_incremental(
-    store: StagingStore, now: datetime, progress: Progress | None = None
+    store: StagingStore,
+    now: datetime,
+    progress: Progress | None = None,
+    sources: Sequence[str] | None = None,
 ) -> Resolution:
-    """Link records staged since the last run to the index with the trained model."""
+    """Link records staged since the last run (of ``sources``, all when None) to the index
+    with the trained model."""
     started = time.perf_counter()
     note = progress or (lambda step: None)
     ensure_schema(store.con)
@@ -233,7 +254,7 @@ def resolve_incremental(
     con = store.con
     new_staged = con.sql(  # noqa: F841
         f"""SELECT {STAGED_COLUMNS} FROM records
-            WHERE record_id NOT IN (SELECT unique_id FROM resolve_input)"""
+            WHERE record_id NOT IN (SELECT unique_id FROM resolve_input) AND {_only(sources)}"""
     ).to_arrow_table()
     work = _work(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
     work.execute("CREATE TABLE staged AS SELECT * FROM new_staged")

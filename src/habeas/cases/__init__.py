@@ -1,0 +1,1 @@
+"""Cases: the lifecycle state machine, its legal gates, instruments and deadlines."""

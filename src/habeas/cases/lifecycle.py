@@ -1,0 +1,863 @@
+"""The case lifecycle as states and events: pure functions, no I/O.
+
+``transition(case, event)`` returns the case after the event, or a ``Refused`` naming
+every reason the event may not happen now ("stay granted 2026-03-02 by bia (…), not
+lifted"), never a bare no. The gates of safeguards 6 and 7 live in ``habeas.cases.gates``
+and are applied here to every enforcement step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from habeas.cases import gates
+from habeas.cases.instruments import (
+    CHARGING_KINDS,
+    SUMMARY_KINDS,
+    Appeal,
+    Instrument,
+    Order,
+    Stay,
+)
+
+
+class State(StrEnum):
+    """Where a case stands."""
+
+    IDENTIFIED = "identified"
+    UNDER_REVIEW = "under_review"
+    CHARGED = "charged"
+    WARRANT_ISSUED = "warrant_issued"
+    FIELD_REQUESTED = "field_action_requested"
+    APPROVED = "approved_for_field_action"
+    ASSIGNED = "assigned"
+    ENCOUNTERED = "encountered"
+    CUSTODY_DECIDED = "custody_decided"
+    IN_PROCEEDINGS = "in_proceedings"
+    APPEAL_WINDOW = "appeal_window"
+    APPEAL_PENDING = "appeal_pending"
+    FINAL_ORDER = "final_order"
+    READY_FOR_REMOVAL = "ready_for_removal"
+    ON_MANIFEST = "on_manifest"
+    REMOVED = "removed"
+    DEPARTURE_VERIFIED = "departure_verified"
+    FUGITIVE = "fugitive"
+    RELEASED = "released"
+    CLOSED = "closed"
+
+
+TERMINAL = frozenset({State.REMOVED, State.DEPARTURE_VERIFIED, State.CLOSED})
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A flag from the person index (citizenship or lawful status) and its resolution."""
+
+    kind: str  # citizenship | lawful_status
+    detail: str
+    record_ids: tuple[str, ...]
+    resolved_by: str = ""
+    reason: str = ""
+    evidence: str = ""
+
+    @property
+    def open(self) -> bool:
+        """Unresolved."""
+        return not self.resolved_by
+
+
+@dataclass(frozen=True)
+class FieldRequest:
+    """A request for field action and its approval by a second person."""
+
+    requested_by: str
+    requested_on: date
+    approved_by: str = ""
+    approved_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """Everything the lifecycle rules read about one case."""
+
+    case_id: str
+    person_id: str
+    state: State = State.IDENTIFIED
+    instruments: tuple[Instrument, ...] = ()
+    stays: tuple[Stay, ...] = ()
+    order: Order | None = None
+    final_on: date | None = None
+    appeal: Appeal | None = None
+    flags: tuple[Flag, ...] = ()
+    field_request: FieldRequest | None = None
+    encounter: str = ""  # arrested | located_not_detained | not_located
+    custody: str = ""  # detained | bond | recognizance | atd | order_of_supervision
+    team: str = ""
+    destination: str = ""
+    barred: tuple[str, ...] = ()  # countries barred by withholding or torture-convention relief
+    flight: str = ""
+    closed_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why an event may not happen now: every reason, each specific."""
+
+    event: str
+    state: State
+    reasons: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.event} refused in state {self.state}: " + "; ".join(self.reasons)
+
+
+# ---- events -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to a case: when, who did it, in which role."""
+
+    on: date
+    actor: str
+    role: str
+    kind: ClassVar[str] = ""
+    enforcement: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class BeginReview(Event):
+    """An officer opens the review of an identified person."""
+
+    kind: ClassVar[str] = "begin_review"
+
+
+@dataclass(frozen=True)
+class Charge(Event):
+    """A charging document: a notice to appear, or a summary removal order."""
+
+    instrument: str = "nta"
+    reference: str = ""
+    authority: str = ""
+    kind: ClassVar[str] = "charge"
+    enforcement: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class IssueWarrant(Event):
+    """An I-200 (arrest) or I-205 (removal) warrant."""
+
+    instrument: str = "i200"
+    reference: str = ""
+    authority: str = ""
+    expires_on: date | None = None
+    kind: ClassVar[str] = "issue_warrant"
+    enforcement: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class AddInstrument(Event):
+    """A travel document or a medical clearance."""
+
+    instrument: str = "travel_document"
+    reference: str = ""
+    authority: str = ""
+    expires_on: date | None = None
+    country: str = ""
+    kind: ClassVar[str] = "add_instrument"
+
+
+@dataclass(frozen=True)
+class WithdrawInstrument(Event):
+    """An instrument withdrawn or cancelled (e.g. a warrant recalled)."""
+
+    reference: str = ""
+    reason: str = ""
+    kind: ClassVar[str] = "withdraw_instrument"
+
+
+@dataclass(frozen=True)
+class RequestFieldAction(Event):
+    """A case officer asks for a field action."""
+
+    kind: ClassVar[str] = "request_field_action"
+    enforcement: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ApproveFieldAction(Event):
+    """A supervisor (never the requester) approves the requested field action."""
+
+    kind: ClassVar[str] = "approve_field_action"
+    enforcement: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class RefuseFieldAction(Event):
+    """A supervisor refuses the request, with a reason."""
+
+    reason: str = ""
+    kind: ClassVar[str] = "refuse_field_action"
+
+
+@dataclass(frozen=True)
+class Assign(Event):
+    """The approved action is given to a field team."""
+
+    team: str = ""
+    kind: ClassVar[str] = "assign"
+    enforcement: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class RecordEncounter(Event):
+    """The field team's outcome."""
+
+    outcome: str = "arrested"
+    kind: ClassVar[str] = "record_encounter"
+    enforcement: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class DecideCustody(Event):
+    """Detention, bond, recognizance, alternatives to detention, order of supervision."""
+
+    custody: str = "detained"
+    kind: ClassVar[str] = "decide_custody"
+    enforcement: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class BeginProceedings(Event):
+    """The notice to appear is filed with the immigration court."""
+
+    kind: ClassVar[str] = "begin_proceedings"
+
+
+@dataclass(frozen=True)
+class Decide(Event):
+    """The immigration judge's decision."""
+
+    outcome: str = "removal_order"  # removal_order | voluntary_departure | relief_granted
+    authority: str = ""
+    in_absentia: bool = False
+    departure_deadline: date | None = None
+    kind: ClassVar[str] = "decide"
+
+
+@dataclass(frozen=True)
+class WaiveAppeal(Event):
+    """Both parties waive appeal: the order is final at once."""
+
+    kind: ClassVar[str] = "waive_appeal"
+
+
+@dataclass(frozen=True)
+class FileAppeal(Event):
+    """An appeal to the Board within the window."""
+
+    kind: ClassVar[str] = "file_appeal"
+
+
+@dataclass(frozen=True)
+class DecideAppeal(Event):
+    """The Board's decision: dismissed (order final), sustained, or remanded."""
+
+    outcome: str = "dismissed"
+    kind: ClassVar[str] = "decide_appeal"
+
+
+@dataclass(frozen=True)
+class FinalizeOrder(Event):
+    """The appeal window has closed without an appeal: the order is final."""
+
+    kind: ClassVar[str] = "finalize_order"
+
+
+@dataclass(frozen=True)
+class GrantStay(Event):
+    """A stay of removal, by a judge, the Board, a federal court or the agency."""
+
+    stay_id: str = ""
+    authority: str = "bia"
+    reason: str = ""
+    kind: ClassVar[str] = "grant_stay"
+
+
+@dataclass(frozen=True)
+class LiftStay(Event):
+    """A stay lifted (or a motion denied)."""
+
+    stay_id: str = ""
+    authority: str = ""
+    kind: ClassVar[str] = "lift_stay"
+
+
+@dataclass(frozen=True)
+class FileMotionToReopen(Event):
+    """A motion to reopen an in-absentia order: removal is stayed automatically."""
+
+    stay_id: str = ""
+    kind: ClassVar[str] = "file_motion_to_reopen"
+
+
+@dataclass(frozen=True)
+class SetDestination(Event):
+    """The country of removal."""
+
+    country: str = ""
+    kind: ClassVar[str] = "set_destination"
+
+
+@dataclass(frozen=True)
+class GrantProtection(Event):
+    """Withholding of removal or torture-convention protection: the country is barred."""
+
+    country: str = ""
+    protection: str = "withholding"  # withholding | cat
+    kind: ClassVar[str] = "grant_protection"
+
+
+@dataclass(frozen=True)
+class MarkReady(Event):
+    """Ready for removal: final order, I-205, travel document, medical clearance."""
+
+    kind: ClassVar[str] = "mark_ready"
+    enforcement: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class AddToManifest(Event):
+    """Booked on a flight (the removal gate is checked again)."""
+
+    flight: str = ""
+    kind: ClassVar[str] = "add_to_manifest"
+    enforcement: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class TakeOffManifest(Event):
+    """Taken off a flight, with a reason."""
+
+    reason: str = ""
+    kind: ClassVar[str] = "take_off_manifest"
+
+
+@dataclass(frozen=True)
+class ConfirmRemoval(Event):
+    """Boarded and removed (the removal gate is checked a last time before boarding)."""
+
+    kind: ClassVar[str] = "confirm_removal"
+    enforcement: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class VerifyDeparture(Event):
+    """Voluntary or self-departure, verified by an exit record or proof."""
+
+    proof: str = ""
+    kind: ClassVar[str] = "verify_departure"
+
+
+@dataclass(frozen=True)
+class MarkFugitive(Event):
+    """Failed to depart by the deadline or to report."""
+
+    reason: str = ""
+    kind: ClassVar[str] = "mark_fugitive"
+
+
+@dataclass(frozen=True)
+class Release(Event):
+    """Released from custody (or from the case's enforcement track)."""
+
+    reason: str = ""
+    kind: ClassVar[str] = "release"
+
+
+@dataclass(frozen=True)
+class Close(Event):
+    """The case is closed, with a reason."""
+
+    reason: str = ""
+    kind: ClassVar[str] = "close"
+
+
+@dataclass(frozen=True)
+class RaiseFlag(Event):
+    """The person index flags the person (citizenship or lawful status)."""
+
+    flag: str = "citizenship"
+    detail: str = ""
+    record_ids: tuple[str, ...] = ()
+    kind: ClassVar[str] = "raise_flag"
+
+
+@dataclass(frozen=True)
+class ResolveFlag(Event):
+    """A supervisor resolves a flag with a written reason and the evidence examined."""
+
+    flag: str = "citizenship"
+    reason: str = ""
+    evidence: str = ""
+    kind: ClassVar[str] = "resolve_flag"
+
+
+EVENTS: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        BeginReview, Charge, IssueWarrant, AddInstrument, WithdrawInstrument,
+        RequestFieldAction, ApproveFieldAction, RefuseFieldAction, Assign, RecordEncounter,
+        DecideCustody, BeginProceedings, Decide, WaiveAppeal, FileAppeal, DecideAppeal,
+        FinalizeOrder, GrantStay, LiftStay, FileMotionToReopen, SetDestination,
+        GrantProtection, MarkReady, AddToManifest, TakeOffManifest, ConfirmRemoval,
+        VerifyDeparture, MarkFugitive, Release, Close, RaiseFlag, ResolveFlag,
+    )
+}  # fmt: skip
+"""Every event kind, by name (for storage and the CLI)."""
+
+ENFORCEMENT = frozenset(k for k, cls in EVENTS.items() if cls.enforcement)
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    """The event as JSON-ready data (dates as ISO strings, tuples as lists)."""
+    out: dict[str, Any] = {"kind": event.kind}
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def event_from_payload(data: dict[str, Any]) -> Event:
+    """The event back from ``event_payload`` output; unknown kinds or fields are refused."""
+    kind = data.get("kind")
+    cls = EVENTS.get(str(kind))
+    if cls is None:
+        raise ValueError(f"unknown event kind {kind!r}; kinds are {', '.join(sorted(EVENTS))}")
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(names) - {"kind"})
+    if unknown:
+        raise ValueError(f"{kind}: unknown field(s) {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for name, f in names.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if "date" in str(f.type) and isinstance(value, str):
+            value = date.fromisoformat(value)
+        elif str(f.type).startswith("tuple") and isinstance(value, list):
+            value = tuple(value)
+        values[name] = value
+    return cls(**values)
+
+
+# ---- transitions ------------------------------------------------------------------------
+
+S = State
+FROM: dict[str, frozenset[State] | None] = {
+    "begin_review": frozenset({S.IDENTIFIED}),
+    "charge": frozenset({S.UNDER_REVIEW}),
+    "request_field_action": frozenset({S.WARRANT_ISSUED, S.FINAL_ORDER, S.FUGITIVE}),
+    "approve_field_action": frozenset({S.FIELD_REQUESTED}),
+    "refuse_field_action": frozenset({S.FIELD_REQUESTED}),
+    "assign": frozenset({S.APPROVED, S.ENCOUNTERED}),
+    "record_encounter": frozenset({S.ASSIGNED}),
+    "decide_custody": frozenset({S.ENCOUNTERED}),
+    "begin_proceedings": frozenset({S.CHARGED, S.WARRANT_ISSUED, S.CUSTODY_DECIDED, S.RELEASED}),
+    "decide": frozenset({S.IN_PROCEEDINGS}),
+    "waive_appeal": frozenset({S.APPEAL_WINDOW}),
+    "file_appeal": frozenset({S.APPEAL_WINDOW}),
+    "decide_appeal": frozenset({S.APPEAL_PENDING}),
+    "finalize_order": frozenset({S.APPEAL_WINDOW, S.CHARGED, S.WARRANT_ISSUED, S.CUSTODY_DECIDED}),
+    "mark_ready": frozenset({S.FINAL_ORDER, S.CUSTODY_DECIDED}),
+    "add_to_manifest": frozenset({S.READY_FOR_REMOVAL}),
+    "take_off_manifest": frozenset({S.ON_MANIFEST}),
+    "confirm_removal": frozenset({S.ON_MANIFEST}),
+    "mark_fugitive": frozenset({S.FINAL_ORDER, S.RELEASED, S.CUSTODY_DECIDED, S.ENCOUNTERED}),
+    "release": frozenset(
+        {
+            S.ENCOUNTERED,
+            S.CUSTODY_DECIDED,
+            S.IN_PROCEEDINGS,
+            S.APPEAL_WINDOW,
+            S.APPEAL_PENDING,
+            S.FINAL_ORDER,
+            S.READY_FOR_REMOVAL,
+        }
+    ),
+}
+"""The states each event may happen in; None (absent) means any state but a terminal one."""
+
+SUPERVISOR_ONLY = frozenset({"approve_field_action", "refuse_field_action", "resolve_flag"})
+
+
+def _open_flags(case: CaseFile, kinds: tuple[str, ...]) -> list[str]:
+    return [
+        f"unresolved {f.kind} flag ({f.detail}) from record(s) {', '.join(f.record_ids)}: "
+        "a supervisor must resolve it with a reason first"
+        for f in case.flags
+        if f.open and f.kind in kinds
+    ]
+
+
+def _instrument(event: IssueWarrant | AddInstrument | Charge, kind: str) -> Instrument:
+    return Instrument(
+        kind=kind,  # type: ignore[arg-type]
+        reference=event.reference or f"{kind}-{event.on.isoformat()}",
+        issuing_authority=event.authority or event.actor,
+        issued_on=event.on,
+        expires_on=getattr(event, "expires_on", None),
+        country=getattr(event, "country", ""),
+    )
+
+
+def transition(case: CaseFile, event: Event) -> CaseFile | Refused:
+    """The case after ``event``, or every reason it may not happen now."""
+    kind = event.kind
+    reasons: list[str] = []
+    if case.state in TERMINAL:
+        return Refused(kind, case.state, (f"the case is {case.state}: no further steps",))
+    allowed = FROM.get(kind)
+    if allowed is not None and case.state not in allowed:
+        expected = ", ".join(sorted(allowed))
+        reasons.append(f"not possible in state {case.state} (only in: {expected})")
+    if kind in SUPERVISOR_ONLY and event.role != "supervisor":
+        reasons.append(f"only a supervisor may {kind.replace('_', ' ')} (not a {event.role})")
+    if event.enforcement:
+        reasons.extend(_open_flags(case, ("citizenship",)))
+    handler = _HANDLERS.get(kind)
+    if handler is None:  # pragma: no cover - every kind has a handler (tested)
+        return Refused(kind, case.state, (f"no rule for event {kind}",))
+    result: CaseFile = handler(case, event, reasons)
+    if reasons:
+        return Refused(kind, case.state, tuple(dict.fromkeys(reasons)))
+    assert result is not None
+    return result
+
+
+Handler = Any  # (case, event, reasons) -> CaseFile | None: appends to reasons when refusing
+
+
+def _begin_review(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
+    return replace(case, state=S.UNDER_REVIEW)
+
+
+def _charge(case: CaseFile, e: Charge, reasons: list[str]) -> CaseFile:
+    if e.instrument not in CHARGING_KINDS:
+        reasons.append(f"{e.instrument!r} is not a charging document ({', '.join(CHARGING_KINDS)})")
+        return case
+    doc = _instrument(e, e.instrument)
+    if e.instrument in SUMMARY_KINDS:  # the charging document is itself the order
+        order = Order("removal_order", e.on, doc.issuing_authority, summary=True)
+        return replace(case, state=S.CHARGED, instruments=(*case.instruments, doc), order=order,
+                       final_on=e.on)  # fmt: skip
+    return replace(case, state=S.CHARGED, instruments=(*case.instruments, doc))
+
+
+def _issue_warrant(case: CaseFile, e: IssueWarrant, reasons: list[str]) -> CaseFile:
+    if e.instrument == "i200":
+        if case.state not in (S.CHARGED, S.WARRANT_ISSUED, S.FUGITIVE, S.RELEASED):
+            reasons.append(f"an I-200 follows a charging document, not state {case.state}")
+        if not any(i.kind in CHARGING_KINDS for i in case.instruments):
+            reasons.append("an I-200 needs a charging document on the case first")
+    elif e.instrument == "i205":
+        if case.final_on is None:
+            reasons.append("an I-205 warrant of removal needs a final order of removal")
+    else:
+        reasons.append(f"{e.instrument!r} is not a warrant (i200 or i205)")
+    state = S.WARRANT_ISSUED if case.state == S.CHARGED else case.state
+    return replace(case, state=state, instruments=(*case.instruments, _instrument(e, e.instrument)))
+
+
+def _add_instrument(case: CaseFile, e: AddInstrument, reasons: list[str]) -> CaseFile:
+    if e.instrument not in ("travel_document", "medical_clearance"):
+        reasons.append(
+            f"{e.instrument!r}: use charge or issue_warrant for charging documents and warrants"
+        )
+    if e.instrument == "travel_document" and not e.country:
+        reasons.append("a travel document names the country that issued it")
+    return replace(case, instruments=(*case.instruments, _instrument(e, e.instrument)))
+
+
+def _withdraw(case: CaseFile, e: WithdrawInstrument, reasons: list[str]) -> CaseFile:
+    found = [i for i in case.instruments if i.reference == e.reference and i.status == "active"]
+    if not found:
+        reasons.append(f"no active instrument {e.reference!r} on the case")
+    if not e.reason:
+        reasons.append("withdrawing an instrument needs a reason")
+    kept = tuple(
+        replace(i, status="withdrawn") if i.reference == e.reference else i
+        for i in case.instruments
+    )
+    return replace(case, instruments=kept)
+
+
+def _request(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
+    reasons.extend(gates.instrument_reasons(case, e.on))
+    reasons.extend(_open_flags(case, ("lawful_status",)))
+    return replace(case, state=S.FIELD_REQUESTED, field_request=FieldRequest(e.actor, e.on))
+
+
+def _approve(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
+    req = case.field_request
+    if req is not None and req.requested_by == e.actor:
+        reasons.append(f"{e.actor} requested this field action and may not approve it too")
+    reasons.extend(gates.instrument_reasons(case, e.on))
+    reasons.extend(_open_flags(case, ("lawful_status",)))
+    approved = replace(req, approved_by=e.actor, approved_on=e.on) if req else None
+    return replace(case, state=S.APPROVED, field_request=approved)
+
+
+def _refuse_request(case: CaseFile, e: RefuseFieldAction, reasons: list[str]) -> CaseFile:
+    if not e.reason:
+        reasons.append("refusing a field action needs a reason")
+    back = S.FINAL_ORDER if case.final_on else S.WARRANT_ISSUED
+    return replace(case, state=back, field_request=None)
+
+
+def _assign(case: CaseFile, e: Assign, reasons: list[str]) -> CaseFile:
+    if case.state == S.ENCOUNTERED and case.encounter != "not_located":
+        reasons.append(f"the person was {case.encounter}: a new assignment needs a new request")
+    reasons.extend(gates.field_action_reasons(case, e.on))
+    if not e.team:
+        reasons.append("an assignment names the field team")
+    return replace(case, state=S.ASSIGNED, team=e.team)
+
+
+def _encounter(case: CaseFile, e: RecordEncounter, reasons: list[str]) -> CaseFile:
+    if e.outcome not in ("arrested", "located_not_detained", "not_located"):
+        reasons.append(
+            f"outcome {e.outcome!r} is not arrested, located_not_detained or not_located"
+        )
+    if e.outcome == "arrested":
+        reasons.extend(gates.field_action_reasons(case, e.on))
+    return replace(case, state=S.ENCOUNTERED, encounter=e.outcome)
+
+
+CUSTODY_KINDS = ("detained", "bond", "recognizance", "atd", "order_of_supervision")
+
+
+def _custody(case: CaseFile, e: DecideCustody, reasons: list[str]) -> CaseFile:
+    if e.custody not in CUSTODY_KINDS:
+        reasons.append(f"custody {e.custody!r} is not one of {', '.join(CUSTODY_KINDS)}")
+    if case.encounter == "not_located":
+        reasons.append("the person was not located: nobody to decide custody for")
+    if e.custody == "detained" and case.encounter != "arrested":
+        reasons.append("detention follows an arrest")
+    return replace(case, state=S.CUSTODY_DECIDED, custody=e.custody)
+
+
+def _proceedings(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
+    if not any(i.kind == "nta" and i.status == "active" for i in case.instruments):
+        reasons.append("proceedings start with a notice to appear, and the case has none")
+    return replace(case, state=S.IN_PROCEEDINGS)
+
+
+def _decide(case: CaseFile, e: Decide, reasons: list[str]) -> CaseFile:
+    if e.outcome not in ("removal_order", "voluntary_departure", "relief_granted"):
+        reasons.append(f"decision {e.outcome!r} is not removal_order, voluntary_departure or "
+                       "relief_granted")  # fmt: skip
+    if e.outcome == "voluntary_departure" and (
+        e.departure_deadline is None or e.departure_deadline <= e.on
+    ):
+        reasons.append("voluntary departure is granted with a deadline after the decision")
+    order = Order(e.outcome, e.on, e.authority or e.actor, in_absentia=e.in_absentia,  # type: ignore[arg-type]
+                  departure_deadline=e.departure_deadline)  # fmt: skip
+    if e.outcome == "relief_granted":
+        return replace(case, state=S.CLOSED, order=order, closed_reason="relief granted")
+    return replace(case, state=S.APPEAL_WINDOW, order=order)
+
+
+def _waive(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
+    assert case.order is not None or reasons
+    order = replace(case.order, appeal_waived=True) if case.order else None
+    return replace(case, state=S.FINAL_ORDER, order=order, final_on=e.on)
+
+
+def _file_appeal(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
+    if case.order is not None and e.on > case.order.appeal_window_ends:
+        reasons.append(f"the appeal window closed on {case.order.appeal_window_ends}")
+    return replace(case, state=S.APPEAL_PENDING, appeal=Appeal(e.on, "bia"))
+
+
+def _decide_appeal(case: CaseFile, e: DecideAppeal, reasons: list[str]) -> CaseFile:
+    if e.outcome not in ("dismissed", "sustained", "remanded"):
+        reasons.append(f"appeal outcome {e.outcome!r} is not dismissed, sustained or remanded")
+    appeal = replace(case.appeal, decided_on=e.on, outcome=e.outcome) if case.appeal else None  # type: ignore[arg-type]
+    if e.outcome == "dismissed":
+        return replace(case, state=S.FINAL_ORDER, appeal=appeal, final_on=e.on)
+    if e.outcome == "sustained":
+        return replace(case, state=S.CLOSED, appeal=appeal, closed_reason="appeal sustained")
+    return replace(case, state=S.IN_PROCEEDINGS, appeal=appeal, order=None)
+
+
+def _finalize(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
+    if case.state == S.APPEAL_WINDOW:
+        if case.order is not None and case.order.window_open_on(e.on):
+            reasons.append(f"the appeal window is open until {case.order.appeal_window_ends}")
+        return replace(case, state=S.FINAL_ORDER, final_on=e.on)
+    if case.order is None or not case.order.summary:
+        reasons.append("only a summary order (expedited removal, reinstatement, administrative "
+                       "removal) is final without proceedings")  # fmt: skip
+    return replace(case, state=S.FINAL_ORDER)
+
+
+def _grant_stay(case: CaseFile, e: GrantStay, reasons: list[str]) -> CaseFile:
+    if e.authority not in ("immigration_judge", "bia", "federal_court", "agency"):
+        reasons.append(f"stay authority {e.authority!r} is not immigration_judge, bia, "
+                       "federal_court or agency")  # fmt: skip
+    return _with_stay(case, e, e.stay_id, e.authority, e.reason or "stay of removal", reasons)
+
+
+def _with_stay(case: CaseFile, e: Event, stay_id: str, authority: str, why: str,
+               reasons: list[str]) -> CaseFile:  # fmt: skip
+    sid = stay_id or f"stay-{len(case.stays) + 1}"
+    if any(s.stay_id == sid for s in case.stays):
+        reasons.append(f"a stay {sid!r} is already on the case")
+    stay = Stay(sid, authority, e.on, why)  # type: ignore[arg-type]
+    state = S.READY_FOR_REMOVAL if case.state == S.ON_MANIFEST else case.state
+    flight = "" if case.state == S.ON_MANIFEST else case.flight
+    return replace(case, stays=(*case.stays, stay), state=state, flight=flight)
+
+
+def _lift_stay(case: CaseFile, e: LiftStay, reasons: list[str]) -> CaseFile:
+    if not any(s.stay_id == e.stay_id and s.active_on(e.on) for s in case.stays):
+        reasons.append(f"no stay {e.stay_id!r} in force on {e.on}")
+    stays = tuple(
+        replace(s, lifted_on=e.on, lifted_by=e.authority or e.actor)
+        if s.stay_id == e.stay_id and s.lifted_on is None else s
+        for s in case.stays
+    )  # fmt: skip
+    return replace(case, stays=stays)
+
+
+def _motion(case: CaseFile, e: FileMotionToReopen, reasons: list[str]) -> CaseFile:
+    if case.order is None or not case.order.in_absentia:
+        reasons.append("only an in-absentia order is stayed automatically by a motion to reopen")
+    return _with_stay(case, e, e.stay_id, "automatic",
+                      "motion to reopen an in-absentia order", reasons)  # fmt: skip
+
+
+def _destination(case: CaseFile, e: SetDestination, reasons: list[str]) -> CaseFile:
+    if not e.country:
+        reasons.append("a destination names a country")
+    return replace(case, destination=e.country)
+
+
+def _protection(case: CaseFile, e: GrantProtection, reasons: list[str]) -> CaseFile:
+    if e.protection not in ("withholding", "cat"):
+        reasons.append(f"protection {e.protection!r} is not withholding or cat")
+    state, flight = case.state, case.flight
+    if case.state == S.ON_MANIFEST and e.country == case.destination:
+        state, flight = S.READY_FOR_REMOVAL, ""
+    return replace(case, barred=(*case.barred, e.country), state=state, flight=flight)
+
+
+def _ready(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
+    reasons.extend(gates.removal_reasons(case, e.on, ready=True))
+    return replace(case, state=S.READY_FOR_REMOVAL)
+
+
+def _manifest(case: CaseFile, e: AddToManifest, reasons: list[str]) -> CaseFile:
+    if not e.flight:
+        reasons.append("a manifest entry names the flight")
+    reasons.extend(gates.removal_reasons(case, e.on, ready=True))
+    return replace(case, state=S.ON_MANIFEST, flight=e.flight)
+
+
+def _off_manifest(case: CaseFile, e: TakeOffManifest, reasons: list[str]) -> CaseFile:
+    if not e.reason:
+        reasons.append("taking a person off a manifest needs a reason")
+    return replace(case, state=S.READY_FOR_REMOVAL, flight="")
+
+
+def _removed(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
+    reasons.extend(gates.removal_reasons(case, e.on, ready=True))
+    return replace(case, state=S.REMOVED)
+
+
+def _departed(case: CaseFile, e: VerifyDeparture, reasons: list[str]) -> CaseFile:
+    if not e.proof:
+        reasons.append("a departure is verified by an exit record or proof, named here")
+    return replace(case, state=S.DEPARTURE_VERIFIED)
+
+
+def _fugitive(case: CaseFile, e: MarkFugitive, reasons: list[str]) -> CaseFile:
+    if not e.reason:
+        reasons.append("marking a person fugitive needs the reason (deadline missed, no report)")
+    order = case.order
+    deadline = order.departure_deadline if order is not None else None
+    if order is not None and order.kind == "voluntary_departure" and deadline and e.on <= deadline:
+        reasons.append(f"the voluntary departure period runs until {deadline}")
+    return replace(case, state=S.FUGITIVE)
+
+
+def _release(case: CaseFile, e: Release, reasons: list[str]) -> CaseFile:
+    if not e.reason:
+        reasons.append("a release needs a reason")
+    return replace(case, state=S.RELEASED, custody="")
+
+
+def _close(case: CaseFile, e: Close, reasons: list[str]) -> CaseFile:
+    if not e.reason:
+        reasons.append("closing a case needs a reason")
+    return replace(case, state=S.CLOSED, closed_reason=e.reason)
+
+
+def _raise_flag(case: CaseFile, e: RaiseFlag, reasons: list[str]) -> CaseFile:
+    if e.flag not in ("citizenship", "lawful_status"):
+        reasons.append(f"flag {e.flag!r} is not citizenship or lawful_status")
+    if any(f.kind == e.flag and f.open for f in case.flags):
+        return case  # already open: the records behind it are the person index's to show
+    return replace(case, flags=(*case.flags, Flag(e.flag, e.detail, e.record_ids)))
+
+
+def _resolve_flag(case: CaseFile, e: ResolveFlag, reasons: list[str]) -> CaseFile:
+    if not any(f.kind == e.flag and f.open for f in case.flags):
+        reasons.append(f"no open {e.flag} flag on the case")
+    if len(e.reason.strip()) < 10:
+        reasons.append("resolving a flag needs a written reason (10 characters at least)")
+    if not e.evidence.strip():
+        reasons.append("resolving a flag names the evidence examined")
+    flags = tuple(
+        replace(f, resolved_by=e.actor, reason=e.reason, evidence=e.evidence)
+        if f.kind == e.flag and f.open else f
+        for f in case.flags
+    )  # fmt: skip
+    return replace(case, flags=flags)
+
+
+_HANDLERS: dict[str, Handler] = {
+    "begin_review": _begin_review, "charge": _charge, "issue_warrant": _issue_warrant,
+    "add_instrument": _add_instrument, "withdraw_instrument": _withdraw,
+    "request_field_action": _request, "approve_field_action": _approve,
+    "refuse_field_action": _refuse_request, "assign": _assign, "record_encounter": _encounter,
+    "decide_custody": _custody, "begin_proceedings": _proceedings, "decide": _decide,
+    "waive_appeal": _waive, "file_appeal": _file_appeal, "decide_appeal": _decide_appeal,
+    "finalize_order": _finalize, "grant_stay": _grant_stay, "lift_stay": _lift_stay,
+    "file_motion_to_reopen": _motion, "set_destination": _destination,
+    "grant_protection": _protection, "mark_ready": _ready, "add_to_manifest": _manifest,
+    "take_off_manifest": _off_manifest, "confirm_removal": _removed,
+    "verify_departure": _departed, "mark_fugitive": _fugitive, "release": _release,
+    "close": _close, "raise_flag": _raise_flag, "resolve_flag": _resolve_flag,
+}  # fmt: skip
+
+
+def replay(case: CaseFile, events: list[Event]) -> CaseFile:
+    """The case after each stored event in turn (stored events were accepted once; a
+    refusal on replay means the rules changed and is raised, naming the event)."""
+    for i, event in enumerate(events):
+        result = transition(case, event)
+        if isinstance(result, Refused):
+            raise ValueError(f"stored event {i + 1} ({event.kind} on {event.on}) no longer "
+                             f"applies: {result}")  # fmt: skip
+        case = result
+    return case
