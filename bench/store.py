@@ -252,7 +252,7 @@ def bench_audit(entries: int) -> None:
             audit.append(s, user="u", role="case_officer", purpose="case_review",
                          action="read_case", resources=[f"case:{i}"], decision="allow")  # fmt: skip
     per = (time.perf_counter() - t) / 2000
-    print(f"append   {1 / per:,.0f} entries/s through the ORM, one transaction each "
+    print(f"append   {1 / per:,.0f} entries/s, one transaction each "
           f"({per * 1e3:.2f} ms per entry)")  # fmt: skip
     engine = make_engine(f"sqlite:///{tmp / 'b.db'}")
     upgrade(engine)
