@@ -67,7 +67,8 @@ def test_a_store_at_every_earlier_version_upgrades_keeping_its_rows(
         case = s.get(Case, 7)
         assert case is not None
         assert (case.person_id, case.note, case.version) == ("P42", "kept", 3)
-        assert case.opened_at == datetime(2026, 1, 2, 3, 4, 5)  # backfilled by 0002
+        if start == "0001":  # 0002 added opened_at and filled it from updated_at
+            assert case.opened_at == datetime(2026, 1, 2, 3, 4, 5)
     after = audit.verify(engine)
     assert after.ok and after.entries == before.entries and after.head == before.head
 

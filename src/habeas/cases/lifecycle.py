@@ -125,6 +125,7 @@ class Event:
     on: date
     actor: str
     role: str
+    basis: str = ""  # the record or document the step rests on (e.g. a court record's id)
     kind: ClassVar[str] = ""
     enforcement: ClassVar[bool] = False
 

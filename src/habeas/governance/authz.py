@@ -152,21 +152,26 @@ def entities_for(ctx: AccessContext, resource: Resource) -> list[dict[str, Any]]
     return out
 
 
-def request_for(ctx: AccessContext, action: str, resource: Resource) -> dict[str, Any]:
-    """The Cedar request for one decision."""
+def request_for(
+    ctx: AccessContext, action: str, resource: Resource, step: str = ""
+) -> dict[str, Any]:
+    """The Cedar request for one decision (``step``: the case event a write records)."""
+    context: dict[str, str] = {"purpose": ctx.purpose, "client": ctx.client}
+    if step:
+        context["step"] = step
     return {
         "principal": _uid("User", ctx.user),
         "action": {"type": "Habeas::Action", "id": action},
         "resource": _uid(resource.kind, resource.id),
-        "context": {"purpose": ctx.purpose, "client": ctx.client},
+        "context": context,
     }
 
 
-def authorize(ctx: AccessContext, action: str, resource: Resource) -> Decision:
+def authorize(ctx: AccessContext, action: str, resource: Resource, step: str = "") -> Decision:
     """Decide one request; the decision names the policies that made it."""
     pol = load_policies()
     result = cedarpy.is_authorized(
-        request_for(ctx, action, resource),
+        request_for(ctx, action, resource, step),
         pol.policy_set,
         entities_for(ctx, resource),
         pol.schema_handle,
