@@ -1,0 +1,267 @@
+"""Cases in the operational store: every step authorized (Cedar, per step), checked by the
+lifecycle's gates, stored as an event, and audited in the same transaction.
+
+A case's state is the replay of its stored events through the pure lifecycle; the
+``cases`` row caches the state and carries the version that makes a stale write a
+conflict. Refusals, by policy or by law, are audited and committed before they are raised.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from habeas.cases import gates
+from habeas.cases.lifecycle import (
+    TERMINAL,
+    CaseFile,
+    Event,
+    Refused,
+    event_from_payload,
+    event_payload,
+    replay,
+    transition,
+)
+from habeas.errors import HabeasError
+from habeas.governance import audit
+from habeas.governance.authz import AccessContext, authorize, authorize_batch
+from habeas.governance.cases_access import Conflict, case_resource
+from habeas.governance.identity import AccessDenied
+from habeas.store.models import Case, CaseEvent, Instrument, Task
+
+OPENED = "opened"
+"""The kind of a case's first stored event (not a lifecycle event: the case row itself)."""
+
+
+class GateRefused(HabeasError):
+    """The law (a gate of the lifecycle) refuses the step; ``reasons`` says every why."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(str(refused))
+        self.refused = refused
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _audit(
+    session: Session, ctx: AccessContext, action: str, case: Case, allowed: bool, detail: str
+) -> None:
+    audit.append(
+        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
+        resources=[f"case:{case.id}", f"person:{case.person_id}"],
+        decision="allow" if allowed else "deny", detail=detail,
+        request_id=ctx.request_id or None,
+    )  # fmt: skip
+
+
+def _get(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise HabeasError(f"no case {case_id}")
+    return case
+
+
+def _events(session: Session, case_id: int) -> list[CaseEvent]:
+    return list(
+        session.execute(
+            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        ).scalars()
+    )
+
+
+def case_file(session: Session, case: Case) -> CaseFile:
+    """The case as the lifecycle sees it: its stored events replayed (no access check:
+    callers are the functions below, which decide and audit first)."""
+    stored = [
+        event_from_payload(json.loads(e.payload))
+        for e in _events(session, case.id)
+        if e.kind != OPENED
+    ]
+    return replay(CaseFile(str(case.id), case.person_id), stored)
+
+
+def open_case(
+    session: Session, ctx: AccessContext, person_id: str, on: date, basis: str = ""
+) -> Case:
+    """Open a case on a person (one open case per person), audited."""
+    existing = session.execute(
+        select(Case).where(
+            Case.person_id == person_id, Case.state.not_in([s.value for s in TERMINAL])
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise HabeasError(f"person {person_id} already has open case {existing.id}")
+    case = Case(person_id=person_id, state="identified", note="", counsel=None,
+                updated_at=_now(), opened_at=datetime.combine(on, datetime.min.time()))  # fmt: skip
+    decision = authorize(ctx, "write", case_resource(case), step=OPENED)
+    if not decision.allowed:
+        audit.append(
+            session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="case_open",
+            resources=[f"person:{person_id}"], decision="deny", detail=decision.why(),
+            request_id=ctx.request_id or None,
+        )  # fmt: skip
+        session.commit()
+        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not open a "
+                           f"case: {decision.why()}")  # fmt: skip
+    session.add(case)
+    session.flush()
+    session.add(CaseEvent(case_id=case.id, at=_now(), kind=OPENED, actor=ctx.user,
+                          role=ctx.role, state_after="identified",
+                          payload=json.dumps({"on": on.isoformat(), "basis": basis})))  # fmt: skip
+    _audit(session, ctx, "case_open", case, True, f"basis: {basis or 'none given'}")
+    return case
+
+
+def record_event(
+    session: Session,
+    ctx: AccessContext,
+    case_id: int,
+    event: Event,
+    expected_version: int | None = None,
+) -> CaseFile:
+    """Apply one step to a case if the caller may take it (Cedar, for this step and
+    purpose) and the law allows it now (the lifecycle's gates); the event is stored and
+    audited in the caller's transaction. The event's actor and role are the caller's."""
+    event = replace(event, actor=ctx.user, role=ctx.role)
+    case = _get(session, case_id)
+    if expected_version is not None and case.version != expected_version:
+        raise Conflict(f"case {case_id} is at version {case.version}, not {expected_version}: "
+                       "reload it and apply the step again")  # fmt: skip
+    action = f"case_{event.kind}"
+    decision = authorize(ctx, "write", case_resource(case), step=event.kind)
+    if not decision.allowed:
+        _audit(session, ctx, action, case, False, decision.why())
+        session.commit()
+        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not "
+                           f"{event.kind} on case {case_id}: {decision.why()}")  # fmt: skip
+    before = case_file(session, case)
+    result = transition(before, event)
+    if isinstance(result, Refused):
+        _audit(session, ctx, action, case, False, "; ".join(result.reasons))
+        session.commit()
+        raise GateRefused(result)
+    payload = event_payload(event)
+    session.add(CaseEvent(case_id=case.id, at=_now(), kind=event.kind, actor=ctx.user,
+                          role=ctx.role, state_after=result.state.value,
+                          payload=json.dumps(payload, sort_keys=True)))  # fmt: skip
+    _sync_instruments(session, case.id, before, result)
+    case.state = result.state.value
+    case.updated_at = _now()
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(f"case {case_id} was changed by someone else meanwhile") from None
+    _audit(session, ctx, action, case, True, f"{before.state} → {result.state}"
+           + (f"; basis {event.basis}" if event.basis else ""))  # fmt: skip
+    return result
+
+
+def _sync_instruments(session: Session, case_id: int, before: CaseFile, after: CaseFile) -> None:
+    """Keep the instruments table (first-class, queryable records) equal to the case file."""
+    old = {i.reference: i for i in before.instruments}
+    for inst in after.instruments:
+        prior = old.get(inst.reference)
+        if prior is None:
+            session.add(Instrument(
+                case_id=case_id, kind=inst.kind, reference=inst.reference,
+                issuing_authority=inst.issuing_authority, issued_on=inst.issued_on,
+                expires_on=inst.expires_on, status=inst.status,
+                detail=json.dumps({"country": inst.country}) if inst.country else "",
+            ))  # fmt: skip
+        elif prior.status != inst.status:
+            row = session.execute(
+                select(Instrument).where(Instrument.case_id == case_id,
+                                         Instrument.reference == inst.reference)
+            ).scalar_one()  # fmt: skip
+            row.status = inst.status
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What `cases show` prints: the case, its gates today, its priority and its history."""
+
+    case: dict[str, Any]
+    file: CaseFile
+    gates: dict[str, list[str]]
+    history: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+
+
+def show_case(session: Session, ctx: AccessContext, case_id: int, today: date) -> CaseView:
+    """A case with its instruments, gate reasons as of ``today``, priority and history
+    (audited read)."""
+    case = _get(session, case_id)
+    decision = authorize(ctx, "read", case_resource(case))
+    _audit(session, ctx, "read_case", case, decision.allowed, decision.why())
+    if not decision.allowed:
+        session.commit()
+        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not read case "
+                           f"{case_id}: {decision.why()}")  # fmt: skip
+    file = case_file(session, case)
+    history = [
+        {"at": e.at, "kind": e.kind, "actor": e.actor, "role": e.role,
+         "state_after": e.state_after, "payload": json.loads(e.payload)}
+        for e in _events(session, case.id)
+    ]  # fmt: skip
+    tasks = [
+        {"kind": t.kind, "due_on": t.due_on, "status": t.status, "detail": t.detail}
+        for t in session.execute(
+            select(Task).where(Task.case_id == case.id).order_by(Task.due_on)
+        ).scalars()
+    ]
+    return CaseView(
+        case={
+            "id": case.id, "person_id": case.person_id, "state": case.state,
+            "version": case.version, "opened_at": case.opened_at,
+            "priority_tier": case.priority_tier, "priority_score": case.priority_score,
+            "policy_version": case.policy_version,
+            "priority_explanation": json.loads(case.priority_explanation or "[]"),
+        },
+        file=file,
+        gates={
+            "field action": gates.field_action_reasons(file, today),
+            "removal": gates.removal_reasons(file, today, ready=True),
+        },
+        history=history,
+        tasks=tasks,
+    )  # fmt: skip
+
+
+def list_cases(
+    session: Session,
+    ctx: AccessContext,
+    tier: int | None = None,
+    state: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Cases this caller may read for this purpose, by tier then score (one audit entry
+    naming the cases shown)."""
+    q = select(Case).order_by(Case.priority_tier.is_(None), Case.priority_tier,
+                              Case.priority_score.desc(), Case.id)  # fmt: skip
+    if tier is not None:
+        q = q.where(Case.priority_tier == tier)
+    if state is not None:
+        q = q.where(Case.state == state)
+    rows = list(session.execute(q.limit(limit * 4)).scalars())
+    decisions = authorize_batch(ctx, "read", [case_resource(c) for c in rows]) if rows else []
+    shown = [c for c, d in zip(rows, decisions, strict=True) if d.allowed][:limit]
+    audit.append(
+        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="list_cases",
+        resources=[f"case:{c.id}" for c in shown], decision="allow" if shown or not rows
+        else "deny", detail=f"tier={tier} state={state}; {len(shown)} shown of {len(rows)}",
+        request_id=ctx.request_id or None,
+    )  # fmt: skip
+    return [
+        {"id": c.id, "person_id": c.person_id, "state": c.state, "tier": c.priority_tier,
+         "score": c.priority_score, "policy_version": c.policy_version,
+         "explanation": json.loads(c.priority_explanation or "[]")}
+        for c in shown
+    ]  # fmt: skip
