@@ -96,6 +96,8 @@ class CaseFile:
     field_request: FieldRequest | None = None
     encounter: str = ""  # arrested | located_not_detained | not_located
     custody: str = ""  # detained | bond | recognizance | atd | order_of_supervision
+    custody_on: date | None = None
+    check_ins: tuple[date, ...] = ()
     team: str = ""
     destination: str = ""
     barred: tuple[str, ...] = ()  # countries barred by withholding or torture-convention relief
@@ -389,6 +391,13 @@ class Close(Event):
 
 
 @dataclass(frozen=True)
+class CheckIn(Event):
+    """A released person reported as required (alternatives to detention, supervision)."""
+
+    kind: ClassVar[str] = "check_in"
+
+
+@dataclass(frozen=True)
 class RaiseFlag(Event):
     """The person index flags the person (citizenship or lawful status)."""
 
@@ -416,7 +425,7 @@ EVENTS: dict[str, type[Event]] = {
         DecideCustody, BeginProceedings, Decide, WaiveAppeal, FileAppeal, DecideAppeal,
         FinalizeOrder, GrantStay, LiftStay, FileMotionToReopen, SetDestination,
         GrantProtection, MarkReady, AddToManifest, TakeOffManifest, ConfirmRemoval,
-        VerifyDeparture, MarkFugitive, Release, Close, RaiseFlag, ResolveFlag,
+        VerifyDeparture, MarkFugitive, Release, Close, CheckIn, RaiseFlag, ResolveFlag,
     )
 }  # fmt: skip
 """Every event kind, by name (for storage and the CLI)."""
@@ -653,7 +662,7 @@ def _custody(case: CaseFile, e: DecideCustody, reasons: list[str]) -> CaseFile:
         reasons.append("the person was not located: nobody to decide custody for")
     if e.custody == "detained" and case.encounter != "arrested":
         reasons.append("detention follows an arrest")
-    return replace(case, state=S.CUSTODY_DECIDED, custody=e.custody)
+    return replace(case, state=S.CUSTODY_DECIDED, custody=e.custody, custody_on=e.on)
 
 
 def _proceedings(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
@@ -804,13 +813,20 @@ def _fugitive(case: CaseFile, e: MarkFugitive, reasons: list[str]) -> CaseFile:
 def _release(case: CaseFile, e: Release, reasons: list[str]) -> CaseFile:
     if not e.reason:
         reasons.append("a release needs a reason")
-    return replace(case, state=S.RELEASED, custody="")
+    custody = "" if case.custody == "detained" else case.custody  # reporting duties remain
+    return replace(case, state=S.RELEASED, custody=custody)
 
 
 def _close(case: CaseFile, e: Close, reasons: list[str]) -> CaseFile:
     if not e.reason:
         reasons.append("closing a case needs a reason")
     return replace(case, state=S.CLOSED, closed_reason=e.reason)
+
+
+def _check_in(case: CaseFile, e: CheckIn, reasons: list[str]) -> CaseFile:
+    if case.custody not in ("atd", "order_of_supervision", "recognizance", "bond"):
+        reasons.append(f"no reporting duty: custody is {case.custody or 'not decided'}")
+    return replace(case, check_ins=(*case.check_ins, e.on))
 
 
 def _raise_flag(case: CaseFile, e: RaiseFlag, reasons: list[str]) -> CaseFile:
@@ -848,7 +864,8 @@ _HANDLERS: dict[str, Handler] = {
     "grant_protection": _protection, "mark_ready": _ready, "add_to_manifest": _manifest,
     "take_off_manifest": _off_manifest, "confirm_removal": _removed,
     "verify_departure": _departed, "mark_fugitive": _fugitive, "release": _release,
-    "close": _close, "raise_flag": _raise_flag, "resolve_flag": _resolve_flag,
+    "close": _close,
+    "check_in": _check_in, "raise_flag": _raise_flag, "resolve_flag": _resolve_flag,
 }  # fmt: skip
 
 

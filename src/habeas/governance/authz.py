@@ -179,7 +179,9 @@ def authorize(ctx: AccessContext, action: str, resource: Resource, step: str = "
     return _decision(pol, result)
 
 
-def authorize_batch(ctx: AccessContext, action: str, items: list[Resource]) -> list[Decision]:
+def authorize_batch(
+    ctx: AccessContext, action: str, items: list[Resource], step: str = ""
+) -> list[Decision]:
     """Decide many requests of one principal at once (one call into Cedar)."""
     pol = load_policies()
     entities: dict[str, dict[str, Any]] = {}
@@ -187,7 +189,7 @@ def authorize_batch(ctx: AccessContext, action: str, items: list[Resource]) -> l
         for e in entities_for(ctx, r):
             entities[json_key(e["uid"])] = e
     results = cedarpy.is_authorized_batch(
-        [request_for(ctx, action, r) for r in items],
+        [request_for(ctx, action, r, step) for r in items],
         pol.policy_set,
         list(entities.values()),
         pol.schema_handle,

@@ -1,0 +1,57 @@
+"""Deadlines as tasks (pure): voluntary departure due dates, post-order custody reviews
+at 90 and 180 days, and check-ins for people released with a reporting duty."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from habeas.cases.lifecycle import TERMINAL, CaseFile
+
+CHECK_IN_EVERY = 30
+"""Days between check-ins for alternatives to detention and orders of supervision."""
+CHECK_IN_FOR = 180
+"""How long the first schedule runs; it is renewed by the next custody decision."""
+GRACE = 3
+"""Days after a check-in's due date before it counts as missed."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A deadline: what, when, why; and whether it is done (``done_on``)."""
+
+    kind: str
+    due_on: date
+    detail: str
+    done_on: date | None = None
+
+    def status(self, today: date) -> str:
+        """done, missed (past due and its grace), or open."""
+        if self.done_on is not None:
+            return "done"
+        grace = GRACE if self.kind == "check_in" else 0
+        return "missed" if today > self.due_on + timedelta(days=grace) else "open"
+
+
+def tasks_for(case: CaseFile) -> list[TaskSpec]:
+    """Every deadline the case's history creates."""
+    if case.state in TERMINAL:
+        return []
+    out: list[TaskSpec] = []
+    order = case.order
+    if order is not None and order.kind == "voluntary_departure" and order.departure_deadline:
+        out.append(TaskSpec("voluntary_departure_due", order.departure_deadline,
+                            f"voluntary departure granted {order.decided_on} must be completed "
+                            "and verified by this date"))  # fmt: skip
+    if case.final_on is not None and case.custody == "detained":
+        for days in (90, 180):
+            out.append(TaskSpec(f"custody_review_{days}", case.final_on + timedelta(days=days),
+                                f"post-order custody review, {days} days after the final order "
+                                f"of {case.final_on}"))  # fmt: skip
+    if case.custody in ("atd", "order_of_supervision") and case.custody_on is not None:
+        for k in range(1, CHECK_IN_FOR // CHECK_IN_EVERY + 1):
+            due = case.custody_on + timedelta(days=k * CHECK_IN_EVERY)
+            early, late = due - timedelta(days=7), due + timedelta(days=GRACE)
+            done = next((d for d in case.check_ins if early <= d <= late), None)
+            out.append(TaskSpec("check_in", due, f"check-in {k} of {case.custody}", done))
+    return out
