@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from habeas.cases import gates
+from habeas.cases.deadlines import TaskSpec, tasks_for
 from habeas.cases.lifecycle import (
     TERMINAL,
     CaseFile,
@@ -153,6 +154,7 @@ def record_event(
                           role=ctx.role, state_after=result.state.value,
                           payload=json.dumps(payload, sort_keys=True)))  # fmt: skip
     _sync_instruments(session, case.id, before, result)
+    _sync_tasks(session, case.id, result)
     case.state = result.state.value
     case.updated_at = _now()
     try:
@@ -182,6 +184,58 @@ def _sync_instruments(session: Session, case_id: int, before: CaseFile, after: C
                                          Instrument.reference == inst.reference)
             ).scalar_one()  # fmt: skip
             row.status = inst.status
+
+
+def _sync_tasks(session: Session, case_id: int, file: CaseFile) -> None:
+    """Keep the case's deadline tasks equal to what its history creates."""
+    specs = {(t.kind, t.due_on): t for t in tasks_for(file)}
+    rows = {
+        (t.kind, t.due_on): t
+        for t in session.execute(select(Task).where(Task.case_id == case_id)).scalars()
+    }
+    for key, spec in specs.items():
+        status = "done" if spec.done_on else "open"
+        row = rows.get(key)
+        if row is None:
+            session.add(Task(case_id=case_id, kind=spec.kind, due_on=spec.due_on,
+                             status=status, detail=spec.detail, done_on=spec.done_on))  # fmt: skip
+        elif row.status != status or row.done_on != spec.done_on:
+            row.status, row.done_on = status, spec.done_on
+    for key, row in rows.items():
+        if key not in specs and row.status == "open":
+            row.status = "cancelled"
+
+
+def tasks_due(
+    session: Session, ctx: AccessContext, today: date, within_days: int = 14
+) -> list[dict[str, Any]]:
+    """Open deadlines due by ``today + within_days`` (missed ones first) on cases the caller
+    may read for this purpose; one audit entry names the cases shown."""
+    horizon = today + timedelta(days=within_days)
+    rows = session.execute(
+        select(Task, Case).join(Case, Case.id == Task.case_id)
+        .where(Task.status == "open", Task.due_on <= horizon).order_by(Task.due_on, Task.id)
+    ).all()  # fmt: skip
+    cases = {c.id: c for _, c in rows}
+    decisions = authorize_batch(ctx, "read", [case_resource(c) for c in cases.values()])
+    readable = {cid for cid, d in zip(cases, decisions, strict=True) if d.allowed}
+    out = []
+    for task, case in rows:
+        if case.id not in readable:
+            continue
+        spec = TaskSpec(task.kind, task.due_on, task.detail, task.done_on)
+        out.append({"case_id": case.id, "person_id": case.person_id, "kind": task.kind,
+                    "due_on": task.due_on, "status": spec.status(today), "detail": task.detail,
+                    "state": case.state})  # fmt: skip
+    audit.append(
+        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="tasks_due",
+        resources=sorted({f"case:{r['case_id']}" for r in out}),
+        decision="allow" if out or not rows else "deny",
+        detail=f"due by {horizon}; {len(out)} shown of {len(rows)}",
+        request_id=ctx.request_id or None,
+    )  # fmt: skip
+    out.sort(key=lambda r: (r["status"] != "missed", r["due_on"]))
+    return out
 
 
 @dataclass(frozen=True)

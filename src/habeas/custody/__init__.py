@@ -1,0 +1,1 @@
+"""Custody: facilities and capacity, placements and transfers, removal transport."""
