@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from itertools import pairwise
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 
 import numpy as np
 
