@@ -149,3 +149,19 @@ def test_cases_open_from_the_index_with_court_history_and_flags_stop_them(
     again = open_cases_from_index(engine, index, OFFICER, date(2026, 11, 1))
     assert again.opened == 0 and again.already_open == report.opened
     assert audit.verify(engine).ok
+
+
+def test_a_rolled_back_step_is_forgotten_when_someone_else_writes_the_same_version(
+    engine: Engine,
+) -> None:
+    """The per-session case-file cache is keyed by version; a rollback must empty it, or a
+    version number reused by another writer would show a history that never happened."""
+    with session_factory(engine).begin() as s:
+        case_id = open_case(s, OFFICER, "P5", D).id
+    a = session_factory(engine)()
+    record_event(a, OFFICER, case_id, ev(lc.BeginReview))  # version 1 → 2, not committed
+    a.rollback()
+    step(engine, SUPER2, case_id, ev(lc.Close, reason="opened in error"))  # someone else's v2
+    with pytest.raises(GateRefused, match="the case is closed"):
+        record_event(a, OFFICER, case_id, ev(lc.BeginReview))
+    a.close()

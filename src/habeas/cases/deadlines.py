@@ -44,10 +44,11 @@ def tasks_for(case: CaseFile) -> list[TaskSpec]:
                             f"voluntary departure granted {order.decided_on} must be completed "
                             "and verified by this date"))  # fmt: skip
     if case.final_on is not None and case.custody == "detained":
+        start = max(case.final_on, case.custody_on or case.final_on)
         for days in (90, 180):
-            out.append(TaskSpec(f"custody_review_{days}", case.final_on + timedelta(days=days),
-                                f"post-order custody review, {days} days after the final order "
-                                f"of {case.final_on}"))  # fmt: skip
+            out.append(TaskSpec(f"custody_review_{days}", start + timedelta(days=days),
+                                f"post-order custody review, {days} days into detention under "
+                                f"the final order of {case.final_on}"))  # fmt: skip
     if case.custody in ("atd", "order_of_supervision") and case.custody_on is not None:
         for k in range(1, CHECK_IN_FOR // CHECK_IN_EVERY + 1):
             due = case.custody_on + timedelta(days=k * CHECK_IN_EVERY)

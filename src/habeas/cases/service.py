@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -78,15 +78,39 @@ def _events(session: Session, case_id: int) -> list[CaseEvent]:
     )
 
 
+_FILES = "habeas.case_files"
+
+
+def _file_cache(session: Session) -> dict[int, tuple[int, CaseFile]]:
+    """The session's case files; emptied on any rollback (a version number seen again
+    after a rollback may belong to someone else's write)."""
+    if _FILES not in session.info:
+        session.info[_FILES] = {}
+
+        @event.listens_for(session, "after_soft_rollback")
+        def _forget(sess: Session, _previous: object) -> None:
+            sess.info.get(_FILES, {}).clear()
+
+    cache: dict[int, tuple[int, CaseFile]] = session.info[_FILES]
+    return cache
+
+
 def case_file(session: Session, case: Case) -> CaseFile:
     """The case as the lifecycle sees it: its stored events replayed (no access check:
-    callers are the functions below, which decide and audit first)."""
+    callers are the functions below, which decide and audit first). Within one session a
+    file is kept per (case, version), so consecutive steps do not replay the history."""
+    cache = _file_cache(session)
+    hit = cache.get(case.id)
+    if hit is not None and hit[0] == case.version:
+        return hit[1]
     stored = [
         event_from_payload(json.loads(e.payload))
         for e in _events(session, case.id)
         if e.kind != OPENED
     ]
-    return replay(CaseFile(str(case.id), case.person_id), stored)
+    file = replay(CaseFile(str(case.id), case.person_id), stored)
+    cache[case.id] = (case.version, file)
+    return file
 
 
 def open_case(
@@ -154,13 +178,16 @@ def record_event(
                           role=ctx.role, state_after=result.state.value,
                           payload=json.dumps(payload, sort_keys=True)))  # fmt: skip
     _sync_instruments(session, case.id, before, result)
-    _sync_tasks(session, case.id, result)
+    if tasks_for(before) != tasks_for(result):
+        _sync_tasks(session, case.id, result)
     case.state = result.state.value
     case.updated_at = _now()
     try:
         session.flush()
     except StaleDataError:
+        _file_cache(session).pop(case.id, None)
         raise Conflict(f"case {case_id} was changed by someone else meanwhile") from None
+    _file_cache(session)[case.id] = (case.version, result)
     _audit(session, ctx, action, case, True, f"{before.state} → {result.state}"
            + (f"; basis {event.basis}" if event.basis else ""))  # fmt: skip
     return result

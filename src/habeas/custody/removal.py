@@ -1,0 +1,138 @@
+"""Planning removal transport for the cases in the store: who passed the removal gate,
+where they are held, the flights, and for everyone left behind the cause.
+
+Only a case whose person is ready for removal and passes the removal gate today is put
+on the plan; every other case with a final order is reported with the gate's first
+reason, by cause (awaiting travel document, stay, appeal, …). Reading the cases is
+authorized per case and audited, like any read.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from habeas.cases import gates
+from habeas.cases.lifecycle import State
+from habeas.cases.service import case_file
+from habeas.custody.transport import Flight, Plan, Ready, plan_greedy, plan_min_cost
+from habeas.governance import audit
+from habeas.governance.authz import AccessContext, authorize_batch
+from habeas.governance.cases_access import case_resource
+from habeas.store.models import Case, Facility, Placement
+
+CAUSES = (
+    ("unresolved citizenship flag", "citizenship flag"),
+    ("stay granted", "stay of removal"),
+    ("appeal to the", "appeal pending"),
+    ("appeal window open", "appeal window open"),
+    ("voluntary departure runs", "voluntary departure period"),
+    ("no final order", "no final order"),
+    ("relief was granted", "relief granted"),
+    ("removal to", "destination barred by protection"),
+    ("no travel document", "awaiting travel document"),
+    ("no valid I-205", "awaiting warrant of removal"),
+    ("no valid medical clearance", "awaiting medical clearance"),
+    ("no destination", "no destination set"),
+)
+"""Gate reasons by cause, the weightiest first: a person held back for several reasons is
+counted under the first cause that applies."""
+
+
+def cause(reasons: list[str]) -> tuple[str, str]:
+    """The weightiest cause among a gate's reasons, and the reason that shows it."""
+    for prefix, name in CAUSES:
+        for r in reasons:
+            if r.startswith(prefix):
+                return name, r
+    return reasons[0].split(":")[0], reasons[0]
+
+
+@dataclass
+class TransportReport:
+    """The plan, the greedy baseline beside it, and who is not ready and why."""
+
+    plan: Plan
+    greedy: Plan
+    ready: list[Ready]
+    flights: list[Flight]
+    not_ready: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+
+
+ACTIVE = (State.FINAL_ORDER.value, State.READY_FOR_REMOVAL.value, State.CUSTODY_DECIDED.value,
+          State.FUGITIVE.value, State.RELEASED.value)  # fmt: skip
+
+
+def removal_candidates(
+    session: Session, ctx: AccessContext, today: date
+) -> tuple[list[Ready], Counter[str], dict[str, str]]:
+    """Ready people (by case id), and the causes that hold the others back."""
+    cases = list(session.execute(
+        select(Case).where(Case.state.in_(ACTIVE)).order_by(Case.id)
+    ).scalars())  # fmt: skip
+    decisions = authorize_batch(ctx, "read", [case_resource(c) for c in cases]) if cases else []
+    readable = [c for c, d in zip(cases, decisions, strict=True) if d.allowed]
+    hub_of = dict(session.execute(
+        select(Placement.case_id, Facility.hub).join(Facility, Facility.id == Placement.facility_id)
+        .where(Placement.ended_on.is_(None))
+    ).all())  # fmt: skip
+    ready: list[Ready] = []
+    held: Counter[str] = Counter()
+    examples: dict[str, str] = {}
+    for case in readable:
+        file = case_file(session, case)
+        if file.final_on is None:
+            continue
+        reasons = gates.removal_reasons(file, today, ready=True)
+        if case.state == State.READY_FOR_REMOVAL.value and not reasons:
+            ready.append(Ready(str(case.id), hub_of.get(case.id, ""), file.destination, today))
+            continue
+        if not reasons:
+            reasons = ["not yet marked ready for removal"]
+        c, why = cause(reasons)
+        held[c] += 1
+        examples.setdefault(c, f"case {case.id}: {why}")
+    audit.append(
+        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="transport_candidates",
+        resources=[f"case:{c.id}" for c in readable], decision="allow" if readable or not cases
+        else "deny", detail=f"{len(ready)} ready; held back: {dict(held)}",
+        request_id=ctx.request_id or None,
+    )  # fmt: skip
+    return ready, held, examples
+
+
+def synthetic_flights(
+    countries: list[str], start: date, days: int = 28, seed: int = 7
+) -> list[Flight]:
+    """A synthetic removal flight schedule: each destination served weekly or so from one
+    to three hubs (the synthetic world's, not any real schedule)."""
+    from habeas.custody.facilities import SYNTHETIC_FACILITIES
+
+    rng = random.Random(seed)
+    hubs = sorted({row[4] for row in SYNTHETIC_FACILITIES})
+    flights = []
+    for country in sorted(set(countries)):
+        for hub in rng.sample(hubs, k=min(len(hubs), rng.randint(1, 3))):
+            day = start + timedelta(days=rng.randint(0, 6))
+            while day < start + timedelta(days=days):
+                flights.append(Flight(f"{hub}-{country}-{day:%m%d}", day, hub, country,
+                                      rng.choice((20, 40, 60, 135))))  # fmt: skip
+                day += timedelta(days=rng.choice((7, 7, 14)))
+    return flights
+
+
+def plan_transport(
+    session: Session, ctx: AccessContext, today: date, flights: list[Flight] | None = None
+) -> TransportReport:
+    """Plan removal flights for the ready cases (min-cost flow, greedy beside it)."""
+    ready, held, examples = removal_candidates(session, ctx, today)
+    if flights is None:
+        flights = synthetic_flights([r.country for r in ready], today)
+    return TransportReport(plan_min_cost(ready, flights), plan_greedy(ready, flights), ready,
+                           flights, held, examples)  # fmt: skip
