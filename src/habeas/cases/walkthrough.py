@@ -190,7 +190,7 @@ def walk_cases(
                      "passport application file (synthetic)", today)  # fmt: skip
         tour.resolved_flag = f"case {with_flag.id}: {flag} flag resolved by demo_supervisor"
     with session_factory(engine).begin() as s:
-        tour.tasks = tasks_due(s, CUSTODY, today + timedelta(days=200), within_days=0)[:5]
+        tour.tasks = tasks_due(s, CUSTODY, today, within_days=60)
     say("transport plan")
     with session_factory(engine).begin() as s:
         tour.transport = plan_transport(s, CUSTODY, today + timedelta(days=1))

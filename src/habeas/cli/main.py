@@ -6,14 +6,14 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from habeas.cli import audit_cmds, render, resolve_cmds
+from habeas.cli import audit_cmds, cases_cmds, render, resolve_cmds
 from habeas.cli.access import AsUser, Purpose, cli_origin, refusals
 from habeas.errors import HabeasError
 from habeas.settings import Settings
@@ -74,6 +74,7 @@ audit_cmds.register(
     app, lambda: state.settings.operational_url, lambda: state.settings.data_dir, out, err
 )
 audit_cmds.register_users(app, lambda: state.settings.operational_url, out)
+cases_cmds.register(app, _store, lambda: state.settings.operational_url, out, err)
 
 
 def _progress() -> Progress:
@@ -259,12 +260,48 @@ def demo(
     out.print("[bold]purpose-bound access (operational store)[/]")
     for step in accounts + tour.steps:
         out.print(f"  {step}")
-    v = tour.verification
+    _case_tour(engine)
+    from habeas.governance import audit
+
+    v = audit.verify(engine)
     if v.ok:
         out.print(f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…")
     else:
         out.print(f"audit verify FAILED: {v.first_break}")
         raise typer.Exit(code=4)
+
+
+def _case_tour(engine: Any) -> None:
+    """The demo's lifecycle part: cases from court records, priorities, gates, transport."""
+    from collections import Counter
+
+    from habeas.cases.walkthrough import walk_cases
+
+    started = time.perf_counter()
+    with _store() as store:
+        t = walk_cases(engine, store, date.today(), note=lambda s: err.print(f"… cases: {s}"))
+    o, p = t.opened, t.priorities
+    out.print(f"[bold]cases[/] {o.opened:,} opened from court records and warrants, "
+              f"{o.steps:,} steps recorded ({time.perf_counter() - started:.1f} s)")  # fmt: skip
+    for kind, n in sorted(o.refused.items()):
+        out.print(f"  {n:,} stopped by a gate at {kind}")
+    tiers = ", ".join(f"tier {k}: {n:,}" for k, n in sorted(p.by_tier.items()))
+    out.print(f"[bold]priorities[/] {p.policy_version}: {p.scored:,} scored ({tiers})")
+    cases_cmds.case_table(out, t.top)
+    out.print("[bold]gates refusing, with their reasons[/]")
+    for line in t.refusals:
+        out.print(f"  {escape(line)}", highlight=False)
+    ready = sum("ready for removal" in c for c in t.carried)
+    out.print(f"[bold]carried to removal[/] {ready} of {len(t.carried)} final-order cases, each "
+              "step by its role (request, approve, assign, arrest, custody, papers)")  # fmt: skip
+    if t.resolved_flag:
+        out.print(f"  {t.resolved_flag}")
+    kinds = Counter((r["kind"], r["status"]) for r in t.tasks)
+    out.print("[bold]deadlines[/] " + (", ".join(f"{k} {st}: {n:,}"
+                                                 for (k, st), n in sorted(kinds.items()))
+                                       or "none"))  # fmt: skip
+    if t.transport is not None:
+        cases_cmds.transport(out, t.transport)
 
 
 def _parse_date(text: str) -> date:
