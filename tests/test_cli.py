@@ -254,6 +254,54 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
     assert run.returncode == 3 and "refused" in run.stderr
     run = habeas("--data-dir", data, "resolve", "--engine", "oracle", *eng, cwd=tmp_path)
     assert run.returncode == 2 and "--engine must be duckdb or spark" in run.stderr
+    _case_commands(tmp_path, data)
+
+
+def _case_commands(tmp_path: Path, data: str) -> None:
+    """The case lifecycle from the terminal, on the resolved world of the test above."""
+    officer = ("--as", "officer1", "--purpose", "case_review")
+    on = ("--on", "2026-11-01")
+    run = habeas("--data-dir", data, "cases", "open", *on, *officer, cwd=tmp_path)
+    assert run.returncode == 0 and "cases" in run.stdout, run.stderr
+    run = habeas("--data-dir", data, "prioritize", *on, *officer, cwd=tmp_path)
+    assert run.returncode == 0 and "prioritized with default-priorities@" in run.stdout
+    run = habeas("--data-dir", data, "cases", "list", "--tier", "1", *officer, cwd=tmp_path)
+    assert run.returncode == 0 and "felony-conviction-recent" in run.stdout
+    run = habeas("--data-dir", data, "cases", "show", "1", *on, *officer, cwd=tmp_path)
+    assert run.returncode == 0 and "history:" in run.stdout and "removal gate:" in run.stdout
+    run = habeas("--data-dir", data, "cases", "show", "1", "--as", "officer1", "--purpose",
+                 "analytics", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 3 and "may not read case 1" in run.stderr
+    run = habeas("--data-dir", data, "cases", "step", "1", "confirm_removal", *on, *officer,
+                 cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 3 and "case-officer-no-field-or-custody-steps" in run.stderr
+    run = habeas("--data-dir", data, "cases", "step", "1", "approve_field_action", *on,
+                 "--as", "officer1", "--purpose", "case_review", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 3 and "supervisor-steps" in run.stderr
+    run = habeas("--data-dir", data, "cases", "step", "1", "close", *on, *officer,
+                 cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 3 and "closing a case needs a reason" in run.stderr
+    run = habeas("--data-dir", data, "cases", "step", "1", "teleport", *officer, cwd=tmp_path)
+    assert run.returncode == 2 and "unknown event kind 'teleport'" in run.stderr
+    run = habeas("--data-dir", data, "cases", "step", "1", "close", "--set", "race=x",
+                 *officer, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 2 and "unknown field(s) race" in run.stderr
+    run = habeas("--data-dir", data, "tasks", "due", *on, *officer, cwd=tmp_path)
+    assert run.returncode == 0 and "tasks due" in run.stdout
+    bad = tmp_path / "bad-policy.yaml"
+    bad.write_text(
+        "policy: bad-one\ndescription: x\ntiers: [{tier: 1, min_score: 0}]\nrules:\n"
+        "  - {id: by-religion, description: refused at load, points: 5,\n"
+        "     when: {fact: religion, op: '==', value: 1}}\n"
+    )
+    run = habeas("--data-dir", data, "policy", "check", str(bad), cwd=tmp_path)
+    assert run.returncode == 2 and "rule 'by-religion' (rules[0])" in run.stderr
+    assert "protected trait (religion)" in run.stderr
+    run = habeas("--data-dir", data, "transport", "plan", "--as", "officer1", "--purpose",
+                 "case_review", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0 and "transport: 0 ready for removal" in run.stdout
+    run = habeas("--data-dir", data, "audit", "verify", cwd=tmp_path)
+    assert run.returncode == 0 and "audit verify OK" in run.stdout
 
 
 def test_audit_commands_verify_checkpoint_and_report_tampering(tmp_path: Path) -> None:

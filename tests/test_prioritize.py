@@ -209,3 +209,51 @@ def test_explanations_name_real_records_of_the_person(index: StagingStore) -> No
             assert f.record_ids, f
             assert set(f.record_ids) <= mine, (pid, f)
     assert fired_any > 50
+
+
+def test_cases_are_rescored_only_when_their_facts_change(
+    index: StagingStore, tmp_path: Path
+) -> None:
+    """A second run re-scores nothing; a correction to one record re-scores that person's
+    case alone; the stored explanation names the policy version and the records."""
+    import json
+
+    from sqlalchemy import select
+
+    from habeas.cases.from_records import open_cases_from_index
+    from habeas.governance.authz import AccessContext
+    from habeas.prioritize.service import prioritize_cases
+    from habeas.store.models import Case
+    from habeas.store.operational import make_engine, session_factory, upgrade
+
+    officer = AccessContext("officer1", "case_officer", "case_review")
+    engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
+    upgrade(engine)
+    today = date(2026, 11, 1)
+    opened = open_cases_from_index(engine, index, officer, today, limit=120).opened
+    policy = load_policy(DEFAULT)
+    first = prioritize_cases(engine, index, officer, policy, today)
+    assert first.scored == opened and first.unchanged == 0
+    again = prioritize_cases(engine, index, officer, policy, today)
+    assert again.scored == 0 and again.unchanged == opened
+    with session_factory(engine)() as s:
+        case = (
+            s.execute(select(Case).where(Case.priority_score > 0).order_by(Case.id))
+            .scalars()
+            .first()
+        )
+        assert case is not None and case.policy_version == policy.version
+        fired = json.loads(case.priority_explanation or "[]")
+        pid = case.person_id
+    assert fired and all(f["record_ids"] for f in fired)
+    eoir = index.rows(
+        "SELECT r.record_id FROM person_records p JOIN records r USING (record_id) "
+        "WHERE p.person_id = ? AND r.source = 'eoir_cases'", [pid])  # fmt: skip
+    index.con.execute(
+        "UPDATE records SET appeal_status = 'pending' WHERE record_id = ?", [eoir[0][0]]
+    )  # fmt: skip  a correction arrives: an appeal was filed
+    third = prioritize_cases(engine, index, officer, policy, today)
+    assert third.scored == 1 and third.unchanged == opened - 1
+    with pytest.raises(Exception, match="may not prioritize"):
+        prioritize_cases(engine, index, AccessContext("c", "custody_officer", "custody"),
+                         policy, today)  # fmt: skip

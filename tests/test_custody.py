@@ -1,0 +1,177 @@
+"""Custody: capacity never exceeded under concurrent placements (SQLite and PostgreSQL),
+transfers counted; transport plans keep every constraint and never lose to greedy;
+deadlines."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from habeas.cases import lifecycle as lc
+from habeas.cases.deadlines import tasks_for
+from habeas.cases.instruments import Order
+from habeas.cases.service import open_case
+from habeas.custody.facilities import CapacityFull, ensure_facilities, occupancy, place
+from habeas.custody.transport import (
+    TRANSFER_COST,
+    Flight,
+    Ready,
+    check_plan,
+    plan_greedy,
+    plan_min_cost,
+)
+from habeas.governance import audit
+from habeas.governance.authz import AccessContext
+from habeas.governance.identity import AccessDenied
+from habeas.store.operational import make_engine, session_factory, upgrade
+
+CUSTODY = AccessContext("custody1", "custody_officer", "custody")
+OFFICER = AccessContext("officer1", "case_officer", "case_review")
+D = date(2026, 12, 1)
+SMALL = (("TINY", "A small facility (synthetic)", 5, "NDS 2019", "ELP", 31.8, -106.4),
+         ("OTHER", "Another facility (synthetic)", 50, "NDS 2019", "SAT", 29.4, -98.5))  # fmt: skip
+
+
+@pytest.fixture
+def engine(store_url: str) -> Engine:
+    e = make_engine(store_url, pool_size=25)
+    upgrade(e)
+    with session_factory(e).begin() as s:
+        ensure_facilities(s, SMALL)
+        for i in range(20):
+            open_case(s, OFFICER, f"P{i}", D)
+    return e
+
+
+def test_capacity_is_never_exceeded_under_concurrent_placements(engine: Engine) -> None:
+    sessions = session_factory(engine)
+    placed, full, other = [], [], []
+    lock = threading.Lock()
+    start = threading.Barrier(20)
+
+    def worker(case_id: int) -> None:
+        start.wait()
+        try:
+            with sessions() as s:
+                place(s, CUSTODY, case_id, "TINY", D)
+                s.commit()
+            with lock:
+                placed.append(case_id)
+        except CapacityFull:
+            with lock:
+                full.append(case_id)
+        except Exception as exc:  # anything else is a failure of the test
+            with lock:
+                other.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(1, 21)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert other == []
+    assert len(placed) == 5 and len(full) == 15
+    with sessions() as s:
+        tiny = next(r for r in occupancy(s) if r["code"] == "TINY")
+    assert tiny["held"] == 5 == tiny["capacity"]
+    assert audit.verify(engine).ok
+
+
+def test_a_transfer_ends_the_old_placement_and_is_counted(engine: Engine) -> None:
+    with session_factory(engine)() as s:
+        place(s, CUSTODY, 1, "TINY", D)
+        place(s, CUSTODY, 1, "OTHER", D + timedelta(days=3), reason="bed space")
+        s.commit()
+        rows = {r["code"]: r for r in occupancy(s)}
+    assert rows["TINY"]["held"] == 0 and rows["OTHER"]["held"] == 1
+    assert rows["OTHER"]["transfers_in"] == 1
+    with (
+        pytest.raises(AccessDenied, match="case-officer-no-field-or-custody-steps"),
+        session_factory(engine)() as s,
+    ):
+        place(s, OFFICER, 2, "TINY", D)
+
+
+# ---- transport ---------------------------------------------------------------------------
+
+
+def test_the_exact_plan_waits_instead_of_transferring_when_that_is_cheaper() -> None:
+    people = [Ready("a", "ELP", "GTM", D), Ready("b", "ELP", "GTM", D)]
+    flights = [Flight("far-today", D, "SAT", "GTM", 1), Flight("near-later", D + timedelta(days=1),
+               "ELP", "GTM", 2)]  # fmt: skip
+    exact, greedy = plan_min_cost(people, flights), plan_greedy(people, flights)
+    assert exact.assigned == {"a": "near-later", "b": "near-later"}
+    assert exact.objective == 2 and greedy.objective == TRANSFER_COST + 1  # a transfers, b waits
+    assert check_plan(exact, people, flights) == [] == check_plan(greedy, people, flights)
+
+
+def test_nobody_flies_before_ready_or_over_capacity_and_the_rest_are_explained() -> None:
+    people = [Ready(f"p{i}", "ELP", "HND", D + timedelta(days=i)) for i in range(4)]
+    flights = [Flight("early", D, "ELP", "HND", 10), Flight("mid", D + timedelta(days=2),
+               "ELP", "HND", 1)]  # fmt: skip
+    plan = plan_min_cost(people, flights)
+    assert check_plan(plan, people, flights) == []
+    assert plan.assigned == {"p0": "early", "p1": "mid"} or plan.assigned == {
+        "p0": "early", "p2": "mid"}  # fmt: skip
+    assert len(plan.unassigned) == 2
+    assert all(
+        r.startswith("no flight capacity to HND on or after") for r in plan.unassigned.values()
+    )
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> tuple[list[Ready], list[Flight]]:
+    hubs = ["ELP", "SAT", "MIA"]
+    countries = ["GTM", "HND", "MEX"]
+    n = draw(st.integers(0, 60))
+    rng = random.Random(draw(st.integers(0, 10_000)))
+    people = [Ready(f"p{i}", rng.choice(hubs), rng.choice(countries),
+                    D + timedelta(days=rng.randint(0, 10))) for i in range(n)]  # fmt: skip
+    flights = [Flight(f"f{i}", D + timedelta(days=rng.randint(0, 14)), rng.choice(hubs),
+                      rng.choice(countries), rng.randint(1, 8))
+               for i in range(draw(st.integers(0, 15)))]  # fmt: skip
+    return people, flights
+
+
+@settings(max_examples=150, deadline=None)
+@given(worlds())
+def test_plans_keep_every_constraint_and_the_exact_one_never_loses_to_greedy(
+    world: tuple[list[Ready], list[Flight]],
+) -> None:
+    people, flights = world
+    exact, greedy = plan_min_cost(people, flights), plan_greedy(people, flights)
+    assert check_plan(exact, people, flights) == []
+    assert check_plan(greedy, people, flights) == []
+    assert exact.objective <= greedy.objective
+    assert len(exact.unassigned) <= len(greedy.unassigned)
+
+
+# ---- deadlines ---------------------------------------------------------------------------
+
+
+def test_deadlines_from_a_case_history() -> None:
+    vd = lc.CaseFile("1", "P1", state=lc.State.FINAL_ORDER, final_on=D, order=Order(
+        "voluntary_departure", D, "ij", departure_deadline=D + timedelta(days=60)))  # fmt: skip
+    (task,) = tasks_for(vd)
+    assert task.kind == "voluntary_departure_due" and task.due_on == D + timedelta(days=60)
+    assert task.status(D + timedelta(days=61)) == "missed" and task.status(D) == "open"
+    detained = lc.replace(vd, order=Order("removal_order", D, "ij"), custody="detained",
+                          custody_on=D + timedelta(days=10))  # fmt: skip
+    assert [(t.kind, t.due_on) for t in tasks_for(detained)] == [
+        ("custody_review_90", D + timedelta(days=100)),
+        ("custody_review_180", D + timedelta(days=190)),
+    ]
+    atd = lc.replace(detained, custody="atd", check_ins=(D + timedelta(days=38),))
+    checks = [t for t in tasks_for(atd) if t.kind == "check_in"]
+    assert len(checks) == 6 and checks[0].due_on == D + timedelta(days=40)
+    assert checks[0].status(D + timedelta(days=90)) == "done"
+    assert checks[1].status(D + timedelta(days=74)) == "missed"  # due day 70, 3 days' grace
+    assert checks[1].status(D + timedelta(days=73)) == "open"
+    closed = lc.replace(atd, state=lc.State.CLOSED)
+    assert tasks_for(closed) == []
