@@ -9,13 +9,16 @@ conflict. Refusals, by policy or by law, are audited and committed before they a
 from __future__ import annotations
 
 import json
+import threading
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from habeas.cases import gates
 from habeas.cases.deadlines import TaskSpec, tasks_for
@@ -78,38 +81,46 @@ def _events(session: Session, case_id: int) -> list[CaseEvent]:
     )
 
 
-_FILES = "habeas.case_files"
+_FILES: OrderedDict[str, CaseFile] = OrderedDict()
+_FILES_MAX = 50_000
+_FILES_LOCK = threading.Lock()
+"""Case files by history token. Every stored step gives its case a new random token, so a
+token names exactly one history: a cached file is the replay of that history whichever
+session, process or restored backup the row is read from. A token written by a
+transaction that rolled back is never seen again, and its entry simply ages out."""
 
 
-def _file_cache(session: Session) -> dict[int, tuple[int, CaseFile]]:
-    """The session's case files; emptied on any rollback (a version number seen again
-    after a rollback may belong to someone else's write)."""
-    if _FILES not in session.info:
-        session.info[_FILES] = {}
+def _cached(token: str | None) -> CaseFile | None:
+    if not token:
+        return None
+    with _FILES_LOCK:
+        hit = _FILES.get(token)
+        if hit is not None:
+            _FILES.move_to_end(token)
+        return hit
 
-        @event.listens_for(session, "after_soft_rollback")
-        def _forget(sess: Session, _previous: object) -> None:
-            sess.info.get(_FILES, {}).clear()
 
-    cache: dict[int, tuple[int, CaseFile]] = session.info[_FILES]
-    return cache
+def _remember(token: str, file: CaseFile) -> None:
+    with _FILES_LOCK:
+        _FILES[token] = file
+        if len(_FILES) > _FILES_MAX:
+            _FILES.popitem(last=False)
 
 
 def case_file(session: Session, case: Case) -> CaseFile:
     """The case as the lifecycle sees it: its stored events replayed (no access check:
-    callers are the functions below, which decide and audit first). Within one session a
-    file is kept per (case, version), so consecutive steps do not replay the history."""
-    cache = _file_cache(session)
-    hit = cache.get(case.id)
-    if hit is not None and hit[0] == case.version:
-        return hit[1]
-    stored = [
-        event_from_payload(json.loads(e.payload))
-        for e in _events(session, case.id)
-        if e.kind != OPENED
-    ]
+    callers are the functions below, which decide and audit first)."""
+    hit = _cached(case.history_token)
+    if hit is not None:
+        return hit
+    rows = session.execute(
+        select(CaseEvent.kind, CaseEvent.payload)
+        .where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+    ).all()  # fmt: skip
+    stored = [event_from_payload(json.loads(p)) for k, p in rows if k != OPENED]
     file = replay(CaseFile(str(case.id), case.person_id), stored)
-    cache[case.id] = (case.version, file)
+    if case.history_token:
+        _remember(case.history_token, file)
     return file
 
 
@@ -145,6 +156,20 @@ def open_case(
     return case
 
 
+_READ_CASE = text(
+    "SELECT id, person_id, state, counsel, version, history_token FROM cases WHERE id = :id"
+)
+_MOVE_CASE = text(
+    """UPDATE cases SET state = :state, updated_at = :at, version = version + 1,
+                        history_token = :token
+       WHERE id = :id AND version = :v"""
+)
+_ADD_EVENT = text(
+    """INSERT INTO case_events (case_id, at, kind, actor, role, state_after, payload)
+       VALUES (:case_id, :at, :kind, :actor, :role, :state_after, :payload)"""
+)
+
+
 def record_event(
     session: Session,
     ctx: AccessContext,
@@ -156,7 +181,13 @@ def record_event(
     purpose) and the law allows it now (the lifecycle's gates); the event is stored and
     audited in the caller's transaction. The event's actor and role are the caller's."""
     event = replace(event, actor=ctx.user, role=ctx.role)
-    case = _get(session, case_id)
+    conn = session.connection()  # fixed statements on the Core connection: a step is hot
+    row = conn.execute(_READ_CASE, {"id": case_id}).one_or_none()
+    if row is None:
+        raise HabeasError(f"no case {case_id}")
+    # a detached stand-in: the row is changed below by one conditional UPDATE, not the ORM
+    case = Case(id=row.id, person_id=row.person_id, state=row.state, counsel=row.counsel,
+                version=row.version, history_token=row.history_token)  # fmt: skip
     if expected_version is not None and case.version != expected_version:
         raise Conflict(f"case {case_id} is at version {case.version}, not {expected_version}: "
                        "reload it and apply the step again")  # fmt: skip
@@ -173,21 +204,22 @@ def record_event(
         _audit(session, ctx, action, case, False, "; ".join(result.reasons))
         session.commit()
         raise GateRefused(result)
-    payload = event_payload(event)
-    session.add(CaseEvent(case_id=case.id, at=_now(), kind=event.kind, actor=ctx.user,
-                          role=ctx.role, state_after=result.state.value,
-                          payload=json.dumps(payload, sort_keys=True)))  # fmt: skip
-    _sync_instruments(session, case.id, before, result)
+    token = uuid.uuid4().hex
+    moved = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": token,
+                                      "state": result.state.value, "at": _now()})  # fmt: skip
+    if moved.rowcount != 1:
+        raise Conflict(f"case {case_id} was changed by someone else meanwhile")
+    loaded = session.identity_map.get(identity_key(Case, case_id))
+    if loaded is not None:  # an ORM copy in this session is now stale
+        session.expire(loaded)
+    payload = json.dumps(event_payload(event), sort_keys=True)
+    conn.execute(_ADD_EVENT, {"case_id": case_id, "at": _now(), "kind": event.kind,
+                              "actor": ctx.user, "role": ctx.role,
+                              "state_after": result.state.value, "payload": payload})  # fmt: skip
+    _sync_instruments(session, case_id, before, result)
     if tasks_for(before) != tasks_for(result):
-        _sync_tasks(session, case.id, result)
-    case.state = result.state.value
-    case.updated_at = _now()
-    try:
-        session.flush()
-    except StaleDataError:
-        _file_cache(session).pop(case.id, None)
-        raise Conflict(f"case {case_id} was changed by someone else meanwhile") from None
-    _file_cache(session)[case.id] = (case.version, result)
+        _sync_tasks(session, case_id, result)
+    _remember(token, result)
     _audit(session, ctx, action, case, True, f"{before.state} → {result.state}"
            + (f"; basis {event.basis}" if event.basis else ""))  # fmt: skip
     return result

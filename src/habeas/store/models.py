@@ -61,6 +61,7 @@ class Case(Base):
     policy_version: Mapped[str | None] = mapped_column(String(64))
     priority_explanation: Mapped[str | None] = mapped_column(Text)
     facts_hash: Mapped[str | None] = mapped_column(String(64))
+    history_token: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

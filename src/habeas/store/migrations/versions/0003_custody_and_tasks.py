@@ -14,9 +14,10 @@ down_revision = "0002"
 
 
 def upgrade() -> None:
-    """Add facilities, placements and tasks, and cases.facts_hash."""
+    """Add facilities, placements and tasks; cases.facts_hash and cases.history_token."""
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("facts_hash", sa.String(64)))
+        batch.add_column(sa.Column("history_token", sa.String(32)))
     op.create_table(
         "facilities",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -61,4 +62,5 @@ def downgrade() -> None:
     op.drop_table("placements")
     op.drop_table("facilities")
     with op.batch_alter_table("cases") as batch:
+        batch.drop_column("history_token")
         batch.drop_column("facts_hash")
