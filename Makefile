@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/resolve.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/lifecycle.py
 
 clean:
 	rm -rf $(VENV) habeas-data

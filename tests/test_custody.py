@@ -175,3 +175,44 @@ def test_deadlines_from_a_case_history() -> None:
     assert checks[1].status(D + timedelta(days=73)) == "open"
     closed = lc.replace(atd, state=lc.State.CLOSED)
     assert tasks_for(closed) == []
+
+
+def test_from_arrest_to_removal_flight_in_the_store(engine: Engine) -> None:
+    """A reinstated order carried by each role to a seat on a planned flight, booked on
+    the manifest, boarded; the placement ends with the removal."""
+    from habeas.cases.service import record_event
+    from habeas.custody.removal import book, plan_transport
+
+    supervisor = AccessContext("super1", "supervisor", "field_operation")
+    field_officer = AccessContext("field1", "field_officer", "field_operation")
+    steps: list[tuple[AccessContext, lc.Event]] = [
+        (OFFICER, lc.BeginReview(D, "", "")),
+        (OFFICER, lc.Charge(D, "", "", instrument="reinstatement", reference="R-1")),
+        (OFFICER, lc.FinalizeOrder(D, "", "")),
+        (supervisor, lc.IssueWarrant(D, "", "", instrument="i205", reference="I205-1")),
+        (OFFICER, lc.RequestFieldAction(D, "", "")),
+        (supervisor, lc.ApproveFieldAction(D, "", "")),
+        (supervisor, lc.Assign(D, "", "", team="t")),
+        (field_officer, lc.RecordEncounter(D, "", "", outcome="arrested")),
+        (CUSTODY, lc.DecideCustody(D, "", "", custody="detained")),
+        (CUSTODY, lc.AddInstrument(D, "", "", instrument="travel_document", reference="TD",
+                                   country="GTM", expires_on=D + timedelta(days=60))),
+        (CUSTODY, lc.AddInstrument(D, "", "", instrument="medical_clearance", reference="M",
+                                   expires_on=D + timedelta(days=30))),
+        (CUSTODY, lc.SetDestination(D, "", "", country="GTM")),
+        (CUSTODY, lc.MarkReady(D, "", "")),
+    ]  # fmt: skip
+    with session_factory(engine)() as s:
+        for ctx, event in steps:
+            record_event(s, ctx, 1, event)
+        place(s, CUSTODY, 1, "TINY", D)
+        s.commit()
+        flights = [Flight("F-GTM", D + timedelta(days=2), "ELP", "GTM", 10)]
+        report = plan_transport(s, CUSTODY, D, flights)
+        assert report.plan.assigned == {"1": "F-GTM"} and report.plan.transfers == 0
+        assert book(s, CUSTODY, report, D) == []
+        removed = record_event(s, CUSTODY, 1, lc.ConfirmRemoval(D + timedelta(days=2), "", ""))
+        s.commit()
+        assert removed.state == lc.State.REMOVED and removed.flight == "F-GTM"
+        assert next(r for r in occupancy(s) if r["code"] == "TINY")["held"] == 0
+    assert audit.verify(engine).ok

@@ -27,6 +27,7 @@ from habeas.cases.lifecycle import (
     CaseFile,
     Event,
     Refused,
+    State,
     event_from_payload,
     event_payload,
     replay,
@@ -156,6 +157,11 @@ def open_case(
     return case
 
 
+LEAVES_CUSTODY = frozenset(
+    {State.RELEASED, State.REMOVED, State.DEPARTURE_VERIFIED, State.CLOSED, State.FUGITIVE}
+)
+"""States in which nobody is held: reaching one ends the open placement."""
+
 _READ_CASE = text(
     "SELECT id, person_id, state, counsel, version, history_token FROM cases WHERE id = :id"
 )
@@ -217,6 +223,10 @@ def record_event(
                               "actor": ctx.user, "role": ctx.role,
                               "state_after": result.state.value, "payload": payload})  # fmt: skip
     _sync_instruments(session, case_id, before, result)
+    if result.state in LEAVES_CUSTODY and before.state not in LEAVES_CUSTODY:
+        from habeas.custody.facilities import end_placement
+
+        end_placement(session, case_id, event.on)
     if tasks_for(before) != tasks_for(result):
         _sync_tasks(session, case_id, result)
     _remember(token, result)

@@ -22,7 +22,7 @@ from habeas.cases.flags import resolve_flag
 from habeas.cases.from_records import OpenReport, open_cases_from_index
 from habeas.cases.service import GateRefused, list_cases, record_event, tasks_due
 from habeas.custody.facilities import SYNTHETIC_FACILITIES, ensure_facilities, place
-from habeas.custody.removal import TransportReport, plan_transport
+from habeas.custody.removal import TransportReport, book, plan_transport
 from habeas.governance.authz import AccessContext
 from habeas.governance.identity import AccessDenied, create_user
 from habeas.prioritize.policy import load_policy
@@ -53,6 +53,7 @@ class CaseTour:
     resolved_flag: str = ""
     tasks: list[dict[str, Any]] = field(default_factory=list)
     transport: TransportReport | None = None
+    booked: int = 0
 
 
 def _accounts(engine: Engine) -> None:
@@ -194,6 +195,10 @@ def walk_cases(
     say("transport plan")
     with session_factory(engine).begin() as s:
         tour.transport = plan_transport(s, CUSTODY, today + timedelta(days=1))
+    with session_factory(engine)() as s:
+        refused = book(s, CUSTODY, tour.transport, today + timedelta(days=1))
+        s.commit()
+    tour.booked = len(tour.transport.plan.assigned) - len(refused)
     return tour
 
 

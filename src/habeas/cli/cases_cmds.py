@@ -277,17 +277,28 @@ def register(
     @transport_app.command("plan")
     def transport_plan(
         on: On = None,
+        book_seats: Annotated[
+            bool, typer.Option("--book", help="Put the seated people on the manifests.")
+        ] = False,
         as_user: AsUser = None,
         purpose: Purpose = None,
     ) -> None:
         """Assign ready people to flights (min-cost flow; greedy baseline beside it)."""
-        from habeas.custody.removal import plan_transport
+        from habeas.custody.removal import book, plan_transport
         from habeas.store.operational import session_factory
 
         engine, ctx = _context(as_user, purpose)
+        day = _day(on)
         with refusals(err), session_factory(engine).begin() as s:
-            report = plan_transport(s, ctx, _day(on))
+            report = plan_transport(s, ctx, day)
         transport(out, report)
+        if book_seats:
+            with refusals(err), session_factory(engine)() as s:
+                refused = book(s, ctx, report, day)
+                s.commit()
+            out.print(f"booked {len(report.plan.assigned) - len(refused):,} on manifests")
+            for line in refused:
+                out.print(f"  refused: {escape(line)}")
 
 
 def case_table(out: Console, rows: list[dict[str, Any]], explain: int = 3) -> None:

@@ -302,6 +302,7 @@ def _case_tour(engine: Any) -> None:
                                        or "none"))  # fmt: skip
     if t.transport is not None:
         cases_cmds.transport(out, t.transport)
+        out.print(f"  {t.booked} booked on manifests (the removal gate checked again for each)")
 
 
 def _parse_date(text: str) -> date:

@@ -136,3 +136,18 @@ def plan_transport(
         flights = synthetic_flights([r.country for r in ready], today)
     return TransportReport(plan_min_cost(ready, flights), plan_greedy(ready, flights), ready,
                            flights, held, examples)  # fmt: skip
+
+
+def book(session: Session, ctx: AccessContext, report: TransportReport, today: date) -> list[str]:
+    """Put everyone the plan seats on their flight's manifest (each step gated again; a
+    refusal is reported, not forced). Returns one line per refusal."""
+    from habeas.cases import lifecycle as lc
+    from habeas.cases.service import GateRefused, record_event
+
+    refused = []
+    for pid, fid in sorted(report.plan.assigned.items()):
+        try:
+            record_event(session, ctx, int(pid), lc.AddToManifest(today, "", "", flight=fid))
+        except GateRefused as exc:
+            refused.append(f"case {pid}: {exc}")
+    return refused
