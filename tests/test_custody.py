@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import threading
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -216,3 +217,27 @@ def test_from_arrest_to_removal_flight_in_the_store(engine: Engine) -> None:
         assert removed.state == lc.State.REMOVED and removed.flight == "F-GTM"
         assert next(r for r in occupancy(s) if r["code"] == "TINY")["held"] == 0
     assert audit.verify(engine).ok
+
+
+def test_a_flight_schedule_file_is_checked_row_by_row(tmp_path: Path) -> None:
+    from habeas.custody.removal import read_flights
+    from habeas.errors import HabeasError
+
+    good = tmp_path / "f.csv"
+    good.write_text("flight,day,hub,country,capacity\nF1,2026-12-03,ELP,GTM,40\n")
+    assert read_flights(good) == [Flight("F1", date(2026, 12, 3), "ELP", "GTM", 40)]
+    for body, message in (
+        ("flight,day,hub\n", "the header must be"),
+        ("flight,day,hub,country,capacity\nF1,12/03/2026,ELP,GTM,40\n", "row 2, field day"),
+        ("flight,day,hub,country,capacity\nF1,2026-12-03,ELP,GTM,many\n", "row 2, field capacity"),
+        ("flight,day,hub,country,capacity\nF1,2026-12-03,ELP,GTM,0\n", "must be at least 1"),
+        ("flight,day,hub,country,capacity\nF1,2026-12-03,,GTM,4\n", "row 2, field hub: empty"),
+        ("flight,day,hub,country,capacity\nF1,2026-12-03,ELP,GTM,4\nF1,2026-12-04,ELP,GTM,4\n",
+         "row 3, field flight: 'F1' listed twice"),
+    ):  # fmt: skip
+        bad = tmp_path / "bad.csv"
+        bad.write_text(body)
+        with pytest.raises(HabeasError, match=message):
+            read_flights(bad)
+    with pytest.raises(HabeasError, match="cannot read the flights"):
+        read_flights(tmp_path / "missing.csv")

@@ -246,12 +246,10 @@ def register(
         purpose: Purpose = None,
     ) -> None:
         """Place (or transfer) a person; refused when the facility is full."""
-        from habeas.custody.facilities import ensure_facilities, place
+        from habeas.custody.facilities import place
         from habeas.store.operational import session_factory
 
         engine, ctx = _context(as_user, purpose)
-        with session_factory(engine).begin() as s:
-            ensure_facilities(s)
         with refusals(err), session_factory(engine)() as s:
             p = place(s, ctx, case_id, facility, _day(on), reason)
             s.commit()
@@ -260,11 +258,10 @@ def register(
     @custody_app.command("occupancy")
     def custody_occupancy() -> None:
         """Beds held and free per facility (counts only)."""
-        from habeas.custody.facilities import ensure_facilities, occupancy
+        from habeas.custody.facilities import occupancy
         from habeas.store.operational import make_engine, session_factory
 
         with session_factory(make_engine(operational_url())).begin() as s:
-            ensure_facilities(s)
             rows = occupancy(s)
         table = Table()
         for col in ("facility", "standard", "hub", "held", "capacity", "transfers in"):
@@ -274,9 +271,25 @@ def register(
                           f"{r['capacity']:,}", f"{r['transfers_in']:,}")  # fmt: skip
         out.print(table)
 
+    @custody_app.command("synthetic-facilities")
+    def custody_synthetic() -> None:
+        """Add the synthetic world's facilities (for the demo and tests, never real ones)."""
+        from habeas.custody.facilities import ensure_facilities
+        from habeas.store.operational import make_engine, session_factory
+
+        with session_factory(make_engine(operational_url())).begin() as s:
+            n = ensure_facilities(s)
+        out.print(f"{n} synthetic facilities added")
+
     @transport_app.command("plan")
     def transport_plan(
         on: On = None,
+        flights: Annotated[
+            Path | None,
+            typer.Option(
+                help="Flights CSV: flight,day,hub,country,capacity (default: a synthetic schedule)."
+            ),
+        ] = None,
         book_seats: Annotated[
             bool, typer.Option("--book", help="Put the seated people on the manifests.")
         ] = False,
@@ -284,13 +297,14 @@ def register(
         purpose: Purpose = None,
     ) -> None:
         """Assign ready people to flights (min-cost flow; greedy baseline beside it)."""
-        from habeas.custody.removal import book, plan_transport
+        from habeas.custody.removal import book, plan_transport, read_flights
         from habeas.store.operational import session_factory
 
+        schedule = read_flights(flights) if flights is not None else None
         engine, ctx = _context(as_user, purpose)
         day = _day(on)
         with refusals(err), session_factory(engine).begin() as s:
-            report = plan_transport(s, ctx, day)
+            report = plan_transport(s, ctx, day, schedule)
         transport(out, report)
         if book_seats:
             with refusals(err), session_factory(engine)() as s:

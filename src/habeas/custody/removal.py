@@ -13,6 +13,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from habeas.cases import gates
 from habeas.cases.lifecycle import State
 from habeas.cases.service import case_file
 from habeas.custody.transport import Flight, Plan, Ready, plan_greedy, plan_min_cost
+from habeas.errors import HabeasError
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize_batch
 from habeas.governance.cases_access import case_resource
@@ -151,3 +153,42 @@ def book(session: Session, ctx: AccessContext, report: TransportReport, today: d
         except GateRefused as exc:
             refused.append(f"case {pid}: {exc}")
     return refused
+
+
+def read_flights(path: Path) -> list[Flight]:
+    """Flights from a CSV with a header ``flight,day,hub,country,capacity``; a bad row is
+    refused naming the file, the row and the field."""
+    import csv
+
+    try:
+        handle = path.open(newline="")
+    except OSError as exc:
+        raise HabeasError(f"{path}: cannot read the flights ({exc.strerror})") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        want = ["flight", "day", "hub", "country", "capacity"]
+        if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != want:
+            raise HabeasError(f"{path}: the header must be {','.join(want)}")
+        out, seen = [], set()
+        for n, row in enumerate(reader, start=2):
+            where = f"{path}: row {n}"
+            try:
+                day = date.fromisoformat(row["day"].strip())
+            except ValueError:
+                raise HabeasError(f"{where}, field day: {row['day']!r} is not YYYY-MM-DD") from None
+            try:
+                capacity = int(row["capacity"])
+            except ValueError:
+                raise HabeasError(f"{where}, field capacity: {row['capacity']!r} is not a "
+                                  "whole number") from None  # fmt: skip
+            if capacity < 1:
+                raise HabeasError(f"{where}, field capacity: must be at least 1")
+            for name in ("flight", "hub", "country"):
+                if not row[name].strip():
+                    raise HabeasError(f"{where}, field {name}: empty")
+            if row["flight"] in seen:
+                raise HabeasError(f"{where}, field flight: {row['flight']!r} listed twice")
+            seen.add(row["flight"])
+            out.append(Flight(row["flight"].strip(), day, row["hub"].strip(),
+                              row["country"].strip(), capacity))  # fmt: skip
+    return out
