@@ -330,7 +330,7 @@ def case_table(out: Console, rows: list[dict[str, Any]], explain: int = 3) -> No
         out.print(f"case {r['id']} ({r['policy_version']}):")
         for x in r["explanation"]:
             facts = ", ".join(f"{k}={v}" for k, v in x["facts"])
-            out.print(f"  {x['points']:+4d} {x['rule_id']} [{facts}] records "
+            out.print(f"  {x['points']:+4d} {x['rule_id']} {escape(f'[{facts}]')} records "
                       f"{', '.join(x['record_ids'])}", highlight=False)  # fmt: skip
 
 
@@ -344,8 +344,8 @@ def case_view(out: Console, v: CaseView) -> None:
                   f"({c['policy_version']})")  # fmt: skip
         for x in c["priority_explanation"]:
             facts = ", ".join(f"{k}={val}" for k, val in x["facts"])
-            out.print(f"  {x['rule_id']} {x['points']:+d}: {escape(x['description'])} [{facts}] "
-                      f"records {', '.join(x['record_ids'])}")  # fmt: skip
+            out.print(f"  {x['rule_id']} {x['points']:+d}: {escape(x['description'])} "
+                      f"{escape(f'[{facts}]')} records {', '.join(x['record_ids'])}")  # fmt: skip
     out.print("instruments:" if f.instruments else "instruments: none")
     for i in f.instruments:
         out.print(f"  {escape(i.describe())} — {i.status}")
