@@ -668,3 +668,25 @@ def test_the_random_streams_reach_the_guarded_steps() -> None:
         "lift_stay",
     ):
         assert REACHED.get(kind, 0) >= 3, (kind, REACHED)
+
+
+def test_the_remaining_removal_gate_reasons_are_specific() -> None:
+    from habeas.cases import gates
+    from habeas.cases.instruments import Order
+
+    none = CaseFile("c", "P")
+    assert gates.final_order_reasons(none, day(1)) == ["no final order of removal"]
+    window = lc.replace(none, final_on=day(0), order=Order("removal_order", day(0), "ij"))
+    assert gates.hold_reasons(window, day(5)) == [
+        f"appeal window open until {day(30)} (removal is stayed meanwhile unless appeal is waived)"
+    ]
+    relief = lc.replace(none, final_on=day(0), order=Order("relief_granted", day(0), "ij",
+                                                           appeal_waived=True))  # fmt: skip
+    assert gates.final_order_reasons(relief, day(40)) == [
+        "relief was granted: there is no order of removal"
+    ]
+    vd = lc.replace(none, final_on=day(0), order=Order("voluntary_departure", day(0), "ij",
+                                                       departure_deadline=day(60),
+                                                       appeal_waived=True))  # fmt: skip
+    assert gates.final_order_reasons(vd, day(10)) == [f"voluntary departure runs until {day(60)}"]
+    assert gates.final_order_reasons(vd, day(61)) == []
