@@ -275,6 +275,25 @@ def _sync_tasks(session: Session, case_id: int, file: CaseFile) -> None:
             row.status = "cancelled"
 
 
+def readable_cases(
+    session: Session, ctx: AccessContext, cases: list[Case], audit_action: str, detail: str,
+    limit: int | None = None,
+) -> list[Case]:  # fmt: skip
+    """The cases (in order, at most ``limit``) this caller may read for this purpose; one
+    audit entry names the cases returned (a refusal of all of them is a denial)."""
+    decisions = authorize_batch(ctx, "read", [case_resource(c) for c in cases]) if cases else []
+    allowed = [c for c, d in zip(cases, decisions, strict=True) if d.allowed][:limit]
+    audit.append(
+        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=audit_action,
+        resources=[f"case:{c.id}" for c in allowed],
+        decision="allow" if allowed or not cases else "deny",
+        detail=f"{detail}; {len(allowed)} of {len(cases)} shown"
+        + ("" if allowed or not cases else f"; {decisions[0].why()}"),
+        request_id=ctx.request_id or None,
+    )  # fmt: skip
+    return allowed
+
+
 def tasks_due(
     session: Session, ctx: AccessContext, today: date, within_days: int = 14
 ) -> list[dict[str, Any]]:
@@ -285,9 +304,9 @@ def tasks_due(
         select(Task, Case).join(Case, Case.id == Task.case_id)
         .where(Task.status == "open", Task.due_on <= horizon).order_by(Task.due_on, Task.id)
     ).all()  # fmt: skip
-    cases = {c.id: c for _, c in rows}
-    decisions = authorize_batch(ctx, "read", [case_resource(c) for c in cases.values()])
-    readable = {cid for cid, d in zip(cases, decisions, strict=True) if d.allowed}
+    cases = list({c.id: c for _, c in rows}.values())
+    readable = {c.id for c in readable_cases(session, ctx, cases, "tasks_due",
+                                             f"deadlines due by {horizon}")}  # fmt: skip
     out = []
     for task, case in rows:
         if case.id not in readable:
@@ -296,13 +315,6 @@ def tasks_due(
         out.append({"case_id": case.id, "person_id": case.person_id, "kind": task.kind,
                     "due_on": task.due_on, "status": spec.status(today), "detail": task.detail,
                     "state": case.state})  # fmt: skip
-    audit.append(
-        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="tasks_due",
-        resources=sorted({f"case:{r['case_id']}" for r in out}),
-        decision="allow" if out or not rows else "deny",
-        detail=f"due by {horizon}; {len(out)} shown of {len(rows)}",
-        request_id=ctx.request_id or None,
-    )  # fmt: skip
     out.sort(key=lambda r: (r["status"] != "missed", r["due_on"]))
     return out
 
@@ -374,14 +386,7 @@ def list_cases(
     if state is not None:
         q = q.where(Case.state == state)
     rows = list(session.execute(q.limit(limit * 4)).scalars())
-    decisions = authorize_batch(ctx, "read", [case_resource(c) for c in rows]) if rows else []
-    shown = [c for c, d in zip(rows, decisions, strict=True) if d.allowed][:limit]
-    audit.append(
-        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="list_cases",
-        resources=[f"case:{c.id}" for c in shown], decision="allow" if shown or not rows
-        else "deny", detail=f"tier={tier} state={state}; {len(shown)} shown of {len(rows)}",
-        request_id=ctx.request_id or None,
-    )  # fmt: skip
+    shown = readable_cases(session, ctx, rows, "list_cases", f"tier={tier} state={state}", limit)
     return [
         {"id": c.id, "person_id": c.person_id, "state": c.state, "tier": c.priority_tier,
          "score": c.priority_score, "policy_version": c.policy_version,

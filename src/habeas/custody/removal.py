@@ -20,12 +20,10 @@ from sqlalchemy.orm import Session
 
 from habeas.cases import gates
 from habeas.cases.lifecycle import State
-from habeas.cases.service import case_file
+from habeas.cases.service import case_file, readable_cases
 from habeas.custody.transport import Flight, Plan, Ready, plan_greedy, plan_min_cost
 from habeas.errors import HabeasError
-from habeas.governance import audit
-from habeas.governance.authz import AccessContext, authorize_batch
-from habeas.governance.cases_access import case_resource
+from habeas.governance.authz import AccessContext
 from habeas.store.models import Case, Facility, Placement
 
 CAUSES = (
@@ -78,8 +76,8 @@ def removal_candidates(
     cases = list(session.execute(
         select(Case).where(Case.state.in_(ACTIVE)).order_by(Case.id)
     ).scalars())  # fmt: skip
-    decisions = authorize_batch(ctx, "read", [case_resource(c) for c in cases]) if cases else []
-    readable = [c for c, d in zip(cases, decisions, strict=True) if d.allowed]
+    readable = readable_cases(session, ctx, cases, "transport_candidates",
+                              f"removal candidates for transport on {today}")  # fmt: skip
     hub_of = dict(session.execute(
         select(Placement.case_id, Facility.hub).join(Facility, Facility.id == Placement.facility_id)
         .where(Placement.ended_on.is_(None))
@@ -100,12 +98,6 @@ def removal_candidates(
         c, why = cause(reasons)
         held[c] += 1
         examples.setdefault(c, f"case {case.id}: {why}")
-    audit.append(
-        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="transport_candidates",
-        resources=[f"case:{c.id}" for c in readable], decision="allow" if readable or not cases
-        else "deny", detail=f"{len(ready)} ready; held back: {dict(held)}",
-        request_id=ctx.request_id or None,
-    )  # fmt: skip
     return ready, held, examples
 
 
