@@ -148,6 +148,24 @@ def test_cases_open_from_the_index_with_court_history_and_flags_stop_them(
     assert any("unresolved citizenship flag" in e for e in report.examples)
     again = open_cases_from_index(engine, index, OFFICER, date(2026, 11, 1))
     assert again.opened == 0 and again.already_open == report.opened
+    assert again.flags_raised == 0
+    # new records flag a person whose case is at a final order: the flag reaches the case
+    with session_factory(engine)() as s:
+        target = s.execute(select(Case).where(Case.state == "final_order")).scalars().first()
+        assert target is not None
+        case_id, pid = target.id, target.person_id
+    index.con.execute(
+        "DELETE FROM person_flags WHERE person_id = ? AND flag = 'citizenship'", [pid]
+    )
+    index.con.execute(
+        "INSERT INTO person_flags VALUES (?, 'citizenship', 'birth record', ['r-new'], 'open', "
+        "now(), NULL, NULL, NULL)",
+        [pid],
+    )
+    third = open_cases_from_index(engine, index, OFFICER, date(2026, 11, 1))
+    assert third.flags_raised == 1
+    with pytest.raises(GateRefused, match=r"unresolved citizenship flag \(birth record\)"):
+        step(engine, SUPER, case_id, ev(lc.IssueWarrant, instrument="i205", reference="R"))
     assert audit.verify(engine).ok
 
 

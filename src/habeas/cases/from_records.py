@@ -74,6 +74,7 @@ class OpenReport:
     steps: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
+    flags_raised: int = 0
 
 
 COURT_COLUMNS = ("record_id", "source_key", "event_date", "order_type", "order_date",
@@ -148,4 +149,44 @@ def open_cases_from_index(
                         report.examples.append(f"case {case.id}: {exc}")
                     break  # the rest of the history waits for the obstacle to clear
         s.commit()
+    report.flags_raised = sync_flags(engine, store, ctx, today)
     return report
+
+
+def sync_flags(engine: Engine, store: StagingStore, ctx: AccessContext, today: date) -> int:
+    """Raise on every open case the index's open citizenship and lawful-status flags the
+    case does not carry yet (new records or a new resolution can flag a person after the
+    case was opened). Returns the number of flags raised."""
+    from habeas.cases.lifecycle import TERMINAL
+    from habeas.cases.service import case_file
+
+    sessions = session_factory(engine)
+    with sessions() as s:
+        cases = list(s.execute(
+            select(Case).where(Case.state.not_in([t.value for t in TERMINAL]))
+        ).scalars())  # fmt: skip
+        if not cases:
+            return 0
+        index: dict[str, list[tuple[str, str, list[str]]]] = defaultdict(list)
+        for pid, flag, detail, ids in store.rows(
+            """SELECT person_id, flag, detail, record_ids FROM person_flags
+               WHERE status = 'open' AND flag IN ('citizenship', 'lawful_status')
+                 AND person_id IN (SELECT unnest(?))""",
+            [sorted({c.person_id for c in cases})],
+        ):  # fmt: skip
+            index[pid].append((flag, detail, list(ids)))
+        raised = 0
+        for case in cases:
+            if case.person_id not in index:
+                continue
+            carried = {f.kind for f in case_file(s, case).flags if f.open}
+            for flag, detail, ids in index[case.person_id]:
+                if flag in carried:
+                    continue
+                record_event(s, ctx, case.id, lc.RaiseFlag(
+                    today, ctx.user, ctx.role, basis=",".join(ids[:3]), flag=flag,
+                    detail=detail, record_ids=tuple(ids)))  # fmt: skip
+                carried.add(flag)
+                raised += 1
+        s.commit()
+    return raised

@@ -465,6 +465,8 @@ def event_from_payload(data: dict[str, Any]) -> Event:
             value = date.fromisoformat(value)
         elif str(f.type).startswith("tuple") and isinstance(value, list):
             value = tuple(value)
+        elif str(f.type).startswith("tuple") and isinstance(value, str):
+            value = tuple(v.strip() for v in value.split(",") if v.strip())
         values[name] = value
     return cls(**values)
 

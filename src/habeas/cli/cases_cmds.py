@@ -85,7 +85,9 @@ def register(
         as_user: AsUser = None,
         purpose: Purpose = None,
     ) -> None:
-        """Score every open case whose facts changed since its last score (audited)."""
+        """Raise new index flags on open cases, then score every open case whose facts
+        changed since its last score (audited)."""
+        from habeas.cases.from_records import sync_flags
         from habeas.cases.walkthrough import DEFAULT_POLICY
         from habeas.prioritize.policy import load_policy
         from habeas.prioritize.service import prioritize_cases
@@ -93,7 +95,10 @@ def register(
         pol = load_policy(policy or DEFAULT_POLICY)
         engine, ctx = _context(as_user, purpose)
         with open_store() as st, refusals(err):
+            raised = sync_flags(engine, st, ctx, _day(on))
             report = prioritize_cases(engine, st, ctx, pol, _day(on))
+        if raised:
+            out.print(f"{raised:,} new flag(s) from the index raised on open cases")
         tiers = ", ".join(f"tier {t}: {n:,}" for t, n in sorted(report.by_tier.items()))
         out.print(f"prioritized with {report.policy_version}: {report.scored:,} scored, "
                   f"{report.unchanged:,} unchanged ({tiers}); facts from "
@@ -170,6 +175,9 @@ def register(
         from habeas.cases.service import GateRefused, record_event
         from habeas.store.operational import session_factory
 
+        if kind == "resolve_flag":
+            raise HabeasError("a flag is resolved with `habeas cases resolve-flag`, which also "
+                              "records it on the person's other cases and in the index")  # fmt: skip
         data: dict[str, Any] = {"kind": kind, "on": _day(on).isoformat(), "actor": "",
                                 "role": ""}  # fmt: skip
         for item in field or []:
