@@ -176,8 +176,10 @@ def register(
         from habeas.store.operational import session_factory
 
         if kind == "resolve_flag":
-            raise HabeasError("a flag is resolved with `habeas cases resolve-flag`, which also "
-                              "records it on the person's other cases and in the index")  # fmt: skip
+            raise HabeasError(
+                "a flag is resolved with `habeas cases resolve-flag`, which also records it "
+                "on the person's other cases and in the index"
+            )
         data: dict[str, Any] = {"kind": kind, "on": _day(on).isoformat(), "actor": "",
                                 "role": ""}  # fmt: skip
         for item in field or []:
