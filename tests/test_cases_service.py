@@ -10,7 +10,14 @@ import pytest
 from sqlalchemy import Engine, select
 
 from habeas.cases import lifecycle as lc
-from habeas.cases.service import GateRefused, list_cases, open_case, record_event, show_case
+from habeas.cases.service import (
+    GateRefused,
+    assign_counsel,
+    list_cases,
+    open_case,
+    record_event,
+    show_case,
+)
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext
 from habeas.governance.cases_access import Conflict
@@ -183,3 +190,31 @@ def test_a_rolled_back_step_is_forgotten_when_someone_else_writes_the_same_versi
     with pytest.raises(GateRefused, match="the case is closed"):
         record_event(a, OFFICER, case_id, ev(lc.BeginReview))
     a.close()
+
+
+def test_counsel_is_assigned_by_an_officer_and_then_reads_only_that_case(engine: Engine) -> None:
+    from habeas.errors import HabeasError
+    from habeas.governance.identity import bootstrap_admin, create_user
+    from habeas.store.operational import session_factory as sf
+
+    with sf(engine).begin() as s:
+        bootstrap_admin(s, "root", "a long admin passphrase")
+        admin = AccessContext("root", "admin", "oversight")
+        create_user(s, admin, "lawyer1", "counsel", "a long counsel passphrase")
+        mine, other = open_case(s, OFFICER, "P6", D).id, open_case(s, OFFICER, "P7", D).id
+    counsel = AccessContext("lawyer1", "counsel", "redress", client="P6")
+    with pytest.raises(AccessDenied), sf(engine).begin() as s:
+        show_case(s, counsel, mine, D)  # not yet their client's case
+    with (
+        pytest.raises(HabeasError, match="not an active counsel account"),
+        sf(engine).begin() as s,
+    ):
+        assign_counsel(s, OFFICER, mine, "root")
+    with pytest.raises(AccessDenied), sf(engine).begin() as s:
+        assign_counsel(s, FIELD, mine, "lawyer1")
+    with sf(engine).begin() as s:
+        assign_counsel(s, OFFICER, mine, "lawyer1")
+    with sf(engine).begin() as s:
+        assert show_case(s, counsel, mine, D).case["person_id"] == "P6"
+    with pytest.raises(AccessDenied), sf(engine).begin() as s:
+        show_case(s, counsel, other, D)

@@ -235,6 +235,27 @@ def record_event(
     return result
 
 
+def assign_counsel(session: Session, ctx: AccessContext, case_id: int, counsel: str) -> None:
+    """Record the person's counsel on the case (an account with the counsel role); counsel
+    then reads this case, for redress, when naming this person as their client."""
+    from habeas.store.models import User
+
+    case = _get(session, case_id)
+    decision = authorize(ctx, "write", case_resource(case), step="assign_counsel")
+    if not decision.allowed:
+        _audit(session, ctx, "case_assign_counsel", case, False, decision.why())
+        session.commit()
+        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not assign "
+                           f"counsel on case {case_id}: {decision.why()}")  # fmt: skip
+    account = session.execute(select(User).where(User.username == counsel)).scalar_one_or_none()
+    if account is None or account.role != "counsel" or not account.active:
+        raise HabeasError(f"{counsel!r} is not an active counsel account")
+    case.counsel = counsel
+    case.updated_at = _now()
+    session.flush()
+    _audit(session, ctx, "case_assign_counsel", case, True, f"counsel {counsel}")
+
+
 def _sync_instruments(session: Session, case_id: int, before: CaseFile, after: CaseFile) -> None:
     """Keep the instruments table (first-class, queryable records) equal to the case file."""
     old = {i.reference: i for i in before.instruments}

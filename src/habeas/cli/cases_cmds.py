@@ -200,6 +200,23 @@ def register(
             raise typer.Exit(code=3) from None
         out.print(f"case {case_id}: {kind} recorded; now {after.state}")
 
+    @cases_app.command("counsel")
+    def cases_counsel(
+        case_id: Annotated[int, typer.Argument(help="The case id.")],
+        counsel: Annotated[str, typer.Argument(help="The counsel's account.")],
+        as_user: AsUser = None,
+        purpose: Purpose = None,
+    ) -> None:
+        """Record the person's counsel (who may then read the case for redress)."""
+        from habeas.cases.service import assign_counsel
+        from habeas.store.operational import session_factory
+
+        engine, ctx = _context(as_user, purpose)
+        with refusals(err), session_factory(engine)() as s:
+            assign_counsel(s, ctx, case_id, counsel)
+            s.commit()
+        out.print(f"case {case_id}: counsel {counsel}")
+
     @cases_app.command("resolve-flag")
     def cases_resolve_flag(
         case_id: Annotated[int, typer.Argument(help="The case id.")],
