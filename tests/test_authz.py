@@ -194,3 +194,33 @@ def test_only_integration_engineers_load_and_resolve_and_only_for_identity_resol
     if expected:
         assert refused.policies == ("ingest-for-a-declared-purpose",)
         assert authorize(ctx, "resolve", record(without)).policies == ("source-purpose-binds",)
+
+
+# Which role may take which case step (write, with the step in the context), for the
+# purpose the role works under. Rows: roles; columns: the steps below, in order.
+STEPS = ("charge", "approve_field_action", "resolve_flag", "record_encounter",
+         "decide_custody", "confirm_removal", "place", "assign_counsel")  # fmt: skip
+STEP_PURPOSE = {"case_officer": "case_review", "supervisor": "field_operation",
+                "field_officer": "field_operation", "custody_officer": "custody",
+                "integration_engineer": "identity_resolution", "oversight": "oversight",
+                "counsel": "redress", "admin": "oversight"}  # fmt: skip
+STEP_TABLE = {
+    #                      charge approve resolve encounter custody remove place counsel
+    "case_officer":         (Y,    N,      N,      N,        N,      N,     N,    Y),
+    "supervisor":           (Y,    Y,      Y,      Y,        Y,      Y,     Y,    Y),
+    "field_officer":        (N,    N,      N,      Y,        N,      N,     N,    N),
+    "custody_officer":      (N,    N,      N,      N,        Y,      Y,     Y,    N),
+    "integration_engineer": (N,    N,      N,      N,        N,      N,     N,    N),
+    "oversight":            (N,    N,      N,      N,        N,      N,     N,    N),
+    "counsel":              (N,    N,      N,      N,        N,      N,     N,    N),
+    "admin":                (N,    N,      N,      N,        N,      N,     N,    N),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", sorted(STEP_TABLE))
+def test_case_steps_by_role(role: str) -> None:
+    purpose, row = STEP_PURPOSE[role], STEP_TABLE[role]
+    assert set(STEP_TABLE) == set(ROLES)
+    for step, expected in zip(STEPS, row, strict=True):
+        d = authorize(AccessContext("u1", role, purpose), "write", case(), step=step)
+        assert d.allowed is expected, (role, step, d.why())
