@@ -224,3 +224,24 @@ def test_case_steps_by_role(role: str) -> None:
     for step, expected in zip(STEPS, row, strict=True):
         d = authorize(AccessContext("u1", role, purpose), "write", case(), step=step)
         assert d.allowed is expected, (role, step, d.why())
+
+
+def test_record_decisions_are_per_source_only_while_no_policy_reads_the_person() -> None:
+    from habeas.governance.authz import (
+        load_policies,
+        records_independent_of_person,
+        source_decisions,
+    )
+
+    assert records_independent_of_person()  # the shipped policies: per source
+    text = load_policies().text
+    assert records_independent_of_person(text + "\\n// resource.person_id is a Case field")
+    assert not records_independent_of_person(text + "\\nwhen { resource.person.flags }")
+    assert not records_independent_of_person(text + '\\nresource == Habeas::Record::"r1"')
+    ctx = AccessContext("c1", "custody_officer", "custody")
+    person = Resource("Person", "P1", {"flags": ["citizenship"]})
+    got = source_decisions(ctx, "read", {"a": ["custody"], "b": ["case_review"]}, person)
+    assert got["a"].allowed and not got["b"].allowed
+    assert got["b"].policies == ("source-purpose-binds",)
+    again = source_decisions(ctx, "read", {"a": ["custody"], "b": ["case_review"]}, person)
+    assert again == got

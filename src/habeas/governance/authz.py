@@ -8,6 +8,7 @@ refusal can say why. Deny is the default; ``forbid`` policies win over any ``per
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -206,3 +207,63 @@ def _decision(pol: Policies, result: Any) -> Decision:
     reasons = tuple(pol.ids.get(r, r) for r in result.diagnostics.reasons)
     errors = tuple(str(e) for e in result.diagnostics.errors)
     return Decision(bool(result.allowed), reasons, errors)
+
+
+_PERSON_IN_RECORD_RULES = re.compile(r'resource\.person\b(?!_)|Habeas::Record::"')
+"""A policy that reads a record's person (or names a record) makes record decisions
+depend on more than the caller, the purpose and the source's declared purposes."""
+
+
+def records_independent_of_person(text: str | None = None) -> bool:
+    """True when no policy reads a record's person or names a record: then reading a
+    source's records is decided once per caller, purpose and declared purposes."""
+    return not _PERSON_IN_RECORD_RULES.search(load_policies().text if text is None else text)
+
+
+_SOURCE_CACHE: dict[tuple[Any, ...], Decision] = {}
+_SOURCE_CACHE_MAX = 20_000
+
+
+def source_decisions(
+    ctx: AccessContext, action: str, sources: dict[str, list[str]], person: Resource
+) -> dict[str, Decision]:
+    """Whether this caller may ``action`` the records of each source about ``person``.
+
+    When the policies allow it (``records_independent_of_person``), each decision is made
+    on the source alone and kept for the process (the policies never change while it
+    runs); otherwise every source is decided with this person's entity attached."""
+    independent = records_independent_of_person()
+    out: dict[str, Decision] = {}
+    todo: list[tuple[str, tuple[Any, ...]]] = []
+    for source, purposes in sorted(sources.items()):
+        key = (ctx.user, ctx.role, ctx.purpose, ctx.client, action, source, tuple(purposes))
+        hit = _SOURCE_CACHE.get(key) if independent else None
+        if hit is not None:
+            out[source] = hit
+        else:
+            todo.append((source, key))
+    if todo:
+        subject = Resource("Person", "*", {"flags": []}) if independent else person
+        items = [_record(source, sources[source], subject) for source, _ in todo]
+        for (source, key), decision in zip(todo, authorize_batch(ctx, action, items), strict=True):
+            out[source] = decision
+            if independent:
+                if len(_SOURCE_CACHE) >= _SOURCE_CACHE_MAX:
+                    _SOURCE_CACHE.clear()
+                _SOURCE_CACHE[key] = decision
+    return out
+
+
+def _record(source: str, purposes: list[str], person: Resource) -> Resource:
+    """A record of ``source`` about ``person``, as Cedar sees it."""
+    src = {"type": "Habeas::Source", "id": source}
+    person_ref = {"type": "Habeas::Person", "id": person.id}
+    return Resource(
+        "Record",
+        f"{source}:{person.id}",
+        {"source": {"__entity": src}, "person": {"__entity": person_ref}},
+        (
+            {"uid": src, "attrs": {"purposes": purposes}, "parents": []},
+            {"uid": person_ref, "attrs": person.attrs, "parents": []},
+        ),
+    )

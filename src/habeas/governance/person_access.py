@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from habeas.errors import HabeasError
 from habeas.governance import audit
-from habeas.governance.authz import AccessContext, Resource, authorize_batch
+from habeas.governance.authz import AccessContext, Resource, authorize, source_decisions
 from habeas.governance.identity import AccessDenied
 from habeas.resolve.person import PersonView, person_view
 from habeas.store.models import User
@@ -55,39 +55,20 @@ class PersonRead:
     withheld: int
 
 
-def _record_resource(source: str, purposes: list[str], person: Resource) -> Resource:
-    """A record of ``source`` about ``person``: what Cedar decides a record read on."""
-    src = {"type": "Habeas::Source", "id": source}
-    person_ref = {"type": "Habeas::Person", "id": person.id}
-    return Resource(
-        "Record",
-        f"{source}:{person.id}",
-        {"source": {"__entity": src}, "person": {"__entity": person_ref}},
-        (
-            {"uid": src, "attrs": {"purposes": purposes}, "parents": []},
-            {"uid": person_ref, "attrs": person.attrs, "parents": []},
-        ),
-    )
-
-
 def read_person(
     engine: Engine, store: StagingStore, ctx: AccessContext, person_id: str
 ) -> PersonRead:
     """The person's records that this user may read for this purpose; audited either way.
 
-    One Cedar call decides the person and, per source holding records about them, the
-    records: a record's decision depends only on its source's declared purposes and the
-    person's flags, so every record of one source shares it.
+    Cedar decides the person, and the records per source holding records about them
+    (``source_decisions``: every record of one source shares its decision).
     """
     full = person_view(store, person_id)
     flags = sorted({f["flag"] for f in full.flags})
     person = Resource("Person", person_id, {"flags": flags})
     purposes = {r["source"]: list(r["source_purposes"] or []) for r in full.records}
-    sources = sorted(purposes)
-    decisions = authorize_batch(
-        ctx, "read", [person, *(_record_resource(s, purposes[s], person) for s in sources)]
-    )
-    decision, by_source = decisions[0], dict(zip(sources, decisions[1:], strict=True))
+    decision = authorize(ctx, "read", person)
+    by_source = source_decisions(ctx, "read", purposes, person) if decision.allowed else {}
     shown = [r for r in full.records if decision.allowed and by_source[r["source"]].allowed]
     withheld = len(full.records) - len(shown)
     detail = decision.why()

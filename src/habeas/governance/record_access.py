@@ -9,8 +9,14 @@ import json
 
 from sqlalchemy import Engine
 
+from habeas.errors import HabeasError
 from habeas.governance import audit
-from habeas.governance.authz import AccessContext, Resource, authorize_batch
+from habeas.governance.authz import (
+    AccessContext,
+    Resource,
+    records_independent_of_person,
+    source_decisions,
+)
 from habeas.governance.identity import AccessDenied
 from habeas.store.staging import StagingStore
 
@@ -18,32 +24,22 @@ from habeas.store.staging import StagingStore
 def readable_sources(
     store: StagingStore, ctx: AccessContext, action: str = "read"
 ) -> dict[str, str]:
-    """Source name → why, for every registered source; the permitted ones say 'allowed'."""
-    sources = store.rows("SELECT name, declaration FROM sources ORDER BY name")
-    items = []
-    for name, decl in sources:
-        src = {"type": "Habeas::Source", "id": name}
-        person = {"type": "Habeas::Person", "id": "any"}
-        items.append(
-            Resource(
-                "Record",
-                f"{name}:*",
-                {"source": {"__entity": src}, "person": {"__entity": person}},
-                (
-                    {
-                        "uid": src,
-                        "attrs": {"purposes": json.loads(decl).get("purposes", [])},
-                        "parents": [],
-                    },
-                    {"uid": person, "attrs": {"flags": []}, "parents": []},
-                ),
-            )
+    """Source name → why, for every registered source; the permitted ones say 'allowed'.
+
+    Listing commands decide per source, which is sound only while no policy reads a
+    record's person; should one ever do, they refuse to run rather than guess."""
+    if not records_independent_of_person():
+        raise HabeasError(
+            "the authorization policies read a record's person: records can no longer be "
+            "listed per source (decide them record by record)"
         )
-    decisions = authorize_batch(ctx, action, items) if items else []
-    return {
-        name: ("allowed" if d.allowed else d.why())
-        for (name, _), d in zip(sources, decisions, strict=True)
+    sources = {
+        name: list(json.loads(decl).get("purposes", []))
+        for name, decl in store.rows("SELECT name, declaration FROM sources ORDER BY name")
     }
+    anyone = Resource("Person", "*", {"flags": []})
+    decisions = source_decisions(ctx, action, sources, anyone)
+    return {name: ("allowed" if d.allowed else d.why()) for name, d in decisions.items()}
 
 
 def record(
