@@ -20,7 +20,7 @@ from habeas.cases import gates
 from habeas.cases import lifecycle as lc
 from habeas.cases.flags import resolve_flag
 from habeas.cases.from_records import OpenReport, open_cases_from_index
-from habeas.cases.service import GateRefused, list_cases, record_event, tasks_due
+from habeas.cases.service import GateRefused, case_file, list_cases, record_event, tasks_due
 from habeas.custody.facilities import SYNTHETIC_FACILITIES, ensure_facilities, place
 from habeas.custody.removal import TransportReport, book, plan_transport
 from habeas.governance.authz import AccessContext
@@ -152,9 +152,6 @@ def walk_cases(
             ["final_order", "appeal_pending", "appeal_window"]))).scalars()]  # fmt: skip
         flagged = list(s.execute(select(Case).where(Case.state == "under_review")).scalars())
     say("gates")
-    # a stay: the custody officer may not make the person ready
-    from habeas.cases.service import case_file
-
     with session_factory(engine)() as s:
         with_stay = next((c for c in stayed if case_file(s, c).stays), None)
         with_flag = next((c for c in flagged if any(f.open for f in case_file(s, c).flags)), None)
@@ -203,8 +200,6 @@ def walk_cases(
 
 
 def _open_flags(engine: Engine, case: Case) -> list[lc.Flag]:
-    from habeas.cases.service import case_file
-
     with session_factory(engine)() as s:
         fresh = s.get(Case, case.id)
         assert fresh is not None
