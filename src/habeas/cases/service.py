@@ -45,7 +45,7 @@ OPENED = "opened"
 
 
 class GateRefused(HabeasError):
-    """The law (a gate of the lifecycle) refuses the step; ``reasons`` says every why."""
+    """The law (a gate of the lifecycle) refuses the step; ``refused.reasons`` names every why."""
 
     def __init__(self, refused: Refused) -> None:
         super().__init__(str(refused))
