@@ -178,34 +178,42 @@ def test_deadlines_from_a_case_history() -> None:
     assert tasks_for(closed) == []
 
 
+def _make_ready(s: object, case_id: int, papers_until: date) -> None:
+    """A reinstated order carried by each role to ready for removal."""
+    from habeas.cases.service import record_event
+
+    supervisor = AccessContext("super1", "supervisor", "field_operation")
+    field_officer = AccessContext("field1", "field_officer", "field_operation")
+    steps: list[tuple[AccessContext, lc.Event]] = [
+        (OFFICER, lc.BeginReview(D, "", "")),
+        (OFFICER, lc.Charge(D, "", "", instrument="reinstatement", reference=f"R-{case_id}")),
+        (OFFICER, lc.FinalizeOrder(D, "", "")),
+        (supervisor, lc.IssueWarrant(D, "", "", instrument="i205", reference=f"I205-{case_id}")),
+        (OFFICER, lc.RequestFieldAction(D, "", "")),
+        (supervisor, lc.ApproveFieldAction(D, "", "")),
+        (supervisor, lc.Assign(D, "", "", team="t")),
+        (field_officer, lc.RecordEncounter(D, "", "", outcome="arrested")),
+        (CUSTODY, lc.DecideCustody(D, "", "", custody="detained")),
+        (CUSTODY, lc.AddInstrument(D, "", "", instrument="travel_document",
+                                   reference=f"TD-{case_id}", country="GTM",
+                                   expires_on=papers_until)),
+        (CUSTODY, lc.AddInstrument(D, "", "", instrument="medical_clearance",
+                                   reference=f"M-{case_id}", expires_on=D + timedelta(days=30))),
+        (CUSTODY, lc.SetDestination(D, "", "", country="GTM")),
+        (CUSTODY, lc.MarkReady(D, "", "")),
+    ]  # fmt: skip
+    for ctx, event in steps:
+        record_event(s, ctx, case_id, event)  # type: ignore[arg-type]
+
+
 def test_from_arrest_to_removal_flight_in_the_store(engine: Engine) -> None:
     """A reinstated order carried by each role to a seat on a planned flight, booked on
     the manifest, boarded; the placement ends with the removal."""
     from habeas.cases.service import record_event
     from habeas.custody.removal import book, plan_transport
 
-    supervisor = AccessContext("super1", "supervisor", "field_operation")
-    field_officer = AccessContext("field1", "field_officer", "field_operation")
-    steps: list[tuple[AccessContext, lc.Event]] = [
-        (OFFICER, lc.BeginReview(D, "", "")),
-        (OFFICER, lc.Charge(D, "", "", instrument="reinstatement", reference="R-1")),
-        (OFFICER, lc.FinalizeOrder(D, "", "")),
-        (supervisor, lc.IssueWarrant(D, "", "", instrument="i205", reference="I205-1")),
-        (OFFICER, lc.RequestFieldAction(D, "", "")),
-        (supervisor, lc.ApproveFieldAction(D, "", "")),
-        (supervisor, lc.Assign(D, "", "", team="t")),
-        (field_officer, lc.RecordEncounter(D, "", "", outcome="arrested")),
-        (CUSTODY, lc.DecideCustody(D, "", "", custody="detained")),
-        (CUSTODY, lc.AddInstrument(D, "", "", instrument="travel_document", reference="TD",
-                                   country="GTM", expires_on=D + timedelta(days=60))),
-        (CUSTODY, lc.AddInstrument(D, "", "", instrument="medical_clearance", reference="M",
-                                   expires_on=D + timedelta(days=30))),
-        (CUSTODY, lc.SetDestination(D, "", "", country="GTM")),
-        (CUSTODY, lc.MarkReady(D, "", "")),
-    ]  # fmt: skip
     with session_factory(engine)() as s:
-        for ctx, event in steps:
-            record_event(s, ctx, 1, event)
+        _make_ready(s, 1, D + timedelta(days=60))
         place(s, CUSTODY, 1, "TINY", D)
         s.commit()
         flights = [Flight("F-GTM", D + timedelta(days=2), "ELP", "GTM", 10)]
@@ -217,6 +225,26 @@ def test_from_arrest_to_removal_flight_in_the_store(engine: Engine) -> None:
         assert removed.state == lc.State.REMOVED and removed.flight == "F-GTM"
         assert next(r for r in occupancy(s) if r["code"] == "TINY")["held"] == 0
     assert audit.verify(engine).ok
+
+
+def test_locking_a_manifest_takes_off_whoever_no_longer_passes_the_gate(engine: Engine) -> None:
+    from habeas.cases.service import record_event
+    from habeas.custody.removal import lock_manifest
+
+    with session_factory(engine)() as s:
+        _make_ready(s, 1, D + timedelta(days=60))
+        _make_ready(s, 2, D + timedelta(days=2))  # papers expire before the flight
+        for cid in (1, 2):
+            record_event(s, CUSTODY, cid, lc.AddToManifest(D, "", "", flight="F-GTM"))
+        s.commit()
+        lock = lock_manifest(s, CUSTODY, "F-GTM", D + timedelta(days=5))
+        s.commit()
+        assert lock.kept == [1] and list(lock.taken_off) == [2]
+        assert lock.taken_off[2][0].startswith(
+            f"no travel document valid on {D + timedelta(days=5)}"
+        )
+        with pytest.raises(Exception, match="not possible in state ready_for_removal"):
+            record_event(s, CUSTODY, 2, lc.ConfirmRemoval(D + timedelta(days=5), "", ""))
 
 
 def test_a_flight_schedule_file_is_checked_row_by_row(tmp_path: Path) -> None:

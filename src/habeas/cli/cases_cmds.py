@@ -308,6 +308,27 @@ def register(
             n = ensure_facilities(s)
         out.print(f"{n} synthetic facilities added")
 
+    @transport_app.command("lock")
+    def transport_lock(
+        flight: Annotated[str, typer.Argument(help="The flight id.")],
+        on: On = None,
+        as_user: AsUser = None,
+        purpose: Purpose = None,
+    ) -> None:
+        """Lock a flight's manifest: the removal gate is checked again for everyone on it,
+        and whoever no longer passes is taken off with the reasons."""
+        from habeas.custody.removal import lock_manifest
+        from habeas.store.operational import session_factory
+
+        engine, ctx = _context(as_user, purpose)
+        with refusals(err), session_factory(engine)() as s:
+            lock = lock_manifest(s, ctx, flight, _day(on))
+            s.commit()
+        out.print(f"manifest {flight} locked: {len(lock.kept)} on board list, "
+                  f"{len(lock.taken_off)} taken off")  # fmt: skip
+        for case_id, reasons in lock.taken_off.items():
+            out.print(f"  case {case_id}: {escape('; '.join(reasons))}")
+
     @transport_app.command("plan")
     def transport_plan(
         on: On = None,

@@ -184,3 +184,36 @@ def read_flights(path: Path) -> list[Flight]:
             out.append(Flight(row["flight"].strip(), day, row["hub"].strip(),
                               row["country"].strip(), capacity))  # fmt: skip
     return out
+
+
+@dataclass
+class ManifestLock:
+    """A flight's manifest at lock time: who stays on, who was taken off and why."""
+
+    flight: str
+    kept: list[int] = field(default_factory=list)
+    taken_off: dict[int, list[str]] = field(default_factory=dict)
+
+
+def lock_manifest(session: Session, ctx: AccessContext, flight: str, today: date) -> ManifestLock:
+    """Re-check the removal gate for everyone on ``flight`` as of ``today``; whoever no
+    longer passes is taken off the manifest, with the gate's reasons as the step's reason.
+    (Boarding checks the gate once more.)"""
+    from habeas.cases import lifecycle as lc
+    from habeas.cases.service import record_event
+
+    on = list(session.execute(
+        select(Case).where(Case.state == State.ON_MANIFEST.value).order_by(Case.id)
+    ).scalars())  # fmt: skip
+    mine = [c for c in readable_cases(session, ctx, on, "lock_manifest", f"flight {flight}")
+            if case_file(session, c).flight == flight]  # fmt: skip
+    lock = ManifestLock(flight)
+    for case in mine:
+        reasons = gates.removal_reasons(case_file(session, case), today, ready=True)
+        if not reasons:
+            lock.kept.append(case.id)
+            continue
+        record_event(session, ctx, case.id, lc.TakeOffManifest(
+            today, "", "", reason="manifest lock: " + "; ".join(reasons)))  # fmt: skip
+        lock.taken_off[case.id] = reasons
+    return lock
