@@ -300,6 +300,9 @@ def _case_commands(tmp_path: Path, data: str) -> None:
     run = habeas("--data-dir", data, "transport", "plan", "--as", "officer1", "--purpose",
                  "case_review", cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0 and "transport: 0 ready for removal" in run.stdout
+    run = habeas("--data-dir", data, "transport", "lock", "F-NONE", "--as", "officer1",
+                 "--purpose", "case_review", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0 and "manifest F-NONE locked: 0 on board list" in run.stdout
     run = habeas("--data-dir", data, "audit", "verify", cwd=tmp_path)
     assert run.returncode == 0 and "audit verify OK" in run.stdout
 
