@@ -690,3 +690,23 @@ def test_the_remaining_removal_gate_reasons_are_specific() -> None:
                                                        appeal_waived=True))  # fmt: skip
     assert gates.final_order_reasons(vd, day(10)) == [f"voluntary departure runs until {day(60)}"]
     assert gates.final_order_reasons(vd, day(61)) == []
+
+
+def test_an_enforcement_step_cannot_be_backdated_past_a_stay_flag_or_protection() -> None:
+    """Dating a step before a protection was recorded must not slip it past the gate."""
+    ready = run(ready_papers(final_order(), 13), lc.MarkReady(day(14), "co1", "custody_officer"),
+                lc.AddToManifest(day(15), "co1", "custody_officer", flight="FL-1"))  # fmt: skip
+    stayed = ok(ready, lc.GrantStay(day(20), "bia", "supervisor", stay_id="s", reason="motion"))
+    back = lc.AddToManifest(day(16), "co1", "custody_officer", flight="FL-1")
+    assert any(r.startswith(f"dated {day(16)}, before {day(20)}") for r in refused(stayed, back))
+    flagged = ok(ready, lc.RaiseFlag(day(20), "index", "integration_engineer",
+                                     detail="birth record", record_ids=("r1",)))  # fmt: skip
+    resolved = ok(flagged, lc.ResolveFlag(day(21), *SUPERVISOR, reason="a namesake's record",
+                                          evidence="birth registry"))  # fmt: skip
+    board_early = lc.ConfirmRemoval(day(16), "co1", "custody_officer")
+    assert any(r.startswith(f"dated {day(16)}, before {day(20)}")
+               for r in refused(resolved, board_early))  # fmt: skip
+    assert ok(resolved, lc.ConfirmRemoval(day(22), "co1", "custody_officer")).state == State.REMOVED
+    lift_first = lc.LiftStay(day(19), "bia", "supervisor", stay_id="s")
+    assert any("lifted on or after the day it was granted" in r
+               for r in refused(stayed, lift_first))  # fmt: skip

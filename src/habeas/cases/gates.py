@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from habeas.cases.lifecycle import CaseFile
 
 
-def _flags(case: CaseFile, kinds: tuple[str, ...]) -> list[str]:
+def flag_reasons(case: CaseFile, kinds: tuple[str, ...]) -> list[str]:
+    """One reason per unresolved flag of these kinds, naming the records behind it."""
     return [
         f"unresolved {f.kind} flag ({f.detail}) from record(s) {', '.join(f.record_ids)}: "
         "a supervisor must resolve it with a reason first"
@@ -68,7 +69,7 @@ def instrument_reasons(case: CaseFile, day: date) -> list[str]:
 def field_action_reasons(case: CaseFile, day: date) -> list[str]:
     """Every reason a field assignment may not go ahead on ``day``."""
     out = instrument_reasons(case, day)
-    out += _flags(case, ("citizenship", "lawful_status"))
+    out += flag_reasons(case, ("citizenship", "lawful_status"))
     req = case.field_request
     if req is None or not req.approved_by:
         out.append("no approval: a supervisor other than the requester must approve first")
@@ -98,5 +99,5 @@ def removal_reasons(case: CaseFile, day: date, ready: bool = False) -> list[str]
             out.append("no valid I-205 warrant of removal")
         if not any(i.kind == "medical_clearance" and i.valid_on(day) for i in case.instruments):
             out.append("no valid medical clearance")
-    out += _flags(case, ("citizenship",))
+    out += flag_reasons(case, ("citizenship",))
     return out

@@ -103,6 +103,7 @@ class CaseFile:
     barred: tuple[str, ...] = ()  # countries barred by withholding or torture-convention relief
     flight: str = ""
     closed_reason: str = ""
+    protected_on: date | None = None  # latest stay, citizenship flag or protection recorded
 
 
 @dataclass(frozen=True)
@@ -511,15 +512,6 @@ FROM: dict[str, frozenset[State] | None] = {
 SUPERVISOR_ONLY = frozenset({"approve_field_action", "refuse_field_action", "resolve_flag"})
 
 
-def _open_flags(case: CaseFile, kinds: tuple[str, ...]) -> list[str]:
-    return [
-        f"unresolved {f.kind} flag ({f.detail}) from record(s) {', '.join(f.record_ids)}: "
-        "a supervisor must resolve it with a reason first"
-        for f in case.flags
-        if f.open and f.kind in kinds
-    ]
-
-
 def _instrument(event: IssueWarrant | AddInstrument | Charge, kind: str) -> Instrument:
     return Instrument(
         kind=kind,  # type: ignore[arg-type]
@@ -544,7 +536,12 @@ def transition(case: CaseFile, event: Event) -> CaseFile | Refused:
     if kind in SUPERVISOR_ONLY and event.role != "supervisor":
         reasons.append(f"only a supervisor may {kind.replace('_', ' ')} (not a {event.role})")
     if event.enforcement:
-        reasons.extend(_open_flags(case, ("citizenship",)))
+        reasons.extend(gates.flag_reasons(case, ("citizenship",)))
+        if case.protected_on is not None and event.on < case.protected_on:
+            reasons.append(
+                f"dated {event.on}, before {case.protected_on}, when a stay, flag or "
+                "protection was recorded: an enforcement step is not backdated past it"
+            )
     handler = _HANDLERS.get(kind)
     if handler is None:  # pragma: no cover - every kind has a handler (tested)
         return Refused(kind, case.state, (f"no rule for event {kind}",))
@@ -614,7 +611,7 @@ def _withdraw(case: CaseFile, e: WithdrawInstrument, reasons: list[str]) -> Case
 
 def _request(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
     reasons.extend(gates.instrument_reasons(case, e.on))
-    reasons.extend(_open_flags(case, ("lawful_status",)))
+    reasons.extend(gates.flag_reasons(case, ("lawful_status",)))
     return replace(case, state=S.FIELD_REQUESTED, field_request=FieldRequest(e.actor, e.on))
 
 
@@ -623,7 +620,7 @@ def _approve(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
     if req is not None and req.requested_by == e.actor:
         reasons.append(f"{e.actor} requested this field action and may not approve it too")
     reasons.extend(gates.instrument_reasons(case, e.on))
-    reasons.extend(_open_flags(case, ("lawful_status",)))
+    reasons.extend(gates.flag_reasons(case, ("lawful_status",)))
     approved = replace(req, approved_by=e.actor, approved_on=e.on) if req else None
     return replace(case, state=S.APPROVED, field_request=approved)
 
@@ -729,6 +726,10 @@ def _grant_stay(case: CaseFile, e: GrantStay, reasons: list[str]) -> CaseFile:
     return _with_stay(case, e, e.stay_id, e.authority, e.reason or "stay of removal", reasons)
 
 
+def _later(a: date | None, b: date) -> date:
+    return b if a is None or b > a else a
+
+
 def _with_stay(case: CaseFile, e: Event, stay_id: str, authority: str, why: str,
                reasons: list[str]) -> CaseFile:  # fmt: skip
     sid = stay_id or f"stay-{len(case.stays) + 1}"
@@ -737,12 +738,14 @@ def _with_stay(case: CaseFile, e: Event, stay_id: str, authority: str, why: str,
     stay = Stay(sid, authority, e.on, why)  # type: ignore[arg-type]
     state = S.READY_FOR_REMOVAL if case.state == S.ON_MANIFEST else case.state
     flight = "" if case.state == S.ON_MANIFEST else case.flight
-    return replace(case, stays=(*case.stays, stay), state=state, flight=flight)
+    return replace(case, stays=(*case.stays, stay), state=state, flight=flight,
+                   protected_on=_later(case.protected_on, e.on))  # fmt: skip
 
 
 def _lift_stay(case: CaseFile, e: LiftStay, reasons: list[str]) -> CaseFile:
     if not any(s.stay_id == e.stay_id and s.active_on(e.on) for s in case.stays):
-        reasons.append(f"no stay {e.stay_id!r} in force on {e.on}")
+        reasons.append(f"no stay {e.stay_id!r} in force on {e.on} (a stay is lifted on or "
+                       "after the day it was granted)")  # fmt: skip
     stays = tuple(
         replace(s, lifted_on=e.on, lifted_by=e.authority or e.actor)
         if s.stay_id == e.stay_id and s.lifted_on is None else s
@@ -770,7 +773,8 @@ def _protection(case: CaseFile, e: GrantProtection, reasons: list[str]) -> CaseF
     state, flight = case.state, case.flight
     if case.state == S.ON_MANIFEST and e.country == case.destination:
         state, flight = S.READY_FOR_REMOVAL, ""
-    return replace(case, barred=(*case.barred, e.country), state=state, flight=flight)
+    return replace(case, barred=(*case.barred, e.country), state=state, flight=flight,
+                   protected_on=_later(case.protected_on, e.on))  # fmt: skip
 
 
 def _ready(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
@@ -836,7 +840,11 @@ def _raise_flag(case: CaseFile, e: RaiseFlag, reasons: list[str]) -> CaseFile:
         reasons.append(f"flag {e.flag!r} is not citizenship or lawful_status")
     if any(f.kind == e.flag and f.open for f in case.flags):
         return case  # already open: the records behind it are the person index's to show
-    return replace(case, flags=(*case.flags, Flag(e.flag, e.detail, e.record_ids)))
+    # a citizenship flag stops every enforcement step, so nothing is backdated past it; a
+    # lawful-status flag holds field action only (and is checked there, whatever the date)
+    protected = _later(case.protected_on, e.on) if e.flag == "citizenship" else case.protected_on
+    return replace(case, flags=(*case.flags, Flag(e.flag, e.detail, e.record_ids)),
+                   protected_on=protected)  # fmt: skip
 
 
 def _resolve_flag(case: CaseFile, e: ResolveFlag, reasons: list[str]) -> CaseFile:

@@ -24,10 +24,11 @@ from habeas.cases.service import GateRefused, case_file, list_cases, record_even
 from habeas.custody.facilities import SYNTHETIC_FACILITIES, ensure_facilities, place
 from habeas.custody.removal import TransportReport, book, plan_transport
 from habeas.governance.authz import AccessContext
-from habeas.governance.identity import AccessDenied, create_user
+from habeas.governance.identity import AccessDenied
+from habeas.governance.walkthrough import demo_accounts
 from habeas.prioritize.policy import load_policy
 from habeas.prioritize.service import PrioritizeReport, prioritize_cases
-from habeas.store.models import Case, User
+from habeas.store.models import Case
 from habeas.store.operational import session_factory
 from habeas.store.staging import StagingStore
 
@@ -36,8 +37,6 @@ SUPERVISOR = AccessContext("demo_supervisor", "supervisor", "field_operation")
 SUPERVISOR_REVIEW = AccessContext("demo_supervisor", "supervisor", "case_review")
 FIELD = AccessContext("demo_field", "field_officer", "field_operation")
 CUSTODY = AccessContext("demo_custody", "custody_officer", "custody")
-ROLES = {"demo_supervisor": "supervisor", "demo_field": "field_officer",
-         "demo_custody": "custody_officer"}  # fmt: skip
 DEFAULT_POLICY = Path(__file__).parents[1] / "prioritize" / "policies" / "default.yaml"
 
 
@@ -54,17 +53,6 @@ class CaseTour:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     transport: TransportReport | None = None
     booked: int = 0
-
-
-def _accounts(engine: Engine) -> None:
-    import secrets
-
-    admin = AccessContext("demo_admin", "admin", "oversight")
-    with session_factory(engine).begin() as s:
-        have = set(s.execute(select(User.username)).scalars())
-        for name, role in ROLES.items():
-            if name not in have:
-                create_user(s, admin, name, role, secrets.token_urlsafe(24))
 
 
 def _try(engine: Engine, ctx: AccessContext, case_id: int, event: lc.Event) -> str | None:
@@ -133,7 +121,7 @@ def walk_cases(
 ) -> CaseTour:  # fmt: skip
     """Open, prioritize, refuse, carry, resolve, plan: the lifecycle on the synthetic world."""
     say = note or (lambda s: None)
-    _accounts(engine)
+    demo_accounts(engine)
     with session_factory(engine).begin() as s:
         ensure_facilities(s)
     say("open cases from court records")

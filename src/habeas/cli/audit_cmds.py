@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from habeas.cli.access import AsUser, Purpose, cli_origin, refusals
+from habeas.cli.access import AsUser, Purpose, context, refusals
 from habeas.errors import HabeasError
 
 if TYPE_CHECKING:
@@ -110,10 +110,9 @@ def register(
         """Entries filtered by user, purpose, person and time, oldest first (oversight only;
         the search is itself audited)."""
         from habeas.governance.audit_access import AuditFilter, search
-        from habeas.governance.person_access import context_for
 
-        engine = _engine()
-        ctx = context_for(engine, as_user, purpose or "oversight", origin=cli_origin())
+        _engine()  # refuses an empty store with the fix to run
+        engine, ctx = context(url(), as_user, purpose or "oversight")
         f = AuditFilter(user, for_purpose, person, since, until, limit)
         with refusals(err):
             rows = search(engine, ctx, f)
@@ -165,11 +164,9 @@ def register_users(app: typer.Typer, url: Callable[[], str], out: Console) -> No
         import secrets
 
         from habeas.governance.identity import create_user
-        from habeas.governance.person_access import context_for
-        from habeas.store.operational import make_engine, session_factory
+        from habeas.store.operational import session_factory
 
-        engine = make_engine(url())
-        ctx = context_for(engine, as_user, "oversight", origin=cli_origin())
+        engine, ctx = context(url(), as_user, "oversight")
         password = secrets.token_urlsafe(18)
         with session_factory(engine).begin() as s:
             create_user(s, ctx, username, role, password)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from habeas.cli.access import AsUser, Purpose, cli_origin, refusals
+from habeas.cli.access import AsUser, Purpose, context, refusals
 from habeas.errors import HabeasError
 
 if TYPE_CHECKING:
@@ -54,11 +54,7 @@ def register(
         app.add_typer(sub, name=name)
 
     def _context(as_user: str | None, purpose: str | None) -> tuple[Any, AccessContext]:
-        from habeas.governance.person_access import context_for
-        from habeas.store.operational import make_engine
-
-        engine = make_engine(operational_url())
-        return engine, context_for(engine, as_user, purpose, origin=cli_origin())
+        return context(operational_url(), as_user, purpose)
 
     @policy_app.command("check")
     def policy_check(
@@ -172,7 +168,7 @@ def register(
     ) -> None:
         """Record one step; refused (exit 3) with every reason when policy or law says no."""
         from habeas.cases.lifecycle import event_from_payload
-        from habeas.cases.service import GateRefused, record_event
+        from habeas.cases.service import record_event
         from habeas.store.operational import session_factory
 
         if kind == "resolve_flag":
@@ -192,12 +188,8 @@ def register(
         except (ValueError, TypeError) as exc:
             raise HabeasError(f"{kind}: {exc}") from None
         engine, ctx = _context(as_user, purpose)
-        try:
-            with refusals(err), session_factory(engine).begin() as s:
-                after = record_event(s, ctx, case_id, event, version)
-        except GateRefused as exc:
-            err.print(f"[bold red]refused:[/] {escape(str(exc))}", highlight=False)
-            raise typer.Exit(code=3) from None
+        with refusals(err), session_factory(engine).begin() as s:
+            after = record_event(s, ctx, case_id, event, version)
         out.print(f"case {case_id}: {kind} recorded; now {after.state}")
 
     @cases_app.command("counsel")
@@ -229,15 +221,10 @@ def register(
     ) -> None:
         """A supervisor resolves a flag (on every open case of the person, and the index)."""
         from habeas.cases.flags import resolve_flag
-        from habeas.cases.service import GateRefused
 
         engine, ctx = _context(as_user, purpose)
-        try:
-            with open_store() as st, refusals(err):
-                done = resolve_flag(engine, st, ctx, case_id, flag, reason, evidence, _day(on))
-        except GateRefused as exc:
-            err.print(f"[bold red]refused:[/] {escape(str(exc))}", highlight=False)
-            raise typer.Exit(code=3) from None
+        with open_store() as st, refusals(err):
+            done = resolve_flag(engine, st, ctx, case_id, flag, reason, evidence, _day(on))
         out.print(f"{flag} flag resolved on case(s) {', '.join(map(str, done))}")
 
     @tasks_app.command("due")

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from habeas.cli import audit_cmds, cases_cmds, render, resolve_cmds
-from habeas.cli.access import AsUser, Purpose, cli_origin, refusals
+from habeas.cli.access import AsUser, Purpose, context, refusals
 from habeas.errors import HabeasError
 from habeas.settings import Settings
 from habeas.store.staging import StagingStore
@@ -166,12 +166,9 @@ def ingest_cmd(
 ) -> None:
     """Validate, minimize and stage one file; rejected rows go to quarantine (an integration
     engineer, purpose identity_resolution; audited)."""
-    from habeas.governance.person_access import context_for
     from habeas.governance.pipeline_access import ingest_as
-    from habeas.store.operational import make_engine
 
-    engine = make_engine(state.settings.operational_url)
-    ctx = context_for(engine, as_user, purpose, origin=cli_origin())
+    engine, ctx = context(state.settings.operational_url, as_user, purpose)
     with _store() as store, _progress() as bar, refusals(err):
         task = bar.add_task(f"ingest {source}", total=1.0, note="")
 
@@ -190,13 +187,10 @@ def quarantine_list(
     purpose: Purpose = None,
 ) -> None:
     """Show quarantined rows (raw values: purpose-bound and audited)."""
-    from habeas.governance.person_access import context_for
     from habeas.governance.record_access import allowed_source_list
     from habeas.sources.quarantine import quarantined
-    from habeas.store.operational import make_engine
 
-    engine = make_engine(state.settings.operational_url)
-    ctx = context_for(engine, as_user, purpose, origin=cli_origin())
+    engine, ctx = context(state.settings.operational_url, as_user, purpose)
     with _store() as store:
         with refusals(err):
             sources = allowed_source_list(engine, store, ctx, "quarantine_list", "quarantine")

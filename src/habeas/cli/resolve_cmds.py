@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from habeas.cli.access import AsUser, Purpose, cli_origin, refusals
+from habeas.cli.access import AsUser, Purpose, context, refusals
 from habeas.errors import HabeasError
 
 if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution commands
@@ -71,11 +71,7 @@ def register(
         resolution(out, result)
 
     def _context(as_user: str | None, purpose: str | None, client: str = "") -> tuple[Any, Any]:
-        from habeas.governance.person_access import context_for
-        from habeas.store.operational import make_engine
-
-        engine = make_engine(operational_url())
-        return engine, context_for(engine, as_user, purpose, client, origin=cli_origin())
+        return context(operational_url(), as_user, purpose, client)
 
     @app.command("explain")
     def explain_cmd(

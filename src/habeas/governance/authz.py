@@ -215,9 +215,18 @@ depend on more than the caller, the purpose and the source's declared purposes."
 
 
 def records_independent_of_person(text: str | None = None) -> bool:
-    """True when no policy reads a record's person or names a record: then reading a
-    source's records is decided once per caller, purpose and declared purposes."""
-    return not _PERSON_IN_RECORD_RULES.search(load_policies().text if text is None else text)
+    """True when no policy (``text``, or the loaded ones) reads a record's person or names a
+    record: then reading a source's records is decided once per caller, purpose and
+    declared purposes."""
+    if text is None:
+        return _loaded_independent()
+    return not _PERSON_IN_RECORD_RULES.search(text)
+
+
+@cache
+def _loaded_independent() -> bool:
+    """The check on the loaded policies, made once (they do not change while running)."""
+    return records_independent_of_person(load_policies().text)
 
 
 _SOURCE_CACHE: dict[tuple[Any, ...], Decision] = {}

@@ -23,6 +23,9 @@ DEMO_USERS = (
     ("demo_engineer", "integration_engineer"),
     ("demo_officer", "case_officer"),
     ("demo_counsel", "counsel"),
+    ("demo_supervisor", "supervisor"),
+    ("demo_field", "field_officer"),
+    ("demo_custody", "custody_officer"),
 )
 DEMO_ENGINEER = AccessContext("demo_engineer", "integration_engineer", "identity_resolution")
 """The demo's ingest and resolution run as this account (their passwords are random and
