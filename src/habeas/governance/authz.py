@@ -8,6 +8,7 @@ refusal can say why. Deny is the default; ``forbid`` policies win over any ``per
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -128,8 +129,6 @@ def check_policies(text: str, schema: str) -> None:
 
 def json_policies(text: str) -> dict[str, dict[str, Any]]:
     """Cedar's JSON form of the policies, by policy id."""
-    import json
-
     data = json.loads(cedarpy.policies_to_json_str(text))
     return dict(data.get("staticPolicies", {}))
 
@@ -138,33 +137,43 @@ def _uid(kind: str, ident: str) -> dict[str, str]:
     return {"type": f"Habeas::{kind}", "id": ident}
 
 
-def entities_for(ctx: AccessContext, resource: Resource) -> list[dict[str, Any]]:
-    """The principal, its role, the resource and its parents, as Cedar entities."""
-    out: list[dict[str, Any]] = [
+def _principal(ctx: AccessContext) -> list[dict[str, Any]]:
+    return [
         {"uid": _uid("Role", ctx.role), "attrs": {}, "parents": []},
         {
             "uid": _uid("User", ctx.user),
             "attrs": {"username": ctx.user},
             "parents": [_uid("Role", ctx.role)],
         },
-        {"uid": _uid(resource.kind, resource.id), "attrs": resource.attrs, "parents": []},
     ]
+
+
+def entities_for(ctx: AccessContext, resource: Resource) -> list[dict[str, Any]]:
+    """The principal, its role, the resource and its parents, as Cedar entities."""
+    out = _principal(ctx)
+    out.append({"uid": _uid(resource.kind, resource.id), "attrs": resource.attrs, "parents": []})
     out.extend(resource.parents)
     return out
 
 
-def request_for(
-    ctx: AccessContext, action: str, resource: Resource, step: str = ""
-) -> dict[str, Any]:
-    """The Cedar request for one decision (``step``: the case event a write records)."""
+def _context(ctx: AccessContext, step: str) -> str:
+    """The request context as Cedar's JSON (made once per batch, not per request)."""
     context: dict[str, str] = {"purpose": ctx.purpose, "client": ctx.client}
     if step:
         context["step"] = step
+    return json.dumps(context)
+
+
+def request_for(
+    ctx: AccessContext, action: str, resource: Resource, step: str = "",
+    context: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The Cedar request for one decision (``step``: the case event a write records)."""
     return {
         "principal": _uid("User", ctx.user),
         "action": {"type": "Habeas::Action", "id": action},
         "resource": _uid(resource.kind, resource.id),
-        "context": context,
+        "context": _context(ctx, step) if context is None else context,
     }
 
 
@@ -185,12 +194,15 @@ def authorize_batch(
 ) -> list[Decision]:
     """Decide many requests of one principal at once (one call into Cedar)."""
     pol = load_policies()
-    entities: dict[str, dict[str, Any]] = {}
-    for r in items:
-        for e in entities_for(ctx, r):
+    entities: dict[str, dict[str, Any]] = {json_key(e["uid"]): e for e in _principal(ctx)}
+    for r in items:  # the principal once, then each resource and its parents
+        uid = _uid(r.kind, r.id)
+        entities[json_key(uid)] = {"uid": uid, "attrs": r.attrs, "parents": []}
+        for e in r.parents:
             entities[json_key(e["uid"])] = e
+    context = _context(ctx, step)
     results = cedarpy.is_authorized_batch(
-        [request_for(ctx, action, r, step) for r in items],
+        [request_for(ctx, action, r, context=context) for r in items],
         pol.policy_set,
         list(entities.values()),
         pol.schema_handle,
