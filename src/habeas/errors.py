@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HabeasError(Exception):
-    """A problem in the user's input or request, stated so they can fix it."""
+    """A problem in the user's input or request, stated so they can fix it.
+
+    ``entry``, when set, is the audit entry of a refusal (``audit.append``'s keyword
+    arguments): the application appends it after rolling the work back."""
+
+    entry: dict[str, Any] | None = None
+
+
+class NotFound(HabeasError):
+    """What was asked for does not exist, or the caller may not know that it does."""
+
+
+class Unauthenticated(HabeasError):
+    """No credentials, or credentials that name no active account."""
 
 
 class DeclarationError(HabeasError):

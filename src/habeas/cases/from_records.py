@@ -3,8 +3,8 @@
 A person with an immigration court record (or an active criminal warrant) gets a case.
 The court record's charge, decision, appeal and stay are recorded as lifecycle events,
 each citing the record it rests on, through the same authorized, gated, audited path as
-any officer's step; the index's citizenship and lawful-status flags are raised first, so
-a flagged person's case stops where the law says it must.
+any officer's step; the published index's citizenship and lawful-status flags are raised
+by the first step, so a flagged person's case stops where the law says it must.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from habeas.cases import lifecycle as lc
 from habeas.cases.instruments import APPEAL_DAYS
@@ -22,7 +23,6 @@ from habeas.cases.service import GateRefused, open_case, record_event
 from habeas.governance.authz import AccessContext
 from habeas.governance.record_access import readable_sources
 from habeas.store.models import Case
-from habeas.store.operational import session_factory
 from habeas.store.staging import StagingStore
 
 STAY_AUTHORITY = {"BIA": "bia", "IJ": "immigration_judge", "federal court": "federal_court",
@@ -83,7 +83,7 @@ COURT_COLUMNS = ("record_id", "source_key", "event_date", "order_type", "order_d
 
 
 def open_cases_from_index(
-    engine: Engine, store: StagingStore, ctx: AccessContext, today: date,
+    session: Session, store: StagingStore, ctx: AccessContext, today: date,
     limit: int | None = None,
 ) -> OpenReport:  # fmt: skip
     """Open a case for every person with a court record or an active criminal warrant
@@ -108,85 +108,58 @@ def open_cases_from_index(
                 ORDER BY r.order_date NULLS LAST, r.record_id""", [persons]
         ).fetchall():  # fmt: skip
             court[row[0]].append(dict(zip(COURT_COLUMNS, row[1:], strict=True)))
-    flags: dict[str, list[tuple[str, str, list[str]]]] = defaultdict(list)
-    for pid, flag, detail, ids in store.rows(
-        """SELECT person_id, flag, detail, record_ids FROM person_flags
-           WHERE status = 'open' AND flag IN ('citizenship', 'lawful_status')
-             AND person_id IN (SELECT unnest(?))""", [persons]):  # fmt: skip
-        flags[pid].append((flag, detail, list(ids)))
     report = OpenReport()
-    sessions = session_factory(engine)
-    with sessions.begin() as s:
-        have = set(s.execute(select(Case.person_id)).scalars())
-    # One session, committed per 200 cases; a refused step commits its own audit entry
-    # (and the accepted steps before it), so no `begin()` block wraps the loop.
-    with sessions() as s:
-        for n, pid in enumerate(persons):
-            if n % 200 == 0:
-                s.commit()
-            if pid in have:
-                report.already_open += 1
-                continue
-            first = court[pid][0] if court[pid] else None
-            basis = first["record_id"] if first else "active warrant"
-            case = open_case(s, ctx, pid, today, basis=basis)
-            report.opened += 1
-            steps: list[lc.Event] = [
-                lc.RaiseFlag(today, ctx.user, ctx.role, basis=",".join(ids[:3]), flag=f,
-                             detail=d, record_ids=tuple(ids))
-                for f, d, ids in flags[pid]
-            ]  # fmt: skip
-            steps.append(lc.BeginReview(today, ctx.user, ctx.role))
-            if first is not None:
-                steps += court_events(first, today, ctx.user, ctx.role)
-            for step in steps:
-                try:
-                    record_event(s, ctx, case.id, step)
-                    report.steps += 1
-                except GateRefused as exc:
-                    report.refused[step.kind] = report.refused.get(step.kind, 0) + 1
-                    if len(report.examples) < 5:
-                        report.examples.append(f"case {case.id}: {exc}")
-                    break  # the rest of the history waits for the obstacle to clear
-        s.commit()
-    report.flags_raised = sync_flags(engine, store, ctx, today)
+    have = set(session.execute(select(Case.person_id)).scalars())
+    # one transaction: a refused step leaves its audit entry and stops that case's history
+    for pid in persons:
+        if pid in have:
+            report.already_open += 1
+            continue
+        first = court[pid][0] if court[pid] else None
+        basis = first["record_id"] if first else "active warrant"
+        case = open_case(session, ctx, pid, today, basis=basis)
+        report.opened += 1
+        # the index's flags are raised by the first step (record_event reads them)
+        steps: list[lc.Event] = [lc.BeginReview(today, ctx.user, ctx.role)]
+        if first is not None:
+            steps += court_events(first, today, ctx.user, ctx.role)
+        for step in steps:
+            try:
+                record_event(session, ctx, case.id, step)
+                report.steps += 1
+            except GateRefused as exc:
+                report.refused[step.kind] = report.refused.get(step.kind, 0) + 1
+                if len(report.examples) < 5:
+                    report.examples.append(f"case {case.id}: {exc}")
+                break  # the rest of the history waits for the obstacle to clear
+    report.flags_raised = sync_flags(session, ctx, today)
     return report
 
 
-def sync_flags(engine: Engine, store: StagingStore, ctx: AccessContext, today: date) -> int:
-    """Raise on every open case the index's open citizenship and lawful-status flags the
-    case does not carry yet (new records or a new resolution can flag a person after the
-    case was opened). Returns the number of flags raised."""
+def sync_flags(session: Session, ctx: AccessContext, today: date) -> int:
+    """Raise on every open case the published index's open citizenship and lawful-status
+    flags the case does not carry yet (a step raises them too; this shows them on cases
+    nobody has touched since). Returns the number of flags raised."""
     from habeas.cases.lifecycle import TERMINAL
-    from habeas.cases.service import case_file
+    from habeas.cases.service import case_file, index_flags
+    from habeas.store.models import IndexFlag
 
-    sessions = session_factory(engine)
-    with sessions() as s:
-        cases = list(s.execute(
-            select(Case).where(Case.state.not_in([t.value for t in TERMINAL]))
-        ).scalars())  # fmt: skip
-        if not cases:
-            return 0
-        index: dict[str, list[tuple[str, str, list[str]]]] = defaultdict(list)
-        for pid, flag, detail, ids in store.rows(
-            """SELECT person_id, flag, detail, record_ids FROM person_flags
-               WHERE status = 'open' AND flag IN ('citizenship', 'lawful_status')
-                 AND person_id IN (SELECT unnest(?))""",
-            [sorted({c.person_id for c in cases})],
-        ):  # fmt: skip
-            index[pid].append((flag, detail, list(ids)))
-        raised = 0
-        for case in cases:
-            if case.person_id not in index:
-                continue
-            carried = {f.kind for f in case_file(s, case).flags if f.open}
-            for flag, detail, ids in index[case.person_id]:
-                if flag in carried:
-                    continue
-                record_event(s, ctx, case.id, lc.RaiseFlag(
-                    today, ctx.user, ctx.role, basis=",".join(ids[:3]), flag=flag,
-                    detail=detail, record_ids=tuple(ids)))  # fmt: skip
-                carried.add(flag)
-                raised += 1
-        s.commit()
+    flagged = set(session.execute(
+        select(IndexFlag.person_id).where(IndexFlag.status == "open",
+                                          IndexFlag.flag.in_(["citizenship", "lawful_status"]))
+    ).scalars())  # fmt: skip
+    if not flagged:
+        return 0
+    cases = list(session.execute(
+        select(Case).where(Case.state.not_in([t.value for t in TERMINAL]),
+                           Case.person_id.in_(sorted(flagged))).order_by(Case.id)
+    ).scalars())  # fmt: skip
+    raised = 0
+    conn = session.connection()
+    for case in cases:
+        for ev in index_flags(conn, case.person_id, case_file(session, case), today):
+            record_event(session, ctx, case.id, lc.RaiseFlag(
+                today, ctx.user, ctx.role, basis=ev.basis, flag=ev.flag, detail=ev.detail,
+                record_ids=ev.record_ids))  # fmt: skip
+            raised += 1
     return raised

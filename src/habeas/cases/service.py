@@ -3,7 +3,8 @@ lifecycle's gates, stored as an event, and audited in the same transaction.
 
 A case's state is the replay of its stored events through the pure lifecycle; the
 ``cases`` row caches the state and carries the version that makes a stale write a
-conflict. Refusals, by policy or by law, are audited and committed before they are raised.
+conflict. Refusals, by policy or by law, are audited in the session and carry their audit entry,
+which the application appends again after rolling the work back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from habeas.cases import gates
+from habeas.cases import lifecycle as lc
 from habeas.cases.deadlines import TaskSpec, tasks_for
 from habeas.cases.lifecycle import (
     TERMINAL,
@@ -47,9 +49,10 @@ OPENED = "opened"
 class GateRefused(HabeasError):
     """The law (a gate of the lifecycle) refuses the step; ``refused.reasons`` names every why."""
 
-    def __init__(self, refused: Refused) -> None:
+    def __init__(self, refused: Refused, entry: dict[str, Any] | None = None) -> None:
         super().__init__(str(refused))
         self.refused = refused
+        self.entry = entry
 
 
 def _now() -> datetime:
@@ -58,13 +61,17 @@ def _now() -> datetime:
 
 def _audit(
     session: Session, ctx: AccessContext, action: str, case: Case, allowed: bool, detail: str
-) -> None:
-    audit.append(
-        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
+) -> dict[str, Any]:
+    """Append the entry in the session's transaction; returned, so that a refusal can carry
+    it to the application (which keeps it after rolling the work back)."""
+    entry: dict[str, Any] = dict(
+        user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
         resources=[f"case:{case.id}", f"person:{case.person_id}"],
         decision="allow" if allowed else "deny", detail=detail,
         request_id=ctx.request_id or None,
     )  # fmt: skip
+    audit.append(session, **entry)
+    return entry
 
 
 def _get(session: Session, case_id: int) -> Case:
@@ -140,14 +147,14 @@ def open_case(
                 updated_at=_now(), opened_at=datetime.combine(on, datetime.min.time()))  # fmt: skip
     decision = authorize(ctx, "write", case_resource(case), step=OPENED)
     if not decision.allowed:
-        audit.append(
-            session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="case_open",
+        entry: dict[str, Any] = dict(
+            user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="case_open",
             resources=[f"person:{person_id}"], decision="deny", detail=decision.why(),
             request_id=ctx.request_id or None,
         )  # fmt: skip
-        session.commit()
+        audit.append(session, **entry)
         raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not open a "
-                           f"case: {decision.why()}")  # fmt: skip
+                           f"case: {decision.why()}", entry, decision.why())  # fmt: skip
     session.add(case)
     session.flush()
     session.add(CaseEvent(case_id=case.id, at=_now(), kind=OPENED, actor=ctx.user,
@@ -170,6 +177,28 @@ _MOVE_CASE = text(
                         history_token = :token
        WHERE id = :id AND version = :v"""
 )
+_INDEX_FLAGS = text(
+    """SELECT flag, detail, record_ids, run_id FROM index_flags
+       WHERE person_id = :person AND status = 'open'
+         AND flag IN ('citizenship', 'lawful_status') ORDER BY flag, id"""
+)
+INDEX_ACTOR = "person-index"
+"""The actor of a flag the published index raises on a case at the moment of a step."""
+
+
+def index_flags(conn: Any, person_id: str, file: CaseFile, on: date) -> list[lc.RaiseFlag]:
+    """The open citizenship and lawful-status flags the published index holds on the person
+    now that the case file does not carry yet (or carries resolved on other records)."""
+    out = []
+    for flag, detail, ids, run in conn.execute(_INDEX_FLAGS, {"person": person_id}):
+        records = tuple(json.loads(ids))
+        if any(f.kind == flag and (f.open or f.record_ids == records) for f in file.flags):
+            continue
+        out.append(lc.RaiseFlag(on, INDEX_ACTOR, "system", basis=f"index run {run}",
+                                flag=flag, detail=detail, record_ids=records))  # fmt: skip
+    return out
+
+
 _ADD_EVENT = text(
     """INSERT INTO case_events (case_id, at, kind, actor, role, state_after, payload)
        VALUES (:case_id, :at, :kind, :actor, :role, :state_after, :payload)"""
@@ -200,16 +229,23 @@ def record_event(
     action = f"case_{event.kind}"
     decision = authorize(ctx, "write", case_resource(case), step=event.kind)
     if not decision.allowed:
-        _audit(session, ctx, action, case, False, decision.why())
-        session.commit()
+        entry = _audit(session, ctx, action, case, False, decision.why())
         raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not "
-                           f"{event.kind} on case {case_id}: {decision.why()}")  # fmt: skip
+                           f"{event.kind} on case {case_id}: {decision.why()}", entry,
+                           decision.why())  # fmt: skip
     before = case_file(session, case)
+    # the gates read the flags the index holds now: a flag published by a resolution run
+    # stops the very next step, with nothing else run in between
+    raised = [f for f in index_flags(conn, case.person_id, before, event.on)
+              if not (isinstance(event, lc.RaiseFlag) and event.flag == f.flag)]  # fmt: skip
+    for flag_event in raised:
+        flagged = transition(before, flag_event)
+        if isinstance(flagged, CaseFile):
+            before = flagged
     result = transition(before, event)
     if isinstance(result, Refused):
-        _audit(session, ctx, action, case, False, "; ".join(result.reasons))
-        session.commit()
-        raise GateRefused(result)
+        entry = _audit(session, ctx, action, case, False, "; ".join(result.reasons))
+        raise GateRefused(result, entry)
     token = uuid.uuid4().hex
     moved = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": token,
                                       "state": result.state.value, "at": _now()})  # fmt: skip
@@ -218,6 +254,12 @@ def record_event(
     loaded = session.identity_map.get(identity_key(Case, case_id))
     if loaded is not None:  # an ORM copy in this session is now stale
         session.expire(loaded)
+    for flag_event in raised:
+        conn.execute(_ADD_EVENT, {"case_id": case_id, "at": _now(), "kind": flag_event.kind,
+                                  "actor": INDEX_ACTOR, "role": "system",
+                                  "state_after": before.state.value,
+                                  "payload": json.dumps(event_payload(flag_event),
+                                                        sort_keys=True)})  # fmt: skip
     payload = json.dumps(event_payload(event), sort_keys=True)
     conn.execute(_ADD_EVENT, {"case_id": case_id, "at": _now(), "kind": event.kind,
                               "actor": ctx.user, "role": ctx.role,
@@ -230,8 +272,9 @@ def record_event(
     if tasks_for(before) != tasks_for(result):
         _sync_tasks(session, case_id, result)
     _remember(token, result)
+    flagged_note = "".join(f"; {f.flag} flag raised from the index first" for f in raised)
     _audit(session, ctx, action, case, True, f"{before.state} → {result.state}"
-           + (f"; basis {event.basis}" if event.basis else ""))  # fmt: skip
+           + (f"; basis {event.basis}" if event.basis else "") + flagged_note)  # fmt: skip
     return result
 
 
@@ -243,10 +286,10 @@ def assign_counsel(session: Session, ctx: AccessContext, case_id: int, counsel: 
     case = _get(session, case_id)
     decision = authorize(ctx, "write", case_resource(case), step="assign_counsel")
     if not decision.allowed:
-        _audit(session, ctx, "case_assign_counsel", case, False, decision.why())
-        session.commit()
+        entry = _audit(session, ctx, "case_assign_counsel", case, False, decision.why())
         raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not assign "
-                           f"counsel on case {case_id}: {decision.why()}")  # fmt: skip
+                           f"counsel on case {case_id}: {decision.why()}", entry,
+                           decision.why())  # fmt: skip
     account = session.execute(select(User).where(User.username == counsel)).scalar_one_or_none()
     if account is None or account.role != "counsel" or not account.active:
         raise HabeasError(f"{counsel!r} is not an active counsel account")
@@ -356,12 +399,15 @@ def show_case(session: Session, ctx: AccessContext, case_id: int, today: date) -
     (audited read)."""
     case = _get(session, case_id)
     decision = authorize(ctx, "read", case_resource(case))
-    _audit(session, ctx, "read_case", case, decision.allowed, decision.why())
+    entry = _audit(session, ctx, "read_case", case, decision.allowed, decision.why())
     if not decision.allowed:
-        session.commit()
         raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not read case "
-                           f"{case_id}: {decision.why()}")  # fmt: skip
+                           f"{case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
     file = case_file(session, case)
+    for flag_event in index_flags(session.connection(), case.person_id, file, today):
+        flagged = transition(file, flag_event)
+        if isinstance(flagged, CaseFile):
+            file = flagged
     history = [
         {"at": e.at, "kind": e.kind, "actor": e.actor, "role": e.role,
          "state_after": e.state_after, "payload": json.loads(e.payload)}

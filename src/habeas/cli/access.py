@@ -1,5 +1,6 @@
-"""What every command that reads personal data shares: who acts, for what purpose, and
-how a refusal is shown (one line on stderr, exit code 3)."""
+"""What every command that acts for an account shares: who acts (``--as``), for what
+purpose, the principal the application issues for the terminal, and how a refusal is
+shown (one line on stderr, exit code 3)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
+from habeas.cli.choices import PurposeName
 
-    from habeas.governance.authz import AccessContext
+if TYPE_CHECKING:
+    from habeas.app.core import Habeas, Principal
 
 AsUser = Annotated[
     str | None, typer.Option("--as", envvar="HABEAS_USER", help="Who is acting (an account).")
 ]
-Purpose = Annotated[str | None, typer.Option(help="Why: a declared purpose.")]
+Purpose = Annotated[PurposeName | None, typer.Option(help="Why: a declared purpose.")]
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def cli_origin() -> str:
@@ -36,27 +38,21 @@ def cli_origin() -> str:
     return f"cli:{who}@{socket.gethostname()}"
 
 
-def context(
-    url: str, as_user: str | None, purpose: str | None, client: str = ""
-) -> tuple[Engine, AccessContext]:
-    """The operational store at ``url`` and the caller's access context (account, role,
-    purpose, client) for a command; the request id starts with ``cli_origin()``."""
-    from habeas.governance.person_access import context_for
-    from habeas.store.operational import make_engine
-
-    engine = make_engine(url)
-    return engine, context_for(engine, as_user, purpose, client, origin=cli_origin())
+def principal(app: Habeas, as_user: str | None) -> Principal | None:
+    """The terminal's principal for ``--as`` (None without one: the app refuses)."""
+    return app.users.local(as_user, cli_origin())
 
 
 @contextmanager
 def refusals(err: Console) -> Iterator[None]:
-    """Turn a refusal — by policy (access) or by law (a lifecycle gate) — into its one-line
-    reasons on stderr and exit code 3."""
+    """Turn a refusal — by policy (access), by law (a lifecycle gate) or for want of an
+    account — into its one-line reasons on stderr and exit code 3."""
     from habeas.cases.service import GateRefused
+    from habeas.errors import Unauthenticated
     from habeas.governance.identity import AccessDenied
 
     try:
         yield
-    except (AccessDenied, GateRefused) as exc:
+    except (AccessDenied, GateRefused, Unauthenticated) as exc:
         err.print(f"[bold red]refused:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=3) from None

@@ -1,54 +1,44 @@
-"""`habeas db upgrade` and `habeas audit verify | checkpoint | show`."""
+"""`habeas db upgrade`, `habeas audit verify | checkpoint | show`, `habeas users …`,
+`habeas tokens …` and `habeas whoami`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from habeas.cli.access import AsUser, Purpose, context, refusals
-from habeas.errors import HabeasError
+from habeas.cli.access import AsUser, Json, Purpose, principal
+from habeas.cli.choices import PurposeName, RoleName
+from habeas.cli.render import emit_json
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from habeas.app.core import Habeas
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 db_app = typer.Typer(help="The operational store.", no_args_is_help=True)
+users_app = typer.Typer(help="Local accounts (managed by the admin role).", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens (managed by the admin role).", no_args_is_help=True)
 
 
 def register(
-    app: typer.Typer,
-    url: Callable[[], str],
-    data_dir: Callable[[], Path],
-    out: Console,
-    err: Console,
+    app: typer.Typer, application: Callable[[], Habeas], out: Console, err: Console
 ) -> None:
-    """Attach the commands; ``url`` gives the operational store's URL."""
+    """Attach the commands."""
     app.add_typer(audit_app, name="audit")
     app.add_typer(db_app, name="db")
-
-    def _engine() -> Engine:
-        from habeas.store.operational import current_revision, make_engine
-
-        engine = make_engine(url())
-        if current_revision(engine) is None:
-            raise HabeasError("the operational store is empty: run `habeas db upgrade` first")
-        return engine
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
 
     @db_app.command("upgrade")
     def db_upgrade() -> None:
         """Create or migrate the operational store to the latest schema."""
-        from habeas.store.operational import current_revision, make_engine, upgrade
-
-        engine = make_engine(url())
-        before = current_revision(engine)
-        upgrade(engine)
-        out.print(f"operational store at revision {current_revision(engine)} (was {before})")
+        before, after = application().create_store()
+        out.print(f"operational store at revision {after} (was {before})")
 
     @audit_app.command("verify")
     def audit_verify(
@@ -60,18 +50,7 @@ def register(
         ] = None,
     ) -> None:
         """Recompute the hash chain; report the first entry that does not fit (exit 4)."""
-        from habeas.governance import audit
-        from habeas.governance.chain import Checkpoint
-
-        cp = None
-        key = None
-        if checkpoint is not None:
-            try:
-                cp = Checkpoint.from_json(checkpoint.read_text())
-            except (OSError, ValueError, KeyError) as exc:
-                raise HabeasError(f"{checkpoint}: not a checkpoint ({exc})") from None
-            key = audit.load_public(public_key or data_dir() / audit.PUBLIC_FILE)
-        v = audit.verify(_engine(), cp, key)
+        v, cp = application().audit.verify(checkpoint, public_key)
         if v.ok:
             covered = f"; matches checkpoint of {cp.size} entries" if cp else ""
             out.print(f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…{covered}")
@@ -88,86 +67,146 @@ def register(
         path: Annotated[Path, typer.Argument(help="Where to write the signed checkpoint.")],
     ) -> None:
         """Sign the log's size, Merkle root and head with the log's Ed25519 key."""
-        from habeas.governance import audit
-
-        cp = audit.make_checkpoint(_engine(), audit.load_or_create_key(data_dir()))
-        path.write_text(cp.to_json())
+        cp = application().audit.checkpoint(path)
         out.print(f"checkpoint of {cp.size:,} entries written to {path} (key {cp.key_id})")
 
     @audit_app.command("show")
     def audit_show(
         as_user: AsUser = None,
-        purpose: Purpose = None,
+        purpose: Purpose = "oversight",
         user: Annotated[str | None, typer.Option(help="Only this user.")] = None,
         for_purpose: Annotated[
-            str | None, typer.Option("--for-purpose", help="Only accesses for this purpose.")
+            PurposeName | None,
+            typer.Option("--for-purpose", help="Only accesses for this purpose."),
         ] = None,
         person: Annotated[str | None, typer.Option(help="Only entries naming this person.")] = None,
         since: Annotated[str | None, typer.Option(help="From this time (ISO).")] = None,
         until: Annotated[str | None, typer.Option(help="Before this time (ISO).")] = None,
-        limit: Annotated[int, typer.Option(min=1)] = 50,
+        limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+        offset: Annotated[int, typer.Option(min=0)] = 0,
+        as_json: Json = False,
     ) -> None:
         """Entries filtered by user, purpose, person and time, oldest first (oversight only;
         the search is itself audited)."""
-        from habeas.governance.audit_access import AuditFilter, search
+        from habeas.governance.audit_access import AuditFilter
 
-        _engine()  # refuses an empty store with the fix to run
-        engine, ctx = context(url(), as_user, purpose or "oversight")
-        f = AuditFilter(user, for_purpose, person, since, until, limit)
-        with refusals(err):
-            rows = search(engine, ctx, f)
+        a = application()
+        f = AuditFilter(user, for_purpose, person, since, until, limit, offset)
+        rows = a.audit.show(principal(a, as_user), purpose, f)
+        if as_json:
+            emit_json(out, rows)
+            return
         table = Table()
-        for col in ("seq", "at", "user", "role", "purpose", "action", "resources", "decision",
-                    "why", "request"):  # fmt: skip
-            table.add_column(col)
+        for col in (
+            "seq",
+            "at",
+            "user",
+            "role",
+            "purpose",
+            "action",
+            "resources",
+            "decision",
+            "why",
+            "request",
+        ):
+            table.add_column(col, overflow="fold")
         for r in rows:
             table.add_row(
-                str(r.seq), r.at, r.user, r.role, r.purpose, r.action,
-                ", ".join(json.loads(r.resources)), r.decision, r.detail, r.request_id,
-            )  # fmt: skip
+                str(r.seq),
+                r.at,
+                r.user,
+                r.role,
+                r.purpose,
+                r.action,
+                ", ".join(r.resources),
+                r.decision,
+                escape(r.detail),
+                r.request_id,
+            )
         out.print(table)
-
-
-users_app = typer.Typer(help="Local accounts (managed by the admin role).", no_args_is_help=True)
-
-
-def register_users(app: typer.Typer, url: Callable[[], str], out: Console) -> None:
-    """Attach `habeas users bootstrap | add`."""
-    app.add_typer(users_app, name="users")
 
     @users_app.command("bootstrap")
     def users_bootstrap(
         username: Annotated[str, typer.Argument(help="The first account: an admin.")],
     ) -> None:
-        """Create the first account (an admin) on an empty store; prints its password once."""
-        import secrets
-
-        from habeas.governance.identity import bootstrap_admin
-        from habeas.store.operational import make_engine, session_factory, upgrade
-
-        engine = make_engine(url())
-        upgrade(engine)
-        password = secrets.token_urlsafe(18)
-        with session_factory(engine).begin() as s:
-            bootstrap_admin(s, username, password)
-        out.print(f"admin {username} created; password (shown once): {password}")
+        """Create the store and its first account (an admin); prints its password once."""
+        got = application().users.bootstrap(username)
+        out.print(f"admin {got.username} created; password (shown once): {got.secret}")
 
     @users_app.command("add")
     def users_add(
         username: Annotated[str, typer.Argument(help="The new account.")],
-        role: Annotated[str, typer.Option(help="One role: case_officer, supervisor, …")],
+        role: Annotated[RoleName, typer.Option(help="The account's one role.")],
         as_user: Annotated[
             str | None, typer.Option("--as", envvar="HABEAS_USER", help="The admin acting.")
         ] = None,
     ) -> None:
         """Create an account (admin only, audited); prints its password once."""
-        import secrets
+        a = application()
+        got = a.users.add(principal(a, as_user), username, role)
+        out.print(f"{username} ({role}) created; password (shown once): {got.secret}")
 
-        from habeas.governance.identity import create_user
-        from habeas.store.operational import session_factory
+    @users_app.command("list")
+    def users_list(
+        as_user: Annotated[
+            str | None, typer.Option("--as", envvar="HABEAS_USER", help="The admin acting.")
+        ] = None,
+        as_json: Json = False,
+    ) -> None:
+        """Every account and its role (admin only, audited)."""
+        a = application()
+        rows = a.users.list_users(principal(a, as_user))
+        if as_json:
+            emit_json(out, rows)
+            return
+        table = Table()
+        for col in ("account", "role", "active", "created"):
+            table.add_column(col)
+        for u in rows:
+            table.add_row(
+                u.username, u.role, "yes" if u.active else "no", f"{u.created_at:%Y-%m-%d}"
+            )
+        out.print(table)
 
-        engine, ctx = context(url(), as_user, "oversight")
-        password = secrets.token_urlsafe(18)
-        with session_factory(engine).begin() as s:
-            create_user(s, ctx, username, role, password)
-        out.print(f"{username} ({role}) created; password (shown once): {password}")
+    @app.command("whoami")
+    def whoami(as_user: AsUser = None, as_json: Json = False) -> None:
+        """The account you act as, its role, and the stores this command uses."""
+        a = application()
+        u = a.users.whoami(principal(a, as_user))
+        if as_json:
+            emit_json(out, {**u.model_dump(mode="json"), **a.describe()})
+            return
+        out.print(f"{u.username} ({u.role}){'' if u.active else ' — inactive'}")
+        for k, v in a.describe().items():
+            out.print(f"  {k.replace('_', ' ')}: {v}")
+
+    @tokens_app.command("create")
+    def tokens_create(
+        username: Annotated[str, typer.Argument(help="The account the token acts as.")],
+        label: Annotated[str, typer.Option(help="What the token is for.")] = "api",
+        days: Annotated[int, typer.Option(min=1, max=366, help="Days until it expires.")] = 90,
+        as_user: Annotated[
+            str | None, typer.Option("--as", envvar="HABEAS_USER", help="The admin acting.")
+        ] = None,
+    ) -> None:
+        """Issue an API token (admin only); shown once, stored as a hash."""
+        a = application()
+        got = a.users.create_token(principal(a, as_user), username, label, days)
+        out.print(
+            f"token {got.token_id} for {username} ({label}), valid until "
+            f"{got.expires_at:%Y-%m-%d}; shown once:\n{got.secret}"
+        )
+
+    @tokens_app.command("revoke")
+    def tokens_revoke(
+        token_id: Annotated[int, typer.Argument(help="The token's id (from the audit log).")],
+        as_user: Annotated[
+            str | None, typer.Option("--as", envvar="HABEAS_USER", help="The admin acting.")
+        ] = None,
+    ) -> None:
+        """Revoke an API token (admin only, audited)."""
+        a = application()
+        a.users.revoke_token(principal(a, as_user), token_id)
+        out.print(f"token {token_id} revoked")
+
+    del err

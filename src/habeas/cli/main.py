@@ -1,12 +1,16 @@
-"""`habeas` command line: each command parses, calls one library function, prints."""
+"""`habeas` command line: each command parses, makes one call on the application, prints.
+
+Exit codes: 0 done, 2 a problem in the input or the request (one line on stderr), 3 refused
+(by policy, by law, or for want of an account), 4 the audit chain does not verify.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,10 +18,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from habeas.cli import audit_cmds, cases_cmds, render, resolve_cmds
-from habeas.cli.access import AsUser, Purpose, context, refusals
+from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.errors import HabeasError
-from habeas.settings import Settings
-from habeas.store.staging import StagingStore
+
+if TYPE_CHECKING:
+    from habeas.app.core import Habeas
 
 app = typer.Typer(
     help="habeas: immigration case work where every action shows its lawful basis.",
@@ -39,12 +44,43 @@ err = Console(stderr=True)
 
 
 class State:
-    """Per-invocation settings, built from options and HABEAS_* variables."""
+    """Per-invocation: the application, built from options and HABEAS_* variables."""
 
-    settings: Settings = Settings.model_construct()
+    app: Habeas | None = None
+    overrides: dict[str, object] = {}  # noqa: RUF012 - replaced per invocation
 
 
 state = State()
+
+
+def application() -> Habeas:
+    """The application object of this invocation (built on first use)."""
+    if state.app is None:
+        from pydantic import ValidationError
+
+        from habeas.app import Habeas
+        from habeas.settings import Settings
+
+        try:
+            settings = Settings(**state.overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'settings'} "
+                f"(--{str(e['loc'][0]).replace('_', '-')} or HABEAS_{str(e['loc'][0]).upper()}):"
+                f" {e['msg']}"
+                for e in exc.errors()
+            )
+            raise HabeasError(f"bad setting: {problems}") from None
+        state.app = Habeas(settings)
+    return state.app
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"habeas {version('habeas')}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -52,8 +88,11 @@ def main(
     data_dir: Annotated[
         Path | None, typer.Option(help="Data directory (default ./habeas-data).")
     ] = None,
-    threads: Annotated[int | None, typer.Option(help="DuckDB worker threads.")] = None,
+    threads: Annotated[int | None, typer.Option(help="DuckDB worker threads (1-256).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """Global options."""
     overrides: dict[str, object] = {}
@@ -61,20 +100,13 @@ def main(
         overrides["data_dir"] = data_dir
     if threads is not None:
         overrides["threads"] = threads
-    state.settings = Settings(**overrides)  # type: ignore[arg-type]
+    state.overrides = overrides
+    state.app = None
 
 
-def _store() -> StagingStore:
-    s = state.settings
-    return StagingStore(s.staging_path, threads=s.threads)
-
-
-resolve_cmds.register(app, _store, lambda: state.settings.operational_url, out, err)
-audit_cmds.register(
-    app, lambda: state.settings.operational_url, lambda: state.settings.data_dir, out, err
-)
-audit_cmds.register_users(app, lambda: state.settings.operational_url, out)
-cases_cmds.register(app, _store, lambda: state.settings.operational_url, out, err)
+resolve_cmds.register(app, application, out, err)
+audit_cmds.register(app, application, out, err)
+cases_cmds.register(app, application, out, err)
 
 
 def _progress() -> Progress:
@@ -93,13 +125,14 @@ def _progress() -> Progress:
 def synth(
     people: Annotated[int, typer.Option(min=1, max=5_000_000, help="How many people.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 1,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
-        "habeas-data/world"
-    ),
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output directory (default DATA_DIR/world).")
+    ] = None,
 ) -> None:
     """Generate a synthetic world: one file and one declaration per source, and the truth."""
     from habeas.synth.world import generate_world
 
+    target = out_dir or application().settings.data_dir / "world"
     started = time.perf_counter()
     with _progress() as bar:
         task = bar.add_task("generating", total=13, note="")
@@ -107,7 +140,7 @@ def synth(
         def tick(step: str, n: int) -> None:
             bar.update(task, advance=1, note=f"{step}: {n:,}")
 
-        summary = generate_world(out_dir, people, seed, progress=tick)
+        summary = generate_world(target, people, seed, progress=tick)
     render.world(out, summary, time.perf_counter() - started)
 
 
@@ -116,44 +149,45 @@ def sources_add(
     files: Annotated[
         list[Path], typer.Argument(help="Declaration files (TOML) or directories of them.")
     ],
+    as_user: AsUser = None,
+    purpose: Purpose = "identity_resolution",
 ) -> None:
-    """Register sources; a refused one is recorded with the rules it breaks."""
-    from habeas.sources.registry import register
-
+    """Register sources (an integration engineer); a refused one is recorded with the rules
+    it breaks (exit 3)."""
     paths: list[Path] = []
     for f in files:
+        if not f.exists():
+            raise HabeasError(f"{f}: no such file or folder")
         paths.extend(sorted(f.glob("*.toml")) if f.is_dir() else [f])
-    refused = 0
-    with _store() as store:
-        for path in paths:
-            reg = register(store, path, date.today())
-            render.registration(out, reg)
-            refused += not reg.accepted
-    if refused:
+    a = application()
+    regs = a.pipeline.register(principal(a, as_user), purpose, paths, date.today())
+    for reg in regs:
+        render.registration(out, reg)
+    if any(not r.accepted for r in regs):
         raise typer.Exit(code=3)
 
 
 @sources_app.command("list")
-def sources_list() -> None:
-    """Show the registry: each source's agency, legal authority, purposes and status."""
-    from habeas.sources.registry import list_sources
-
-    with _store() as store:
-        render.source_list(out, list_sources(store))
+def sources_list(as_user: AsUser = None, purpose: Purpose = None, as_json: Json = False) -> None:
+    """The registry: each source's agency, legal authority, purposes and status."""
+    a = application()
+    rows = a.pipeline.list_sources(principal(a, as_user), purpose)
+    render.emit_json(out, rows) if as_json else render.source_list(out, rows)
 
 
 @sources_app.command("check")
 def sources_check(
     on: Annotated[str | None, typer.Option(help="Check as of this date (YYYY-MM-DD).")] = None,
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+    as_json: Json = False,
 ) -> None:
     """Re-apply the legal-basis rules to every source (agreements lapse); exit 3 if any fails."""
-    from habeas.sources.registry import check_sources
-
-    today = _parse_date(on) if on else date.today()
-    with _store() as store:
-        results = check_sources(store, today)
-    render.source_check(out, results, today)
-    if any(results.values()):
+    a = application()
+    today = parse_date(on) if on else date.today()
+    results = a.pipeline.check(principal(a, as_user), purpose, today)
+    render.emit_json(out, results) if as_json else render.source_check(out, results, today)
+    if any(not r.ok for r in results):
         raise typer.Exit(code=3)
 
 
@@ -166,36 +200,32 @@ def ingest_cmd(
 ) -> None:
     """Validate, minimize and stage one file; rejected rows go to quarantine (an integration
     engineer, purpose identity_resolution; audited)."""
-    from habeas.governance.pipeline_access import ingest_as
-
-    engine, ctx = context(state.settings.operational_url, as_user, purpose)
-    with _store() as store, _progress() as bar, refusals(err):
+    a = application()
+    with _progress() as bar:
         task = bar.add_task(f"ingest {source}", total=1.0, note="")
 
         def step(stage: str, share: float) -> None:
             bar.update(task, completed=share, note=stage)
 
-        result = ingest_as(engine, store, ctx, source, path, date.today(), progress=step)
+        result = a.pipeline.ingest(
+            principal(a, as_user), purpose, source, path, date.today(), progress=step
+        )
     render.ingest_result(out, result)
 
 
 @quarantine_app.command("list")
 def quarantine_list(
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="Show at most this many rows.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Rows per page.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many rows.")] = 0,
     as_user: AsUser = None,
     purpose: Purpose = None,
+    as_json: Json = False,
 ) -> None:
     """Show quarantined rows (raw values: purpose-bound and audited)."""
-    from habeas.governance.record_access import allowed_source_list
-    from habeas.sources.quarantine import quarantined
-
-    engine, ctx = context(state.settings.operational_url, as_user, purpose)
-    with _store() as store:
-        with refusals(err):
-            sources = allowed_source_list(engine, store, ctx, "quarantine_list", "quarantine")
-        rows, total = quarantined(store, source, limit, sources)
-    render.quarantine(out, rows, total)
+    a = application()
+    page = a.pipeline.quarantine(principal(a, as_user), purpose, source, limit, offset)
+    render.emit_json(out, page) if as_json else render.quarantine(out, page.rows, page.total)
 
 
 @app.command()
@@ -203,129 +233,78 @@ def demo(
     people: Annotated[int, typer.Option(min=100, help="People in the synthetic world.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
-    """The main job on the embedded default: generate a world, register, ingest, resolve,
-    then walk through purpose-bound access; every step on personal data is audited."""
-    from habeas.governance.pipeline_access import evaluate_as, ingest_as, resolve_as
-    from habeas.governance.walkthrough import DEMO_ENGINEER, demo_accounts, walk
-    from habeas.pipeline import intake_directory
-    from habeas.store.operational import make_engine
-    from habeas.synth.world import generate_world
+    """The main job on the embedded default: generate a world, register, ingest, resolve and
+    publish the index, read it for different purposes, walk the case lifecycle; every step
+    on personal data is audited, and the chain is verified at the end."""
+    from habeas.cli.demo_view import run_demo
 
-    started = time.perf_counter()
-    engine = make_engine(state.settings.operational_url)
-    accounts = demo_accounts(engine)
-    world_dir = state.settings.data_dir / "world"
-    with _progress() as bar:
-        task = bar.add_task("synthetic world", total=13, note="")
-
-        def tick(step: str, n: int) -> None:
-            bar.update(task, advance=1, note=f"{step}: {n:,}")
-
-        summary = generate_world(world_dir, people, seed, progress=tick)
-        generated = time.perf_counter() - started
-        task2 = bar.add_task("register and ingest", total=len(summary.declarations), note="")
-
-        def note(name: str, stage: str) -> None:
-            bar.update(task2, advance=1, note=f"{name}: {stage}")
-
-        with _store() as store:
-            report = intake_directory(
-                store, world_dir, date.today(), on_source=note,
-                ingest_one=lambda name, path: ingest_as(
-                    engine, store, DEMO_ENGINEER, name, path, date.today()
-                ),
-            )  # fmt: skip
-    render.world(out, summary, generated)
-    render.intake(out, report, time.perf_counter() - started)
-    with _store() as store:
-        result = resolve_as(
-            engine, store, DEMO_ENGINEER, datetime.now(),
-            progress=lambda s: err.print(f"… resolve: {s}"),
-        )  # fmt: skip
-        resolve_cmds.resolution(out, result)
-        ev = evaluate_as(engine, store, DEMO_ENGINEER, world_dir / "truth.parquet")
-    out.print("[bold]against the world's truth[/]")
-    resolve_cmds.scores(out, ev.scores, ev.blocking_recall)
-    with _store() as store:
-        persons = [
-            r[0] for r in store.rows("SELECT person_id FROM persons ORDER BY person_id LIMIT 2")
-        ]
-    tour = walk(engine, persons)
-    out.print("[bold]purpose-bound access (operational store)[/]")
-    for step in accounts + tour.steps:
-        out.print(f"  {step}")
-    _case_tour(engine)
-    from habeas.governance import audit
-
-    v = audit.verify(engine)
-    if v.ok:
-        out.print(f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…")
-    else:
-        out.print(f"audit verify FAILED: {v.first_break}")
-        raise typer.Exit(code=4)
+    code = run_demo(application(), people, seed, out, err, _progress)
+    if code:
+        raise typer.Exit(code=code)
 
 
-def _case_tour(engine: Any) -> None:
-    """The demo's lifecycle part: cases from court records, priorities, gates, transport."""
-    from collections import Counter
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker threads for requests.")] = 8,
+) -> None:
+    """Serve the HTTP API (and its OpenAPI at /openapi.json, docs at /docs)."""
+    import uvicorn
 
-    from habeas.cases.walkthrough import walk_cases
+    from habeas.api import create_api
 
-    started = time.perf_counter()
-    with _store() as store:
-        t = walk_cases(engine, store, date.today(), note=lambda s: err.print(f"… cases: {s}"))
-    o, p = t.opened, t.priorities
-    out.print(f"[bold]cases[/] {o.opened:,} opened from court records and warrants, "
-              f"{o.steps:,} steps recorded ({time.perf_counter() - started:.1f} s)")  # fmt: skip
-    for kind, n in sorted(o.refused.items()):
-        out.print(f"  {n:,} stopped by a gate at {kind}")
-    tiers = ", ".join(f"tier {k}: {n:,}" for k, n in sorted(p.by_tier.items()))
-    out.print(f"[bold]priorities[/] {p.policy_version}: {p.scored:,} scored ({tiers})")
-    cases_cmds.case_table(out, t.top)
-    out.print("[bold]gates refusing, with their reasons[/]")
-    for line in t.refusals:
-        out.print(f"  {escape(line)}", highlight=False)
-    ready = sum("ready for removal" in c for c in t.carried)
-    out.print(f"[bold]carried to removal[/] {ready} of {len(t.carried)} final-order cases, each "
-              "step by its role (request, approve, assign, arrest, custody, papers)")  # fmt: skip
-    if t.resolved_flag:
-        out.print(f"  {t.resolved_flag}")
-    kinds = Counter((r["kind"], r["status"]) for r in t.tasks)
-    out.print("[bold]deadlines[/] " + (", ".join(f"{k} {st}: {n:,}"
-                                                 for (k, st), n in sorted(kinds.items()))
-                                       or "none"))  # fmt: skip
-    if t.transport is not None:
-        cases_cmds.transport(out, t.transport)
-        out.print(f"  {t.booked} booked on manifests (the removal gate checked again for each)")
+    a = application()
+    a.engine  # noqa: B018 - refuse a missing store before listening
+    uvicorn.run(create_api(a, workers=workers), host=host, port=port, log_level="warning")
 
 
-def _parse_date(text: str) -> date:
+def parse_date(text: str) -> date:
+    """A YYYY-MM-DD date from the command line."""
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise HabeasError(f"not a date: {text!r} (expected YYYY-MM-DD)") from None
 
 
-def run() -> None:
-    """Entry point: user errors as one line on stderr (exit 2); --debug shows tracebacks."""
-    debug = "--debug" in sys.argv
+def execute(argv: list[str] | None = None) -> int:
+    """Run the CLI on ``argv``; returns the exit code (errors as one line on stderr)."""
+    from habeas.cases.service import GateRefused
+    from habeas.errors import Unauthenticated
+    from habeas.governance.identity import AccessDenied
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
     try:
-        code = app(standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
+    except (AccessDenied, GateRefused, Unauthenticated) as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]refused:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return 3
     except HabeasError as exc:
         if debug:
             raise
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        return 2
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err.print("[red]aborted[/]")
-        sys.exit(130)
+        return 130
     except Exception as exc:
         # usage errors (bad option values) come from click, vendored inside typer
         show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
         if callable(show) and isinstance(exit_code, int):
             show()
-            sys.exit(exit_code)
+            return exit_code
         raise
-    sys.exit(code if isinstance(code, int) else 0)
+    finally:
+        if state.app is not None:
+            state.app.close()
+    return code if isinstance(code, int) else 0
+
+
+def run() -> None:
+    """Entry point."""
+    sys.exit(execute())

@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from habeas.app.pipeline import SourceCheck, SourceOut
 from habeas.pipeline import IntakeReport
 from habeas.sources.ingest import IngestResult
 from habeas.sources.quarantine import QuarantinedRow
-from habeas.sources.registry import RegisteredSource, Registration
-from habeas.sources.rules import Refusal
+from habeas.sources.registry import Registration
 from habeas.synth.world import WorldSummary
 
 
@@ -37,44 +37,44 @@ def registration(out: Console, reg: Registration) -> None:
             out.print(f"    [red]{r.rule}[/]: {escape(r.message)}", highlight=False)
 
 
-def source_list(out: Console, sources: list[RegisteredSource]) -> None:
+def source_list(out: Console, sources: list[SourceOut]) -> None:
     """The registry as a table."""
     table = Table(title="source registry")
     for col in (
         "source",
         "status",
         "category",
+        "agency",
         "legal authority",
         "purposes",
         "retention",
-        "fields",
     ):
-        table.add_column(col)
-    for s in sources:
-        d = s.declaration
-        status = "[green]registered[/]" if s.status == "registered" else "[red]refused[/]"
+        table.add_column(col, overflow="fold")
+    for d in sources:
+        status = "[green]registered[/]" if d.status == "registered" else "[red]refused[/]"
         table.add_row(
             d.name,
             status,
             d.category,
-            d.legal_authority or "—",
+            escape(d.agency),
+            escape(d.legal_authority or "—"),
             ", ".join(d.purposes),
             f"{d.retention_days} d",
-            str(len(d.fields)),
         )
     out.print(table)
-    for s in sources:
-        for r in s.refusals:
-            out.print(f"[red]{s.declaration.name}[/] {escape(r)}", highlight=False)
+    for d in sources:
+        for why in d.refusals:
+            out.print(f"  {d.name}: {escape(why)}")
 
 
-def source_check(out: Console, results: dict[str, list[Refusal]], today: date) -> None:
-    """Each source's rule check as of ``today``."""
-    for name, refusals in results.items():
-        if not refusals:
-            out.print(f"[green]ok[/]      {name}")
-        for r in refusals:
-            out.print(f"[red]refused[/] {name} {escape(str(r))}", highlight=False)
+def source_check(out: Console, results: list[SourceCheck], today: date) -> None:
+    """Which sources still have a legal basis on ``today``."""
+    for r in results:
+        if r.ok:
+            out.print(f"[green]ok[/]      {r.name}")
+        else:
+            for p in r.problems:
+                out.print(f"[red]lapsed[/]  {r.name}: {escape(p)}")
     out.print(f"checked {len(results)} sources as of {today}")
 
 
@@ -157,3 +157,25 @@ def intake(out: Console, report: IntakeReport, seconds: float) -> None:
         f"[bold]done[/] {len(report.results)} sources ingested, {len(report.refused)} refused, "
         f"{accepted:,} records staged in {seconds:.1f} s"
     )
+
+
+def emit_json(out: Console, value: object) -> None:
+    """Print a result as JSON (pydantic models, dataclasses, lists of either)."""
+    import dataclasses
+    import json
+
+    from pydantic import BaseModel
+
+    def plain(v: object) -> object:
+        if isinstance(v, BaseModel):
+            return v.model_dump(mode="json")
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        if isinstance(v, list | tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items()}
+        return v
+
+    print(json.dumps(plain(value), default=str, indent=2))
+    del out

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from habeas.cli.access import AsUser, Purpose, context, refusals
-from habeas.errors import HabeasError
+from habeas.cli.access import AsUser, Json, Purpose, principal
+from habeas.cli.choices import EngineName
+from habeas.cli.render import emit_json
 
 if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution commands
+    from habeas.app.core import Habeas, Principal
+    from habeas.app.index import ExplanationOut, PersonFile, ReviewQueue
     from habeas.resolve.evaluate import Scores
-    from habeas.resolve.explain import Explanation
-    from habeas.resolve.person import PersonView
     from habeas.resolve.run import Resolution
-    from habeas.store.staging import StagingStore
+
+ReviewDecision = Literal["same", "different", "unsure"]
 
 review_app = typer.Typer(
     help="Human review of uncertain links: queue, decisions, unmerge.", no_args_is_help=True
@@ -29,49 +31,43 @@ eval_app = typer.Typer(help="Measure the index against a ground truth.", no_args
 
 
 def register(
-    app: typer.Typer,
-    open_store: Callable[[], StagingStore],
-    operational_url: Callable[[], str],
-    out: Console,
-    err: Console,
+    app: typer.Typer, application: Callable[[], Habeas], out: Console, err: Console
 ) -> None:
-    """Attach the resolution commands to ``app``; ``open_store`` opens the staging store."""
-    _open = open_store
-
+    """Attach the person-index commands to ``app``."""
     app.add_typer(review_app, name="review")
     app.add_typer(export_app, name="export")
     app.add_typer(eval_app, name="eval")
+
+    def _who(as_user: str | None) -> tuple[Habeas, Principal | None]:
+        a = application()
+        return a, principal(a, as_user)
 
     @app.command("resolve")
     def resolve_cmd(
         incremental: Annotated[
             bool, typer.Option("--incremental", help="Link only records new since the last run.")
         ] = False,
-        engine: Annotated[str, typer.Option(help="duckdb (default) or spark.")] = "duckdb",
+        engine: Annotated[EngineName, typer.Option(help="The resolution engine.")] = "duckdb",
         reuse_model: Annotated[
             bool, typer.Option("--reuse-model", help="Score with the last trained model.")
         ] = False,
         as_user: AsUser = None,
         purpose: Purpose = None,
     ) -> None:
-        """Resolve staged records into persons (train, score, cluster) and write the index
-        (an integration engineer, purpose identity_resolution; audited)."""
-        from habeas.governance.pipeline_access import resolve_as
-
-        if engine not in ("duckdb", "spark"):
-            raise HabeasError(f"--engine must be duckdb or spark, not {engine!r}")
-        if incremental and engine != "duckdb":
-            raise HabeasError("--incremental runs on the duckdb engine")
-        store_engine, ctx = _context(as_user, purpose)
-        with _open() as st, refusals(err):
-            result = resolve_as(
-                store_engine, st, ctx, datetime.now(), incremental=incremental,
-                resolver=engine, reuse_model=reuse_model, progress=lambda s: err.print(f"… {s}"),
-            )  # fmt: skip
-        resolution(out, result)
-
-    def _context(as_user: str | None, purpose: str | None, client: str = "") -> tuple[Any, Any]:
-        return context(operational_url(), as_user, purpose, client)
+        """Resolve staged records into persons (train, score, cluster), then publish the
+        index into the operational store (an integration engineer, purpose
+        identity_resolution; audited)."""
+        a, who = _who(as_user)
+        got = a.pipeline.resolve(
+            who,
+            purpose,
+            incremental=incremental,
+            engine=engine,
+            reuse_model=reuse_model,
+            progress=lambda s: err.print(f"… {s}"),
+        )
+        resolution(out, got.resolution)
+        out.print(f"  published {got.published_records:,} records into the operational store")
 
     @app.command("explain")
     def explain_cmd(
@@ -79,39 +75,77 @@ def register(
         right: Annotated[str, typer.Argument(help="Another record id.")],
         as_user: AsUser = None,
         purpose: Purpose = None,
+        as_json: Json = False,
     ) -> None:
         """Why two records were linked or not: each comparison's weight, the prior, the total."""
-        from habeas.governance.record_access import require_sources
-        from habeas.resolve.explain import explain_pair
-
-        engine, ctx = _context(as_user, purpose)
-        with _open() as st:
-            needed = {r[0] for r in st.rows(
-                "SELECT source FROM records WHERE record_id IN (?, ?)", [left, right])}  # fmt: skip
-            with refusals(err):
-                require_sources(engine, st, ctx, "explain_pair", needed,
-                                [f"record:{left}", f"record:{right}"])  # fmt: skip
-            explanation(out, explain_pair(st, left, right))
+        a, who = _who(as_user)
+        e = a.index.explain(who, purpose, left, right)
+        emit_json(out, e) if as_json else explanation(out, e)
 
     @app.command("person")
     def person_cmd(
         person_id: Annotated[str, typer.Argument(help="A person id.")],
         as_user: AsUser = None,
         purpose: Purpose = None,
-        client: Annotated[str, typer.Option(help="Counsel: the person you represent.")] = "",
+        as_json: Json = False,
     ) -> None:
         """One person: records (those the purpose allows), links, flags, decisions. Audited."""
-        from habeas.governance.person_access import read_person
+        a, who = _who(as_user)
+        got = a.index.person(who, purpose, person_id)
+        if as_json:
+            emit_json(out, got)
+            return
+        person(out, got)
 
-        engine, ctx = _context(as_user, purpose, client)
-        with _open() as st, refusals(err):
-            got = read_person(engine, st, ctx, person_id)
-        person(out, got.view)
-        if got.withheld:
-            out.print(
-                f"{got.withheld} record(s) withheld: their sources do not declare purpose "
-                f"{ctx.purpose}"
+    @app.command("search")
+    def search_cmd(
+        name: Annotated[str | None, typer.Option(help="A name, in either order.")] = None,
+        dob: Annotated[str | None, typer.Option(help="Date of birth, YYYY-MM-DD.")] = None,
+        identifier: Annotated[
+            str | None, typer.Option(help="An A-number, SSN, passport number or record id.")
+        ] = None,
+        limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+        offset: Annotated[int, typer.Option(min=0)] = 0,
+        as_user: AsUser = None,
+        purpose: Purpose = None,
+        as_json: Json = False,
+    ) -> None:
+        """Find persons by name, date of birth or identifier, best match first. Audited."""
+        a, who = _who(as_user)
+        got = a.index.search(
+            who, purpose, name=name, dob=dob, identifier=identifier, limit=limit, offset=offset
+        )
+        if as_json:
+            emit_json(out, got)
+            return
+        table = Table(title=f"{got.total:,} persons found")
+        for col in ("person", "score", "matched on", "names", "dates of birth"):
+            table.add_column(col, overflow="fold")
+        for h in got.hits:
+            table.add_row(
+                h.person_id,
+                f"{h.score:.1f}",
+                ", ".join(h.matched),
+                escape("; ".join(h.names)),
+                ", ".join(h.dobs),
             )
+        out.print(table)
+
+    @app.command("record")
+    def record_cmd(
+        record_id: Annotated[str, typer.Argument(help="A record id.")],
+        as_user: AsUser = None,
+        purpose: Purpose = None,
+        as_json: Json = False,
+    ) -> None:
+        """One record: its source, legal authority, person and link. Audited."""
+        a, who = _who(as_user)
+        r = a.index.record(who, purpose, record_id)
+        if as_json:
+            emit_json(out, r)
+            return
+        for k, v in r.model_dump().items():
+            out.print(f"{k:<18} {escape(str(v))}", highlight=False)
 
     @export_app.command("clusters")
     def export_clusters_cmd(
@@ -119,15 +153,10 @@ def register(
         as_user: AsUser = None,
         purpose: Purpose = None,
     ) -> None:
-        """Write source, source key, record id and person id of the records the purpose allows."""
-        from habeas.governance.record_access import allowed_source_list
-        from habeas.resolve.export import export_clusters
-
-        engine, ctx = _context(as_user, purpose)
-        with _open() as st:
-            with refusals(err):
-                sources = allowed_source_list(engine, st, ctx, "export_clusters", str(path))
-            n = export_clusters(st, path, sources)
+        """Write source, source key, record id and person id of the records this role may
+        export for this purpose."""
+        a, who = _who(as_user)
+        n = a.pipeline.export(who, purpose, path)
         out.print(f"wrote {n:,} records to {path}")
 
     @eval_app.command("resolve")
@@ -137,11 +166,8 @@ def register(
         purpose: Purpose = None,
     ) -> None:
         """Pairwise and B-cubed precision/recall/F1, exact recovery and blocking recall."""
-        from habeas.governance.pipeline_access import evaluate_as
-
-        engine, ctx = _context(as_user, purpose)
-        with _open() as st, refusals(err):
-            ev = evaluate_as(engine, st, ctx, truth)
+        a, who = _who(as_user)
+        ev = a.pipeline.evaluate(who, purpose, truth)
         scores(out, ev.scores, ev.blocking_recall)
         if ev.unmatched_truth_records:
             out.print(
@@ -151,72 +177,44 @@ def register(
 
     @review_app.command("queue")
     def review_queue_cmd(
-        limit: Annotated[int, typer.Option(min=1, help="Pairs to show.")] = 20,
+        limit: Annotated[int, typer.Option(min=1, max=500, help="Pairs to show.")] = 20,
+        offset: Annotated[int, typer.Option(min=0)] = 0,
         as_user: AsUser = None,
         purpose: Purpose = None,
+        as_json: Json = False,
     ) -> None:
         """Pairs the model is unsure about, across two persons, most uncertain first."""
-        from habeas.governance.record_access import allowed_source_list
-        from habeas.resolve.review import queue
-
-        engine, ctx = _context(as_user, purpose)
-        with _open() as st:
-            with refusals(err):
-                sources = allowed_source_list(engine, st, ctx, "review_queue", "review_queue")
-            total, rows = queue(st.con, limit, sources)
-        review_queue(out, total, rows)
-
-    def _review_access(
-        st: StagingStore, engine: Any, ctx: Any, action: str, record_ids: list[str]
-    ) -> str:
-        """Authorize and audit a review action on these records; the account's name."""
-        from habeas.governance.record_access import require_sources
-
-        needed = {r[0] for r in st.rows(
-            "SELECT DISTINCT source FROM records WHERE record_id IN (SELECT unnest(?))",
-            [record_ids])}  # fmt: skip
-        with refusals(err):
-            require_sources(engine, st, ctx, action, needed,
-                            [f"record:{r}" for r in record_ids], "review_link")  # fmt: skip
-        return str(ctx.user)
+        a, who = _who(as_user)
+        q = a.index.review_queue(who, purpose, limit, offset)
+        emit_json(out, q) if as_json else review_queue(out, q)
 
     @review_app.command("decide")
     def review_decide_cmd(
         left: Annotated[str, typer.Argument(help="A record id.")],
         right: Annotated[str, typer.Argument(help="Another record id.")],
-        decision: Annotated[str, typer.Argument(help="same, different or unsure.")],
+        decision: Annotated[ReviewDecision, typer.Argument(help="same, different or unsure.")],
         reason: Annotated[str, typer.Option(help="Why, in words a court can read.")],
         as_user: AsUser = None,
         purpose: Purpose = None,
     ) -> None:
         """Record a decision on a pair; it overrides the model in every later run."""
-        from habeas.resolve.review import decide
-
-        engine, ctx = _context(as_user, purpose)  # who and why, before any record is read
-        with _open() as st:
-            reviewer = _review_access(st, engine, ctx, "review_decide", [left, right])
-            rec = decide(st.con, left, right, decision, reviewer, reason, datetime.now())
+        a, who = _who(as_user)
+        rec = a.index.decide(who, purpose, left, right, decision, reason)
         for w in rec.warnings:
-            err.print(f"[yellow]warning:[/] {w}")
-        out.print(f"decision {rec.decision_id} recorded; it applies from the next resolve run")
+            err.print(f"[yellow]warning:[/] {escape(w)}")
+        out.print(f"decision {rec.decision_id} recorded; it applies {rec.applies}")
 
     @review_app.command("unmerge")
     def review_unmerge_cmd(
-        person: Annotated[str, typer.Argument(help="The person id.")],
+        person_id: Annotated[str, typer.Argument(help="The person id.")],
         records: Annotated[list[str], typer.Argument(help="Record ids to split off.")],
         reason: Annotated[str, typer.Option(help="Why.")],
         as_user: AsUser = None,
         purpose: Purpose = None,
     ) -> None:
         """Split records off a person; they stay apart in every later run until undone."""
-        from habeas.resolve.review import unmerge
-
-        engine, ctx = _context(as_user, purpose)
-        with _open() as st:
-            members = [r[0] for r in st.rows(
-                "SELECT record_id FROM person_records WHERE person_id = ?", [person])]  # fmt: skip
-            reviewer = _review_access(st, engine, ctx, "review_unmerge", members or records)
-            rec = unmerge(st.con, person, records, reviewer, reason, datetime.now())
+        a, who = _who(as_user)
+        rec = a.index.unmerge(who, purpose, person_id, records, reason)
         out.print(f"unmerge recorded as decision {rec.decision_id}; run `habeas resolve` to apply")
 
     @review_app.command("undo")
@@ -227,18 +225,8 @@ def register(
         purpose: Purpose = None,
     ) -> None:
         """Withdraw an unmerge (recorded as a decision of its own)."""
-        from habeas.resolve.review import undo_unmerge
-
-        engine, ctx = _context(as_user, purpose)
-        with _open() as st:
-            sides = st.rows(
-                """SELECT coalesce(side_a, []) || coalesce(side_b, []) FROM review_decisions
-                   WHERE decision_id = ?""",
-                [decision_id],
-            )
-            involved = list(sides[0][0]) if sides else []
-            reviewer = _review_access(st, engine, ctx, "review_undo", involved)
-            rec = undo_unmerge(st.con, decision_id, reviewer, reason, datetime.now())
+        a, who = _who(as_user)
+        rec = a.index.undo(who, purpose, decision_id, reason)
         out.print(f"unmerge {decision_id} undone by decision {rec.decision_id}")
 
 
@@ -255,7 +243,7 @@ def resolution(out: Console, r: Resolution) -> None:
     out.print(f"  review queue: {r.review_queue:,} pairs (`habeas review queue`)")
 
 
-def explanation(out: Console, e: Explanation) -> None:
+def explanation(out: Console, e: ExplanationOut) -> None:
     """Print the waterfall of one pair."""
     table = Table(title=f"{e.left} ⇄ {e.right}", show_lines=False)
     for col in ("comparison", "level reached", "values (left | right)", "weight", "running"):
@@ -291,31 +279,58 @@ def explanation(out: Console, e: Explanation) -> None:
         out.print(f"reviewer's decision in force: {e.decision}")
 
 
-def person(out: Console, view: PersonView) -> None:
-    """Print one person's records, links, flags and decisions."""
+def person(out: Console, view: PersonFile) -> None:
+    """Print one person's records (with source and legal authority), links, flags and
+    reviewers' decisions."""
     table = Table(title=f"person {view.person_id}: {len(view.records)} records")
-    for col in ("record", "source", "name", "dob", "identifiers", "linked via", "p", "how"):
-        table.add_column(col)
+    for col in (
+        "record",
+        "source",
+        "authority",
+        "name",
+        "dob",
+        "identifiers",
+        "linked via",
+        "p",
+        "how",
+    ):
+        table.add_column(col, overflow="fold")
     for r in view.records:
-        ids = ", ".join(f"{k} {r[k]}" for k in ("a_number", "ssn", "passport_number") if r.get(k))
-        p = r["match_probability"]
+        ids = ", ".join(
+            f"{k} {v}"
+            for k, v in (("a_number", r.a_number), ("ssn", r.ssn), ("passport", r.passport_number))
+            if v
+        )
+        p = r.match_probability
         table.add_row(
-            r["record_id"], f"{r['source']}:{r['source_key']}", r["name"] or r["full_name"] or "",
-            str(r["dob"] or ""), ids, r["linked_via"] or "", f"{p:.3f}" if p is not None else "",
-            r["how"],
-        )  # fmt: skip
+            r.record_id,
+            f"{r.source}:{r.source_key}",
+            escape(r.legal_authority),
+            escape(r.name),
+            r.dob or "",
+            ids,
+            r.linked_via or "",
+            f"{p:.3f}" if p is not None else "",
+            r.how,
+        )
     out.print(table)
     for f in view.flags:
+        state = f"resolved by {f.resolved_by}: {f.resolution}" if f.status == "resolved" else "OPEN"
         out.print(
-            f"[bold]flag {f['flag']}[/] ({f['status']}): {f['detail']} — records "
-            + ", ".join(f["record_ids"])
+            f"[bold]flag {f.flag}[/] ({state}): {escape(f.detail)} — records "
+            + ", ".join(f.record_ids)
         )
     for d in view.decisions:
-        undone = f" (undone by {d['undone_by']})" if d["undone_by"] else ""
+        undone = f" (undone by {d.undone_by})" if d.undone_by else ""
         out.print(
-            f"decision {d['decision_id']} {d['kind']} {d['decision']} by {d['reviewer']} "
-            f"on {d['decided_at']:%Y-%m-%d}: {d['reason']}{undone}"
+            f"decision {d.decision_id} {d.kind} {d.decision} by {d.reviewer} on "
+            f"{d.decided_at:%Y-%m-%d}: {escape(d.reason)}{undone}"
         )
+    if view.withheld:
+        out.print(f"{view.withheld} record(s) withheld: their sources do not declare this purpose")
+    if view.masked:
+        out.print(f"shown masked for this purpose: {', '.join(view.masked)}")
+    out.print(f"(index run {view.run_id})")
 
 
 def scores(out: Console, s: Scores, blocking_recall: float | None = None) -> None:
@@ -337,18 +352,18 @@ def scores(out: Console, s: Scores, blocking_recall: float | None = None) -> Non
         out.print(f"blocking recall (true pairs ever compared) {blocking_recall:.4f}")
 
 
-def review_queue(out: Console, total: int, rows: list[dict[str, object]]) -> None:
-    """Print the head of the review queue."""
-    out.print(f"{total:,} pairs await review")
+def review_queue(out: Console, q: ReviewQueue) -> None:
+    """Print a page of the review queue."""
+    out.print(f"{q.total:,} pairs await review")
     table = Table()
     for col in ("left", "right", "names", "dates of birth", "probability"):
-        table.add_column(col)
-    for r in rows:
+        table.add_column(col, overflow="fold")
+    for r in q.pairs:
         table.add_row(
-            f"{r['record_id_l']} ({r['source_l']})",
-            f"{r['record_id_r']} ({r['source_r']})",
-            f"{r['name_l']} | {r['name_r']}",
-            f"{r['dob_l']} | {r['dob_r']}",
-            f"{r['match_probability']:.3f}",
+            f"{r.record_id_l} ({r.source_l})",
+            f"{r.record_id_r} ({r.source_r})",
+            escape(f"{r.name_l} | {r.name_r}"),
+            f"{r.dob_l} | {r.dob_r}",
+            f"{r.match_probability:.3f}",
         )
     out.print(table)

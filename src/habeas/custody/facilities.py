@@ -51,11 +51,17 @@ def ensure_facilities(
     return added
 
 
-def _deny(session: Session, ctx: AccessContext, case: Case, action: str, why: str) -> None:
-    audit.append(session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
-                 resources=[f"case:{case.id}", f"person:{case.person_id}"], decision="deny",
-                 detail=why, request_id=ctx.request_id or None)  # fmt: skip
-    session.commit()
+def _deny(
+    session: Session, ctx: AccessContext, case: Case, action: str, why: str
+) -> dict[str, Any]:
+    """Audit a refusal in the session; the entry, for the app to keep after rolling back."""
+    entry: dict[str, Any] = dict(
+        user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
+        resources=[f"case:{case.id}", f"person:{case.person_id}"], decision="deny",
+        detail=why, request_id=ctx.request_id or None,
+    )  # fmt: skip
+    audit.append(session, **entry)
+    return entry
 
 
 def place(
@@ -72,9 +78,9 @@ def place(
     step = "transfer" if current is not None else "place"
     decision = authorize(ctx, "write", case_resource(case), step=step)
     if not decision.allowed:
-        _deny(session, ctx, case, f"custody_{step}", decision.why())
+        entry = _deny(session, ctx, case, f"custody_{step}", decision.why())
         raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {step} "
-                           f"case {case_id}: {decision.why()}")  # fmt: skip
+                           f"case {case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
     facility = session.execute(
         select(Facility).where(Facility.code == facility_code).with_for_update()
     ).scalar_one_or_none()
@@ -88,8 +94,9 @@ def place(
     ).scalar_one()  # fmt: skip
     if held >= facility.capacity:
         why = f"{facility_code} is full ({held} of {facility.capacity} beds)"
-        _deny(session, ctx, case, f"custody_{step}", why)
-        raise CapacityFull(f"case {case_id} not placed: {why}")
+        exc = CapacityFull(f"case {case_id} not placed: {why}")
+        exc.entry = _deny(session, ctx, case, f"custody_{step}", why)
+        raise exc
     if current is not None:
         current.ended_on = on
         reason = f"transfer: {reason}"

@@ -30,11 +30,18 @@ class AuditFilter:
     since: str | None = None
     until: str | None = None
     limit: int = 50
+    offset: int = 0
 
     def describe(self) -> str:
         """The filter as the audit entry records it."""
-        parts = [f"{k}={v}" for k, v in vars(self).items() if v is not None and k != "limit"]
-        return "search " + (", ".join(parts) or "all") + f"; limit {self.limit}"
+        parts = [
+            f"{k}={v}"
+            for k, v in vars(self).items()
+            if v is not None and k not in ("limit", "offset")
+        ]
+        return (
+            "search " + (", ".join(parts) or "all") + f"; limit {self.limit} offset {self.offset}"
+        )
 
 
 def _check_time(name: str, value: str | None) -> None:
@@ -75,4 +82,4 @@ def search(engine: Engine, ctx: AccessContext, f: AuditFilter) -> list[AuditEntr
     if f.until:
         q = q.where(AuditEntry.at < f.until)
     with session_factory(reading(engine))() as s:
-        return list(s.execute(q.limit(f.limit)).scalars())
+        return list(s.execute(q.limit(f.limit).offset(f.offset)).scalars())

@@ -156,11 +156,13 @@ def entities_for(ctx: AccessContext, resource: Resource) -> list[dict[str, Any]]
     return out
 
 
-def _context(ctx: AccessContext, step: str) -> str:
+def _context(ctx: AccessContext, step: str, identifier: str = "") -> str:
     """The request context as Cedar's JSON (made once per batch, not per request)."""
     context: dict[str, str] = {"purpose": ctx.purpose, "client": ctx.client}
     if step:
         context["step"] = step
+    if identifier:
+        context["identifier"] = identifier
     return json.dumps(context)
 
 
@@ -288,3 +290,43 @@ def _record(source: str, purposes: list[str], person: Resource) -> Resource:
             {"uid": person_ref, "attrs": person.attrs, "parents": []},
         ),
     )
+
+
+IDENTIFIERS: tuple[str, ...] = ("a_number", "ssn", "passport_number", "license_number")
+"""Identifiers shown masked unless the policies let the role x purpose see them whole."""
+
+_WHOLE_CACHE: dict[tuple[str, str, str], frozenset[str]] = {}
+
+
+def whole_identifiers(ctx: AccessContext) -> frozenset[str]:
+    """The identifier kinds this role may see whole for this purpose (decided by the
+    ``see_identifier`` policies, once per role and purpose: they read nothing else)."""
+    key = (ctx.role, ctx.purpose, ctx.client)
+    hit = _WHOLE_CACHE.get(key)
+    if hit is not None:
+        return hit
+    pol = load_policies()
+    src = {"type": "Habeas::Source", "id": "*"}
+    anyone = {"type": "Habeas::Person", "id": "*"}
+    record = Resource("Record", "*", {"source": {"__entity": src}, "person": {"__entity": anyone}},
+                      ({"uid": src, "attrs": {"purposes": []}, "parents": []},
+                       {"uid": anyone, "attrs": {"flags": []}, "parents": []}))  # fmt: skip
+    whole = set()
+    for kind in IDENTIFIERS:
+        result = cedarpy.is_authorized(
+            request_for(ctx, "see_identifier", record, context=_context(ctx, "", kind)),
+            pol.policy_set, entities_for(ctx, record), pol.schema_handle,
+        )  # fmt: skip
+        if _decision(pol, result).allowed:
+            whole.add(kind)
+    out = frozenset(whole)
+    _WHOLE_CACHE[key] = out
+    return out
+
+
+def mask(value: str | None) -> str | None:
+    """An identifier with all but its last four characters hidden."""
+    if not value:
+        return value
+    keep = value[-4:] if len(value) > 4 else ""
+    return "*" * max(len(value) - len(keep), 1) + keep

@@ -43,18 +43,18 @@ def case_resource(case: Case, flags: list[str] | None = None) -> Resource:
 
 def _decide(session: Session, ctx: AccessContext, action: str, case: Case) -> None:
     decision = authorize(ctx, action, case_resource(case))
-    audit.append(
-        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=f"{action}_case",
+    entry = dict(
+        user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=f"{action}_case",
         resources=[f"case:{case.id}", f"person:{case.person_id}"],
         decision="allow" if decision.allowed else "deny", detail=decision.why(),
         request_id=ctx.request_id or None,
     )  # fmt: skip
+    audit.append(session, **entry)  # type: ignore[arg-type]
     if not decision.allowed:
-        session.commit()
         raise AccessDenied(
             f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action} case {case.id}: "
-            f"{decision.why()}"
-        )
+            f"{decision.why()}", entry, decision.why(),
+        )  # fmt: skip
 
 
 def read_case(session: Session, ctx: AccessContext, case_id: int) -> dict[str, Any]:

@@ -6,9 +6,8 @@ policies allow to ``manage_users`` (the admin) may create users or issue tokens.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from habeas.errors import HabeasError
 from habeas.governance import audit
 from habeas.governance.authz import ROLES, AccessContext, Resource, authorize
-from habeas.store.models import ApiToken, User
+from habeas.store.models import User
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD = 12
@@ -26,19 +25,33 @@ DIRECTORY = Resource("UserDirectory", "users")
 
 
 class AccessDenied(HabeasError):
-    """A request the policies refuse; the refusal has been audited."""
+    """A request the policies refuse. ``entry`` is the refusal's audit entry (the keyword
+    arguments of ``audit.append``): the application rolls the work back and appends it in a
+    transaction of its own, so a refusal is recorded and nothing else is. ``policy`` names
+    the deciding policy (or the default deny)."""
+
+    def __init__(self, message: str, entry: dict[str, Any] | None = None, policy: str = "") -> None:
+        super().__init__(message)
+        self.entry = entry
+        self.policy = policy
 
 
-def _require_admin(session: Session, ctx: AccessContext, action: str, target: str) -> None:
+def require_directory(
+    session: Session, ctx: AccessContext, action: str, target: str = "users"
+) -> None:
+    """Allow only a principal the policies let ``manage_users`` (the admin); audited."""
     decision = authorize(ctx, "manage_users", DIRECTORY)
-    audit.append(
-        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
+    entry: dict[str, Any] = dict(
+        user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
         resources=[f"user:{target}"], decision="allow" if decision.allowed else "deny",
         detail=decision.why(), request_id=ctx.request_id or None,
     )  # fmt: skip
+    audit.append(session, **entry)
     if not decision.allowed:
-        session.commit()  # the denial is recorded even though nothing else happens
-        raise AccessDenied(f"{ctx.user} ({ctx.role}) may not {action}: {decision.why()}")
+        raise AccessDenied(
+            f"{ctx.user} ({ctx.role}) may not {action}: {decision.why()}", entry,
+            decision.why(),
+        )  # fmt: skip
 
 
 def create_user(
@@ -51,7 +64,7 @@ def create_user(
         raise HabeasError(f"a password needs at least {MIN_PASSWORD} characters")
     if not username.isidentifier():
         raise HabeasError(f"user name {username!r}: letters, digits and _ only")
-    _require_admin(session, ctx, "create_user", username)
+    require_directory(session, ctx, "create_user", username)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise HabeasError(f"user {username!r} already exists")
     user = User(
@@ -95,35 +108,3 @@ def authenticate(session: Session, username: str, password: str) -> User:
     except (VerificationError, InvalidHashError):
         raise HabeasError("wrong user name or password") from None
     return user
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(session: Session, ctx: AccessContext, username: str, label: str) -> str:
-    """A new API token for ``username`` (admin only); only its SHA-256 is stored."""
-    _require_admin(session, ctx, "issue_token", username)
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        raise HabeasError(f"no user {username!r}")
-    token = "hab_" + secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(
-            user_id=user.id, token_hash=_token_hash(token), label=label,
-            created_at=datetime.now(UTC).replace(tzinfo=None), revoked_at=None,
-        )
-    )  # fmt: skip
-    return token
-
-
-def user_for_token(session: Session, token: str) -> User:
-    """The active user an unrevoked token belongs to."""
-    row = session.execute(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
-    ).scalar_one_or_none()
-    if row is None or not row.active:
-        raise HabeasError("unknown or revoked token")
-    return row

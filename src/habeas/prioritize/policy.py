@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from habeas.errors import HabeasError
 from habeas.prioritize.facts import FACTS, Fact, forbidden_reason
 
+DEFAULT_POLICY = Path(__file__).parent / "policies" / "default.yaml"
+"""The built-in priority policy."""
+
 Op = Literal["==", "!=", ">=", ">", "<=", "<"]
 
 

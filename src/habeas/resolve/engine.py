@@ -285,6 +285,19 @@ def score_new(
     return table
 
 
+def compare_tables(con: duckdb.DuckDBPyConnection, model_json: str, table: str) -> dict[str, Any]:
+    """Every column Splink computes for the two rows of ``table`` (already in the scored
+    schema, with their ``tf_*`` columns)."""
+    from splink import DuckDBAPI
+    from splink.internals.realtime import compare_records
+
+    _quiet()
+    rows = con.sql(f"SELECT * FROM {table}").to_arrow_table()
+    out = compare_records(rows.slice(0, 1), rows.slice(1, 1), json.loads(model_json), DuckDBAPI())
+    result: dict[str, Any] = out.as_duckdbpyrelation().to_arrow_table().to_pylist()[0]
+    return result
+
+
 def compare_two(
     con: duckdb.DuckDBPyConnection, model_json: str, left: str, right: str
 ) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from habeas.errors import HabeasError
 from habeas.resolve import engine as eng
@@ -76,6 +77,53 @@ def _columns_for(comparison: dict[str, object]) -> list[str]:
                    if f"{c}_l" in text})  # fmt: skip
 
 
+def steps_of(model: dict[str, Any], result: dict[str, Any]) -> list[Step]:
+    """The waterfall's bars from Splink's comparison of one pair."""
+    steps: list[Step] = []
+    for comp in model["comparisons"]:
+        name = comp["output_column_name"]
+        gamma = int(result.get(f"gamma_{name}", -1))
+        cols = _columns_for(comp)
+        values = "; ".join(
+            f"{c}: {result.get(f'{c}_l')!s} | {result.get(f'{c}_r')!s}" for c in cols
+        )
+        steps.append(Step(comparison=name, level=_level_label(comp, gamma), values=values,
+                          weight=float(result.get(f"mw_{name}") or 0.0),
+                          tf_adjustment=float(result.get(f"mw_tf_adj_{name}") or 0.0)))  # fmt: skip
+    return steps
+
+
+def explain_features(
+    model_json: str, schema: list[list[str]], left: dict[str, Any], right: dict[str, Any],
+    threshold: float,
+) -> Explanation:  # fmt: skip
+    """Explain a pair from the prepared values the published index keeps for each record
+    (with their term frequencies), without the batch store: an in-memory DuckDB builds the
+    two rows in the scored schema, and Splink compares them."""
+    import duckdb
+
+    model = json.loads(model_json)
+    con = duckdb.connect()
+    try:
+        cols = ", ".join(f'"{n}" {t}' for n, t in schema)
+        con.execute(f"CREATE TABLE pair ({cols})")
+        names = [n for n, _ in schema]
+        marks = ", ".join("?" for _ in names)
+        for rec in (left, right):
+            con.execute(f"INSERT INTO pair VALUES ({marks})", [rec.get(n) for n in names])
+        result = eng.compare_tables(con, model_json, "pair")
+    finally:
+        con.close()
+    prior = model["probability_two_random_records_match"]
+    return Explanation(
+        left=str(left.get("unique_id")), right=str(right.get("unique_id")),
+        prior_weight=_log2(prior / (1 - prior)), steps=steps_of(model, result),
+        match_weight=float(result["match_weight"]),
+        match_probability=float(result["match_probability"]), threshold=float(threshold),
+        person_left=None, person_right=None, decision=None,
+    )  # fmt: skip
+
+
 def explain_pair(store: StagingStore, left: str, right: str) -> Explanation:
     """Explain the pair with the model of the last resolution run."""
     con = store.con
@@ -95,23 +143,7 @@ def explain_pair(store: StagingStore, left: str, right: str) -> Explanation:
     result = eng.compare_two(con, model_json, left, right)
     model = json.loads(model_json)
     prior = model["probability_two_random_records_match"]
-    steps: list[Step] = []
-    for comp in model["comparisons"]:
-        name = comp["output_column_name"]
-        gamma = int(result.get(f"gamma_{name}", -1))
-        cols = _columns_for(comp)
-        values = "; ".join(
-            f"{c}: {result.get(f'{c}_l')!s} | {result.get(f'{c}_r')!s}" for c in cols
-        )
-        steps.append(
-            Step(
-                comparison=name,
-                level=_level_label(comp, gamma),
-                values=values,
-                weight=float(result.get(f"mw_{name}") or 0.0),
-                tf_adjustment=float(result.get(f"mw_tf_adj_{name}") or 0.0),
-            )
-        )
+    steps = steps_of(model, result)
     persons = dict(
         con.execute(
             "SELECT record_id, person_id FROM person_records WHERE record_id IN (?, ?)",

@@ -25,6 +25,7 @@ def quarantined(
     source: str | None = None,
     limit: int = 50,
     sources: list[str] | None = None,
+    offset: int = 0,
 ) -> tuple[list[QuarantinedRow], int]:
     """Up to ``limit`` quarantined rows (optionally of one source) and the total count.
 
@@ -42,7 +43,7 @@ def quarantined(
     total = store.scalar(f"SELECT count(*) FROM quarantine {where}", params)
     rows = store.rows(
         "SELECT source, file_path, row_number, field, value, rule, reason FROM quarantine "
-        f"{where} ORDER BY source, file_path, row_number, field LIMIT ?",
-        [*params, limit],
+        f"{where} ORDER BY source, file_path, row_number, field LIMIT ? OFFSET ?",
+        [*params, limit, offset],
     )
     return [QuarantinedRow(*r) for r in rows], int(total or 0)

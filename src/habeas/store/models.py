@@ -42,6 +42,21 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+
+class LoginSession(Base):
+    """A browser session after a password login: the cookie's SHA-256, purpose, expiry."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class Case(Base):
@@ -176,3 +191,115 @@ class Task(Base):
     done_on: Mapped[date | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class IndexRun(Base):
+    """A resolution run published into the operational store (the model it scored with)."""
+
+    __tablename__ = "index_runs"
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    engine: Mapped[str] = mapped_column(String(16))
+    published_at: Mapped[datetime]
+    records: Mapped[int]
+    persons: Mapped[int]
+    match_threshold: Mapped[float] = mapped_column(Float)
+    model_json: Mapped[str] = mapped_column(Text)
+    input_schema: Mapped[str] = mapped_column(Text)
+
+
+class IndexSource(Base):
+    """A source as the published index names it: agency, legal authority, purposes (JSON)."""
+
+    __tablename__ = "index_sources"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(128))
+    legal_authority: Mapped[str] = mapped_column(Text)
+    purposes: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str] = mapped_column(String(64))
+
+
+class IndexPerson(Base):
+    """A person of the published index."""
+
+    __tablename__ = "index_persons"
+
+    person_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    records: Mapped[int]
+    sources: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str] = mapped_column(String(64))
+
+
+class IndexRecord(Base):
+    """A record of the published index, its person, the link behind it, and the prepared
+    values the model compared (``features``, JSON) for explanations."""
+
+    __tablename__ = "index_records"
+
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_key: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(256))
+    name_key: Mapped[str] = mapped_column(String(256), index=True)
+    family_key: Mapped[str] = mapped_column(String(128), index=True)
+    dob: Mapped[str | None] = mapped_column(String(10), index=True)
+    a_number: Mapped[str | None] = mapped_column(String(16), index=True)
+    ssn: Mapped[str | None] = mapped_column(String(16), index=True)
+    passport_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    zip: Mapped[str | None] = mapped_column(String(10))
+    linked_via: Mapped[str | None] = mapped_column(String(64))
+    match_probability: Mapped[float | None] = mapped_column(Float)
+    match_weight: Mapped[float | None] = mapped_column(Float)
+    how: Mapped[str] = mapped_column(String(32))
+    features: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str] = mapped_column(String(64))
+
+
+class IndexFlag(Base):
+    """A citizenship, lawful-status or conflict flag on a person, and its resolution."""
+
+    __tablename__ = "index_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    flag: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    record_ids: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    raised_at: Mapped[datetime]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    run_id: Mapped[str] = mapped_column(String(64))
+
+
+class IndexReview(Base):
+    """A pair awaiting human review."""
+
+    __tablename__ = "index_review"
+
+    record_id_l: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id_r: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_l: Mapped[str] = mapped_column(String(32))
+    person_r: Mapped[str] = mapped_column(String(32))
+    match_probability: Mapped[float] = mapped_column(Float)
+    match_weight: Mapped[float] = mapped_column(Float)
+    run_id: Mapped[str] = mapped_column(String(64))
+
+
+class IndexDecision(Base):
+    """A reviewer's decision as published with the index (the records it names, JSON)."""
+
+    __tablename__ = "index_decisions"
+
+    decision_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(16))
+    record_ids: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime]
+    undone_by: Mapped[int | None]

@@ -1,0 +1,383 @@
+"""Cases and priorities: open, list, show, record a step, counsel, resolve a flag,
+deadlines and scoring. Every step is authorized (Cedar, per step), checked by the
+lifecycle's gates with the flags the index holds at that moment, stored and audited in
+one transaction; the actor and role of a step are always the account's."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from habeas.cases.lifecycle import EVENTS, State, event_from_payload
+from habeas.errors import HabeasError, NotFound
+from habeas.governance.authz import authorize
+from habeas.governance.identity import AccessDenied
+from habeas.store.models import Case
+
+if TYPE_CHECKING:
+    from habeas.app.core import Habeas, Principal
+    from habeas.cases.from_records import OpenReport
+    from habeas.cases.service import CaseView
+    from habeas.prioritize.service import PrioritizeReport
+
+STATES: tuple[str, ...] = tuple(s.value for s in State)
+"""Every case state, for choices in the CLI and the API."""
+
+STEP_KINDS: tuple[str, ...] = tuple(sorted(EVENTS))
+"""Every step kind a case may record."""
+
+
+def step_fields(kind: str) -> dict[str, str]:
+    """The fields a step of ``kind`` takes (name → type), without who and when."""
+    cls = EVENTS.get(kind)
+    if cls is None:
+        raise HabeasError(f"unknown step {kind!r}; steps are {', '.join(STEP_KINDS)}")
+    return {
+        f.name: str(f.type)
+        for f in dataclasses.fields(cls)
+        if f.name not in ("on", "actor", "role")
+    }
+
+
+class StepRequest(BaseModel):
+    """One step to record on a case: its kind, its fields, the day it carries and the
+    version of the case it was decided on (a stale one is a conflict)."""
+
+    kind: str = Field(description="the step, e.g. request_field_action")
+    on: date | None = Field(default=None, description="the day the step carries")
+    fields: dict[str, str | bool | int | list[str]] = Field(default_factory=dict)
+    version: int | None = Field(default=None, description="refuse if the case moved on")
+
+
+class StepDone(BaseModel):
+    """The case after a step."""
+
+    case_id: int
+    kind: str
+    state: str
+    version: int
+
+
+class CaseRow(BaseModel):
+    """A case in a list: state, tier, score and the rules that fired."""
+
+    id: int
+    person_id: str
+    state: str
+    tier: int | None
+    score: float | None
+    policy_version: str | None
+    explanation: list[dict[str, Any]]
+
+
+class CaseList(BaseModel):
+    """A page of cases."""
+
+    cases: list[CaseRow]
+    limit: int
+    offset: int
+
+
+class TaskRow(BaseModel):
+    """A deadline on a case."""
+
+    case_id: int
+    person_id: str
+    kind: str
+    due_on: date
+    status: str
+    detail: str
+    state: str
+
+
+class FlagResolved(BaseModel):
+    """The cases a flag resolution was recorded on."""
+
+    flag: str
+    cases: list[int]
+
+
+class CaseOpened(BaseModel):
+    """A case opened on a person."""
+
+    case_id: int
+    person_id: str
+    state: str
+
+
+def _event(kind: str, fields: dict[str, Any], on: date) -> Any:
+    if "actor" in fields or "role" in fields:
+        raise HabeasError("a step's actor and role are the account's: do not send them")
+    if kind not in EVENTS:
+        raise HabeasError(f"unknown step {kind!r}; steps are {', '.join(STEP_KINDS)}")
+    data: dict[str, Any] = {"kind": kind, "on": on.isoformat(), "actor": "", "role": "", **fields}
+    try:
+        return event_from_payload(data)
+    except (ValueError, TypeError) as exc:
+        raise HabeasError(f"{kind}: {exc} (fields: {', '.join(step_fields(kind))})") from None
+
+
+class Cases:
+    """Use cases on cases, deadlines and priorities."""
+
+    def __init__(self, app: Habeas) -> None:
+        self.app = app
+
+    def open_case(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        person_id: str,
+        on: date,
+        basis: str = "",
+    ) -> CaseOpened:
+        """Open a case on a person of the published index (one open case per person)."""
+        from habeas.cases.service import open_case
+        from habeas.store.models import IndexPerson
+
+        with self.app.work(principal, purpose, "case_open", write=True) as w:
+            if w.session.get(IndexPerson, person_id) is None:
+                raise NotFound(f"no person {person_id} in the published index")
+            case = open_case(w.session, w.ctx, person_id, on, basis)
+            w.done(f"case {case.id}", [f"case:{case.id}", f"person:{person_id}"])
+            return CaseOpened(case_id=case.id, person_id=person_id, state=case.state)
+
+    def open_from_records(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        on: date,
+        limit: int | None = None,
+    ) -> OpenReport:
+        """Open cases for persons with court records or active warrants, their history
+        seeded from the court record (one transaction)."""
+        from habeas.cases.from_records import open_cases_from_index
+
+        with self.app.work(principal, purpose, "open_cases", write=True) as w:
+            with self.app.staging() as st:
+                report = open_cases_from_index(w.session, st, w.ctx, on, limit)
+            w.done(
+                f"{report.opened} opened, {report.steps} steps, "
+                f"{sum(report.refused.values())} stopped by a gate"
+            )
+            return report
+
+    def list_cases(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        tier: int | None = None,
+        state: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> CaseList:
+        """Cases the caller may read for this purpose, by tier then score."""
+        from habeas.cases.service import list_cases
+
+        if state is not None and state not in STATES:
+            raise HabeasError(f"unknown state {state!r}; states are {', '.join(STATES)}")
+        if not 1 <= limit <= 500 or offset < 0:
+            raise HabeasError("limit must be 1 to 500 and offset 0 or more")
+        with self.app.work(principal, purpose, "list_cases") as w:
+            rows = list_cases(w.session, w.ctx, tier, state, limit + offset)[offset:]
+            return CaseList(cases=[CaseRow(**r) for r in rows], limit=limit, offset=offset)
+
+    def show(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        case_id: int,
+        on: date,
+        client: str = "",
+    ) -> CaseView:
+        """A case with its instruments, gates (with reasons) as of ``on``, priority and
+        history; counsel names their client (the case's person) with ``client``."""
+        from habeas.cases.service import show_case
+
+        with self.app.work(principal, purpose, "read_case", client=client) as w:
+            self._exists(w.session, w.ctx, case_id, "read_case")
+            return show_case(w.session, w.ctx, case_id, on)
+
+    def _exists(self, session: Any, ctx: Any, case_id: int, action: str) -> None:
+        """Refuse a caller who may read no case at all for this purpose (403); otherwise a
+        case that does not exist, or that this caller may not see, is "no case"."""
+        from habeas.governance.cases_access import case_resource
+
+        case = session.get(Case, case_id)
+        if case is None:
+            anyone = Case(id=0, person_id="*", state="identified", counsel=ctx.user)
+            probe = authorize(ctx, "read", case_resource(anyone))
+            entry = {
+                "user": ctx.user,
+                "role": ctx.role,
+                "purpose": ctx.purpose,
+                "action": action,
+                "resources": [f"case:{case_id}"],
+                "decision": "deny",
+                "detail": "no such case" if probe.allowed else probe.why(),
+                "request_id": ctx.request_id or None,
+            }
+            exc: HabeasError = (
+                NotFound(f"no case {case_id}")
+                if probe.allowed
+                else AccessDenied(
+                    f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) "
+                    f"may not {action}: {probe.why()}",
+                    None,
+                    probe.why(),
+                )
+            )
+            exc.entry = entry
+            raise exc
+
+    def step(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        case_id: int,
+        request: StepRequest,
+    ) -> StepDone:
+        """Record one step; refused with every reason when policy or law says no, and a
+        conflict when the case moved on since ``request.version``. A flag resolution is
+        recorded on every open case of the person and in the index."""
+        from habeas.cases.service import record_event
+
+        on = request.on or date.today()
+        event = _event(request.kind, request.fields, on)
+        if request.kind == "resolve_flag":
+            f = request.fields
+            done = self.resolve_flag(
+                principal,
+                purpose,
+                case_id,
+                str(f.get("flag", "")),
+                str(f.get("reason", "")),
+                str(f.get("evidence", "")),
+                on,
+            )
+            return self._state(principal, purpose, done.cases[0], request.kind)
+        with self.app.work(principal, purpose, f"case_{request.kind}", write=True) as w:
+            self._exists(w.session, w.ctx, case_id, f"case_{request.kind}")
+            after = record_event(w.session, w.ctx, case_id, event, request.version)
+            version = w.session.execute(select(Case.version).where(Case.id == case_id)).scalar_one()
+            w.done(f"case {case_id} now {after.state}", [f"case:{case_id}"])
+            return StepDone(
+                case_id=case_id, kind=request.kind, state=after.state.value, version=version
+            )
+
+    def _state(
+        self, principal: Principal | None, purpose: str | None, case_id: int, kind: str
+    ) -> StepDone:
+        with self.app.sessions() as s:
+            case = s.get(Case, case_id)
+            assert case is not None
+            return StepDone(case_id=case_id, kind=kind, state=case.state, version=case.version)
+
+    def counsel(
+        self, principal: Principal | None, purpose: str | None, case_id: int, counsel: str
+    ) -> None:
+        """Record the person's counsel on the case (who may then read it for redress)."""
+        from habeas.cases.service import assign_counsel
+
+        with self.app.work(principal, purpose, "case_assign_counsel", write=True) as w:
+            self._exists(w.session, w.ctx, case_id, "case_assign_counsel")
+            assign_counsel(w.session, w.ctx, case_id, counsel)
+            w.done(f"counsel {counsel} on case {case_id}", [f"case:{case_id}"])
+
+    def resolve_flag(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        case_id: int,
+        flag: str,
+        reason: str,
+        evidence: str,
+        on: date,
+    ) -> FlagResolved:
+        """A supervisor resolves a flag on every open case of the person and in the index,
+        in one transaction."""
+        from habeas.cases.flags import resolve_flag
+
+        with self.app.work(principal, purpose, "resolve_flag", write=True) as w:
+            self._exists(w.session, w.ctx, case_id, "resolve_flag")
+            done = resolve_flag(w.session, w.ctx, case_id, flag, reason, evidence, on)
+            w.done(
+                f"{flag} resolved on cases {', '.join(map(str, done))}", [f"case:{c}" for c in done]
+            )
+            return FlagResolved(flag=flag, cases=done)
+
+    def tasks(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        on: date,
+        within: int = 14,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[TaskRow]:
+        """Deadlines due by ``on + within`` days, missed ones first."""
+        from habeas.cases.service import tasks_due
+
+        if not 0 <= within <= 3650:
+            raise HabeasError(f"within must be 0 to 3650 days, not {within}")
+        with self.app.work(principal, purpose, "tasks_due") as w:
+            rows = tasks_due(w.session, w.ctx, on, within)
+            return [TaskRow(**r) for r in rows[offset : offset + limit]]
+
+    def prioritize(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        on: date,
+        policy: Path | None = None,
+    ) -> tuple[int, PrioritizeReport]:
+        """Raise new index flags on open cases, then score every open case whose facts
+        changed since its last score. Returns (flags raised, report)."""
+        from habeas.cases.from_records import sync_flags
+        from habeas.prioritize.policy import DEFAULT_POLICY, load_policy
+        from habeas.prioritize.service import prioritize_cases
+
+        pol = load_policy(policy or DEFAULT_POLICY)
+        with self.app.work(principal, purpose, "prioritize", write=True) as w:
+            raised = sync_flags(w.session, w.ctx, on)
+            ctx = w.ctx
+        with self.app.staging() as st:
+            try:
+                report = prioritize_cases(self.app.engine, st, ctx, pol, on)
+            except HabeasError as exc:
+                self.app.record_failure(ctx, None, purpose, "prioritize", exc)
+                raise
+        return raised, report
+
+
+def history_payload(view: CaseView) -> list[dict[str, Any]]:
+    """A case's history as plain data (for JSON)."""
+    return [
+        {**h, "at": h["at"].isoformat() if isinstance(h["at"], datetime) else h["at"]}
+        for h in view.history
+    ]
+
+
+def case_json(view: CaseView) -> dict[str, Any]:
+    """A case view as JSON-ready data."""
+    from dataclasses import asdict
+
+    data: dict[str, Any] = json.loads(
+        json.dumps(
+            {
+                "case": view.case,
+                "file": asdict(view.file),
+                "gates": view.gates,
+                "history": history_payload(view),
+                "tasks": view.tasks,
+            },
+            default=str,
+        )
+    )
+    return data

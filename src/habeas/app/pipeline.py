@@ -1,0 +1,363 @@
+"""The source registry and the data pipeline: register, check, ingest, resolve (then
+publish the index into the operational store), evaluate, quarantine and export.
+
+These are batch jobs over two stores. Each is decided by Cedar for the caller's role and
+purpose; the decision is audited before the work (a refusal stops it there) and the
+outcome after it. A resolution publishes its index in one operational transaction at the
+end, so readers see the old index or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel
+
+from habeas.errors import HabeasError
+from habeas.governance.authz import AccessContext, Resource, authorize
+from habeas.governance.identity import AccessDenied
+from habeas.governance.record_access import record
+
+if TYPE_CHECKING:
+    from habeas.app.core import Habeas, Principal
+    from habeas.pipeline import IntakeReport
+    from habeas.resolve.quality import Evaluation
+    from habeas.resolve.run import Resolution
+    from habeas.sources.ingest import IngestResult
+    from habeas.sources.quarantine import QuarantinedRow
+    from habeas.sources.registry import RegisteredSource, Registration
+
+Engine = Literal["duckdb", "spark"]
+
+
+class SourceOut(BaseModel):
+    """A source of the registry: agency, system, legal basis, purposes, status."""
+
+    name: str
+    agency: str
+    system: str
+    category: str
+    legal_authority: str
+    purposes: list[str]
+    retention_days: int
+    status: str
+    refusals: list[str]
+    registered_at: datetime
+
+
+class SourceCheck(BaseModel):
+    """A source's legal basis re-checked on a day: what no longer holds."""
+
+    name: str
+    ok: bool
+    problems: list[str]
+
+
+@dataclass(frozen=True)
+class QuarantinePage:
+    """Rows refused at ingest, of sources the purpose may read."""
+
+    rows: list[QuarantinedRow]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Published:
+    """A resolution run and the index it published into the operational store."""
+
+    resolution: Resolution
+    published_records: int
+
+
+def source_out(entry: RegisteredSource) -> SourceOut:
+    """A registry row as shown."""
+    d = entry.declaration
+    authority = (
+        d.legal_authority
+        or (d.agreement.citation if d.agreement else "")
+        or (f"26 U.S.C. 6103 {d.tax.exception}" if d.tax else "")
+    )
+    return SourceOut(
+        name=d.name,
+        agency=d.agency,
+        system=d.system,
+        category=str(d.category),
+        legal_authority=authority,
+        purposes=list(d.purposes),
+        retention_days=d.retention_days,
+        status=entry.status,
+        refusals=list(entry.refusals),
+        registered_at=entry.registered_at,
+    )
+
+
+class Pipeline:
+    """Use cases on sources and the index's batch runs."""
+
+    def __init__(self, app: Habeas) -> None:
+        self.app = app
+
+    def _ctx(self, principal: Principal | None, purpose: str | None, action: str) -> AccessContext:
+        """The caller's context, read in a short session (batch jobs hold no session open);
+        a failure to make one is audited like any refusal."""
+        with self.app.sessions() as s:
+            try:
+                return self.app.context(s, principal, purpose)
+            except HabeasError as exc:
+                self.app.record_failure(None, principal, purpose, action, exc)
+                raise
+
+    def _outcome_failed(self, ctx: AccessContext, action: str, exc: BaseException) -> None:
+        self.app.record_failure(ctx, None, ctx.purpose, action, exc)
+
+    def list_sources(self, principal: Principal | None, purpose: str | None) -> list[SourceOut]:
+        """Every registered or refused source (the registry is not personal data, but only
+        an authenticated account reads it)."""
+        from habeas.sources.registry import list_sources
+
+        self._ctx(principal, purpose, "list_sources")
+        if not self.app.settings.staging_path.exists():
+            return []
+        with self.app.staging() as st:
+            return [source_out(e) for e in list_sources(st)]
+
+    def check(
+        self, principal: Principal | None, purpose: str | None, on: date
+    ) -> list[SourceCheck]:
+        """Re-apply the legal-basis rules to every source as of ``on`` (agreements lapse)."""
+        from habeas.sources.registry import check_sources
+
+        self._ctx(principal, purpose, "check_sources")
+        if not self.app.settings.staging_path.exists():
+            return []
+        with self.app.staging() as st:
+            results = check_sources(st, on)
+        return [
+            SourceCheck(name=n, ok=not r, problems=[str(x) for x in r])
+            for n, r in sorted(results.items())
+        ]
+
+    def _require_register(self, ctx: AccessContext, what: str) -> None:
+        decision = authorize(ctx, "register", Resource("Source", what, {"purposes": []}))
+        record(
+            self.app.engine,
+            ctx,
+            "register_source",
+            [f"declaration:{what}"],
+            decision.allowed,
+            decision.why(),
+        )
+        if not decision.allowed:
+            raise AccessDenied(
+                f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not "
+                f"register sources: {decision.why()}",
+                None,
+                decision.why(),
+            )
+
+    def register(
+        self, principal: Principal | None, purpose: str | None, paths: list[Path], today: date
+    ) -> list[Registration]:
+        """Register declarations (integration engineers); a refused one is kept with the
+        rules it breaks."""
+        from habeas.sources.registry import register
+
+        ctx = self._ctx(principal, purpose, "register_source")
+        self._require_register(ctx, ",".join(p.name for p in paths)[:200])
+        out = []
+        with self.app.staging(create=True) as st:
+            for path in paths:
+                out.append(register(st, path, today))
+        record(
+            self.app.engine,
+            ctx,
+            "register_source:outcome",
+            [f"source:{r.declaration.name}" for r in out if r.accepted],
+            True,
+            "succeeded: "
+            + ", ".join(
+                f"{r.declaration.name} {'registered' if r.accepted else 'refused'}" for r in out
+            ),
+        )
+        return out
+
+    def ingest(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        source: str,
+        path: Path,
+        today: date,
+        progress: Callable[[str, float], None] | None = None,
+    ) -> IngestResult:
+        """Validate, minimize and stage one file of a source; rejected rows go to
+        quarantine."""
+        from habeas.governance.pipeline_access import ingest_as
+
+        ctx = self._ctx(principal, purpose, "ingest")
+        try:
+            with self.app.staging(create=True) as st:
+                return ingest_as(self.app.engine, st, ctx, source, path, today, progress)
+        except AccessDenied:
+            raise
+        except Exception as exc:
+            self._outcome_failed(ctx, "ingest", exc)
+            raise
+
+    def intake(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        directory: Path,
+        today: date,
+        on_source: Callable[[str, str], None] | None = None,
+    ) -> IntakeReport:
+        """Register every declaration in a folder and ingest each accepted source's file
+        (one bad file does not stop the others)."""
+        from habeas.governance.pipeline_access import ingest_as
+        from habeas.pipeline import intake_directory
+
+        ctx = self._ctx(principal, purpose, "intake")
+        self._require_register(ctx, str(directory.name))
+        with self.app.staging(create=True) as st:
+            return intake_directory(
+                st,
+                directory,
+                today,
+                on_source=on_source,
+                ingest_one=lambda name, p: ingest_as(self.app.engine, st, ctx, name, p, today),
+            )
+
+    def resolve(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        *,
+        incremental: bool = False,
+        engine: Engine = "duckdb",
+        reuse_model: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> Published:
+        """Resolve the staged records into persons, then publish the index into the
+        operational store (one transaction)."""
+        from habeas.governance.pipeline_access import resolve_as
+        from habeas.resolve.publish import publish
+
+        if engine not in ("duckdb", "spark"):
+            raise HabeasError(f"engine must be duckdb or spark, not {engine!r}")
+        if incremental and engine != "duckdb":
+            raise HabeasError("incremental resolution runs on the duckdb engine")
+        ctx = self._ctx(principal, purpose, "resolve")
+        try:
+            with self.app.staging() as st:
+                result = resolve_as(
+                    self.app.engine,
+                    st,
+                    ctx,
+                    datetime.now(),
+                    incremental=incremental,
+                    resolver=engine,
+                    reuse_model=reuse_model,
+                    progress=progress,
+                )
+                if progress:
+                    progress("publishing the index into the operational store")
+                n = publish(self.app.engine, st, result.run_id)
+        except AccessDenied:
+            raise
+        except Exception as exc:
+            self._outcome_failed(ctx, "resolve", exc)
+            raise
+        record(
+            self.app.engine,
+            ctx,
+            "publish_index",
+            ["person_index", f"run:{result.run_id}"],
+            True,
+            f"succeeded: {n:,} records published",
+        )
+        return Published(result, n)
+
+    def evaluate(self, principal: Principal | None, purpose: str | None, truth: Path) -> Evaluation:
+        """Score the index against a truth file (needs ``resolve`` on every indexed source)."""
+        from habeas.governance.pipeline_access import evaluate_as
+
+        if not truth.exists():
+            raise HabeasError(f"{truth}: no such file")
+        ctx = self._ctx(principal, purpose, "evaluate_index")
+        with self.app.staging() as st:
+            return evaluate_as(self.app.engine, st, ctx, truth)
+
+    def quarantine(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        source: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> QuarantinePage:
+        """Rows refused at ingest with their reasons (raw values: purpose-bound, audited)."""
+        from habeas.governance.record_access import allowed_source_list
+        from habeas.sources.quarantine import quarantined
+
+        if not 1 <= limit <= 500 or offset < 0:
+            raise HabeasError("limit must be 1 to 500 and offset 0 or more")
+        ctx = self._ctx(principal, purpose, "quarantine_list")
+        with self.app.staging() as st:
+            sources = allowed_source_list(self.app.engine, st, ctx, "quarantine_list", "quarantine")
+            rows, total = quarantined(st, source, limit, sources, offset)
+        return QuarantinePage(rows, total, limit, offset)
+
+    def export(self, principal: Principal | None, purpose: str | None, path: Path) -> int:
+        """Write source, source key, record id and person id of the records of sources this
+        role may export for this purpose (the ``export`` policies)."""
+        import json
+
+        from habeas.resolve.export import export_clusters
+
+        if path.suffix not in (".csv", ".parquet"):
+            raise HabeasError(f"{path}: export to a .csv or .parquet file")
+        if not path.parent.exists():
+            raise HabeasError(f"{path.parent}: no such folder")
+        ctx = self._ctx(principal, purpose, "export_clusters")
+        with self.app.staging() as st:
+            decls = st.rows("SELECT name, declaration FROM sources ORDER BY name")
+            allowed: list[str] = []
+            refused: list[str] = []
+            for name, decl in decls:
+                res = Resource("Source", name, {"purposes": json.loads(decl).get("purposes", [])})
+                (allowed if authorize(ctx, "export", res).allowed else refused).append(name)
+            if not allowed:
+                why = "no source may be exported by this role for this purpose"
+                record(self.app.engine, ctx, "export_clusters", [str(path.name)], False, why)
+                raise AccessDenied(
+                    f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not export: {why}",
+                    None,
+                    why,
+                )
+            record(
+                self.app.engine,
+                ctx,
+                "export_clusters",
+                [str(path.name)],
+                True,
+                "sources: "
+                + ", ".join(allowed)
+                + (f"; withheld: {', '.join(refused)}" if refused else ""),
+            )
+            n = export_clusters(st, path, allowed)
+        record(
+            self.app.engine,
+            ctx,
+            "export_clusters:outcome",
+            [str(path.name)],
+            True,
+            f"succeeded: {n:,} records written",
+        )
+        return n

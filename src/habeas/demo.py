@@ -1,0 +1,330 @@
+"""The demo: the main job on the embedded default, as a client of the application.
+
+It generates a synthetic world, registers and ingests its sources, resolves and publishes
+the person index, reads it for different purposes (allowed and refused), opens cases from
+court records, scores them, shows gates refusing with their reasons, carries a few people
+through the lifecycle by the people whose job each step is, resolves a flag, plans removal
+transport, and ends by verifying the audit chain. Every step is a call on ``Habeas`` with
+a demo account's principal, exactly as the CLI and the API make them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+
+from habeas.app.cases import StepRequest
+from habeas.app.core import Habeas, Principal
+from habeas.app.custody import nationality_of
+from habeas.cases import gates
+from habeas.cases.service import GateRefused, case_file
+from habeas.custody.facilities import SYNTHETIC_FACILITIES
+from habeas.errors import HabeasError
+from habeas.governance.identity import bootstrap_admin
+from habeas.store.models import Case, User
+
+DEMO_ADMIN = "demo_admin"
+DEMO_USERS = (
+    ("demo_engineer", "integration_engineer"),
+    ("demo_officer", "case_officer"),
+    ("demo_counsel", "counsel"),
+    ("demo_supervisor", "supervisor"),
+    ("demo_field", "field_officer"),
+    ("demo_custody", "custody_officer"),
+    ("demo_oversight", "oversight"),
+)
+"""The demo's accounts; their passwords are random and never shown (the demo needs no
+sign-in: it acts from the terminal, as the CLI does). `habeas tokens create` gives one a
+token for the API."""
+
+ORIGIN = "demo"
+
+
+@dataclass
+class Tour:
+    """What the demo did, one line per step, for the terminal to print."""
+
+    lines: list[str] = field(default_factory=list)
+    sections: dict[str, list[str]] = field(default_factory=dict)
+
+    def say(self, section: str, line: str) -> None:
+        """Add a line under a heading."""
+        self.sections.setdefault(section, []).append(line)
+
+
+def demo_accounts(app: Habeas) -> list[str]:
+    """Create the store and the demo accounts that are missing (the admin first)."""
+    app.create_store()
+    steps: list[str] = []
+    with app.sessions() as s:
+        if s.execute(select(User.id).limit(1)).first() is None:
+            bootstrap_admin(s, DEMO_ADMIN, secrets.token_urlsafe(24))
+            s.commit()
+            steps.append(f"bootstrap: first account {DEMO_ADMIN} (admin)")
+        have = set(s.execute(select(User.username)).scalars())
+    admin = app.users.local(DEMO_ADMIN, ORIGIN)
+    for name, role in DEMO_USERS:
+        if name not in have:
+            app.users.add(admin, name, role)
+            steps.append(f"admin created {name} ({role})")
+    return steps
+
+
+def as_(app: Habeas, name: str) -> Principal:
+    """The principal of a demo account (acting from the terminal)."""
+    p = app.users.local(name, ORIGIN)
+    assert p is not None
+    return p
+
+
+def _try(fn: Callable[[], Any]) -> str | None:
+    """Run a call; None when it succeeded, else the refusal (policy or law) in one line."""
+    try:
+        fn()
+        return None
+    except HabeasError as exc:
+        return str(exc)
+
+
+def access_walk(app: Habeas, person_ids: list[str], tour: Tour) -> None:
+    """Read two persons' files and a case for different purposes: allowed and refused."""
+    officer, counsel = as_(app, "demo_officer"), as_(app, "demo_counsel")
+    engineer, admin = as_(app, "demo_engineer"), as_(app, "demo_admin")
+    pid = person_ids[0]
+    for who, principal, purpose in (
+        ("demo_officer", officer, "case_review"),
+        ("demo_officer", officer, "analytics"),
+        ("demo_engineer", engineer, "identity_resolution"),
+        ("demo_admin", admin, "oversight"),
+    ):
+        try:
+            f = app.index.person(principal, purpose, pid)
+            masked = f", identifiers masked: {', '.join(f.masked)}" if f.masked else ""
+            tour.say(
+                "purpose-bound access",
+                f"allowed: {who} ({purpose}) read person {pid}: "
+                f"{len(f.records)} records, {f.withheld} withheld{masked}",
+            )
+        except HabeasError as exc:
+            tour.say(
+                "purpose-bound access", f"refused: {who} ({purpose}): {str(exc).split(': ', 1)[-1]}"
+            )
+    opened = app.cases.open_case(officer, "case_review", pid, date.today(), "demo")
+    app.cases.counsel(officer, "case_review", opened.case_id, "demo_counsel")
+    for client in (pid, person_ids[1]):
+        r = _try(partial(app.cases.show, counsel, "redress", opened.case_id, date.today(), client))
+        tour.say(
+            "purpose-bound access",
+            f"{'allowed' if r is None else 'refused'}: demo_counsel (redress, client "
+            f"{client}) read case {opened.case_id}"
+            + ("" if r is None else f": {r.split(': ', 1)[-1]}"),
+        )
+
+
+def _step(
+    app: Habeas, who: str, purpose: str, case_id: int, kind: str, on: date, **fields: Any
+) -> str | None:
+    return _try(
+        lambda: app.cases.step(
+            as_(app, who), purpose, case_id, StepRequest(kind=kind, on=on, fields=fields)
+        )
+    )
+
+
+def carry_to_removal(app: Habeas, case_id: int, today: date, facility: str) -> str | None:
+    """One final-order case from field action to ready-for-removal, each step by its role;
+    None when the person is ready, else the first refusal."""
+    d = today
+    country = nationality_of(app, as_(app, "demo_custody"), "custody", case_id)
+    plan: list[tuple[str, str, str, dict[str, Any]]] = [
+        (
+            "demo_supervisor",
+            "field_operation",
+            "issue_warrant",
+            {
+                "instrument": "i205",
+                "reference": f"I205-{case_id}",
+                "authority": "Field Office Director (synthetic)",
+            },
+        ),
+        ("demo_officer", "case_review", "request_field_action", {}),
+        ("demo_supervisor", "field_operation", "approve_field_action", {}),
+        ("demo_supervisor", "field_operation", "assign", {"team": "team-1"}),
+        ("demo_field", "field_operation", "record_encounter", {"outcome": "arrested"}),
+        ("demo_custody", "custody", "decide_custody", {"custody": "detained"}),
+        (
+            "demo_custody",
+            "custody",
+            "add_instrument",
+            {
+                "instrument": "travel_document",
+                "reference": f"TD-{case_id}",
+                "authority": f"consulate of {country}",
+                "country": country,
+                "expires_on": (d + timedelta(days=90)).isoformat(),
+            },
+        ),
+        (
+            "demo_custody",
+            "custody",
+            "add_instrument",
+            {
+                "instrument": "medical_clearance",
+                "reference": f"MED-{case_id}",
+                "authority": "health service (synthetic)",
+                "expires_on": (d + timedelta(days=30)).isoformat(),
+            },
+        ),
+        ("demo_custody", "custody", "set_destination", {"country": country}),
+        ("demo_custody", "custody", "mark_ready", {}),
+    ]
+    for who, purpose, kind, fields in plan:
+        refused = _step(app, who, purpose, case_id, kind, d, **fields)
+        if refused:
+            return refused
+        if kind == "decide_custody":
+            refused = _try(
+                lambda: app.custody.place(
+                    as_(app, "demo_custody"), "custody", case_id, facility, d, "arrest"
+                )
+            )
+            if refused:
+                return refused
+    return None
+
+
+def case_walk(
+    app: Habeas, today: date, tour: Tour, carry: int = 12, note: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Open, prioritize, refuse, carry, resolve, plan: the lifecycle on the synthetic world."""
+    say = note or (lambda s: None)
+    officer = as_(app, "demo_officer")
+    custody = as_(app, "demo_custody")
+    app.custody.synthetic_facilities(custody, "custody")
+    say("open cases from court records")
+    opened = app.cases.open_from_records(officer, "case_review", today)
+    say("prioritize")
+    raised, priorities = app.cases.prioritize(officer, "case_review", today)
+    top = app.cases.list_cases(officer, "case_review", limit=5)
+    with app.sessions() as s:  # the demo picks its examples by state, as a supervisor would
+        finals = list(
+            s.execute(
+                select(Case)
+                .where(Case.state == "final_order")
+                .order_by(Case.priority_tier, Case.priority_score.desc(), Case.id)
+            ).scalars()
+        )
+        stayed = list(
+            s.execute(
+                select(Case).where(
+                    Case.state.in_(["final_order", "appeal_pending", "appeal_window"])
+                )
+            ).scalars()
+        )
+        reviewing = list(s.execute(select(Case).where(Case.state == "under_review")).scalars())
+        with_stay = next((c.id for c in stayed if case_file(s, c).stays), None)
+        with_flag = next(
+            (c.id for c in reviewing if any(f.open for f in case_file(s, c).flags)), None
+        )
+        executable = [
+            c.id
+            for c in finals
+            if not gates.hold_reasons(case_file(s, c), today)
+            and not any(f.open for f in case_file(s, c).flags)
+        ]
+    say("gates")
+    refusals = []
+    if with_stay is not None:
+        refusals.append(
+            _step(app, "demo_custody", "custody", with_stay, "mark_ready", today)
+            or f"case {with_stay}: (no refusal)"
+        )
+    if with_flag is not None:
+        refusals.append(
+            _step(
+                app,
+                "demo_officer",
+                "case_review",
+                with_flag,
+                "charge",
+                today,
+                instrument="nta",
+                reference=f"NTA-{with_flag}",
+            )
+            or f"case {with_flag}: (no refusal)"
+        )
+    if executable:
+        c = executable[-1]
+        _step(
+            app,
+            "demo_supervisor",
+            "field_operation",
+            c,
+            "issue_warrant",
+            today,
+            instrument="i205",
+            reference=f"I205-{c}",
+        )
+        _step(app, "demo_officer", "case_review", c, "request_field_action", today)
+        for kind in ("assign", "approve_field_action"):
+            fields = {"team": "team-2"} if kind == "assign" else {}
+            refusals.append(
+                _step(app, "demo_officer", "case_review", c, kind, today, **fields)
+                or f"case {c}: (no refusal)"
+            )
+    say("carry cases to removal")
+    facilities = [row[0] for row in SYNTHETIC_FACILITIES]
+    carried = []
+    for i, c in enumerate(executable[: min(carry, max(len(executable) - 1, 0))]):
+        problem = carry_to_removal(app, c, today, facilities[i % len(facilities)])
+        carried.append(f"case {c}: " + (problem or "ready for removal"))
+    resolved = ""
+    if with_flag is not None:
+        view = app.cases.show(as_(app, "demo_supervisor"), "case_review", with_flag, today)
+        flag = next(f.kind for f in view.file.flags if f.open)
+        app.cases.resolve_flag(
+            as_(app, "demo_supervisor"),
+            "case_review",
+            with_flag,
+            flag,
+            "the records were checked against the State Department passport file",
+            "passport application file (synthetic)",
+            today,
+        )
+        resolved = f"case {with_flag}: {flag} flag resolved by demo_supervisor"
+    tasks = app.cases.tasks(custody, "custody", today, within=60, limit=10_000)
+    say("transport plan")
+    try:
+        report, booking = app.custody.book(custody, "custody", today + timedelta(days=1))
+    except GateRefused as exc:  # pragma: no cover - booking reports refusals, never raises
+        raise HabeasError(str(exc)) from None
+    return {
+        "opened": opened,
+        "raised": raised,
+        "priorities": priorities,
+        "top": top,
+        "refusals": refusals,
+        "carried": carried,
+        "resolved": resolved,
+        "tasks": tasks,
+        "transport": report,
+        "booking": booking,
+    }
+
+
+NEXT_STEPS = (
+    "habeas --data-dir {d} whoami --as demo_officer",
+    "habeas --data-dir {d} cases list --as demo_officer --purpose case_review",
+    "habeas --data-dir {d} cases show CASE --as demo_officer --purpose case_review",
+    "habeas --data-dir {d} person PERSON --as demo_officer --purpose case_review",
+    "habeas --data-dir {d} search --name 'NAME' --as demo_officer --purpose case_review",
+    "habeas --data-dir {d} audit show --as demo_oversight --purpose oversight",
+    "habeas --data-dir {d} tokens create demo_officer --as demo_admin   # then: habeas serve",
+)
+"""What to try after the demo."""

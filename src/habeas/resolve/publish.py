@@ -1,0 +1,245 @@
+"""Publish the person index into the operational store at the end of a resolution run.
+
+DuckDB stays the batch engine; what people read while they work (persons, record links,
+flags, the review queue, reviewers' decisions and the prepared values explanations need)
+is copied into the operational store in one transaction, with the run id. Readers never
+wait on a resolution, and a gate reads the flags that are current at the moment of a step.
+
+A flag resolved in the operational store stays resolved while the records behind it are
+the same; new evidence (other records) raises it again.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select
+from unidecode import unidecode
+
+from habeas.resolve.index import ensure_schema
+from habeas.store.models import (
+    IndexDecision,
+    IndexFlag,
+    IndexPerson,
+    IndexRecord,
+    IndexReview,
+    IndexRun,
+    IndexSource,
+)
+from habeas.store.staging import StagingStore
+
+CHUNK = 5_000
+TF_COLUMNS_KEY = "tf_adjustment_column"
+
+
+def name_key(text: str | None) -> str:
+    """A name as search compares it: ASCII, lower case, single spaces, no punctuation."""
+    if not text:
+        return ""
+    plain = "".join(c if c.isalnum() else " " for c in unidecode(text).lower())
+    return " ".join(plain.split())
+
+
+def _tf_columns(model_json: str) -> list[str]:
+    model = json.loads(model_json)
+    return sorted(
+        {
+            level[TF_COLUMNS_KEY]
+            for comp in model["comparisons"]
+            for level in comp["comparison_levels"]
+            if level.get(TF_COLUMNS_KEY)
+        }
+    )
+
+
+def _features_sql(tf: list[str]) -> str:
+    """Each prepared record as JSON, with the term frequency of each adjusted column (as
+    Splink computes it at scoring: share of the non-null values equal to this one)."""
+    extra = "".join(
+        f", CASE WHEN {c} IS NULL THEN NULL ELSE (count(*) OVER (PARTITION BY {c}))::DOUBLE "
+        f"/ (count({c}) OVER ()) END AS tf_{c}"
+        for c in tf
+    )
+    return f"SELECT unique_id, to_json(x)::VARCHAR FROM (SELECT *{extra} FROM resolve_input) x"
+
+
+def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
+
+
+def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    for part in _chunks(rows):
+        conn.execute(insert(table), part)
+
+
+def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
+    """Copy the index of run ``run_id`` into the operational store (one transaction,
+    replacing the previous one); returns the number of records published."""
+    con = store.con
+    ensure_schema(con)
+    run = con.execute(
+        """SELECT run_id, mode, engine, records, persons, match_threshold, model_json
+           FROM resolution_runs WHERE run_id = ?""",
+        [run_id],
+    ).fetchall()
+    if not run:
+        raise ValueError(f"no resolution run {run_id}")
+    _, mode, eng, n_records, n_persons, threshold, model_json = run[0]
+    schema = [[r[0], r[1]] for r in con.execute("DESCRIBE resolve_input").fetchall()]
+    tf = _tf_columns(model_json)
+    schema += [[f"tf_{c}", "DOUBLE"] for c in tf]
+    features = dict(con.execute(_features_sql(tf)).fetchall())
+    records = con.execute(
+        """SELECT p.record_id, p.person_id, r.source, r.source_key,
+                  coalesce(nullif(concat_ws(' ', r.given_name, r.middle_name, r.family_name),
+                                  ''), r.full_name, '') AS name,
+                  coalesce(r.family_name, '') AS family, CAST(r.dob AS VARCHAR), r.a_number,
+                  r.ssn, r.passport_number, r.zip, p.linked_via, p.match_probability,
+                  p.match_weight, p.how
+           FROM person_records p JOIN records r USING (record_id)"""
+    ).fetchall()
+    record_rows = []
+    for (
+        rid,
+        pid,
+        src,
+        key,
+        name,
+        family,
+        dob,
+        a_num,
+        ssn,
+        passport,
+        zip_,
+        via,
+        prob,
+        weight,
+        how,
+    ) in records:
+        nk = name_key(name)
+        record_rows.append(
+            {
+                "record_id": rid,
+                "person_id": pid,
+                "source": src,
+                "source_key": str(key),
+                "name": name,
+                "name_key": nk,
+                "family_key": name_key(family) or (nk.split()[-1] if nk else ""),
+                "dob": dob,
+                "a_number": a_num,
+                "ssn": ssn,
+                "passport_number": passport,
+                "zip": zip_,
+                "linked_via": via,
+                "match_probability": prob,
+                "match_weight": weight,
+                "how": how,
+                "features": features.get(rid, "{}"),
+                "run_id": run_id,
+            }
+        )
+    persons = [
+        {"person_id": p, "records": int(n), "sources": json.dumps(list(s)), "run_id": run_id}
+        for p, n, s in con.execute("SELECT person_id, records, sources FROM persons").fetchall()
+    ]
+    sources = []
+    for name, decl in con.execute("SELECT name, declaration FROM sources").fetchall():
+        d = json.loads(decl)
+        sources.append(
+            {
+                "name": name,
+                "agency": str(d.get("agency", "")),
+                "legal_authority": str(d.get("legal_authority", d.get("authority", ""))),
+                "purposes": json.dumps(list(d.get("purposes", []))),
+                "run_id": run_id,
+            }
+        )
+    fresh = con.execute(
+        "SELECT person_id, flag, detail, record_ids, raised_at FROM person_flags"
+    ).fetchall()
+    review = [
+        {
+            "record_id_l": a,
+            "record_id_r": b,
+            "person_l": pl,
+            "person_r": pr,
+            "match_probability": p,
+            "match_weight": w,
+            "run_id": run_id,
+        }
+        for a, b, pl, pr, p, w in con.execute(
+            """SELECT record_id_l, record_id_r, any_value(person_l), any_value(person_r),
+                      max(match_probability), max(match_weight)
+               FROM review_queue GROUP BY record_id_l, record_id_r"""
+        ).fetchall()
+    ]
+    decisions = [
+        {
+            "decision_id": int(i),
+            "kind": k,
+            "decision": dec,
+            "record_ids": json.dumps(
+                sorted({x for x in [left, right, *(a or []), *(b or [])] if x})
+            ),
+            "reviewer": who,
+            "reason": why,
+            "decided_at": at,
+            "undone_by": undone,
+        }
+        for i, k, dec, left, right, a, b, who, why, at, undone in con.execute(
+            """SELECT decision_id, kind, decision, record_id_l, record_id_r, side_a, side_b,
+                      reviewer, reason, decided_at, undone_by FROM review_decisions"""
+        ).fetchall()
+    ]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        resolved = {
+            (r.person_id, r.flag, r.record_ids): r
+            for r in conn.execute(select(IndexFlag).where(IndexFlag.status == "resolved"))
+        }
+        flags = []
+        for pid, flag, detail, ids, raised in fresh:
+            key = json.dumps(sorted(ids))
+            old = resolved.get((pid, flag, key))
+            flags.append(
+                {
+                    "person_id": pid,
+                    "flag": flag,
+                    "detail": detail,
+                    "record_ids": key,
+                    "status": "resolved" if old else "open",
+                    "raised_at": raised or now,
+                    "resolved_by": old.resolved_by if old else None,
+                    "resolution": old.resolution if old else None,
+                    "resolved_at": old.resolved_at if old else None,
+                    "run_id": run_id,
+                }
+            )
+        for table in (IndexRecord, IndexPerson, IndexFlag, IndexReview, IndexDecision, IndexSource):
+            conn.execute(delete(table))
+        conn.execute(
+            insert(IndexRun),
+            [
+                {
+                    "run_id": run_id,
+                    "mode": mode,
+                    "engine": eng,
+                    "published_at": now,
+                    "records": int(n_records),
+                    "persons": int(n_persons),
+                    "match_threshold": float(threshold),
+                    "model_json": model_json,
+                    "input_schema": json.dumps(schema),
+                }
+            ],
+        )
+        _insert(conn, IndexSource, sources)
+        _insert(conn, IndexPerson, persons)
+        _insert(conn, IndexRecord, record_rows)
+        _insert(conn, IndexFlag, flags)
+        _insert(conn, IndexReview, review)
+        _insert(conn, IndexDecision, decisions)
+    return len(record_rows)
