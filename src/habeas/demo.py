@@ -115,15 +115,18 @@ def access_walk(app: Habeas, person_ids: list[str], tour: Tour) -> None:
             tour.say(
                 "purpose-bound access", f"refused: {who} ({purpose}): {str(exc).split(': ', 1)[-1]}"
             )
-    opened = app.cases.open_case(officer, "case_review", pid, date.today(), "demo")
-    app.cases.counsel(officer, "case_review", opened.case_id, "demo_counsel")
+    with app.sessions() as s:  # a second demo run reuses the case the first one opened
+        existing = s.execute(select(Case.id).where(Case.person_id == pid)).scalar()
+    case_id = (
+        existing or app.cases.open_case(officer, "case_review", pid, date.today(), "demo").case_id
+    )
+    app.cases.counsel(officer, "case_review", case_id, "demo_counsel")
     for client in (pid, person_ids[1]):
-        r = _try(partial(app.cases.show, counsel, "redress", opened.case_id, date.today(), client))
+        r = _try(partial(app.cases.show, counsel, "redress", case_id, date.today(), client))
         tour.say(
             "purpose-bound access",
             f"{'allowed' if r is None else 'refused'}: demo_counsel (redress, client "
-            f"{client}) read case {opened.case_id}"
-            + ("" if r is None else f": {r.split(': ', 1)[-1]}"),
+            f"{client}) read case {case_id}" + ("" if r is None else f": {r.split(': ', 1)[-1]}"),
         )
 
 

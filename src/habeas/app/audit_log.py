@@ -88,6 +88,27 @@ class AuditLog:
             key = audit.load_public(public_key or self.app.settings.data_dir / audit.PUBLIC_FILE)
         return audit.verify(self.app.engine, cp, key), cp
 
+    def sign(self, principal: Principal | None, purpose: str | None) -> Checkpoint:
+        """Sign a checkpoint of the log as it stands (oversight; the signing is audited)."""
+        from habeas.governance import audit
+
+        with self.app.work(principal, purpose, "audit_checkpoint", write=True) as w:
+            from habeas.governance.authz import Resource, authorize
+            from habeas.governance.identity import AccessDenied
+
+            d = authorize(w.ctx, "read_audit", Resource("AuditLog", "log", {}))
+            if not d.allowed:
+                raise AccessDenied(
+                    f"{w.ctx.user} ({w.ctx.role}) may not sign the audit log: {d.why()}",
+                    None,
+                    d.why(),
+                )
+            cp = audit.make_checkpoint(
+                self.app.engine, audit.load_or_create_key(self.app.settings.data_dir)
+            )
+            w.done(f"checkpoint of {cp.size} entries, root {cp.root[:16]}")
+            return cp
+
     def checkpoint(self, path: Path) -> Checkpoint:
         """Sign the log's size, Merkle root and head with the log's key; write it to
         ``path`` (whose folder must exist)."""

@@ -306,6 +306,25 @@ class PersonIndex:
         if not general.allowed:
             raise _refuse(ctx, action, resources, general.why())
 
+    def _some_records(
+        self,
+        ctx: AccessContext,
+        action: str,
+        resources: list[str],
+        sources: dict[str, IndexSource],
+    ) -> list[str]:
+        """The sources whose records this caller may read for this purpose; refused (403)
+        when there is none, whatever is asked for."""
+        allowed = sorted(n for n, ok in readable(ctx, "read", sources, set(sources)).items() if ok)
+        if not allowed:
+            raise _refuse(
+                ctx,
+                action,
+                resources,
+                "no source's records may be read by this role for this purpose",
+            )
+        return allowed
+
     def person(
         self, principal: Principal | None, purpose: str | None, person_id: str
     ) -> PersonFile:
@@ -433,11 +452,7 @@ class PersonIndex:
         with self.app.work(principal, purpose, "search_persons") as w:
             ctx, s = w.ctx, w.session
             what = ["person_index"]
-            self._person_allowed(ctx, "search_persons", what)
-            sources = _sources(s)
-            allowed = sorted(
-                n for n, ok in readable(ctx, "read", sources, set(sources)).items() if ok
-            )
+            allowed = self._some_records(ctx, "search_persons", what, _sources(s))
             scores: dict[str, float] = {}
             matched: dict[str, set[str]] = {}
 
@@ -519,9 +534,9 @@ class PersonIndex:
         with self.app.work(principal, purpose, "read_record") as w:
             ctx, s = w.ctx, w.session
             res = [f"record:{record_id}"]
-            self._person_allowed(ctx, "read_record", res)
-            r = s.get(IndexRecord, record_id)
             sources = _sources(s)
+            self._some_records(ctx, "read_record", res, sources)
+            r = s.get(IndexRecord, record_id)
             if r is None:
                 raise _not_found(ctx, "read_record", res, f"record {record_id}", "no such record")
             if not readable(ctx, "read", sources, {r.source})[r.source]:
@@ -551,7 +566,7 @@ class PersonIndex:
         with self.app.work(principal, purpose, "explain_pair") as w:
             ctx, s = w.ctx, w.session
             res = [f"record:{left}", f"record:{right}"]
-            self._person_allowed(ctx, "explain_pair", res)
+            self._some_records(ctx, "explain_pair", res, _sources(s))
             run = _latest_run(s)
             recs = {
                 r.record_id: r

@@ -1,0 +1,98 @@
+"""The HTTP API (FastAPI): ``create_api(app)`` serves one ``Habeas`` object.
+
+Every route but sign-in needs credentials (a bearer API token or a login session's
+cookie); the purpose of each request is in ``X-Habeas-Purpose``. Errors are RFC 9457
+problem details. The OpenAPI document is at ``/openapi.json`` and a docs page that loads
+nothing from another host at ``/docs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from habeas.api import problems
+from habeas.app.core import Habeas
+from habeas.errors import HabeasError
+
+MAX_BODY = 1_000_000
+"""The largest request body accepted (bytes): larger ones are refused before reading."""
+
+
+def create_api(app: Habeas, workers: int = 8) -> FastAPI:
+    """The API over ``app`` (``workers``: threads serving requests at once)."""
+    from importlib.metadata import version
+
+    from habeas.api.routes import build
+
+    api = FastAPI(
+        title="habeas",
+        version=version("habeas"),
+        description="Immigration case work where every action shows its lawful basis and "
+        "every decision carries its evidence. Send `Authorization: Bearer <token>` and "
+        "`X-Habeas-Purpose: <purpose>` with every request.",
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @api.exception_handler(HabeasError)
+    def _habeas(request: Request, exc: HabeasError) -> JSONResponse:
+        return problems.for_error(exc, request)
+
+    api.add_exception_handler(RequestValidationError, problems.validation)  # type: ignore[arg-type]
+    api.add_exception_handler(StarletteHTTPException, problems.http)  # type: ignore[arg-type]
+
+    @api.middleware("http")
+    async def _limits(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return problems.problem(
+                413, "Payload too large", f"request bodies are at most {MAX_BODY:,} bytes", request
+            )
+        response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @api.on_event("startup")
+    async def _threads() -> None:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = workers
+
+    api.include_router(build(app))
+
+    @api.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(_docs_page(api.openapi()))
+
+    return api
+
+
+def _docs_page(spec: dict[str, Any]) -> str:
+    """The API's routes as one self-contained page (no script, no asset from elsewhere)."""
+    from html import escape
+
+    rows = []
+    for path, ops in sorted(spec.get("paths", {}).items()):
+        for method, op in ops.items():
+            params = ", ".join(p["name"] for p in op.get("parameters", []))
+            rows.append(
+                f"<tr><td><code>{escape(method.upper())}</code></td><td><code>{escape(path)}"
+                f"</code></td><td>{escape(op.get('summary', ''))}</td><td>"
+                f"{escape(op.get('description', '') or '')}</td><td>{escape(params)}</td></tr>"
+            )
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>habeas API</title>"
+        "<style>body{font:14px system-ui;margin:2em}td{vertical-align:top;padding:4px 8px;"
+        "border-bottom:1px solid #ddd}</style></head><body>"
+        f"<h1>habeas API {escape(spec['info']['version'])}</h1>"
+        f"<p>{escape(spec['info'].get('description', ''))}</p>"
+        "<p>The machine-readable document: <a href=/openapi.json>/openapi.json</a>.</p>"
+        "<table><tr><th>method</th><th>path</th><th>summary</th><th>what it does</th>"
+        "<th>parameters</th></tr>" + "".join(rows) + "</table></body></html>"
+    )

@@ -1,0 +1,566 @@
+"""The HTTP routes: each parses, makes one call on the application, returns its typed
+result. Every route but sign-in needs credentials; every route on personal data needs a
+purpose."""
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, Caller, address, caller
+from habeas.app.audit_log import AuditEntryOut
+from habeas.app.cases import CaseList, CaseOpened, FlagResolved, StepDone, StepRequest, TaskRow
+from habeas.app.core import Habeas
+from habeas.app.custody import Booking, FacilityLoad, PlacementOut
+from habeas.app.index import (
+    DecisionRecorded,
+    ExplanationOut,
+    PersonFile,
+    RecordOut,
+    ReviewQueue,
+    SearchResult,
+)
+from habeas.app.pipeline import SourceCheck, SourceOut
+from habeas.app.users import UserPublic
+
+PurposeName = Literal[
+    "identity_resolution",
+    "case_review",
+    "field_operation",
+    "custody",
+    "oversight",
+    "redress",
+    "analytics",
+]
+RoleName = Literal[
+    "integration_engineer",
+    "case_officer",
+    "supervisor",
+    "field_officer",
+    "custody_officer",
+    "oversight",
+    "counsel",
+    "admin",
+]
+Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class Login(BaseModel):
+    """A password sign-in for one purpose."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    purpose: PurposeName
+
+
+class SessionOut(BaseModel):
+    """A signed-in session (the cookie carries the secret)."""
+
+    username: str
+    role: str
+    purpose: str
+    expires_at: str
+
+
+class Decide(BaseModel):
+    """A reviewer's decision on a pair."""
+
+    left: str = Field(min_length=1, max_length=64)
+    right: str = Field(min_length=1, max_length=64)
+    decision: Literal["same", "different", "unsure"]
+    reason: Text
+
+
+class Unmerge(BaseModel):
+    """Records to split off a person."""
+
+    person_id: str = Field(min_length=1, max_length=64)
+    records: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=1000
+    )
+    reason: Text
+
+
+class Reason(BaseModel):
+    """Why, in words a court can read."""
+
+    reason: Text
+
+
+class OpenCase(BaseModel):
+    """A case to open on a person of the index."""
+
+    person_id: str = Field(min_length=1, max_length=64)
+    basis: str = Field(default="", max_length=500)
+    on: date | None = None
+
+
+class Counsel(BaseModel):
+    """The counsel account to record on a case."""
+
+    counsel: str = Field(min_length=1, max_length=64)
+
+
+class FlagResolution(BaseModel):
+    """A flag's resolution: the reason and the evidence examined."""
+
+    reason: Text
+    evidence: Text
+    on: date | None = None
+
+
+class Place(BaseModel):
+    """A placement in a facility."""
+
+    case_id: int = Field(ge=1)
+    facility: str = Field(min_length=1, max_length=32)
+    on: date | None = None
+    reason: str = Field(default="placement", max_length=200)
+
+
+class Day(BaseModel):
+    """A day to plan for."""
+
+    on: date | None = None
+
+
+class Lock(BaseModel):
+    """A flight's manifest to lock."""
+
+    flight: str = Field(min_length=1, max_length=64)
+    on: date | None = None
+
+
+class NewUser(BaseModel):
+    """An account to create."""
+
+    username: str = Field(min_length=1, max_length=64)
+    role: RoleName
+
+
+class NewToken(BaseModel):
+    """An API token to issue."""
+
+    username: str = Field(min_length=1, max_length=64)
+    label: str = Field(default="api", min_length=1, max_length=128)
+    days: int = Field(default=90, ge=1, le=366)
+
+
+class Secret(BaseModel):
+    """A credential shown once."""
+
+    username: str
+    secret: str
+    token_id: int | None = None
+    expires_at: str
+
+
+class PlanOut(BaseModel):
+    """One transport plan."""
+
+    method: str
+    objective: int
+    mean_wait: float
+    transfers: int
+    assigned: dict[str, str]
+    unassigned: dict[str, str]
+
+
+class TransportOut(BaseModel):
+    """A transport plan beside its greedy baseline, and who is not ready and why."""
+
+    ready: int
+    flights: int
+    plan: PlanOut
+    greedy: PlanOut
+    not_ready: dict[str, int]
+    booking: Booking | None = None
+
+
+class LockOut(BaseModel):
+    """A locked manifest."""
+
+    flight: str
+    kept: list[int]
+    taken_off: dict[int, list[str]]
+
+
+class Verified(BaseModel):
+    """The chain recomputed."""
+
+    ok: bool
+    entries: int
+    head: str
+    first_break: str | None
+
+
+class CheckpointOut(BaseModel):
+    """A signed checkpoint for a witness to keep."""
+
+    size: int
+    root: str
+    head: str
+    time: str
+    key_id: str
+    signature: str
+
+
+def _transport(report: Any, booking: Booking | None = None) -> TransportOut:
+    def plan(p: Any) -> PlanOut:
+        return PlanOut(
+            method=p.method,
+            objective=p.objective,
+            mean_wait=p.mean_wait,
+            transfers=p.transfers,
+            assigned=p.assigned,
+            unassigned=p.unassigned,
+        )
+
+    return TransportOut(
+        ready=len(report.ready),
+        flights=len(report.flights),
+        plan=plan(report.plan),
+        greedy=plan(report.greedy),
+        not_ready=dict(report.not_ready),
+        booking=booking,
+    )
+
+
+def build(app: Habeas) -> APIRouter:
+    """Every route, over one application object."""
+    r = APIRouter()
+
+    def who(request: Request) -> Caller:
+        return caller(app, request)
+
+    C = Annotated[Caller, Depends(who)]
+
+    # -- sign-in ---------------------------------------------------------------------------
+
+    @r.post("/auth/login", tags=["auth"])
+    def login(body: Login, request: Request, response: Response) -> SessionOut:
+        """Sign in with a password for one purpose; the session cookie is HttpOnly,
+        SameSite=Strict (and Secure under TLS); the CSRF cookie's value goes in the
+        X-CSRF-Token header of every write."""
+        import secrets
+
+        got = app.users.login(body.username, body.password, body.purpose, address(request))
+        secure = request.url.scheme == "https"
+        response.set_cookie(
+            SESSION_COOKIE,
+            got.session,
+            httponly=True,
+            samesite="strict",
+            secure=secure,
+            max_age=8 * 3600,
+            path="/",
+        )
+        response.set_cookie(
+            CSRF_COOKIE,
+            secrets.token_urlsafe(24),
+            httponly=False,
+            samesite="strict",
+            secure=secure,
+            max_age=8 * 3600,
+            path="/",
+        )
+        return SessionOut(
+            username=got.username,
+            role=got.role,
+            purpose=got.purpose,
+            expires_at=got.expires_at.isoformat(),
+        )
+
+    @r.post("/auth/logout", tags=["auth"], status_code=204)
+    def logout(c: C, request: Request, response: Response) -> None:
+        """End the login session."""
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            app.users.logout(cookie)
+        response.delete_cookie(SESSION_COOKIE)
+        del c
+
+    @r.get("/whoami", tags=["auth"])
+    def whoami(c: C) -> UserPublic:
+        """The account the credentials act as."""
+        return app.users.whoami(c.principal)
+
+    # -- sources and the pipeline -----------------------------------------------------------
+
+    @r.get("/sources", tags=["sources"])
+    def sources(c: C) -> list[SourceOut]:
+        """The registry: agency, legal authority, purposes, status of every source."""
+        return app.pipeline.list_sources(c.principal, c.purpose)
+
+    @r.get("/sources/check", tags=["sources"])
+    def sources_check(c: C, on: date | None = None) -> list[SourceCheck]:
+        """Every source's legal basis re-checked as of ``on`` (agreements lapse)."""
+        return app.pipeline.check(c.principal, c.purpose, on or date.today())
+
+    @r.get("/quarantine", tags=["sources"])
+    def quarantine(
+        c: C,
+        source: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        """Rows refused at ingest, with the file, row, field and rule."""
+        page = app.pipeline.quarantine(c.principal, c.purpose, source, limit, offset)
+        return {
+            "rows": [asdict(x) for x in page.rows],
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
+        }
+
+    # -- the person index ---------------------------------------------------------------------
+
+    @r.get("/persons", tags=["persons"])
+    def search(
+        c: C,
+        name: Annotated[str | None, Query(max_length=200)] = None,
+        dob: Annotated[str | None, Query(max_length=10)] = None,
+        identifier: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> SearchResult:
+        """Persons by name, date of birth or identifier, ranked."""
+        return app.index.search(
+            c.principal,
+            c.purpose,
+            name=name,
+            dob=dob,
+            identifier=identifier,
+            limit=limit,
+            offset=offset,
+        )
+
+    @r.get("/persons/{person_id}", tags=["persons"])
+    def person(c: C, person_id: Id) -> PersonFile:
+        """One person's records, links, flags and decisions (what the purpose may see)."""
+        return app.index.person(c.principal, c.purpose, person_id)
+
+    @r.get("/records/{record_id}", tags=["persons"])
+    def record(c: C, record_id: Id) -> RecordOut:
+        """One record with its source and legal authority."""
+        return app.index.record(c.principal, c.purpose, record_id)
+
+    @r.get("/explain", tags=["persons"])
+    def explain(
+        c: C,
+        left: Annotated[str, Query(min_length=1, max_length=64)],
+        right: Annotated[str, Query(min_length=1, max_length=64)],
+    ) -> ExplanationOut:
+        """Why two records were linked or not: the waterfall of match weights."""
+        return app.index.explain(c.principal, c.purpose, left, right)
+
+    @r.get("/review/queue", tags=["review"])
+    def review_queue(c: C, limit: Limit = 20, offset: Offset = 0) -> ReviewQueue:
+        """Pairs the model is unsure about, most uncertain first."""
+        return app.index.review_queue(c.principal, c.purpose, limit, offset)
+
+    @r.post("/review/decisions", tags=["review"], status_code=201)
+    def review_decide(c: C, body: Decide) -> DecisionRecorded:
+        """Record a reviewer's decision on a pair."""
+        return app.index.decide(
+            c.principal, c.purpose, body.left, body.right, body.decision, body.reason
+        )
+
+    @r.post("/review/unmerges", tags=["review"], status_code=201)
+    def review_unmerge(c: C, body: Unmerge) -> DecisionRecorded:
+        """Split records off a person."""
+        return app.index.unmerge(c.principal, c.purpose, body.person_id, body.records, body.reason)
+
+    @r.post("/review/unmerges/{decision_id}/undo", tags=["review"], status_code=201)
+    def review_undo(
+        c: C, decision_id: Annotated[int, Path(ge=1)], body: Reason
+    ) -> DecisionRecorded:
+        """Withdraw an unmerge."""
+        return app.index.undo(c.principal, c.purpose, decision_id, body.reason)
+
+    # -- cases ------------------------------------------------------------------------------
+
+    @r.get("/cases", tags=["cases"])
+    def cases(
+        c: C,
+        tier: Annotated[int | None, Query(ge=0, le=10)] = None,
+        state: Annotated[str | None, Query(max_length=32)] = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> CaseList:
+        """Cases by tier and score, with the rules that fired."""
+        return app.cases.list_cases(c.principal, c.purpose, tier, state, limit, offset)
+
+    @r.post("/cases", tags=["cases"], status_code=201)
+    def open_case(c: C, body: OpenCase) -> CaseOpened:
+        """Open a case on a person of the index."""
+        return app.cases.open_case(
+            c.principal, c.purpose, body.person_id, body.on or date.today(), body.basis
+        )
+
+    @r.get("/cases/{case_id}", tags=["cases"])
+    def case(
+        c: C,
+        case_id: Annotated[int, Path(ge=1)],
+        on: date | None = None,
+        client: Annotated[str, Query(max_length=64)] = "",
+    ) -> dict[str, Any]:
+        """A case: instruments, gates with their reasons, priority, history, deadlines."""
+        from habeas.app.cases import case_json
+
+        return case_json(
+            app.cases.show(c.principal, c.purpose, case_id, on or date.today(), client=client)
+        )
+
+    @r.post("/cases/{case_id}/steps", tags=["cases"], status_code=201)
+    def step(c: C, case_id: Annotated[int, Path(ge=1)], body: StepRequest) -> StepDone:
+        """Record a step; 403 with every reason when policy or law refuses it, 409 when
+        the case moved on since ``version``."""
+        return app.cases.step(c.principal, c.purpose, case_id, body)
+
+    @r.put("/cases/{case_id}/counsel", tags=["cases"], status_code=204)
+    def counsel(c: C, case_id: Annotated[int, Path(ge=1)], body: Counsel) -> None:
+        """Record the person's counsel."""
+        app.cases.counsel(c.principal, c.purpose, case_id, body.counsel)
+
+    @r.post("/cases/{case_id}/flags/{flag}/resolve", tags=["cases"])
+    def resolve_flag(
+        c: C,
+        case_id: Annotated[int, Path(ge=1)],
+        flag: Literal["citizenship", "lawful_status"],
+        body: FlagResolution,
+    ) -> FlagResolved:
+        """A supervisor resolves a flag on every open case of the person and in the index."""
+        return app.cases.resolve_flag(
+            c.principal,
+            c.purpose,
+            case_id,
+            flag,
+            body.reason,
+            body.evidence,
+            body.on or date.today(),
+        )
+
+    @r.get("/tasks", tags=["cases"])
+    def tasks(
+        c: C,
+        on: date | None = None,
+        within: Annotated[int, Query(ge=0, le=3650)] = 14,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[TaskRow]:
+        """Deadlines due soon, missed ones first."""
+        return app.cases.tasks(c.principal, c.purpose, on or date.today(), within, limit, offset)
+
+    # -- custody and transport ---------------------------------------------------------------
+
+    @r.post("/custody/placements", tags=["custody"], status_code=201)
+    def place(c: C, body: Place) -> PlacementOut:
+        """Place or transfer a person; refused when the facility is full."""
+        return app.custody.place(
+            c.principal,
+            c.purpose,
+            body.case_id,
+            body.facility,
+            body.on or date.today(),
+            body.reason,
+        )
+
+    @r.get("/custody/occupancy", tags=["custody"])
+    def occupancy(c: C) -> list[FacilityLoad]:
+        """Beds held and free per facility."""
+        return app.custody.occupancy(c.principal, c.purpose)
+
+    @r.post("/transport/plan", tags=["custody"])
+    def transport_plan(c: C, body: Day) -> TransportOut:
+        """Plan removal transport (min-cost flow, greedy beside)."""
+        return _transport(app.custody.plan(c.principal, c.purpose, body.on or date.today()))
+
+    @r.post("/transport/book", tags=["custody"])
+    def transport_book(c: C, body: Day) -> TransportOut:
+        """Plan and book the seated people onto manifests (each gated again)."""
+        report, booking = app.custody.book(c.principal, c.purpose, body.on or date.today())
+        return _transport(report, booking)
+
+    @r.post("/transport/lock", tags=["custody"])
+    def transport_lock(c: C, body: Lock) -> LockOut:
+        """Lock a flight's manifest, taking off whoever no longer passes the gate."""
+        lock = app.custody.lock(c.principal, c.purpose, body.flight, body.on or date.today())
+        return LockOut(flight=lock.flight, kept=lock.kept, taken_off=lock.taken_off)
+
+    # -- the audit log -------------------------------------------------------------------------
+
+    @r.get("/audit", tags=["audit"])
+    def audit_show(
+        c: C,
+        user: Annotated[str | None, Query(max_length=64)] = None,
+        for_purpose: Annotated[PurposeName | None, Query()] = None,
+        person: Annotated[str | None, Query(max_length=64)] = None,
+        since: Annotated[str | None, Query(max_length=40)] = None,
+        until: Annotated[str | None, Query(max_length=40)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        offset: Offset = 0,
+    ) -> list[AuditEntryOut]:
+        """Entries by user, purpose, person and time (oversight; the search is audited)."""
+        from habeas.governance.audit_access import AuditFilter
+
+        return app.audit.show(
+            c.principal,
+            c.purpose,
+            AuditFilter(user, for_purpose, person, since, until, limit, offset),
+        )
+
+    @r.get("/audit/verify", tags=["audit"])
+    def audit_verify(c: C) -> Verified:
+        """Recompute the hash chain."""
+        del c
+        v, _ = app.audit.verify()
+        b = v.first_break
+        return Verified(
+            ok=v.ok,
+            entries=v.entries,
+            head=v.head,
+            first_break=f"entry {b.seq}: {b.reason}" if b else None,
+        )
+
+    @r.post("/audit/checkpoint", tags=["audit"])
+    def audit_checkpoint(c: C) -> CheckpointOut:
+        """Sign a checkpoint of the log for a witness to keep (oversight)."""
+        cp = app.audit.sign(c.principal, c.purpose)
+        return CheckpointOut(**asdict(cp))
+
+    # -- accounts -------------------------------------------------------------------------------
+
+    @r.get("/users", tags=["admin"])
+    def users(c: C) -> list[UserPublic]:
+        """Every account and its role (admin)."""
+        return app.users.list_users(c.principal)
+
+    @r.post("/users", tags=["admin"], status_code=201)
+    def add_user(c: C, body: NewUser) -> Secret:
+        """Create an account (admin); its password is shown once."""
+        got = app.users.add(c.principal, body.username, body.role)
+        return Secret(username=got.username, secret=got.secret, expires_at="never")
+
+    @r.post("/tokens", tags=["admin"], status_code=201)
+    def add_token(c: C, body: NewToken) -> Secret:
+        """Issue an API token (admin); shown once, stored as a hash."""
+        got = app.users.create_token(c.principal, body.username, body.label, body.days)
+        return Secret(
+            username=got.username,
+            secret=got.secret,
+            token_id=got.token_id,
+            expires_at=got.expires_at.isoformat(),
+        )
+
+    @r.delete("/tokens/{token_id}", tags=["admin"], status_code=204)
+    def revoke_token(c: C, token_id: Annotated[int, Path(ge=1)]) -> None:
+        """Revoke an API token (admin)."""
+        app.users.revoke_token(c.principal, token_id)
+
+    return r
