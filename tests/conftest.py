@@ -89,3 +89,63 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
     url: str = request.getfixturevalue("postgres_url")
     return fresh_database(url, "t" + tmp_path.name.replace("-", "_").lower()[-40:])
+
+
+def make_app(data_dir: Path, url: str | None = None, users: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """An application on a new operational store in ``data_dir`` (or at ``url``), with an
+    admin ``root`` and the given accounts (name → role)."""
+    from habeas.app import Habeas
+    from habeas.settings import Settings
+
+    app = Habeas(Settings(data_dir=data_dir, database_url=url))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app.users.bootstrap("root")
+    root = app.users.local("root", "test")
+    for name, role in (users or {}).items():
+        app.users.add(root, name, role)
+    return app
+
+
+@pytest.fixture
+def app_on(store_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An application on an empty store (SQLite, then PostgreSQL) with one account per role."""
+    roles = {
+        "officer1": "case_officer",
+        "super1": "supervisor",
+        "super2": "supervisor",
+        "field1": "field_officer",
+        "custody1": "custody_officer",
+        "ig1": "oversight",
+        "counsel1": "counsel",
+        "eng1": "integration_engineer",
+    }
+    app = make_app(tmp_path / "data", None if store_url.startswith("sqlite") else store_url, roles)
+    yield app
+    app.close()
+
+
+ROLES = {
+    "officer1": "case_officer",
+    "super1": "supervisor",
+    "super2": "supervisor",
+    "field1": "field_officer",
+    "custody1": "custody_officer",
+    "ig1": "oversight",
+    "counsel1": "counsel",
+    "eng1": "integration_engineer",
+}
+"""One account per role (and a second supervisor), for tests through the application."""
+
+
+@pytest.fixture
+def indexed_app(resolved: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An application whose staging store is the resolved world and whose operational store
+    holds its published index, with one account per role."""
+    from habeas.resolve.publish import publish
+
+    app = make_app(tmp_path / "data", users=ROLES)
+    shutil.copy(resolved, app.settings.staging_path)
+    with app.staging() as st:
+        publish(app.engine, st, st.rows("SELECT run_id FROM resolution_runs")[0][0])
+    yield app
+    app.close()

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
-from habeas.errors import HabeasError
+from habeas.errors import HabeasError, Unauthenticated
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext
 from habeas.governance.cases_access import Conflict, read_case, update_case_note
-from habeas.governance.identity import (
-    AccessDenied,
-    authenticate,
-    bootstrap_admin,
-    create_user,
-    issue_token,
-    user_for_token,
-)
+from habeas.governance.identity import AccessDenied, authenticate, bootstrap_admin
 from habeas.store.models import ApiToken, AuditEntry, Case, User
 from habeas.store.operational import make_engine, session_factory, upgrade
 
@@ -43,37 +37,53 @@ def _entries(engine: Engine) -> list[AuditEntry]:
         return list(s.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
 
 
-def test_admin_creates_users_with_argon2_hashes_and_hashed_tokens(engine: Engine) -> None:
+def test_admin_creates_users_with_argon2_hashes_and_hashed_tokens(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from habeas.app import Habeas
+    from habeas.settings import Settings
+
+    url = str(engine.url.render_as_string(hide_password=False))
+    app = Habeas(Settings(data_dir=tmp_path, database_url=url))
+    root = app.users.local("root", "test")
+    app.users.add(root, "officer1", "case_officer")
+    issued = app.users.create_token(root, "officer1", "laptop", days=30)
+    token = issued.secret
     sessions = session_factory(engine)
-    with sessions.begin() as s:
-        create_user(s, ADMIN, "officer1", "case_officer", "correct horse battery")
-        token = issue_token(s, ADMIN, "officer1", "laptop")
     with sessions() as s:
         user = s.execute(select(User).where(User.username == "officer1")).scalar_one()
         assert user.password_hash.startswith("$argon2")
-        assert "correct horse" not in user.password_hash
-        assert authenticate(s, "officer1", "correct horse battery").id == user.id
         stored = s.execute(select(ApiToken.token_hash)).scalar_one()
         assert token not in stored and len(stored) == 64
-        assert user_for_token(s, token).username == "officer1"
         with pytest.raises(HabeasError, match="wrong user name or password"):
             authenticate(s, "officer1", "wrong")
         with pytest.raises(HabeasError, match="wrong user name or password"):
             authenticate(s, "nobody", "correct horse battery")
-        with pytest.raises(HabeasError, match="unknown or revoked"):
-            user_for_token(s, "hab_made_up")
+    assert app.users.from_token(token, "127.0.0.1").username == "officer1"
+    with pytest.raises(Unauthenticated, match="unknown API token"):
+        app.users.from_token("hab_made_up", "127.0.0.1")
+    app.users.revoke_token(root, issued.token_id or 0)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        app.users.from_token(token, "127.0.0.1")
+    app.close()
 
 
-def test_only_an_admin_manages_users_and_the_refusal_is_audited(engine: Engine) -> None:
-    sessions = session_factory(engine)
-    with sessions.begin() as s:
-        create_user(s, ADMIN, "officer1", "case_officer", "correct horse battery")
-    with pytest.raises(AccessDenied, match="may not create_user"), sessions.begin() as s:
-        create_user(s, OFFICER, "sneaky", "admin", "another long passphrase")
+def test_only_an_admin_manages_users_and_the_refusal_is_audited(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from habeas.app import Habeas
+    from habeas.settings import Settings
+
+    url = str(engine.url.render_as_string(hide_password=False))
+    app = Habeas(Settings(data_dir=tmp_path, database_url=url))
+    app.users.add(app.users.local("root", "test"), "officer1", "case_officer")
+    with pytest.raises(AccessDenied, match="may not create_user"):
+        app.users.add(app.users.local("officer1", "test"), "sneaky", "admin")
     last = _entries(engine)[-1]
     assert (last.user, last.action, last.decision) == ("officer1", "create_user", "deny")
-    with sessions() as s:
+    with session_factory(engine)() as s:
         assert s.execute(select(User).where(User.username == "sneaky")).first() is None
+    app.close()
 
 
 def test_reads_are_audited_with_purpose_and_refusals_too(engine: Engine) -> None:
@@ -87,12 +97,17 @@ def test_reads_are_audited_with_purpose_and_refusals_too(engine: Engine) -> None
     )  # fmt: skip
     assert "person:P1" in entry.resources
     wrong_purpose = AccessContext("officer1", "case_officer", "analytics")
-    with pytest.raises(AccessDenied, match="deny by default"), sessions.begin() as s:
-        read_case(s, wrong_purpose, 1)
-    with pytest.raises(AccessDenied, match="admin-reads-no-personal-data"), sessions.begin() as s:
-        read_case(s, ADMIN, 1)
-    decisions = [(e.user, e.purpose, e.decision) for e in _entries(engine)[-2:]]
-    assert decisions == [("officer1", "analytics", "deny"), ("root", "oversight", "deny")]
+    refusals = []
+    for ctx, why in ((wrong_purpose, "deny by default"), (ADMIN, "admin-reads-no-personal-data")):
+        with pytest.raises(AccessDenied, match=why) as caught, sessions.begin() as s:
+            read_case(s, ctx, 1)
+        refusals.append(caught.value.entry)
+    # the refusal rolls back with the work and carries its entry, for the app to keep
+    assert [(e["user"], e["purpose"], e["decision"]) for e in refusals if e] == [
+        ("officer1", "analytics", "deny"),
+        ("root", "oversight", "deny"),
+    ]
+    assert _entries(engine)[-1].decision == "allow"
     assert audit.verify(engine).ok
 
 

@@ -3,12 +3,14 @@ step, refused by the gates with reasons, stored as events, audited; opened from 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
+from habeas.app import Habeas
+from habeas.app.cases import StepDone, StepRequest
 from habeas.cases import lifecycle as lc
 from habeas.cases.service import (
     GateRefused,
@@ -18,13 +20,11 @@ from habeas.cases.service import (
     record_event,
     show_case,
 )
-from habeas.governance import audit
 from habeas.governance.authz import AccessContext
 from habeas.governance.cases_access import Conflict
 from habeas.governance.identity import AccessDenied
 from habeas.store.models import AuditEntry, CaseEvent, Instrument
 from habeas.store.operational import make_engine, session_factory, upgrade
-from habeas.store.staging import StagingStore
 
 D = date(2026, 3, 2)
 OFFICER = AccessContext("officer1", "case_officer", "case_review")
@@ -50,29 +50,58 @@ def ev(cls: type[lc.Event], days: int = 0, **kw: object) -> lc.Event:
     return cls(D + timedelta(days=days), "ignored", "ignored", **kw)  # type: ignore[arg-type]
 
 
-def test_a_case_moves_through_authorized_gated_audited_steps(engine: Engine) -> None:
-    with session_factory(engine).begin() as s:
-        case_id = open_case(s, OFFICER, "P1", D, basis="r-eoir-1").id
-    step(engine, OFFICER, case_id, ev(lc.BeginReview))
-    step(engine, OFFICER, case_id, ev(lc.Charge, 1, instrument="nta", reference="NTA-9"))
-    step(engine, SUPER, case_id, ev(lc.IssueWarrant, 2, instrument="i200", reference="W-1"))
-    step(engine, OFFICER, case_id, ev(lc.RequestFieldAction, 3))
+def _person(app: Habeas, person_id: str) -> None:
+    """A person of the published index (what a resolution run would publish)."""
+    from habeas.store.models import IndexPerson
+
+    with app.sessions() as s:
+        s.add(IndexPerson(person_id=person_id, records=1, sources="[]", run_id="test"))
+        s.commit()
+
+
+def act(app: Habeas, who: str, purpose: str, case_id: int, kind: str, days: int = 0,
+        **fields: object) -> StepDone:  # fmt: skip
+    return app.cases.step(app.users.local(who, "test"), purpose, case_id,
+                          StepRequest(kind=kind, on=D + timedelta(days=days),
+                                      fields=fields))  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_a_case_moves_through_authorized_gated_audited_steps(app_on: Habeas) -> None:
+    app = app_on
+    _person(app, "P1")
+    officer = app.users.local("officer1", "test")
+    case_id = app.cases.open_case(officer, "case_review", "P1", D, basis="r-eoir-1").case_id
+    act(app, "officer1", "case_review", case_id, "begin_review")
+    act(app, "officer1", "case_review", case_id, "charge", 1, instrument="nta", reference="NTA-9")
+    act(
+        app,
+        "super1",
+        "field_operation",
+        case_id,
+        "issue_warrant",
+        2,
+        instrument="i200",
+        reference="W-1",
+    )
+    act(app, "officer1", "case_review", case_id, "request_field_action", 3)
     with pytest.raises(AccessDenied, match="supervisor-steps"):  # Cedar: not a supervisor
-        step(engine, OFFICER, case_id, ev(lc.ApproveFieldAction, 4))
+        act(app, "officer1", "case_review", case_id, "approve_field_action", 4)
     with pytest.raises(GateRefused, match="no approval"):  # the law: nobody approved yet
-        step(engine, SUPER, case_id, ev(lc.Assign, 4, team="t1"))
-    step(engine, SUPER, case_id, ev(lc.ApproveFieldAction, 4))
-    step(engine, SUPER, case_id, ev(lc.Assign, 5, team="t1"))
+        act(app, "super1", "field_operation", case_id, "assign", 4, team="t1")
+    act(app, "super1", "field_operation", case_id, "approve_field_action", 4)
+    act(app, "super1", "field_operation", case_id, "assign", 5, team="t1")
     with pytest.raises(AccessDenied, match="case-officer-no-field-or-custody-steps"):
-        step(engine, OFFICER, case_id, ev(lc.RecordEncounter, 6, outcome="arrested"))
-    after = step(engine, FIELD, case_id, ev(lc.RecordEncounter, 6, outcome="arrested"))
-    assert after.state == lc.State.ENCOUNTERED
-    with session_factory(engine).begin() as s:
-        view = show_case(s, OFFICER, case_id, D + timedelta(days=7))
+        act(app, "officer1", "case_review", case_id, "record_encounter", 6, outcome="arrested")
+    after = act(
+        app, "field1", "field_operation", case_id, "record_encounter", 6, outcome="arrested"
+    )
+    assert after.state == "encountered"
+    view = app.cases.show(officer, "case_review", case_id, D + timedelta(days=7))
+    with app.sessions() as s:
         events = list(s.execute(select(CaseEvent).where(CaseEvent.case_id == case_id)).scalars())
         instruments = {i.reference: i.kind for i in s.execute(select(Instrument)).scalars()}
         entries = list(s.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
-    assert view.case["state"] == "encountered" and view.file == after
+    assert view.case["state"] == "encountered"
     assert [h["kind"] for h in view.history] == [
         "opened", "begin_review", "charge", "issue_warrant", "request_field_action",
         "approve_field_action", "assign", "record_encounter",
@@ -82,7 +111,11 @@ def test_a_case_moves_through_authorized_gated_audited_steps(engine: Engine) -> 
     denied = [(e.user, e.action, e.detail) for e in entries if e.decision == "deny"]
     assert ("officer1", "case_approve_field_action", "forbidden by supervisor-steps") in denied
     assert any(a == "case_assign" and "no approval" in d for _, a, d in denied)
-    assert audit.verify(engine).ok
+    # each success records its outcome; no refused step left anything but its refusal
+    outcomes = [e.detail for e in entries if e.action == "case_record_encounter:outcome"]
+    assert outcomes == [f"succeeded: case {case_id} now encountered"]
+    assert len(events) == 8
+    assert app.audit.verify()[0].ok
 
 
 def test_the_requester_cannot_approve_even_as_a_supervisor_and_actors_cannot_be_forged(
@@ -127,23 +160,33 @@ def test_one_open_case_per_person_and_reads_need_a_purpose(engine: Engine) -> No
 
 
 def test_cases_open_from_the_index_with_court_history_and_flags_stop_them(
-    index: StagingStore, tmp_path: Path
+    resolved: Path, tmp_path: Path
 ) -> None:
-    from habeas.cases.from_records import open_cases_from_index
-    from habeas.store.models import Case
+    import json
+    import shutil
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
-    upgrade(engine)
-    report = open_cases_from_index(engine, index, OFFICER, date(2026, 11, 1))
+    from conftest import make_app
+
+    from habeas.resolve.publish import publish
+    from habeas.store.models import Case, IndexFlag
+
+    app = make_app(tmp_path / "data", users={"officer1": "case_officer", "super1": "supervisor"})
+    shutil.copy(resolved, app.settings.staging_path)
+    with app.staging() as st:
+        publish(app.engine, st, st.rows("SELECT run_id FROM resolution_runs")[0][0])
+    engine = app.engine
+    officer = app.users.local("officer1", "test")
+    report = app.cases.open_from_records(officer, "case_review", date(2026, 11, 1))
     assert report.opened > 100 and report.steps > report.opened * 3
     with session_factory(engine)() as s:
         states = dict(
             s.execute(select(Case.state, Case.id).order_by(Case.id)).all()  # state → a case
         )
-        flagged = index.rows(
-            "SELECT DISTINCT person_id FROM person_flags WHERE flag = 'citizenship' AND "
-            "status = 'open'"
-        )
+        flagged = s.execute(
+            select(IndexFlag.person_id).where(
+                IndexFlag.flag == "citizenship", IndexFlag.status == "open"
+            )
+        ).all()
         stuck = (
             s.execute(select(Case.state).where(Case.person_id.in_([r[0] for r in flagged])))
             .scalars()
@@ -153,27 +196,40 @@ def test_cases_open_from_the_index_with_court_history_and_flags_stop_them(
     assert stuck and set(stuck) <= {"under_review"}  # charging a flagged person is refused
     assert report.refused.get("charge", 0) >= 1  # those with a court record to charge on
     assert any("unresolved citizenship flag" in e for e in report.examples)
-    again = open_cases_from_index(engine, index, OFFICER, date(2026, 11, 1))
+    again = app.cases.open_from_records(officer, "case_review", date(2026, 11, 1))
     assert again.opened == 0 and again.already_open == report.opened
     assert again.flags_raised == 0
-    # new records flag a person whose case is at a final order: the flag reaches the case
+    # a run publishes a new citizenship flag on a person whose case is at a final order:
+    # the very next step is refused, with no other command run in between
     with session_factory(engine)() as s:
         target = s.execute(select(Case).where(Case.state == "final_order")).scalars().first()
         assert target is not None
         case_id, pid = target.id, target.person_id
-    index.con.execute(
-        "DELETE FROM person_flags WHERE person_id = ? AND flag = 'citizenship'", [pid]
-    )
-    index.con.execute(
-        "INSERT INTO person_flags VALUES (?, 'citizenship', 'birth record', ['r-new'], 'open', "
-        "now(), NULL, NULL, NULL)",
-        [pid],
-    )
-    third = open_cases_from_index(engine, index, OFFICER, date(2026, 11, 1))
-    assert third.flags_raised == 1
+        s.add(
+            IndexFlag(
+                person_id=pid,
+                flag="citizenship",
+                detail="birth record",
+                record_ids=json.dumps(["r-new"]),
+                status="open",
+                raised_at=datetime(2026, 11, 1),
+                run_id="run-new",
+            )
+        )
+        s.commit()
     with pytest.raises(GateRefused, match=r"unresolved citizenship flag \(birth record\)"):
-        step(engine, SUPER, case_id, ev(lc.IssueWarrant, instrument="i205", reference="R"))
-    assert audit.verify(engine).ok
+        app.cases.step(
+            app.users.local("super1", "test"),
+            "field_operation",
+            case_id,
+            StepRequest(
+                kind="issue_warrant",
+                on=date(2026, 11, 1),
+                fields={"instrument": "i205", "reference": "R"},
+            ),
+        )
+    assert app.audit.verify()[0].ok
+    app.close()
 
 
 def test_a_rolled_back_step_is_forgotten_when_someone_else_writes_the_same_version(

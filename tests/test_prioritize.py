@@ -230,7 +230,8 @@ def test_cases_are_rescored_only_when_their_facts_change(
     engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
     upgrade(engine)
     today = date(2026, 11, 1)
-    opened = open_cases_from_index(engine, index, officer, today, limit=120).opened
+    with session_factory(engine).begin() as s:
+        opened = open_cases_from_index(s, index, officer, today, limit=120).opened
     policy = load_policy(DEFAULT)
     first = prioritize_cases(engine, index, officer, policy, today)
     assert first.scored == opened and first.unchanged == 0

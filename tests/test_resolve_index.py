@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from habeas.app import Habeas
 from habeas.errors import HabeasError
 from habeas.resolve.explain import explain_pair
 from habeas.resolve.export import export_clusters
@@ -240,25 +241,46 @@ def test_truth_file_errors_name_the_problem(index: StagingStore, tmp_path: Path)
         evaluate_index(index, tmp_path / "missing.csv")
 
 
-def test_person_view_shows_records_links_flags_and_decisions(index: StagingStore) -> None:
-    from habeas.resolve.person import person_view
+def test_person_view_shows_records_links_flags_and_decisions(indexed_app: Habeas) -> None:
+    from sqlalchemy import func, select
 
-    person = index.scalar(
-        """SELECT person_id FROM person_flags WHERE flag = 'citizenship'
-           ORDER BY person_id LIMIT 1"""
+    from habeas.errors import NotFound
+    from habeas.store.models import IndexFlag, IndexRecord
+
+    app = indexed_app
+    with app.sessions() as s:
+        person = (
+            s.execute(
+                select(IndexFlag.person_id)
+                .where(IndexFlag.flag == "citizenship")
+                .order_by(IndexFlag.person_id)
+            )
+            .scalars()
+            .first()
+        )
+        n = s.execute(
+            select(func.count()).select_from(IndexRecord).where(IndexRecord.person_id == person)
+        ).scalar_one()
+    engineer = app.users.local("eng1", "test")
+    officer = app.users.local("officer1", "test")
+    view = app.index.person(officer, "case_review", person)
+    assert len(view.records) + view.withheld == n
+    flagged = next(f for f in view.flags if f.flag == "citizenship")
+    assert set(flagged.record_ids) <= {r.record_id for r in view.records}
+    a, b = (r.record_id for r in view.records[:2])
+    app.index.decide(engineer, "identity_resolution", a, b, "same", "checked the paper file")
+    assert [d.reason for d in app.index.person(officer, "case_review", person).decisions] == [
+        "checked the paper file"
+    ]
+    with pytest.raises(NotFound, match="no person"):
+        app.index.person(officer, "case_review", "PNOPE")
+    # the pair's explanation from the published index adds up to its match weight
+    e = app.index.explain(engineer, "identity_resolution", a, b)
+    assert (
+        abs(e.prior_weight + sum(x.weight + x.tf_adjustment for x in e.steps) - e.match_weight)
+        < 1e-6
     )
-    view = person_view(index, person)
-    assert len(view.records) == index.scalar(
-        "SELECT count(*) FROM person_records WHERE person_id = ?", [person]
-    )
-    assert any(f["flag"] == "citizenship" for f in view.flags)
-    flagged = next(f for f in view.flags if f["flag"] == "citizenship")
-    assert set(flagged["record_ids"]) <= {r["record_id"] for r in view.records}
-    a, b = (r["record_id"] for r in view.records[:2])
-    decide(index.con, a, b, "same", "rev1", "checked the paper file", NOW)
-    assert [d["reason"] for d in person_view(index, person).decisions] == ["checked the paper file"]
-    with pytest.raises(HabeasError, match="no person"):
-        person_view(index, "PNOPE")
+    assert e.decision is not None and "checked the paper file" in e.decision
 
 
 def test_incremental_respects_an_unmerge(index: StagingStore) -> None:
@@ -280,37 +302,33 @@ def test_incremental_respects_an_unmerge(index: StagingStore) -> None:
 
 
 def test_reading_a_person_withholds_records_whose_source_does_not_declare_the_purpose(
-    index: StagingStore, tmp_path: Path
+    indexed_app: Habeas,
 ) -> None:
-    from habeas.governance.authz import AccessContext
-    from habeas.governance.identity import AccessDenied, bootstrap_admin, create_user
-    from habeas.governance.person_access import context_for, read_person
-    from habeas.store.operational import make_engine, session_factory, upgrade
+    from sqlalchemy import select
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
-    upgrade(engine)
-    with session_factory(engine).begin() as s:
-        bootstrap_admin(s, "root", "a long admin passphrase")
-        admin = AccessContext("root", "admin", "oversight")
-        create_user(s, admin, "custody1", "custody_officer", "a long custody passphrase")
-        create_user(s, admin, "officer1", "case_officer", "a long officer passphrase")
-    person = index.scalar(
-        """SELECT person_id FROM person_records GROUP BY person_id
-           HAVING bool_or(source = 'dmv_licenses') AND count(*) >= 3 ORDER BY person_id LIMIT 1"""
-    )
+    from habeas.errors import Unauthenticated
+    from habeas.governance.identity import AccessDenied
+    from habeas.store.models import IndexRecord
+
+    app = indexed_app
+    with app.sessions() as s:
+        rows = s.execute(select(IndexRecord.person_id, IndexRecord.source)).all()
+    by_person: dict[str, set[str]] = {}
+    for pid, src in rows:
+        by_person.setdefault(pid, set()).add(src)
+    person = min(p for p, srcs in by_person.items() if "dmv_licenses" in srcs and len(srcs) >= 3)
+    custody1, officer1 = app.users.local("custody1", "t"), app.users.local("officer1", "t")
     # the synthetic DMV declaration does not permit the custody purpose
-    custody = read_person(engine, index, context_for(engine, "custody1", "custody"), person)
+    custody = app.index.person(custody1, "custody", person)
     assert custody.withheld >= 1
-    assert all(r["source"] != "dmv_licenses" for r in custody.view.records)
-    review = read_person(engine, index, context_for(engine, "officer1", "case_review"), person)
-    assert review.withheld == 0 and any(r["source"] == "dmv_licenses" for r in review.view.records)
+    assert all(r.source != "dmv_licenses" for r in custody.records)
+    review = app.index.person(officer1, "case_review", person)
+    assert review.withheld == 0 and any(r.source == "dmv_licenses" for r in review.records)
     with pytest.raises(AccessDenied):
-        read_person(engine, index, context_for(engine, "officer1", "custody"), person)
-    with pytest.raises(HabeasError, match="needs --as USER"):
-        context_for(engine, None, "custody")
-    from habeas.governance import audit
-
-    assert audit.verify(engine).ok
+        app.index.person(officer1, "custody", person)
+    with pytest.raises(Unauthenticated):
+        app.index.person(None, "custody", person)
+    assert app.audit.verify()[0].ok
 
 
 def test_listing_commands_keep_only_sources_the_purpose_allows(
