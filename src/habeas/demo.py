@@ -44,6 +44,7 @@ sign-in: it acts from the terminal, as the CLI does). `habeas tokens create` giv
 token for the API."""
 
 ORIGIN = "demo"
+ROLE_OF = {DEMO_ADMIN: "admin", **dict(DEMO_USERS)}
 
 
 @dataclass
@@ -108,13 +109,13 @@ def access_walk(app: Habeas, person_ids: list[str], tour: Tour) -> None:
             masked = f", identifiers masked: {', '.join(f.masked)}" if f.masked else ""
             tour.say(
                 "purpose-bound access",
-                f"allowed: {who} ({purpose}) read person {pid}: "
+                f"allowed: {who} ({ROLE_OF[who]}, purpose {purpose}) read person {pid}: "
                 f"{len(f.records)} records, {f.withheld} withheld{masked}",
             )
         except HabeasError as exc:
-            tour.say(
-                "purpose-bound access", f"refused: {who} ({purpose}): {str(exc).split(': ', 1)[-1]}"
-            )
+            why = str(exc).split(": ", 1)[-1]
+            line = f"refused: {who} ({ROLE_OF[who]}, purpose {purpose}): {why}"
+            tour.say("purpose-bound access", line)
     with app.sessions() as s:  # a second demo run reuses the case the first one opened
         existing = s.execute(select(Case.id).where(Case.person_id == pid)).scalar()
     case_id = (

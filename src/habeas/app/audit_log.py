@@ -48,12 +48,12 @@ class AuditLog:
 
         if not 1 <= f.limit <= 1000 or f.offset < 0:
             raise HabeasError("limit must be 1 to 1000 and offset 0 or more")
-        with self.app.sessions() as s:
-            try:
+        try:
+            with self.app.sessions() as s:
                 ctx = self.app.context(s, principal, purpose)
-            except HabeasError as exc:
-                self.app.record_failure(None, principal, purpose, "read_audit", exc)
-                raise
+        except HabeasError as exc:  # audited once the session has let go of the store
+            self.app.record_failure(None, principal, purpose, "read_audit", exc)
+            raise
         rows = search(self.app.engine, ctx, f)
         return [
             AuditEntryOut(

@@ -185,6 +185,7 @@ class Cases:
         if not 1 <= limit <= 500 or offset < 0:
             raise HabeasError("limit must be 1 to 500 and offset 0 or more")
         with self.app.work(principal, purpose, "list_cases") as w:
+            self.probe(w.ctx, "list_cases")
             rows = list_cases(w.session, w.ctx, tier, state, limit + offset)[offset:]
             return CaseList(cases=[CaseRow(**r) for r in rows], limit=limit, offset=offset)
 
@@ -203,6 +204,28 @@ class Cases:
         with self.app.work(principal, purpose, "read_case", client=client) as w:
             self._exists(w.session, w.ctx, case_id, "read_case")
             return show_case(w.session, w.ctx, case_id, on)
+
+    def probe(self, ctx: Any, action: str) -> None:
+        """Refuse (403, audited) a caller who may read no case at all for this purpose."""
+        from habeas.governance.cases_access import case_resource
+
+        anyone = Case(id=0, person_id="*", state="identified", counsel="")
+        d = authorize(ctx, "read", case_resource(anyone))
+        if not d.allowed:
+            raise AccessDenied(
+                f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {d.why()}",
+                {
+                    "user": ctx.user,
+                    "role": ctx.role,
+                    "purpose": ctx.purpose,
+                    "action": action,
+                    "resources": ["cases"],
+                    "decision": "deny",
+                    "detail": d.why(),
+                    "request_id": ctx.request_id or None,
+                },
+                d.why(),
+            )
 
     def _exists(self, session: Any, ctx: Any, case_id: int, action: str) -> None:
         """Refuse a caller who may read no case at all for this purpose (403); otherwise a
@@ -327,6 +350,7 @@ class Cases:
         if not 0 <= within <= 3650:
             raise HabeasError(f"within must be 0 to 3650 days, not {within}")
         with self.app.work(principal, purpose, "tasks_due") as w:
+            self.probe(w.ctx, "tasks_due")
             rows = tasks_due(w.session, w.ctx, on, within)
             return [TaskRow(**r) for r in rows[offset : offset + limit]]
 
@@ -344,8 +368,11 @@ class Cases:
         from habeas.prioritize.service import prioritize_cases
 
         pol = load_policy(policy or DEFAULT_POLICY)
-        with self.app.work(principal, purpose, "prioritize", write=True) as w:
+        with self.app.work(principal, purpose, "prioritize") as w:
+            self.probe(w.ctx, "prioritize")
             raised = sync_flags(w.session, w.ctx, on)
+            if raised:
+                w.done(f"{raised} index flag(s) raised on open cases")
             ctx = w.ctx
         with self.app.staging() as st:
             try:

@@ -100,6 +100,7 @@ class Custody:
 
         schedule = read_flights(flights) if flights is not None else None
         with self.app.work(principal, purpose, "transport_plan") as w:
+            self.app.cases.probe(w.ctx, "transport_plan")
             return plan_transport(w.session, w.ctx, on, schedule)
 
     def book(
@@ -115,6 +116,7 @@ class Custody:
 
         schedule = read_flights(flights) if flights is not None else None
         with self.app.work(principal, purpose, "transport_book", write=True) as w:
+            self.app.cases.probe(w.ctx, "transport_book")
             report = plan_transport(w.session, w.ctx, on, schedule)
             refused = book(w.session, w.ctx, report, on)
             n = len(report.plan.assigned) - len(refused)
@@ -132,6 +134,7 @@ class Custody:
         from habeas.custody.removal import lock_manifest
 
         with self.app.work(principal, purpose, "transport_lock", write=True) as w:
+            self.app.cases.probe(w.ctx, "transport_lock")
             lock = lock_manifest(w.session, w.ctx, flight, on)
             if not lock.kept and not lock.taken_off:
                 raise NotFound(f"nobody is on a manifest of flight {flight!r}")

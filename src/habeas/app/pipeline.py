@@ -106,12 +106,12 @@ class Pipeline:
     def _ctx(self, principal: Principal | None, purpose: str | None, action: str) -> AccessContext:
         """The caller's context, read in a short session (batch jobs hold no session open);
         a failure to make one is audited like any refusal."""
-        with self.app.sessions() as s:
-            try:
+        try:
+            with self.app.sessions() as s:
                 return self.app.context(s, principal, purpose)
-            except HabeasError as exc:
-                self.app.record_failure(None, principal, purpose, action, exc)
-                raise
+        except HabeasError as exc:  # audited once the session has let go of the store
+            self.app.record_failure(None, principal, purpose, action, exc)
+            raise
 
     def _outcome_failed(self, ctx: AccessContext, action: str, exc: BaseException) -> None:
         self.app.record_failure(ctx, None, ctx.purpose, action, exc)

@@ -148,6 +148,7 @@ class Users:
             except HabeasError:
                 user = None
             if user is None:
+                s.rollback()  # let go of the store before auditing the failure
                 self._fail(keys)
                 self._audit_login(
                     username, "none", purpose, address, False, "wrong user name or password"

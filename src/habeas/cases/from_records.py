@@ -91,7 +91,13 @@ def open_cases_from_index(
     allowed = {s for s, w in readable_sources(store, ctx).items() if w == "allowed"}
     wanted = [s for s in ("eoir_cases", "usms_warrants") if s in allowed]
     if not wanted:
-        return OpenReport()
+        from habeas.governance.identity import AccessDenied
+
+        raise AccessDenied(
+            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not open cases "
+            "from records: neither court records nor warrants may be read for "
+            "this purpose"
+        )
     persons = [r[0] for r in store.rows(
         """SELECT DISTINCT p.person_id FROM person_records p JOIN records r USING (record_id)
            WHERE (r.source = 'eoir_cases' AND ?)

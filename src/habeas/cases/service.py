@@ -136,13 +136,6 @@ def open_case(
     session: Session, ctx: AccessContext, person_id: str, on: date, basis: str = ""
 ) -> Case:
     """Open a case on a person (one open case per person), audited."""
-    existing = session.execute(
-        select(Case).where(
-            Case.person_id == person_id, Case.state.not_in([s.value for s in TERMINAL])
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        raise HabeasError(f"person {person_id} already has open case {existing.id}")
     case = Case(person_id=person_id, state="identified", note="", counsel=None,
                 updated_at=_now(), opened_at=datetime.combine(on, datetime.min.time()))  # fmt: skip
     decision = authorize(ctx, "write", case_resource(case), step=OPENED)
@@ -155,6 +148,14 @@ def open_case(
         audit.append(session, **entry)
         raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not open a "
                            f"case: {decision.why()}", entry, decision.why())  # fmt: skip
+    # decided first: a refused caller learns nothing of the person's cases
+    existing = session.execute(
+        select(Case).where(
+            Case.person_id == person_id, Case.state.not_in([s.value for s in TERMINAL])
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise HabeasError(f"person {person_id} already has open case {existing.id}")
     session.add(case)
     session.flush()
     session.add(CaseEvent(case_id=case.id, at=_now(), kind=OPENED, actor=ctx.user,
