@@ -37,6 +37,7 @@ def create_api(app: Habeas, workers: int = 8) -> FastAPI:
         "`X-Habeas-Purpose: <purpose>` with every request.",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan(workers),
     )
 
     @api.exception_handler(HabeasError)
@@ -58,12 +59,6 @@ def create_api(app: Habeas, workers: int = 8) -> FastAPI:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    @api.on_event("startup")
-    async def _threads() -> None:
-        import anyio.to_thread
-
-        anyio.to_thread.current_default_thread_limiter().total_tokens = workers
-
     api.include_router(build(app))
 
     @api.get("/docs", include_in_schema=False)
@@ -71,6 +66,20 @@ def create_api(app: Habeas, workers: int = 8) -> FastAPI:
         return HTMLResponse(_docs_page(api.openapi()))
 
     return api
+
+
+def _lifespan(workers: int) -> Any:
+    """Set how many requests are served at once (threads), when the server starts."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = workers
+        yield
+
+    return lifespan
 
 
 def _docs_page(spec: dict[str, Any]) -> str:

@@ -45,6 +45,8 @@ RoleName = Literal[
     "admin",
 ]
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+MAX_ID = 2_147_483_647
+"""The largest id any store holds (a 32-bit integer)."""
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -117,7 +119,7 @@ class FlagResolution(BaseModel):
 class Place(BaseModel):
     """A placement in a facility."""
 
-    case_id: int = Field(ge=1)
+    case_id: int = Field(ge=1, le=2_147_483_647)
     facility: str = Field(min_length=1, max_length=32)
     on: date | None = None
     reason: str = Field(default="placement", max_length=200)
@@ -378,7 +380,7 @@ def build(app: Habeas) -> APIRouter:
 
     @r.post("/review/unmerges/{decision_id}/undo", tags=["review"], status_code=201)
     def review_undo(
-        c: C, decision_id: Annotated[int, Path(ge=1)], body: Reason
+        c: C, decision_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Reason
     ) -> DecisionRecorded:
         """Withdraw an unmerge."""
         return app.index.undo(c.principal, c.purpose, decision_id, body.reason)
@@ -406,7 +408,7 @@ def build(app: Habeas) -> APIRouter:
     @r.get("/cases/{case_id}", tags=["cases"])
     def case(
         c: C,
-        case_id: Annotated[int, Path(ge=1)],
+        case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         on: date | None = None,
         client: Annotated[str, Query(max_length=64)] = "",
     ) -> dict[str, Any]:
@@ -418,20 +420,20 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.post("/cases/{case_id}/steps", tags=["cases"], status_code=201)
-    def step(c: C, case_id: Annotated[int, Path(ge=1)], body: StepRequest) -> StepDone:
+    def step(c: C, case_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: StepRequest) -> StepDone:
         """Record a step; 403 with every reason when policy or law refuses it, 409 when
         the case moved on since ``version``."""
         return app.cases.step(c.principal, c.purpose, case_id, body)
 
     @r.put("/cases/{case_id}/counsel", tags=["cases"], status_code=204)
-    def counsel(c: C, case_id: Annotated[int, Path(ge=1)], body: Counsel) -> None:
+    def counsel(c: C, case_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Counsel) -> None:
         """Record the person's counsel."""
         app.cases.counsel(c.principal, c.purpose, case_id, body.counsel)
 
     @r.post("/cases/{case_id}/flags/{flag}/resolve", tags=["cases"])
     def resolve_flag(
         c: C,
-        case_id: Annotated[int, Path(ge=1)],
+        case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         flag: Literal["citizenship", "lawful_status"],
         body: FlagResolution,
     ) -> FlagResolved:
@@ -559,7 +561,7 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.delete("/tokens/{token_id}", tags=["admin"], status_code=204)
-    def revoke_token(c: C, token_id: Annotated[int, Path(ge=1)]) -> None:
+    def revoke_token(c: C, token_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> None:
         """Revoke an API token (admin)."""
         app.users.revoke_token(c.principal, token_id)
 

@@ -51,8 +51,10 @@ class StepRequest(BaseModel):
 
     kind: str = Field(description="the step, e.g. request_field_action")
     on: date | None = Field(default=None, description="the day the step carries")
-    fields: dict[str, str | bool | int | list[str]] = Field(default_factory=dict)
-    version: int | None = Field(default=None, description="refuse if the case moved on")
+    fields: dict[str, str | bool | int | list[str]] = Field(default_factory=dict, max_length=40)
+    version: int | None = Field(
+        default=None, ge=1, le=2_147_483_647, description="refuse if the case moved on"
+    )
 
 
 class StepDone(BaseModel):
@@ -232,7 +234,7 @@ class Cases:
         case that does not exist, or that this caller may not see, is "no case"."""
         from habeas.governance.cases_access import case_resource
 
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id) if 0 < case_id < 2**31 else None
         if case is None:
             anyone = Case(id=0, person_id="*", state="identified", counsel=ctx.user)
             probe = authorize(ctx, "read", case_resource(anyone))

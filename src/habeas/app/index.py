@@ -776,7 +776,7 @@ class PersonIndex:
         from habeas.resolve.review import undo_unmerge
 
         with self.app.work(principal, purpose, "review_undo", write=True) as w:
-            d = w.session.get(IndexDecision, decision_id)
+            d = w.session.get(IndexDecision, decision_id) if 0 < decision_id < 2**31 else None
             if d is None:
                 raise NotFound(f"no published decision {decision_id}")
             self._review_records(w, "review_undo", json.loads(d.record_ids))

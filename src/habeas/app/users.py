@@ -319,7 +319,7 @@ class Users:
 
         with self.app.work(principal, "oversight", "revoke_token", write=True) as w:
             require_directory(w.session, w.ctx, "revoke_token", f"token:{token_id}")
-            row = w.session.get(ApiToken, token_id)
+            row = w.session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
             if row is None:
                 raise HabeasError(f"no API token {token_id}")
             if row.revoked_at is None:
