@@ -24,6 +24,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from habeas.governance.person_access import read_person
+from habeas.resolve.person import person_view
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -32,8 +34,6 @@ from habeas.governance.authz import AccessContext, Resource, authorize, authoriz
 from habeas.governance.cases_access import Conflict, read_case, update_case_note
 from habeas.governance.chain import GENESIS, Entry, entry_hash, resources_json
 from habeas.governance.identity import bootstrap_admin
-from habeas.governance.person_access import read_person
-from habeas.resolve.person import person_view
 from habeas.store.models import Case
 from habeas.store.operational import make_engine, session_factory, upgrade
 from habeas.store.staging import StagingStore

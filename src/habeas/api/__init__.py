@@ -8,6 +8,8 @@ nothing from another host at ``/docs``.
 
 from __future__ import annotations
 
+import gc
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -47,25 +49,53 @@ def create_api(app: Habeas, workers: int = 8) -> FastAPI:
     api.add_exception_handler(RequestValidationError, problems.validation)  # type: ignore[arg-type]
     api.add_exception_handler(StarletteHTTPException, problems.http)  # type: ignore[arg-type]
 
-    @api.middleware("http")
-    async def _limits(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return problems.problem(
-                413, "Payload too large", f"request bodies are at most {MAX_BODY:,} bytes", request
-            )
-        response = await call_next(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
     api.include_router(build(app))
+    api.add_middleware(Limits)
 
     @api.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(_docs_page(api.openapi()))
 
     return api
+
+
+class Limits:
+    """Pure ASGI middleware: refuse a body larger than ``MAX_BODY`` before reading it, and
+    add the security, caching and timing headers to every answer."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY):
+                from starlette.requests import Request
+
+                response = problems.problem(
+                    413,
+                    "Payload too large",
+                    f"request bodies are at most {MAX_BODY:,} bytes",
+                    Request(scope),
+                )
+                await response(scope, receive, send)
+                return
+        started = time.perf_counter()
+
+        async def stamped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                spent = (time.perf_counter() - started) * 1000
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"server-timing", f"app;dur={spent:.1f}".encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"cache-control", b"no-store"),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, stamped)
 
 
 def _lifespan(workers: int) -> Any:
@@ -77,6 +107,10 @@ def _lifespan(workers: int) -> Any:
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = workers
+        # what is loaded at start (policies, mappers, modules) lives as long as the server:
+        # keep it out of the collector's full passes, which otherwise pause every request
+        gc.collect()
+        gc.freeze()
         yield
 
     return lifespan

@@ -2,11 +2,15 @@
 result. Every route but sign-in needs credentials; every route on personal data needs a
 purpose."""
 
+import functools
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, Caller, address, caller
@@ -236,7 +240,22 @@ def _transport(report: Any, booking: Booking | None = None) -> TransportOut:
 def build(app: Habeas) -> APIRouter:
     """Every route, over one application object."""
     r = APIRouter()
+    inline = app.settings.operational_url.startswith("sqlite")
 
+    def edge(fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Run a route's one call on the application: on SQLite inline on the event loop
+        (the app serializes its units of work on that store anyway, and a hop to a thread
+        costs more than the call), on PostgreSQL in a worker thread, so calls run at once."""
+
+        @functools.wraps(fn)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            if inline:
+                return fn(*args, **kwargs)
+            return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+        return run
+
+    @edge
     def who(request: Request) -> Caller:
         return caller(app, request)
 
@@ -245,6 +264,7 @@ def build(app: Habeas) -> APIRouter:
     # -- sign-in ---------------------------------------------------------------------------
 
     @r.post("/auth/login", tags=["auth"])
+    @edge
     def login(body: Login, request: Request, response: Response) -> SessionOut:
         """Sign in with a password for one purpose; the session cookie is HttpOnly,
         SameSite=Strict (and Secure under TLS); the CSRF cookie's value goes in the
@@ -279,6 +299,7 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.post("/auth/logout", tags=["auth"], status_code=204)
+    @edge
     def logout(c: C, request: Request, response: Response) -> None:
         """End the login session."""
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -288,6 +309,7 @@ def build(app: Habeas) -> APIRouter:
         del c
 
     @r.get("/whoami", tags=["auth"])
+    @edge
     def whoami(c: C) -> UserPublic:
         """The account the credentials act as."""
         return app.users.whoami(c.principal)
@@ -295,16 +317,19 @@ def build(app: Habeas) -> APIRouter:
     # -- sources and the pipeline -----------------------------------------------------------
 
     @r.get("/sources", tags=["sources"])
+    @edge
     def sources(c: C) -> list[SourceOut]:
         """The registry: agency, legal authority, purposes, status of every source."""
         return app.pipeline.list_sources(c.principal, c.purpose)
 
     @r.get("/sources/check", tags=["sources"])
+    @edge
     def sources_check(c: C, on: date | None = None) -> list[SourceCheck]:
         """Every source's legal basis re-checked as of ``on`` (agreements lapse)."""
         return app.pipeline.check(c.principal, c.purpose, on or date.today())
 
     @r.get("/quarantine", tags=["sources"])
+    @edge
     def quarantine(
         c: C,
         source: Annotated[str | None, Query(max_length=64)] = None,
@@ -323,6 +348,7 @@ def build(app: Habeas) -> APIRouter:
     # -- the person index ---------------------------------------------------------------------
 
     @r.get("/persons", tags=["persons"])
+    @edge
     def search(
         c: C,
         name: Annotated[str | None, Query(max_length=200)] = None,
@@ -343,16 +369,19 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.get("/persons/{person_id}", tags=["persons"])
+    @edge
     def person(c: C, person_id: Id) -> PersonFile:
         """One person's records, links, flags and decisions (what the purpose may see)."""
         return app.index.person(c.principal, c.purpose, person_id)
 
     @r.get("/records/{record_id}", tags=["persons"])
+    @edge
     def record(c: C, record_id: Id) -> RecordOut:
         """One record with its source and legal authority."""
         return app.index.record(c.principal, c.purpose, record_id)
 
     @r.get("/explain", tags=["persons"])
+    @edge
     def explain(
         c: C,
         left: Annotated[str, Query(min_length=1, max_length=64)],
@@ -362,11 +391,13 @@ def build(app: Habeas) -> APIRouter:
         return app.index.explain(c.principal, c.purpose, left, right)
 
     @r.get("/review/queue", tags=["review"])
+    @edge
     def review_queue(c: C, limit: Limit = 20, offset: Offset = 0) -> ReviewQueue:
         """Pairs the model is unsure about, most uncertain first."""
         return app.index.review_queue(c.principal, c.purpose, limit, offset)
 
     @r.post("/review/decisions", tags=["review"], status_code=201)
+    @edge
     def review_decide(c: C, body: Decide) -> DecisionRecorded:
         """Record a reviewer's decision on a pair."""
         return app.index.decide(
@@ -374,11 +405,13 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.post("/review/unmerges", tags=["review"], status_code=201)
+    @edge
     def review_unmerge(c: C, body: Unmerge) -> DecisionRecorded:
         """Split records off a person."""
         return app.index.unmerge(c.principal, c.purpose, body.person_id, body.records, body.reason)
 
     @r.post("/review/unmerges/{decision_id}/undo", tags=["review"], status_code=201)
+    @edge
     def review_undo(
         c: C, decision_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Reason
     ) -> DecisionRecorded:
@@ -388,6 +421,7 @@ def build(app: Habeas) -> APIRouter:
     # -- cases ------------------------------------------------------------------------------
 
     @r.get("/cases", tags=["cases"])
+    @edge
     def cases(
         c: C,
         tier: Annotated[int | None, Query(ge=0, le=10)] = None,
@@ -399,6 +433,7 @@ def build(app: Habeas) -> APIRouter:
         return app.cases.list_cases(c.principal, c.purpose, tier, state, limit, offset)
 
     @r.post("/cases", tags=["cases"], status_code=201)
+    @edge
     def open_case(c: C, body: OpenCase) -> CaseOpened:
         """Open a case on a person of the index."""
         return app.cases.open_case(
@@ -406,6 +441,7 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.get("/cases/{case_id}", tags=["cases"])
+    @edge
     def case(
         c: C,
         case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
@@ -415,22 +451,24 @@ def build(app: Habeas) -> APIRouter:
         """A case: instruments, gates with their reasons, priority, history, deadlines."""
         from habeas.app.cases import case_json
 
-        return case_json(
-            app.cases.show(c.principal, c.purpose, case_id, on or date.today(), client=client)
-        )
+        view = app.cases.show(c.principal, c.purpose, case_id, on or date.today(), client=client)
+        return JSONResponse(case_json(view))  # type: ignore[return-value]  # plain data already
 
     @r.post("/cases/{case_id}/steps", tags=["cases"], status_code=201)
+    @edge
     def step(c: C, case_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: StepRequest) -> StepDone:
         """Record a step; 403 with every reason when policy or law refuses it, 409 when
         the case moved on since ``version``."""
         return app.cases.step(c.principal, c.purpose, case_id, body)
 
     @r.put("/cases/{case_id}/counsel", tags=["cases"], status_code=204)
+    @edge
     def counsel(c: C, case_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Counsel) -> None:
         """Record the person's counsel."""
         app.cases.counsel(c.principal, c.purpose, case_id, body.counsel)
 
     @r.post("/cases/{case_id}/flags/{flag}/resolve", tags=["cases"])
+    @edge
     def resolve_flag(
         c: C,
         case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
@@ -449,6 +487,7 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.get("/tasks", tags=["cases"])
+    @edge
     def tasks(
         c: C,
         on: date | None = None,
@@ -462,6 +501,7 @@ def build(app: Habeas) -> APIRouter:
     # -- custody and transport ---------------------------------------------------------------
 
     @r.post("/custody/placements", tags=["custody"], status_code=201)
+    @edge
     def place(c: C, body: Place) -> PlacementOut:
         """Place or transfer a person; refused when the facility is full."""
         return app.custody.place(
@@ -474,22 +514,26 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.get("/custody/occupancy", tags=["custody"])
+    @edge
     def occupancy(c: C) -> list[FacilityLoad]:
         """Beds held and free per facility."""
         return app.custody.occupancy(c.principal, c.purpose)
 
     @r.post("/transport/plan", tags=["custody"])
+    @edge
     def transport_plan(c: C, body: Day) -> TransportOut:
         """Plan removal transport (min-cost flow, greedy beside)."""
         return _transport(app.custody.plan(c.principal, c.purpose, body.on or date.today()))
 
     @r.post("/transport/book", tags=["custody"])
+    @edge
     def transport_book(c: C, body: Day) -> TransportOut:
         """Plan and book the seated people onto manifests (each gated again)."""
         report, booking = app.custody.book(c.principal, c.purpose, body.on or date.today())
         return _transport(report, booking)
 
     @r.post("/transport/lock", tags=["custody"])
+    @edge
     def transport_lock(c: C, body: Lock) -> LockOut:
         """Lock a flight's manifest, taking off whoever no longer passes the gate."""
         lock = app.custody.lock(c.principal, c.purpose, body.flight, body.on or date.today())
@@ -498,6 +542,7 @@ def build(app: Habeas) -> APIRouter:
     # -- the audit log -------------------------------------------------------------------------
 
     @r.get("/audit", tags=["audit"])
+    @edge
     def audit_show(
         c: C,
         user: Annotated[str | None, Query(max_length=64)] = None,
@@ -518,6 +563,7 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.get("/audit/verify", tags=["audit"])
+    @edge
     def audit_verify(c: C) -> Verified:
         """Recompute the hash chain."""
         del c
@@ -531,6 +577,7 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.post("/audit/checkpoint", tags=["audit"])
+    @edge
     def audit_checkpoint(c: C) -> CheckpointOut:
         """Sign a checkpoint of the log for a witness to keep (oversight)."""
         cp = app.audit.sign(c.principal, c.purpose)
@@ -539,17 +586,20 @@ def build(app: Habeas) -> APIRouter:
     # -- accounts -------------------------------------------------------------------------------
 
     @r.get("/users", tags=["admin"])
+    @edge
     def users(c: C) -> list[UserPublic]:
         """Every account and its role (admin)."""
         return app.users.list_users(c.principal)
 
     @r.post("/users", tags=["admin"], status_code=201)
+    @edge
     def add_user(c: C, body: NewUser) -> Secret:
         """Create an account (admin); its password is shown once."""
         got = app.users.add(c.principal, body.username, body.role)
         return Secret(username=got.username, secret=got.secret, expires_at="never")
 
     @r.post("/tokens", tags=["admin"], status_code=201)
+    @edge
     def add_token(c: C, body: NewToken) -> Secret:
         """Issue an API token (admin); shown once, stored as a hash."""
         got = app.users.create_token(c.principal, body.username, body.label, body.days)
@@ -561,6 +611,7 @@ def build(app: Habeas) -> APIRouter:
         )
 
     @r.delete("/tokens/{token_id}", tags=["admin"], status_code=204)
+    @edge
     def revoke_token(c: C, token_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> None:
         """Revoke an API token (admin)."""
         app.users.revoke_token(c.principal, token_id)

@@ -14,9 +14,10 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from habeas.governance import audit
 from habeas.governance.authz import PURPOSES, AccessContext
 from habeas.settings import Settings
 from habeas.store.models import User
-from habeas.store.operational import current_revision, make_engine, session_factory
+from habeas.store.operational import current_revision, make_engine, reading, session_factory
 
 if TYPE_CHECKING:
     from habeas.app.audit_log import AuditLog
@@ -92,6 +93,14 @@ class Habeas:
         self._secret = secrets.token_bytes(32)
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
+        self._readers: sessionmaker[Session] | None = None
+        self._migrated = False
+        # SQLite takes its one write lock at the start of every transaction here (audited
+        # reads write too); this process queues its own units of work on a lock of its own
+        # rather than have them poll SQLite's busy handler against each other
+        self._queue: threading.RLock | None = (
+            threading.RLock() if settings.operational_url.startswith("sqlite") else None
+        )
         from habeas.app.audit_log import AuditLog
         from habeas.app.cases import Cases
         from habeas.app.custody import Custody
@@ -138,12 +147,15 @@ class Habeas:
                 ) from None
             self._engine = engine
             self._sessions = session_factory(engine)
+            self._readers = session_factory(reading(engine))
         return self._engine
 
     @property
     def engine(self) -> Engine:
         """The operational store's engine; refuses a store that does not exist yet (so a
         command run from the wrong folder never creates an empty one)."""
+        if self._migrated and self._engine is not None:
+            return self._engine
         path = self._sqlite_path()
         if path is not None and not path.exists():
             raise HabeasError(
@@ -151,10 +163,12 @@ class Habeas:
                 "there first, or pass --data-dir"
             )
         engine = self._connect()
-        if current_revision(engine) is None:
-            raise HabeasError(
-                "the operational store is empty: run `habeas db upgrade` (or `habeas demo`)"
-            )
+        if not self._migrated:
+            if current_revision(engine) is None:
+                raise HabeasError(
+                    "the operational store is empty: run `habeas db upgrade` (or `habeas demo`)"
+                )
+            self._migrated = True
         return engine
 
     def create_store(self) -> tuple[str | None, str | None]:
@@ -171,6 +185,12 @@ class Habeas:
         self.engine  # noqa: B018 - refuses a missing store with the fix to run
         assert self._sessions is not None
         return self._sessions()
+
+    def reader(self) -> Session:
+        """A session that only reads (on SQLite it takes no write lock)."""
+        self.engine  # noqa: B018
+        assert self._readers is not None
+        return self._readers()
 
     @contextmanager
     def staging(self, create: bool = False) -> Iterator[StagingStore]:
@@ -251,6 +271,17 @@ class Habeas:
     ) -> Iterator[Work]:
         """Run one use case: commit on success (with its outcome audited when ``write``),
         roll back on any failure and audit the refusal or the error on its own."""
+        with (
+            self._queue or nullcontext(),
+            self._unit(principal, purpose, action, client, write) as w,
+        ):
+            yield w
+
+    @contextmanager
+    def _unit(
+        self, principal: Principal | None, purpose: str | None, action: str, client: str,
+        write: bool,
+    ) -> Iterator[Work]:  # fmt: skip
         session = self.sessions()
         ctx: AccessContext | None = None
         try:
@@ -272,6 +303,7 @@ class Habeas:
             session.commit()
         except BaseException as exc:
             session.rollback()
+            session.close()
             self.record_failure(ctx, principal, purpose, action, exc)
             raise
         finally:

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
 
 SESSION_HOURS = 8
+CREDENTIAL_CACHE_SECONDS = 2.0
+"""How long this process trusts a checked token or session before reading it again: a
+revocation here takes effect at once, one made by another process within this time."""
 TOKEN_DAYS = 90
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_ACCOUNT = 5
@@ -79,6 +82,22 @@ class Users:
         self.app = app
         self._failures: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._checked: dict[str, tuple[float, Any]] = {}
+
+    def _cached(self, key: str) -> Any:
+        hit = self._checked.get(key)
+        if hit is not None and time.monotonic() - hit[0] < CREDENTIAL_CACHE_SECONDS:
+            return hit[1]
+        return None
+
+    def _remember(self, key: str, value: Any) -> None:
+        if len(self._checked) > 10_000:
+            self._checked.clear()
+        self._checked[key] = (time.monotonic(), value)
+
+    def forget_credentials(self) -> None:
+        """Drop every checked credential (after a revocation or a change of account)."""
+        self._checked.clear()
 
     # -- principals ---------------------------------------------------------------------
 
@@ -187,7 +206,7 @@ class Users:
 
     def from_session(self, secret: str, address: str) -> tuple[Principal, str]:
         """The principal and purpose of a live login session."""
-        with self.app.sessions() as s:
+        with self.app.reader() as s:
             row = s.execute(
                 select(LoginSession, User)
                 .join(User, User.id == LoginSession.user_id)
@@ -211,11 +230,21 @@ class Users:
             if row is not None and row.revoked_at is None:
                 row.revoked_at = _now()
                 s.commit()
+        self.forget_credentials()
 
     def from_token(self, token: str, address: str) -> Principal:
         """The principal of an unexpired, unrevoked API token (its use is recorded in every
         audit entry of the request: the request id names the token)."""
-        with self.app.sessions() as s:
+        key = "t:" + _hash(token) + "@" + address
+        hit = self._cached(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        principal = self._from_token(token, address)
+        self._remember(key, principal)
+        return principal
+
+    def _from_token(self, token: str, address: str) -> Principal:
+        with self.app.reader() as s:
             row = s.execute(
                 select(ApiToken, User)
                 .join(User, User.id == ApiToken.user_id)
@@ -325,3 +354,4 @@ class Users:
             if row.revoked_at is None:
                 row.revoked_at = _now()
             w.done(f"token {token_id} revoked", [f"token:{token_id}"])
+        self.forget_credentials()
