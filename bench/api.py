@@ -356,6 +356,7 @@ def main() -> None:
     p.add_argument("--max-requests", type=int, default=8000)
     p.add_argument("--direct", type=int, default=1000)
     p.add_argument("--workers", type=int, default=8)
+    p.add_argument("--processes", type=int, default=2, help="server processes on PostgreSQL")
     p.add_argument("--skip-postgres", action="store_true")
     args = p.parse_args()
     env = {**os.environ}
@@ -365,7 +366,7 @@ def main() -> None:
         if not args.skip_postgres:
             from habeas.store.scratch_postgres import scratch_postgres
 
-            with scratch_postgres() as url:
+            with scratch_postgres(fsync=True) as url:
                 run_store("PostgreSQL", Path(tmp) / "pg", {**env, "HABEAS_DATABASE_URL": url}, args)
         shutil.rmtree(tmp, ignore_errors=True)
 

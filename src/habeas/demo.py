@@ -10,24 +10,19 @@ a demo account's principal, exactly as the CLI and the API make them.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
-
 from habeas.app.cases import StepRequest
 from habeas.app.core import Habeas, Principal
 from habeas.app.custody import nationality_of
 from habeas.cases import gates
-from habeas.cases.service import GateRefused, case_file
+from habeas.cases.service import GateRefused
 from habeas.custody.facilities import SYNTHETIC_FACILITIES
 from habeas.errors import HabeasError
-from habeas.governance.identity import bootstrap_admin
-from habeas.store.models import Case, User
 
 DEMO_ADMIN = "demo_admin"
 DEMO_USERS = (
@@ -63,13 +58,13 @@ def demo_accounts(app: Habeas) -> list[str]:
     """Create the store and the demo accounts that are missing (the admin first)."""
     app.create_store()
     steps: list[str] = []
-    with app.sessions() as s:
-        if s.execute(select(User.id).limit(1)).first() is None:
-            bootstrap_admin(s, DEMO_ADMIN, secrets.token_urlsafe(24))
-            s.commit()
-            steps.append(f"bootstrap: first account {DEMO_ADMIN} (admin)")
-        have = set(s.execute(select(User.username)).scalars())
+    try:
+        app.users.bootstrap(DEMO_ADMIN)  # its password is never shown: the demo needs none
+        steps.append(f"bootstrap: first account {DEMO_ADMIN} (admin)")
+    except HabeasError:
+        pass  # a second run: the accounts exist
     admin = app.users.local(DEMO_ADMIN, ORIGIN)
+    have = {u.username for u in app.users.list_users(admin)}
     for name, role in DEMO_USERS:
         if name not in have:
             app.users.add(admin, name, role)
@@ -116,8 +111,8 @@ def access_walk(app: Habeas, person_ids: list[str], tour: Tour) -> None:
             why = str(exc).split(": ", 1)[-1]
             line = f"refused: {who} ({ROLE_OF[who]}, purpose {purpose}): {why}"
             tour.say("purpose-bound access", line)
-    with app.sessions() as s:  # a second demo run reuses the case the first one opened
-        existing = s.execute(select(Case.id).where(Case.person_id == pid)).scalar()
+    mine = app.cases.for_person(officer, "case_review", pid)  # a second run reuses it
+    existing = mine[0].id if mine else None
     case_id = (
         existing or app.cases.open_case(officer, "case_review", pid, date.today(), "demo").case_id
     )
@@ -216,32 +211,25 @@ def case_walk(
     say("prioritize")
     raised, priorities = app.cases.prioritize(officer, "case_review", today)
     top = app.cases.list_cases(officer, "case_review", limit=5)
-    with app.sessions() as s:  # the demo picks its examples by state, as a supervisor would
-        finals = list(
-            s.execute(
-                select(Case)
-                .where(Case.state == "final_order")
-                .order_by(Case.priority_tier, Case.priority_score.desc(), Case.id)
-            ).scalars()
-        )
-        stayed = list(
-            s.execute(
-                select(Case).where(
-                    Case.state.in_(["final_order", "appeal_pending", "appeal_window"])
-                )
-            ).scalars()
-        )
-        reviewing = list(s.execute(select(Case).where(Case.state == "under_review")).scalars())
-        with_stay = next((c.id for c in stayed if case_file(s, c).stays), None)
-        with_flag = next(
-            (c.id for c in reviewing if any(f.open for f in case_file(s, c).flags)), None
-        )
-        executable = [
-            c.id
-            for c in finals
-            if not gates.hold_reasons(case_file(s, c), today)
-            and not any(f.open for f in case_file(s, c).flags)
-        ]
+
+    # the demo picks its examples by state and by what each case file shows, as an
+    # officer would: through the same reads as everyone else (each one audited)
+    def files(state: str, limit: int) -> list[Any]:
+        rows = app.cases.list_cases(officer, "case_review", state=state, limit=limit).cases
+        return [app.cases.show(officer, "case_review", c.id, today) for c in rows]
+
+    finals = files("final_order", 120)
+    stayed = finals + files("appeal_pending", 60) + files("appeal_window", 60)
+    with_stay = next((v.case["id"] for v in stayed if v.file.stays), None)
+    with_flag = next(
+        (v.case["id"] for v in files("under_review", 200) if any(f.open for f in v.file.flags)),
+        None,
+    )
+    executable = [
+        v.case["id"]
+        for v in finals
+        if not gates.hold_reasons(v.file, today) and not any(f.open for f in v.file.flags)
+    ]
     say("gates")
     refusals = []
     if with_stay is not None:
@@ -332,3 +320,14 @@ NEXT_STEPS = (
     "habeas --data-dir {d} tokens create demo_officer --as demo_admin   # then: habeas serve",
 )
 """What to try after the demo."""
+
+
+def two_persons(app: Habeas) -> list[str]:
+    """Two persons of the published index, for the demo's reads: found by a search for a
+    common family name, as an officer would."""
+    officer = as_(app, "demo_officer")
+    for name in ("garcia", "rodriguez", "hernandez", "lopez", "martinez", "smith", "nguyen"):
+        hits = app.index.search(officer, "case_review", name=name, limit=2).hits
+        if len(hits) == 2:
+            return [h.person_id for h in hits]
+    raise HabeasError("the published index has too few persons for the demo's reads")

@@ -9,6 +9,7 @@ nothing from another host at ``/docs``.
 from __future__ import annotations
 
 import gc
+import os
 import time
 from typing import Any
 
@@ -23,6 +24,15 @@ from habeas.errors import HabeasError
 
 MAX_BODY = 1_000_000
 """The largest request body accepted (bytes): larger ones are refused before reading."""
+
+
+def from_environment() -> FastAPI:
+    """The API over an application built from HABEAS_* variables (for server processes
+    that uvicorn starts itself: `habeas serve --processes N`)."""
+    from habeas.settings import Settings
+
+    workers = int(os.environ.get("HABEAS_SERVE_THREADS", "8"))
+    return create_api(Habeas(Settings()), workers=workers)
 
 
 def create_api(app: Habeas, workers: int = 8) -> FastAPI:

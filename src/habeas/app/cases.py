@@ -191,6 +191,35 @@ class Cases:
             rows = list_cases(w.session, w.ctx, tier, state, limit + offset)[offset:]
             return CaseList(cases=[CaseRow(**r) for r in rows], limit=limit, offset=offset)
 
+    def for_person(
+        self, principal: Principal | None, purpose: str | None, person_id: str
+    ) -> list[CaseRow]:
+        """The cases on one person that the caller may read, newest first (audited)."""
+        from habeas.cases.service import readable_cases
+
+        with self.app.work(principal, purpose, "person_cases") as w:
+            self.probe(w.ctx, "person_cases")
+            rows = list(
+                w.session.execute(
+                    select(Case).where(Case.person_id == person_id).order_by(Case.id.desc())
+                ).scalars()
+            )
+            shown = readable_cases(
+                w.session, w.ctx, rows, "person_cases", f"cases of person {person_id}"
+            )
+            return [
+                CaseRow(
+                    id=c.id,
+                    person_id=c.person_id,
+                    state=c.state,
+                    tier=c.priority_tier,
+                    score=c.priority_score,
+                    policy_version=c.policy_version,
+                    explanation=json.loads(c.priority_explanation or "[]"),
+                )
+                for c in shown
+            ]
+
     def show(
         self,
         principal: Principal | None,

@@ -61,7 +61,7 @@ def run_demo(
     out.print("[bold]against the world's truth[/]")
     resolve_cmds.scores(out, ev.scores, ev.blocking_recall)
     hits = app.index.review_queue(engineer, "identity_resolution", limit=1)
-    persons = _two_persons(app)
+    persons = demo.two_persons(app)
     tour = demo.Tour()
     demo.access_walk(app, persons, tour)
     out.print("[bold]purpose-bound access (operational store)[/]")
@@ -78,21 +78,6 @@ def run_demo(
     for line in demo.NEXT_STEPS:
         out.print("  " + escape(line.format(d=app.settings.data_dir)), highlight=False)
     return 0
-
-
-def _two_persons(app: Habeas) -> list[str]:
-    """Two persons of the published index, the demo's examples (the first with a court
-    record, so counsel has a case to read)."""
-    from sqlalchemy import select
-
-    from habeas.store.models import IndexPerson
-
-    with app.sessions() as s:
-        return list(
-            s.execute(
-                select(IndexPerson.person_id).order_by(IndexPerson.person_id).limit(2)
-            ).scalars()
-        )
 
 
 def _case_tour(app: Habeas, out: Console, err: Console) -> None:

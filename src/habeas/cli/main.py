@@ -248,15 +248,44 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker threads for requests.")] = 8,
+    processes: Annotated[
+        int, typer.Option(min=1, max=32, help="Server processes (PostgreSQL only).")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (and its OpenAPI at /openapi.json, docs at /docs)."""
+    import os
+
     import uvicorn
 
     from habeas.api import create_api
 
     a = application()
     a.engine  # noqa: B018 - refuse a missing store before listening
-    uvicorn.run(create_api(a, workers=workers), host=host, port=port, log_level="warning")
+    if processes == 1:
+        uvicorn.run(create_api(a, workers=workers), host=host, port=port, log_level="warning")
+        return
+    if a.settings.operational_url.startswith("sqlite"):
+        raise HabeasError(
+            "--processes needs PostgreSQL: SQLite has one writer at a time, and "
+            "one process already serves it fully"
+        )
+    s = a.settings
+    os.environ.update(
+        {
+            "HABEAS_DATA_DIR": str(s.data_dir),
+            "HABEAS_THREADS": str(s.threads),
+            "HABEAS_DATABASE_URL": s.operational_url,
+            "HABEAS_SERVE_THREADS": str(workers),
+        }
+    )
+    uvicorn.run(
+        "habeas.api:from_environment",
+        factory=True,
+        workers=processes,
+        host=host,
+        port=port,
+        log_level="warning",
+    )
 
 
 def parse_date(text: str) -> date:

@@ -1,0 +1,65 @@
+"""The terminal's choices are the library's lists, and `habeas serve` answers over HTTP."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import get_args
+
+import httpx
+import pytest
+
+from habeas.app.cases import STATES, STEP_KINDS, step_fields
+from habeas.cli import choices
+from habeas.governance.authz import PURPOSES, ROLES
+
+
+def test_the_cli_choices_are_the_librarys_lists() -> None:
+    assert get_args(choices.PurposeName) == PURPOSES
+    assert get_args(choices.RoleName) == ROLES
+    assert get_args(choices.StateName) == STATES
+    assert get_args(choices.StepKind) == STEP_KINDS
+    assert get_args(choices.EngineName) == ("duckdb", "spark")
+
+
+def test_each_step_lists_the_fields_it_takes_and_never_who_or_when() -> None:
+    assert "reference" in step_fields("issue_warrant")
+    assert "outcome" in step_fields("record_encounter")
+    for kind in STEP_KINDS:
+        assert not {"actor", "role", "on"} & set(step_fields(kind)), kind
+
+
+@pytest.mark.slow
+def test_habeas_serve_answers_over_http_and_refuses_without_credentials(tmp_path: Path) -> None:
+    from conftest import make_app
+
+    app = make_app(tmp_path / "d", users={"officer1": "case_officer"})
+    token = app.users.create_token(app.users.local("root", "t"), "officer1", "t").secret
+    app.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from habeas.cli.main import run; run()", "--data-dir",
+         str(tmp_path / "d"), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        r = httpx.get(f"{base}/whoami")
+        assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+        r = httpx.get(f"{base}/whoami", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json()["role"] == "case_officer"
+        assert "server-timing" in r.headers and r.headers["cache-control"] == "no-store"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
