@@ -358,15 +358,18 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=8)
     p.add_argument("--processes", type=int, default=2, help="server processes on PostgreSQL")
     p.add_argument("--skip-postgres", action="store_true")
+    p.add_argument("--skip-sqlite", action="store_true")
     args = p.parse_args()
     env = {**os.environ}
     env.pop("HABEAS_DATABASE_URL", None)
     with tempfile.TemporaryDirectory(prefix="habeas-bench-api-") as tmp:
-        run_store("SQLite", Path(tmp) / "sqlite", env, args)
+        if not args.skip_sqlite:
+            run_store("SQLite", Path(tmp) / "sqlite", env, args)
         if not args.skip_postgres:
             from habeas.store.scratch_postgres import scratch_postgres
 
-            with scratch_postgres(fsync=True) as url:
+            # fsync on; commits not waited for, as SQLite's WAL mode with synchronous=NORMAL
+            with scratch_postgres(fsync=True, synchronous_commit=False) as url:
                 run_store("PostgreSQL", Path(tmp) / "pg", {**env, "HABEAS_DATABASE_URL": url}, args)
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -24,9 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from habeas.governance.person_access import read_person
-from habeas.resolve.person import person_view
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
 from habeas.governance import audit
@@ -34,7 +32,7 @@ from habeas.governance.authz import AccessContext, Resource, authorize, authoriz
 from habeas.governance.cases_access import Conflict, read_case, update_case_note
 from habeas.governance.chain import GENESIS, Entry, entry_hash, resources_json
 from habeas.governance.identity import bootstrap_admin
-from habeas.store.models import Case
+from habeas.store.models import Case, IndexFlag, IndexRecord
 from habeas.store.operational import make_engine, session_factory, upgrade
 from habeas.store.staging import StagingStore
 
@@ -94,7 +92,12 @@ def _cases_store(url: str, persons: list[str], pool_size: int = 5) -> Engine:
 
 def bench_mix(tmp: Path, people: int, calls: int = 3000) -> None:
     """A case officer's read-heavy day: 70% person files, 20% case reads, 10% note edits;
-    the same sequence with Cedar + audit (the service layer) and without (direct reads)."""
+    the same sequence through the application (Cedar + audit, a unit of work each) and
+    without (the same rows read directly), interleaved."""
+    from habeas.app import Habeas
+    from habeas.resolve.publish import publish
+    from habeas.settings import Settings
+
     t = time.perf_counter()
     st = _resolved_store(tmp, people)
     persons = [r[0] for r in st.rows("SELECT DISTINCT person_id FROM persons ORDER BY 1")]
@@ -103,13 +106,20 @@ def bench_mix(tmp: Path, people: int, calls: int = 3000) -> None:
     rng = random.Random(7)
     plan = [(rng.choices(["person", "case", "edit"], [70, 20, 10])[0], rng.randrange(len(persons)))
             for _ in range(calls)]  # fmt: skip
+    engine = _cases_store(f"sqlite:///{tmp / 'habeas.db'}", persons)
+    run_id = st.rows("SELECT run_id FROM resolution_runs")[0][0]
+    publish(engine, st, run_id)
+    st.close()
+    app = Habeas(Settings(data_dir=tmp))
+    app.users.add(app.users.local("bench_admin", "bench"), "officer1", "case_officer")
+    officer = app.users.local("officer1", "bench")
 
-    def governed(engine: Engine) -> Callable[[str, int], None]:
+    def governed() -> Callable[[str, int], None]:
         sessions = session_factory(engine)
 
         def call(kind: str, i: int) -> None:
             if kind == "person":
-                read_person(engine, st, ctx, persons[i])
+                app.index.person(officer, "case_review", persons[i])
                 return
             with sessions.begin() as s:
                 seen = read_case(s, ctx, i + 1)
@@ -118,12 +128,16 @@ def bench_mix(tmp: Path, people: int, calls: int = 3000) -> None:
 
         return call
 
-    def direct(engine: Engine) -> Callable[[str, int], None]:
+    def direct() -> Callable[[str, int], None]:
         sessions = session_factory(engine)
 
         def call(kind: str, i: int) -> None:
             if kind == "person":
-                person_view(st, persons[i])
+                with sessions() as s:
+                    list(s.execute(select(IndexRecord).where(
+                        IndexRecord.person_id == persons[i])).scalars())  # fmt: skip
+                    list(s.execute(select(IndexFlag).where(
+                        IndexFlag.person_id == persons[i])).scalars())  # fmt: skip
                 return
             with sessions.begin() as s:
                 case = s.get(Case, i + 1)
@@ -134,10 +148,7 @@ def bench_mix(tmp: Path, people: int, calls: int = 3000) -> None:
 
         return call
 
-    calls_by_mode = {
-        name: make(_cases_store(f"sqlite:///{tmp / f'mix-{name}.db'}", persons))
-        for name, make in (("without", direct), ("with", governed))
-    }
+    calls_by_mode = {"without": direct(), "with": governed()}
     for kind, i in plan[:50]:  # warm caches (policies, statements, pages) on both sides
         for call in calls_by_mode.values():
             call(kind, i)
@@ -157,7 +168,7 @@ def bench_mix(tmp: Path, people: int, calls: int = 3000) -> None:
     w, wo = sum(took["with"].values()), sum(took["without"].values())
     print(f"mix      all {calls:,} calls: {wo:.2f} s without, {w:.2f} s with "
           f"(overhead {(w / wo - 1) * 100:.1f}%) — target <= 10%")  # fmt: skip
-    st.close()
+    app.close()
 
 
 def bench_writers(url: str, label: str, writers: int = 50, rounds: int = 10) -> None:

@@ -10,11 +10,12 @@ a demo account's principal, exactly as the CLI and the API make them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from habeas.app.cases import StepRequest
 from habeas.app.core import Habeas, Principal
@@ -23,6 +24,13 @@ from habeas.cases import gates
 from habeas.cases.service import GateRefused
 from habeas.custody.facilities import SYNTHETIC_FACILITIES
 from habeas.errors import HabeasError
+
+if TYPE_CHECKING:
+    from habeas.app.pipeline import Published
+    from habeas.governance.audit import Verification
+    from habeas.pipeline import IntakeReport
+    from habeas.resolve.quality import Evaluation
+    from habeas.synth.world import WorldSummary
 
 DEMO_ADMIN = "demo_admin"
 DEMO_USERS = (
@@ -331,3 +339,66 @@ def two_persons(app: Habeas) -> list[str]:
         if len(hits) == 2:
             return [h.person_id for h in hits]
     raise HabeasError("the published index has too few persons for the demo's reads")
+
+
+class Stages(Protocol):
+    """What the demo reports as each stage ends (the terminal prints it; tests may record
+    it); the ``tick``/``note`` hooks report progress within a stage."""
+
+    def tick(self, step: str, n: int) -> None:
+        """A step of the world's generation."""
+
+    def note(self, name: str, stage: str) -> None:
+        """A source registered or ingested."""
+
+    def say(self, line: str) -> None:
+        """A line of progress."""
+
+    def world(self, summary: WorldSummary, seconds: float) -> None:
+        """The synthetic world was generated."""
+
+    def intake(self, report: IntakeReport, seconds: float) -> None:
+        """Sources registered and ingested."""
+
+    def resolved(self, published: Published, evaluation: Evaluation) -> None:
+        """The index was resolved, published and scored against the world's truth."""
+
+    def access(self, lines: list[str], review_queue: int) -> None:
+        """Reads allowed and refused."""
+
+    def cases(self, walk: dict[str, Any], seconds: float) -> None:
+        """The case lifecycle walked."""
+
+    def verified(self, verification: Verification) -> None:
+        """The audit chain recomputed."""
+
+
+def run(app: Habeas, people: int, seed: int, stages: Stages) -> bool:
+    """The whole demo on ``app``: every stage a call on the application, each reported to
+    ``stages`` as it ends. True when the audit chain verifies at the end."""
+    from habeas.synth.world import generate_world
+
+    started = time.perf_counter()
+    accounts = demo_accounts(app)
+    engineer = as_(app, "demo_engineer")
+    world_dir = app.settings.data_dir / "world"
+    summary = generate_world(world_dir, people, seed, progress=stages.tick)
+    stages.world(summary, time.perf_counter() - started)
+    report = app.pipeline.intake(engineer, "identity_resolution", world_dir, date.today(),
+                                 on_source=stages.note)  # fmt: skip
+    stages.intake(report, time.perf_counter() - started)
+    published = app.pipeline.resolve(
+        engineer, "identity_resolution", progress=lambda s: stages.say(f"resolve: {s}")
+    )
+    evaluation = app.pipeline.evaluate(engineer, "identity_resolution", world_dir / "truth.parquet")
+    stages.resolved(published, evaluation)
+    queue = app.index.review_queue(engineer, "identity_resolution", limit=1)
+    tour = Tour()
+    access_walk(app, two_persons(app), tour)
+    stages.access(accounts + tour.sections.get("purpose-bound access", []), queue.total)
+    started = time.perf_counter()
+    walk = case_walk(app, date.today(), tour, note=lambda s: stages.say(f"cases: {s}"))
+    stages.cases(walk, time.perf_counter() - started)
+    verification, _ = app.audit.verify()
+    stages.verified(verification)
+    return verification.ok

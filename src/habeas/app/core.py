@@ -283,6 +283,7 @@ class Habeas:
         write: bool,
     ) -> Iterator[Work]:  # fmt: skip
         session = self.sessions()
+        audit.defer_until_commit(session)
         ctx: AccessContext | None = None
         try:
             ctx = self.context(session, principal, purpose, client)

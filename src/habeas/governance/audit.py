@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 from habeas.errors import HabeasError
@@ -61,6 +62,29 @@ _SQL = {name: _statements(name) for name in ("sqlite", "postgresql")}
 PUBLIC_FILE = "audit-signing-key.pub.pem"
 
 
+DEFERRED = "habeas_audit_deferred"
+
+
+def defer_until_commit(session: Session) -> None:
+    """Queue this session's appends and write them just before it commits: the chain head
+    is then locked for the commit alone, not for the rest of the work (the entries still
+    commit with the change they record, in the order they were made; a rollback drops
+    them with it)."""
+    session.info[DEFERRED] = []
+    event.listen(session, "before_commit", _write_deferred)
+    event.listen(session, "after_rollback", _drop_deferred)
+
+
+def _write_deferred(session: Session) -> None:
+    pending = session.info.get(DEFERRED) or []
+    while pending:
+        _append_now(session, **pending.pop(0))
+
+
+def _drop_deferred(session: Session) -> None:
+    session.info.get(DEFERRED, []).clear()
+
+
 def append(
     session: Session | Connection,
     *,
@@ -73,11 +97,36 @@ def append(
     detail: str = "",
     request_id: str | None = None,
     now: datetime | None = None,
-) -> Entry:
+) -> None:
     """Add one entry to the chain inside the transaction of ``session`` (an ORM session or a
     Core connection); it commits or rolls back with that transaction, never on its own."""
     if decision not in ("allow", "deny"):
         raise HabeasError(f"audit decision must be allow or deny, not {decision!r}")
+    entry: dict[str, Any] = {
+        "user": user, "role": role, "purpose": purpose, "action": action,
+        "resources": list(resources), "decision": decision, "detail": detail,
+        "request_id": request_id, "now": now,
+    }  # fmt: skip
+    if isinstance(session, Session) and DEFERRED in session.info:
+        session.info[DEFERRED].append(entry)
+        return
+    _append_now(session, **entry)
+
+
+def _append_now(
+    session: Session | Connection,
+    *,
+    user: str,
+    role: str,
+    purpose: str,
+    action: str,
+    resources: list[str],
+    decision: str,
+    detail: str = "",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> Entry:
+    """Write one entry at the head of the chain, in the transaction of ``session``."""
     conn = session.connection() if isinstance(session, Session) else session
     head_sql, insert_sql, move_sql = _SQL[conn.dialect.name]
     # The driver's cursor, not SQLAlchemy's statement layer: an append is on every audited

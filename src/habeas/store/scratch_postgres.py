@@ -29,8 +29,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def scratch_postgres(fsync: bool = False) -> Iterator[str]:
-    """Start a server, yield its SQLAlchemy URL (database ``postgres``), stop and delete it."""
+def scratch_postgres(fsync: bool = False, synchronous_commit: bool = True) -> Iterator[str]:
+    """Start a server, yield its SQLAlchemy URL (database ``postgres``), stop and delete it.
+
+    ``synchronous_commit=False`` is PostgreSQL's counterpart of SQLite's WAL mode with
+    ``synchronous=NORMAL``: a crash may lose the last commits, never half of one."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     if not found:
         raise HabeasError("PostgreSQL is not installed: `make` runs scripts/ensure-system.sh")
@@ -53,6 +56,8 @@ def scratch_postgres(fsync: bool = False) -> Iterator[str]:
     opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
     if not fsync:
         opts += " -c fsync=off"
+    if not synchronous_commit:
+        opts += " -c synchronous_commit=off"
     run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(base / "log"),
         "start")  # fmt: skip
     try:
