@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/resolve.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/lifecycle.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/publish.py
 
 clean:
 	rm -rf $(VENV) habeas-data

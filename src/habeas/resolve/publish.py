@@ -220,6 +220,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
             )
         for table in (IndexRecord, IndexPerson, IndexFlag, IndexReview, IndexDecision, IndexSource):
             conn.execute(delete(table))
+        conn.execute(delete(IndexRun).where(IndexRun.run_id == run_id))  # a run published again
         conn.execute(
             insert(IndexRun),
             [
