@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -232,6 +233,8 @@ class Cases:
         history; counsel names their client (the case's person) with ``client``."""
         from habeas.cases.service import show_case
 
+        if client and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", client):
+            raise HabeasError(f"client {client[:70]!r} is not a person id")
         with self.app.work(principal, purpose, "read_case", client=client) as w:
             self._exists(w.session, w.ctx, case_id, "read_case")
             return show_case(w.session, w.ctx, case_id, on)
@@ -265,7 +268,8 @@ class Cases:
 
         case = session.get(Case, case_id) if 0 < case_id < 2**31 else None
         if case is None:
-            anyone = Case(id=0, person_id="*", state="identified", counsel=ctx.user)
+            # a person id no client can name: counsel learns nothing of which cases exist
+            anyone = Case(id=0, person_id="\x00", state="identified", counsel=ctx.user)
             probe = authorize(ctx, "read", case_resource(anyone))
             entry = {
                 "user": ctx.user,

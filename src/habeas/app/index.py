@@ -366,7 +366,9 @@ class PersonIndex:
             [
                 d
                 for d in s.execute(
-                    select(IndexDecision).order_by(IndexDecision.decision_id)
+                    select(IndexDecision)
+                    .where(or_(*(IndexDecision.record_ids.contains(f'"{r}"') for r in ids)))
+                    .order_by(IndexDecision.decision_id)
                 ).scalars()
                 if ids & set(json.loads(d.record_ids))
             ]
@@ -482,7 +484,14 @@ class PersonIndex:
                     add(s.execute(base.where(IndexRecord.name_key == key).limit(cap)), 4.0, "name")
                     fams = set(words)
                     add(
-                        s.execute(base.where(IndexRecord.family_key.in_(fams)).limit(cap)),
+                        s.execute(
+                            base.where(
+                                or_(
+                                    IndexRecord.family_key.in_(fams),  # compound surnames, too
+                                    *(IndexRecord.family_key.like(f"{w} %") for w in fams),
+                                )
+                            ).limit(cap)
+                        ),
                         1.5,
                         "family name",
                     )
@@ -591,7 +600,9 @@ class PersonIndex:
             lo, hi = sorted((left, right))
             for d in s.execute(
                 select(IndexDecision)
-                .where(IndexDecision.kind == "pair")
+                .where(
+                    IndexDecision.kind == "pair", IndexDecision.record_ids == json.dumps([lo, hi])
+                )
                 .order_by(IndexDecision.decision_id.desc())
             ).scalars():
                 if json.loads(d.record_ids) == [lo, hi]:
