@@ -123,7 +123,7 @@ def _event(kind: str, fields: dict[str, Any], on: date) -> Any:
     try:
         return event_from_payload(data)
     except (ValueError, TypeError) as exc:
-        raise HabeasError(f"{kind}: {exc} (fields: {', '.join(step_fields(kind))})") from None
+        raise HabeasError(f"{exc} (fields: {', '.join(step_fields(kind))})") from None
 
 
 class Cases:

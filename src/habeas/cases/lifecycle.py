@@ -447,6 +447,45 @@ def event_payload(event: Event) -> dict[str, Any]:
     return out
 
 
+def _field_value(kind: str, name: str, declared: str, value: Any) -> Any:
+    """A field's value as its declaration types it; anything else is refused, naming the
+    field (a step is never stored with a value its rules cannot read)."""
+    if value is None and "None" in declared:
+        return None
+    if "date" in declared:
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ValueError(f"{kind}: {name} must be a date (YYYY-MM-DD), not {value!r}")
+    if declared.startswith("tuple"):
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise ValueError(f"{kind}: {name} must be a list of strings, not {value!r}")
+    if declared == "bool":
+        if isinstance(value, bool):
+            return value
+        if value in ("true", "false"):
+            return value == "true"
+        raise ValueError(f"{kind}: {name} must be true or false, not {value!r}")
+    if declared == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        raise ValueError(f"{kind}: {name} must be a whole number, not {value!r}")
+    if "str" in declared and not isinstance(value, str):
+        raise ValueError(f"{kind}: {name} must be text, not {value!r}")
+    if isinstance(value, str) and len(value) > 2000:
+        raise ValueError(f"{kind}: {name} is longer than 2,000 characters")
+    return value
+
+
 def event_from_payload(data: dict[str, Any]) -> Event:
     """The event back from ``event_payload`` output; unknown kinds or fields are refused."""
     kind = data.get("kind")
@@ -461,14 +500,7 @@ def event_from_payload(data: dict[str, Any]) -> Event:
     for name, f in names.items():
         if name not in data:
             continue
-        value = data[name]
-        if "date" in str(f.type) and isinstance(value, str):
-            value = date.fromisoformat(value)
-        elif str(f.type).startswith("tuple") and isinstance(value, list):
-            value = tuple(value)
-        elif str(f.type).startswith("tuple") and isinstance(value, str):
-            value = tuple(v.strip() for v in value.split(",") if v.strip())
-        values[name] = value
+        values[name] = _field_value(str(kind), name, str(f.type), data[name])
     return cls(**values)
 
 
