@@ -281,6 +281,17 @@ def test_person_view_shows_records_links_flags_and_decisions(indexed_app: Habeas
         < 1e-6
     )
     assert e.decision is not None and "checked the paper file" in e.decision
+    # the same waterfall as the batch engine computes from its own tables
+    from habeas.resolve.explain import explain_pair
+
+    with app.staging() as st:
+        batch = explain_pair(st, a, b)
+    assert [
+        (x.comparison, x.level, round(x.weight, 9), round(x.tf_adjustment, 9)) for x in e.steps
+    ] == [
+        (x.comparison, x.level, round(x.weight, 9), round(x.tf_adjustment, 9)) for x in batch.steps
+    ]
+    assert abs(e.match_weight - batch.match_weight) < 1e-9
 
 
 def test_incremental_respects_an_unmerge(index: StagingStore) -> None:

@@ -12,6 +12,7 @@ the same; new evidence (other records) raises it again.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,15 +55,25 @@ def _tf_columns(model_json: str) -> list[str]:
     )
 
 
-def _features_sql(tf: list[str]) -> str:
-    """Each prepared record as JSON, with the term frequency of each adjusted column (as
-    Splink computes it at scoring: share of the non-null values equal to this one)."""
+def compared_columns(model_json: str, available: list[str]) -> list[str]:
+    """The prepared columns the model names anywhere (comparisons, blocking rules, term
+    frequencies) and the record id: all an explanation needs of a record."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", model_json))
+    named = {w[:-2] for w in words if w.endswith(("_l", "_r"))} | words
+    return [c for c in available if c == "unique_id" or c in named]
+
+
+def _features_sql(columns: list[str], tf: list[str]) -> str:
+    """Each prepared record's compared values as JSON, with the term frequency of each
+    adjusted column (as Splink computes it at scoring: the share of the non-null values
+    equal to this one)."""
     extra = "".join(
         f", CASE WHEN {c} IS NULL THEN NULL ELSE (count(*) OVER (PARTITION BY {c}))::DOUBLE "
         f"/ (count({c}) OVER ()) END AS tf_{c}"
         for c in tf
     )
-    return f"SELECT unique_id, to_json(x)::VARCHAR FROM (SELECT *{extra} FROM resolve_input) x"
+    cols = ", ".join(columns)
+    return f"SELECT unique_id, to_json(x)::VARCHAR FROM (SELECT {cols}{extra} FROM resolve_input) x"
 
 
 def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -70,8 +81,20 @@ def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    for part in _chunks(rows):
-        conn.execute(insert(table), part)
+    """Bulk insert through the driver's ``executemany`` (a million rows is the common case
+    here; SQLAlchemy's per-row parameter handling would be most of the time)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    cols = ", ".join(f'"{n}"' for n in names)
+    sql = f"INSERT INTO {table.__tablename__} ({cols}) VALUES ({', '.join(mark for _ in names)})"
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for part in _chunks(rows):
+            cur.executemany(sql, [tuple(r[n] for n in names) for r in part])
+    finally:
+        cur.close()
 
 
 def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
@@ -87,10 +110,12 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
     if not run:
         raise ValueError(f"no resolution run {run_id}")
     _, mode, eng, n_records, n_persons, threshold, model_json = run[0]
-    schema = [[r[0], r[1]] for r in con.execute("DESCRIBE resolve_input").fetchall()]
+    described = [(r[0], r[1]) for r in con.execute("DESCRIBE resolve_input").fetchall()]
     tf = _tf_columns(model_json)
+    columns = compared_columns(model_json, [n for n, _ in described])
+    schema = [[n, t] for n, t in described if n in columns]
     schema += [[f"tf_{c}", "DOUBLE"] for c in tf]
-    features = dict(con.execute(_features_sql(tf)).fetchall())
+    features = dict(con.execute(_features_sql(columns, tf)).fetchall())
     records = con.execute(
         """SELECT p.record_id, p.person_id, r.source, r.source_key,
                   coalesce(nullif(concat_ws(' ', r.given_name, r.middle_name, r.family_name),
