@@ -63,3 +63,23 @@ def test_habeas_serve_answers_over_http_and_refuses_without_credentials(tmp_path
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_store_at_an_older_revision_is_refused_with_the_fix(tmp_path: Path) -> None:
+    from habeas.app import Habeas
+    from habeas.errors import HabeasError
+    from habeas.settings import Settings
+    from habeas.store.operational import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'habeas.db'}")
+    upgrade(engine, "0003")
+    engine.dispose()
+    app = Habeas(Settings(data_dir=tmp_path))
+    with pytest.raises(HabeasError, match="revision 0003 and this habeas needs 0004"):
+        app.users.whoami(app.users.local("anyone", "t"))
+    app.create_store()
+    app.close()
+    fresh = Habeas(Settings(data_dir=tmp_path))
+    with pytest.raises(HabeasError, match="no active account"):
+        fresh.users.whoami(fresh.users.local("anyone", "t"))
+    fresh.close()

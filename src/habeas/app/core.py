@@ -164,9 +164,17 @@ class Habeas:
             )
         engine = self._connect()
         if not self._migrated:
-            if current_revision(engine) is None:
+            from habeas.store.operational import revisions
+
+            at, head = current_revision(engine), revisions()[-1]
+            if at is None:
                 raise HabeasError(
                     "the operational store is empty: run `habeas db upgrade` (or `habeas demo`)"
+                )
+            if at != head:
+                raise HabeasError(
+                    f"the operational store is at revision {at} and this habeas needs {head}: "
+                    "run `habeas db upgrade`"
                 )
             self._migrated = True
         return engine
