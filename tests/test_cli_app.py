@@ -83,3 +83,16 @@ def test_a_store_at_an_older_revision_is_refused_with_the_fix(tmp_path: Path) ->
     with pytest.raises(HabeasError, match="no active account"):
         fresh.users.whoami(fresh.users.local("anyone", "t"))
     fresh.close()
+
+
+def test_failed_sign_ins_are_remembered_in_bounded_memory(tmp_path: Path) -> None:
+    from habeas.app import Habeas
+    from habeas.app.users import MAX_FAILURES_ADDRESS, MAX_TRACKED
+    from habeas.settings import Settings
+
+    users = Habeas(Settings(data_dir=tmp_path)).users
+    for i in range(MAX_TRACKED + 5_000):  # a spray of made-up names from one address
+        users._fail([f"user:u{i}", "addr:10.0.0.1"])
+    assert len(users._failures) <= MAX_TRACKED + 2
+    assert len(users._failures["addr:10.0.0.1"]) <= MAX_FAILURES_ADDRESS
+    assert users._throttled(["user:u-new", "addr:10.0.0.1"])  # the address is still held

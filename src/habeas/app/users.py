@@ -32,6 +32,8 @@ TOKEN_DAYS = 90
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_ACCOUNT = 5
 MAX_FAILURES_ADDRESS = 20
+MAX_TRACKED = 50_000
+"""Accounts and addresses whose failures are remembered at once (memory stays bounded)."""
 
 
 class TooManyAttempts(HabeasError):
@@ -124,8 +126,17 @@ class Users:
     def _fail(self, keys: list[str]) -> None:
         now = time.monotonic()
         with self._lock:
+            if len(self._failures) > MAX_TRACKED:  # a spray of names must not fill memory
+                cutoff = now - WINDOW_SECONDS
+                for key in [k for k, q in self._failures.items() if not q or q[-1] < cutoff]:
+                    del self._failures[key]
+                if len(self._failures) > MAX_TRACKED:
+                    self._failures.clear()
             for key in keys:
-                self._failures[key].append(now)
+                q = self._failures[key]
+                q.append(now)
+                while len(q) > MAX_FAILURES_ADDRESS:
+                    q.popleft()
 
     def _audit_login(
         self, username: str, role: str, purpose: str, address: str, ok: bool, detail: str
