@@ -12,8 +12,8 @@ from typing import get_args
 import httpx
 import pytest
 
+from habeas.app import choices
 from habeas.app.cases import STATES, STEP_KINDS, step_fields
-from habeas.cli import choices
 from habeas.governance.authz import PURPOSES, ROLES
 
 

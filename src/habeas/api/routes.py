@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, Caller, address, caller
 from habeas.app.audit_log import AuditEntryOut
 from habeas.app.cases import CaseList, CaseOpened, FlagResolved, StepDone, StepRequest, TaskRow
+from habeas.app.choices import PurposeName, RoleName
 from habeas.app.core import Habeas
 from habeas.app.custody import Booking, FacilityLoad, PlacementOut
 from habeas.app.index import (
@@ -29,25 +30,6 @@ from habeas.app.index import (
 from habeas.app.pipeline import SourceCheck, SourceOut
 from habeas.app.users import UserPublic
 
-PurposeName = Literal[
-    "identity_resolution",
-    "case_review",
-    "field_operation",
-    "custody",
-    "oversight",
-    "redress",
-    "analytics",
-]
-RoleName = Literal[
-    "integration_engineer",
-    "case_officer",
-    "supervisor",
-    "field_officer",
-    "custody_officer",
-    "oversight",
-    "counsel",
-    "admin",
-]
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MAX_ID = 2_147_483_647
 """The largest id any store holds (a 32-bit integer)."""

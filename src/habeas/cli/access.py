@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from habeas.cli.choices import PurposeName
+from habeas.app.choices import PurposeName
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal

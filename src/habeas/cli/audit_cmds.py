@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from habeas.app.choices import PurposeName, RoleName
 from habeas.cli.access import AsUser, Json, Purpose, principal
-from habeas.cli.choices import PurposeName, RoleName
 from habeas.cli.render import emit_json
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from habeas.app.choices import StateName, StepKind
 from habeas.cli.access import AsUser, Json, Purpose, principal
-from habeas.cli.choices import StateName, StepKind
 from habeas.cli.render import emit_json
 from habeas.errors import HabeasError
 

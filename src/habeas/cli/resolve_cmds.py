@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from habeas.app.choices import EngineName
 from habeas.cli.access import AsUser, Json, Purpose, principal
-from habeas.cli.choices import EngineName
 from habeas.cli.render import emit_json
 
 if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution commands

@@ -1,5 +1,5 @@
-"""Choices the terminal offers (and its help lists): the library's own lists, spelled out
-for the type checker; tests/test_cli_app.py checks they match."""
+"""Choices the edges offer (the CLI's help and the API's schema list them): the library's
+own lists, spelled out for the type checker; tests/test_cli_app.py checks they match."""
 
 from __future__ import annotations
 
