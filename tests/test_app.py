@@ -317,3 +317,55 @@ def test_reads_never_wait_on_a_resolution_run_in_another_process(indexed_app: Ha
             proc.kill()
     assert proc.returncode == 0, err
     assert reads >= 1  # reads answered while the run held the staging store
+
+
+def test_a_flag_resolved_as_a_step_checks_the_version_and_reaches_the_index(
+    indexed_app: Habeas,
+) -> None:
+    from habeas.governance.cases_access import Conflict
+
+    app = indexed_app
+    with app.sessions() as s:
+        pid = (
+            s.execute(
+                select(IndexFlag.person_id).where(
+                    IndexFlag.flag == "citizenship", IndexFlag.status == "open"
+                )
+            )
+            .scalars()
+            .first()
+        )
+    assert pid is not None
+    officer, super1 = app.users.local("officer1", "t"), app.users.local("super1", "t")
+    case_id = app.cases.open_case(officer, "case_review", pid, TODAY).case_id
+    seen = app.cases.step(
+        officer, "case_review", case_id, StepRequest(kind="begin_review", on=TODAY)
+    )  # raises the flag
+    fields = {
+        "flag": "citizenship",
+        "reason": "checked against the passport file",
+        "evidence": "passport file (synthetic)",
+    }
+    with pytest.raises(Conflict, match="reload it"):
+        app.cases.step(
+            super1,
+            "case_review",
+            case_id,
+            StepRequest(kind="resolve_flag", on=TODAY, fields=fields, version=seen.version - 1),
+        )
+    done = app.cases.step(
+        super1,
+        "case_review",
+        case_id,
+        StepRequest(kind="resolve_flag", on=TODAY, fields=fields, version=seen.version),
+    )
+    assert done.version > seen.version and done.state == "under_review"
+    with app.sessions() as s:
+        statuses = set(
+            s.execute(
+                select(IndexFlag.status).where(
+                    IndexFlag.person_id == pid, IndexFlag.flag == "citizenship"
+                )
+            ).scalars()
+        )
+    assert statuses == {"resolved"}

@@ -100,10 +100,12 @@ class TaskRow(BaseModel):
 
 
 class FlagResolved(BaseModel):
-    """The cases a flag resolution was recorded on."""
+    """The cases a flag resolution was recorded on, and the first one's state after it."""
 
     flag: str
     cases: list[int]
+    state: str
+    version: int
 
 
 class CaseOpened(BaseModel):
@@ -318,8 +320,11 @@ class Cases:
                 str(f.get("reason", "")),
                 str(f.get("evidence", "")),
                 on,
+                request.version,
             )
-            return self._state(principal, purpose, done.cases[0], request.kind)
+            return StepDone(
+                case_id=case_id, kind=request.kind, state=done.state, version=done.version
+            )
         with self.app.work(principal, purpose, f"case_{request.kind}", write=True) as w:
             self._exists(w.session, w.ctx, case_id, f"case_{request.kind}")
             after = record_event(w.session, w.ctx, case_id, event, request.version)
@@ -328,14 +333,6 @@ class Cases:
             return StepDone(
                 case_id=case_id, kind=request.kind, state=after.state.value, version=version
             )
-
-    def _state(
-        self, principal: Principal | None, purpose: str | None, case_id: int, kind: str
-    ) -> StepDone:
-        with self.app.sessions() as s:
-            case = s.get(Case, case_id)
-            assert case is not None
-            return StepDone(case_id=case_id, kind=kind, state=case.state, version=case.version)
 
     def counsel(
         self, principal: Principal | None, purpose: str | None, case_id: int, counsel: str
@@ -357,18 +354,30 @@ class Cases:
         reason: str,
         evidence: str,
         on: date,
+        version: int | None = None,
     ) -> FlagResolved:
         """A supervisor resolves a flag on every open case of the person and in the index,
-        in one transaction."""
+        in one transaction (refused as a conflict when the case moved on since
+        ``version``)."""
         from habeas.cases.flags import resolve_flag
+        from habeas.governance.cases_access import Conflict
 
         with self.app.work(principal, purpose, "resolve_flag", write=True) as w:
             self._exists(w.session, w.ctx, case_id, "resolve_flag")
+            case = w.session.get(Case, case_id)
+            if version is not None and case is not None and case.version != version:
+                raise Conflict(
+                    f"case {case_id} is at version {case.version}, not {version}: "
+                    "reload it and apply the step again"
+                )
             done = resolve_flag(w.session, w.ctx, case_id, flag, reason, evidence, on)
+            state, now = w.session.execute(
+                select(Case.state, Case.version).where(Case.id == case_id)
+            ).one()
             w.done(
                 f"{flag} resolved on cases {', '.join(map(str, done))}", [f"case:{c}" for c in done]
             )
-            return FlagResolved(flag=flag, cases=done)
+            return FlagResolved(flag=flag, cases=done, state=state, version=now)
 
     def tasks(
         self,

@@ -350,12 +350,6 @@ class Habeas:
         except (HabeasError, _SQLAlchemyError) as second:  # the store itself is failing
             log.error("could not audit the failure of %s: %s", action, second)
 
-    def system_context(self, username: str, purpose: str) -> AccessContext:
-        """The context of an account for internal batch steps run on its behalf (the
-        account's role, read from the store)."""
-        with self.sessions() as s:
-            return self.context(s, self.issue_principal(username, "local", "app"), purpose)
-
     def describe(self) -> dict[str, Any]:
         """Where the stores are (for `habeas whoami` and the API's root)."""
         return {

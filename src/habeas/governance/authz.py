@@ -320,6 +320,8 @@ def whole_identifiers(ctx: AccessContext) -> frozenset[str]:
         if _decision(pol, result).allowed:
             whole.add(kind)
     out = frozenset(whole)
+    if len(_WHOLE_CACHE) >= 1_000:  # the client is the caller's to name: keep this bounded
+        _WHOLE_CACHE.clear()
     _WHOLE_CACHE[key] = out
     return out
 
