@@ -18,6 +18,17 @@ SUPERVISOR = ("super1", "supervisor")
 OTHER_SUPERVISOR = ("super2", "supervisor")
 
 
+COURT_RECORD = "eoir_cases:EOIR-1"
+
+
+def court(cls: type[lc.Event], *args: object, **kw: object) -> lc.Event:
+    """A court's act, citing a court record (the lifecycle needs a basis for it)."""
+    kw.setdefault("basis", COURT_RECORD)
+    if cls is lc.Decide:
+        kw.setdefault("authority", "IJ Example Court")
+    return cls(*args, **kw)  # type: ignore[arg-type]
+
+
 def day(n: int) -> date:
     return D0 + timedelta(days=n)
 
@@ -83,7 +94,7 @@ def final_order(n: int = 0, **decide: object) -> CaseFile:
         lc.RecordEncounter(day(n + 6), "fo1", "field_officer", outcome="arrested"),
         lc.DecideCustody(day(n + 7), "co1", "custody_officer", custody="detained"),
         lc.BeginProceedings(day(n + 8), *OFFICER),
-        lc.Decide(
+        court(lc.Decide, 
             day(n + 10),
             "ij1",
             "supervisor",
@@ -91,7 +102,7 @@ def final_order(n: int = 0, **decide: object) -> CaseFile:
             authority="IJ Example Court",
             **decide,
         ),  # type: ignore[arg-type]
-        lc.WaiveAppeal(day(n + 12), *OFFICER),
+        court(lc.WaiveAppeal, day(n + 12), *OFFICER),
     )
     assert case.state == State.FINAL_ORDER
     return case
@@ -150,7 +161,7 @@ def test_a_case_goes_from_identification_to_removal() -> None:
 def test_no_instrument_no_field_action() -> None:
     case = run(
         charged(),
-        lc.IssueWarrant(day(2), *SUPERVISOR, instrument="i200", reference="W", expires_on=day(3)),
+        lc.IssueWarrant(day(2), *SUPERVISOR, instrument="i200", reference="W", authority="SDDO", expires_on=day(3)),
     )
     reasons = refused(case, lc.RequestFieldAction(day(10), *OFFICER))
     assert any(r.startswith(f"no warrant valid on {day(10)}: i200 W") for r in reasons)
@@ -179,7 +190,7 @@ def test_assignment_without_approval_is_refused_even_from_a_forged_state() -> No
 def test_a_lapsed_or_withdrawn_warrant_stops_the_assignment() -> None:
     case = run(
         charged(),
-        lc.IssueWarrant(day(2), *SUPERVISOR, instrument="i200", reference="W1", expires_on=day(4)),
+        lc.IssueWarrant(day(2), *SUPERVISOR, instrument="i200", reference="W1", authority="SDDO", expires_on=day(4)),
         lc.RequestFieldAction(day(3), *OFFICER),
         lc.ApproveFieldAction(day(4), *SUPERVISOR),
     )
@@ -199,18 +210,18 @@ def test_an_i205_needs_a_final_executable_order() -> None:
     case = run(
         new(),
         lc.BeginReview(day(0), *OFFICER),
-        lc.Charge(day(1), *OFFICER, instrument="nta", reference="N"),
+        lc.Charge(day(1), *OFFICER, instrument="nta", reference="N", authority="ICE ERO"),
         lc.BeginProceedings(day(2), *OFFICER),
-        lc.Decide(day(3), "ij", "supervisor", outcome="removal_order"),
+        court(lc.Decide, day(3), "ij", "supervisor", outcome="removal_order"),
     )
     assert "an I-205 warrant of removal needs a final order of removal" in refused(
         case, lc.IssueWarrant(day(4), *SUPERVISOR, instrument="i205")
     )
     case = run(
         case,
-        lc.FinalizeOrder(day(40), *OFFICER),
-        lc.IssueWarrant(day(41), *SUPERVISOR, instrument="i205", reference="R"),
-        lc.GrantStay(
+        court(lc.FinalizeOrder, day(40), *OFFICER),
+        lc.IssueWarrant(day(41), *SUPERVISOR, instrument="i205", reference="R", authority="FOD"),
+        court(lc.GrantStay, 
             day(42), "bia", "supervisor", stay_id="s1", authority="bia", reason="motion pending"
         ),
     )
@@ -219,7 +230,7 @@ def test_an_i205_needs_a_final_executable_order() -> None:
         "the I-205 warrant of removal cannot be executed: stay granted "
         f"{day(42)} by bia (motion pending), not lifted"
     ]
-    lifted = ok(case, lc.LiftStay(day(50), "bia", "supervisor", stay_id="s1", authority="bia"))
+    lifted = ok(case, court(lc.LiftStay, day(50), "bia", "supervisor", stay_id="s1", authority="bia"))
     assert ok(lifted, lc.RequestFieldAction(day(51), *OFFICER)).state == State.FIELD_REQUESTED
 
 
@@ -307,18 +318,18 @@ def test_removal_waits_for_the_appeal_window_and_a_pending_appeal() -> None:
         lc.RecordEncounter(day(6), "fo1", "field_officer", outcome="arrested"),
         lc.DecideCustody(day(7), "co1", "custody_officer", custody="detained"),
         lc.BeginProceedings(day(8), *OFFICER),
-        lc.Decide(day(10), "ij", "supervisor", outcome="removal_order"),
+        court(lc.Decide, day(10), "ij", "supervisor", outcome="removal_order"),
     )
     assert decided.state == State.APPEAL_WINDOW
     assert f"the appeal window is open until {day(40)}" in refused(
-        decided, lc.FinalizeOrder(day(20), *OFFICER)
+        decided, court(lc.FinalizeOrder, day(20), *OFFICER)
     )
-    appealed = ok(decided, lc.FileAppeal(day(25), "counsel1", "counsel"))
+    appealed = ok(decided, court(lc.FileAppeal, day(25), "counsel1", "counsel"))
     assert appealed.state == State.APPEAL_PENDING
     assert f"the appeal window closed on {day(40)}" in refused(
-        decided, lc.FileAppeal(day(41), "counsel1", "counsel")
+        decided, court(lc.FileAppeal, day(41), "counsel1", "counsel")
     )
-    final = run(appealed, lc.DecideAppeal(day(90), "bia", "supervisor", outcome="dismissed"))
+    final = run(appealed, court(lc.DecideAppeal, day(90), "bia", "supervisor", outcome="dismissed"))
     assert final.state == State.FINAL_ORDER and final.final_on == day(90)
     forged = lc.replace(appealed, state=State.READY_FOR_REMOVAL, final_on=day(30))
     reasons = refused(
@@ -348,7 +359,7 @@ def test_a_stay_of_any_authority_holds_removal_and_takes_the_person_off_the_mani
     for authority in ("immigration_judge", "bia", "federal_court", "agency"):
         stayed = ok(
             on_manifest,
-            lc.GrantStay(
+            court(lc.GrantStay, 
                 day(16),
                 "x",
                 "supervisor",
@@ -366,18 +377,42 @@ def test_a_stay_of_any_authority_holds_removal_and_takes_the_person_off_the_mani
 
 def test_a_motion_to_reopen_an_in_absentia_order_stays_removal_automatically() -> None:
     case = ready_papers(final_order(in_absentia=True), 13)
-    moved = ok(case, lc.FileMotionToReopen(day(14), "counsel1", "counsel", stay_id="mtr"))
+    moved = ok(case, court(lc.FileMotionToReopen, day(14), "counsel1", "counsel", stay_id="mtr"))
     reasons = refused(moved, lc.MarkReady(day(15), "co1", "custody_officer"))
-    assert any("by automatic (motion to reopen an in-absentia order)" in r for r in reasons)
-    assert "only an in-absentia order is stayed automatically by a motion to reopen" in refused(
-        ready_papers(final_order(), 13), lc.FileMotionToReopen(day(14), "c", "counsel")
+    assert any("by automatic (motion to reopen an in-absentia order" in r for r in reasons)
+    # denied: the automatic stay ends with the decision on the motion
+    denied = ok(moved, court(lc.DecideMotion, day(20), *OFFICER, outcome="denied"))
+    assert ok(denied, lc.MarkReady(day(21), "co1", "custody_officer")).state == (
+        State.READY_FOR_REMOVAL
+    )
+
+
+def test_a_motion_on_an_order_not_in_absentia_is_recorded_and_stays_nothing() -> None:
+    """A BIA motion to reopen or reconsider a final order carries no automatic stay."""
+    case = ready_papers(final_order(), 13)
+    for motion in (
+        court(lc.FileMotionToReopen, day(14), "c", "counsel", body="bia"),
+        court(lc.FileMotionToReconsider, day(14), "c", "counsel", body="bia"),
+    ):
+        moved = ok(case, motion)
+        assert moved.motion is not None and moved.motion.pending and not moved.stays
+        assert ok(moved, lc.MarkReady(day(15), "co1", "custody_officer")).state == (
+            State.READY_FOR_REMOVAL
+        )
+    granted = ok(
+        ok(case, court(lc.FileMotionToReopen, day(14), "c", "counsel", body="bia")),
+        court(lc.DecideMotion, day(30), *OFFICER, outcome="granted"),
+    )
+    assert granted.state == State.IN_PROCEEDINGS and granted.final_on is None
+    assert "no final order of removal" in refused(
+        lc.replace(granted, state=State.FINAL_ORDER), lc.MarkReady(day(31), "co1", "custody_officer")
     )
 
 
 def test_protection_bars_the_destination_and_documents_must_fit_it() -> None:
     case = ok(
         ready_papers(final_order(), 13),
-        lc.GrantProtection(day(13), "ij", "supervisor", country="MX"),
+        court(lc.GrantProtection, day(13), "ij", "supervisor", country="MX"),
     )
     assert any(
         "removal to MX is barred by a grant of protection" in r
@@ -399,10 +434,10 @@ def test_voluntary_departure_runs_to_its_deadline() -> None:
     decided = run(
         charged(),
         lc.BeginProceedings(day(2), *OFFICER),
-        lc.Decide(
+        court(lc.Decide, 
             day(3), "ij", "supervisor", outcome="voluntary_departure", departure_deadline=day(63)
         ),
-        lc.WaiveAppeal(day(3), *OFFICER),
+        court(lc.WaiveAppeal, day(3), *OFFICER),
     )
     assert f"the voluntary departure period runs until {day(63)}" in refused(
         decided, lc.MarkFugitive(day(30), *OFFICER, reason="no show")
@@ -414,7 +449,7 @@ def test_voluntary_departure_runs_to_its_deadline() -> None:
     assert left.state == State.DEPARTURE_VERIFIED
     assert "voluntary departure is granted with a deadline after the decision" in refused(
         run(charged(), lc.BeginProceedings(day(2), *OFFICER)),
-        lc.Decide(day(3), "ij", "supervisor", outcome="voluntary_departure"),
+        court(lc.Decide, day(3), "ij", "supervisor", outcome="voluntary_departure"),
     )
 
 
@@ -422,13 +457,13 @@ def test_a_summary_order_is_final_without_proceedings() -> None:
     case = run(
         new(),
         lc.BeginReview(day(0), *OFFICER),
-        lc.Charge(day(1), *OFFICER, instrument="reinstatement", reference="REIN-1"),
+        lc.Charge(day(1), *OFFICER, instrument="reinstatement", reference="REIN-1", authority="ICE ERO"),
     )
     assert case.final_on == day(1) and case.order is not None and case.order.summary
-    assert ok(case, lc.FinalizeOrder(day(2), *OFFICER)).state == State.FINAL_ORDER
+    assert ok(case, court(lc.FinalizeOrder, day(2), *OFFICER)).state == State.FINAL_ORDER
     nta = charged()
     assert any(
-        "only a summary order" in r for r in refused(nta, lc.FinalizeOrder(day(2), *OFFICER))
+        "only a summary order" in r for r in refused(nta, court(lc.FinalizeOrder, day(2), *OFFICER))
     )
 
 
@@ -525,11 +560,16 @@ def draw_event(data: st.DataObject, case: CaseFile, today: date, seen: list[lc.E
     n = len(seen)
     extra: dict[str, object] = {}
     if kind == "charge":
-        extra = {"instrument": data.draw(st.sampled_from(["nta", "nta", "reinstatement"]))}
+        extra = {
+            "instrument": data.draw(st.sampled_from(["nta", "nta", "reinstatement"])),
+            "reference": f"N{n}",
+            "authority": "ICE ERO",
+        }
     elif kind == "issue_warrant":
         extra = {
             "instrument": "i205" if case.final_on else "i200",
             "reference": f"W{n}",
+            "authority": "SDDO",
             "expires_on": data.draw(st.sampled_from([None, today + timedelta(days=30)])),
         }
     elif kind == "add_instrument":
@@ -541,6 +581,7 @@ def draw_event(data: st.DataObject, case: CaseFile, today: date, seen: list[lc.E
         extra = {
             "instrument": data.draw(st.sampled_from(missing or ["travel_document"])),
             "reference": f"D{n}",
+            "authority": "Consulate",
             "country": "MX",
             "expires_on": today + timedelta(days=data.draw(st.integers(1, 90))),
         }
@@ -553,7 +594,7 @@ def draw_event(data: st.DataObject, case: CaseFile, today: date, seen: list[lc.E
         extra = {"stay_id": f"s{n}"}
     elif kind == "lift_stay":
         ids = [s.stay_id for s in case.stays] or ["none"]
-        extra = {"stay_id": data.draw(st.sampled_from(ids))}
+        extra = {"stay_id": data.draw(st.sampled_from(ids)), "authority": "federal_court"}
     elif kind == "withdraw_instrument":
         refs = [i.reference for i in case.instruments] or ["none"]
         extra = {"reference": data.draw(st.sampled_from(refs)), "reason": "recalled"}
@@ -564,6 +605,7 @@ def draw_event(data: st.DataObject, case: CaseFile, today: date, seen: list[lc.E
             ),
             "in_absentia": data.draw(st.booleans()),
             "departure_deadline": today + timedelta(days=60),
+            "authority": "IJ Example Court",
         }
     elif kind == "decide_appeal":
         extra = {"outcome": data.draw(st.sampled_from(["dismissed", "remanded"]))}
@@ -593,27 +635,80 @@ def draw_event(data: st.DataObject, case: CaseFile, today: date, seen: list[lc.E
         extra = {"reason": "recorded reason"}
     elif kind == "verify_departure":
         extra = {"proof": "exit record"}
-    return lc.EVENTS[kind](today, actor, role, **extra)  # type: ignore[arg-type]
+    if lc.EVENTS[kind].court_fact and data.draw(st.integers(0, 9)) > 0:
+        extra["basis"] = COURT_RECORD  # mostly cited; sometimes an officer's word alone
+    recorded = today + timedelta(days=data.draw(st.sampled_from([0, 0, 0, 3])))
+    on = today - timedelta(days=data.draw(st.sampled_from([0, 0, 0, 0, 2, 9])))
+    if data.draw(st.integers(0, 19)) == 0:
+        on = recorded + timedelta(days=5)  # sometimes dated in the future
+    return lc.EVENTS[kind](on, actor, role, recorded=recorded, **extra)  # type: ignore[arg-type]
 
 
 def _history_facts(accepted: list[lc.Event], upto: date) -> tuple[bool, set[str]]:
     """From the accepted events alone (not the case file): is a citizenship flag open, and
     which stays are in force on ``upto``."""
-    open_flag = False
+    open_flag, in_absentia = False, False
     stays: set[str] = set()
+    motion_stay = ""
     for e in accepted:
         if isinstance(e, lc.RaiseFlag) and e.flag == "citizenship":
             open_flag = True
         if isinstance(e, lc.ResolveFlag) and e.flag == "citizenship":
             open_flag = False
-        if isinstance(e, lc.GrantStay | lc.FileMotionToReopen) and e.on <= upto:
+        if isinstance(e, lc.Decide):
+            in_absentia = e.in_absentia
+        if isinstance(e, lc.GrantStay) and (e.on is None or e.on <= upto):
             stays.add(e.stay_id)
-        if isinstance(e, lc.LiftStay) and e.on <= upto:
+        if isinstance(e, lc.FileMotionToReopen) and in_absentia and e.body == "immigration_judge":
+            assert e.on is not None
+            motion_stay = e.stay_id
+            if e.on <= upto:
+                stays.add(e.stay_id)
+        if isinstance(e, lc.LiftStay) and e.on is not None and e.on <= upto:
             stays.discard(e.stay_id)
+        if isinstance(e, lc.DecideMotion) and e.on is not None and e.on <= upto:
+            stays.discard(motion_stay)
     return open_flag, stays
 
 
 REACHED: dict[str, int] = {}
+
+FOLLOWS: dict[str, tuple[str, ...]] = {
+    "begin_proceedings": ("charge",),
+    "decide": ("charge", "begin_proceedings"),
+    "waive_appeal": ("decide",),
+    "file_appeal": ("decide",),
+    "decide_appeal": ("file_appeal",),
+    "mark_ready": ("final",),
+    "add_to_manifest": ("final", "mark_ready"),
+    "confirm_removal": ("final", "add_to_manifest"),
+    "record_encounter": ("assign",),
+    "assign": ("approve_field_action",),
+}
+"""What each step follows, read from the accepted events alone ("final": the step that
+made the order final)."""
+
+
+def _assert_in_order(accepted: list[lc.Event], event: lc.Event) -> None:
+    """No accepted event is dated before the latest accepted event it follows."""
+    latest: dict[str, date] = {}
+    for e in accepted:
+        if e.on is None:
+            continue
+        latest[e.kind] = e.on
+        made_final = isinstance(e, lc.WaiveAppeal | lc.FinalizeOrder) or (
+            isinstance(e, lc.DecideAppeal) and e.outcome == "dismissed"
+        )
+        if made_final:
+            latest["final"] = e.on
+        if isinstance(e, lc.DecideAppeal | lc.DecideMotion | lc.DecidePetition) and (
+            e.outcome in ("remanded", "granted")
+        ):
+            latest.pop("final", None)  # the order was vacated: a new one follows
+    for before in FOLLOWS.get(event.kind, ()):
+        then = latest.get(before)
+        if event.on is not None and then is not None:
+            assert event.on >= then, f"{event.kind} on {event.on} before {before} on {then}"
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -648,6 +743,12 @@ def test_invariants_hold_for_any_event_sequence(data: st.DataObject) -> None:
             assert approvals[-1].role == "supervisor"
             warrants = [e for e in accepted if isinstance(e, lc.IssueWarrant)]
             assert warrants, "assigned without an instrument"
+        # dates: never after the recording, never before what the step follows
+        assert event.on is None or event.recorded is None or event.on <= event.recorded
+        _assert_in_order(accepted, event)
+        for inst in result.instruments:
+            assert inst.signed_by, f"{inst.kind} without a signer"
+            assert inst.reference or inst.basis, f"{inst.kind} without a number"
         REACHED[event.kind] = REACHED.get(event.kind, 0) + 1
         accepted.append(event)
         case = result
@@ -696,7 +797,7 @@ def test_an_enforcement_step_cannot_be_backdated_past_a_stay_flag_or_protection(
     """Dating a step before a protection was recorded must not slip it past the gate."""
     ready = run(ready_papers(final_order(), 13), lc.MarkReady(day(14), "co1", "custody_officer"),
                 lc.AddToManifest(day(15), "co1", "custody_officer", flight="FL-1"))  # fmt: skip
-    stayed = ok(ready, lc.GrantStay(day(20), "bia", "supervisor", stay_id="s", reason="motion"))
+    stayed = ok(ready, court(lc.GrantStay, day(20), "bia", "supervisor", stay_id="s", reason="motion"))
     back = lc.AddToManifest(day(16), "co1", "custody_officer", flight="FL-1")
     assert any(r.startswith(f"dated {day(16)}, before {day(20)}") for r in refused(stayed, back))
     flagged = ok(ready, lc.RaiseFlag(day(20), "index", "integration_engineer",
@@ -707,6 +808,6 @@ def test_an_enforcement_step_cannot_be_backdated_past_a_stay_flag_or_protection(
     assert any(r.startswith(f"dated {day(16)}, before {day(20)}")
                for r in refused(resolved, board_early))  # fmt: skip
     assert ok(resolved, lc.ConfirmRemoval(day(22), "co1", "custody_officer")).state == State.REMOVED
-    lift_first = lc.LiftStay(day(19), "bia", "supervisor", stay_id="s")
+    lift_first = court(lc.LiftStay, day(19), "bia", "supervisor", stay_id="s")
     assert any("lifted on or after the day it was granted" in r
                for r in refused(stayed, lift_first))  # fmt: skip

@@ -256,21 +256,22 @@ def case_walk(
                 today,
                 instrument="nta",
                 reference=f"NTA-{with_flag}",
+                authority="ICE ERO (synthetic)",
             )
             or f"case {with_flag}: (no refusal)"
         )
     if executable:
         c = executable[-1]
-        _step(
-            app,
-            "demo_supervisor",
-            "field_operation",
-            c,
-            "issue_warrant",
-            today,
-            instrument="i205",
-            reference=f"I205-{c}",
+        warrant = {"instrument": "i205", "reference": f"I205-{c}",
+                   "authority": "Field Office Director (synthetic)"}  # fmt: skip
+        # a warrant dated three weeks ahead, recorded today: nothing is recorded before it
+        # happens
+        ahead = today + timedelta(days=21)
+        refusals.append(
+            _step(app, "demo_supervisor", "field_operation", c, "issue_warrant", ahead, **warrant)
+            or f"case {c}: (no refusal)"
         )
+        _step(app, "demo_supervisor", "field_operation", c, "issue_warrant", today, **warrant)
         _step(app, "demo_officer", "case_review", c, "request_field_action", today)
         for kind in ("assign", "approve_field_action"):
             fields = {"team": "team-2"} if kind == "assign" else {}
@@ -278,6 +279,15 @@ def case_walk(
                 _step(app, "demo_officer", "case_review", c, kind, today, **fields)
                 or f"case {c}: (no refusal)"
             )
+    if with_stay is not None:
+        # an officer's word against a court's stay: no order cited, a lower authority
+        view = app.cases.show(officer, "case_review", with_stay, today)
+        stay = view.file.stays[0]
+        lift = {"stay_id": stay.stay_id, "authority": "agency"}
+        refusals.append(
+            _step(app, "demo_officer", "case_review", with_stay, "lift_stay", today, **lift)
+            or f"case {with_stay}: (no refusal)"
+        )
     say("carry cases to removal")
     facilities = [row[0] for row in SYNTHETIC_FACILITIES]
     carried = []
@@ -304,7 +314,9 @@ def case_walk(
         report, booking = app.custody.book(custody, "custody", today + timedelta(days=1))
     except GateRefused as exc:  # pragma: no cover - booking reports refusals, never raises
         raise HabeasError(str(exc)) from None
+    tamper = tampered_copy(app, with_stay or (executable[0] if executable else None))
     return {
+        "tamper": tamper,
         "opened": opened,
         "raised": raised,
         "priorities": priorities,
@@ -316,6 +328,43 @@ def case_walk(
         "transport": report,
         "booking": booking,
     }
+
+
+def tampered_copy(app: Habeas, case_id: int | None) -> tuple[str, Verification] | None:
+    """Edit one case event in a copy of the operational store (SQLite only) and verify the
+    copy: what was edited, and what ``audit verify`` found. The store itself is untouched."""
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    from habeas.app.core import Habeas as App
+    from habeas.settings import Settings
+
+    if case_id is None or app.engine.dialect.name != "sqlite":
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "habeas.db"
+        source = sqlite3.connect(app.settings.data_dir / "habeas.db")
+        target = sqlite3.connect(copy)
+        with target:
+            source.backup(target)
+        source.close()
+        row = target.execute(
+            "SELECT seq, kind FROM case_events WHERE case_id = ? ORDER BY "
+            "kind = 'grant_stay' DESC, seq DESC LIMIT 1", (case_id,)
+        ).fetchone()
+        with target:
+            target.execute(
+                "UPDATE case_events SET payload = replace(payload, '\"on\": \"', "
+                "'\"on\": \"1') WHERE case_id = ? AND seq = ?", (case_id, row[0])
+            )  # e.g. 2026-03-02 becomes 12026-03-02: a date pushed out of reach
+        target.close()
+        copied = App(Settings(data_dir=Path(tmp)))
+        try:
+            verification, _ = copied.audit.verify()
+        finally:
+            copied.close()
+    return f"case {case_id} event {row[0]} ({row[1]}): its date edited in a copy", verification
 
 
 NEXT_STEPS = (

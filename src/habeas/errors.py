@@ -9,9 +9,12 @@ class HabeasError(Exception):
     """A problem in the user's input or request, stated so they can fix it.
 
     ``entry``, when set, is the audit entry of a refusal (``audit.append``'s keyword
-    arguments): the application appends it after rolling the work back."""
+    arguments): the application appends it after rolling the work back. ``refusal``,
+    when set, is a refused case step's row for the case's list of refused attempts, kept
+    the same way."""
 
     entry: dict[str, Any] | None = None
+    refusal: dict[str, Any] | None = None
 
 
 class NotFound(HabeasError):

@@ -185,6 +185,8 @@ class Verified(BaseModel):
     entries: int
     head: str
     first_break: str | None
+    case_events: int = 0
+    history_problem: str | None = None
 
 
 class CheckpointOut(BaseModel):
@@ -556,6 +558,8 @@ def build(app: Habeas) -> APIRouter:
             entries=v.entries,
             head=v.head,
             first_break=f"entry {b.seq}: {b.reason}" if b else None,
+            case_events=v.case_events,
+            history_problem=v.history_problem,
         )
 
     @r.post("/audit/checkpoint", tags=["audit"])

@@ -42,7 +42,7 @@ def step_fields(kind: str) -> dict[str, str]:
     return {
         f.name: str(f.type)
         for f in dataclasses.fields(cls)
-        if f.name not in ("on", "actor", "role")
+        if f.name not in ("on", "actor", "role", "recorded")
     }
 
 
@@ -119,6 +119,8 @@ class CaseOpened(BaseModel):
 def _event(kind: str, fields: dict[str, Any], on: date) -> Any:
     if "actor" in fields or "role" in fields:
         raise HabeasError("a step's actor and role are the account's: do not send them")
+    if "recorded" in fields:
+        raise HabeasError("a step's recording day is the day it is recorded: do not send it")
     if kind not in EVENTS:
         raise HabeasError(f"unknown step {kind!r}; steps are {', '.join(STEP_KINDS)}")
     data: dict[str, Any] = {"kind": kind, "on": on.isoformat(), "actor": "", "role": "", **fields}
@@ -239,7 +241,28 @@ class Cases:
             raise HabeasError(f"client {client[:70]!r} is not a person id")
         with self.app.work(principal, purpose, "read_case", client=client) as w:
             self._exists(w.session, w.ctx, case_id, "read_case")
-            return show_case(w.session, w.ctx, case_id, on)
+            view = show_case(w.session, w.ctx, case_id, on)
+        if view.due and on >= date.today():
+            # what time made happen is recorded as soon as anyone reads the case
+            self.take_due_effects(principal, purpose, [case_id], client=client)
+            with self.app.work(principal, purpose, "read_case", client=client) as w:
+                view = show_case(w.session, w.ctx, case_id, on)
+        return view
+
+    def take_due_effects(
+        self, principal: Principal | None, purpose: str | None, case_ids: list[int],
+        client: str = "",
+    ) -> int:  # fmt: skip
+        """Record on these cases the events the law has made happen by today (an alternate
+        order of removal after a missed voluntary departure deadline), as the lifecycle's;
+        the reader's unit of work names them. Returns how many were recorded."""
+        from habeas.cases.service import record_due_effects
+
+        with self.app.work(principal, purpose, "case_due_effects", client=client) as w:
+            n = sum(record_due_effects(w.session, w.ctx, c, date.today()) for c in case_ids)
+            if n:
+                w.done(f"{n} event(s) the law made happen", [f"case:{c}" for c in case_ids])
+            return n
 
     def probe(self, ctx: Any, action: str) -> None:
         """Refuse (403, audited) a caller who may read no case at all for this purpose."""
@@ -396,7 +419,12 @@ class Cases:
         with self.app.work(principal, purpose, "tasks_due") as w:
             self.probe(w.ctx, "tasks_due")
             rows = tasks_due(w.session, w.ctx, on, within)
-            return [TaskRow(**r) for r in rows[offset : offset + limit]]
+        passed = sorted({r["case_id"] for r in rows if r["kind"] == "voluntary_departure_due"
+                         and r["due_on"] < date.today()})  # fmt: skip
+        if passed and self.take_due_effects(principal, purpose, passed):
+            with self.app.work(principal, purpose, "tasks_due") as w:
+                rows = tasks_due(w.session, w.ctx, on, within)
+        return [TaskRow(**r) for r in rows[offset : offset + limit]]
 
     def prioritize(
         self,
@@ -430,7 +458,12 @@ class Cases:
 def history_payload(view: CaseView) -> list[dict[str, Any]]:
     """A case's history as plain data (for JSON)."""
     return [
-        {**h, "at": h["at"].isoformat() if isinstance(h["at"], datetime) else h["at"]}
+        {
+            **h,
+            "recorded_at": h["recorded_at"].isoformat()
+            if isinstance(h["recorded_at"], datetime)
+            else h["recorded_at"],
+        }
         for h in view.history
     ]
 
@@ -446,6 +479,8 @@ def case_json(view: CaseView) -> dict[str, Any]:
                 "file": asdict(view.file),
                 "gates": view.gates,
                 "history": history_payload(view),
+                "refused": view.refused,
+                "instruments": view.instruments,
                 "tasks": view.tasks,
             },
             default=str,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -333,6 +333,11 @@ class Habeas:
             with self.engine.begin() as conn:
                 if entry:
                     audit.append(conn, **entry)
+                    refusal = getattr(exc, "refusal", None)
+                    if refusal:
+                        from habeas.store.models import CaseRefusal
+
+                        conn.execute(insert(CaseRefusal), refusal)
                     if entry.get("decision") == "deny":
                         return
                 user = ctx.user if ctx else (principal.username if principal else "anonymous")

@@ -24,11 +24,14 @@ class TaskSpec:
     due_on: date
     detail: str
     done_on: date | None = None
+    missed: bool = False  # settled as missed: what the law makes of it is on the case
 
     def status(self, today: date) -> str:
         """done, missed (past due and its grace), or open."""
         if self.done_on is not None:
             return "done"
+        if self.missed:
+            return "missed"
         grace = GRACE if self.kind == "check_in" else 0
         return "missed" if today > self.due_on + timedelta(days=grace) else "open"
 
@@ -43,6 +46,10 @@ def tasks_for(case: CaseFile) -> list[TaskSpec]:
         out.append(TaskSpec("voluntary_departure_due", order.departure_deadline,
                             f"voluntary departure granted {order.decided_on} must be completed "
                             "and verified by this date"))  # fmt: skip
+    elif order is not None and order.alternate and order.departure_deadline:
+        out.append(TaskSpec("voluntary_departure_due", order.departure_deadline,
+                            f"voluntary departure granted {order.decided_on} must be completed "
+                            "and verified by this date", missed=True))  # fmt: skip
     if case.final_on is not None and case.custody == "detained":
         start = max(case.final_on, case.custody_on or case.final_on)
         for days in (90, 180):

@@ -9,6 +9,7 @@ by the first step, so a flagged person's case stops where the law says it must.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,41 +28,106 @@ from habeas.store.staging import StagingStore
 
 STAY_AUTHORITY = {"BIA": "bia", "IJ": "immigration_judge", "federal court": "federal_court",
                   "DHS": "agency"}  # fmt: skip
+"""A court feed's names for who granted or lifted a stay. A name the feed uses that is not
+here is taken as the highest authority: nothing less may lift the stay it names."""
+
+
+def _day(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def contradictions(rec: dict[str, Any], today: date) -> list[str]:
+    """Why a court record's dates cannot all be true (pure): dates after today, a
+    decision before its charge, an appeal before its decision, facts that need a date
+    the record does not give. A record with any goes to review, not into a case."""
+    out: list[str] = []
+    charged, decided = _day(rec.get("charge_date")), _day(rec.get("order_date"))
+    appealed, stayed = _day(rec.get("appeal_date")), _day(rec.get("stay_date"))
+    deadline = _day(rec.get("departure_deadline"))
+    for name, day in (("charge_date", charged), ("order_date", decided),
+                      ("appeal_date", appealed), ("stay_date", stayed)):  # fmt: skip
+        if day is not None and day > today:
+            out.append(f"{name} {day} is after today ({today})")
+    if charged and decided and decided < charged:
+        out.append(f"the decision of {decided} is dated before the charge of {charged}")
+    order = rec.get("order_type") or "none"
+    appeal = rec.get("appeal_status") or "none"
+    stay = rec.get("stay_status") or "none"
+    if order in ("removal", "voluntary_departure", "relief_granted") and decided is None:
+        out.append(f"a decision ({order}) without its date")
+    if appeal != "none" and order == "none":
+        out.append(f"an appeal ({appeal}) of no decision")
+    if decided and appealed and appealed < decided:
+        out.append(f"the appeal is dated {appealed}, before the decision of {decided}")
+    if appeal in ("pending", "dismissed", "sustained") and appealed is None:
+        out.append(f"an appeal {appeal} without its date")
+    if order == "voluntary_departure" and (deadline is None or (decided and deadline <= decided)):
+        out.append(f"voluntary departure with the deadline {deadline or 'missing'}, not after "
+                   f"the decision of {decided}")  # fmt: skip
+    if stay in ("lifted", "denied") and stayed is None:
+        out.append(f"a stay {stay} without the date it was")
+    return out
 
 
 def court_events(rec: dict[str, Any], today: date, actor: str, role: str) -> list[lc.Event]:
-    """The lifecycle events an immigration court record shows (pure): charge, proceedings,
-    decision, appeal, stay, each citing the record."""
+    """The lifecycle events an immigration court record shows (pure), each citing the
+    record and dated only by a field that means that event's date: the charge by the
+    notice's date (or undated), proceedings undated (no field gives the filing), the
+    decision by its date, the appeal by its date, a stay as the record shows it. An
+    order no appeal was recorded against is final the day after its window closes (8 CFR
+    1241.1(c)), a date the law sets from the decision's."""
     basis = rec["record_id"]
-    start = rec.get("event_date") or rec.get("order_date") or today
+    charged, decided = _day(rec.get("charge_date")), _day(rec.get("order_date"))
+    appealed, stayed = _day(rec.get("appeal_date")), _day(rec.get("stay_date"))
+    court = rec.get("location") or ""
+    judge = f"immigration judge, {court}" if court else "immigration judge (court not on record)"
     ev: list[lc.Event] = [
-        lc.Charge(start, actor, role, basis=basis, instrument="nta",
-                  reference=f"NTA-{rec['source_key']}", authority="DHS (notice to appear)"),
-        lc.BeginProceedings(start, actor, role, basis=basis),
+        lc.Charge(charged, actor, role, basis=basis, instrument="nta",
+                  authority="DHS (notice to appear, as the court record shows it)"),
+        lc.BeginProceedings(None, actor, role, basis=basis),
     ]  # fmt: skip
-    order, decided = rec.get("order_type"), rec.get("order_date")
-    if order in ("removal", "voluntary_departure") and decided:
+    order = rec.get("order_type")
+    if order in ("removal", "voluntary_departure", "relief_granted") and decided:
         ev.append(lc.Decide(decided, actor, role, basis=basis,
                             outcome="removal_order" if order == "removal" else order,
-                            authority="immigration judge",
-                            departure_deadline=rec.get("departure_deadline")))  # fmt: skip
-        appeal, appealed = rec.get("appeal_status") or "none", rec.get("appeal_date")
-        if appeal == "waived":
-            ev.append(lc.WaiveAppeal(appealed or decided, actor, role, basis=basis))
-        elif appeal in ("pending", "dismissed"):
-            ev.append(lc.FileAppeal(appealed or decided, actor, role, basis=basis))
-            if appeal == "dismissed":
-                ev.append(lc.DecideAppeal(appealed or decided, actor, role, basis=basis,
-                                          outcome="dismissed"))  # fmt: skip
-        elif decided + timedelta(days=APPEAL_DAYS) < today:
+                            authority=judge,
+                            departure_deadline=_day(rec.get("departure_deadline"))))  # fmt: skip
+        appeal = rec.get("appeal_status") or "none"
+        if appeal == "waived" and appealed:
+            ev.append(lc.WaiveAppeal(appealed, actor, role, basis=basis))
+        elif appeal == "pending":
+            ev.append(lc.FileAppeal(appealed, actor, role, basis=basis))
+        elif appeal in ("dismissed", "sustained"):
+            # the record's one appeal date is the Board's decision; the filing is undated
+            ev.append(lc.FileAppeal(None, actor, role, basis=basis))
+            ev.append(lc.DecideAppeal(appealed, actor, role, basis=basis, outcome=appeal))
+        elif order != "relief_granted" and decided + timedelta(days=APPEAL_DAYS) < today:
             ev.append(lc.FinalizeOrder(decided + timedelta(days=APPEAL_DAYS + 1), actor, role,
                                        basis=basis))  # fmt: skip
-    if rec.get("stay_status") == "granted":
-        ev.append(lc.GrantStay(rec.get("stay_date") or today, actor, role, basis=basis,
-                               stay_id=f"stay-{rec['source_key']}",
-                               authority=STAY_AUTHORITY.get(rec.get("stay_authority") or "",
-                                                            "agency"),
-                               reason=f"stay on record in {rec['source_key']}"))  # fmt: skip
+    stay = rec.get("stay_status") or "none"
+    named = str(rec.get("stay_authority") or "")
+    authority = STAY_AUTHORITY.get(named, "federal_court")
+    why = f"stay on court record {rec['source_key']} (authority {named or 'not given'})"
+    if stay == "granted":
+        ev.append(lc.GrantStay(stayed, actor, role, basis=basis, stay_id=f"stay-{basis}",
+                               authority=authority, reason=why))  # fmt: skip
+    elif stay == "lifted":
+        # the record dates the lift, not the grant, and names the lifting authority
+        ev.append(lc.GrantStay(None, actor, role, basis=basis, stay_id=f"stay-{basis}",
+                               authority=authority, reason=why))  # fmt: skip
+        ev.append(lc.LiftStay(stayed, actor, role, basis=basis, stay_id=f"stay-{basis}",
+                              authority=authority))  # fmt: skip
+    elif stay == "denied":
+        denied = f"stay denied on court record {rec['source_key']}"
+        ev.append(lc.DenyStay(stayed, actor, role, basis=basis, authority=authority,
+                              reason=denied))  # fmt: skip
     return ev
 
 
@@ -75,11 +141,13 @@ class OpenReport:
     refused: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
     flags_raised: int = 0
+    to_review: int = 0
+    review_examples: list[str] = field(default_factory=list)
 
 
-COURT_COLUMNS = ("record_id", "source_key", "event_date", "order_type", "order_date",
-                 "departure_deadline", "appeal_status", "appeal_date", "stay_status",
-                 "stay_date", "stay_authority")  # fmt: skip
+COURT_COLUMNS = ("record_id", "source_key", "charge_date", "location", "order_type",
+                 "order_date", "departure_deadline", "appeal_status", "appeal_date",
+                 "stay_status", "stay_date", "stay_authority")  # fmt: skip
 
 
 def open_cases_from_index(
@@ -122,6 +190,13 @@ def open_cases_from_index(
             report.already_open += 1
             continue
         first = court[pid][0] if court[pid] else None
+        problems = contradictions(first, today) if first is not None else []
+        if first is not None and problems:
+            _to_review(session, first["record_id"], pid, problems)
+            report.to_review += 1
+            if len(report.review_examples) < 3:
+                report.review_examples.append(f"{first['record_id']}: {'; '.join(problems)}")
+            continue
         basis = first["record_id"] if first else "active warrant"
         case = open_case(session, ctx, pid, today, basis=basis)
         report.opened += 1
@@ -140,6 +215,22 @@ def open_cases_from_index(
                 break  # the rest of the history waits for the obstacle to clear
     report.flags_raised = sync_flags(session, ctx, today)
     return report
+
+
+def _to_review(session: Session, record_id: str, person_id: str, problems: list[str]) -> None:
+    """Set a court record aside for review, with why its dates cannot all be true."""
+    from datetime import UTC, datetime
+
+    from habeas.store.models import CourtRecordReview
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    row = session.get(CourtRecordReview, record_id)
+    if row is None:
+        session.add(CourtRecordReview(record_id=record_id, person_id=person_id,
+                                      reasons=json.dumps(problems), found_at=now,
+                                      status="open"))  # fmt: skip
+    else:
+        row.reasons, row.found_at = json.dumps(problems), now
 
 
 def sync_flags(session: Session, ctx: AccessContext, today: date) -> int:

@@ -26,7 +26,8 @@ def hold_reasons(case: CaseFile, day: date) -> list[str]:
     an open appeal window (each named, with its date and authority)."""
     out = [s.describe() for s in case.stays if s.active_on(day)]
     if case.appeal is not None and case.appeal.pending:
-        out.append(f"appeal to the {case.appeal.body} filed {case.appeal.filed_on}, pending")
+        filed = case.appeal.filed_on or "on a date not on the record"
+        out.append(f"appeal to the {case.appeal.body} filed {filed}, pending")
     if case.order is not None and case.order.window_open_on(day):
         out.append(f"appeal window open until {case.order.appeal_window_ends} "
                    "(removal is stayed meanwhile unless appeal is waived)")  # fmt: skip

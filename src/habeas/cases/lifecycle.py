@@ -4,24 +4,38 @@
 every reason the event may not happen now ("stay granted 2026-03-02 by bia (…), not
 lifted"), never a bare no. The gates of safeguards 6 and 7 live in ``habeas.cases.gates``
 and are applied here to every enforcement step.
+
+Every event carries two dates: the legal date it happened (``on``; None only for a fact a
+cited record shows without its date) and the day it was recorded (``recorded``, set by
+the store). Nothing is dated after its recording, nothing before the events it follows
+(no decision before proceedings began, no final order before the decision, no removal
+before the final order); every instrument carries its number as issued and its signer;
+every fact a court made cites the court record or the order itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from habeas.cases import gates
 from habeas.cases.instruments import (
     CHARGING_KINDS,
+    FORMS,
+    STAY_AUTHORITIES,
+    STAY_RANK,
     SUMMARY_KINDS,
+    WARRANT_KINDS,
     Appeal,
     Instrument,
+    Motion,
     Order,
     Stay,
+    number_problem,
+    sha256_problem,
 )
 
 
@@ -52,6 +66,10 @@ class State(StrEnum):
 
 TERMINAL = frozenset({State.REMOVED, State.DEPARTURE_VERIFIED, State.CLOSED})
 
+LIFECYCLE_ACTOR = "habeas-lifecycle"
+"""The actor of an event the law makes happen with time (an alternate order of removal
+taking effect when a voluntary departure deadline passes)."""
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -63,6 +81,7 @@ class Flag:
     resolved_by: str = ""
     reason: str = ""
     evidence: str = ""
+    raised_on: date | None = None
 
     @property
     def open(self) -> bool:
@@ -104,6 +123,15 @@ class CaseFile:
     flight: str = ""
     closed_reason: str = ""
     protected_on: date | None = None  # latest stay, citizenship flag or protection recorded
+    charged_on: date | None = None
+    proceedings_on: date | None = None
+    motion: Motion | None = None
+    petition: Appeal | None = None  # a petition for review in a federal court
+    assigned_on: date | None = None
+    encountered_on: date | None = None
+    ready_on: date | None = None
+    manifest_on: date | None = None
+    departed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -123,14 +151,23 @@ class Refused:
 
 @dataclass(frozen=True)
 class Event:
-    """Something that happened to a case: when, who did it, in which role."""
+    """Something that happened to a case: the day it happened (``on``), who recorded it in
+    which role, what it rests on (an ingested record's id, or an attached document with
+    its SHA-256), and the day it was recorded (set by the store, never by the caller)."""
 
-    on: date
+    on: date | None
     actor: str
     role: str
-    basis: str = ""  # the record or document the step rests on (e.g. a court record's id)
+    basis: str = ""  # the ingested record the step rests on (e.g. a court record's id)
+    document: str = ""  # an attached document's reference (an order, a decision, a form)
+    document_sha256: str = ""
+    recorded: date | None = None
     kind: ClassVar[str] = ""
     enforcement: ClassVar[bool] = False
+    court_fact: ClassVar[bool] = False
+    """A court's (or the Board's) act: it cites the court record or the order itself."""
+    undated_ok: ClassVar[bool] = False
+    """May be recorded from a cited record that does not give its date (``on`` None)."""
 
 
 @dataclass(frozen=True)
@@ -142,18 +179,22 @@ class BeginReview(Event):
 
 @dataclass(frozen=True)
 class Charge(Event):
-    """A charging document: a notice to appear, or a summary removal order."""
+    """A charging document: a notice to appear, or a summary removal order. Its number as
+    issued (``reference``) and the issuing office (``authority``); the signer is the
+    recording account. Seeded from a court record that shows no number, it cites the
+    record instead, and its date may be unknown."""
 
     instrument: str = "nta"
     reference: str = ""
     authority: str = ""
     kind: ClassVar[str] = "charge"
     enforcement: ClassVar[bool] = True
+    undated_ok: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
 class IssueWarrant(Event):
-    """An I-200 (arrest) or I-205 (removal) warrant."""
+    """An I-200 (arrest) or I-205 (removal) warrant, signed by a supervisory officer."""
 
     instrument: str = "i200"
     reference: str = ""
@@ -165,7 +206,7 @@ class IssueWarrant(Event):
 
 @dataclass(frozen=True)
 class AddInstrument(Event):
-    """A travel document or a medical clearance."""
+    """A travel document or a medical clearance, with its number and issuer."""
 
     instrument: str = "travel_document"
     reference: str = ""
@@ -240,31 +281,37 @@ class BeginProceedings(Event):
     """The notice to appear is filed with the immigration court."""
 
     kind: ClassVar[str] = "begin_proceedings"
+    undated_ok: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
 class Decide(Event):
-    """The immigration judge's decision."""
+    """The immigration judge's decision (``authority``: the judge or court)."""
 
     outcome: str = "removal_order"  # removal_order | voluntary_departure | relief_granted
     authority: str = ""
     in_absentia: bool = False
     departure_deadline: date | None = None
     kind: ClassVar[str] = "decide"
+    court_fact: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
 class WaiveAppeal(Event):
-    """Both parties waive appeal: the order is final at once."""
+    """Both parties waive appeal before the judge: the order is final at once."""
 
     kind: ClassVar[str] = "waive_appeal"
+    court_fact: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
 class FileAppeal(Event):
-    """An appeal to the Board within the window."""
+    """An appeal to the Board within the window (undated only when a cited record shows
+    the Board's decision on it but not the filing)."""
 
     kind: ClassVar[str] = "file_appeal"
+    court_fact: ClassVar[bool] = True
+    undated_ok: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -273,6 +320,7 @@ class DecideAppeal(Event):
 
     outcome: str = "dismissed"
     kind: ClassVar[str] = "decide_appeal"
+    court_fact: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -280,33 +328,110 @@ class FinalizeOrder(Event):
     """The appeal window has closed without an appeal: the order is final."""
 
     kind: ClassVar[str] = "finalize_order"
+    court_fact: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
 class GrantStay(Event):
-    """A stay of removal, by a judge, the Board, a federal court or the agency."""
+    """A stay of removal by a judge, the Board, a federal court or the agency, as the
+    cited record or order shows it (its date may be missing from a record)."""
 
     stay_id: str = ""
     authority: str = "bia"
     reason: str = ""
+    until: date | None = None
     kind: ClassVar[str] = "grant_stay"
+    court_fact: ClassVar[bool] = True
+    undated_ok: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class GrantAdministrativeStay(Event):
+    """An I-246 administrative stay of removal granted by the agency (a supervisory
+    officer, with the signed decision attached), optionally for a period."""
+
+    stay_id: str = ""
+    reason: str = ""
+    until: date | None = None
+    kind: ClassVar[str] = "grant_administrative_stay"
+
+
+@dataclass(frozen=True)
+class DenyStay(Event):
+    """A request for a stay denied: recorded for the history, it changes nothing."""
+
+    authority: str = ""
+    reason: str = ""
+    kind: ClassVar[str] = "deny_stay"
+    court_fact: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
 class LiftStay(Event):
-    """A stay lifted (or a motion denied)."""
+    """A stay lifted, by the authority that granted it or a higher one, its order cited."""
 
     stay_id: str = ""
     authority: str = ""
     kind: ClassVar[str] = "lift_stay"
+    court_fact: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
 class FileMotionToReopen(Event):
-    """A motion to reopen an in-absentia order: removal is stayed automatically."""
+    """A motion to reopen: only one to reopen an in-absentia order before the immigration
+    judge stays removal automatically (INA 240(b)(5)(C)); any other does not."""
 
     stay_id: str = ""
+    body: str = "immigration_judge"  # immigration_judge | bia
     kind: ClassVar[str] = "file_motion_to_reopen"
+    court_fact: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class FileMotionToReconsider(Event):
+    """A motion to reconsider (no automatic stay)."""
+
+    body: str = "bia"
+    kind: ClassVar[str] = "file_motion_to_reconsider"
+    court_fact: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class DecideMotion(Event):
+    """The decision on a pending motion: granted (the order is vacated, proceedings
+    resume) or denied (an automatic stay ends)."""
+
+    outcome: str = "denied"
+    kind: ClassVar[str] = "decide_motion"
+    court_fact: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class FilePetitionForReview(Event):
+    """A petition for review of a final order in a federal court of appeals. It does not
+    stay removal: only a stay the court grants does."""
+
+    court: str = ""
+    kind: ClassVar[str] = "file_petition_for_review"
+    court_fact: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class DecidePetition(Event):
+    """The court of appeals' decision: denied, dismissed, or granted (order vacated)."""
+
+    outcome: str = "denied"
+    kind: ClassVar[str] = "decide_petition"
+    court_fact: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class AlternateOrderEffective(Event):
+    """The voluntary departure deadline passed with no verified departure: the alternate
+    order of removal takes effect (8 CFR 1240.26(d)), citing the deadline."""
+
+    deadline: date | None = None
+    kind: ClassVar[str] = "alternate_order_effective"
 
 
 @dataclass(frozen=True)
@@ -324,6 +449,7 @@ class GrantProtection(Event):
     country: str = ""
     protection: str = "withholding"  # withholding | cat
     kind: ClassVar[str] = "grant_protection"
+    court_fact: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -424,7 +550,9 @@ EVENTS: dict[str, type[Event]] = {
         BeginReview, Charge, IssueWarrant, AddInstrument, WithdrawInstrument,
         RequestFieldAction, ApproveFieldAction, RefuseFieldAction, Assign, RecordEncounter,
         DecideCustody, BeginProceedings, Decide, WaiveAppeal, FileAppeal, DecideAppeal,
-        FinalizeOrder, GrantStay, LiftStay, FileMotionToReopen, SetDestination,
+        FinalizeOrder, GrantStay, GrantAdministrativeStay, DenyStay, LiftStay,
+        FileMotionToReopen, FileMotionToReconsider, DecideMotion, FilePetitionForReview,
+        DecidePetition, AlternateOrderEffective, SetDestination,
         GrantProtection, MarkReady, AddToManifest, TakeOffManifest, ConfirmRemoval,
         VerifyDeparture, MarkFugitive, Release, Close, CheckIn, RaiseFlag, ResolveFlag,
     )
@@ -432,6 +560,7 @@ EVENTS: dict[str, type[Event]] = {
 """Every event kind, by name (for storage and the CLI)."""
 
 ENFORCEMENT = frozenset(k for k, cls in EVENTS.items() if cls.enforcement)
+COURT_FACTS = frozenset(k for k, cls in EVENTS.items() if cls.court_fact)
 
 
 def event_payload(event: Event) -> dict[str, Any]:
@@ -541,18 +670,139 @@ FROM: dict[str, frozenset[State] | None] = {
 }
 """The states each event may happen in; None (absent) means any state but a terminal one."""
 
-SUPERVISOR_ONLY = frozenset({"approve_field_action", "refuse_field_action", "resolve_flag"})
+SUPERVISOR_ONLY = frozenset(
+    {"approve_field_action", "refuse_field_action", "resolve_flag", "issue_warrant",
+     "grant_administrative_stay"}
+)  # fmt: skip
+SYSTEM_ONLY = frozenset({"alternate_order_effective"})
+"""Events the law makes happen (recorded by the lifecycle, or by an officer noting them)."""
 
 
 def _instrument(event: IssueWarrant | AddInstrument | Charge, kind: str) -> Instrument:
     return Instrument(
         kind=kind,  # type: ignore[arg-type]
-        reference=event.reference or f"{kind}-{event.on.isoformat()}",
-        issuing_authority=event.authority or event.actor,
+        reference=event.reference.strip(),
+        issuing_authority=event.authority.strip(),
         issued_on=event.on,
         expires_on=getattr(event, "expires_on", None),
         country=getattr(event, "country", ""),
+        signed_by=event.actor,
+        document_sha256=event.document_sha256,
+        basis=event.basis,
     )
+
+
+def _document_reasons(
+    case: CaseFile, e: Charge | IssueWarrant | AddInstrument, kind: str, reasons: list[str]
+) -> None:
+    """An instrument is a document: its number as issued (unless a cited court record
+    shows it without one), its issuing office, no duplicate, and for a warrant a
+    supervisory signer and no other active warrant of its kind."""
+    form = FORMS.get(kind, kind)
+    if e.reference.strip() or not (isinstance(e, Charge) and e.basis):
+        problem = number_problem(e.reference.strip())
+        if problem:
+            reasons.append(f"{form}: {problem} (no number is ever made up)")
+    if not e.authority.strip():
+        reasons.append(f"{form}: name the office or authority that issued it (authority)")
+    for i in case.instruments:
+        if e.reference.strip() and i.reference == e.reference.strip() and i.kind == kind:
+            reasons.append(f"{form} number {i.reference} is already on the case "
+                           f"({i.describe()}): a duplicate is refused")  # fmt: skip
+    if kind in WARRANT_KINDS:
+        if e.role != "supervisor":
+            reasons.append(f"a {form} is signed by an authorized supervisory officer, "
+                           f"not a {e.role}")  # fmt: skip
+        day = e.on or date.min
+        active = [i for i in case.instruments if i.kind == kind and i.valid_on(day)]
+        if active and not any(i.reference == e.reference.strip() for i in active):
+            reasons.append(f"{active[0].describe()} is active: withdraw it before issuing "
+                           "another")  # fmt: skip
+    expires = getattr(e, "expires_on", None)
+    if expires is not None and e.on is not None and expires < e.on:
+        reasons.append(f"{form}: expires {expires}, before it was issued on {e.on}")
+
+
+def _basis_reasons(e: Event) -> list[str]:
+    """A court's act cites the court: an ingested court record (``basis``) or the order
+    itself (``document`` with its ``document_sha256``)."""
+    out = []
+    problem = sha256_problem(e.document_sha256)
+    if problem:
+        out.append(problem)
+    if e.document_sha256 and not e.document.strip():
+        out.append("a document hash needs the document's reference (document)")
+    if e.document.strip() and not e.document_sha256:
+        out.append(f"document {e.document[:70]!r} is attached without its SHA-256 "
+                   "(document_sha256)")  # fmt: skip
+    if type(e).court_fact and not e.basis.strip() and not e.document.strip():
+        out.append(f"{e.kind.replace('_', ' ')} is a court's act: cite the ingested court "
+                   "record (basis) or attach the order (document and document_sha256); an "
+                   "officer's word is not a court's")  # fmt: skip
+    return out
+
+
+def _dependencies(case: CaseFile, e: Event) -> list[tuple[str, date | None]]:
+    """The dated events ``e`` follows (label, date): it may not be dated before them."""
+    k, order, req = e.kind, case.order, case.field_request
+    decided = order.decided_on if order is not None else None
+    if k == "begin_proceedings":
+        return [("charge", case.charged_on)]
+    if k == "decide":
+        return [("charge", case.charged_on), ("start of proceedings", case.proceedings_on)]
+    if k in ("waive_appeal", "file_appeal", "file_motion_to_reopen", "file_motion_to_reconsider"):
+        return [("decision", decided)]
+    if k == "finalize_order":
+        return [("decision", decided), ("charge", case.charged_on)]
+    if k == "decide_appeal":
+        return [("appeal", case.appeal.filed_on if case.appeal else None)]
+    if k == "decide_motion":
+        return [("motion", case.motion.filed_on if case.motion else None)]
+    if k in ("file_petition_for_review", "mark_ready", "grant_administrative_stay"):
+        return [("final order", case.final_on)]
+    if k == "decide_petition":
+        return [("petition for review", case.petition.filed_on if case.petition else None)]
+    if k == "issue_warrant":
+        if getattr(e, "instrument", "") == "i205":
+            return [("final order", case.final_on)]
+        return [("charge", case.charged_on)]
+    if k in ("approve_field_action", "refuse_field_action"):
+        return [("request for field action", req.requested_on if req else None)]
+    if k == "assign":
+        return [("approval", req.approved_on if req else None)]
+    if k == "record_encounter":
+        return [("assignment", case.assigned_on)]
+    if k == "decide_custody":
+        return [("encounter", case.encountered_on)]
+    if k == "add_to_manifest":
+        return [("final order", case.final_on), ("readiness for removal", case.ready_on)]
+    if k == "confirm_removal":
+        return [("final order", case.final_on), ("manifest entry", case.manifest_on)]
+    if k in ("release", "check_in"):
+        return [("custody decision", case.custody_on), ("encounter", case.encountered_on)]
+    if k == "resolve_flag":
+        flag = getattr(e, "flag", "")
+        return [("flag", f.raised_on) for f in case.flags if f.kind == flag and f.open]
+    if k == "withdraw_instrument":
+        ref = getattr(e, "reference", "")
+        return [("instrument's issue", i.issued_on) for i in case.instruments if i.reference == ref]
+    if k == "lift_stay":
+        sid = getattr(e, "stay_id", "")
+        return [("stay", s.granted_on) for s in case.stays if s.stay_id == sid]
+    return []
+
+
+def _date_reasons(case: CaseFile, e: Event) -> list[str]:
+    """Nothing dated after its recording; nothing dated before what it follows."""
+    assert e.on is not None
+    out = []
+    if e.recorded is not None and e.on > e.recorded:
+        out.append(f"dated {e.on}, after {e.recorded}, the day it is recorded: a step is "
+                   "recorded on or after the day it happened, never before")  # fmt: skip
+    for label, then in _dependencies(case, e):
+        if then is not None and e.on < then:
+            out.append(f"dated {e.on}, before the {label} of {then} it follows")
+    return out
 
 
 def transition(case: CaseFile, event: Event) -> CaseFile | Refused:
@@ -567,9 +817,22 @@ def transition(case: CaseFile, event: Event) -> CaseFile | Refused:
         reasons.append(f"not possible in state {case.state} (only in: {expected})")
     if kind in SUPERVISOR_ONLY and event.role != "supervisor":
         reasons.append(f"only a supervisor may {kind.replace('_', ' ')} (not a {event.role})")
+    if kind in SYSTEM_ONLY and event.role not in ("system", "case_officer", "supervisor"):
+        reasons.append(f"{kind.replace('_', ' ')} is recorded by the lifecycle or a case "
+                       f"officer, not a {event.role}")  # fmt: skip
+    reasons.extend(_basis_reasons(event))
+    if event.on is None:
+        if not type(event).undated_ok:
+            reasons.append(f"{kind.replace('_', ' ')} carries the date it happened (on)")
+            return Refused(kind, case.state, tuple(dict.fromkeys(reasons)))
+        if not event.basis.strip():
+            reasons.append("a step whose date is not known cites the record that shows it "
+                           "(basis): a date is never borrowed")  # fmt: skip
+    else:
+        reasons.extend(_date_reasons(case, event))
     if event.enforcement:
         reasons.extend(gates.flag_reasons(case, ("citizenship",)))
-        if case.protected_on is not None and event.on < case.protected_on:
+        if case.protected_on is not None and event.on is not None and event.on < case.protected_on:
             reasons.append(
                 f"dated {event.on}, before {case.protected_on}, when a stay, flag or "
                 "protection was recorded: an enforcement step is not backdated past it"
@@ -587,6 +850,12 @@ def transition(case: CaseFile, event: Event) -> CaseFile | Refused:
 Handler = Any  # (case, event, reasons) -> CaseFile | None: appends to reasons when refusing
 
 
+def _on(e: Event) -> date:
+    """The event's date (``transition`` refused an undated event whose handler needs one)."""
+    assert e.on is not None
+    return e.on
+
+
 def _begin_review(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
     return replace(case, state=S.UNDER_REVIEW)
 
@@ -595,12 +864,17 @@ def _charge(case: CaseFile, e: Charge, reasons: list[str]) -> CaseFile:
     if e.instrument not in CHARGING_KINDS:
         reasons.append(f"{e.instrument!r} is not a charging document ({', '.join(CHARGING_KINDS)})")
         return case
+    _document_reasons(case, e, e.instrument, reasons)
     doc = _instrument(e, e.instrument)
     if e.instrument in SUMMARY_KINDS:  # the charging document is itself the order
+        if e.on is None:
+            reasons.append(f"{FORMS[e.instrument]} is itself an order: it needs its date")
+            return case
         order = Order("removal_order", e.on, doc.issuing_authority, summary=True)
         return replace(case, state=S.CHARGED, instruments=(*case.instruments, doc), order=order,
-                       final_on=e.on)  # fmt: skip
-    return replace(case, state=S.CHARGED, instruments=(*case.instruments, doc))
+                       final_on=e.on, charged_on=e.on)  # fmt: skip
+    return replace(case, state=S.CHARGED, instruments=(*case.instruments, doc),
+                   charged_on=e.on)  # fmt: skip
 
 
 def _issue_warrant(case: CaseFile, e: IssueWarrant, reasons: list[str]) -> CaseFile:
@@ -614,6 +888,8 @@ def _issue_warrant(case: CaseFile, e: IssueWarrant, reasons: list[str]) -> CaseF
             reasons.append("an I-205 warrant of removal needs a final order of removal")
     else:
         reasons.append(f"{e.instrument!r} is not a warrant (i200 or i205)")
+        return case
+    _document_reasons(case, e, e.instrument, reasons)
     state = S.WARRANT_ISSUED if case.state == S.CHARGED else case.state
     return replace(case, state=state, instruments=(*case.instruments, _instrument(e, e.instrument)))
 
@@ -623,35 +899,39 @@ def _add_instrument(case: CaseFile, e: AddInstrument, reasons: list[str]) -> Cas
         reasons.append(
             f"{e.instrument!r}: use charge or issue_warrant for charging documents and warrants"
         )
+        return case
     if e.instrument == "travel_document" and not e.country:
         reasons.append("a travel document names the country that issued it")
+    _document_reasons(case, e, e.instrument, reasons)
     return replace(case, instruments=(*case.instruments, _instrument(e, e.instrument)))
 
 
 def _withdraw(case: CaseFile, e: WithdrawInstrument, reasons: list[str]) -> CaseFile:
     found = [i for i in case.instruments if i.reference == e.reference and i.status == "active"]
-    if not found:
+    if not e.reference or not found:
         reasons.append(f"no active instrument {e.reference!r} on the case")
     if not e.reason:
         reasons.append("withdrawing an instrument needs a reason")
+    if any(i.kind in WARRANT_KINDS for i in found) and e.role != "supervisor":
+        reasons.append(f"a warrant is withdrawn by a supervisory officer, not a {e.role}")
     kept = tuple(
-        replace(i, status="withdrawn") if i.reference == e.reference else i
+        replace(i, status="withdrawn") if i.reference == e.reference and e.reference else i
         for i in case.instruments
     )
     return replace(case, instruments=kept)
 
 
 def _request(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
-    reasons.extend(gates.instrument_reasons(case, e.on))
+    reasons.extend(gates.instrument_reasons(case, _on(e)))
     reasons.extend(gates.flag_reasons(case, ("lawful_status",)))
-    return replace(case, state=S.FIELD_REQUESTED, field_request=FieldRequest(e.actor, e.on))
+    return replace(case, state=S.FIELD_REQUESTED, field_request=FieldRequest(e.actor, _on(e)))
 
 
 def _approve(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
     req = case.field_request
     if req is not None and req.requested_by == e.actor:
         reasons.append(f"{e.actor} requested this field action and may not approve it too")
-    reasons.extend(gates.instrument_reasons(case, e.on))
+    reasons.extend(gates.instrument_reasons(case, _on(e)))
     reasons.extend(gates.flag_reasons(case, ("lawful_status",)))
     approved = replace(req, approved_by=e.actor, approved_on=e.on) if req else None
     return replace(case, state=S.APPROVED, field_request=approved)
@@ -667,10 +947,10 @@ def _refuse_request(case: CaseFile, e: RefuseFieldAction, reasons: list[str]) ->
 def _assign(case: CaseFile, e: Assign, reasons: list[str]) -> CaseFile:
     if case.state == S.ENCOUNTERED and case.encounter != "not_located":
         reasons.append(f"the person was {case.encounter}: a new assignment needs a new request")
-    reasons.extend(gates.field_action_reasons(case, e.on))
+    reasons.extend(gates.field_action_reasons(case, _on(e)))
     if not e.team:
         reasons.append("an assignment names the field team")
-    return replace(case, state=S.ASSIGNED, team=e.team)
+    return replace(case, state=S.ASSIGNED, team=e.team, assigned_on=e.on)
 
 
 def _encounter(case: CaseFile, e: RecordEncounter, reasons: list[str]) -> CaseFile:
@@ -679,8 +959,8 @@ def _encounter(case: CaseFile, e: RecordEncounter, reasons: list[str]) -> CaseFi
             f"outcome {e.outcome!r} is not arrested, located_not_detained or not_located"
         )
     if e.outcome == "arrested":
-        reasons.extend(gates.field_action_reasons(case, e.on))
-    return replace(case, state=S.ENCOUNTERED, encounter=e.outcome)
+        reasons.extend(gates.field_action_reasons(case, _on(e)))
+    return replace(case, state=S.ENCOUNTERED, encounter=e.outcome, encountered_on=e.on)
 
 
 CUSTODY_KINDS = ("detained", "bond", "recognizance", "atd", "order_of_supervision")
@@ -699,18 +979,21 @@ def _custody(case: CaseFile, e: DecideCustody, reasons: list[str]) -> CaseFile:
 def _proceedings(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
     if not any(i.kind == "nta" and i.status == "active" for i in case.instruments):
         reasons.append("proceedings start with a notice to appear, and the case has none")
-    return replace(case, state=S.IN_PROCEEDINGS)
+    return replace(case, state=S.IN_PROCEEDINGS, proceedings_on=e.on)
 
 
 def _decide(case: CaseFile, e: Decide, reasons: list[str]) -> CaseFile:
+    on = _on(e)
     if e.outcome not in ("removal_order", "voluntary_departure", "relief_granted"):
         reasons.append(f"decision {e.outcome!r} is not removal_order, voluntary_departure or "
                        "relief_granted")  # fmt: skip
+    if not e.authority.strip():
+        reasons.append("a decision names the judge or court that made it (authority)")
     if e.outcome == "voluntary_departure" and (
-        e.departure_deadline is None or e.departure_deadline <= e.on
+        e.departure_deadline is None or e.departure_deadline <= on
     ):
         reasons.append("voluntary departure is granted with a deadline after the decision")
-    order = Order(e.outcome, e.on, e.authority or e.actor, in_absentia=e.in_absentia,  # type: ignore[arg-type]
+    order = Order(e.outcome, on, e.authority.strip(), in_absentia=e.in_absentia,  # type: ignore[arg-type]
                   departure_deadline=e.departure_deadline)  # fmt: skip
     if e.outcome == "relief_granted":
         return replace(case, state=S.CLOSED, order=order, closed_reason="relief granted")
@@ -724,7 +1007,7 @@ def _waive(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
 
 
 def _file_appeal(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
-    if case.order is not None and e.on > case.order.appeal_window_ends:
+    if case.order is not None and e.on is not None and e.on > case.order.appeal_window_ends:
         reasons.append(f"the appeal window closed on {case.order.appeal_window_ends}")
     return replace(case, state=S.APPEAL_PENDING, appeal=Appeal(e.on, "bia"))
 
@@ -732,7 +1015,7 @@ def _file_appeal(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
 def _decide_appeal(case: CaseFile, e: DecideAppeal, reasons: list[str]) -> CaseFile:
     if e.outcome not in ("dismissed", "sustained", "remanded"):
         reasons.append(f"appeal outcome {e.outcome!r} is not dismissed, sustained or remanded")
-    appeal = replace(case.appeal, decided_on=e.on, outcome=e.outcome) if case.appeal else None  # type: ignore[arg-type]
+    appeal = replace(case.appeal, decided_on=e.on, outcome=e.outcome) if case.appeal else None
     if e.outcome == "dismissed":
         return replace(case, state=S.FINAL_ORDER, appeal=appeal, final_on=e.on)
     if e.outcome == "sustained":
@@ -741,45 +1024,81 @@ def _decide_appeal(case: CaseFile, e: DecideAppeal, reasons: list[str]) -> CaseF
 
 
 def _finalize(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
+    on = _on(e)
     if case.state == S.APPEAL_WINDOW:
-        if case.order is not None and case.order.window_open_on(e.on):
+        if case.order is not None and case.order.window_open_on(on):
             reasons.append(f"the appeal window is open until {case.order.appeal_window_ends}")
-        return replace(case, state=S.FINAL_ORDER, final_on=e.on)
+        return replace(case, state=S.FINAL_ORDER, final_on=on)
     if case.order is None or not case.order.summary:
         reasons.append("only a summary order (expedited removal, reinstatement, administrative "
                        "removal) is final without proceedings")  # fmt: skip
     return replace(case, state=S.FINAL_ORDER)
 
 
+def _stay_authority(authority: str, reasons: list[str]) -> None:
+    if authority not in STAY_AUTHORITIES:
+        reasons.append(f"stay authority {authority!r} is not {', '.join(STAY_AUTHORITIES)}")
+
+
 def _grant_stay(case: CaseFile, e: GrantStay, reasons: list[str]) -> CaseFile:
-    if e.authority not in ("immigration_judge", "bia", "federal_court", "agency"):
-        reasons.append(f"stay authority {e.authority!r} is not immigration_judge, bia, "
-                       "federal_court or agency")  # fmt: skip
-    return _with_stay(case, e, e.stay_id, e.authority, e.reason or "stay of removal", reasons)
+    _stay_authority(e.authority, reasons)
+    return _with_stay(case, e, e.stay_id, e.authority, e.reason or "stay of removal", reasons,
+                      e.until)  # fmt: skip
 
 
-def _later(a: date | None, b: date) -> date:
+def _admin_stay(case: CaseFile, e: GrantAdministrativeStay, reasons: list[str]) -> CaseFile:
+    if case.final_on is None:
+        reasons.append("an I-246 administrative stay is of a final order, and there is none")
+    if not e.document.strip():
+        reasons.append("an I-246 stay attaches the signed decision (document and "
+                       "document_sha256)")  # fmt: skip
+    if e.until is not None and e.until < _on(e):
+        reasons.append(f"the stay ends {e.until}, before it was granted on {e.on}")
+    return _with_stay(case, e, e.stay_id, "agency", e.reason or "I-246 administrative stay",
+                      reasons, e.until)  # fmt: skip
+
+
+def _later(a: date | None, b: date | None) -> date | None:
+    if b is None:
+        return a
     return b if a is None or b > a else a
 
 
 def _with_stay(case: CaseFile, e: Event, stay_id: str, authority: str, why: str,
-               reasons: list[str]) -> CaseFile:  # fmt: skip
+               reasons: list[str], until: date | None = None) -> CaseFile:  # fmt: skip
     sid = stay_id or f"stay-{len(case.stays) + 1}"
     if any(s.stay_id == sid for s in case.stays):
         reasons.append(f"a stay {sid!r} is already on the case")
-    stay = Stay(sid, authority, e.on, why)  # type: ignore[arg-type]
+    stay = Stay(sid, authority, e.on, why, until=until,  # type: ignore[arg-type]
+                basis=e.basis or e.document)  # fmt: skip
     state = S.READY_FOR_REMOVAL if case.state == S.ON_MANIFEST else case.state
     flight = "" if case.state == S.ON_MANIFEST else case.flight
     return replace(case, stays=(*case.stays, stay), state=state, flight=flight,
                    protected_on=_later(case.protected_on, e.on))  # fmt: skip
 
 
+def _deny_stay(case: CaseFile, e: DenyStay, reasons: list[str]) -> CaseFile:
+    _stay_authority(e.authority, reasons)
+    return case
+
+
 def _lift_stay(case: CaseFile, e: LiftStay, reasons: list[str]) -> CaseFile:
-    if not any(s.stay_id == e.stay_id and s.active_on(e.on) for s in case.stays):
+    on = _on(e)
+    stay = next((s for s in case.stays if s.stay_id == e.stay_id and s.active_on(on)), None)
+    if stay is None:
         reasons.append(f"no stay {e.stay_id!r} in force on {e.on} (a stay is lifted on or "
                        "after the day it was granted)")  # fmt: skip
+    elif e.authority not in STAY_RANK or e.authority == "automatic":
+        known = ", ".join(STAY_AUTHORITIES)
+        reasons.append(f"lifting a stay names the authority that lifted it ({known}), "
+                       f"not {e.authority!r}")  # fmt: skip
+    elif STAY_RANK[e.authority] < STAY_RANK[stay.authority]:
+        reasons.append(f"a stay granted by the {stay.authority} is lifted by the {stay.authority} "
+                       f"or a higher authority, not the {e.authority}")  # fmt: skip
+    elif stay.authority == "agency" and e.authority == "agency" and e.role != "supervisor":
+        reasons.append(f"an agency stay is lifted by a supervisory officer, not a {e.role}")
     stays = tuple(
-        replace(s, lifted_on=e.on, lifted_by=e.authority or e.actor)
+        replace(s, lifted_on=on, lifted_by=e.authority)
         if s.stay_id == e.stay_id and s.lifted_on is None else s
         for s in case.stays
     )  # fmt: skip
@@ -787,10 +1106,105 @@ def _lift_stay(case: CaseFile, e: LiftStay, reasons: list[str]) -> CaseFile:
 
 
 def _motion(case: CaseFile, e: FileMotionToReopen, reasons: list[str]) -> CaseFile:
-    if case.order is None or not case.order.in_absentia:
-        reasons.append("only an in-absentia order is stayed automatically by a motion to reopen")
-    return _with_stay(case, e, e.stay_id, "automatic",
-                      "motion to reopen an in-absentia order", reasons)  # fmt: skip
+    on = _on(e)
+    if case.order is None:
+        reasons.append("a motion to reopen is of a decision, and the case has none")
+        return case
+    if e.body not in ("immigration_judge", "bia"):
+        reasons.append(f"a motion is filed with the immigration_judge or the bia, not {e.body!r}")
+    if case.motion is not None and case.motion.pending:
+        reasons.append(f"a motion to {case.motion.kind} filed {case.motion.filed_on} is pending")
+    if case.order.in_absentia and e.body == "immigration_judge":
+        sid = e.stay_id or f"stay-{len(case.stays) + 1}"
+        why = "motion to reopen an in-absentia order (INA 240(b)(5)(C))"
+        case = _with_stay(case, e, sid, "automatic", why, reasons)
+        return replace(case, motion=Motion("reopen", on, e.body, sid))
+    return replace(case, motion=Motion("reopen", on, e.body))  # no automatic stay
+
+
+def _reconsider(case: CaseFile, e: FileMotionToReconsider, reasons: list[str]) -> CaseFile:
+    if case.order is None:
+        reasons.append("a motion to reconsider is of a decision, and the case has none")
+    if e.body not in ("immigration_judge", "bia"):
+        reasons.append(f"a motion is filed with the immigration_judge or the bia, not {e.body!r}")
+    if case.motion is not None and case.motion.pending:
+        reasons.append(f"a motion to {case.motion.kind} filed {case.motion.filed_on} is pending")
+    return replace(case, motion=Motion("reconsider", _on(e), e.body))
+
+
+def _vacated(case: CaseFile) -> CaseFile:
+    """The order is vacated: proceedings resume, nothing executes it."""
+    return replace(case, state=S.IN_PROCEEDINGS, order=None, final_on=None, appeal=None,
+                   flight="", ready_on=None, manifest_on=None)  # fmt: skip
+
+
+def _decide_motion(case: CaseFile, e: DecideMotion, reasons: list[str]) -> CaseFile:
+    on = _on(e)
+    motion = case.motion
+    if motion is None or not motion.pending:
+        reasons.append("no motion is pending")
+        return case
+    if e.outcome not in ("granted", "denied"):
+        reasons.append(f"a motion is granted or denied, not {e.outcome!r}")
+    stays = tuple(
+        replace(s, lifted_on=on, lifted_by=motion.body)
+        if motion.stay_id and s.stay_id == motion.stay_id and s.lifted_on is None else s
+        for s in case.stays
+    )  # fmt: skip
+    decided = replace(case, stays=stays, motion=replace(motion, decided_on=on, outcome=e.outcome))
+    return _vacated(decided) if e.outcome == "granted" else decided
+
+
+def _petition(case: CaseFile, e: FilePetitionForReview, reasons: list[str]) -> CaseFile:
+    if case.final_on is None:
+        reasons.append("a petition for review is of a final order, and there is none")
+    if not e.court.strip():
+        reasons.append("a petition for review names the court of appeals (court)")
+    if case.petition is not None and case.petition.pending:
+        reasons.append(f"a petition for review filed {case.petition.filed_on} is pending")
+    return replace(case, petition=Appeal(_on(e), "federal_court", court=e.court.strip()))
+
+
+def _decide_petition(case: CaseFile, e: DecidePetition, reasons: list[str]) -> CaseFile:
+    if case.petition is None or not case.petition.pending:
+        reasons.append("no petition for review is pending")
+        return case
+    if e.outcome not in ("denied", "dismissed", "granted"):
+        reasons.append(f"a petition is denied, dismissed or granted, not {e.outcome!r}")
+    decided = replace(case, petition=replace(case.petition, decided_on=e.on, outcome=e.outcome))
+    return _vacated(decided) if e.outcome == "granted" else decided
+
+
+def _alternate(case: CaseFile, e: AlternateOrderEffective, reasons: list[str]) -> CaseFile:
+    on, order = _on(e), case.order
+    if order is None or order.kind != "voluntary_departure" or order.departure_deadline is None:
+        reasons.append("no grant of voluntary departure with a deadline on the case")
+        return case
+    if case.final_on is None:
+        reasons.append("the grant of voluntary departure is not final yet")
+    if on <= order.departure_deadline:
+        reasons.append(f"the voluntary departure period runs until {order.departure_deadline}")
+    if e.deadline != order.departure_deadline:
+        reasons.append(f"the deadline cited ({e.deadline}) is not the grant's "
+                       f"({order.departure_deadline})")  # fmt: skip
+    return replace(case, order=replace(order, kind="removal_order", alternate=True))
+
+
+def due_effects(case: CaseFile, today: date) -> list[Event]:
+    """Events the law makes happen by ``today`` that the history does not show yet: the
+    alternate order of removal, the day after a missed voluntary departure deadline."""
+    order = case.order
+    if case.state in TERMINAL or order is None or order.kind != "voluntary_departure":
+        return []
+    deadline = order.departure_deadline
+    if deadline is None or case.final_on is None or today <= deadline:
+        return []
+    if case.appeal is not None and case.appeal.pending:
+        return []
+    why = (f"voluntary departure deadline {deadline} passed with no verified departure: the "
+           "alternate order of removal takes effect (8 CFR 1240.26(d))")  # fmt: skip
+    return [AlternateOrderEffective(deadline + timedelta(days=1), LIFECYCLE_ACTOR, "system",
+                                    basis=why, deadline=deadline)]  # fmt: skip
 
 
 def _destination(case: CaseFile, e: SetDestination, reasons: list[str]) -> CaseFile:
@@ -802,6 +1216,8 @@ def _destination(case: CaseFile, e: SetDestination, reasons: list[str]) -> CaseF
 def _protection(case: CaseFile, e: GrantProtection, reasons: list[str]) -> CaseFile:
     if e.protection not in ("withholding", "cat"):
         reasons.append(f"protection {e.protection!r} is not withholding or cat")
+    if not e.country:
+        reasons.append("protection names the country removal to which it bars")
     state, flight = case.state, case.flight
     if case.state == S.ON_MANIFEST and e.country == case.destination:
         state, flight = S.READY_FOR_REMOVAL, ""
@@ -810,32 +1226,32 @@ def _protection(case: CaseFile, e: GrantProtection, reasons: list[str]) -> CaseF
 
 
 def _ready(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
-    reasons.extend(gates.removal_reasons(case, e.on, ready=True))
-    return replace(case, state=S.READY_FOR_REMOVAL)
+    reasons.extend(gates.removal_reasons(case, _on(e), ready=True))
+    return replace(case, state=S.READY_FOR_REMOVAL, ready_on=e.on)
 
 
 def _manifest(case: CaseFile, e: AddToManifest, reasons: list[str]) -> CaseFile:
     if not e.flight:
         reasons.append("a manifest entry names the flight")
-    reasons.extend(gates.removal_reasons(case, e.on, ready=True))
-    return replace(case, state=S.ON_MANIFEST, flight=e.flight)
+    reasons.extend(gates.removal_reasons(case, _on(e), ready=True))
+    return replace(case, state=S.ON_MANIFEST, flight=e.flight, manifest_on=e.on)
 
 
 def _off_manifest(case: CaseFile, e: TakeOffManifest, reasons: list[str]) -> CaseFile:
     if not e.reason:
         reasons.append("taking a person off a manifest needs a reason")
-    return replace(case, state=S.READY_FOR_REMOVAL, flight="")
+    return replace(case, state=S.READY_FOR_REMOVAL, flight="", manifest_on=None)
 
 
 def _removed(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
-    reasons.extend(gates.removal_reasons(case, e.on, ready=True))
+    reasons.extend(gates.removal_reasons(case, _on(e), ready=True))
     return replace(case, state=S.REMOVED)
 
 
 def _departed(case: CaseFile, e: VerifyDeparture, reasons: list[str]) -> CaseFile:
     if not e.proof:
         reasons.append("a departure is verified by an exit record or proof, named here")
-    return replace(case, state=S.DEPARTURE_VERIFIED)
+    return replace(case, state=S.DEPARTURE_VERIFIED, departed_on=e.on)
 
 
 def _fugitive(case: CaseFile, e: MarkFugitive, reasons: list[str]) -> CaseFile:
@@ -843,7 +1259,8 @@ def _fugitive(case: CaseFile, e: MarkFugitive, reasons: list[str]) -> CaseFile:
         reasons.append("marking a person fugitive needs the reason (deadline missed, no report)")
     order = case.order
     deadline = order.departure_deadline if order is not None else None
-    if order is not None and order.kind == "voluntary_departure" and deadline and e.on <= deadline:
+    if (order is not None and order.kind == "voluntary_departure" and deadline
+            and _on(e) <= deadline):  # fmt: skip
         reasons.append(f"the voluntary departure period runs until {deadline}")
     return replace(case, state=S.FUGITIVE)
 
@@ -864,7 +1281,7 @@ def _close(case: CaseFile, e: Close, reasons: list[str]) -> CaseFile:
 def _check_in(case: CaseFile, e: CheckIn, reasons: list[str]) -> CaseFile:
     if case.custody not in ("atd", "order_of_supervision", "recognizance", "bond"):
         reasons.append(f"no reporting duty: custody is {case.custody or 'not decided'}")
-    return replace(case, check_ins=(*case.check_ins, e.on))
+    return replace(case, check_ins=(*case.check_ins, _on(e)))
 
 
 def _raise_flag(case: CaseFile, e: RaiseFlag, reasons: list[str]) -> CaseFile:
@@ -875,7 +1292,8 @@ def _raise_flag(case: CaseFile, e: RaiseFlag, reasons: list[str]) -> CaseFile:
     # a citizenship flag stops every enforcement step, so nothing is backdated past it; a
     # lawful-status flag holds field action only (and is checked there, whatever the date)
     protected = _later(case.protected_on, e.on) if e.flag == "citizenship" else case.protected_on
-    return replace(case, flags=(*case.flags, Flag(e.flag, e.detail, e.record_ids)),
+    return replace(case, flags=(*case.flags, Flag(e.flag, e.detail, e.record_ids,
+                                                  raised_on=e.on)),
                    protected_on=protected)  # fmt: skip
 
 
@@ -901,8 +1319,12 @@ _HANDLERS: dict[str, Handler] = {
     "refuse_field_action": _refuse_request, "assign": _assign, "record_encounter": _encounter,
     "decide_custody": _custody, "begin_proceedings": _proceedings, "decide": _decide,
     "waive_appeal": _waive, "file_appeal": _file_appeal, "decide_appeal": _decide_appeal,
-    "finalize_order": _finalize, "grant_stay": _grant_stay, "lift_stay": _lift_stay,
-    "file_motion_to_reopen": _motion, "set_destination": _destination,
+    "finalize_order": _finalize, "grant_stay": _grant_stay,
+    "grant_administrative_stay": _admin_stay, "deny_stay": _deny_stay, "lift_stay": _lift_stay,
+    "file_motion_to_reopen": _motion, "file_motion_to_reconsider": _reconsider,
+    "decide_motion": _decide_motion, "file_petition_for_review": _petition,
+    "decide_petition": _decide_petition, "alternate_order_effective": _alternate,
+    "set_destination": _destination,
     "grant_protection": _protection, "mark_ready": _ready, "add_to_manifest": _manifest,
     "take_off_manifest": _off_manifest, "confirm_removal": _removed,
     "verify_departure": _departed, "mark_fugitive": _fugitive, "release": _release,

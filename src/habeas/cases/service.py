@@ -17,13 +17,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Date, DateTime, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from habeas.cases import gates
 from habeas.cases import lifecycle as lc
+from habeas.cases.court_basis import support_problems
 from habeas.cases.deadlines import TaskSpec, tasks_for
+from habeas.cases.history import GENESIS, StoredEvent, chain_problem, event_ref
+from habeas.cases.instruments import FORMS
 from habeas.cases.lifecycle import (
     TERMINAL,
     CaseFile,
@@ -40,7 +43,7 @@ from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize, authorize_batch
 from habeas.governance.cases_access import Conflict, case_resource
 from habeas.governance.identity import AccessDenied
-from habeas.store.models import Case, CaseEvent, Instrument, Task
+from habeas.store.models import Case, CaseEvent, CaseRefusal, Instrument, Task
 
 OPENED = "opened"
 """The kind of a case's first stored event (not a lifecycle event: the case row itself)."""
@@ -60,13 +63,15 @@ def _now() -> datetime:
 
 
 def _audit(
-    session: Session, ctx: AccessContext, action: str, case: Case, allowed: bool, detail: str
-) -> dict[str, Any]:
+    session: Session, ctx: AccessContext, action: str, case: Case, allowed: bool, detail: str,
+    events: list[str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Append the entry in the session's transaction; returned, so that a refusal can carry
-    it to the application (which keeps it after rolling the work back)."""
+    it to the application (which keeps it after rolling the work back). ``events`` name
+    the stored events the entry records, with their hashes."""
     entry: dict[str, Any] = dict(
         user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
-        resources=[f"case:{case.id}", f"person:{case.person_id}"],
+        resources=[f"case:{case.id}", f"person:{case.person_id}", *(events or [])],
         decision="allow" if allowed else "deny", detail=detail,
         request_id=ctx.request_id or None,
     )  # fmt: skip
@@ -84,52 +89,118 @@ def _get(session: Session, case_id: int) -> Case:
 def _events(session: Session, case_id: int) -> list[CaseEvent]:
     return list(
         session.execute(
-            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
         ).scalars()
     )
 
 
-_FILES: OrderedDict[str, CaseFile] = OrderedDict()
+_FILES: OrderedDict[tuple[int, int, str], CaseFile] = OrderedDict()
 _FILES_MAX = 50_000
 _FILES_LOCK = threading.Lock()
-"""Case files by history token. Every stored step gives its case a new random token, so a
-token names exactly one history: a cached file is the replay of that history whichever
-session, process or restored backup the row is read from. A token written by a
-transaction that rolled back is never seen again, and its entry simply ages out."""
+"""Case files by (case, head event, head hash): the key is read from the case's own
+events at every step, so a file cached for one case never serves another, and one cached
+for a history serves only that history (a token copied between rows names nothing)."""
+
+_HEAD = text(
+    "SELECT seq, event_hash FROM case_events WHERE case_id = :id ORDER BY seq DESC LIMIT 1"
+)
 
 
-def _cached(token: str | None) -> CaseFile | None:
-    if not token:
+class HistoryBroken(HabeasError):
+    """A case's stored history does not verify: no step is taken on it."""
+
+
+def _cached(key: tuple[int, int, str] | None) -> CaseFile | None:
+    if key is None:
         return None
     with _FILES_LOCK:
-        hit = _FILES.get(token)
+        hit = _FILES.get(key)
         if hit is not None:
-            _FILES.move_to_end(token)
+            _FILES.move_to_end(key)
         return hit
 
 
-def _remember(token: str, file: CaseFile) -> None:
+def _remember(key: tuple[int, int, str], file: CaseFile) -> None:
     with _FILES_LOCK:
-        _FILES[token] = file
+        _FILES[key] = file
         if len(_FILES) > _FILES_MAX:
             _FILES.popitem(last=False)
 
 
-def case_file(session: Session, case: Case) -> CaseFile:
-    """The case as the lifecycle sees it: its stored events replayed (no access check:
-    callers are the functions below, which decide and audit first)."""
-    hit = _cached(case.history_token)
+Head = tuple[int, str] | None
+"""A case's latest stored event (seq, hash), or None before its first."""
+
+
+def _head(conn: Any, case_id: int) -> Head:
+    row = conn.execute(_HEAD, {"id": case_id}).one_or_none()
+    return (int(row[0]), str(row[1])) if row is not None and row[0] is not None else None
+
+
+def stored_events(session: Session, case_id: int) -> list[StoredEvent]:
+    """A case's stored events in order, as they are hashed."""
+    rows = session.execute(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
+    ).scalars()
+    return [
+        StoredEvent(r.case_id, r.seq or 0, r.at, r.kind, r.actor, r.role, r.state_after,
+                    r.payload, r.prev_hash or "", r.event_hash or "")
+        for r in rows
+    ]  # fmt: skip
+
+
+def _file_at(session: Session, case_id: int, person_id: str, head: Head) -> CaseFile:
+    key = (case_id, *head) if head is not None else None
+    hit = _cached(key)
     if hit is not None:
         return hit
-    rows = session.execute(
-        select(CaseEvent.kind, CaseEvent.payload)
-        .where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
-    ).all()  # fmt: skip
-    stored = [event_from_payload(json.loads(p)) for k, p in rows if k != OPENED]
-    file = replay(CaseFile(str(case.id), case.person_id), stored)
-    if case.history_token:
-        _remember(case.history_token, file)
+    stored = stored_events(session, case_id)
+    problem = chain_problem(stored)
+    if problem:
+        raise HistoryBroken(
+            f"case {case_id}'s history does not verify ({problem}): no step is taken on "
+            "it; report it to oversight (audit verify)"
+        )
+    events = [event_from_payload(json.loads(e.payload)) for e in stored if e.kind != OPENED]
+    try:
+        file = replay(CaseFile(str(case_id), person_id), events)
+    except ValueError as exc:
+        raise HistoryBroken(f"case {case_id}: {exc}") from None
+    if key is not None:
+        _remember(key, file)
     return file
+
+
+def case_file(session: Session, case: Case) -> CaseFile:
+    """The case as the lifecycle sees it: its stored events, verified as a chain and
+    replayed (no access check: callers are the functions below, which decide and audit
+    first)."""
+    return _file_at(session, case.id, case.person_id, _head(session.connection(), case.id))
+
+
+_ADD_EVENT = text(
+    """INSERT INTO case_events (case_id, seq, at, kind, actor, role, state_after, payload,
+                                on_date, prev_hash, event_hash)
+       VALUES (:case_id, :seq, :at, :kind, :actor, :role, :state_after, :payload, :on_date,
+               :prev_hash, :event_hash)"""
+).bindparams(bindparam("on_date", type_=Date), bindparam("at", type_=DateTime))
+
+
+def _store_event(conn: Any, case_id: int, head: Head, kind: str, actor: str, role: str,
+                 state_after: str, payload: dict[str, Any]) -> tuple[Head, str]:  # fmt: skip
+    """Append one event to the case's chain; returns the new head and the event's
+    reference for the audit entry that records it."""
+    seq, prev = head or (0, GENESIS)
+    text_payload = json.dumps(payload, sort_keys=True)
+    stored = StoredEvent(case_id, seq + 1, _now(), kind, actor, role, state_after, text_payload)
+    digest = stored.hashed(prev)
+    on = payload.get("on")
+    conn.execute(_ADD_EVENT, {
+        "case_id": case_id, "seq": seq + 1, "at": stored.at, "kind": kind, "actor": actor,
+        "role": role, "state_after": state_after, "payload": text_payload,
+        "on_date": date.fromisoformat(on) if isinstance(on, str) else None,
+        "prev_hash": prev, "event_hash": digest,
+    })  # fmt: skip
+    return (seq + 1, digest), event_ref(case_id, seq + 1, digest)
 
 
 def open_case(
@@ -148,6 +219,8 @@ def open_case(
         audit.append(session, **entry)
         raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not open a "
                            f"case: {decision.why()}", entry, decision.why())  # fmt: skip
+    if on > date.today():
+        raise HabeasError(f"a case is opened on {on}, after today ({date.today()})")
     # decided first: a refused caller learns nothing of the person's cases
     existing = session.execute(
         select(Case).where(
@@ -158,10 +231,10 @@ def open_case(
         raise HabeasError(f"person {person_id} already has open case {existing.id}")
     session.add(case)
     session.flush()
-    session.add(CaseEvent(case_id=case.id, at=_now(), kind=OPENED, actor=ctx.user,
-                          role=ctx.role, state_after="identified",
-                          payload=json.dumps({"on": on.isoformat(), "basis": basis})))  # fmt: skip
-    _audit(session, ctx, "case_open", case, True, f"basis: {basis or 'none given'}")
+    _, ref = _store_event(session.connection(), case.id, None, OPENED, ctx.user, ctx.role,
+                          "identified", {"on": on.isoformat(), "basis": basis,
+                                         "recorded": date.today().isoformat()})  # fmt: skip
+    _audit(session, ctx, "case_open", case, True, f"basis: {basis or 'none given'}", [ref])
     return case
 
 
@@ -183,8 +256,15 @@ _INDEX_FLAGS = text(
        WHERE person_id = :person AND status = 'open'
          AND flag IN ('citizenship', 'lawful_status') ORDER BY flag, id"""
 )
+_RECORD = text("SELECT person_id, source, court_facts FROM index_records WHERE record_id = :id")
+_SAME_NUMBER = text(
+    """SELECT case_id FROM instruments WHERE kind = :kind AND reference = :ref
+         AND case_id <> :case ORDER BY case_id LIMIT 1"""
+)
 INDEX_ACTOR = "person-index"
 """The actor of a flag the published index raises on a case at the moment of a step."""
+CITES_RECORD = lc.COURT_FACTS | {"charge", "begin_proceedings"}
+"""Steps whose ``basis``, when given, must be a published court record of the person."""
 
 
 def index_flags(conn: Any, person_id: str, file: CaseFile, on: date) -> list[lc.RaiseFlag]:
@@ -200,10 +280,47 @@ def index_flags(conn: Any, person_id: str, file: CaseFile, on: date) -> list[lc.
     return out
 
 
-_ADD_EVENT = text(
-    """INSERT INTO case_events (case_id, at, kind, actor, role, state_after, payload)
-       VALUES (:case_id, :at, :kind, :actor, :role, :state_after, :payload)"""
-)
+def evidence_problems(conn: Any, person_id: str, case_id: int, event: Event) -> list[str]:
+    """What the stores say against the step: a cited record that is not a published court
+    record of this person or does not say what the step claims, an instrument number
+    already on another case."""
+    out: list[str] = []
+    basis = event.basis.strip()
+    if basis and event.kind in CITES_RECORD:
+        row = conn.execute(_RECORD, {"id": basis}).one_or_none()
+        if row is None:
+            out.append(f"basis {basis[:80]!r} is not a record of the published person index")
+        elif row.person_id != person_id:
+            out.append(f"record {basis} is another person's, not this case's person's")
+        elif row.court_facts is None:
+            out.append(f"record {basis} ({row.source}) is not a court record")
+        else:
+            fields = {k: v for k, v in event_payload(event).items()}
+            out += support_problems(event.kind, event.on, fields, json.loads(row.court_facts),
+                                    basis)  # fmt: skip
+    reference = str(getattr(event, "reference", "")).strip()
+    if reference and event.kind in ("charge", "issue_warrant", "add_instrument"):
+        kind = str(getattr(event, "instrument", ""))
+        other = conn.execute(_SAME_NUMBER, {"kind": kind, "ref": reference,
+                                            "case": case_id}).scalar()  # fmt: skip
+        if other is not None:
+            out.append(f"{kind} number {reference} is already on case {other}: a document "
+                       "number is issued once")  # fmt: skip
+    return out
+
+
+def _refusal(session: Session, ctx: AccessContext, case: Case, event: Event,
+             reasons: list[str], by: str) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """Audit a refused step and keep it on the case's list of refused attempts; both are
+    returned for the application to keep after it rolls the work back."""
+    entry = _audit(session, ctx, f"case_{event.kind}", case, False, "; ".join(reasons))
+    row: dict[str, Any] = {
+        "case_id": case.id, "at": _now(), "kind": event.kind, "actor": ctx.user,
+        "role": ctx.role, "on_date": event.on, "reasons": json.dumps(reasons),
+        "refused_by": by,
+    }  # fmt: skip
+    session.connection().execute(insert(CaseRefusal), row)
+    return entry, row
 
 
 def record_event(
@@ -214,9 +331,12 @@ def record_event(
     expected_version: int | None = None,
 ) -> CaseFile:
     """Apply one step to a case if the caller may take it (Cedar, for this step and
-    purpose) and the law allows it now (the lifecycle's gates); the event is stored and
-    audited in the caller's transaction. The event's actor and role are the caller's."""
-    event = replace(event, actor=ctx.user, role=ctx.role)
+    purpose) and the law allows it now (the lifecycle's gates, on the flags the index
+    holds and the effects time has had); the event is chained onto the case's history and
+    audited in the caller's transaction. The event's actor, role and recording day are
+    the caller's and today's, whatever the step says."""
+    today = date.today()
+    event = replace(event, actor=ctx.user, role=ctx.role, recorded=today)
     conn = session.connection()  # fixed statements on the Core connection: a step is hot
     row = conn.execute(_READ_CASE, {"id": case_id}).one_or_none()
     if row is None:
@@ -230,53 +350,116 @@ def record_event(
     action = f"case_{event.kind}"
     decision = authorize(ctx, "write", case_resource(case), step=event.kind)
     if not decision.allowed:
-        entry = _audit(session, ctx, action, case, False, decision.why())
-        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not "
+        entry, kept = _refusal(session, ctx, case, event, [decision.why()], "policy")
+        exc = AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not "
                            f"{event.kind} on case {case_id}: {decision.why()}", entry,
                            decision.why())  # fmt: skip
-    before = case_file(session, case)
-    # the gates read the flags the index holds now: a flag published by a resolution run
-    # stops the very next step, with nothing else run in between
-    raised = [f for f in index_flags(conn, case.person_id, before, event.on)
-              if not (isinstance(event, lc.RaiseFlag) and event.flag == f.flag)]  # fmt: skip
-    for flag_event in raised:
-        flagged = transition(before, flag_event)
+        exc.refusal = kept
+        raise exc
+    head = _head(conn, case_id)
+    before = _file_at(session, case_id, case.person_id, head)
+    # the gates read what holds now: the effects time has had (a missed departure
+    # deadline), and the flags a resolution run published, with nothing run in between
+    prior: list[Event] = []
+    for due in lc.due_effects(before, today):
+        moved = transition(before, replace(due, recorded=today))
+        if isinstance(moved, CaseFile):
+            before = moved
+            prior.append(replace(due, recorded=today))
+    for flag_event in index_flags(conn, case.person_id, before, today):
+        if isinstance(event, lc.RaiseFlag) and event.flag == flag_event.flag:
+            continue
+        flagged = transition(before, replace(flag_event, recorded=today))
         if isinstance(flagged, CaseFile):
             before = flagged
+            prior.append(replace(flag_event, recorded=today))
+    problems = evidence_problems(conn, case.person_id, case_id, event)
     result = transition(before, event)
-    if isinstance(result, Refused):
-        entry = _audit(session, ctx, action, case, False, "; ".join(result.reasons))
-        raise GateRefused(result, entry)
+    if isinstance(result, Refused) or problems:
+        reasons = [*(result.reasons if isinstance(result, Refused) else ()), *problems]
+        entry, kept = _refusal(session, ctx, case, event, reasons, "law")
+        refused = Refused(event.kind, before.state, tuple(reasons))
+        exc2 = GateRefused(refused, entry)
+        exc2.refusal = kept
+        raise exc2
     token = uuid.uuid4().hex
-    moved = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": token,
-                                      "state": result.state.value, "at": _now()})  # fmt: skip
-    if moved.rowcount != 1:
+    moved_row = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": token,
+                                          "state": result.state.value, "at": _now()})  # fmt: skip
+    if moved_row.rowcount != 1:
         raise Conflict(f"case {case_id} was changed by someone else meanwhile")
     loaded = session.identity_map.get(identity_key(Case, case_id))
     if loaded is not None:  # an ORM copy in this session is now stale
         session.expire(loaded)
-    for flag_event in raised:
-        conn.execute(_ADD_EVENT, {"case_id": case_id, "at": _now(), "kind": flag_event.kind,
-                                  "actor": INDEX_ACTOR, "role": "system",
-                                  "state_after": before.state.value,
-                                  "payload": json.dumps(event_payload(flag_event),
-                                                        sort_keys=True)})  # fmt: skip
-    payload = json.dumps(event_payload(event), sort_keys=True)
-    conn.execute(_ADD_EVENT, {"case_id": case_id, "at": _now(), "kind": event.kind,
-                              "actor": ctx.user, "role": ctx.role,
-                              "state_after": result.state.value, "payload": payload})  # fmt: skip
+    refs: list[str] = []
+    state_then = row.state
+    replayed = _file_at(session, case_id, case.person_id, head) if prior else before
+    for earlier in prior:
+        step = transition(replayed, earlier)
+        assert isinstance(step, CaseFile)
+        replayed = step
+        head, ref = _store_event(conn, case_id, head, earlier.kind, earlier.actor, earlier.role,
+                                 step.state.value, event_payload(earlier))  # fmt: skip
+        refs.append(ref)
+        state_then = step.state.value
+    head, ref = _store_event(conn, case_id, head, event.kind, ctx.user, ctx.role,
+                             result.state.value, event_payload(event))  # fmt: skip
+    refs.append(ref)
     _sync_instruments(session, case_id, before, result)
     if result.state in LEAVES_CUSTODY and before.state not in LEAVES_CUSTODY:
         from habeas.custody.facilities import end_placement
 
-        end_placement(session, case_id, event.on)
-    if tasks_for(before) != tasks_for(result):
+        end_placement(session, case_id, event.on or today)
+    if tasks_for(before) != tasks_for(result) or prior:
         _sync_tasks(session, case_id, result)
-    _remember(token, result)
-    flagged_note = "".join(f"; {f.flag} flag raised from the index first" for f in raised)
-    _audit(session, ctx, action, case, True, f"{before.state} → {result.state}"
-           + (f"; basis {event.basis}" if event.basis else "") + flagged_note)  # fmt: skip
+    assert head is not None
+    _remember((case_id, *head), result)
+    noted = "".join(
+        f"; {p.kind.replace('_', ' ')} recorded first ({p.basis})" for p in prior
+    )
+    _audit(session, ctx, action, case, True, f"{state_then} → {result.state}"
+           + (f"; basis {event.basis}" if event.basis else "")
+           + (f"; document {event.document} sha256 {event.document_sha256}"
+              if event.document else "") + noted, refs)  # fmt: skip
     return result
+
+
+def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today: date) -> int:
+    """Record on the case the events time has made happen (an alternate order of removal
+    after a missed voluntary departure deadline), as the lifecycle's, audited with the
+    reader who saw them due. Returns how many were recorded."""
+    conn = session.connection()
+    row = conn.execute(_READ_CASE, {"id": case_id}).one_or_none()
+    if row is None:
+        return 0
+    seen = Case(id=row.id, person_id=row.person_id, state=row.state, counsel=row.counsel)
+    if not authorize(ctx, "read", case_resource(seen)).allowed:
+        return 0  # only a reader of the case sees what is due on it
+    head = _head(conn, case_id)
+    file = _file_at(session, case_id, row.person_id, head)
+    refs = []
+    for due in lc.due_effects(file, today):
+        due = replace(due, recorded=today)
+        after = transition(file, due)
+        if isinstance(after, Refused):
+            continue
+        head, ref = _store_event(conn, case_id, head, due.kind, due.actor, due.role,
+                                 after.state.value, event_payload(due))  # fmt: skip
+        _sync_tasks(session, case_id, after)
+        file = after
+        refs.append(ref)
+    if not refs:
+        return 0
+    conn.execute(_MOVE_CASE, {"id": case_id, "v": row.version, "token": uuid.uuid4().hex,
+                              "state": file.state.value, "at": _now()})  # fmt: skip
+    audit.append(
+        session, user=lc.LIFECYCLE_ACTOR, role="system", purpose=ctx.purpose,
+        action="case_due_effects", resources=[f"case:{case_id}", f"person:{row.person_id}",
+                                              *refs],
+        decision="allow", detail=f"{len(refs)} event(s) the law made happen by {today}, "
+        f"recorded when {ctx.user} ({ctx.role}) read the case",
+        request_id=ctx.request_id or None,
+    )  # fmt: skip
+    return len(refs)
 
 
 def assign_counsel(session: Session, ctx: AccessContext, case_id: int, counsel: str) -> None:
@@ -310,7 +493,9 @@ def _sync_instruments(session: Session, case_id: int, before: CaseFile, after: C
                 case_id=case_id, kind=inst.kind, reference=inst.reference,
                 issuing_authority=inst.issuing_authority, issued_on=inst.issued_on,
                 expires_on=inst.expires_on, status=inst.status,
-                detail=json.dumps({"country": inst.country}) if inst.country else "",
+                detail=json.dumps({k: v for k, v in (
+                    ("country", inst.country), ("signed_by", inst.signed_by),
+                    ("document_sha256", inst.document_sha256), ("basis", inst.basis)) if v}),
             ))  # fmt: skip
         elif prior.status != inst.status:
             row = session.execute(
@@ -328,7 +513,7 @@ def _sync_tasks(session: Session, case_id: int, file: CaseFile) -> None:
         for t in session.execute(select(Task).where(Task.case_id == case_id)).scalars()
     }
     for key, spec in specs.items():
-        status = "done" if spec.done_on else "open"
+        status = "done" if spec.done_on else ("missed" if spec.missed else "open")
         row = rows.get(key)
         if row is None:
             session.add(Task(case_id=case_id, kind=spec.kind, due_on=spec.due_on,
@@ -386,18 +571,46 @@ def tasks_due(
 
 @dataclass(frozen=True)
 class CaseView:
-    """What `cases show` prints: the case, its gates today, its priority and its history."""
+    """What `cases show` prints, the court's view of a case: each event with its legal
+    date, when it was recorded, by whom, its outcome, authority and basis; the refused
+    attempts with their reasons; the instruments with their numbers and signers; the
+    gates today; the priority; the deadlines."""
 
     case: dict[str, Any]
     file: CaseFile
     gates: dict[str, list[str]]
     history: list[dict[str, Any]]
     tasks: list[dict[str, Any]]
+    refused: list[dict[str, Any]]
+    instruments: list[dict[str, Any]]
+    due: int = 0
+
+
+_OUTCOME_FIELDS = ("outcome", "custody", "instrument", "flag", "protection", "motion")
+_DETAIL_FIELDS = ("reference", "reason", "team", "country", "stay_id", "until", "expires_on",
+                  "departure_deadline", "deadline", "proof", "evidence", "detail")  # fmt: skip
+
+
+def court_entry(e: CaseEvent) -> dict[str, Any]:
+    """One stored event as a court reads it: the legal date it carries (or that the
+    record does not give it), when and by whom it was recorded, what it decided, on
+    whose authority, resting on which record or document."""
+    p = json.loads(e.payload)
+    authority = p.get("authority") or p.get("court") or p.get("body") or ""
+    return {
+        "seq": e.seq, "kind": e.kind, "on": p.get("on") or "date not on the record",
+        "recorded_at": e.at, "actor": e.actor, "role": e.role, "state_after": e.state_after,
+        "outcome": next((str(p[k]) for k in _OUTCOME_FIELDS if p.get(k)), ""),
+        "authority": authority, "basis": p.get("basis", ""),
+        "document": p.get("document", ""), "document_sha256": p.get("document_sha256", ""),
+        "flight": p.get("flight", ""),
+        "detail": {k: p[k] for k in _DETAIL_FIELDS if p.get(k) not in (None, "", [])},
+        "event_hash": e.event_hash, "payload": p,
+    }  # fmt: skip
 
 
 def show_case(session: Session, ctx: AccessContext, case_id: int, today: date) -> CaseView:
-    """A case with its instruments, gate reasons as of ``today``, priority and history
-    (audited read)."""
+    """A case as a court reads it, with its gates as of ``today`` (audited read)."""
     case = _get(session, case_id)
     decision = authorize(ctx, "read", case_resource(case))
     entry = _audit(session, ctx, "read_case", case, decision.allowed, decision.why())
@@ -405,24 +618,43 @@ def show_case(session: Session, ctx: AccessContext, case_id: int, today: date) -
         raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not read case "
                            f"{case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
     file = case_file(session, case)
+    due = len(lc.due_effects(file, today))
+    for effect in lc.due_effects(file, today):
+        moved = transition(file, effect)
+        if isinstance(moved, CaseFile):
+            file = moved
     for flag_event in index_flags(session.connection(), case.person_id, file, today):
         flagged = transition(file, flag_event)
         if isinstance(flagged, CaseFile):
             file = flagged
-    history = [
-        {"at": e.at, "kind": e.kind, "actor": e.actor, "role": e.role,
-         "state_after": e.state_after, "payload": json.loads(e.payload)}
-        for e in _events(session, case.id)
-    ]  # fmt: skip
+    history = [court_entry(e) for e in _events(session, case.id)]
     tasks = [
         {"kind": t.kind, "due_on": t.due_on, "status": t.status, "detail": t.detail}
         for t in session.execute(
             select(Task).where(Task.case_id == case.id).order_by(Task.due_on)
         ).scalars()
     ]
+    refused = [
+        {"at": r.at, "kind": r.kind, "actor": r.actor, "role": r.role,
+         "on": r.on_date.isoformat() if r.on_date else "", "refused_by": r.refused_by,
+         "reasons": json.loads(r.reasons)}
+        for r in session.execute(
+            select(CaseRefusal).where(CaseRefusal.case_id == case.id).order_by(CaseRefusal.id)
+        ).scalars()
+    ]  # fmt: skip
+    instruments = [
+        {"kind": i.kind, "form": FORMS.get(i.kind, i.kind),
+         "number": i.reference or "(number not on the record)",
+         "issued_on": i.issued_on.isoformat() if i.issued_on else "date not on the record",
+         "issuing_authority": i.issuing_authority, "signed_by": i.signed_by,
+         "expires_on": i.expires_on.isoformat() if i.expires_on else "",
+         "status": i.status, "country": i.country, "document_sha256": i.document_sha256,
+         "basis": i.basis}
+        for i in file.instruments
+    ]  # fmt: skip
     return CaseView(
         case={
-            "id": case.id, "person_id": case.person_id, "state": case.state,
+            "id": case.id, "person_id": case.person_id, "state": file.state.value,
             "version": case.version, "opened_at": case.opened_at,
             "priority_tier": case.priority_tier, "priority_score": case.priority_score,
             "policy_version": case.policy_version,
@@ -435,6 +667,9 @@ def show_case(session: Session, ctx: AccessContext, case_id: int, today: date) -
         },
         history=history,
         tasks=tasks,
+        refused=refused,
+        instruments=instruments,
+        due=due,
     )  # fmt: skip
 
 

@@ -53,13 +53,16 @@ def register(
         v, cp = application().audit.verify(checkpoint, public_key)
         if v.ok:
             covered = f"; matches checkpoint of {cp.size} entries" if cp else ""
-            out.print(f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…{covered}")
+            out.print(f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…{covered}; "
+                      f"{v.case_events:,} case events, each the one the log recorded")
             return
         if v.first_break is not None:
             b = v.first_break
             out.print(f"audit verify FAILED at entry {b.seq} (position {b.position}): {b.reason}")
         if v.checkpoint_problem:
             out.print(f"audit verify FAILED against the checkpoint: {v.checkpoint_problem}")
+        if v.history_problem:
+            out.print(f"audit verify FAILED on a case history: {v.history_problem}")
         raise typer.Exit(code=4)
 
     @audit_app.command("checkpoint")

@@ -390,12 +390,22 @@ def case_view(out: Console, v: CaseView) -> None:
                 f"  {x['rule_id']} {x['points']:+d}: {escape(x['description'])} "
                 f"{escape(f'[{facts}]')} records {', '.join(x['record_ids'])}"
             )
-    out.print("instruments:" if f.instruments else "instruments: none")
-    for i in f.instruments:
-        out.print(f"  {escape(i.describe())} — {i.status}")
+    out.print("instruments:" if v.instruments else "instruments: none")
+    for i in v.instruments:
+        until = f", expires {i['expires_on']}" if i["expires_on"] else ""
+        digest = f", document sha256 {i['document_sha256'][:16]}…" if i["document_sha256"] else ""
+        shown = f", shown by record {i['basis']}" if i["basis"] else ""
+        out.print(
+            escape(f"  {i['form']} no. {i['number']}: issued {i['issued_on']} by "
+                   f"{i['issuing_authority']}, "
+                   f"{'recorded' if i['basis'] else 'signed'} by {i['signed_by']}{until}{digest}"
+                   f"{shown} — {i['status']}"),
+            highlight=False,
+        )  # fmt: skip
     for s in f.stays:
         lifted = f", lifted {s.lifted_on} by {s.lifted_by}" if s.lifted_on else ""
-        out.print(f"  stay {s.stay_id}: {s.authority}, {s.granted_on} ({escape(s.reason)}){lifted}")
+        when = s.granted_on or "(date not on the record)"
+        out.print(escape(f"  stay {s.stay_id}: {s.authority}, {when} ({s.reason}){lifted}"))
     for fl in f.flags:
         state = (
             f"resolved by {fl.resolved_by}: {escape(fl.reason)} (evidence: {escape(fl.evidence)})"
@@ -412,23 +422,30 @@ def case_view(out: Console, v: CaseView) -> None:
                 out.print(f"  - {escape(r)}")
         else:
             out.print(f"{gate} gate: open")
-    out.print("history:")
+    out.print("history (legal date · step · recorded by · outcome · authority · basis):")
     for h in v.history:
-        pl = h["payload"]
-        basis = pl.get("basis")
-        extra = "".join(
-            f"; {k} {pl[k]}"
-            for k in ("outcome", "authority", "reference", "instrument", "flight", "reason")
-            if pl.get(k)
-        )
+        parts = [f"{k} {h[k]}" for k in ("outcome", "authority", "flight") if h[k]]
+        parts += [f"{k} {val}" for k, val in h["detail"].items()]
+        if h["basis"]:
+            parts.append(f"basis {h['basis']}")
+        if h["document"]:
+            parts.append(f"document {h['document']} (sha256 {h['document_sha256'][:16]}…)")
         out.print(
-            f"  {pl.get('on', '?')} {h['kind']} by {h['actor']} ({h['role']}) → "
-            f"{h['state_after']}"
-            + (f" (basis {basis})" if basis else "")
-            + escape(extra)
-            + f"  [recorded {h['at']:%Y-%m-%d %H:%M}]",
+            escape(f"  #{h['seq']} {h['on']} {h['kind']} → {h['state_after']}; recorded "
+                   f"{h['recorded_at']:%Y-%m-%d %H:%M} by {h['actor']} ({h['role']})"
+                   + "".join(f"; {p}" for p in parts)),
             highlight=False,
-        )
+        )  # fmt: skip
+    if v.refused:
+        out.print(f"refused attempts ({len(v.refused)}):")
+    for attempt in v.refused:
+        out.print(
+            escape(f"  {attempt['at']:%Y-%m-%d %H:%M} {attempt['kind']}"
+                   + (f" dated {attempt['on']}" if attempt["on"] else "")
+                   + f" by {attempt['actor']} ({attempt['role']}), refused by "
+                   + f"{attempt['refused_by']}: " + "; ".join(attempt["reasons"])),
+            highlight=False,
+        )  # fmt: skip
     for t in v.tasks:
         out.print(f"task {t['kind']} due {t['due_on']}: {t['status']}")
 

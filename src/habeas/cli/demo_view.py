@@ -77,6 +77,10 @@ class Printed:
                   f"{o.steps:,} steps recorded ({seconds:.1f} s)")  # fmt: skip
         for kind, n in sorted(o.refused.items()):
             out.print(f"  {n:,} stopped by a gate at {kind}")
+        out.print(f"  {o.to_review:,} court records sent to review for contradictory dates "
+                  "(not seeded: a history nobody could believe)")  # fmt: skip
+        for line in o.review_examples:
+            out.print(f"    {escape(line)}", highlight=False)
         tiers = ", ".join(f"tier {k}: {n:,}" for k, n in sorted(p.by_tier.items()))
         out.print(f"[bold]priorities[/] {p.policy_version}: {p.scored:,} scored ({tiers})")
         cases_cmds.case_table(out, [c.model_dump() for c in t["top"].cases])
@@ -98,13 +102,20 @@ class Printed:
         cases_cmds.transport(out, t["transport"])
         out.print(f"  {t['booking'].booked} booked on manifests (the removal gate checked "
                   "again for each)")  # fmt: skip
+        if t["tamper"] is not None:
+            what, v = t["tamper"]
+            found = v.history_problem or v.first_break or "nothing (a bug: report it)"
+            verdict = "OK" if v.ok else "FAILED"
+            out.print(f"[bold]tamper check[/] {escape(what)}: audit verify on the copy "
+                      f"{verdict}: {escape(str(found))}", highlight=False)  # fmt: skip
 
     def verified(self, v: Verification) -> None:
         """The chain, recomputed."""
         if v.ok:
-            self.out.print(f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…")
+            self.out.print(f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…; "
+                           f"{v.case_events:,} case events, each the one the log recorded")
         else:
-            self.out.print(f"audit verify FAILED: {v.first_break}")
+            self.out.print(f"audit verify FAILED: {v.first_break or v.history_problem}")
 
 
 def run_demo(

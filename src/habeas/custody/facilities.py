@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from habeas.cases.lifecycle import CaseFile, Refused, State
+from habeas.cases.service import GateRefused, case_file
 from habeas.errors import HabeasError
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize
@@ -64,6 +66,20 @@ def _deny(
     return entry
 
 
+def custody_reason(file: CaseFile) -> str:
+    """Why the case's person may not be held in a facility now ("" when they may): only
+    after an arrest (pending the custody decision) or a decision to detain."""
+    if file.state in (State.REMOVED, State.DEPARTURE_VERIFIED, State.CLOSED, State.RELEASED,
+                      State.FUGITIVE):  # fmt: skip
+        return f"the case is {file.state}: nobody is held on it"
+    if file.custody == "detained":
+        return ""
+    if file.state == State.ENCOUNTERED and file.encounter == "arrested":
+        return ""
+    return (f"the case is {file.state} (custody {file.custody or 'not decided'}): a person is "
+            "held only after an arrest or a decision to detain")  # fmt: skip
+
+
 def place(
     session: Session, ctx: AccessContext, case_id: int, facility_code: str, on: date,
     reason: str = "placement",
@@ -81,6 +97,10 @@ def place(
         entry = _deny(session, ctx, case, f"custody_{step}", decision.why())
         raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {step} "
                            f"case {case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
+    held_lawfully = custody_reason(case_file(session, case))
+    if held_lawfully:
+        entry = _deny(session, ctx, case, f"custody_{step}", held_lawfully)
+        raise GateRefused(Refused(step, State(case.state), (held_lawfully,)), entry)
     facility = session.execute(
         select(Facility).where(Facility.code == facility_code).with_for_update()
     ).scalar_one_or_none()

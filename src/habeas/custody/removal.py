@@ -139,9 +139,10 @@ def book(session: Session, ctx: AccessContext, report: TransportReport, today: d
     from habeas.cases.service import GateRefused, record_event
 
     refused = []
+    booked_on = min(today, date.today())  # a booking carries the day it is made
     for pid, fid in sorted(report.plan.assigned.items()):
         try:
-            record_event(session, ctx, int(pid), lc.AddToManifest(today, "", "", flight=fid))
+            record_event(session, ctx, int(pid), lc.AddToManifest(booked_on, "", "", flight=fid))
         except GateRefused as exc:
             refused.append(f"case {pid}: {exc}")
     return refused
@@ -214,6 +215,7 @@ def lock_manifest(session: Session, ctx: AccessContext, flight: str, today: date
             lock.kept.append(case.id)
             continue
         record_event(session, ctx, case.id, lc.TakeOffManifest(
-            today, "", "", reason="manifest lock: " + "; ".join(reasons)))  # fmt: skip
+            min(today, date.today()), "", "",
+            reason="manifest lock: " + "; ".join(reasons)))  # fmt: skip
         lock.taken_off[case.id] = reasons
     return lock

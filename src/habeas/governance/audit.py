@@ -7,6 +7,7 @@ predecessor; the entry commits or rolls back with the change it records.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,9 +18,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.orm import Session
 
+from habeas.cases.history import StoredEvent, chain_problem, parse_refs
 from habeas.errors import HabeasError
 from habeas.governance.chain import (
     Break,
@@ -34,6 +36,7 @@ from habeas.governance.chain import (
     signature_ok,
     verify_raw,
 )
+from habeas.store.models import CaseEvent
 from habeas.store.operational import reading
 
 KEY_FILE = "audit-signing-key.pem"
@@ -164,7 +167,11 @@ def _append_now(
     return entry
 
 
-def _rows(engine: Engine) -> Iterator[tuple[int, bytes, str, str]]:
+Refs = dict[tuple[int, int], tuple[str, int]]
+"""The case events the log's entries name: (case, seq) → (hash, the entry's seq)."""
+
+
+def _rows(engine: Engine, refs: Refs | None = None) -> Iterator[tuple[int, bytes, str, str]]:
     sql = text(
         """SELECT seq, at, "user", role, purpose, action, resources, decision, request_id,
                   detail, prev_hash, entry_hash FROM audit_entries ORDER BY seq"""
@@ -175,7 +182,53 @@ def _rows(engine: Engine) -> Iterator[tuple[int, bytes, str, str]]:
             canon = canonical_bytes(
                 seq, at, user, role, purpose, action, res, decision, req, detail
             )
+            if refs is not None and "case_event:" in res:
+                for case, n, digest in parse_refs(json.loads(res)):
+                    refs[(case, n)] = (digest, seq)
             yield seq, canon, prev, h
+
+
+def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
+    """Walk every case's stored events: each case's chain must hold, and each event must
+    be one an audit entry recorded with that hash (an event no entry names was inserted
+    outside habeas; one an entry names that is gone, or differs, was deleted or edited).
+    Returns the number of events and the first problem (None when there is none)."""
+    table = CaseEvent.__table__
+    sql = select(table).order_by(table.c.case_id, table.c.seq)
+    n, problem = 0, None
+    current: list[StoredEvent] = []
+
+    def close(events: list[StoredEvent]) -> str | None:
+        found = chain_problem(events)
+        if found:
+            return found
+        for e in events:
+            cited = refs.pop((e.case_id, e.seq), None)
+            if cited is None:
+                return (f"case {e.case_id}: event {e.seq} ({e.kind}) is in no audit entry: "
+                        "it was inserted outside habeas")  # fmt: skip
+            if cited[0] != e.event_hash:
+                return (f"case {e.case_id}: event {e.seq} ({e.kind}) is not the event audit "
+                        f"entry {cited[1]} recorded: it was edited")  # fmt: skip
+        return None
+
+    with reading(engine).connect() as conn:
+        rows = conn.execution_options(stream_results=True, yield_per=20_000).execute(sql)
+        for r in rows:
+            n += 1
+            if current and current[0].case_id != r.case_id:
+                problem = problem or close(current)
+                current = []
+            current.append(StoredEvent(r.case_id, r.seq or 0, r.at, r.kind, r.actor, r.role,
+                                       r.state_after, r.payload, r.prev_hash or "",
+                                       r.event_hash or ""))  # fmt: skip
+    if current:
+        problem = problem or close(current)
+    if problem is None and refs:
+        (case, seq), (_, entry) = min(refs.items(), key=lambda kv: kv[1][1])
+        problem = (f"case {case}: event {seq}, recorded by audit entry {entry}, is missing "
+                   "from the case's history: it was deleted")  # fmt: skip
+    return n, problem
 
 
 @dataclass(frozen=True)
@@ -186,19 +239,29 @@ class Verification:
     head: str
     first_break: Break | None
     checkpoint_problem: str | None = None
+    case_events: int = 0
+    history_problem: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True when the chain is whole and fits the checkpoint (if one was given)."""
-        return self.first_break is None and self.checkpoint_problem is None
+        """True when the chain is whole, fits the checkpoint (if one was given), and every
+        case's history is the one the log recorded."""
+        return (
+            self.first_break is None
+            and self.checkpoint_problem is None
+            and self.history_problem is None
+        )
 
 
-def _walk(engine: Engine, keep: bool) -> tuple[int, str, Break | None, list[bytes]]:
-    """Verify the chain; with ``keep``, also return every entry's canonical bytes."""
+def _walk(
+    engine: Engine, keep: bool, refs: Refs | None = None
+) -> tuple[int, str, Break | None, list[bytes]]:
+    """Verify the chain; with ``keep``, also return every entry's canonical bytes; with
+    ``refs``, collect the case events the entries name."""
     canon: list[bytes] = []
 
     def rows() -> Iterator[tuple[int, bytes, str, str]]:
-        for r in _rows(engine):
+        for r in _rows(engine, refs):
             if keep:
                 canon.append(r[1])
             yield r
@@ -213,13 +276,16 @@ def verify(
     """Recompute the chain in sequence order; check it against a checkpoint when given.
 
     A swapped pair shows as an entry not naming its predecessor's hash; a deleted one as
-    a gap in the sequence; an edited one as a hash its bytes do not give.
+    a gap in the sequence; an edited one as a hash its bytes do not give. Every case's
+    history is then checked against the events the entries recorded.
     """
-    n, head, brk, canon = _walk(engine, keep=checkpoint is not None)
+    refs: Refs = {}
+    n, head, brk, canon = _walk(engine, keep=checkpoint is not None, refs=refs)
     problem = None
     if checkpoint is not None:
         problem = _against(checkpoint, public, n, canon[:n], brk)
-    return Verification(n, head, brk, problem)
+    events, history = history_problem(engine, refs)
+    return Verification(n, head, brk, problem, events, history)
 
 
 def _against(

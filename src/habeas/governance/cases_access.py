@@ -41,8 +41,8 @@ def case_resource(case: Case, flags: list[str] | None = None) -> Resource:
     )
 
 
-def _decide(session: Session, ctx: AccessContext, action: str, case: Case) -> None:
-    decision = authorize(ctx, action, case_resource(case))
+def _decide(session: Session, ctx: AccessContext, action: str, case: Case, step: str = "") -> None:
+    decision = authorize(ctx, action, case_resource(case), step=step)
     entry = dict(
         user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=f"{action}_case",
         resources=[f"case:{case.id}", f"person:{case.person_id}"],
@@ -79,7 +79,7 @@ def update_case_note(
     case = session.get(Case, case_id)
     if case is None:
         raise HabeasError(f"no case {case_id}")
-    _decide(session, ctx, "write", case)
+    _decide(session, ctx, "write", case, step="note")
     if case.version != expected_version:  # the caller's transaction rolls back
         raise Conflict(
             f"case {case_id} is at version {case.version}, not {expected_version}: "

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select
 from unidecode import unidecode
 
+from habeas.cases.court_basis import COURT_CATEGORIES, COURT_FACT_COLUMNS
 from habeas.resolve.index import ensure_schema
 from habeas.store.models import (
     IndexDecision,
@@ -97,6 +98,31 @@ def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         cur.close()
 
 
+def _court_facts(con: Any) -> dict[str, str]:
+    """Per record of a court's source (by its declared category), the court facts a case
+    step citing it is checked against, as JSON."""
+    courts = [
+        name for name, decl in con.execute("SELECT name, declaration FROM sources").fetchall()
+        if json.loads(decl).get("category") in COURT_CATEGORIES
+    ]  # fmt: skip
+    if not courts:
+        return {}
+    have = {r[0] for r in con.execute("DESCRIBE records").fetchall()}
+    cols = [c for c in COURT_FACT_COLUMNS if c in have]
+    if not cols:
+        return {}
+    out = {}
+    for rid, *values in con.execute(
+        f"SELECT record_id, {', '.join(cols)} FROM records WHERE source IN (SELECT unnest(?))",
+        [courts],
+    ).fetchall():
+        out[rid] = json.dumps(
+            {c: str(v) for c, v in zip(cols, values, strict=True) if v is not None},
+            sort_keys=True,
+        )
+    return out
+
+
 def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
     """Copy the index of run ``run_id`` into the operational store (one transaction,
     replacing the previous one); returns the number of records published."""
@@ -125,6 +151,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
                   p.match_weight, p.how
            FROM person_records p JOIN records r USING (record_id)"""
     ).fetchall()
+    facts = _court_facts(con)
     record_rows = []
     for (
         rid,
@@ -164,6 +191,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
                 "how": how,
                 "features": features.get(rid, "{}"),
                 "run_id": run_id,
+                "court_facts": facts.get(rid),
             }
         )
     persons = [

@@ -183,8 +183,12 @@ _FIELDS: tuple[CanonicalField, ...] = (
     CanonicalField("event_date", "date", "When it happened."),
     CanonicalField("event_end_date", "date", "When it ended (release, exit)."),
     CanonicalField("location", "text", "Port, court or facility code."),
-    # immigration court
+    # immigration court: each date names one event, never another's
     CanonicalField("charge", "text", "Charge of removability (INA section)."),
+    CanonicalField("charge_date", "date", "Date the charging document (notice to appear) "
+                   "was issued."),
+    CanonicalField("hearing_date", "date", "Date of the last or next scheduled hearing (not "
+                   "an event of the case: a hearing may be in the future)."),
     CanonicalField(
         "order_type",
         "code",

@@ -91,7 +91,7 @@ class Instrument(Base):
     kind: Mapped[str] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(64))
     issuing_authority: Mapped[str] = mapped_column(String(128))
-    issued_on: Mapped[date]
+    issued_on: Mapped[date | None]
     expires_on: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -112,6 +112,40 @@ class CaseEvent(Base):
     role: Mapped[str] = mapped_column(String(32))
     state_after: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    on_date: Mapped[date | None]
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    event_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class CaseRefusal(Base):
+    """A step refused on a case, by policy or by law, with every reason (the audit log
+    holds the same refusal; this is its index by case, for the court's view)."""
+
+    __tablename__ = "case_refusals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(48))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    on_date: Mapped[date | None]
+    reasons: Mapped[str] = mapped_column(Text)
+    refused_by: Mapped[str] = mapped_column(String(16))  # policy | law
+
+
+class CourtRecordReview(Base):
+    """A court record whose dates contradict each other: set aside, with the reasons,
+    instead of seeding a case history nobody could believe."""
+
+    __tablename__ = "court_record_review"
+
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    reasons: Mapped[str] = mapped_column(Text)
+    found_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
 
 
 class AuditEntry(Base):
@@ -256,6 +290,7 @@ class IndexRecord(Base):
     how: Mapped[str] = mapped_column(String(32))
     features: Mapped[str] = mapped_column(Text)
     run_id: Mapped[str] = mapped_column(String(64))
+    court_facts: Mapped[str | None] = mapped_column(Text)
 
 
 class IndexFlag(Base):

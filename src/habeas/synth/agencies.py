@@ -274,6 +274,15 @@ def eoir(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
                     "date": _between(rng, order_date, as_of).isoformat(),
                     "authority": rng.choice(("BIA", "IJ", "federal court", "DHS")),
                 }
+            elif p.status == "final_order" and n % 9 == 0:
+                # a stay once granted and since lifted, or a stay motion denied (no draw
+                # from rng: the rest of the world stays as it was)
+                ruled = min(order_date + timedelta(days=40), as_of - timedelta(days=1))
+                stay = {"status": "lifted" if n % 2 else "denied", "date": ruled.isoformat(),
+                        "authority": "BIA"}
+            if n % 97 == 0 and appeal["date"] is not None:
+                # a data-entry error the court's feed carries: an appeal before its decision
+                appeal["date"] = (order_date - timedelta(days=45)).isoformat()
         t.add(
             p.pid,
             (case_id,),
@@ -290,6 +299,8 @@ def eoir(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
                     "language": LANGUAGES[p.tradition],
                 },
                 "charge": rng.choice(CHARGES),
+                # the notice to appear's date; some feeds carry none (no rng draw)
+                "nta": {"date": None if n % 7 == 0 else start.isoformat()},
                 "hearing": {"date": hearing.isoformat(), "court": rng.choice(COURTS)},
                 "decision": decision,
                 "appeal": appeal,
