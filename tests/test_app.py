@@ -154,7 +154,7 @@ def test_the_role_is_the_accounts_as_the_store_holds_it_now(indexed_app: Habeas)
         officer,
         "case_review",
         case_id,
-        StepRequest(kind="charge", on=TODAY, fields={"instrument": "nta", "reference": "NTA-1"}),
+        StepRequest(kind="charge", on=TODAY, fields={"instrument": "nta", "reference": "NTA-1", "authority": "ICE ERO"}),
     )
     super1 = app.users.local("super1", "test")
     # the step's actor and role are never the caller's to choose
@@ -178,7 +178,7 @@ def test_the_role_is_the_accounts_as_the_store_holds_it_now(indexed_app: Habeas)
             "field_operation",
             case_id,
             StepRequest(
-                kind="issue_warrant", on=TODAY, fields={"instrument": "i200", "reference": "W"}
+                kind="issue_warrant", on=TODAY, fields={"instrument": "i200", "reference": "W", "authority": "SDDO"}
             ),
         )
     with app.sessions() as s:
@@ -351,13 +351,13 @@ def test_a_flag_resolved_as_a_step_checks_the_version_and_reaches_the_index(
             super1,
             "case_review",
             case_id,
-            StepRequest(kind="resolve_flag", on=TODAY, fields=fields, version=seen.version - 1),
+            StepRequest(kind="resolve_flag", fields=fields, version=seen.version - 1),
         )
     done = app.cases.step(
         super1,
         "case_review",
         case_id,
-        StepRequest(kind="resolve_flag", on=TODAY, fields=fields, version=seen.version),
+        StepRequest(kind="resolve_flag", fields=fields, version=seen.version),
     )
     assert done.version > seen.version and done.state == "under_review"
     with app.sessions() as s:

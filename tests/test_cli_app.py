@@ -29,7 +29,7 @@ def test_each_step_lists_the_fields_it_takes_and_never_who_or_when() -> None:
     assert "reference" in step_fields("issue_warrant")
     assert "outcome" in step_fields("record_encounter")
     for kind in STEP_KINDS:
-        assert not {"actor", "role", "on"} & set(step_fields(kind)), kind
+        assert not {"actor", "role", "on", "recorded"} & set(step_fields(kind)), kind
 
 
 @pytest.mark.slow
@@ -75,7 +75,7 @@ def test_a_store_at_an_older_revision_is_refused_with_the_fix(tmp_path: Path) ->
     upgrade(engine, "0003")
     engine.dispose()
     app = Habeas(Settings(data_dir=tmp_path))
-    with pytest.raises(HabeasError, match="revision 0003 and this habeas needs 0004"):
+    with pytest.raises(HabeasError, match="revision 0003 and this habeas needs 0005"):
         app.users.whoami(app.users.local("anyone", "t"))
     app.create_store()
     app.close()

@@ -34,7 +34,8 @@ from habeas.store.operational import make_engine, session_factory, upgrade
 
 CUSTODY = AccessContext("custody1", "custody_officer", "custody")
 OFFICER = AccessContext("officer1", "case_officer", "case_review")
-D = date(2026, 12, 1)
+D = date.today() - timedelta(days=30)  # every step dated in the past, whenever this runs
+ORDER_DOC = {"document": "reinstatement decision R (synthetic)", "document_sha256": "ab" * 32}
 SMALL = (("TINY", "A small facility (synthetic)", 5, "NDS 2019", "ELP", 31.8, -106.4),
          ("OTHER", "Another facility (synthetic)", 50, "NDS 2019", "SAT", 29.4, -98.5))  # fmt: skip
 
@@ -47,7 +48,45 @@ def engine(store_url: str) -> Engine:
         ensure_facilities(s, SMALL)
         for i in range(20):
             open_case(s, OFFICER, f"P{i}", D)
+        for case_id in range(1, 21):
+            _arrest(s, case_id)
+        open_case(s, OFFICER, "P-not-arrested", D)  # case 21: nobody arrested it
     return e
+
+
+def _arrest(s: object, case_id: int) -> None:
+    """A reinstated order: warrant, approval, assignment, arrest (each by its role)."""
+    from habeas.cases.service import record_event
+
+    supervisor = AccessContext("super1", "supervisor", "field_operation")
+    field_officer = AccessContext("field1", "field_officer", "field_operation")
+    steps: list[tuple[AccessContext, lc.Event]] = [
+        (OFFICER, lc.BeginReview(D, "", "")),
+        (OFFICER, lc.Charge(D, "", "", instrument="reinstatement", reference=f"R-{case_id}",
+                            authority="ICE ERO (synthetic)")),
+        (OFFICER, lc.FinalizeOrder(D, "", "", **ORDER_DOC)),
+        (supervisor, lc.IssueWarrant(D, "", "", instrument="i205", reference=f"I205-{case_id}",
+                                     authority="Field Office Director (synthetic)")),
+        (OFFICER, lc.RequestFieldAction(D, "", "")),
+        (supervisor, lc.ApproveFieldAction(D, "", "")),
+        (supervisor, lc.Assign(D, "", "", team="t")),
+        (field_officer, lc.RecordEncounter(D, "", "", outcome="arrested")),
+    ]  # fmt: skip
+    for ctx, event in steps:
+        record_event(s, ctx, case_id, event)  # type: ignore[arg-type]
+
+
+def test_nobody_is_held_without_an_arrest_or_a_decision_to_detain(engine: Engine) -> None:
+    """A case still being identified (no arrest, no custody decision) is not placed."""
+    from habeas.cases.service import GateRefused
+
+    with session_factory(engine)() as s, pytest.raises(GateRefused) as refused:
+        place(s, CUSTODY, 21, "TINY", D)
+    assert "held only after an arrest or a decision to detain" in str(refused.value)
+    assert "the case is identified" in str(refused.value)
+    with session_factory(engine)() as s:
+        tiny = next(r for r in occupancy(s) if r["code"] == "TINY")
+    assert tiny["held"] == 0
 
 
 def test_capacity_is_never_exceeded_under_concurrent_placements(engine: Engine) -> None:
@@ -93,7 +132,7 @@ def test_a_transfer_ends_the_old_placement_and_is_counted(engine: Engine) -> Non
     assert rows["TINY"]["held"] == 0 and rows["OTHER"]["held"] == 1
     assert rows["OTHER"]["transfers_in"] == 1
     with (
-        pytest.raises(AccessDenied, match="case-officer-no-field-or-custody-steps"),
+        pytest.raises(AccessDenied, match="no policy permits it"),
         session_factory(engine)() as s,
     ):
         place(s, OFFICER, 2, "TINY", D)
@@ -179,26 +218,17 @@ def test_deadlines_from_a_case_history() -> None:
 
 
 def _make_ready(s: object, case_id: int, papers_until: date) -> None:
-    """A reinstated order carried by each role to ready for removal."""
+    """An arrested person carried by each role from custody to ready for removal."""
     from habeas.cases.service import record_event
 
-    supervisor = AccessContext("super1", "supervisor", "field_operation")
-    field_officer = AccessContext("field1", "field_officer", "field_operation")
     steps: list[tuple[AccessContext, lc.Event]] = [
-        (OFFICER, lc.BeginReview(D, "", "")),
-        (OFFICER, lc.Charge(D, "", "", instrument="reinstatement", reference=f"R-{case_id}")),
-        (OFFICER, lc.FinalizeOrder(D, "", "")),
-        (supervisor, lc.IssueWarrant(D, "", "", instrument="i205", reference=f"I205-{case_id}")),
-        (OFFICER, lc.RequestFieldAction(D, "", "")),
-        (supervisor, lc.ApproveFieldAction(D, "", "")),
-        (supervisor, lc.Assign(D, "", "", team="t")),
-        (field_officer, lc.RecordEncounter(D, "", "", outcome="arrested")),
         (CUSTODY, lc.DecideCustody(D, "", "", custody="detained")),
         (CUSTODY, lc.AddInstrument(D, "", "", instrument="travel_document",
                                    reference=f"TD-{case_id}", country="GTM",
-                                   expires_on=papers_until)),
+                                   authority="consulate of GTM", expires_on=papers_until)),
         (CUSTODY, lc.AddInstrument(D, "", "", instrument="medical_clearance",
-                                   reference=f"M-{case_id}", expires_on=D + timedelta(days=30))),
+                                   reference=f"M-{case_id}", authority="IHSC",
+                                   expires_on=D + timedelta(days=30))),
         (CUSTODY, lc.SetDestination(D, "", "", country="GTM")),
         (CUSTODY, lc.MarkReady(D, "", "")),
     ]  # fmt: skip

@@ -252,7 +252,7 @@ _MOVE_CASE = text(
        WHERE id = :id AND version = :v"""
 )
 _INDEX_FLAGS = text(
-    """SELECT flag, detail, record_ids, run_id FROM index_flags
+    """SELECT flag, detail, record_ids, run_id, raised_at FROM index_flags
        WHERE person_id = :person AND status = 'open'
          AND flag IN ('citizenship', 'lawful_status') ORDER BY flag, id"""
 )
@@ -271,13 +271,28 @@ def index_flags(conn: Any, person_id: str, file: CaseFile, on: date) -> list[lc.
     """The open citizenship and lawful-status flags the published index holds on the person
     now that the case file does not carry yet (or carries resolved on other records)."""
     out = []
-    for flag, detail, ids, run in conn.execute(_INDEX_FLAGS, {"person": person_id}):
+    for flag, detail, ids, run, raised in conn.execute(_INDEX_FLAGS, {"person": person_id}):
         records = tuple(json.loads(ids))
         if any(f.kind == flag and (f.open or f.record_ids == records) for f in file.flags):
             continue
-        out.append(lc.RaiseFlag(on, INDEX_ACTOR, "system", basis=f"index run {run}",
+        # dated the day the index raised it (never after the step that meets it)
+        when = _as_date(raised) or on
+        out.append(lc.RaiseFlag(min(when, on), INDEX_ACTOR, "system", basis=f"index run {run}",
                                 flag=flag, detail=detail, record_ids=records))  # fmt: skip
     return out
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
 
 
 def evidence_problems(conn: Any, person_id: str, case_id: int, event: Event) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, Engine, event, select, text
+from sqlalchemy import Connection, Engine, event, inspect, select, text
 from sqlalchemy.orm import Session
 
 from habeas.cases.history import StoredEvent, chain_problem, parse_refs
@@ -194,6 +194,14 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
     outside habeas; one an entry names that is gone, or differs, was deleted or edited).
     Returns the number of events and the first problem (None when there is none)."""
     table = CaseEvent.__table__
+    with reading(engine).connect() as conn:
+        found = inspect(conn)
+        columns = (
+            {c["name"] for c in found.get_columns("case_events")}
+            if found.has_table("case_events") else set()
+        )  # fmt: skip
+    if "event_hash" not in columns:  # a store before revision 0005: nothing chained yet
+        return 0, None
     sql = select(table).order_by(table.c.case_id, table.c.seq)
     n, problem = 0, None
     current: list[StoredEvent] = []

@@ -57,7 +57,8 @@ def upgrade() -> None:
 
 def _chain_existing() -> None:
     """Number and hash the events already stored, in their stored order."""
-    from habeas.cases.history import GENESIS, StoredEvent
+    from habeas.cases.history import GENESIS, StoredEvent, event_ref
+    from habeas.governance import audit
 
     conn = op.get_bind()
     rows = conn.execute(
@@ -65,6 +66,7 @@ def _chain_existing() -> None:
                    FROM case_events ORDER BY case_id, id""")
     ).all()
     head: dict[int, tuple[int, str]] = {}
+    refs: dict[int, list[str]] = {}
     for id_, case_id, at, kind, actor, role, state, payload in rows:
         if isinstance(at, str):
             from datetime import datetime
@@ -80,6 +82,13 @@ def _chain_existing() -> None:
             {"seq": seq + 1, "prev": prev, "h": digest, "on": on, "id": id_},
         )
         head[case_id] = (seq + 1, digest)
+        refs.setdefault(case_id, []).append(event_ref(case_id, seq + 1, digest))
+    for case_id, cited in sorted(refs.items()):
+        # from here on the log vouches for these events as they stood at the upgrade
+        audit.append(conn, user="habeas-migration", role="system", purpose="oversight",
+                     action="case_history_chained", resources=[f"case:{case_id}", *cited],
+                     decision="allow", detail="events recorded before revision 0005, "
+                     "chained as they stood at the upgrade")  # fmt: skip
 
 
 def downgrade() -> None:
