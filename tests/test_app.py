@@ -154,7 +154,11 @@ def test_the_role_is_the_accounts_as_the_store_holds_it_now(indexed_app: Habeas)
         officer,
         "case_review",
         case_id,
-        StepRequest(kind="charge", on=TODAY, fields={"instrument": "nta", "reference": "NTA-1", "authority": "ICE ERO"}),
+        StepRequest(
+            kind="charge",
+            on=TODAY,
+            fields={"instrument": "nta", "reference": "NTA-1", "authority": "ICE ERO"},
+        ),
     )
     super1 = app.users.local("super1", "test")
     # the step's actor and role are never the caller's to choose
@@ -178,7 +182,9 @@ def test_the_role_is_the_accounts_as_the_store_holds_it_now(indexed_app: Habeas)
             "field_operation",
             case_id,
             StepRequest(
-                kind="issue_warrant", on=TODAY, fields={"instrument": "i200", "reference": "W", "authority": "SDDO"}
+                kind="issue_warrant",
+                on=TODAY,
+                fields={"instrument": "i200", "reference": "W", "authority": "SDDO"},
             ),
         )
     with app.sessions() as s:

@@ -232,8 +232,8 @@ def test_every_lifecycle_step_has_a_row_in_the_role_by_step_table() -> None:
     from habeas.governance.authz import load_policies
 
     text = load_policies().text
-    table = text[text.index('@id("steps-case-officer")'):]
-    named = set(re.findall(r'\[\s*([^\]]*)\]\.contains\(context\.step\)', table, re.S))
+    table = text[text.index('@id("steps-case-officer")') :]
+    named = set(re.findall(r"\[\s*([^\]]*)\]\.contains\(context\.step\)", table, re.S))
     named = {n for block in named for n in re.findall(r'"([a-z_]+)"', block)}
     named |= set(re.findall(r'context\.step == "([a-z_]+)"', table))
     system_only = {"raise_flag"}  # the index raises flags; officers may too, for the record

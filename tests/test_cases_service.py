@@ -72,8 +72,17 @@ def test_a_case_moves_through_authorized_gated_audited_steps(app_on: Habeas) -> 
     officer = app.users.local("officer1", "test")
     case_id = app.cases.open_case(officer, "case_review", "P1", D, basis="r-eoir-1").case_id
     act(app, "officer1", "case_review", case_id, "begin_review")
-    act(app, "officer1", "case_review", case_id, "charge", 1, instrument="nta", reference="NTA-9",
-        authority="ICE ERO")
+    act(
+        app,
+        "officer1",
+        "case_review",
+        case_id,
+        "charge",
+        1,
+        instrument="nta",
+        reference="NTA-9",
+        authority="ICE ERO",
+    )
     act(
         app,
         "super1",
@@ -126,8 +135,18 @@ def test_the_requester_cannot_approve_even_as_a_supervisor_and_actors_cannot_be_
     with session_factory(engine).begin() as s:
         case_id = open_case(s, OFFICER, "P2", D).id
     step(engine, OFFICER, case_id, ev(lc.BeginReview))
-    step(engine, OFFICER, case_id, ev(lc.Charge, 1, instrument="nta", reference="N", authority="ICE ERO"))
-    step(engine, SUPER, case_id, ev(lc.IssueWarrant, 2, instrument="i200", reference="W", authority="SDDO"))
+    step(
+        engine,
+        OFFICER,
+        case_id,
+        ev(lc.Charge, 1, instrument="nta", reference="N", authority="ICE ERO"),
+    )
+    step(
+        engine,
+        SUPER,
+        case_id,
+        ev(lc.IssueWarrant, 2, instrument="i200", reference="W", authority="SDDO"),
+    )
     step(engine, SUPER, case_id, ev(lc.RequestFieldAction, 3))
     forged = lc.ApproveFieldAction(D + timedelta(days=4), "super2", "supervisor")
     with pytest.raises(GateRefused, match="super1 requested this field action"):

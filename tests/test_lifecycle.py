@@ -94,7 +94,8 @@ def final_order(n: int = 0, **decide: object) -> CaseFile:
         lc.RecordEncounter(day(n + 6), "fo1", "field_officer", outcome="arrested"),
         lc.DecideCustody(day(n + 7), "co1", "custody_officer", custody="detained"),
         lc.BeginProceedings(day(n + 8), *OFFICER),
-        court(lc.Decide, 
+        court(
+            lc.Decide,
             day(n + 10),
             "ij1",
             "supervisor",
@@ -161,7 +162,14 @@ def test_a_case_goes_from_identification_to_removal() -> None:
 def test_no_instrument_no_field_action() -> None:
     case = run(
         charged(),
-        lc.IssueWarrant(day(2), *SUPERVISOR, instrument="i200", reference="W", authority="SDDO", expires_on=day(3)),
+        lc.IssueWarrant(
+            day(2),
+            *SUPERVISOR,
+            instrument="i200",
+            reference="W",
+            authority="SDDO",
+            expires_on=day(3),
+        ),
     )
     reasons = refused(case, lc.RequestFieldAction(day(10), *OFFICER))
     assert any(r.startswith(f"no warrant valid on {day(10)}: i200 W") for r in reasons)
@@ -190,7 +198,14 @@ def test_assignment_without_approval_is_refused_even_from_a_forged_state() -> No
 def test_a_lapsed_or_withdrawn_warrant_stops_the_assignment() -> None:
     case = run(
         charged(),
-        lc.IssueWarrant(day(2), *SUPERVISOR, instrument="i200", reference="W1", authority="SDDO", expires_on=day(4)),
+        lc.IssueWarrant(
+            day(2),
+            *SUPERVISOR,
+            instrument="i200",
+            reference="W1",
+            authority="SDDO",
+            expires_on=day(4),
+        ),
         lc.RequestFieldAction(day(3), *OFFICER),
         lc.ApproveFieldAction(day(4), *SUPERVISOR),
     )
@@ -221,8 +236,14 @@ def test_an_i205_needs_a_final_executable_order() -> None:
         case,
         court(lc.FinalizeOrder, day(40), *OFFICER),
         lc.IssueWarrant(day(41), *SUPERVISOR, instrument="i205", reference="R", authority="FOD"),
-        court(lc.GrantStay, 
-            day(42), "bia", "supervisor", stay_id="s1", authority="bia", reason="motion pending"
+        court(
+            lc.GrantStay,
+            day(42),
+            "bia",
+            "supervisor",
+            stay_id="s1",
+            authority="bia",
+            reason="motion pending",
         ),
     )
     reasons = refused(case, lc.RequestFieldAction(day(43), *OFFICER))
@@ -230,7 +251,9 @@ def test_an_i205_needs_a_final_executable_order() -> None:
         "the I-205 warrant of removal cannot be executed: stay granted "
         f"{day(42)} by bia (motion pending), not lifted"
     ]
-    lifted = ok(case, court(lc.LiftStay, day(50), "bia", "supervisor", stay_id="s1", authority="bia"))
+    lifted = ok(
+        case, court(lc.LiftStay, day(50), "bia", "supervisor", stay_id="s1", authority="bia")
+    )
     assert ok(lifted, lc.RequestFieldAction(day(51), *OFFICER)).state == State.FIELD_REQUESTED
 
 
@@ -359,7 +382,8 @@ def test_a_stay_of_any_authority_holds_removal_and_takes_the_person_off_the_mani
     for authority in ("immigration_judge", "bia", "federal_court", "agency"):
         stayed = ok(
             on_manifest,
-            court(lc.GrantStay, 
+            court(
+                lc.GrantStay,
                 day(16),
                 "x",
                 "supervisor",
@@ -405,7 +429,8 @@ def test_a_motion_on_an_order_not_in_absentia_is_recorded_and_stays_nothing() ->
     )
     assert granted.state == State.IN_PROCEEDINGS and granted.final_on is None
     assert "no final order of removal" in refused(
-        lc.replace(granted, state=State.FINAL_ORDER), lc.MarkReady(day(31), "co1", "custody_officer")
+        lc.replace(granted, state=State.FINAL_ORDER),
+        lc.MarkReady(day(31), "co1", "custody_officer"),
     )
 
 
@@ -434,8 +459,13 @@ def test_voluntary_departure_runs_to_its_deadline() -> None:
     decided = run(
         charged(),
         lc.BeginProceedings(day(2), *OFFICER),
-        court(lc.Decide, 
-            day(3), "ij", "supervisor", outcome="voluntary_departure", departure_deadline=day(63)
+        court(
+            lc.Decide,
+            day(3),
+            "ij",
+            "supervisor",
+            outcome="voluntary_departure",
+            departure_deadline=day(63),
         ),
         court(lc.WaiveAppeal, day(3), *OFFICER),
     )
@@ -457,7 +487,9 @@ def test_a_summary_order_is_final_without_proceedings() -> None:
     case = run(
         new(),
         lc.BeginReview(day(0), *OFFICER),
-        lc.Charge(day(1), *OFFICER, instrument="reinstatement", reference="REIN-1", authority="ICE ERO"),
+        lc.Charge(
+            day(1), *OFFICER, instrument="reinstatement", reference="REIN-1", authority="ICE ERO"
+        ),
     )
     assert case.final_on == day(1) and case.order is not None and case.order.summary
     assert ok(case, court(lc.FinalizeOrder, day(2), *OFFICER)).state == State.FINAL_ORDER
@@ -797,7 +829,9 @@ def test_an_enforcement_step_cannot_be_backdated_past_a_stay_flag_or_protection(
     """Dating a step before a protection was recorded must not slip it past the gate."""
     ready = run(ready_papers(final_order(), 13), lc.MarkReady(day(14), "co1", "custody_officer"),
                 lc.AddToManifest(day(15), "co1", "custody_officer", flight="FL-1"))  # fmt: skip
-    stayed = ok(ready, court(lc.GrantStay, day(20), "bia", "supervisor", stay_id="s", reason="motion"))
+    stayed = ok(
+        ready, court(lc.GrantStay, day(20), "bia", "supervisor", stay_id="s", reason="motion")
+    )
     back = lc.AddToManifest(day(16), "co1", "custody_officer", flight="FL-1")
     assert any(r.startswith(f"dated {day(16)}, before {day(20)}") for r in refused(stayed, back))
     flagged = ok(ready, lc.RaiseFlag(day(20), "index", "integration_engineer",

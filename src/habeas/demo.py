@@ -351,12 +351,14 @@ def tampered_copy(app: Habeas, case_id: int | None) -> tuple[str, Verification] 
         source.close()
         row = target.execute(
             "SELECT seq, kind FROM case_events WHERE case_id = ? ORDER BY "
-            "kind = 'grant_stay' DESC, seq DESC LIMIT 1", (case_id,)
+            "kind = 'grant_stay' DESC, seq DESC LIMIT 1",
+            (case_id,),
         ).fetchone()
         with target:
             target.execute(
-                "UPDATE case_events SET payload = replace(payload, '\"on\": \"', "
-                "'\"on\": \"1') WHERE case_id = ? AND seq = ?", (case_id, row[0])
+                'UPDATE case_events SET payload = replace(payload, \'"on": "\', '
+                '\'"on": "1\') WHERE case_id = ? AND seq = ?',
+                (case_id, row[0]),
             )  # e.g. 2026-03-02 becomes 12026-03-02: a date pushed out of reach
         target.close()
         copied = App(Settings(data_dir=Path(tmp)))

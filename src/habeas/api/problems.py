@@ -54,7 +54,7 @@ def problem(status: int, title: str, detail: str, request: Request | None = None
 def for_error(exc: Exception, request: Request) -> JSONResponse:
     """The problem for an application error."""
     from habeas.app.users import TooManyAttempts
-    from habeas.cases.service import GateRefused
+    from habeas.cases.service import GateRefused, HistoryBroken
     from habeas.governance.cases_access import Conflict
     from habeas.governance.identity import AccessDenied
 
@@ -75,6 +75,8 @@ def for_error(exc: Exception, request: Request) -> JSONResponse:
         return problem(404, "Not found", str(exc), request)
     if isinstance(exc, Conflict):
         return problem(409, "Conflict", str(exc), request)
+    if isinstance(exc, HistoryBroken):
+        return problem(409, "Case history does not verify", str(exc), request)
     if isinstance(exc, TooManyAttempts):
         return problem(429, "Too many attempts", str(exc), request)
     if isinstance(exc, HabeasError):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, bindparam, insert, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from habeas.cases import gates
@@ -170,6 +170,17 @@ def _file_at(session: Session, case_id: int, person_id: str, head: Head) -> Case
     return file
 
 
+def _check_head(case_id: int, token: str | None, head: Head) -> None:
+    """The case row names the hash of its last stored event: a last event deleted (or a
+    token copied from another case) leaves them apart, and no step is taken."""
+    if head is not None and token is not None and token != head[1][:32]:
+        raise HistoryBroken(
+            f"case {case_id}'s last recorded event is not its last stored one (an event was "
+            "deleted, or the case row edited): no step is taken on it; report it to "
+            "oversight (audit verify)"
+        )
+
+
 def case_file(session: Session, case: Case) -> CaseFile:
     """The case as the lifecycle sees it: its stored events, verified as a chain and
     replayed (no access check: callers are the functions below, which decide and audit
@@ -231,9 +242,12 @@ def open_case(
         raise HabeasError(f"person {person_id} already has open case {existing.id}")
     session.add(case)
     session.flush()
-    _, ref = _store_event(session.connection(), case.id, None, OPENED, ctx.user, ctx.role,
-                          "identified", {"on": on.isoformat(), "basis": basis,
-                                         "recorded": date.today().isoformat()})  # fmt: skip
+    head, ref = _store_event(session.connection(), case.id, None, OPENED, ctx.user, ctx.role,
+                             "identified", {"on": on.isoformat(), "basis": basis,
+                                            "recorded": date.today().isoformat()})  # fmt: skip
+    assert head is not None
+    session.connection().execute(_NAME_HEAD, {"id": case.id, "token": head[1][:32]})
+    set_committed_value(case, "history_token", head[1][:32])
     _audit(session, ctx, "case_open", case, True, f"basis: {basis or 'none given'}", [ref])
     return case
 
@@ -243,6 +257,7 @@ LEAVES_CUSTODY = frozenset(
 )
 """States in which nobody is held: reaching one ends the open placement."""
 
+_NAME_HEAD = text("UPDATE cases SET history_token = :token WHERE id = :id")
 _READ_CASE = text(
     "SELECT id, person_id, state, counsel, version, history_token FROM cases WHERE id = :id"
 )
@@ -372,6 +387,7 @@ def record_event(
         exc.refusal = kept
         raise exc
     head = _head(conn, case_id)
+    _check_head(case_id, row.history_token, head)
     before = _file_at(session, case_id, case.person_id, head)
     # the gates read what holds now: the effects time has had (a missed departure
     # deadline), and the flags a resolution run published, with nothing run in between
@@ -397,14 +413,6 @@ def record_event(
         exc2 = GateRefused(refused, entry)
         exc2.refusal = kept
         raise exc2
-    token = uuid.uuid4().hex
-    moved_row = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": token,
-                                          "state": result.state.value, "at": _now()})  # fmt: skip
-    if moved_row.rowcount != 1:
-        raise Conflict(f"case {case_id} was changed by someone else meanwhile")
-    loaded = session.identity_map.get(identity_key(Case, case_id))
-    if loaded is not None:  # an ORM copy in this session is now stale
-        session.expire(loaded)
     refs: list[str] = []
     state_then = row.state
     replayed = _file_at(session, case_id, case.person_id, head) if prior else before
@@ -419,6 +427,14 @@ def record_event(
     head, ref = _store_event(conn, case_id, head, event.kind, ctx.user, ctx.role,
                              result.state.value, event_payload(event))  # fmt: skip
     refs.append(ref)
+    assert head is not None
+    moved_row = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": head[1][:32],
+                                          "state": result.state.value, "at": _now()})  # fmt: skip
+    if moved_row.rowcount != 1:
+        raise Conflict(f"case {case_id} was changed by someone else meanwhile")
+    loaded = session.identity_map.get(identity_key(Case, case_id))
+    if loaded is not None:  # an ORM copy in this session is now stale
+        session.expire(loaded)
     _sync_instruments(session, case_id, before, result)
     if result.state in LEAVES_CUSTODY and before.state not in LEAVES_CUSTODY:
         from habeas.custody.facilities import end_placement
@@ -426,11 +442,8 @@ def record_event(
         end_placement(session, case_id, event.on or today)
     if tasks_for(before) != tasks_for(result) or prior:
         _sync_tasks(session, case_id, result)
-    assert head is not None
     _remember((case_id, *head), result)
-    noted = "".join(
-        f"; {p.kind.replace('_', ' ')} recorded first ({p.basis})" for p in prior
-    )
+    noted = "".join(f"; {p.kind.replace('_', ' ')} recorded first ({p.basis})" for p in prior)
     _audit(session, ctx, action, case, True, f"{state_then} → {result.state}"
            + (f"; basis {event.basis}" if event.basis else "")
            + (f"; document {event.document} sha256 {event.document_sha256}"
@@ -450,6 +463,7 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
     if not authorize(ctx, "read", case_resource(seen)).allowed:
         return 0  # only a reader of the case sees what is due on it
     head = _head(conn, case_id)
+    _check_head(case_id, row.history_token, head)
     file = _file_at(session, case_id, row.person_id, head)
     refs = []
     for due in lc.due_effects(file, today):
@@ -464,7 +478,8 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
         refs.append(ref)
     if not refs:
         return 0
-    conn.execute(_MOVE_CASE, {"id": case_id, "v": row.version, "token": uuid.uuid4().hex,
+    assert head is not None
+    conn.execute(_MOVE_CASE, {"id": case_id, "v": row.version, "token": head[1][:32],
                               "state": file.state.value, "at": _now()})  # fmt: skip
     audit.append(
         session, user=lc.LIFECYCLE_ACTOR, role="system", purpose=ctx.purpose,

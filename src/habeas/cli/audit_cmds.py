@@ -53,8 +53,10 @@ def register(
         v, cp = application().audit.verify(checkpoint, public_key)
         if v.ok:
             covered = f"; matches checkpoint of {cp.size} entries" if cp else ""
-            out.print(f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…{covered}; "
-                      f"{v.case_events:,} case events, each the one the log recorded")
+            out.print(
+                f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…{covered}; "
+                f"{v.case_events:,} case events, each the one the log recorded"
+            )
             return
         if v.first_break is not None:
             b = v.first_break

@@ -112,8 +112,10 @@ class Printed:
     def verified(self, v: Verification) -> None:
         """The chain, recomputed."""
         if v.ok:
-            self.out.print(f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…; "
-                           f"{v.case_events:,} case events, each the one the log recorded")
+            self.out.print(
+                f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…; "
+                f"{v.case_events:,} case events, each the one the log recorded"
+            )
         else:
             self.out.print(f"audit verify FAILED: {v.first_break or v.history_problem}")
 

@@ -185,10 +185,15 @@ _FIELDS: tuple[CanonicalField, ...] = (
     CanonicalField("location", "text", "Port, court or facility code."),
     # immigration court: each date names one event, never another's
     CanonicalField("charge", "text", "Charge of removability (INA section)."),
-    CanonicalField("charge_date", "date", "Date the charging document (notice to appear) "
-                   "was issued."),
-    CanonicalField("hearing_date", "date", "Date of the last or next scheduled hearing (not "
-                   "an event of the case: a hearing may be in the future)."),
+    CanonicalField(
+        "charge_date", "date", "Date the charging document (notice to appear) was issued."
+    ),
+    CanonicalField(
+        "hearing_date",
+        "date",
+        "Date of the last or next scheduled hearing (not "
+        "an event of the case: a hearing may be in the future).",
+    ),
     CanonicalField(
         "order_type",
         "code",

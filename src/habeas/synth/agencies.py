@@ -278,8 +278,11 @@ def eoir(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
                 # a stay once granted and since lifted, or a stay motion denied (no draw
                 # from rng: the rest of the world stays as it was)
                 ruled = min(order_date + timedelta(days=40), as_of - timedelta(days=1))
-                stay = {"status": "lifted" if n % 2 else "denied", "date": ruled.isoformat(),
-                        "authority": "BIA"}
+                stay = {
+                    "status": "lifted" if n % 2 else "denied",
+                    "date": ruled.isoformat(),
+                    "authority": "BIA",
+                }
             if n % 97 == 0 and appeal["date"] is not None:
                 # a data-entry error the court's feed carries: an appeal before its decision
                 appeal["date"] = (order_date - timedelta(days=45)).isoformat()
