@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 from sqlalchemy import create_engine, select, text
 
@@ -600,3 +602,17 @@ def test_the_genesis_of_every_history_is_the_zero_hash(app_on: Habeas) -> None:
         case = s.get(Case, case_id)
     assert first.prev_hash == GENESIS and first.seq == 1
     assert case is not None and case.history_token == (first.event_hash or "")[:32]
+
+
+@given(st.text(), st.text(), st.text())
+def test_an_events_canonical_bytes_are_sorted_compact_json(
+    kind: str, actor: str, body: str
+) -> None:
+    """The hand-built bytes equal json.dumps of the same fields, for any text."""
+    from datetime import datetime
+
+    e = StoredEvent(3, 7, datetime(2026, 1, 2, 3, 4, 5), kind, actor, "role", "state", body)
+    fields = {"case_id": 3, "seq": 7, "at": "2026-01-02T03:04:05.000000", "kind": kind,
+              "actor": actor, "role": "role", "state_after": "state", "payload": body}  # fmt: skip
+    assert e.canonical() == json.dumps(fields, sort_keys=True, separators=(",", ":"),
+                                       ensure_ascii=False).encode()  # fmt: skip

@@ -259,8 +259,19 @@ LEAVES_CUSTODY = frozenset(
 
 _NAME_HEAD = text("UPDATE cases SET history_token = :token WHERE id = :id")
 _READ_CASE = text(
-    "SELECT id, person_id, state, counsel, version, history_token FROM cases WHERE id = :id"
+    """SELECT c.id, c.person_id, c.state, c.counsel, c.version, c.history_token,
+              e.seq AS head_seq, e.event_hash AS head_hash
+       FROM cases c LEFT JOIN case_events e ON e.case_id = c.id
+        AND e.seq = (SELECT max(seq) FROM case_events WHERE case_id = c.id)
+       WHERE c.id = :id"""
 )
+"""The case row with its last stored event (one statement: a step is hot)."""
+
+
+def _row_head(row: Any) -> Head:
+    return (int(row.head_seq), str(row.head_hash)) if row.head_seq is not None else None
+
+
 _MOVE_CASE = text(
     """UPDATE cases SET state = :state, updated_at = :at, version = version + 1,
                         history_token = :token
@@ -386,7 +397,7 @@ def record_event(
                            decision.why())  # fmt: skip
         exc.refusal = kept
         raise exc
-    head = _head(conn, case_id)
+    head = _row_head(row)
     _check_head(case_id, row.history_token, head)
     before = _file_at(session, case_id, case.person_id, head)
     # the gates read what holds now: the effects time has had (a missed departure
@@ -462,7 +473,7 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
     seen = Case(id=row.id, person_id=row.person_id, state=row.state, counsel=row.counsel)
     if not authorize(ctx, "read", case_resource(seen)).allowed:
         return 0  # only a reader of the case sees what is due on it
-    head = _head(conn, case_id)
+    head = _row_head(row)
     _check_head(case_id, row.history_token, head)
     file = _file_at(session, case_id, row.person_id, head)
     refs = []

@@ -30,6 +30,7 @@ def upgrade() -> None:
     with op.batch_alter_table("instruments") as batch:  # a court record may not date it
         batch.alter_column("issued_on", existing_type=sa.Date, nullable=True)
     op.create_index("ix_case_events_case_seq", "case_events", ["case_id", "seq"], unique=True)
+    op.drop_index("ix_case_events_case_id", "case_events")  # the pair above serves it
     op.create_index("ix_instruments_kind_reference", "instruments", ["kind", "reference"])
     op.create_table(
         "case_refusals",
@@ -103,6 +104,7 @@ def downgrade() -> None:
     op.drop_index("ix_instruments_kind_reference", "instruments")
     with op.batch_alter_table("instruments") as batch:
         batch.alter_column("issued_on", existing_type=sa.Date, nullable=False)
+    op.create_index("ix_case_events_case_id", "case_events", ["case_id"])
     op.drop_index("ix_case_events_case_seq", "case_events")
     with op.batch_alter_table("case_events") as batch:
         for column in ("event_hash", "prev_hash", "on_date", "seq"):
