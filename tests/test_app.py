@@ -63,6 +63,8 @@ USE_CASES: dict[str, UseCase] = {
     "cases.resolve_flag": lambda a, p, u, x: a.cases.resolve_flag(
         p, u, x[3], "citizenship", "a written reason here", "the file", TODAY),
     "cases.tasks": lambda a, p, u, x: a.cases.tasks(p, u, TODAY),
+    "cases.date_review": lambda a, p, u, x: a.cases.date_review(p, u),
+    "cases.take_due_effects": lambda a, p, u, x: a.cases.take_due_effects(p, u, [x[3]]),
     "cases.prioritize": lambda a, p, u, x: a.cases.prioritize(p, u, TODAY),
     "custody.place": lambda a, p, u, x: a.custody.place(p, u, x[3], "FAC-1", TODAY),
     "custody.plan": lambda a, p, u, x: a.custody.plan(p, u, TODAY),

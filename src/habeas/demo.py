@@ -228,7 +228,9 @@ def case_walk(
 
     finals = files("final_order", 120)
     stayed = finals + files("appeal_pending", 60) + files("appeal_window", 60)
-    with_stay = next((v.case["id"] for v in stayed if v.file.stays), None)
+    with_stay = next(
+        (v.case["id"] for v in stayed if any(s.active_on(today) for s in v.file.stays)), None
+    )
     with_flag = next(
         (v.case["id"] for v in files("under_review", 200) if any(f.open for f in v.file.flags)),
         None,
@@ -354,19 +356,19 @@ def tampered_copy(app: Habeas, case_id: int | None) -> tuple[str, Verification] 
             "kind = 'grant_stay' DESC, seq DESC LIMIT 1",
             (case_id,),
         ).fetchone()
-        with target:
+        with target:  # the stay now reads as granted by a lower authority, by someone else
             target.execute(
-                'UPDATE case_events SET payload = replace(payload, \'"on": "\', '
-                '\'"on": "1\') WHERE case_id = ? AND seq = ?',
+                "UPDATE case_events SET payload = replace(payload, 'federal_court', 'agency'), "
+                "actor = actor || ' (edited)' WHERE case_id = ? AND seq = ?",
                 (case_id, row[0]),
-            )  # e.g. 2026-03-02 becomes 12026-03-02: a date pushed out of reach
+            )
         target.close()
         copied = App(Settings(data_dir=Path(tmp)))
         try:
             verification, _ = copied.audit.verify()
         finally:
             copied.close()
-    return f"case {case_id} event {row[0]} ({row[1]}): its date edited in a copy", verification
+    return f"case {case_id} event {row[0]} ({row[1]}) edited in a copy", verification
 
 
 NEXT_STEPS = (

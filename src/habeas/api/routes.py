@@ -15,7 +15,15 @@ from pydantic import BaseModel, Field
 
 from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, Caller, address, caller
 from habeas.app.audit_log import AuditEntryOut
-from habeas.app.cases import CaseList, CaseOpened, FlagResolved, StepDone, StepRequest, TaskRow
+from habeas.app.cases import (
+    CaseList,
+    CaseOpened,
+    DateReview,
+    FlagResolved,
+    StepDone,
+    StepRequest,
+    TaskRow,
+)
 from habeas.app.choices import PurposeName, RoleName
 from habeas.app.core import Habeas
 from habeas.app.custody import Booking, FacilityLoad, PlacementOut
@@ -469,6 +477,12 @@ def build(app: Habeas) -> APIRouter:
             body.evidence,
             body.on or date.today(),
         )
+
+    @r.get("/court-records/date-review", tags=["cases"])
+    @edge
+    def date_review(c: C, limit: Limit = 50, offset: Offset = 0) -> list[DateReview]:
+        """Court records set aside because their dates contradict each other."""
+        return app.cases.date_review(c.principal, c.purpose, limit, offset)
 
     @r.get("/tasks", tags=["cases"])
     @edge

@@ -108,6 +108,16 @@ class FlagResolved(BaseModel):
     version: int
 
 
+class DateReview(BaseModel):
+    """A court record set aside because its dates contradict each other."""
+
+    record_id: str
+    person_id: str
+    reasons: list[str]
+    found_at: datetime
+    status: str
+
+
 class CaseOpened(BaseModel):
     """A case opened on a person."""
 
@@ -259,6 +269,8 @@ class Cases:
         from habeas.cases.service import record_due_effects
 
         with self.app.work(principal, purpose, "case_due_effects", client=client) as w:
+            for case_id in case_ids:
+                self._exists(w.session, w.ctx, case_id, "case_due_effects")
             n = sum(record_due_effects(w.session, w.ctx, c, date.today()) for c in case_ids)
             if n:
                 w.done(f"{n} event(s) the law made happen", [f"case:{c}" for c in case_ids])
@@ -401,6 +413,49 @@ class Cases:
                 f"{flag} resolved on cases {', '.join(map(str, done))}", [f"case:{c}" for c in done]
             )
             return FlagResolved(flag=flag, cases=done, state=state, version=now)
+
+    def date_review(
+        self, principal: Principal | None, purpose: str | None, limit: int = 50, offset: int = 0
+    ) -> list[DateReview]:
+        """Court records set aside when cases were opened, because their dates contradict
+        each other (each with every reason), for a case officer to check against the court
+        (audited read naming the records shown)."""
+        from habeas.governance import audit
+        from habeas.store.models import CourtRecordReview
+
+        if not 1 <= limit <= 500 or offset < 0:
+            raise HabeasError("limit must be 1 to 500 and offset 0 or more")
+        with self.app.work(principal, purpose, "court_record_review") as w:
+            self.probe(w.ctx, "court_record_review")
+            rows = list(
+                w.session.execute(
+                    select(CourtRecordReview)
+                    .order_by(CourtRecordReview.found_at, CourtRecordReview.record_id)
+                    .limit(limit)
+                    .offset(offset)
+                ).scalars()
+            )
+            audit.append(
+                w.session,
+                user=w.ctx.user,
+                role=w.ctx.role,
+                purpose=w.ctx.purpose,
+                action="court_record_review",
+                resources=[f"record:{r.record_id}" for r in rows],
+                decision="allow",
+                detail=f"{len(rows)} court record(s) with contradictory dates shown",
+                request_id=w.ctx.request_id or None,
+            )
+            return [
+                DateReview(
+                    record_id=r.record_id,
+                    person_id=r.person_id,
+                    reasons=json.loads(r.reasons),
+                    found_at=r.found_at,
+                    status=r.status,
+                )
+                for r in rows
+            ]
 
     def tasks(
         self,

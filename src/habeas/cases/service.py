@@ -471,8 +471,11 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
     if row is None:
         return 0
     seen = Case(id=row.id, person_id=row.person_id, state=row.state, counsel=row.counsel)
-    if not authorize(ctx, "read", case_resource(seen)).allowed:
-        return 0  # only a reader of the case sees what is due on it
+    decision = authorize(ctx, "read", case_resource(seen))
+    if not decision.allowed:  # only a reader of the case sees what is due on it
+        entry = _audit(session, ctx, "case_due_effects", seen, False, decision.why())
+        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not read case "
+                           f"{case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
     head = _row_head(row)
     _check_head(case_id, row.history_token, head)
     file = _file_at(session, case_id, row.person_id, head)

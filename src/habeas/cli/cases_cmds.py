@@ -158,6 +158,26 @@ def register(
             return
         case_table(out, [c.model_dump() for c in got.cases])
 
+    @cases_app.command("date-review")
+    def cases_date_review(
+        limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+        offset: Annotated[int, typer.Option(min=0)] = 0,
+        as_user: AsUser = None,
+        purpose: Purpose = None,
+        as_json: Json = False,
+    ) -> None:
+        """Court records set aside because their dates contradict each other (not seeded
+        into a case), each with every reason."""
+        a, who = _who(as_user)
+        rows = a.cases.date_review(who, purpose, limit, offset)
+        if as_json:
+            emit_json(out, rows)
+            return
+        out.print(f"{len(rows)} court record(s) with contradictory dates")
+        for r in rows:
+            out.print(escape(f"  {r.record_id} (person {r.person_id}): " + "; ".join(r.reasons)),
+                      highlight=False)  # fmt: skip
+
     @cases_app.command("show")
     def cases_show(
         case_id: Annotated[int, typer.Argument(help="The case id.")],
