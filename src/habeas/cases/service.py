@@ -248,6 +248,7 @@ def open_case(
     assert head is not None
     session.connection().execute(_NAME_HEAD, {"id": case.id, "token": head[1][:32]})
     set_committed_value(case, "history_token", head[1][:32])
+    _remember((case.id, *head), CaseFile(str(case.id), person_id))  # its first step needs it
     _audit(session, ctx, "case_open", case, True, f"basis: {basis or 'none given'}", [ref])
     return case
 
