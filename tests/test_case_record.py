@@ -616,3 +616,46 @@ def test_an_events_canonical_bytes_are_sorted_compact_json(
               "actor": actor, "role": "role", "state_after": "state", "payload": body}  # fmt: skip
     assert e.canonical() == json.dumps(fields, sort_keys=True, separators=(",", ":"),
                                        ensure_ascii=False).encode()  # fmt: skip
+
+
+def test_two_officers_stepping_on_one_case_at_once_leave_one_whole_history(
+    app_on: Habeas,
+) -> None:
+    """Concurrent steps on one case: one lands, the other is a conflict (or, serialized,
+    refused by the law), never a half-written or forked history."""
+    import threading
+
+    from habeas.cases.service import record_event
+    from habeas.governance.authz import AccessContext
+    from habeas.governance.cases_access import Conflict
+
+    app = app_on
+    case_id = new_case(app, "P-race")
+    officer(app, case_id, "begin_review", day(0))
+    start, results = threading.Barrier(2), []
+    lock = threading.Lock()
+
+    def close(who: str) -> None:
+        ctx = AccessContext(who, "case_officer", "case_review")
+        start.wait()
+        try:
+            with app.sessions() as s:
+                record_event(s, ctx, case_id, lc.Close(day(1), "", "", reason=f"closed by {who}"))
+                s.commit()
+            outcome = "closed"
+        except (Conflict, GateRefused) as exc:
+            outcome = type(exc).__name__
+        except Exception as exc:  # anything else (a duplicate event number …) fails the test
+            outcome = repr(exc)
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=close, args=(w,)) for w in ("officer1", "officer2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("closed") == 1, results
+    assert set(results) - {"closed"} <= {"Conflict", "GateRefused"}, results
+    assert [k for _, k, _ in _history(app, case_id)] == ["opened", "begin_review", "close"]
+    assert app.audit.verify()[0].ok

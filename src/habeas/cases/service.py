@@ -197,20 +197,26 @@ _ADD_EVENT = text(
 
 
 def _store_event(conn: Any, case_id: int, head: Head, kind: str, actor: str, role: str,
-                 state_after: str, payload: dict[str, Any]) -> tuple[Head, str]:  # fmt: skip
-    """Append one event to the case's chain; returns the new head and the event's
+                 state_after: str, payload: dict[str, Any],
+                 pending: list[dict[str, Any]] | None = None) -> tuple[Head, str]:  # fmt: skip
+    """Append one event to the case's chain (or, with ``pending``, prepare its row for
+    the caller to insert once the case row is won); returns the new head and the event's
     reference for the audit entry that records it."""
     seq, prev = head or (0, GENESIS)
     text_payload = json.dumps(payload, sort_keys=True)
     stored = StoredEvent(case_id, seq + 1, _now(), kind, actor, role, state_after, text_payload)
     digest = stored.hashed(prev)
     on = payload.get("on")
-    conn.execute(_ADD_EVENT, {
+    row = {
         "case_id": case_id, "seq": seq + 1, "at": stored.at, "kind": kind, "actor": actor,
         "role": role, "state_after": state_after, "payload": text_payload,
         "on_date": date.fromisoformat(on) if isinstance(on, str) else None,
         "prev_hash": prev, "event_hash": digest,
-    })  # fmt: skip
+    }  # fmt: skip
+    if pending is None:
+        conn.execute(_ADD_EVENT, row)
+    else:
+        pending.append(row)
     return (seq + 1, digest), event_ref(case_id, seq + 1, digest)
 
 
@@ -426,6 +432,7 @@ def record_event(
         exc2.refusal = kept
         raise exc2
     refs: list[str] = []
+    rows: list[dict[str, Any]] = []  # inserted once the case row is won (no duplicate seq)
     state_then = row.state
     replayed = _file_at(session, case_id, case.person_id, head) if prior else before
     for earlier in prior:
@@ -433,17 +440,18 @@ def record_event(
         assert isinstance(step, CaseFile)
         replayed = step
         head, ref = _store_event(conn, case_id, head, earlier.kind, earlier.actor, earlier.role,
-                                 step.state.value, event_payload(earlier))  # fmt: skip
+                                 step.state.value, event_payload(earlier), rows)  # fmt: skip
         refs.append(ref)
         state_then = step.state.value
     head, ref = _store_event(conn, case_id, head, event.kind, ctx.user, ctx.role,
-                             result.state.value, event_payload(event))  # fmt: skip
+                             result.state.value, event_payload(event), rows)  # fmt: skip
     refs.append(ref)
     assert head is not None
     moved_row = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": head[1][:32],
                                           "state": result.state.value, "at": _now()})  # fmt: skip
     if moved_row.rowcount != 1:
         raise Conflict(f"case {case_id} was changed by someone else meanwhile")
+    conn.execute(_ADD_EVENT, rows)
     loaded = session.identity_map.get(identity_key(Case, case_id))
     if loaded is not None:  # an ORM copy in this session is now stale
         session.expire(loaded)
@@ -480,22 +488,27 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
     head = _row_head(row)
     _check_head(case_id, row.history_token, head)
     file = _file_at(session, case_id, row.person_id, head)
-    refs = []
+    refs: list[str] = []
+    rows: list[dict[str, Any]] = []
     for due in lc.due_effects(file, today):
         due = replace(due, recorded=today)
         after = transition(file, due)
         if isinstance(after, Refused):
             continue
         head, ref = _store_event(conn, case_id, head, due.kind, due.actor, due.role,
-                                 after.state.value, event_payload(due))  # fmt: skip
-        _sync_tasks(session, case_id, after)
+                                 after.state.value, event_payload(due), rows)  # fmt: skip
         file = after
         refs.append(ref)
     if not refs:
         return 0
     assert head is not None
-    conn.execute(_MOVE_CASE, {"id": case_id, "v": row.version, "token": head[1][:32],
-                              "state": file.state.value, "at": _now()})  # fmt: skip
+    moved = conn.execute(_MOVE_CASE, {"id": case_id, "v": row.version, "token": head[1][:32],
+                                      "state": file.state.value, "at": _now()})  # fmt: skip
+    if moved.rowcount != 1:
+        raise Conflict(f"case {case_id} was changed by someone else meanwhile")
+    conn.execute(_ADD_EVENT, rows)
+    _sync_tasks(session, case_id, file)
+    _remember((case_id, *head), file)
     audit.append(
         session, user=lc.LIFECYCLE_ACTOR, role="system", purpose=ctx.purpose,
         action="case_due_effects", resources=[f"case:{case_id}", f"person:{row.person_id}",
