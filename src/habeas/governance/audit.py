@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, Engine, event, inspect, select, text
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.orm import Session
 
 from habeas.cases.history import StoredEvent, chain_problem, parse_refs
@@ -36,7 +36,6 @@ from habeas.governance.chain import (
     signature_ok,
     verify_raw,
 )
-from habeas.store.models import CaseEvent
 from habeas.store.operational import reading
 
 KEY_FILE = "audit-signing-key.pem"
@@ -193,7 +192,6 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
     be one an audit entry recorded with that hash (an event no entry names was inserted
     outside habeas; one an entry names that is gone, or differs, was deleted or edited).
     Returns the number of events and the first problem (None when there is none)."""
-    table = CaseEvent.__table__
     with reading(engine).connect() as conn:
         found = inspect(conn)
         columns = (
@@ -202,7 +200,10 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
         )  # fmt: skip
     if "event_hash" not in columns:  # a store before revision 0005: nothing chained yet
         return 0, None
-    sql = select(table).order_by(table.c.case_id, table.c.seq)
+    sql = text(
+        """SELECT case_id, seq, at, kind, actor, role, state_after, payload, prev_hash,
+                  event_hash FROM case_events ORDER BY case_id, seq"""
+    )
     n, problem = 0, None
     current: list[StoredEvent] = []
 
@@ -222,14 +223,14 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
 
     with reading(engine).connect() as conn:
         rows = conn.execution_options(stream_results=True, yield_per=20_000).execute(sql)
-        for r in rows:
+        for case_id, seq, at, kind, actor, role, state, payload, prev, digest in rows:
             n += 1
-            if current and current[0].case_id != r.case_id:
+            if current and current[0].case_id != case_id:
                 problem = problem or close(current)
                 current = []
-            current.append(StoredEvent(r.case_id, r.seq or 0, r.at, r.kind, r.actor, r.role,
-                                       r.state_after, r.payload, r.prev_hash or "",
-                                       r.event_hash or ""))  # fmt: skip
+            when = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+            current.append(StoredEvent(case_id, seq or 0, when, kind, actor, role, state,
+                                       payload, prev or "", digest or ""))  # fmt: skip
     if current:
         problem = problem or close(current)
     if problem is None and refs:
