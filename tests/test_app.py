@@ -64,6 +64,7 @@ USE_CASES: dict[str, UseCase] = {
         p, u, x[3], "citizenship", "a written reason here", "the file", TODAY),
     "cases.tasks": lambda a, p, u, x: a.cases.tasks(p, u, TODAY),
     "cases.date_review": lambda a, p, u, x: a.cases.date_review(p, u),
+    "cases.settle_deadlines": lambda a, p, u, x: a.cases.settle_deadlines(p, u),
     "cases.take_due_effects": lambda a, p, u, x: a.cases.take_due_effects(p, u, [x[3]]),
     "cases.prioritize": lambda a, p, u, x: a.cases.prioritize(p, u, TODAY),
     "custody.place": lambda a, p, u, x: a.custody.place(p, u, x[3], "FAC-1", TODAY),

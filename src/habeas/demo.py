@@ -310,6 +310,7 @@ def case_walk(
             today,
         )
         resolved = f"case {with_flag}: {flag} flag resolved by demo_supervisor"
+    settled = app.cases.settle_deadlines(custody, "custody")
     tasks = app.cases.tasks(custody, "custody", today, within=60, limit=10_000)
     say("transport plan")
     try:
@@ -327,6 +328,7 @@ def case_walk(
         "carried": carried,
         "resolved": resolved,
         "tasks": tasks,
+        "settled": settled,
         "transport": report,
         "booking": booking,
     }

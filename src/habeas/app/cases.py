@@ -471,15 +471,25 @@ class Cases:
 
         if not 0 <= within <= 3650:
             raise HabeasError(f"within must be 0 to 3650 days, not {within}")
+        self.settle_deadlines(principal, purpose)
         with self.app.work(principal, purpose, "tasks_due") as w:
             self.probe(w.ctx, "tasks_due")
             rows = tasks_due(w.session, w.ctx, on, within)
-        passed = sorted({r["case_id"] for r in rows if r["kind"] == "voluntary_departure_due"
-                         and r["due_on"] < date.today()})  # fmt: skip
-        if passed and self.take_due_effects(principal, purpose, passed):
-            with self.app.work(principal, purpose, "tasks_due") as w:
-                rows = tasks_due(w.session, w.ctx, on, within)
         return [TaskRow(**r) for r in rows[offset : offset + limit]]
+
+    def settle_deadlines(self, principal: Principal | None, purpose: str | None) -> int:
+        """Put into effect what passed deadlines made law on the cases the caller may read
+        (a missed voluntary departure deadline: the alternate order of removal). Returns
+        how many events were recorded."""
+        from habeas.cases.service import tasks_due
+
+        today = date.today()
+        with self.app.work(principal, purpose, "tasks_due") as w:
+            self.probe(w.ctx, "tasks_due")
+            rows = tasks_due(w.session, w.ctx, today, 0)
+        passed = sorted({r["case_id"] for r in rows if r["kind"] == "voluntary_departure_due"
+                         and r["due_on"] < today})  # fmt: skip
+        return self.take_due_effects(principal, purpose, passed) if passed else 0
 
     def prioritize(
         self,

@@ -96,6 +96,9 @@ class Printed:
                 out.print(f"  {escape(line)}", highlight=False)
         if t["resolved"]:
             out.print(f"  {t['resolved']}")
+        out.print(f"[bold]deadlines passed[/] {t['settled']:,} alternate orders of removal took "
+                  "effect (voluntary departure deadline passed with no verified departure, "
+                  "8 CFR 1240.26(d)), each recorded citing its deadline")  # fmt: skip
         kinds = Counter((r.kind, r.status) for r in t["tasks"])
         out.print("[bold]deadlines[/] " + (", ".join(
             f"{k} {st}: {n:,}" for (k, st), n in sorted(kinds.items())) or "none"))  # fmt: skip
