@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from habeas.cases.instruments import APPEAL_DAYS
 from habeas.cases.service import GateRefused, open_case, record_event
 from habeas.governance.authz import AccessContext
 from habeas.governance.record_access import readable_sources
-from habeas.store.models import Case
+from habeas.store.models import Case, CourtRecordReview
 from habeas.store.staging import StagingStore
 
 STAY_AUTHORITY = {"BIA": "bia", "IJ": "immigration_judge", "federal court": "federal_court",
@@ -219,10 +219,6 @@ def open_cases_from_index(
 
 def _to_review(session: Session, record_id: str, person_id: str, problems: list[str]) -> None:
     """Set a court record aside for review, with why its dates cannot all be true."""
-    from datetime import UTC, datetime
-
-    from habeas.store.models import CourtRecordReview
-
     now = datetime.now(UTC).replace(tzinfo=None)
     row = session.get(CourtRecordReview, record_id)
     if row is None:

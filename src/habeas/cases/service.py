@@ -343,9 +343,8 @@ def evidence_problems(conn: Any, person_id: str, case_id: int, event: Event) -> 
         elif row.court_facts is None:
             out.append(f"record {basis} ({row.source}) is not a court record")
         else:
-            fields = {k: v for k, v in event_payload(event).items()}
-            out += support_problems(event.kind, event.on, fields, json.loads(row.court_facts),
-                                    basis)  # fmt: skip
+            out += support_problems(event.kind, event.on, event_payload(event),
+                                    json.loads(row.court_facts), basis)  # fmt: skip
     reference = str(getattr(event, "reference", "")).strip()
     if reference and event.kind in ("charge", "issue_warrant", "add_instrument"):
         kind = str(getattr(event, "instrument", ""))
