@@ -7,6 +7,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,18 @@ def test_case_steps_conflicts_and_gates_over_http(world_api: World) -> None:
     assert r.status_code == 422 and "actor and role are the account's" in r.json()["detail"]
     r = c.get(f"/cases/{case_id}", headers=officer)
     assert r.status_code == 200 and r.json()["case"]["state"] == "under_review"
+    # the court's view: legal and recording dates, every refused attempt with its reasons
+    view = r.json()
+    assert view["history"][1]["on"] == "2026-11-01" and view["history"][1]["recorded_at"]
+    assert any(x["kind"] == "assign" and x["reasons"] for x in view["refused"])
+    ahead = (date.today() + timedelta(days=9)).isoformat()
+    r = c.post(f"/cases/{case_id}/steps", json={"kind": "charge", "on": ahead, "fields": {
+        "reference": "NTA-9", "authority": "ICE ERO"}}, headers=officer)  # fmt: skip
+    assert r.status_code == 403 and any(f"dated {ahead}, after" in x for x in r.json()["reasons"])
+    r = c.get("/court-records/date-review", headers=officer)
+    assert r.status_code == 200 and isinstance(r.json(), list)
+    assert c.get("/court-records/date-review", headers=w.headers("officer1", "analytics")
+                 ).status_code == 403  # fmt: skip
     # counsel: their client's case only, and a refusal looks the same for any other case
     r = c.put(f"/cases/{case_id}/counsel", json={"counsel": "counsel1"}, headers=officer)
     assert r.status_code == 204, r.text

@@ -186,6 +186,8 @@ def test_court_records_give_each_event_only_its_own_date() -> None:
     kinds = [(e.kind, e.on) for e in events]
     assert kinds[0] == ("charge", None) and kinds[1] == ("begin_proceedings", None)
     assert ("decide", day(50)) in kinds and ("finalize_order", day(81)) in kinds
+    final = next(e for e in events if isinstance(e, lc.FinalizeOrder))
+    assert f"after the decision of {day(50)}" in final.reason and "1241.1(c)" in final.reason
     assert ("grant_stay", None) in kinds and ("lift_stay", day(90)) in kinds
     assert all(e.basis == "r1" for e in events)
     assert all(getattr(e, "reference", "") == "" for e in events)  # no number made up

@@ -235,8 +235,10 @@ class DecideAppeal(Event):
 
 @dataclass(frozen=True)
 class FinalizeOrder(Event):
-    """The appeal window has closed without an appeal: the order is final."""
+    """The appeal window has closed without an appeal: the order is final (``reason``: how
+    its date follows, e.g. from the decision's date and the appeal period)."""
 
+    reason: str = ""
     kind: ClassVar[str] = "finalize_order"
     court_fact: ClassVar[bool] = True
 

@@ -109,8 +109,10 @@ def court_events(rec: dict[str, Any], today: date, actor: str, role: str) -> lis
             ev.append(lc.FileAppeal(None, actor, role, basis=basis))
             ev.append(lc.DecideAppeal(appealed, actor, role, basis=basis, outcome=appeal))
         elif order != "relief_granted" and decided + timedelta(days=APPEAL_DAYS) < today:
+            law = (f"no appeal on the record within the {APPEAL_DAYS} days after the decision "
+                   f"of {decided}: final when the period ran out (8 CFR 1241.1(c))")  # fmt: skip
             ev.append(lc.FinalizeOrder(decided + timedelta(days=APPEAL_DAYS + 1), actor, role,
-                                       basis=basis))  # fmt: skip
+                                       basis=basis, reason=law))  # fmt: skip
     stay = rec.get("stay_status") or "none"
     named = str(rec.get("stay_authority") or "")
     authority = STAY_AUTHORITY.get(named, "federal_court")
