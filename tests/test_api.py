@@ -159,6 +159,15 @@ def test_case_steps_conflicts_and_gates_over_http(world_api: World) -> None:
     r = c.post(f"/cases/{case_id}/steps", json={"kind": "charge", "on": ahead, "fields": {
         "reference": "NTA-9", "authority": "ICE ERO"}}, headers=officer)  # fmt: skip
     assert r.status_code == 403 and any(f"dated {ahead}, after" in x for x in r.json()["reasons"])
+    body = {"name": "IJ order (synthetic)", "content_base64": "VGhlIG9yZGVyLg=="}
+    r = c.post(f"/cases/{case_id}/documents", json=body, headers=officer)
+    assert r.status_code == 201 and r.json()["size"] == len(b"The order."), r.text
+    digest = r.json()["sha256"]
+    r = c.get(f"/cases/{case_id}/documents/{digest}", headers=officer)
+    assert r.status_code == 200 and r.content == b"The order."
+    r = c.post(f"/cases/{case_id}/documents", json={**body, "content_base64": "not base64!"},
+               headers=officer)  # fmt: skip
+    assert r.status_code == 422 and "not base64" in r.json()["detail"]
     r = c.get("/court-records/date-review", headers=officer)
     assert r.status_code == 200 and isinstance(r.json(), list)
     assert c.get("/court-records/date-review", headers=w.headers("officer1", "analytics")

@@ -65,6 +65,8 @@ USE_CASES: dict[str, UseCase] = {
     "cases.tasks": lambda a, p, u, x: a.cases.tasks(p, u, TODAY),
     "cases.date_review": lambda a, p, u, x: a.cases.date_review(p, u),
     "cases.settle_deadlines": lambda a, p, u, x: a.cases.settle_deadlines(p, u),
+    "cases.attach": lambda a, p, u, x: a.cases.attach(p, u, x[3], "an order", b"the order"),
+    "cases.document": lambda a, p, u, x: a.cases.document(p, u, x[3], "ab" * 32),
     "cases.take_due_effects": lambda a, p, u, x: a.cases.take_due_effects(p, u, [x[3]]),
     "cases.prioritize": lambda a, p, u, x: a.cases.prioritize(p, u, TODAY),
     "custody.place": lambda a, p, u, x: a.custody.place(p, u, x[3], "FAC-1", TODAY),

@@ -237,7 +237,15 @@ def test_every_lifecycle_step_has_a_row_in_the_role_by_step_table() -> None:
     named = {n for block in named for n in re.findall(r'"([a-z_]+)"', block)}
     named |= set(re.findall(r'context\.step == "([a-z_]+)"', table))
     system_only = {"raise_flag"}  # the index raises flags; officers may too, for the record
-    others = {"opened", "note", "assign_counsel", "prioritize", "place", "transfer"}
+    others = {
+        "opened",
+        "note",
+        "assign_counsel",
+        "prioritize",
+        "place",
+        "transfer",
+        "attach_document",
+    }
     assert set(EVENTS) - system_only <= named, set(EVENTS) - named
     assert named - set(EVENTS) - others == set()
 

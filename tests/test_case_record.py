@@ -40,6 +40,16 @@ ORDER = {"document": "IJ order (synthetic)", "document_sha256": "ab" * 32}
 """An attached order: its reference and SHA-256."""
 
 
+def order(app: Habeas, text: str = "IJ order (synthetic)") -> dict[str, str]:
+    """The order itself, attached to the newest case: what a court's act may cite."""
+    with app.sessions() as s:
+        case_id = s.execute(select(Case.id).order_by(Case.id.desc())).scalars().first()
+    assert case_id is not None
+    doc = app.cases.attach(app.users.local("officer1", "t"), "case_review", case_id, text,
+                           f"{text} for case {case_id}".encode())  # fmt: skip
+    return {"document": doc.name, "document_sha256": doc.sha256}
+
+
 def day(n: int) -> date:
     return PAST + timedelta(days=n)
 
@@ -87,8 +97,8 @@ def to_final_order(app: Habeas, person: str, **decide: Any) -> int:
     officer(app, case_id, "charge", day(1), instrument="nta", reference=f"NTA-{person}",
             authority="ICE ERO (synthetic)")  # fmt: skip
     officer(app, case_id, "begin_proceedings", day(2))
-    officer(app, case_id, "decide", day(10), authority="IJ (synthetic)", **ORDER, **decide)
-    officer(app, case_id, "waive_appeal", day(10), **ORDER)
+    officer(app, case_id, "decide", day(10), authority="IJ (synthetic)", **order(app), **decide)
+    officer(app, case_id, "waive_appeal", day(10), **order(app))
     return case_id
 
 
@@ -338,7 +348,7 @@ def test_a_courts_stay_is_lifted_only_by_that_court_or_a_higher_one_citing_its_o
     app = app_on
     case_id = to_final_order(app, "P-stay")
     officer(app, case_id, "grant_stay", day(20), stay_id="s1", authority="federal_court",
-            reason="stay pending the petition", **ORDER)  # fmt: skip
+            reason="stay pending the petition", **order(app))  # fmt: skip
     with pytest.raises(GateRefused) as refused:
         officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="agency")
     reasons = refused.value.refused.reasons
@@ -346,22 +356,22 @@ def test_a_courts_stay_is_lifted_only_by_that_court_or_a_higher_one_citing_its_o
     assert any("lifted by the federal_court or a higher authority, not the agency" in r
                for r in reasons)  # fmt: skip
     with pytest.raises(GateRefused, match="not the bia"):
-        officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="bia", **ORDER)
+        officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="bia", **order(app))
     with pytest.raises(GateRefused, match="names the authority that lifted it"):
         officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="my supervisor",
-                **ORDER)  # fmt: skip
+                **order(app))  # fmt: skip
     view = app.cases.show(app.users.local("officer1", "t"), "case_review", case_id, TODAY)
     assert any("stay granted" in r for r in view.gates["removal"])
-    officer(
-        app,
-        case_id,
-        "lift_stay",
-        day(30),
-        stay_id="s1",
-        authority="federal_court",
-        document="9th Cir. order lifting stay (synthetic)",
-        document_sha256="cd" * 32,
-    )
+    with pytest.raises(GateRefused, match="is not a document attached to case"):
+        officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="federal_court",
+                document="an order nobody attached", document_sha256="cd" * 32)  # fmt: skip
+    lifted = order(app, "9th Cir. order lifting stay (synthetic)")
+    officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="federal_court",
+            **lifted)  # fmt: skip
+    name, content = app.cases.document(app.users.local("officer1", "t"), "case_review",
+                                       case_id, lifted["document_sha256"])  # fmt: skip
+    assert name == "9th Cir. order lifting stay (synthetic)"
+    assert content == f"{name} for case {case_id}".encode()
     view = app.cases.show(app.users.local("officer1", "t"), "case_review", case_id, TODAY)
     assert not any("stay granted" in r for r in view.gates["removal"])
 
@@ -456,7 +466,7 @@ def test_deleting_a_stay_or_editing_an_event_is_caught(app_on: Habeas) -> None:
     app = app_on
     stayed = to_final_order(app, "P-del")
     officer(app, stayed, "grant_stay", day(20), stay_id="s1", authority="bia", reason="motion",
-            **ORDER)  # fmt: skip
+            **order(app))  # fmt: skip
     seq, kind, _ = _history(app, stayed)[-1]
     assert kind == "grant_stay"
     with _raw(app) as conn:
@@ -484,7 +494,7 @@ def test_a_history_token_copied_to_another_case_serves_nothing(app_on: Habeas) -
     app = app_on
     stayed = to_final_order(app, "P-tok-a")
     officer(app, stayed, "grant_stay", day(20), stay_id="s1", authority="bia", reason="motion",
-            **ORDER)  # fmt: skip
+            **order(app))  # fmt: skip
     other = to_final_order(app, "P-tok-b")
     with app.sessions() as s:
         token = s.get(Case, stayed).history_token  # type: ignore[union-attr]

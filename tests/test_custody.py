@@ -35,7 +35,7 @@ from habeas.store.operational import make_engine, session_factory, upgrade
 CUSTODY = AccessContext("custody1", "custody_officer", "custody")
 OFFICER = AccessContext("officer1", "case_officer", "case_review")
 D = date.today() - timedelta(days=30)  # every step dated in the past, whenever this runs
-ORDER_DOC = {"document": "reinstatement decision R (synthetic)", "document_sha256": "ab" * 32}
+ORDER = b"reinstatement decision (synthetic)"
 SMALL = (("TINY", "A small facility (synthetic)", 5, "NDS 2019", "ELP", 31.8, -106.4),
          ("OTHER", "Another facility (synthetic)", 50, "NDS 2019", "SAT", 29.4, -98.5))  # fmt: skip
 
@@ -64,7 +64,7 @@ def _arrest(s: object, case_id: int) -> None:
         (OFFICER, lc.BeginReview(D, "", "")),
         (OFFICER, lc.Charge(D, "", "", instrument="reinstatement", reference=f"R-{case_id}",
                             authority="ICE ERO (synthetic)")),
-        (OFFICER, lc.FinalizeOrder(D, "", "", **ORDER_DOC)),
+        (OFFICER, lc.FinalizeOrder(D, "", "", **_order_doc(s, case_id))),
         (supervisor, lc.IssueWarrant(D, "", "", instrument="i205", reference=f"I205-{case_id}",
                                      authority="Field Office Director (synthetic)")),
         (OFFICER, lc.RequestFieldAction(D, "", "")),
@@ -74,6 +74,14 @@ def _arrest(s: object, case_id: int) -> None:
     ]  # fmt: skip
     for ctx, event in steps:
         record_event(s, ctx, case_id, event)  # type: ignore[arg-type]
+
+
+def _order_doc(s: object, case_id: int) -> dict[str, str]:
+    """The reinstatement decision, attached to the case (what its finality cites)."""
+    from habeas.cases.service import attach_document
+
+    digest, _ = attach_document(s, OFFICER, case_id, "reinstatement decision", ORDER)  # type: ignore[arg-type]
+    return {"document": "reinstatement decision", "document_sha256": digest}
 
 
 def test_nobody_is_held_without_an_arrest_or_a_decision_to_detain(engine: Engine) -> None:

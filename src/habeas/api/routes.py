@@ -19,6 +19,7 @@ from habeas.app.cases import (
     CaseList,
     CaseOpened,
     DateReview,
+    DocumentOut,
     FlagResolved,
     StepDone,
     StepRequest,
@@ -37,6 +38,7 @@ from habeas.app.index import (
 )
 from habeas.app.pipeline import SourceCheck, SourceOut
 from habeas.app.users import UserPublic
+from habeas.errors import HabeasError
 
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MAX_ID = 2_147_483_647
@@ -184,6 +186,13 @@ class LockOut(BaseModel):
     flight: str
     kept: list[int]
     taken_off: dict[int, list[str]]
+
+
+class DocumentIn(BaseModel):
+    """A document to keep on a case."""
+
+    name: str = Field(min_length=1, max_length=200)
+    content_base64: str = Field(min_length=4, max_length=1_300_000)
 
 
 class Verified(BaseModel):
@@ -452,6 +461,36 @@ def build(app: Habeas) -> APIRouter:
         """Record a step; 403 with every reason when policy or law refuses it, 409 when
         the case moved on since ``version``."""
         return app.cases.step(c.principal, c.purpose, case_id, body)
+
+    @r.post("/cases/{case_id}/documents", tags=["cases"], status_code=201)
+    @edge
+    def attach(
+        c: C, case_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: DocumentIn
+    ) -> DocumentOut:
+        """Keep a document on the case (base64); a step cites it by ``document_sha256``."""
+        import base64
+        import binascii
+
+        try:
+            content = base64.b64decode(body.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise HabeasError("content_base64 is not base64") from None
+        return app.cases.attach(c.principal, c.purpose, case_id, body.name, content)
+
+    @r.get("/cases/{case_id}/documents/{sha256}", tags=["cases"])
+    @edge
+    def document(
+        c: C,
+        case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
+        client: Annotated[str, Query(max_length=64)] = "",
+    ) -> Response:
+        """A document kept on the case, as it was attached."""
+        name, content = app.cases.document(c.principal, c.purpose, case_id, sha256, client)
+        safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)[:100]
+        disposition = f'attachment; filename="{safe}"'
+        return Response(content, media_type="application/octet-stream",
+                        headers={"Content-Disposition": disposition})  # fmt: skip
 
     @r.put("/cases/{case_id}/counsel", tags=["cases"], status_code=204)
     @edge

@@ -118,6 +118,16 @@ class DateReview(BaseModel):
     status: str
 
 
+class DocumentOut(BaseModel):
+    """A document kept on a case: what a step cites as its ``document_sha256``."""
+
+    case_id: int
+    sha256: str
+    name: str
+    size: int
+    new: bool
+
+
 class CaseOpened(BaseModel):
     """A case opened on a person."""
 
@@ -368,6 +378,39 @@ class Cases:
             return StepDone(
                 case_id=case_id, kind=request.kind, state=after.state.value, version=version
             )
+
+    def attach(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        case_id: int,
+        name: str,
+        content: bytes,
+    ) -> DocumentOut:
+        """Keep a document on the case, whole, so that a step may cite it by its SHA-256
+        (``document_sha256``) and counsel and the court can read what was cited."""
+        from habeas.cases.service import attach_document
+
+        with self.app.work(principal, purpose, "case_attach_document", write=True) as w:
+            self._exists(w.session, w.ctx, case_id, "case_attach_document")
+            digest, new = attach_document(w.session, w.ctx, case_id, name, content)
+            w.done(f"document {digest[:16]}… on case {case_id}", [f"case:{case_id}"])
+            return DocumentOut(case_id=case_id, sha256=digest, name=name.strip(),
+                               size=len(content), new=new)  # fmt: skip
+
+    def document(
+        self, principal: Principal | None, purpose: str | None, case_id: int, sha256: str,
+        client: str = "",
+    ) -> tuple[str, bytes]:  # fmt: skip
+        """A document kept on the case (its name and bytes), for a reader of the case."""
+        from habeas.cases.service import read_document
+
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise HabeasError(f"{sha256[:70]!r} is not a SHA-256 (64 lowercase hex digits)")
+        with self.app.work(principal, purpose, "read_case_document", client=client) as w:
+            self._exists(w.session, w.ctx, case_id, "read_case_document")
+            doc = read_document(w.session, w.ctx, case_id, sha256)
+            return doc.name, bytes(doc.content)
 
     def counsel(
         self, principal: Principal | None, purpose: str | None, case_id: int, counsel: str

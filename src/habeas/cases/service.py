@@ -294,6 +294,9 @@ _SAME_NUMBER = text(
     """SELECT case_id FROM instruments WHERE kind = :kind AND reference = :ref
          AND case_id <> :case ORDER BY case_id LIMIT 1"""
 )
+_ATTACHED = text("SELECT 1 FROM case_documents WHERE case_id = :case AND sha256 = :sha")
+MAX_DOCUMENT = 10 * 1024 * 1024
+"""The largest document a case keeps (bytes)."""
 INDEX_ACTOR = "person-index"
 """The actor of a flag the published index raises on a case at the moment of a step."""
 CITES_RECORD = lc.COURT_FACTS | {"charge", "begin_proceedings"}
@@ -345,6 +348,12 @@ def evidence_problems(conn: Any, person_id: str, case_id: int, event: Event) -> 
         else:
             out += support_problems(event.kind, event.on, event_payload(event),
                                     json.loads(row.court_facts), basis)  # fmt: skip
+    if event.document_sha256:
+        attached = conn.execute(_ATTACHED, {"case": case_id, "sha": event.document_sha256})
+        if attached.scalar() is None:
+            out.append(f"document_sha256 {event.document_sha256[:16]}… is not a document "
+                       f"attached to case {case_id}: attach the order itself first (cases "
+                       "attach), so counsel and the court can read what was cited")  # fmt: skip
     reference = str(getattr(event, "reference", "")).strip()
     if reference and event.kind in ("charge", "issue_warrant", "add_instrument"):
         kind = str(getattr(event, "instrument", ""))
@@ -517,6 +526,59 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
         request_id=ctx.request_id or None,
     )  # fmt: skip
     return len(refs)
+
+
+def attach_document(
+    session: Session, ctx: AccessContext, case_id: int, name: str, content: bytes
+) -> tuple[str, bool]:
+    """Keep a document on the case, whole (an order, a decision, a signed form), so that
+    a step may cite it by its SHA-256 and counsel and the court can read exactly what was
+    cited. Returns the hash and whether it was new (attaching it again changes nothing)."""
+    import hashlib
+
+    from habeas.store.models import CaseDocument
+
+    case = _get(session, case_id)
+    decision = authorize(ctx, "write", case_resource(case), step="attach_document")
+    if not decision.allowed:
+        entry = _audit(session, ctx, "case_attach_document", case, False, decision.why())
+        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not attach a "
+                           f"document to case {case_id}: {decision.why()}", entry,
+                           decision.why())  # fmt: skip
+    clean = name.strip()
+    if not clean or len(clean) > 200 or any(ord(ch) < 32 for ch in clean):
+        raise HabeasError("a document's name is 1 to 200 printable characters")
+    if not content:
+        raise HabeasError(f"document {clean!r} is empty")
+    if len(content) > MAX_DOCUMENT:
+        raise HabeasError(f"document {clean!r} is {len(content):,} bytes; a case keeps "
+                          f"documents of {MAX_DOCUMENT:,} bytes at most")  # fmt: skip
+    digest = hashlib.sha256(content).hexdigest()
+    if session.get(CaseDocument, (case_id, digest)) is not None:
+        return digest, False
+    session.add(CaseDocument(case_id=case_id, sha256=digest, name=clean, size=len(content),
+                             content=content, added_by=ctx.user, added_at=_now()))  # fmt: skip
+    session.flush()
+    _audit(session, ctx, "case_attach_document", case, True,
+           f"document {clean!r}, {len(content):,} bytes", [f"document:{digest}"])  # fmt: skip
+    return digest, True
+
+
+def read_document(session: Session, ctx: AccessContext, case_id: int, sha256: str) -> Any:
+    """A document attached to the case, for a reader of the case (audited read)."""
+    from habeas.store.models import CaseDocument
+
+    case = _get(session, case_id)
+    decision = authorize(ctx, "read", case_resource(case))
+    entry = _audit(session, ctx, "read_case_document", case, decision.allowed,
+                   decision.why(), [f"document:{sha256[:64]}"])  # fmt: skip
+    if not decision.allowed:
+        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not read case "
+                           f"{case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
+    doc = session.get(CaseDocument, (case_id, sha256))
+    if doc is None:
+        raise HabeasError(f"no document {sha256[:64]!r} on case {case_id}")
+    return doc
 
 
 def assign_counsel(session: Session, ctx: AccessContext, case_id: int, counsel: str) -> None:

@@ -229,6 +229,30 @@ def register(
         done = a.cases.step(who, purpose, case_id, req)
         out.print(f"case {case_id}: {kind} recorded; now {done.state} (version {done.version})")
 
+    @cases_app.command("attach")
+    def cases_attach(
+        case_id: Annotated[int, typer.Argument(help="The case id.")],
+        path: Annotated[Path, typer.Argument(help="The document (an order, a signed form).")],
+        name: Annotated[str, typer.Option(help="Its name on the case (default: the file's).")] = "",
+        as_user: AsUser = None,
+        purpose: Purpose = None,
+    ) -> None:
+        """Keep a document on the case; a step cites it with --set document_sha256=HASH."""
+        from habeas.cases.service import MAX_DOCUMENT
+        from habeas.errors import HabeasError
+
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise HabeasError(f"{path}: cannot read the document ({exc.strerror})") from None
+        if size > MAX_DOCUMENT:
+            raise HabeasError(f"{path}: {size:,} bytes; a case keeps documents of "
+                              f"{MAX_DOCUMENT:,} bytes at most")  # fmt: skip
+        a, who = _who(as_user)
+        doc = a.cases.attach(who, purpose, case_id, name or path.name, path.read_bytes())
+        out.print(f"case {case_id}: document {doc.name} sha256 {doc.sha256}"
+                  + ("" if doc.new else " (already attached)"), highlight=False)  # fmt: skip
+
     @cases_app.command("counsel")
     def cases_counsel(
         case_id: Annotated[int, typer.Argument(help="The case id.")],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -133,6 +133,21 @@ class CaseRefusal(Base):
     on_date: Mapped[date | None]
     reasons: Mapped[str] = mapped_column(Text)
     refused_by: Mapped[str] = mapped_column(String(16))  # policy | law
+
+
+class CaseDocument(Base):
+    """A document attached to a case (an order, a decision, a signed form), kept whole:
+    a step that cites a document cites one of these, by its SHA-256."""
+
+    __tablename__ = "case_documents"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime]
 
 
 class CourtRecordReview(Base):

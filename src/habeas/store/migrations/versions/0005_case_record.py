@@ -1,6 +1,6 @@
 """A case record a court can rely on: the case history chained and dated, refused
 attempts kept, court records whose dates contradict each other set aside for review,
-and the court facts of published records.
+the court facts of published records, and the documents attached to cases.
 
 Revision ID: 0005
 Revises: 0004
@@ -54,6 +54,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("index_records") as batch:
         batch.add_column(sa.Column("court_facts", sa.Text))
+    op.create_table(
+        "case_documents",
+        sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), primary_key=True),
+        sa.Column("sha256", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("size", sa.Integer, nullable=False),
+        sa.Column("content", sa.LargeBinary, nullable=False),
+        sa.Column("added_by", sa.String(64), nullable=False),
+        sa.Column("added_at", sa.DateTime, nullable=False),
+    )
 
 
 def _chain_existing() -> None:
@@ -99,6 +109,7 @@ def downgrade() -> None:
     """Drop what ``upgrade`` added."""
     with op.batch_alter_table("index_records") as batch:
         batch.drop_column("court_facts")
+    op.drop_table("case_documents")
     op.drop_table("court_record_review")
     op.drop_table("case_refusals")
     op.drop_index("ix_instruments_kind_reference", "instruments")
