@@ -165,6 +165,8 @@ def test_case_steps_conflicts_and_gates_over_http(world_api: World) -> None:
     digest = r.json()["sha256"]
     r = c.get(f"/cases/{case_id}/documents/{digest}", headers=officer)
     assert r.status_code == 200 and r.content == b"The order."
+    r = c.get(f"/cases/{case_id}/documents/{'0' * 64}", headers=officer)
+    assert r.status_code == 404
     r = c.post(f"/cases/{case_id}/documents", json={**body, "content_base64": "not base64!"},
                headers=officer)  # fmt: skip
     assert r.status_code == 422 and "not base64" in r.json()["detail"]

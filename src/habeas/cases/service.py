@@ -38,7 +38,7 @@ from habeas.cases.lifecycle import (
     replay,
     transition,
 )
-from habeas.errors import HabeasError
+from habeas.errors import HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize, authorize_batch
 from habeas.governance.cases_access import Conflict, case_resource
@@ -577,7 +577,7 @@ def read_document(session: Session, ctx: AccessContext, case_id: int, sha256: st
                            f"{case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
     doc = session.get(CaseDocument, (case_id, sha256))
     if doc is None:
-        raise HabeasError(f"no document {sha256[:64]!r} on case {case_id}")
+        raise NotFound(f"no document {sha256[:64]!r} on case {case_id}")
     return doc
 
 
