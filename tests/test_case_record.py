@@ -6,6 +6,7 @@ the pure lifecycle where the rule lives there."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -468,6 +469,16 @@ def test_deleting_a_stay_or_editing_an_event_is_caught(app_on: Habeas) -> None:
     stayed = to_final_order(app, "P-del")
     officer(app, stayed, "grant_stay", day(20), stay_id="s1", authority="bia", reason="motion",
             **order(app))  # fmt: skip
+    edited = to_final_order(app, "P-edit")  # a later case: checked after the stayed one
+    # first an edit alone: the edited event is named
+    with _raw(app) as conn:
+        conn.execute(text("UPDATE case_events SET payload = replace(payload, 'IJ (synthetic)', "
+                          "'IJ (edited)') WHERE case_id = :c AND kind = 'decide'"),
+                     {"c": edited})  # fmt: skip
+    v, _ = app.audit.verify()
+    assert not v.ok
+    assert v.history_problem == f"case {edited}: event 5 (decide) does not match its hash (edited)"
+    # then a deleted stay on the earlier case: the next step and audit verify both catch it
     seq, kind, _ = _history(app, stayed)[-1]
     assert kind == "grant_stay"
     with _raw(app) as conn:
@@ -475,18 +486,29 @@ def test_deleting_a_stay_or_editing_an_event_is_caught(app_on: Habeas) -> None:
                      {"c": stayed, "s": seq})  # fmt: skip
     with pytest.raises(HistoryBroken, match="last recorded event is not its last stored one"):
         custody(app, stayed, "mark_ready", day(21))
-    v, _ = app.audit.verify()
-    assert not v.ok
-    assert v.history_problem is not None and "deleted" in v.history_problem
-    edited = to_final_order(app, "P-edit")
-    with _raw(app) as conn:
-        conn.execute(text("UPDATE case_events SET payload = replace(payload, 'IJ (synthetic)', "
-                          "'IJ (edited)') WHERE case_id = :c AND kind = 'decide'"),
-                     {"c": edited})  # fmt: skip
     v2, _ = app.audit.verify()
     assert not v2.ok
-    # the first broken case is named; each is found when the other is repaired
-    assert v2.history_problem is not None and "case" in v2.history_problem
+    assert re.fullmatch(
+        rf"case {stayed}: event {seq}, recorded by audit entry \d+, is missing "
+        r"from the case's history: it was deleted",
+        v2.history_problem or "",
+    )
+
+
+def test_a_case_history_deleted_whole_is_named(app_on: Habeas) -> None:
+    """Every event of a case deleted (the row left): audit verify names the case, even when
+    later cases are whole."""
+    app = app_on
+    gone = to_final_order(app, "P-gone")
+    to_final_order(app, "P-kept")
+    with _raw(app) as conn:
+        conn.execute(text("DELETE FROM case_events WHERE case_id = :c"), {"c": gone})
+    v, _ = app.audit.verify()
+    assert re.fullmatch(
+        rf"case {gone}: event 1, recorded by audit entry \d+, is missing from "
+        r"the case's history: it was deleted",
+        v.history_problem or "",
+    )
 
 
 def test_a_history_token_copied_to_another_case_serves_nothing(app_on: Habeas) -> None:

@@ -514,10 +514,16 @@ class Cases:
 
         if not 0 <= within <= 3650:
             raise HabeasError(f"within must be 0 to 3650 days, not {within}")
-        self.settle_deadlines(principal, purpose)
-        with self.app.work(principal, purpose, "tasks_due") as w:
-            self.probe(w.ctx, "tasks_due")
-            rows = tasks_due(w.session, w.ctx, on, within)
+
+        def due() -> list[dict[str, Any]]:
+            with self.app.work(principal, purpose, "tasks_due") as w:
+                self.probe(w.ctx, "tasks_due")
+                return tasks_due(w.session, w.ctx, on, within)
+
+        rows = due()
+        passed = _passed_departures(rows)
+        if passed and self.take_due_effects(principal, purpose, passed):
+            rows = due()  # what the passed deadlines made law is on the cases now
         return [TaskRow(**r) for r in rows[offset : offset + limit]]
 
     def settle_deadlines(self, principal: Principal | None, purpose: str | None) -> int:
@@ -526,12 +532,10 @@ class Cases:
         how many events were recorded."""
         from habeas.cases.service import tasks_due
 
-        today = date.today()
         with self.app.work(principal, purpose, "tasks_due") as w:
             self.probe(w.ctx, "tasks_due")
-            rows = tasks_due(w.session, w.ctx, today, 0)
-        passed = sorted({r["case_id"] for r in rows if r["kind"] == "voluntary_departure_due"
-                         and r["due_on"] < today})  # fmt: skip
+            rows = tasks_due(w.session, w.ctx, date.today(), 0)
+        passed = _passed_departures(rows)
         return self.take_due_effects(principal, purpose, passed) if passed else 0
 
     def prioritize(
@@ -561,6 +565,13 @@ class Cases:
                 self.app.record_failure(ctx, None, purpose, "prioritize", exc)
                 raise
         return raised, report
+
+
+def _passed_departures(rows: list[dict[str, Any]]) -> list[int]:
+    """The cases among deadline rows whose voluntary departure deadline has passed."""
+    today = date.today()
+    return sorted({r["case_id"] for r in rows
+                   if r["kind"] == "voluntary_departure_due" and r["due_on"] < today})  # fmt: skip
 
 
 def history_payload(view: CaseView) -> list[dict[str, Any]]:

@@ -79,6 +79,15 @@ def _audit(
     return entry
 
 
+def _denied(session: Session, ctx: AccessContext, action: str, case: Case, doing: str,
+            why: str, events: list[str] | None = None) -> AccessDenied:  # fmt: skip
+    """Audit a policy refusal on a case and return the error to raise (it carries the entry,
+    for the application to keep after rolling the work back)."""
+    entry = _audit(session, ctx, action, case, False, why, events)
+    return AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {doing}: "
+                        f"{why}", entry, why)  # fmt: skip
+
+
 def _get(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
@@ -417,19 +426,16 @@ def record_event(
     before = _file_at(session, case_id, case.person_id, head)
     # the gates read what holds now: the effects time has had (a missed departure
     # deadline), and the flags a resolution run published, with nothing run in between
-    prior: list[Event] = []
-    for due in lc.due_effects(before, today):
-        moved = transition(before, replace(due, recorded=today))
+    prior: list[tuple[Event, CaseFile]] = []  # each recorded first, with the case it left
+    pending = lc.due_effects(before, today)
+    pending += [f for f in index_flags(conn, case.person_id, before, today)
+                if not (isinstance(event, lc.RaiseFlag) and event.flag == f.flag)]  # fmt: skip
+    for earlier in pending:
+        earlier = replace(earlier, recorded=today)
+        moved = transition(before, earlier)
         if isinstance(moved, CaseFile):
             before = moved
-            prior.append(replace(due, recorded=today))
-    for flag_event in index_flags(conn, case.person_id, before, today):
-        if isinstance(event, lc.RaiseFlag) and event.flag == flag_event.flag:
-            continue
-        flagged = transition(before, replace(flag_event, recorded=today))
-        if isinstance(flagged, CaseFile):
-            before = flagged
-            prior.append(replace(flag_event, recorded=today))
+            prior.append((earlier, moved))
     problems = evidence_problems(conn, case.person_id, case_id, event)
     result = transition(before, event)
     if isinstance(result, Refused) or problems:
@@ -442,15 +448,11 @@ def record_event(
     refs: list[str] = []
     rows: list[dict[str, Any]] = []  # inserted once the case row is won (no duplicate seq)
     state_then = row.state
-    replayed = _file_at(session, case_id, case.person_id, head) if prior else before
-    for earlier in prior:
-        step = transition(replayed, earlier)
-        assert isinstance(step, CaseFile)
-        replayed = step
+    for earlier, left in prior:
         head, ref = _store_event(conn, case_id, head, earlier.kind, earlier.actor, earlier.role,
-                                 step.state.value, event_payload(earlier), rows)  # fmt: skip
+                                 left.state.value, event_payload(earlier), rows)  # fmt: skip
         refs.append(ref)
-        state_then = step.state.value
+        state_then = left.state.value
     head, ref = _store_event(conn, case_id, head, event.kind, ctx.user, ctx.role,
                              result.state.value, event_payload(event), rows)  # fmt: skip
     refs.append(ref)
@@ -471,7 +473,7 @@ def record_event(
     if tasks_for(before) != tasks_for(result) or prior:
         _sync_tasks(session, case_id, result)
     _remember((case_id, *head), result)
-    noted = "".join(f"; {p.kind.replace('_', ' ')} recorded first ({p.basis})" for p in prior)
+    noted = "".join(f"; {p.kind.replace('_', ' ')} recorded first ({p.basis})" for p, _ in prior)
     _audit(session, ctx, action, case, True, f"{state_then} → {result.state}"
            + (f"; basis {event.basis}" if event.basis else "")
            + (f"; document {event.document} sha256 {event.document_sha256}"
@@ -490,9 +492,8 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
     seen = Case(id=row.id, person_id=row.person_id, state=row.state, counsel=row.counsel)
     decision = authorize(ctx, "read", case_resource(seen))
     if not decision.allowed:  # only a reader of the case sees what is due on it
-        entry = _audit(session, ctx, "case_due_effects", seen, False, decision.why())
-        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not read case "
-                           f"{case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
+        raise _denied(session, ctx, "case_due_effects", seen, f"read case {case_id}",
+                      decision.why())  # fmt: skip
     head = _row_head(row)
     _check_head(case_id, row.history_token, head)
     file = _file_at(session, case_id, row.person_id, head)
@@ -541,10 +542,8 @@ def attach_document(
     case = _get(session, case_id)
     decision = authorize(ctx, "write", case_resource(case), step="attach_document")
     if not decision.allowed:
-        entry = _audit(session, ctx, "case_attach_document", case, False, decision.why())
-        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not attach a "
-                           f"document to case {case_id}: {decision.why()}", entry,
-                           decision.why())  # fmt: skip
+        raise _denied(session, ctx, "case_attach_document", case,
+                      f"attach a document to case {case_id}", decision.why())  # fmt: skip
     clean = name.strip()
     if not clean or len(clean) > 200 or any(ord(ch) < 32 for ch in clean):
         raise HabeasError("a document's name is 1 to 200 printable characters")
@@ -570,11 +569,11 @@ def read_document(session: Session, ctx: AccessContext, case_id: int, sha256: st
 
     case = _get(session, case_id)
     decision = authorize(ctx, "read", case_resource(case))
-    entry = _audit(session, ctx, "read_case_document", case, decision.allowed,
-                   decision.why(), [f"document:{sha256[:64]}"])  # fmt: skip
     if not decision.allowed:
-        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not read case "
-                           f"{case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
+        raise _denied(session, ctx, "read_case_document", case, f"read case {case_id}",
+                      decision.why(), [f"document:{sha256[:64]}"])  # fmt: skip
+    _audit(session, ctx, "read_case_document", case, True, decision.why(),
+           [f"document:{sha256[:64]}"])  # fmt: skip
     doc = session.get(CaseDocument, (case_id, sha256))
     if doc is None:
         raise NotFound(f"no document {sha256[:64]!r} on case {case_id}")
@@ -589,10 +588,8 @@ def assign_counsel(session: Session, ctx: AccessContext, case_id: int, counsel: 
     case = _get(session, case_id)
     decision = authorize(ctx, "write", case_resource(case), step="assign_counsel")
     if not decision.allowed:
-        entry = _audit(session, ctx, "case_assign_counsel", case, False, decision.why())
-        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not assign "
-                           f"counsel on case {case_id}: {decision.why()}", entry,
-                           decision.why())  # fmt: skip
+        raise _denied(session, ctx, "case_assign_counsel", case,
+                      f"assign counsel on case {case_id}", decision.why())  # fmt: skip
     account = session.execute(select(User).where(User.username == counsel)).scalar_one_or_none()
     if account is None or account.role != "counsel" or not account.active:
         raise HabeasError(f"{counsel!r} is not an active counsel account")
@@ -732,13 +729,12 @@ def show_case(session: Session, ctx: AccessContext, case_id: int, today: date) -
     """A case as a court reads it, with its gates as of ``today`` (audited read)."""
     case = _get(session, case_id)
     decision = authorize(ctx, "read", case_resource(case))
-    entry = _audit(session, ctx, "read_case", case, decision.allowed, decision.why())
     if not decision.allowed:
-        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not read case "
-                           f"{case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
+        raise _denied(session, ctx, "read_case", case, f"read case {case_id}", decision.why())
+    _audit(session, ctx, "read_case", case, True, decision.why())
     file = case_file(session, case)
-    due = len(lc.due_effects(file, today))
-    for effect in lc.due_effects(file, today):
+    effects = lc.due_effects(file, today)
+    for effect in effects:
         moved = transition(file, effect)
         if isinstance(moved, CaseFile):
             file = moved
@@ -788,7 +784,7 @@ def show_case(session: Session, ctx: AccessContext, case_id: int, today: date) -
         tasks=tasks,
         refused=refused,
         instruments=instruments,
-        due=due,
+        due=len(effects),
     )  # fmt: skip
 
 

@@ -166,8 +166,8 @@ def _append_now(
     return entry
 
 
-Refs = dict[tuple[int, int], tuple[str, int]]
-"""The case events the log's entries name: (case, seq) → (hash, the entry's seq)."""
+Refs = dict[int, dict[int, tuple[str, int]]]
+"""The case events the log's entries name: case → seq → (hash, the entry's seq)."""
 
 
 def _rows(engine: Engine, refs: Refs | None = None) -> Iterator[tuple[int, bytes, str, str]]:
@@ -183,7 +183,7 @@ def _rows(engine: Engine, refs: Refs | None = None) -> Iterator[tuple[int, bytes
             )
             if refs is not None and "case_event:" in res:
                 for case, n, digest in parse_refs(json.loads(res)):
-                    refs[(case, n)] = (digest, seq)
+                    refs.setdefault(case, {})[n] = (digest, seq)
             yield seq, canon, prev, h
 
 
@@ -206,20 +206,39 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
     )
     n, problem = 0, None
     current: list[StoredEvent] = []
+    cited_cases, next_cited = sorted(refs), 0
+
+    def gone(case: int, cited: dict[int, tuple[str, int]]) -> str:
+        seq, (_, entry) = min(cited.items())
+        return (f"case {case}: event {seq}, recorded by audit entry {entry}, is missing from "
+                "the case's history: it was deleted")  # fmt: skip
+
+    def vanished_before(case: int | None) -> str | None:
+        """A case the log recorded events on whose whole history is gone (checked in case
+        order, so the first problem named is the first case's)."""
+        nonlocal next_cited
+        while next_cited < len(cited_cases) and (case is None or cited_cases[next_cited] < case):
+            earlier = cited_cases[next_cited]
+            next_cited += 1
+            if earlier in refs:
+                return gone(earlier, refs.pop(earlier))
+        return None
 
     def close(events: list[StoredEvent]) -> str | None:
-        found = chain_problem(events)
+        case = events[0].case_id
+        found = vanished_before(case) or chain_problem(events)
         if found:
             return found
+        cited = refs.pop(case, {})
         for e in events:
-            cited = refs.pop((e.case_id, e.seq), None)
-            if cited is None:
+            recorded = cited.pop(e.seq, None)
+            if recorded is None:
                 return (f"case {e.case_id}: event {e.seq} ({e.kind}) is in no audit entry: "
                         "it was inserted outside habeas")  # fmt: skip
-            if cited[0] != e.event_hash:
+            if recorded[0] != e.event_hash:
                 return (f"case {e.case_id}: event {e.seq} ({e.kind}) is not the event audit "
-                        f"entry {cited[1]} recorded: it was edited")  # fmt: skip
-        return None
+                        f"entry {recorded[1]} recorded: it was edited")  # fmt: skip
+        return gone(case, cited) if cited else None
 
     with reading(engine).connect() as conn:
         rows = conn.execution_options(stream_results=True, yield_per=20_000).execute(sql)
@@ -233,10 +252,7 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
                                        payload, prev or "", digest or ""))  # fmt: skip
     if current:
         problem = problem or close(current)
-    if problem is None and refs:
-        (case, seq), (_, entry) = min(refs.items(), key=lambda kv: kv[1][1])
-        problem = (f"case {case}: event {seq}, recorded by audit entry {entry}, is missing "
-                   "from the case's history: it was deleted")  # fmt: skip
+    problem = problem or vanished_before(None)
     return n, problem
 
 
