@@ -42,7 +42,8 @@ def test_whole_world_ingests_with_nothing_lost(
         staged = count(store, "SELECT count(*) FROM records WHERE source = ?", result.source)
         quarantined_rows = count(
             store,
-            "SELECT count(DISTINCT row_number) FROM quarantine WHERE source = ?",
+            "SELECT count(DISTINCT row_number) FROM quarantine WHERE source = ? "
+            "AND disposition = 'row refused'",
             result.source,
         )
         assert staged == result.rows_accepted
@@ -361,16 +362,57 @@ def test_invalid_values_are_quarantined_with_field_and_reason(
     ]
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     result = ingest(store, "ssa_numident", path, today)
-    assert result.rows_accepted == 1
-    got = store.rows("SELECT row_number, field, rule FROM quarantine ORDER BY 1, 2, 3")
+    # the SSN is the natural key: a bad one refuses the row; a bad secondary value is set
+    # aside and its record kept with that field empty
+    assert result.rows_accepted == 3
+    assert result.rows_quarantined == 3
+    assert result.values_set_aside == 3
+    got = store.rows("SELECT row_number, field, rule, disposition FROM quarantine ORDER BY 1, 2, 3")
+    kept, refused = "value set aside; record kept", "row refused"
     assert got == [
-        (2, "SSN", "ssn"),
-        (3, "SSN", "ssn"),
-        (4, None, "duplicate-key"),
-        (5, "DOB", "date-of-birth"),
-        (6, "CITIZENSHIP_CD", "code"),
-        (6, "SEX", "code"),
+        (2, "SSN", "ssn", refused),
+        (3, "SSN", "ssn", refused),
+        (4, None, "duplicate-key", refused),
+        (5, "DOB", "date-of-birth", kept),
+        (6, "CITIZENSHIP_CD", "code", kept),
+        (6, "SEX", "code", kept),
     ]
+    staged = store.rows(
+        "SELECT row_number, given_name, dob, sex, citizenship_indicator FROM records ORDER BY 1"
+    )
+    assert staged == [
+        (1, "ANA", date(1980, 1, 1), "F", "us_citizen"),
+        (5, "FUTURE", None, "M", "noncitizen_authorized"),
+        (6, "ODD", date(1980, 1, 1), None, None),
+    ]
+
+
+def test_a_required_field_that_fails_refuses_its_row(
+    store: StagingStore, tmp_path: Path, today: date
+) -> None:
+    decl = tmp_path / "feed.toml"
+    decl.write_text(
+        'name = "feed"\nagency = "Test Agency"\nsystem = "T"\ncategory = "commercial"\n'
+        'legal_authority = "8 U.S.C. 1103"\npurposes = ["identity_resolution"]\n'
+        'retention_days = 30\nnatural_key = ["id"]\n[format]\nkind = "csv"\n[fields]\n'
+        'id = { to = "reference" }\nname = { to = "full_name" }\n'
+        'born = { to = "dob", required = true }\nzip = { to = "zip" }\n',
+        encoding="utf-8",
+    )
+    from habeas.sources.registry import register
+
+    assert register(store, decl, today).accepted
+    data = tmp_path / "feed.csv"
+    data.write_text("id,name,born,zip\n1,Ana Lopez,13/01/1980,1234\n2,Bo Li,1981-02-03,1234\n")
+    result = ingest(store, "feed", data, today)
+    assert (result.rows_accepted, result.rows_quarantined, result.values_set_aside) == (1, 1, 1)
+    got = store.rows("SELECT row_number, field, rule, disposition FROM quarantine ORDER BY 1, 2")
+    assert got == [
+        (1, "born", "date", "row refused"),
+        (1, "zip", "zip", "row refused"),
+        (2, "zip", "zip", "value set aside; record kept"),
+    ]
+    assert store.rows("SELECT full_name, zip FROM records") == [("Bo Li", None)]
 
 
 def test_canonical_values_are_normalised(
@@ -399,6 +441,7 @@ def test_json_export_of_quarantine_reasons_is_readable(
 ) -> None:
     path = registered(store, world.out, "clear_broker", today)
     result = ingest(store, "clear_broker", path, today)
-    assert result.reasons, "the world carries some bad phone numbers and ZIP codes"
-    assert all(":" in reason for reason in result.reasons)
-    json.dumps(dict(result.reasons))
+    assert result.set_aside, "the world carries some bad phone numbers and ZIP codes"
+    assert not result.reasons, "a bad phone or ZIP code sets the value aside, not the row"
+    assert all(":" in reason for reason in result.set_aside)
+    json.dumps(dict(result.set_aside))

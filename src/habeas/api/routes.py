@@ -336,9 +336,11 @@ def build(app: Habeas) -> APIRouter:
         source: Annotated[str | None, Query(max_length=64)] = None,
         limit: Limit = 50,
         offset: Offset = 0,
+        disposition: Literal["row refused", "value set aside; record kept"] | None = None,
     ) -> dict[str, Any]:
-        """Rows refused at ingest, with the file, row, field and rule."""
-        page = app.pipeline.quarantine(c.principal, c.purpose, source, limit, offset)
+        """Rows refused at ingest and values set aside from rows kept, with the file, row,
+        field, rule and disposition."""
+        page = app.pipeline.quarantine(c.principal, c.purpose, source, limit, offset, disposition)
         return {
             "rows": [asdict(x) for x in page.rows],
             "total": page.total,

@@ -496,7 +496,8 @@ class PersonIndex:
                         "family name",
                     )
             if dob:
-                q = base.where(IndexRecord.dob == dob)
+                # a record known only to the month or year of birth can be this day
+                q = base.where(IndexRecord.dob.in_([dob, dob[:7], dob[:4]]))
                 if scores:
                     q = q.where(IndexRecord.person_id.in_(list(scores)))
                 add(s.execute(q.limit(cap)), 2.0, "date of birth")

@@ -21,6 +21,9 @@ from habeas.errors import HabeasError
 from habeas.governance.authz import AccessContext, Resource, authorize
 from habeas.governance.identity import AccessDenied
 from habeas.governance.record_access import record
+from habeas.store.staging import ROW_REFUSED, VALUE_SET_ASIDE
+
+DISPOSITIONS = (ROW_REFUSED, VALUE_SET_ASIDE)
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -301,17 +304,22 @@ class Pipeline:
         source: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        disposition: str | None = None,
     ) -> QuarantinePage:
-        """Rows refused at ingest with their reasons (raw values: purpose-bound, audited)."""
+        """Rows refused and values set aside at ingest, with their reasons (raw values:
+        purpose-bound, audited). ``disposition`` keeps only ``row refused`` or ``value set
+        aside; record kept`` entries."""
         from habeas.governance.record_access import allowed_source_list
         from habeas.sources.quarantine import quarantined
 
         if not 1 <= limit <= 500 or offset < 0:
             raise HabeasError("limit must be 1 to 500 and offset 0 or more")
+        if disposition is not None and disposition not in DISPOSITIONS:
+            raise HabeasError(f"disposition must be one of {', '.join(map(repr, DISPOSITIONS))}")
         ctx = self._ctx(principal, purpose, "quarantine_list")
         with self.app.staging() as st:
             sources = allowed_source_list(self.app.engine, st, ctx, "quarantine_list", "quarantine")
-            rows, total = quarantined(st, source, limit, sources, offset)
+            rows, total = quarantined(st, source, limit, sources, offset, disposition)
         return QuarantinePage(rows, total, limit, offset)
 
     def export(self, principal: Principal | None, purpose: str | None, path: Path) -> int:

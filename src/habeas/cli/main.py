@@ -218,13 +218,23 @@ def quarantine_list(
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="Rows per page.")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many rows.")] = 0,
+    kept: Annotated[
+        bool | None,
+        typer.Option(
+            "--kept/--refused",
+            help="Only values set aside from records that were kept, or only rows refused.",
+        ),
+    ] = None,
     as_user: AsUser = None,
     purpose: Purpose = None,
     as_json: Json = False,
 ) -> None:
-    """Show quarantined rows (raw values: purpose-bound and audited)."""
+    """Show quarantined rows and values set aside (raw values: purpose-bound and audited)."""
+    from habeas.store.staging import ROW_REFUSED, VALUE_SET_ASIDE
+
     a = application()
-    page = a.pipeline.quarantine(principal(a, as_user), purpose, source, limit, offset)
+    disposition = None if kept is None else VALUE_SET_ASIDE if kept else ROW_REFUSED
+    page = a.pipeline.quarantine(principal(a, as_user), purpose, source, limit, offset, disposition)
     render.emit_json(out, page) if as_json else render.quarantine(out, page.rows, page.total)
 
 

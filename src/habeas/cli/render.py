@@ -93,6 +93,13 @@ def ingest_result(out: Console, r: IngestResult) -> None:
     )
     for reason, n in r.reasons.most_common(8):
         out.print(f"    quarantined {n:>6,}  {escape(reason)}", highlight=False)
+    if r.values_set_aside:
+        out.print(
+            f"    {r.values_set_aside:,} values set aside in records that were kept:",
+            highlight=False,
+        )
+        for reason, n in r.set_aside.most_common(8):
+            out.print(f"    set aside   {n:>6,}  {escape(reason)}", highlight=False)
     if r.dropped:
         dropped = ", ".join(f"{k} ({v:,})" for k, v in r.dropped.items())
         out.print(f"    dropped by minimization: {escape(dropped)}", highlight=False)
@@ -100,12 +107,18 @@ def ingest_result(out: Console, r: IngestResult) -> None:
 
 def quarantine(out: Console, rows: list[QuarantinedRow], total: int) -> None:
     """Quarantined rows as a table."""
-    table = Table(title=f"quarantine: {len(rows):,} of {total:,} rows")
-    for col in ("source", "row", "field", "value", "rule", "reason"):
+    table = Table(title=f"quarantine: {len(rows):,} of {total:,} entries")
+    for col in ("source", "row", "field", "value", "rule", "reason", "disposition"):
         table.add_column(col, overflow="fold")
     for q in rows:
         table.add_row(
-            q.source, str(q.row_number or ""), q.field or "", q.value or "", q.rule, q.reason
+            q.source,
+            str(q.row_number or ""),
+            q.field or "",
+            q.value or "",
+            q.rule,
+            q.reason,
+            q.disposition,
         )
     out.print(table)
 
@@ -113,26 +126,32 @@ def quarantine(out: Console, rows: list[QuarantinedRow], total: int) -> None:
 def intake(out: Console, report: IntakeReport, seconds: float) -> None:
     """The demo's summary: per source records, quarantine, minimization, refusals, time."""
     table = Table(title="ingest by source")
-    for col in ("source", "rows", "accepted", "quarantined", "new", "updated", "s"):
+    cols = ("source", "rows", "accepted", "quarantined", "set aside", "new", "updated", "s")
+    for col in cols:
         table.add_column(col, justify="left" if col == "source" else "right")
     reasons: Counter[str] = Counter()
+    set_aside: Counter[str] = Counter()
     for r in report.results:
         if r.already_ingested:
             table.add_row(
-                r.source, "already ingested: nothing changed", "", "", "", "", f"{r.seconds:.2f}"
-            )
+                r.source, "already ingested: nothing changed", "", "", "", "", "",
+                f"{r.seconds:.2f}",
+            )  # fmt: skip
             continue
         table.add_row(
             r.source,
             f"{r.rows_read:,}",
             f"{r.rows_accepted:,}",
             f"{r.rows_quarantined:,}",
+            f"{r.values_set_aside:,}",
             f"{r.rows_new:,}",
             f"{r.rows_updated:,}",
             f"{r.seconds:.2f}",
         )
         for reason, n in r.reasons.items():
             reasons[f"{r.source} · {reason}"] += n
+        for reason, n in r.set_aside.items():
+            set_aside[f"{r.source} · {reason}"] += n
     out.print(table)
     dropped = [r for r in report.results if r.dropped]
     if dropped:
@@ -143,6 +162,10 @@ def intake(out: Console, report: IntakeReport, seconds: float) -> None:
     if reasons:
         out.print("[bold]quarantined, by reason[/]")
         for reason, n in reasons.most_common():
+            out.print(f"  {n:>7,}  {escape(reason)}", highlight=False)
+    if set_aside:
+        out.print("[bold]values set aside, their records kept, by reason[/]")
+        for reason, n in set_aside.most_common():
             out.print(f"  {n:>7,}  {escape(reason)}", highlight=False)
     if report.refused:
         out.print("[bold]sources refused[/]")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import duckdb
 
+from habeas.sources.dates import date_text_sql
+
 SCHEMA: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS resolution_runs (
         run_id VARCHAR PRIMARY KEY,
@@ -105,7 +107,8 @@ def flags_sql(mapping: str, records: str = "records") -> str:
     ``mapping`` is a table (record_id, person_id). Citizenship: a naturalization status,
     a citizen indicator, birth in the United States or a U.S. passport. Lawful status:
     LPR, TPS, DACA, refugee or a pending asylum application. Conflicts: more than one
-    date of birth or more than one value of an identifier across the person's records.
+    date of birth (at their precision: a year holds its days) or more than one value of an
+    identifier across the person's records.
     """
     us = "('united states', 'usa', 'us', 'u.s.', 'u.s.a.', 'united states of america')"
     return f"""
@@ -123,13 +126,23 @@ def flags_sql(mapping: str, records: str = "records") -> str:
       SELECT person_id, 'lawful_status', record_id, 'status ' || immigration_status
       FROM r WHERE immigration_status IN ('lpr', 'tps', 'daca', 'refugee', 'asylum_pending')
     ),
+    dobs AS (
+      SELECT person_id, record_id, {date_text_sql("dob", "coalesce(dob_precision, 'day')")} AS val
+      FROM r WHERE dob IS NOT NULL
+    ),
+    -- two birth dates conflict only when neither contains the other (1950 holds 1950-05-03)
+    dob_conflicted AS (
+      SELECT DISTINCT a.person_id FROM dobs a JOIN dobs b
+        ON a.person_id = b.person_id AND a.val < b.val
+       AND NOT starts_with(a.val, b.val) AND NOT starts_with(b.val, a.val)
+    ),
     conflicts AS (
       SELECT person_id, 'conflict' AS flag, field,
              list_sort(list_distinct(list(val))) AS vals,
              list_sort(list(record_id)) AS recs
       FROM (
-        SELECT person_id, record_id, 'dob' AS field, dob::VARCHAR AS val FROM r
-          WHERE dob IS NOT NULL
+        SELECT person_id, record_id, 'dob' AS field, val FROM dobs
+          WHERE person_id IN (SELECT person_id FROM dob_conflicted)
         UNION ALL SELECT person_id, record_id, 'a_number', a_number FROM r
           WHERE a_number IS NOT NULL
         UNION ALL SELECT person_id, record_id, 'ssn', ssn FROM r WHERE ssn IS NOT NULL

@@ -46,6 +46,10 @@ def given_name() -> ComparisonCreator:
             _custom("given_sk_l = given_sk_r", "same transliteration skeleton"),
             _custom("given_l = family_r OR family_l = given_r", "one name in the other's place"),
             _custom(
+                "list_contains(name_tokens_r, given_l) OR list_contains(name_tokens_l, given_r)",
+                "given name among the other's names (any field, any order)",
+            ),
+            _custom(
                 "(length(given_l) = 1 OR length(given_r) = 1) AND "
                 "substr(given_l, 1, 1) = substr(given_r, 1, 1)",
                 "initial agrees",
@@ -74,6 +78,11 @@ def family_name() -> ComparisonCreator:
                 label_for_charts="shares a part of a compound surname"
             ),
             _custom("family_l = given_r OR given_l = family_r", "one name in the other's place"),
+            _custom(
+                "list_has_any(family_tokens_l, name_tokens_r) OR "
+                "list_has_any(family_tokens_r, name_tokens_l)",
+                "family name among the other's names (a surname read as a middle name)",
+            ),
             _custom("family_dm_l = family_dm_r", "sounds alike (double metaphone)"),
             cll.JaroWinklerLevel("family", 0.8),
             cll.ElseLevel(),
@@ -82,11 +91,28 @@ def family_name() -> ComparisonCreator:
 
 
 def date_of_birth() -> ComparisonCreator:
-    """Dates of birth: exact, day and month swapped, one digit off, near in time."""
+    """Dates of birth at their precision: a date known only to the year or month agrees
+    with another only as far as both go; whole dates exact, swapped, one digit off, near."""
+    partial = "(length(dob_str_l) < 10 OR length(dob_str_r) < 10)"
     return CustomComparison(
         output_column_name="dob",
         comparison_levels=[
             cll.NullLevel("dob_str"),
+            _custom(
+                f"{partial} AND length(dob_str_l) >= 7 AND length(dob_str_r) >= 7 AND "
+                "substr(dob_str_l, 1, 7) = substr(dob_str_r, 1, 7)",
+                "same year and month (one date known only to the month)",
+            ),
+            _custom(
+                f"{partial} AND substr(dob_str_l, 1, 4) = substr(dob_str_r, 1, 4)",
+                "same year (one date known only to the year)",
+            ),
+            _custom(
+                f"{partial} AND abs(CAST(substr(dob_str_l, 1, 4) AS INTEGER) - "
+                "CAST(substr(dob_str_r, 1, 4) AS INTEGER)) <= 1",
+                "within a year (one date partial)",
+            ),
+            _custom(partial, "partial date, years apart"),
             # term frequencies: a placeholder date (1 January of a year) says little
             cll.ExactMatchLevel("dob_str", term_frequency_adjustments=True),
             _custom(
@@ -211,27 +237,29 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
         block_on(ident) for ident in (*STRONG_IDENTIFIERS, "phone") if ident in names
     ]
     rules += [
-        block_on("family_dm", "dob"),
-        block_on("family_sk", "dob"),
-        block_on("given_dm", "dob"),
-        block_on("dob", "given_initial"),
-        block_on("dob", "family_initial"),
-        block_on("dob", "region"),
+        block_on("family_dm", "dob_full"),
+        block_on("family_sk", "dob_full"),
+        block_on("given_dm", "dob_full"),
+        block_on("dob_full", "given_initial"),
+        block_on("dob_full", "family_initial"),
+        block_on("dob_full", "region"),
         block_on("name_key", "substr(dob_str, 1, 4)"),
         block_on("given_canon", "family", "region"),
         block_on("rare_name"),
         block_on("rare_family"),
     ]
     if "location" in names:
-        rules.append(block_on("dob", "zip"))
+        rules.append(block_on("dob_full", "zip"))
         rules.append(block_on("name_key", "zip"))
     if "postal_code" in names:
-        rules.append(block_on("dob", "postal_code"))
+        rules.append(block_on("dob_full", "postal_code"))
         rules.append(block_on("family_dm", "postal_code"))
         rules.append(block_on("given_dm", "postal_code"))
+        rules.append(block_on("given_initial", "family_initial", "postal_code"))
     if "place_of_birth" in names:
         rules.append(block_on("family_dm", "place_of_birth"))
         rules.append(block_on("given_dm", "place_of_birth", "substr(dob_str, 1, 3)"))
+        rules.append(block_on("given_dm", "place_of_birth"))
     if "occupation" in names:
         rules.append(block_on("family_dm", "occupation"))
     return rules
@@ -247,8 +275,8 @@ def training_blocks(features: list[Feature]) -> list[BlockingRuleCreator]:
     """
     names = {f.name for f in features}
     sessions: list[BlockingRuleCreator] = [  # initials as columns of their own, so that
-        block_on("dob", "family_initial"),  # the names' comparisons stay trainable here
-        block_on("dob", "given_initial"),
+        block_on("dob_full", "family_initial"),  # the names' comparisons stay trainable
+        block_on("dob_full", "given_initial"),
     ]
     if "location" in names:
         sessions.append(block_on("given", "family", "zip"))
@@ -262,8 +290,8 @@ def training_blocks(features: list[Feature]) -> list[BlockingRuleCreator]:
 def deterministic_rules(features: list[Feature]) -> list[str]:
     """Rules that almost surely mean the same person: a strong identifier and the birth date."""
     names = {f.name for f in features}
-    rules = [f"l.{i} = r.{i} AND l.dob = r.dob" for i in STRONG_IDENTIFIERS if i in names]
-    rules.append("l.given = r.given AND l.family = r.family AND l.dob = r.dob")
+    rules = [f"l.{i} = r.{i} AND l.dob_full = r.dob_full" for i in STRONG_IDENTIFIERS if i in names]
+    rules.append("l.given = r.given AND l.family = r.family AND l.dob_full = r.dob_full")
     return rules
 
 

@@ -16,6 +16,7 @@ from doublemetaphone import doublemetaphone
 from unidecode import unidecode
 
 from habeas.resolve.nicknames import canonical_given
+from habeas.sources.dates import date_text_sql
 
 PARTICLES = frozenset(
     {"de", "del", "la", "las", "los", "da", "das", "do", "dos", "di", "van", "von", "der", "den"}
@@ -36,6 +37,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "family_tokens",
     "family_dm",
     "family_sk",
+    "name_tokens",
     "name_key",
     "given_initial",
     "family_initial",
@@ -43,6 +45,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "rare_family",
     "dob",
     "dob_str",
+    "dob_full",
     "a_number",
     "taxpayer_id",
     "passport",
@@ -154,6 +157,7 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
     raw = con.execute(
         f"""SELECT DISTINCT v FROM (
               SELECT given_name AS v FROM {records} UNION ALL
+              SELECT middle_name FROM {records} UNION ALL
               SELECT family_name FROM {records} UNION ALL
               SELECT full_name FROM {records}) WHERE v IS NOT NULL"""
     ).fetchall()
@@ -175,7 +179,13 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
                    AS family_tokens,
                  coalesce(f.dm, CASE WHEN fn.multi THEN fn.last_dm END) AS family_dm,
                  coalesce(f.sk, CASE WHEN fn.multi THEN fn.last_sk END) AS family_sk,
-                 r.dob, strftime(r.dob, '%Y-%m-%d') AS dob_str,
+                 -- every name the record holds, in any field and any order
+                 nullif(list_sort(list_distinct(flatten([coalesce(g.tokens, []),
+                     coalesce(m.tokens, []), coalesce(f.tokens, []),
+                     coalesce(fn.tokens, [])]))), []) AS name_tokens,
+                 r.dob, {date_text_sql("r.dob", "coalesce(r.dob_precision, 'day')")} AS dob_str,
+                 CASE WHEN coalesce(r.dob_precision, 'day') = 'day'
+                      THEN strftime(r.dob, '%Y-%m-%d') END AS dob_full,
                  r.a_number,
                  coalesce(r.ssn, r.tin, r.itin) AS taxpayer_id,
                  upper(regexp_replace(r.passport_number, '[^A-Za-z0-9]', '', 'g')) AS passport,
@@ -196,6 +206,7 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
                  CASE WHEN r.sex IN ('M', 'F') THEN r.sex END AS sex
           FROM {records} r
           LEFT JOIN name_map g ON g.raw = r.given_name
+          LEFT JOIN name_map m ON m.raw = r.middle_name
           LEFT JOIN name_map f ON f.raw = r.family_name
           LEFT JOIN name_map fn ON fn.raw = r.full_name
           -- a one-word full name says nothing about which name it is: no given, no family

@@ -21,6 +21,7 @@ from unidecode import unidecode
 
 from habeas.cases.court_basis import COURT_CATEGORIES, COURT_FACT_COLUMNS
 from habeas.resolve.index import ensure_schema
+from habeas.sources.dates import date_text_sql
 from habeas.store.models import (
     IndexDecision,
     IndexFlag,
@@ -31,6 +32,9 @@ from habeas.store.models import (
     IndexSource,
 )
 from habeas.store.staging import StagingStore
+
+DOB_TEXT = date_text_sql("r.dob", "coalesce(r.dob_precision, 'day')")
+"""A birth date as published: at its precision (1950, 1950-05 or 1950-05-03)."""
 
 CHUNK = 5_000
 TF_COLUMNS_KEY = "tf_adjustment_column"
@@ -146,7 +150,9 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         """SELECT p.record_id, p.person_id, r.source, r.source_key,
                   coalesce(nullif(concat_ws(' ', r.given_name, r.middle_name, r.family_name),
                                   ''), r.full_name, '') AS name,
-                  coalesce(r.family_name, '') AS family, CAST(r.dob AS VARCHAR), r.a_number,
+                  coalesce(r.family_name, '') AS family, """
+        + DOB_TEXT
+        + """, r.a_number,
                   r.ssn, r.passport_number, r.zip, p.linked_via, p.match_probability,
                   p.match_weight, p.how
            FROM person_records p JOIN records r USING (record_id)"""

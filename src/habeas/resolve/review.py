@@ -14,6 +14,7 @@ import duckdb
 
 from habeas.errors import HabeasError
 from habeas.resolve.cluster import CannotLink
+from habeas.sources.dates import date_text_sql
 
 Decision = Literal["same", "different", "unsure"]
 DECISIONS: tuple[str, ...] = ("same", "different", "unsure")
@@ -208,7 +209,8 @@ def queue(
                    q.match_weight, l.source AS source_l, r.source AS source_r,
                    concat_ws(' ', l.given_name, l.family_name) AS name_l,
                    concat_ws(' ', r.given_name, r.family_name) AS name_r,
-                   l.dob AS dob_l, r.dob AS dob_r
+                   {date_text_sql("l.dob", "coalesce(l.dob_precision, 'day')")} AS dob_l,
+                   {date_text_sql("r.dob", "coalesce(r.dob_precision, 'day')")} AS dob_r
             {base} {keep}
             ORDER BY abs(q.match_probability - 0.5), q.record_id_l, q.record_id_r
             LIMIT {int(limit)}""",

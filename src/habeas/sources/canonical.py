@@ -263,3 +263,12 @@ MAX_TEXT_LENGTH = 1000
 """No canonical value is longer; a longer one is quarantined, not truncated."""
 
 NAME_FIELDS = ("given_name", "middle_name", "family_name")
+
+PARTIAL_DATES = frozenset({"dob", "address_date"})
+"""Date fields that may be known only to the month or year; each carries ``<name>_precision``
+(day, month or year) beside it. Every other date dates an event and must be whole."""
+
+DERIVED_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    (f"{name}_precision", "VARCHAR") for name in sorted(PARTIAL_DATES)
+)
+"""Columns ingest derives from canonical values; no source maps onto them."""

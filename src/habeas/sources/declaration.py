@@ -46,7 +46,7 @@ Category = Literal[
 IDENTIFIER_FIELDS = frozenset(
     {"a_number", "ssn", "itin", "tin", "passport_number", "fbi_number", "license_number", "phone"}
 )
-NAME_SPLITS = ("last_comma_first", "given_middle_family", "family_given")
+NAME_SPLITS = ("last_comma_first", "given_middle_family", "family_given", "auto")
 
 
 class _Strict(BaseModel):
@@ -67,7 +67,9 @@ class FieldSpec(_Strict):
     to: str
     date_format: str | list[str] | None = None
     codes: dict[str, str] | None = None
-    split: Literal["last_comma_first", "given_middle_family", "family_given"] | None = None
+    split: Literal["last_comma_first", "given_middle_family", "family_given", "auto"] | None = None
+    """How a whole name splits: family name first after a comma, first, last, or ``auto``
+    (a comma means family first, else family last)."""
     separator: str | None = None
     required: bool = False
     earliest: date | None = None
@@ -165,6 +167,8 @@ def _consistency_problems(decl: SourceDeclaration) -> list[tuple[str, str]]:
             targets[target] = column
         if spec.date_format is not None and canonical.check != "date":
             problems.append((f"{key}.date_format", f"{spec.to} is not a date field"))
+        elif spec.date_format is not None:
+            problems += _format_problems(f"{key}.date_format", spec)
         if spec.codes is not None:
             if canonical.check != "code":
                 problems.append((f"{key}.codes", f"{spec.to} is not a coded field"))
@@ -184,6 +188,24 @@ def _consistency_problems(decl: SourceDeclaration) -> list[tuple[str, str]]:
             problems.append(("identifier_types", f"{ident!r} is declared but no field maps to it"))
     if decl.tax is not None and decl.category != "tax_information":
         problems.append(("tax", "only a tax_information source has a [tax] basis"))
+    return problems
+
+
+def _format_problems(key: str, spec: FieldSpec) -> list[tuple[str, str]]:
+    """A date format must name a year; only a partial-date field may omit the day."""
+    from habeas.sources.canonical import PARTIAL_DATES
+    from habeas.sources.dates import format_precision
+
+    problems: list[tuple[str, str]] = []
+    for fmt in spec.formats():
+        precision = format_precision(fmt)
+        if precision is None:
+            problems.append((key, f"{fmt!r} names no year (%Y or %y)"))
+        elif precision != "day" and spec.to not in PARTIAL_DATES:
+            problems.append(
+                (key, f"{fmt!r} gives only the {precision}; {spec.to} dates an event and must "
+                      "be a whole date (only a date of birth or an address date may be partial)")
+            )  # fmt: skip
     return problems
 
 

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from habeas.sources.canonical import CANONICAL_FIELDS
 from habeas.sources.readers import RawFile, quote_ident, read_source_file, sql_literal
 from habeas.sources.registry import usable_source
-from habeas.sources.validate import build_validation_query, tax_scope_sql
-from habeas.store.staging import RECORD_COLUMNS, StagingStore
+from habeas.sources.validate import ROW_ERROR, build_validation_query, tax_scope_sql
+from habeas.store.staging import RECORD_COLUMNS, ROW_REFUSED, VALUE_SET_ASIDE, StagingStore
 
 Progress = Callable[[str, float], None]
 """Called with a stage name (read, validate, write, commit, done) and a share done."""
@@ -38,8 +37,13 @@ class IngestResult:
     rows_new: int = 0
     rows_updated: int = 0
     rows_unchanged: int = 0
+    values_set_aside: int = 0
+    """Values that failed their field's check and were set aside; their rows were kept."""
     dropped: dict[str, int] = field(default_factory=dict)
     reasons: Counter[str] = field(default_factory=Counter)
+    """Why rows were refused whole: reason → entries."""
+    set_aside: Counter[str] = field(default_factory=Counter)
+    """Why values were set aside in rows that were kept: reason → values."""
     seconds: float = 0.0
 
 
@@ -97,7 +101,7 @@ def ingest(
             "CREATE OR REPLACE TEMP TABLE keyed AS SELECT *, "
             f"{record_id_sql(source)} AS record_id, "
             "min(_row) OVER (PARTITION BY _key) AS _first_row FROM checked "
-            "WHERE _struct IS NULL AND len(_errors) = 0"
+            f"WHERE _struct IS NULL AND len(list_filter(_errors, lambda x: {ROW_ERROR})) = 0"
         )
         dropped = _dropped_counts(store, raw)
         progress("write", 0.5)
@@ -112,7 +116,7 @@ def ingest(
             progress("commit", 0.95)
         counts = store.rows(
             "SELECT rows_read, rows_accepted, rows_quarantined, rows_new, rows_updated, "
-            "rows_unchanged FROM batches WHERE batch_id = ?",
+            "rows_unchanged, values_set_aside FROM batches WHERE batch_id = ?",
             [batch_id],
         )[0]
         (
@@ -122,18 +126,16 @@ def ingest(
             result.rows_new,
             result.rows_updated,
             result.rows_unchanged,
+            result.values_set_aside,
         ) = counts
         result.dropped = dropped
-        result.reasons = Counter(
-            {
-                f"{rule}: {reason}" if fld is None else f"{fld}: {reason}": n
-                for fld, rule, reason, n in store.rows(
-                    "SELECT field, rule, reason, count(*) FROM quarantine WHERE batch_id = ? "
-                    "GROUP BY ALL ORDER BY 4 DESC",
-                    [batch_id],
-                )
-            }
-        )
+        for fld, rule, reason, disposition, n in store.rows(
+            "SELECT field, rule, reason, disposition, count(*) FROM quarantine "
+            "WHERE batch_id = ? GROUP BY ALL ORDER BY 5 DESC",
+            [batch_id],
+        ):
+            text = f"{rule}: {reason}" if fld is None else f"{fld}: {reason}"
+            (result.set_aside if disposition == VALUE_SET_ASIDE else result.reasons)[text] = n
     finally:
         con.unregister("raw")
         for tmp in ("checked", "keyed", "tax_scope"):
@@ -185,13 +187,13 @@ def _write_batch(
     )
     lineage["content_hash"] = content
     select = []
-    for name, _ in RECORD_COLUMNS:
+    for name, sql_type in RECORD_COLUMNS:
         if name in lineage:
             select.append(f"{lineage[name]} AS {name}")
         elif name in canonical:
             select.append(quote_ident(name))
         else:
-            select.append(f"NULL::{CANONICAL_FIELDS[name].sql_type} AS {name}")
+            select.append(f"NULL::{sql_type} AS {name}")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {', '.join(select)} FROM keyed "
         "WHERE _row = _first_row"
@@ -218,8 +220,16 @@ def _write_batch(
     )
     rows_read = int(store.scalar("SELECT count(*) FROM checked")) + len(raw.rejects)
     rows_accepted = int(store.scalar("SELECT count(*) FROM incoming"))
+    set_aside = int(
+        store.scalar(
+            "SELECT coalesce(sum(len(list_filter(_errors, lambda x: x.kind <> 'row'))), 0) "
+            "FROM keyed WHERE _row = _first_row"
+        )
+    )
     con.execute(
-        "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO batches (batch_id, source, file_path, file_sha256, file_bytes, started_at, "
+        "finished_at, rows_read, rows_accepted, rows_quarantined, rows_new, rows_updated, "
+        "rows_unchanged, values_set_aside) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             batch_id,
             source,
@@ -234,9 +244,16 @@ def _write_batch(
             new,
             updated,
             unchanged,
+            set_aside,
         ],
     )
     con.execute("DROP TABLE IF EXISTS incoming")
+
+
+QUARANTINE_COLUMNS = (
+    "batch_id, source, file_path, row_number, field, value, rule, reason, quarantined_at, "
+    "disposition"
+)
 
 
 def _write_quarantine(
@@ -245,29 +262,37 @@ def _write_quarantine(
     con = store.con
     head = f"{sql_literal(batch_id)}, {sql_literal(source)}, {sql_literal(str(raw.path))}"
     at = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
+    into = f"INSERT INTO quarantine ({QUARANTINE_COLUMNS})"
+    refused, kept = sql_literal(ROW_REFUSED), sql_literal(VALUE_SET_ASIDE)
     con.execute(
-        f"INSERT INTO quarantine SELECT {head}, _row, NULL, "
+        f"{into} SELECT {head}, _row, NULL, "
         "CASE WHEN length(_struct_text) > 200 THEN _struct_text[1:200] || '…' "
-        f"ELSE _struct_text END, 'structure', _struct, {at} FROM checked "
+        f"ELSE _struct_text END, 'structure', _struct, {at}, {refused} FROM checked "
         "WHERE _struct IS NOT NULL"
     )
+    # a row kept (no row-level error, first of its key) keeps its fields' entries as values
+    # set aside; a refused row's entries all say the row was refused
     con.execute(
-        f"INSERT INTO quarantine SELECT {head}, _row, e.field, e.value, e.rule, e.reason, {at} "
-        "FROM (SELECT _row, unnest(_errors) AS e FROM checked WHERE len(_errors) > 0)"
+        f"{into} SELECT {head}, c._row, e.field, e.value, e.rule, e.reason, {at}, "
+        f"CASE WHEN k._row IS NOT NULL AND k._row = k._first_row AND e.kind <> 'row' "
+        f"THEN {kept} ELSE {refused} END "
+        "FROM (SELECT _row, unnest(_errors) AS e FROM checked WHERE len(_errors) > 0) c "
+        "LEFT JOIN keyed k USING (_row)"
     )
     con.execute(
-        f"INSERT INTO quarantine SELECT {head}, _row, NULL, NULL, 'duplicate-key', "
+        f"{into} SELECT {head}, _row, NULL, NULL, 'duplicate-key', "
         "'natural key ' || replace(_key, chr(31), '|') || ' repeats row ' || _first_row, "
-        f"{at} FROM keyed WHERE _row <> _first_row"
+        f"{at}, {refused} FROM keyed WHERE _row <> _first_row"
     )
     if raw.rejects:
         con.executemany(
-            "INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, ?, 'structure', ?, ?)",
+            f"{into} VALUES (?, ?, ?, ?, NULL, ?, 'structure', ?, ?, ?)",
             [
-                [batch_id, source, str(raw.path), r.row_number, r.text[:200], r.reason, now]
+                [batch_id, source, str(raw.path), r.row_number, r.text[:200], r.reason, now,
+                 ROW_REFUSED]
                 for r in raw.rejects
             ],
-        )
+        )  # fmt: skip
 
 
 __all__ = ["IngestResult", "Progress", "batch_id_for", "ingest"]

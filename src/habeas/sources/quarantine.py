@@ -1,4 +1,9 @@
-"""Reading the quarantine: every row refused at ingest, with why."""
+"""Reading the quarantine: every row refused and every value set aside at ingest, with why.
+
+An entry's *disposition* says what became of its row: ``row refused`` (structure, natural
+key, a required field, a request's scope) or ``value set aside; record kept`` (a secondary
+field failed its check; the record was staged with that field empty).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ class QuarantinedRow:
     value: str | None
     rule: str
     reason: str
+    disposition: str = "row refused"
 
 
 def quarantined(
@@ -26,8 +32,9 @@ def quarantined(
     limit: int = 50,
     sources: list[str] | None = None,
     offset: int = 0,
+    disposition: str | None = None,
 ) -> tuple[list[QuarantinedRow], int]:
-    """Up to ``limit`` quarantined rows (optionally of one source) and the total count.
+    """Up to ``limit`` entries (optionally of one source or disposition) and the total count.
 
     ``sources`` keeps only rows of those sources (the ones the reader's purpose allows).
     """
@@ -36,13 +43,17 @@ def quarantined(
     if source:
         conds.append("source = ?")
         params.append(source)
+    if disposition:
+        conds.append("disposition = ?")
+        params.append(disposition)
     if sources is not None:
         conds.append("source IN (SELECT unnest(?))")
         params.append(sources)
     where = ("WHERE " + " AND ".join(conds)) if conds else ""
     total = store.scalar(f"SELECT count(*) FROM quarantine {where}", params)
     rows = store.rows(
-        "SELECT source, file_path, row_number, field, value, rule, reason FROM quarantine "
+        "SELECT source, file_path, row_number, field, value, rule, reason, disposition "
+        "FROM quarantine "
         f"{where} ORDER BY source, file_path, row_number, field LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from habeas.sources.canonical import CANONICAL_FIELDS, MAX_TEXT_LENGTH, US_STATES, CanonicalField
+from habeas.sources.canonical import (
+    CANONICAL_FIELDS,
+    MAX_TEXT_LENGTH,
+    PARTIAL_DATES,
+    US_STATES,
+    CanonicalField,
+)
+from habeas.sources.dates import date_sql
 from habeas.sources.declaration import FieldSpec, SourceDeclaration
 from habeas.sources.readers import quote_ident, sql_literal
 
@@ -24,6 +31,8 @@ class Check:
     condition: str
     rule: str
     reason: str
+    narrows: bool = False
+    """The value is kept at a lower precision, not set aside; its raw text is quarantined."""
 
 
 def _digits(v: str) -> str:
@@ -56,9 +65,18 @@ def value_and_checks(
         return V, []
     if check == "date":
         fmts = spec.formats()
-        fmt_sql = "[" + ", ".join(sql_literal(f) for f in fmts) + "]"
-        value = f"CAST(try_strptime({V}, {fmt_sql}) AS DATE)"
+        parsed = date_sql(V, fmts, partial=name in PARTIAL_DATES)
+        value = parsed.value
         checks = [Check(failed, "date", f"not a date in format {' or '.join(fmts)}")]
+        if name in PARTIAL_DATES:
+            checks.append(
+                Check(
+                    parsed.narrowed,
+                    "date-partial",
+                    "day or month is not a date: kept to the year only",
+                    narrows=True,
+                )
+            )
         if name == "dob":
             first = (spec.earliest or date(1900, 1, 1)).isoformat()
             checks.append(
@@ -145,22 +163,55 @@ def value_and_checks(
     return value, [Check(failed, check.replace("_", "-"), reason)]
 
 
+SURNAME_PARTICLES = (
+    "de", "del", "della", "dela", "di", "da", "das", "do", "dos", "du", "la", "las", "le",
+    "los", "van", "von", "der", "den", "ter", "ten", "bin", "ibn", "bint", "al", "el", "y",
+    "st", "st.", "mac", "abu",
+)  # fmt: skip
+"""Words that belong to the family name that follows them (de la Cruz, van der Berg)."""
+
+_PARTICLE_RUN = "(?:(?:" + "|".join(p.replace(".", "\\.") for p in SURNAME_PARTICLES) + ")\\s+)*"
+
+
 def split_name_sql(kind: str, v: str) -> dict[str, str]:
-    """Given, middle and family name expressions for a whole-name column."""
+    """Given, middle and family name expressions for a whole-name column.
+
+    ``last_comma_first``: ``Lopez Garcia, Ana Maria``. ``family_given``: family name
+    first, no comma. ``given_middle_family``: family name last, with the particles that
+    precede it (``Juan de la Cruz``, ``Ludwig van Beethoven``). ``auto``: a comma means
+    family first, else family last. A compound surname written last (``Maria Castro
+    Rodriguez``) cannot be told from a middle name here; the resolver compares names
+    as token sets, so either reading matches.
+    """
+    n = f"regexp_replace(trim({v}), '\\s+', ' ', 'g')"
+    if kind == "auto":
+        comma = split_name_sql("last_comma_first", v)
+        last = split_name_sql("given_middle_family", v)
+        return {
+            part: f"CASE WHEN contains({v}, ',') THEN {comma[part]} ELSE {last[part]} END"
+            for part in ("given_name", "middle_name", "family_name")
+        }
     if kind == "last_comma_first":
         family = f"nullif(trim(split_part({v}, ',', 1)), '')"
         rest = f"trim(split_part({v}, ',', 2))"
-    else:
-        tokens = f"string_split(regexp_replace(trim({v}), '\\s+', ' ', 'g'), ' ')"
-        if kind == "family_given":
-            family = f"{tokens}[1]"
-            rest = f"array_to_string({tokens}[2:], ' ')"
-        else:  # given_middle_family
-            return {
-                "given_name": f"{tokens}[1]",
-                "middle_name": f"nullif(array_to_string({tokens}[2:-2], ' '), '')",
-                "family_name": f"CASE WHEN len({tokens}) > 1 THEN {tokens}[-1] END",
-            }
+    elif kind == "family_given":
+        family = f"nullif(regexp_extract({n}, '(?i)^({_PARTICLE_RUN}\\S+)', 1), '')"
+        rest = f"trim(substr({n}, length({family}) + 1))"
+    else:  # given_middle_family
+        fam = f"regexp_extract({n}, '(?i)(?:^|\\s)({_PARTICLE_RUN}\\S+)$', 1)"
+        one_word = f"NOT contains({n}, ' ')"
+        whole = f"length({fam}) = length({n})"
+        given = (
+            f"CASE WHEN {one_word} THEN nullif({n}, '') WHEN {whole} THEN NULL "
+            f"ELSE split_part({n}, ' ', 1) END"
+        )
+        middle = (
+            f"CASE WHEN {one_word} OR {whole} THEN NULL ELSE nullif(trim(substr({n}, "
+            f"length(split_part({n}, ' ', 1)) + 1, length({n}) - length(split_part({n}, ' ', 1)) "
+            f"- length({fam}))), '') END"
+        )
+        family = f"CASE WHEN {one_word} THEN NULL ELSE nullif({fam}, '') END"
+        return {"given_name": given, "middle_name": middle, "family_name": family}
     given = f"nullif(split_part({rest}, ' ', 1), '')"
     middle = f"nullif(trim(substr({rest}, length(split_part({rest}, ' ', 1)) + 1)), '')"
     return {"given_name": given, "middle_name": middle, "family_name": family}
@@ -203,14 +254,20 @@ def build_validation_query(
     values: dict[str, str] = {}
     errors: list[str] = []
 
-    def error(condition: str, column: str, raw_alias: str, rule: str, reason: str) -> str:
+    produced_by: dict[str, str] = {}  # canonical field -> the source column it comes from
+
+    def error(
+        condition: str, column: str, raw_alias: str, rule: str, reason: str, narrows: bool = False
+    ) -> str:
         value = (
             f"CASE WHEN length({raw_alias}) > 200 THEN {raw_alias}[1:200] || '…' "
             f"ELSE {raw_alias} END"
         )
+        kind = "narrowed" if narrows else "field" if _settable(decl, column) else "row"
         return (
             f"CASE WHEN {condition} THEN {{'field': {sql_literal(column)}, 'value': {value}, "
-            f"'rule': {sql_literal(rule)}, 'reason': {sql_literal(reason)}}} END"
+            f"'rule': {sql_literal(rule)}, 'reason': {sql_literal(reason)}, "
+            f"'kind': '{kind}'}} END"
         )
 
     for col, spec in decl.fields.items():
@@ -218,9 +275,15 @@ def build_validation_query(
         canonical = CANONICAL_FIELDS[spec.to]
         value, checks = value_and_checks(canonical, spec, today)
         values[spec.to] = _fill(value, alias)
+        produced_by[spec.to] = col
+        if spec.to in PARTIAL_DATES:
+            precision = date_sql(alias, spec.formats(), partial=True).precision
+            values[f"{spec.to}_precision"] = precision
+            produced_by[f"{spec.to}_precision"] = col
         if spec.split:
             for part, expr in split_name_sql(spec.split, alias).items():
                 values[part] = expr
+                produced_by[part] = col
         if col in bad_utf8_sql:
             errors.append(
                 error(
@@ -239,7 +302,7 @@ def build_validation_query(
             )
         for chk in checks:
             condition = _fill(chk.condition, alias, quote_ident(spec.to))
-            errors.append(error(f"({condition})", col, alias, chk.rule, chk.reason))
+            errors.append(error(f"({condition})", col, alias, chk.rule, chk.reason, chk.narrows))
     passthrough = list(raw_cols.values())
     for c in decl.fields:
         if c in bad_utf8_sql:
@@ -267,17 +330,39 @@ def build_validation_query(
         errors.append(
             "CASE WHEN NOT _in_scope THEN {'field': NULL, 'value': "
             + ("full_name" if full == "full_name" else full)
-            + f", 'rule': 'tax-6103-request-scope', 'reason': {sql_literal(reason)}}} END"
+            + f", 'rule': 'tax-6103-request-scope', 'reason': {sql_literal(reason)}, "
+            "'kind': 'row'} END"
         )
     produced = list(values)
-    out_cols = ", ".join(quote_ident(c) for c in produced)
+    # a value that fails its field's check is set aside (NULL), the rest of the row kept
+    out_cols = ", ".join(
+        f"CASE WHEN list_contains(_set_aside, {sql_literal(produced_by[c])}) THEN NULL "
+        f"ELSE {quote_ident(c)} END AS {quote_ident(c)}"
+        if c in produced_by and _settable(decl, produced_by[c])
+        else quote_ident(c)
+        for c in produced
+    )
+    ctes.append(
+        f"e AS (SELECT *, list_filter([{', '.join(errors)}], lambda x: x IS NOT NULL) AS _errors "
+        f"FROM {final_from})"
+    )
     sql = (
         f"WITH {', '.join(ctes)} "
         f"SELECT _row, NULL::VARCHAR AS _struct, NULL::VARCHAR AS _struct_text, _key, {out_cols}, "
-        f"list_filter([{', '.join(errors)}], lambda e: e IS NOT NULL) AS _errors FROM {final_from} "
+        "_errors FROM (SELECT *, list_transform(list_filter(_errors, lambda x: x.kind = 'field'), "
+        "lambda x: x.field) AS _set_aside FROM e) "
         "UNION ALL BY NAME SELECT _row, _struct, _struct_text FROM s0 WHERE _struct IS NOT NULL"
     )
     return ValidationQuery(sql, produced)
+
+
+def _settable(decl: SourceDeclaration, column: str) -> bool:
+    """Whether a failing value of ``column`` is set aside (else its row is refused)."""
+    return not decl.fields[column].required and column not in decl.natural_key
+
+
+ROW_ERROR = "x.kind = 'row'"
+"""A DuckDB lambda body over an ``_errors`` entry ``x``: the error refuses its row."""
 
 
 def _name_key(expr: str) -> str:

@@ -14,10 +14,12 @@ from typing import Any
 import duckdb
 
 from habeas.errors import HabeasError
-from habeas.sources.canonical import CANONICAL_FIELDS, LINEAGE_COLUMNS
+from habeas.sources.canonical import CANONICAL_FIELDS, DERIVED_COLUMNS, LINEAGE_COLUMNS
 
-RECORD_COLUMNS: tuple[tuple[str, str], ...] = LINEAGE_COLUMNS + tuple(
-    (f.name, f.sql_type) for f in CANONICAL_FIELDS.values()
+RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
+    LINEAGE_COLUMNS
+    + tuple((f.name, f.sql_type) for f in CANONICAL_FIELDS.values())
+    + DERIVED_COLUMNS
 )
 
 
@@ -62,7 +64,8 @@ SCHEMA: tuple[str, ...] = (
         rows_quarantined BIGINT NOT NULL,
         rows_new BIGINT NOT NULL,
         rows_updated BIGINT NOT NULL,
-        rows_unchanged BIGINT NOT NULL
+        rows_unchanged BIGINT NOT NULL,
+        values_set_aside BIGINT NOT NULL DEFAULT 0
     )""",
     _record_ddl("records"),
     _record_ddl("record_history", ",\n  superseded_at TIMESTAMP,\n  superseded_by_batch VARCHAR"),
@@ -75,7 +78,8 @@ SCHEMA: tuple[str, ...] = (
         value VARCHAR,
         rule VARCHAR NOT NULL,
         reason VARCHAR NOT NULL,
-        quarantined_at TIMESTAMP NOT NULL
+        quarantined_at TIMESTAMP NOT NULL,
+        disposition VARCHAR NOT NULL DEFAULT 'row refused'
     )""",
     """CREATE TABLE IF NOT EXISTS minimization (
         batch_id VARCHAR NOT NULL,
@@ -84,6 +88,17 @@ SCHEMA: tuple[str, ...] = (
         values_dropped BIGINT NOT NULL
     )""",
 )
+
+
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("quarantine", "disposition", "VARCHAR DEFAULT 'row refused'"),
+    ("batches", "values_set_aside", "BIGINT DEFAULT 0"),
+)
+"""Columns added after the first release: (table, column, type and default)."""
+
+ROW_REFUSED = "row refused"
+VALUE_SET_ASIDE = "value set aside; record kept"
+"""The two dispositions of a quarantine entry."""
 
 
 class StagingStore:
@@ -109,6 +124,10 @@ class StagingStore:
             for name, sql_type in RECORD_COLUMNS:
                 if name not in have:
                     self.con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
+        for table, column, ddl in ADDED_COLUMNS:
+            have = {r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()}
+            if column not in have:
+                self.con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
 
     def close(self) -> None:
         """Close the connection (checkpointing the write-ahead log)."""
