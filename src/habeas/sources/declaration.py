@@ -46,6 +46,9 @@ Category = Literal[
 IDENTIFIER_FIELDS = frozenset(
     {"a_number", "ssn", "itin", "tin", "passport_number", "fbi_number", "license_number", "phone"}
 )
+MIXED_IDENTIFIER = "identifier"
+"""The target of a column whose values are identifiers of several kinds."""
+MIXABLE = IDENTIFIER_FIELDS | {"national_id"}
 NAME_SPLITS = ("last_comma_first", "given_middle_family", "family_given", "auto")
 
 
@@ -65,6 +68,9 @@ class FieldSpec(_Strict):
     """One allowed field of the source and the canonical field it becomes."""
 
     to: str
+    """The canonical field; ``identifier`` for a column mixing the identifier ``kinds``."""
+    kinds: list[str] | None = None
+    """For ``to = "identifier"``: the identifier fields its values may be, told apart by shape."""
     date_format: str | list[str] | None = None
     codes: dict[str, str] | None = None
     split: Literal["last_comma_first", "given_middle_family", "family_given", "auto"] | None = None
@@ -78,7 +84,7 @@ class FieldSpec(_Strict):
     @field_validator("to")
     @classmethod
     def _known_field(cls, value: str) -> str:
-        if value not in CANONICAL_FIELDS:
+        if value not in CANONICAL_FIELDS and value != MIXED_IDENTIFIER:
             raise ValueError(f"unknown canonical field {value!r}")
         return value
 
@@ -140,7 +146,8 @@ class SourceDeclaration(_Strict):
         """Canonical field → source column, including the parts a name split yields."""
         out: dict[str, str] = {}
         for column, spec in self.fields.items():
-            out[spec.to] = column
+            for target in spec.kinds or [spec.to]:
+                out[target] = column
             if spec.split:
                 for part in ("given_name", "middle_name", "family_name"):
                     out.setdefault(part, column)
@@ -153,6 +160,15 @@ def _consistency_problems(decl: SourceDeclaration) -> list[tuple[str, str]]:
     targets: dict[str, str] = {}
     for column, spec in decl.fields.items():
         key = f"fields.{column}"
+        if spec.to == MIXED_IDENTIFIER or spec.kinds is not None:
+            problems += _mixed_problems(key, spec)
+            for target in spec.kinds or []:
+                if target in targets:
+                    problems.append(
+                        (f"{key}.kinds", f"{target!r} is already mapped from {targets[target]!r}")
+                    )
+                targets[target] = column
+            continue
         canonical = CANONICAL_FIELDS[spec.to]
         produced = [spec.to]
         if spec.split:
@@ -188,6 +204,22 @@ def _consistency_problems(decl: SourceDeclaration) -> list[tuple[str, str]]:
             problems.append(("identifier_types", f"{ident!r} is declared but no field maps to it"))
     if decl.tax is not None and decl.category != "tax_information":
         problems.append(("tax", "only a tax_information source has a [tax] basis"))
+    return problems
+
+
+def _mixed_problems(key: str, spec: FieldSpec) -> list[tuple[str, str]]:
+    """A mixed identifier column names two or more identifier kinds, and nothing else."""
+    if spec.to != MIXED_IDENTIFIER:
+        return [(f"{key}.kinds", f"kinds belong to a field mapped to {MIXED_IDENTIFIER!r}")]
+    kinds = spec.kinds or []
+    problems: list[tuple[str, str]] = []
+    if len(set(kinds)) < 2 or len(set(kinds)) != len(kinds):
+        problems.append((f"{key}.kinds", "name two or more different identifier kinds"))
+    unknown = sorted(set(kinds) - MIXABLE)
+    if unknown:
+        problems.append((f"{key}.kinds", f"{unknown} are not identifiers {sorted(MIXABLE)}"))
+    if spec.split or spec.codes or spec.date_format:
+        problems.append((key, "a mixed identifier column takes no split, codes or date format"))
     return problems
 
 

@@ -39,10 +39,16 @@ def _digits(v: str) -> str:
     return f"regexp_replace({v}, '[^0-9]', '', 'g')"
 
 
+SSN_NEVER_VALID = ("078051120", "219099999", "457555462")
+"""Numbers published in advertising or on sample cards, refused by SSA (and python-stdnum)."""
+
+
 def _ssn_ok(d: str) -> str:
+    never = ", ".join(sql_literal(n) for n in SSN_NEVER_VALID)
     return (
         f"(regexp_full_match({d}, '[0-9]{{9}}') AND {d}[1:3] NOT IN ('000', '666') "
-        f"AND {d}[1:1] <> '9' AND {d}[4:5] <> '00' AND {d}[6:9] <> '0000')"
+        f"AND {d}[1:1] <> '9' AND {d}[4:5] <> '00' AND {d}[6:9] <> '0000' "
+        f"AND {d} NOT IN ({never}) AND NOT {d} BETWEEN '987654320' AND '987654329')"
     )
 
 
@@ -123,10 +129,10 @@ def value_and_checks(
             listed = ", ".join(allowed)
         return value, [Check(failed, "code", f"unknown {name} code (declared codes: {listed})")]
     if check == "a_number":
-        n = f"regexp_replace(upper({V}), '[^0-9A-Z]', '', 'g')"
-        shaped = f"regexp_full_match({n}, 'A?[0-9]{{8,9}}')"
+        n = f"regexp_replace(upper({V}), '[\\s.-]', '', 'g')"
+        shaped = f"regexp_full_match({n}, 'A?[0-9]{{7,9}}')"
         value = f"CASE WHEN {shaped} THEN lpad(ltrim({n}, 'A'), 9, '0') END"
-        return value, [Check(failed, "a-number", "not an A-number (A followed by 8 or 9 digits)")]
+        return value, [Check(failed, "a-number", "not an A-number (A followed by 7 to 9 digits)")]
     if check in ("ssn", "itin", "tin"):
         d = f"regexp_replace({V}, '[ -]', '', 'g')"
         ok = {"ssn": _ssn_ok(d), "itin": _itin_ok(d), "tin": f"({_ssn_ok(d)} OR {_itin_ok(d)})"}[
@@ -148,19 +154,85 @@ def value_and_checks(
         value = f"CASE WHEN upper({V}) IN ({states}) THEN upper({V}) END"
         return value, [Check(failed, "state", "not a US state or territory code")]
     if check == "phone":
-        d = _digits(V)
-        d10 = f"CASE WHEN length({d}) = 11 AND {d}[1:1] = '1' THEN {d}[2:] ELSE {d} END"
-        value = f"CASE WHEN regexp_full_match({d10}, '[2-9][0-9]{{9}}') THEN {d10} END"
-        return value, [Check(failed, "phone", "not a 10-digit North American phone number")]
+        return _phone()
     patterns = {
         "passport": ("[A-Z0-9]{6,12}", "not a passport number (6–12 letters or digits)"),
-        "fbi_number": ("[0-9A-Z]{7,9}", "not an FBI number (7–9 letters or digits)"),
+        "fbi_number": (
+            "(FBI|UCN)?[0-9A-Z]{6,10}",
+            "not an FBI number (6–10 characters: digits, then up to 3 letters and 2 digits)",
+        ),
         "license": ("[A-Z0-9-]{4,20}", "not a licence number (4–20 letters, digits or -)"),
     }
     pattern, reason = patterns[check]
-    n = f"upper(regexp_replace({V}, '\\s', '', 'g'))"
-    value = f"CASE WHEN regexp_full_match({n}, {sql_literal(pattern)}) THEN {n} END"
+    if check == "fbi_number":  # separators and a FBI/UCN label are not part of the number
+        n = f"regexp_replace(upper(regexp_replace({V}, '[\\s./-]', '', 'g')), '^(FBI|UCN)', '')"
+        shaped = (
+            f"regexp_full_match({n}, '[0-9]{{1,8}}[A-Z]{{0,3}}[0-9]{{0,2}}') "
+            f"AND length({n}) BETWEEN 6 AND 10 "
+            f"AND length(regexp_replace({n}, '[^0-9]', '', 'g')) >= 5"
+        )
+    else:
+        n = f"upper(regexp_replace({V}, '\\s', '', 'g'))"
+        shaped = f"regexp_full_match({n}, {sql_literal(pattern)})"
+    value = f"CASE WHEN {shaped} THEN {n} END"
     return value, [Check(failed, check.replace("_", "-"), reason)]
+
+
+MIXED_SHAPE_GUARDS = {
+    "a_number": "starts_with(upper(trim({v})), 'A')",
+    "fbi_number": "regexp_matches(regexp_replace(upper({v}), '^\\s*(FBI|UCN)', ''), '[A-Z]')",
+}
+"""In a column mixing kinds, the mark that tells a kind apart: an A-number carries its
+``A``, an FBI number its letters; bare digits are left to the kinds written as digits."""
+
+
+def _mixed_identifier(
+    spec: FieldSpec, alias: str, today: date
+) -> tuple[dict[str, str], list[Check]]:
+    """Each declared kind's value from a column mixing identifier kinds, told apart by shape.
+
+    A value takes the one kind whose check it passes (see ``MIXED_SHAPE_GUARDS``: nine
+    bare digits could as well be an SSN as an A-number); a value no kind accepts, or more
+    than one, is set aside, never guessed.
+    """
+    accepted: dict[str, str] = {}
+    for kind in spec.kinds or []:
+        value, _ = value_and_checks(CANONICAL_FIELDS[kind], spec, today)
+        expr = _fill(value, alias)
+        guard = MIXED_SHAPE_GUARDS.get(kind)
+        if guard:
+            expr = f"CASE WHEN {guard.format(v=alias)} THEN {expr} END"
+        accepted[kind] = expr
+    fits = " + ".join(f"(({e}) IS NOT NULL)::INTEGER" for e in accepted.values())
+    values = {k: f"CASE WHEN {fits} = 1 THEN {e} END" for k, e in accepted.items()}
+    kinds = ", ".join(accepted)
+    checks = [
+        Check(f"{alias} IS NOT NULL AND {fits} = 0", "identifier", f"not any of {kinds}"),
+        Check(f"{fits} > 1", "identifier-ambiguous", f"fits more than one of {kinds}"),
+    ]
+    return values, checks
+
+
+def _phone() -> tuple[str, list[Check]]:
+    """A North American number (NANP: area code [2-9][0-8]x, exchange [2-9]xx, 10 digits
+    after an optional 1), or an international one written with + and its country code
+    (E.164: 8 to 15 digits), kept as +digits."""
+    d = _digits(V)
+    plus = f"regexp_matches(trim({V}), '^(\\+|00)')"
+    intl = f"CASE WHEN regexp_matches(trim({V}), '^00') THEN {d}[3:] ELSE {d} END"
+    d10 = f"CASE WHEN length({d}) = 11 AND {d}[1:1] = '1' THEN {d}[2:] ELSE {d} END"
+    nanp = f"regexp_full_match({d10}, '[2-9][0-8][0-9][2-9][0-9]{{6}}')"
+    value = (
+        f"CASE WHEN {plus} AND NOT starts_with({intl}, '1') "
+        f"AND regexp_full_match({intl}, '[2-9][0-9]{{7,14}}') THEN '+' || {intl} "
+        f"WHEN {nanp} THEN {d10} END"
+    )
+    reason = (
+        "not a phone number (10 North American digits: area code 2–9, 0–8, any; exchange "
+        "2–9 — or + and a country code, 8 to 15 digits)"
+    )
+    failed = "{v} IS NOT NULL AND {x} IS NULL"
+    return value, [Check(failed, "phone", reason)]
 
 
 SURNAME_PARTICLES = (
@@ -272,6 +344,16 @@ def build_validation_query(
 
     for col, spec in decl.fields.items():
         alias = raw_cols[col]
+        if spec.kinds:
+            split_values, checks = _mixed_identifier(spec, alias, today)
+            for kind, expr in split_values.items():
+                values[kind] = expr
+                produced_by[kind] = col
+            errors.append(error(f"length({alias}) > {MAX_TEXT_LENGTH}", col, alias, "length",
+                                f"value longer than {MAX_TEXT_LENGTH} characters"))  # fmt: skip
+            for chk in checks:
+                errors.append(error(f"({chk.condition})", col, alias, chk.rule, chk.reason))
+            continue
         canonical = CANONICAL_FIELDS[spec.to]
         value, checks = value_and_checks(canonical, spec, today)
         values[spec.to] = _fill(value, alias)
