@@ -128,8 +128,21 @@ def synth(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Output directory (default DATA_DIR/world).")
     ] = None,
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="Noise profile: standard, or messy (whole names in either order, partial "
+            "dates, mixed identifier columns, OCR errors, households, twins, juniors)."
+        ),
+    ] = "standard",
 ) -> None:
     """Generate a synthetic world: one file and one declaration per source, and the truth."""
+    from habeas.synth.profiles import PROFILES
+
+    if profile not in PROFILES:
+        raise typer.BadParameter(
+            f"{profile!r}: profiles are {', '.join(PROFILES)}", param_hint="--profile"
+        )
     from habeas.synth.world import generate_world
 
     target = out_dir or application().settings.data_dir / "world"
@@ -140,7 +153,7 @@ def synth(
         def tick(step: str, n: int) -> None:
             bar.update(task, advance=1, note=f"{step}: {n:,}")
 
-        summary = generate_world(target, people, seed, progress=tick)
+        summary = generate_world(target, people, seed, progress=tick, profile=profile)
     render.world(out, summary, time.perf_counter() - started)
 
 

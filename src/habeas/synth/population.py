@@ -110,8 +110,11 @@ def street_address(rng: random.Random) -> str:
     return f"{rng.randint(1, 9899)} {rng.choice(STREET_NAMES)} {rng.choice(STREET_SUFFIXES)}"
 
 
-def generate_people(n: int, seed: int, as_of: date) -> list[Person]:
-    """``n`` people, deterministic for a given seed and date."""
+def generate_people(n: int, seed: int, as_of: date, profile: str = "standard") -> list[Person]:
+    """``n`` people, deterministic for a given seed, date and noise profile."""
+    from habeas.synth import profiles
+
+    messy = profile == "messy"
     rng = random.Random(seed)
     geo = places()
     statuses = rng.choices(STATUSES, STATUS_WEIGHTS, k=n)
@@ -156,7 +159,7 @@ def generate_people(n: int, seed: int, as_of: date) -> list[Person]:
             p.fbi = f"{next(fbis)}{chr(65 + rng.randrange(26))}{chr(65 + rng.randrange(26))}"
         if rng.random() < 0.72:
             p.phone = f"{rng.randint(201, 989)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
-        moves = rng.choices((1, 2, 3), (0.5, 0.35, 0.15))[0]
+        moves = profiles.moves(rng) if messy else rng.choices((1, 2, 3), (0.5, 0.35, 0.15))[0]
         home = rng.choice(geo)
         since = dob + timedelta(days=18 * 365)
         for m in range(moves):
@@ -171,4 +174,6 @@ def generate_people(n: int, seed: int, as_of: date) -> list[Person]:
             p.license_state = p.addresses[-1].place.state
             p.license_no = f"{p.license_state[0]}{rng.randrange(10**7, 10**8)}"
         people.append(p)
+    if messy:
+        profiles.relatives(people, random.Random(f"{seed}:relatives"), as_of)
     return people

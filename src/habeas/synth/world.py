@@ -105,11 +105,17 @@ def generate_world(
     seed: int,
     as_of: date = WORLD_DATE,
     progress: Callable[[str, int], None] | None = None,
+    profile: str = "standard",
 ) -> WorldSummary:
-    """Write a world of ``people`` persons to ``out``; same seed and date → same bytes."""
+    """Write a world of ``people`` persons to ``out``; same seed, date and profile → same
+    bytes. ``profile`` is a noise profile of ``habeas.synth.profiles``."""
+    from habeas.synth.profiles import PROFILES, roughen
+
+    if profile not in PROFILES:
+        raise ValueError(f"unknown noise profile {profile!r}; profiles are {', '.join(PROFILES)}")
     out.mkdir(parents=True, exist_ok=True)
     tick = progress or (lambda step, n: None)
-    population = generate_people(people, seed, as_of)
+    population = generate_people(people, seed, as_of, profile)
     tick("people", people)
     decls = declarations(as_of)
     tables: list[SourceTable] = []
@@ -119,6 +125,8 @@ def generate_world(
     irs_table, request = irs(population, random.Random(seed * 1000 + 99), as_of)
     tables.append(irs_table)
     tick("irs_returns", len(irs_table))
+    if profile == "messy":
+        roughen(tables, decls, population, seed)
     files: dict[str, Path] = {}
     decl_paths: dict[str, Path] = {}
     records: dict[str, int] = {}
