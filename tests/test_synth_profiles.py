@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import random
 from collections import Counter
 from datetime import date
@@ -46,7 +47,7 @@ def test_the_messy_population_has_twins_juniors_and_households() -> None:
     names = Counter((p.given, p.family) for p in people)
     juniors = [
         (a, b)
-        for a, b in zip(people, people[1:], strict=False)
+        for a, b in itertools.pairwise(people)
         if (a.given, a.family) == (b.given, b.family) and abs((a.dob - b.dob).days) > 20 * 365
     ]
     assert juniors, "juniors share a whole name a generation apart"
