@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from habeas.resolve.cluster import label_components, repair
+from habeas.resolve.cluster import CannotLink, label_components, repair
 from habeas.resolve.index import flags_sql
 from habeas.resolve.review import Constraints
 
@@ -49,8 +49,112 @@ def cluster_records(work: duckdb.DuckDBPyConnection, rules: Constraints, thresho
     ids = work.execute("SELECT unique_id FROM ids ORDER BY idx").fetchnumpy()["unique_id"]
     if rules.cannot:
         _repair_constraints(work, rules, labels, list(ids), threshold)
+    _split_conflicts(work, rules, labels, list(ids), threshold)
     clusters = pa.table({"unique_id": pa.array(ids, pa.string()), "label": labels})  # noqa: F841
     work.execute("CREATE OR REPLACE TABLE clusters AS SELECT * FROM clusters")
+
+
+CONFLICTS_SQL = """
+WITH v AS (
+  SELECT c.label, r.unique_id, 'a_number' AS kind, r.a_number AS val
+    FROM labelled c JOIN resolve_input r USING (unique_id) WHERE r.a_number IS NOT NULL
+  UNION ALL
+  SELECT c.label, r.unique_id,
+         CASE WHEN starts_with(r.taxpayer_id, '9') THEN 'itin' ELSE 'ssn' END, r.taxpayer_id
+    FROM labelled c JOIN resolve_input r USING (unique_id) WHERE r.taxpayer_id IS NOT NULL
+  UNION ALL
+  SELECT c.label, r.unique_id, 'fbi_number', r.fbi_number
+    FROM labelled c JOIN resolve_input r USING (unique_id) WHERE r.fbi_number IS NOT NULL
+),
+d AS (SELECT label, kind, val, list_sort(list(unique_id)) AS recs FROM v GROUP BY ALL),
+multi AS (SELECT label, kind FROM d GROUP BY ALL HAVING count(*) > 1)
+SELECT a.label, a.kind, a.val, b.val, a.recs, b.recs
+FROM d a JOIN d b ON a.label = b.label AND a.kind = b.kind AND a.val < b.val
+WHERE (a.label, a.kind) IN (SELECT (label, kind) FROM multi)
+  -- a keyed-in number one digit or transposition off is the same number mistyped
+  AND (a.kind = 'fbi_number' OR damerau_levenshtein(a.val, b.val) > 1)
+ORDER BY a.label, a.kind, a.val, b.val
+"""
+"""Pairs of one person's identifier values that cannot both be theirs: two A-numbers, two
+SSNs, two ITINs or two FBI numbers that are not one keyed-in number mistyped."""
+
+
+def _split_conflicts(
+    work: duckdb.DuckDBPyConnection,
+    rules: Constraints,
+    labels: np.ndarray,
+    ids: list[str],
+    threshold: float,
+) -> None:
+    """Split each cluster holding two identifiers that cannot be one person's.
+
+    Connected components join two people through one bad link; a cluster whose records
+    carry conflicting A-numbers, SSNs, ITINs or FBI numbers is rebuilt strongest links
+    first, refusing any link that would put the two numbers in one person. Each split is
+    written to work table ``splits`` with the conflict that caused it.
+    """
+    labelled = pa.table({"unique_id": pa.array(ids, pa.string()), "label": labels})  # noqa: F841
+    work.execute("CREATE OR REPLACE TABLE labelled AS SELECT * FROM labelled")
+    found: dict[int, list[CannotLink]] = {}
+    for label, kind, va, vb, ra, rb in work.execute(CONFLICTS_SQL).fetchall():
+        found.setdefault(int(label), []).append(
+            CannotLink(f"{kind} {va} vs {vb}", frozenset(ra), frozenset(rb))
+        )
+    split_rows: list[tuple[int, list[str], str]] = []
+    members: dict[int, list[str]] = {}
+    edges: dict[int, list[tuple[str, str, float]]] = {}
+    if found:  # every conflicting cluster's members and inner links, in two queries
+        wanted = pa.table({"label": pa.array(sorted(found), pa.int64())})  # noqa: F841
+        work.execute(
+            "CREATE OR REPLACE TABLE split_members AS SELECT l.unique_id, l.label "
+            "FROM labelled l JOIN wanted USING (label)"
+        )
+        for label, rid in work.execute("SELECT label, unique_id FROM split_members").fetchall():
+            members.setdefault(int(label), []).append(rid)
+        for label, a, b, prob in work.execute(
+            """SELECT l.label, s.unique_id_l, s.unique_id_r, s.match_probability FROM scored s
+               JOIN split_members l ON l.unique_id = s.unique_id_l
+               JOIN split_members r ON r.unique_id = s.unique_id_r AND r.label = l.label
+               WHERE s.match_probability >= ?""",
+            [threshold],
+        ).fetchall():
+            edges.setdefault(int(label), []).append((a, b, float(prob)))
+        work.execute("DROP TABLE split_members")
+    index = {rid: i for i, rid in enumerate(ids)}
+    next_label = int(labels.max()) + 1 if len(labels) else 0
+    for label, conflicts in sorted(found.items()):
+        parts = repair(
+            sorted(members[label]), edges.get(label, []), rules.same, [*rules.cannot, *conflicts]
+        )
+        why = "; ".join(sorted({c.key for c in conflicts}))
+        for part in parts:
+            for rid in part:
+                labels[index[rid]] = next_label
+            split_rows.append((label, sorted(part), why))
+            next_label += 1
+    splits = pa.table(  # noqa: F841 - read by DuckDB
+        {
+            "origin": pa.array([o for o, _, _ in split_rows], pa.int64()),
+            "records": pa.array([r for _, r, _ in split_rows], pa.list_(pa.string())),
+            "reason": pa.array([w for _, _, w in split_rows], pa.string()),
+        }
+    )
+    work.execute("CREATE OR REPLACE TABLE splits AS SELECT * FROM splits")
+    work.execute("DROP TABLE labelled")
+
+
+def _inner_edges(
+    work: duckdb.DuckDBPyConnection, members: list[str], threshold: float
+) -> list[tuple[str, str, float]]:
+    return [
+        (a, b, float(p))
+        for a, b, p in work.execute(
+            """SELECT unique_id_l, unique_id_r, match_probability FROM scored
+               WHERE match_probability >= ? AND unique_id_l IN (SELECT unnest(?))
+                 AND unique_id_r IN (SELECT unnest(?))""",
+            [threshold, members, members],
+        ).fetchall()
+    ]
 
 
 def _repair_constraints(
@@ -69,15 +173,7 @@ def _repair_constraints(
     next_label = int(labels.max()) + 1 if len(labels) else 0
     for lab in sorted(broken):
         members = [ids[i] for i in np.flatnonzero(labels == lab)]
-        edges = [
-            (a, b, float(p))
-            for a, b, p in work.execute(
-                """SELECT unique_id_l, unique_id_r, match_probability FROM scored
-                   WHERE match_probability >= ? AND unique_id_l IN (SELECT unnest(?))
-                     AND unique_id_r IN (SELECT unnest(?))""",
-                [threshold, members, members],
-            ).fetchall()
-        ]
+        edges = _inner_edges(work, members, threshold)
         for part in repair(members, edges, rules.same, rules.cannot):
             for rid in part:
                 labels[index[rid]] = next_label
@@ -170,6 +266,17 @@ def derive_tables(
            LEFT JOIN best b ON b.rid = m.record_id
            LEFT JOIN reviewed v ON v.rid = m.record_id""",
         [threshold, run_id],
+    )
+    work.execute(
+        """CREATE OR REPLACE TABLE new_splits AS
+           WITH sp AS (SELECT origin, reason, unnest(records) AS record_id FROM splits),
+           pp AS (SELECT DISTINCT sp.origin, sp.reason, m.person_id
+                  FROM sp JOIN mapping m USING (record_id))
+           SELECT a.person_id, a.reason,
+                  list_sort(list(b.person_id)) AS kept_apart_from, ? AS run_id
+           FROM pp a JOIN pp b ON a.origin = b.origin AND a.person_id <> b.person_id
+           GROUP BY a.person_id, a.reason""",
+        [run_id],
     )
     work.execute(
         """CREATE OR REPLACE TABLE new_persons AS

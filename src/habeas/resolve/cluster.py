@@ -27,6 +27,56 @@ class CannotLink:
     b: frozenset[str]
 
 
+NUMBER_KINDS = ("a_number", "ssn", "itin", "fbi_number")
+"""Identifiers a person has one of: two values that are not one number mistyped mean two
+people (a person may hold an ITIN and a later SSN: they are different kinds)."""
+
+
+def number_kinds(
+    a_number: str | None, taxpayer_id: str | None, fbi: str | None
+) -> set[tuple[str, str]]:
+    """The (kind, value) identifiers of one prepared record."""
+    out: set[tuple[str, str]] = set()
+    if a_number:
+        out.add(("a_number", a_number))
+    if taxpayer_id:
+        out.add(("itin" if taxpayer_id.startswith("9") else "ssn", taxpayer_id))
+    if fbi:
+        out.add(("fbi_number", fbi))
+    return out
+
+
+def _osa_distance(a: str, b: str) -> int:
+    """Edit distance counting a transposition of neighbours as one edit."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def numbers_conflict(mine: set[tuple[str, str]], theirs: set[tuple[str, str]]) -> str | None:
+    """The first pair of identifiers that cannot be one person's, as text, or None.
+
+    A keyed-in number one digit or one transposition off is the same number mistyped;
+    FBI numbers are compared exactly.
+    """
+    for kind, value in sorted(mine):
+        for other_kind, other in sorted(theirs):
+            if kind != other_kind or value == other:
+                continue
+            if kind == "fbi_number" or _osa_distance(value, other) > 1:
+                return f"{kind} {min(value, other)} vs {max(value, other)}"
+    return None
+
+
 def components(ids: Sequence[str], left: Sequence[str], right: Sequence[str]) -> dict[str, int]:
     """Connected components of the graph whose edges are ``left[i]``–``right[i]``."""
     index = {rid: i for i, rid in enumerate(ids)}

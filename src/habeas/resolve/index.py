@@ -69,6 +69,12 @@ SCHEMA: tuple[str, ...] = (
         match_weight DOUBLE NOT NULL,
         run_id VARCHAR NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS person_splits (
+        person_id VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        kept_apart_from VARCHAR[] NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
     """CREATE SEQUENCE IF NOT EXISTS review_seq START 1""",
     """CREATE TABLE IF NOT EXISTS review_decisions (
         decision_id BIGINT PRIMARY KEY DEFAULT nextval('review_seq'),

@@ -20,7 +20,13 @@ import pyarrow as pa
 from habeas.errors import HabeasError
 from habeas.resolve import build
 from habeas.resolve import engine as eng
-from habeas.resolve.cluster import CannotLink, cluster, new_person_id
+from habeas.resolve.cluster import (
+    CannotLink,
+    cluster,
+    new_person_id,
+    number_kinds,
+    numbers_conflict,
+)
 from habeas.resolve.index import ensure_schema, flags_sql, last_run
 from habeas.resolve.normalize import INPUT_COLUMNS, prepare
 from habeas.resolve.review import constraints
@@ -173,6 +179,7 @@ def _index(
         "persons": "SELECT * FROM new_persons",
         "review_queue": "SELECT * FROM new_review_queue",
         "person_flags": "SELECT * FROM new_flags",
+        "person_splits": "SELECT * FROM new_splits",
     }
     # replacing whole tables (not DELETE + INSERT) keeps the commit fast at a million rows
     with store.transaction():
@@ -286,23 +293,33 @@ def _strongest_allowed(
     candidates: dict[int, list[tuple[float, str]]],
     members: dict[int, list[str]],
     cannot: list[CannotLink],
+    numbers: dict[str, set[tuple[str, str]]],
 ) -> dict[int, tuple[float, str]]:
-    """For each group of new records, the strongest-linked person no decision keeps apart."""
+    """For each group of new records, the strongest-linked person that no decision keeps
+    apart and whose identifiers do not conflict with the group's (``numbers``: new record
+    id → its identifiers)."""
     persons = sorted({pid for cands in candidates.values() for _, pid in cands})
     held: dict[str, set[str]] = {}
-    if cannot and persons:
-        for rid, pid in con.execute(
-            "SELECT record_id, person_id FROM person_records WHERE person_id IN (SELECT unnest(?))",
+    theirs_numbers: dict[str, set[tuple[str, str]]] = {}
+    if persons:
+        for rid, pid, a_num, tax, fbi in con.execute(
+            """SELECT p.record_id, p.person_id, r.a_number, r.taxpayer_id, r.fbi_number
+               FROM person_records p LEFT JOIN resolve_input r ON r.unique_id = p.record_id
+               WHERE p.person_id IN (SELECT unnest(?))""",
             [persons],
         ).fetchall():
             held.setdefault(pid, set()).add(rid)
+            theirs_numbers.setdefault(pid, set()).update(number_kinds(a_num, tax, fbi))
     best: dict[int, tuple[float, str]] = {}
     for g, cands in candidates.items():
         mine = set(members[g])
+        mine_numbers = set().union(*(numbers.get(r, set()) for r in mine))
         for p, pid in sorted(cands, reverse=True):
             theirs = held.get(pid, set())
             if any((c.a & mine and c.b & theirs) or (c.b & mine and c.a & theirs) for c in cannot):
                 continue  # a reviewer's decision keeps these records apart
+            if numbers_conflict(mine_numbers, theirs_numbers.get(pid, set())):
+                continue  # two A-numbers (SSNs, FBI numbers): two people
             best[g] = (p, pid)
             break
     return best
@@ -323,10 +340,19 @@ def _link_new(
     left = pairs.column("unique_id_l").to_pylist()
     right = pairs.column("unique_id_r").to_pylist()
     prob = pairs.column("match_probability").to_pylist()
+    numbers = {
+        rid: number_kinds(a_num, tax, fbi)
+        for rid, a_num, tax, fbi in work.execute(
+            "SELECT unique_id, a_number, taxpayer_id, fbi_number FROM new_input"
+        ).fetchall()
+    }
     inner = [
         (a, b, p)
         for a, b, p in zip(left, right, prob, strict=True)
-        if p >= MATCH_THRESHOLD and a in new_set and b in new_set
+        if p >= MATCH_THRESHOLD
+        and a in new_set
+        and b in new_set
+        and not numbers_conflict(numbers[a], numbers[b])
     ]
     groups = cluster(new_ids, inner, [], rules.cannot)
     touching = sorted({x for x in left + right if x not in new_set})
@@ -347,7 +373,7 @@ def _link_new(
         person = previous.get(old)
         if person is not None:
             candidates.setdefault(groups[new], []).append((p, person))
-    best = _strongest_allowed(con, candidates, members, rules.cannot)
+    best = _strongest_allowed(con, candidates, members, rules.cannot, numbers)
     assigned: dict[str, str] = {}
     for g, recs in members.items():
         pid = best[g][1] if g in best else new_person_id(recs)

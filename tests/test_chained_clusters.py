@@ -1,0 +1,87 @@
+"""Clusters chained through one bad link are split where two people's numbers meet."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from habeas.resolve.build import cluster_records
+from habeas.resolve.normalize import INPUT_COLUMNS
+from habeas.resolve.review import Constraints
+
+
+def _work(records: dict[str, dict[str, str]], pairs: list[tuple[str, str, float]]):  # type: ignore[no-untyped-def]
+    con = duckdb.connect()
+    cols = {c: [records[r].get(c) for r in records] for c in INPUT_COLUMNS if c != "unique_id"}
+    inputs = pa.table(  # noqa: F841 - read by DuckDB
+        {"unique_id": list(records), **{c: pa.array(v, pa.string()) for c, v in cols.items()}}
+    )
+    con.execute("CREATE TABLE resolve_input AS SELECT * FROM inputs")
+    scored = pa.table(  # noqa: F841
+        {
+            "unique_id_l": [a for a, _, _ in pairs],
+            "unique_id_r": [b for _, b, _ in pairs],
+            "match_probability": [p for _, _, p in pairs],
+        }
+    )
+    con.execute("CREATE TABLE scored AS SELECT * FROM scored")
+    return con
+
+
+def _groups(con: duckdb.DuckDBPyConnection) -> set[frozenset[str]]:
+    rows = con.execute("SELECT label, list(unique_id) FROM clusters GROUP BY 1").fetchall()
+    return {frozenset(ids) for _, ids in rows}
+
+
+def test_a_father_and_his_junior_are_split_at_their_weakest_link() -> None:
+    records = {
+        "f1": {"a_number": "165327602"},  # the father's records
+        "f2": {},
+        "j1": {"a_number": "226797681"},  # the junior's, at the same address
+        "j2": {},
+    }
+    pairs = [("f1", "f2", 0.999), ("j1", "j2", 0.998), ("f2", "j2", 0.97)]
+    con = _work(records, pairs)
+    cluster_records(con, Constraints(), 0.95)
+    assert _groups(con) == {frozenset({"f1", "f2"}), frozenset({"j1", "j2"})}
+    [(records_a, reason_a), (records_b, reason_b)] = sorted(
+        con.execute("SELECT records, reason FROM splits").fetchall()
+    )
+    assert reason_a == reason_b == "a_number 165327602 vs 226797681"
+    assert {frozenset(records_a), frozenset(records_b)} == _groups(con)
+
+
+def test_a_mistyped_number_does_not_split_a_person() -> None:
+    records = {"a": {"a_number": "165327602"}, "b": {"a_number": "165327620"}}  # transposed
+    con = _work(records, [("a", "b", 0.99)])
+    cluster_records(con, Constraints(), 0.95)
+    assert _groups(con) == {frozenset({"a", "b"})}
+    assert con.execute("SELECT count(*) FROM splits").fetchall() == [(0,)]
+
+
+def test_an_itin_and_a_later_ssn_are_one_persons_but_two_ssns_are_not() -> None:
+    records = {
+        "a": {"taxpayer_id": "912701234"},  # an ITIN
+        "b": {"taxpayer_id": "123456789"},  # the SSN issued later
+        "c": {"taxpayer_id": "234567890"},  # another SSN
+    }
+    pairs = [("a", "b", 0.99), ("b", "c", 0.96)]
+    con = _work(records, pairs)
+    cluster_records(con, Constraints(), 0.95)
+    assert _groups(con) == {frozenset({"a", "b"}), frozenset({"c"})}
+    reasons = {r for (r,) in con.execute("SELECT reason FROM splits").fetchall()}
+    assert reasons == {"ssn 123456789 vs 234567890"}
+
+
+def test_numbers_conflict_allows_a_typo_and_an_itin_beside_an_ssn() -> None:
+    from habeas.resolve.cluster import number_kinds, numbers_conflict
+
+    father = number_kinds("165327602", "123456789", None)
+    assert numbers_conflict(father, number_kinds("165327620", None, None)) is None  # typo
+    assert numbers_conflict(father, number_kinds(None, "912701234", None)) is None  # ITIN
+    assert numbers_conflict(father, number_kinds("226797681", None, None)) == (
+        "a_number 165327602 vs 226797681"
+    )
+    assert numbers_conflict(
+        number_kinds(None, None, "1234AB5"), number_kinds(None, None, "1234AB6")
+    )
