@@ -75,7 +75,7 @@ def test_a_store_at_an_older_revision_is_refused_with_the_fix(tmp_path: Path) ->
     upgrade(engine, "0003")
     engine.dispose()
     app = Habeas(Settings(data_dir=tmp_path))
-    with pytest.raises(HabeasError, match="revision 0003 and this habeas needs 0005"):
+    with pytest.raises(HabeasError, match="revision 0003 and this habeas needs 0006"):
         app.users.whoami(app.users.local("anyone", "t"))
     app.create_store()
     app.close()

@@ -164,6 +164,9 @@ class ReviewPair(BaseModel):
     dob_l: str | None
     dob_r: str | None
     match_probability: float
+    priority: float | None = None
+    """How much a decision on this pair would change; the queue is read highest first."""
+    why: str | None = None
 
 
 class ReviewQueue(BaseModel):
@@ -640,8 +643,8 @@ class PersonIndex:
         limit: int = 20,
         offset: int = 0,
     ) -> ReviewQueue:
-        """Pairs the model is unsure about, most uncertain first, of sources the purpose may
-        review."""
+        """Pairs the model is unsure about, the decisions that would change most first (see
+        ``habeas.resolve.review.prioritized_sql``), of sources the purpose may review."""
         _page(limit, offset)
         with self.app.work(principal, purpose, "review_queue") as w:
             ctx, s = w.ctx, w.session
@@ -674,7 +677,7 @@ class PersonIndex:
             total = s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
             rows = s.execute(
                 q.order_by(
-                    func.abs(IndexReview.match_probability - 0.5),
+                    IndexReview.priority.desc().nulls_last(),
                     IndexReview.record_id_l,
                     IndexReview.record_id_r,
                 )
@@ -694,6 +697,8 @@ class PersonIndex:
                     dob_l=dl,
                     dob_r=dr,
                     match_probability=p.match_probability,
+                    priority=p.priority,
+                    why=p.why,
                 )
                 for p, sl, sr, nl, nr, dl, dr in rows
             ]

@@ -246,9 +246,11 @@ class Pipeline:
         engine: Engine = "duckdb",
         reuse_model: bool = False,
         progress: Callable[[str], None] | None = None,
+        learn: bool = False,
     ) -> Published:
         """Resolve the staged records into persons, then publish the index into the
-        operational store (one transaction)."""
+        operational store (one transaction). ``learn`` re-estimates the model from
+        reviewers' decisions first (a full run on the duckdb engine)."""
         from habeas.governance.pipeline_access import resolve_as
         from habeas.resolve.publish import publish
 
@@ -256,6 +258,8 @@ class Pipeline:
             raise HabeasError(f"engine must be duckdb or spark, not {engine!r}")
         if incremental and engine != "duckdb":
             raise HabeasError("incremental resolution runs on the duckdb engine")
+        if learn and (incremental or engine != "duckdb"):
+            raise HabeasError("learning from reviews is a full run on the duckdb engine")
         ctx = self._ctx(principal, purpose, "resolve")
         try:
             with self.app.staging() as st:
@@ -268,6 +272,7 @@ class Pipeline:
                     resolver=engine,
                     reuse_model=reuse_model,
                     progress=progress,
+                    learn=learn,
                 )
                 if progress:
                     progress("publishing the index into the operational store")

@@ -51,6 +51,14 @@ def register(
         reuse_model: Annotated[
             bool, typer.Option("--reuse-model", help="Score with the last trained model.")
         ] = False,
+        learn: Annotated[
+            bool,
+            typer.Option(
+                "--learn",
+                help="Re-estimate the last trained model from reviewers' decisions, then "
+                "resolve with it (prints what changed).",
+            ),
+        ] = False,
         as_user: AsUser = None,
         purpose: Purpose = None,
     ) -> None:
@@ -65,6 +73,7 @@ def register(
             engine=engine,
             reuse_model=reuse_model,
             progress=lambda s: err.print(f"… {s}"),
+            learn=learn,
         )
         resolution(out, got.resolution)
         out.print(f"  published {got.published_records:,} records into the operational store")
@@ -241,6 +250,8 @@ def resolution(out: Console, r: Resolution) -> None:
     out.print(f"  pairs scored {r.pairs_scored:,}; records linked {r.links:,}")
     out.print(f"  flags raised: {flags}")
     out.print(f"  review queue: {r.review_queue:,} pairs (`habeas review queue`)")
+    for line in r.learned:
+        out.print(f"  learned: {escape(line)}", highlight=False)
 
 
 def explanation(out: Console, e: ExplanationOut) -> None:
@@ -354,9 +365,9 @@ def scores(out: Console, s: Scores, blocking_recall: float | None = None) -> Non
 
 def review_queue(out: Console, q: ReviewQueue) -> None:
     """Print a page of the review queue."""
-    out.print(f"{q.total:,} pairs await review")
+    out.print(f"{q.total:,} pairs await review, the decisions that would change most first")
     table = Table()
-    for col in ("left", "right", "names", "dates of birth", "probability"):
+    for col in ("left", "right", "names", "dates of birth", "probability", "priority", "why"):
         table.add_column(col, overflow="fold")
     for r in q.pairs:
         table.add_row(
@@ -365,5 +376,7 @@ def review_queue(out: Console, q: ReviewQueue) -> None:
             escape(f"{r.name_l} | {r.name_r}"),
             f"{r.dob_l} | {r.dob_r}",
             f"{r.match_probability:.3f}",
+            "" if r.priority is None else f"{r.priority:.2f}",
+            escape(r.why or ""),
         )
     out.print(table)

@@ -74,9 +74,12 @@ def resolve_as(
     resolver: str = "duckdb",
     reuse_model: bool = False,
     progress: Callable[[str], None] | None = None,
+    learn: bool = False,
 ) -> Resolution:
     """Resolve the records of every source whose records this caller may resolve for this
-    purpose; the others are left out of the index (and named in the audit entry)."""
+    purpose; the others are left out of the index (and named in the audit entry).
+    ``learn`` re-estimates the model from reviewers' decisions first; the outcome entry
+    says how many and what changed."""
     from habeas.resolve.run import resolve, resolve_incremental
 
     why = readable_sources(store, ctx, "resolve")
@@ -96,10 +99,11 @@ def resolve_as(
     else:
         result = resolve(
             store, now, engine=resolver,  # type: ignore[arg-type]
-            reuse_model=reuse_model, progress=progress, sources=allowed,
+            reuse_model=reuse_model, progress=progress, sources=allowed, learn=learn,
         )  # fmt: skip
     record(engine, ctx, "resolve_done", ["person_index", f"run:{result.run_id}"], True,
-           f"{result.records:,} records, {result.persons:,} persons")  # fmt: skip
+           f"{result.records:,} records, {result.persons:,} persons"
+           + ("; " + "; ".join(result.learned) if result.learned else ""))  # fmt: skip
     return result
 
 

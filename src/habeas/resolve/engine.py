@@ -215,6 +215,66 @@ def score(con: duckdb.DuckDBPyConnection, model_json: str, floor: float, engine:
     return Scored(_pairs(linker, floor, engine), model_json)
 
 
+LABEL_PRIOR_PAIRS = 100
+"""The trained model weighs as much as this many labelled pairs when reviewers' labels
+re-estimate m: a few decisions nudge the model, many move it."""
+
+
+@dataclass
+class Learned:
+    """A model re-estimated from reviewers' decisions, and what changed in it."""
+
+    model_json: str
+    labels: int
+    changes: list[str]
+
+
+def learn_from_labels(
+    con: duckdb.DuckDBPyConnection, model_json: str, same: list[tuple[str, str]]
+) -> Learned:
+    """Re-estimate each comparison level's m from pairs reviewers decided are one person.
+
+    Splink estimates m from the labelled pairs (``estimate_m_from_pairwise_labels``);
+    each level's new m is that estimate blended with the trained one, the model counting
+    as ``LABEL_PRIOR_PAIRS`` labels, then renormalised over the comparison's levels and
+    kept at least ``M_FLOOR``. u is not touched: labels say how true matches look, not
+    how random pairs do. ``changes`` lists every level whose m moved by 0.01 or more.
+    """
+    trained = json.loads(model_json)
+    labels = pa.table(  # noqa: F841 - read by DuckDB
+        {"unique_id_l": [a for a, _ in same], "unique_id_r": [b for _, b in same]},
+        schema=pa.schema([("unique_id_l", pa.string()), ("unique_id_r", pa.string())]),
+    )
+    con.execute("CREATE OR REPLACE TABLE review_labels AS SELECT * FROM labels")
+    linker = _linker(con, trained, "duckdb")
+    linker.training.estimate_m_from_pairwise_labels("review_labels")
+    estimated = linker.misc.save_model_to_json()
+    con.execute("DROP TABLE review_labels")
+    n, k = len(same), LABEL_PRIOR_PAIRS
+    changes: list[str] = []
+    for old_c, new_c in zip(trained["comparisons"], estimated["comparisons"], strict=True):
+        pairs = [
+            (lo, ln)
+            for lo, ln in zip(old_c["comparison_levels"], new_c["comparison_levels"], strict=True)
+            if not lo.get("is_null_level")
+        ]
+        before = [float(lo.get("m_probability") or M_FLOOR) for lo, _ in pairs]
+        mixed = [
+            (n * float(ln.get("m_probability") or 0.0) + k * m) / (n + k)
+            for (_, ln), m in zip(pairs, before, strict=True)
+        ]
+        total = sum(mixed) or 1.0
+        for (lo, _), m_old, m in zip(pairs, before, mixed, strict=True):
+            m_new = max(m / total, M_FLOOR)
+            lo["m_probability"] = m_new
+            if abs(m_new - m_old) >= 0.01:
+                changes.append(
+                    f"{old_c['output_column_name']}: {lo.get('label_for_charts', '?')} "
+                    f"m {m_old:.3f} → {m_new:.3f}"
+                )
+    return Learned(json.dumps(trained, sort_keys=True), n, changes)
+
+
 def _tf_columns(settings: dict[str, Any]) -> list[str]:
     return sorted(
         {

@@ -21,6 +21,7 @@ from unidecode import unidecode
 
 from habeas.cases.court_basis import COURT_CATEGORIES, COURT_FACT_COLUMNS
 from habeas.resolve.index import ensure_schema
+from habeas.resolve.review import prioritized_sql
 from habeas.sources.dates import date_text_sql
 from habeas.store.models import (
     IndexDecision,
@@ -227,12 +228,13 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
             "person_r": pr,
             "match_probability": p,
             "match_weight": w,
+            "priority": prio,
+            "why": why,
             "run_id": run_id,
         }
-        for a, b, pl, pr, p, w in con.execute(
-            """SELECT record_id_l, record_id_r, any_value(person_l), any_value(person_r),
-                      max(match_probability), max(match_weight)
-               FROM review_queue GROUP BY record_id_l, record_id_r"""
+        for a, b, pl, pr, p, w, prio, why in con.execute(
+            "SELECT record_id_l, record_id_r, person_l, person_r, match_probability, "
+            f"match_weight, priority, why FROM ({prioritized_sql(float(threshold))})"
         ).fetchall()
     ]
     decisions = [

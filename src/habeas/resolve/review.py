@@ -189,30 +189,66 @@ def undo_unmerge(
     return Recorded(did, [])
 
 
-def queue(
-    con: duckdb.DuckDBPyConnection, limit: int = 20, sources: list[str] | None = None
-) -> tuple[int, list[dict[str, object]]]:
-    """The review queue, most uncertain first (probability nearest one half), and its size.
+def prioritized_sql(threshold: float) -> str:
+    """The review queue of the staging store with each pair's priority and why.
 
-    ``sources`` keeps only pairs whose two records come from those sources.
+    A decision is worth most where it changes most: a pair near the clustering threshold
+    (where the model is least sure which side it falls), joining two persons of many
+    records (a merge or a split moves every pair between them), and touching a person a
+    conflict split (the model already chained two people there). Priority is
+    ``closeness × ln(1 + records_l × records_r) × (2 if split)``, closeness being
+    ``1 − |p − threshold| / threshold``.
+    """
+    t = float(threshold)
+    return f"""
+    WITH split AS (SELECT DISTINCT person_id FROM person_splits),
+    q AS (SELECT record_id_l, record_id_r, any_value(person_l) AS person_l,
+                 any_value(person_r) AS person_r, max(match_probability) AS match_probability,
+                 max(match_weight) AS match_weight
+          FROM review_queue GROUP BY record_id_l, record_id_r)
+    SELECT q.*, coalesce(pl.records, 1) AS records_l, coalesce(pr.records, 1) AS records_r,
+           (sl.person_id IS NOT NULL OR sr.person_id IS NOT NULL) AS split,
+           round((1 - abs(q.match_probability - {t}) / {t})
+                 * ln(1 + coalesce(pl.records, 1) * coalesce(pr.records, 1))
+                 * CASE WHEN sl.person_id IS NOT NULL OR sr.person_id IS NOT NULL
+                        THEN 2 ELSE 1 END, 4) AS priority,
+           printf('p %.3f against a threshold of {t:g}; would join %d and %d records',
+                  q.match_probability, coalesce(pl.records, 1), coalesce(pr.records, 1))
+             || CASE WHEN sl.person_id IS NOT NULL OR sr.person_id IS NOT NULL
+                     THEN '; a person a conflict split' ELSE '' END AS why
+    FROM q LEFT JOIN persons pl ON pl.person_id = q.person_l
+    LEFT JOIN persons pr ON pr.person_id = q.person_r
+    LEFT JOIN split sl ON sl.person_id = q.person_l
+    LEFT JOIN split sr ON sr.person_id = q.person_r
+    """
+
+
+def queue(
+    con: duckdb.DuckDBPyConnection,
+    limit: int = 20,
+    sources: list[str] | None = None,
+    threshold: float = 0.95,
+) -> tuple[int, list[dict[str, object]]]:
+    """The review queue, the decisions that would change most first (``prioritized_sql``),
+    and its size. ``sources`` keeps only pairs whose two records come from those sources.
     """
     keep = ""
     params: dict[str, object] = {}
     if sources is not None:
         keep = "WHERE l.source IN (SELECT unnest($s)) AND r.source IN (SELECT unnest($s))"
         params = {"s": sources}
-    base = """FROM review_queue q JOIN records l ON l.record_id = q.record_id_l
+    base = f"""FROM ({prioritized_sql(threshold)}) q JOIN records l ON l.record_id = q.record_id_l
               JOIN records r ON r.record_id = q.record_id_r"""
     total = int(con.execute(f"SELECT count(*) {base} {keep}", params).fetchall()[0][0])
     rel = con.sql(
         f"""SELECT q.record_id_l, q.record_id_r, q.person_l, q.person_r, q.match_probability,
-                   q.match_weight, l.source AS source_l, r.source AS source_r,
+                   q.match_weight, q.priority, q.why, l.source AS source_l, r.source AS source_r,
                    concat_ws(' ', l.given_name, l.family_name) AS name_l,
                    concat_ws(' ', r.given_name, r.family_name) AS name_r,
                    {date_text_sql("l.dob", "coalesce(l.dob_precision, 'day')")} AS dob_l,
                    {date_text_sql("r.dob", "coalesce(r.dob_precision, 'day')")} AS dob_r
             {base} {keep}
-            ORDER BY abs(q.match_probability - 0.5), q.record_id_l, q.record_id_r
+            ORDER BY q.priority DESC, q.record_id_l, q.record_id_r
             LIMIT {int(limit)}""",
         params=params,
     )

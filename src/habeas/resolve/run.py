@@ -11,7 +11,7 @@ import hashlib
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
@@ -63,6 +63,9 @@ class Resolution:
     review_queue: int
     flags: dict[str, int]
     seconds: float
+    learned: list[str] = field(default_factory=list)
+    """With ``learn``: how many reviewers' decisions re-estimated the model, and the
+    comparison levels whose m they moved."""
 
 
 Progress = Callable[[str], None]
@@ -99,11 +102,14 @@ def resolve(
     reuse_model: bool = False,
     progress: Progress | None = None,
     sources: Sequence[str] | None = None,
+    learn: bool = False,
 ) -> Resolution:
     """Resolve the staged records into persons and replace the index with the result.
 
     ``sources`` limits the input to those sources' records (the governed entry point,
     ``habeas.governance.pipeline_access.resolve_as``, passes the ones the purpose allows).
+    ``learn`` re-estimates the last trained model from reviewers' "same" decisions
+    (``engine.learn_from_labels``) and scores with it; the run reports what changed.
     """
     started = time.perf_counter()
     note = progress or (lambda step: None)
@@ -117,9 +123,20 @@ def resolve(
     n = prepare(work, "staged")
     if n < 2:
         raise HabeasError(f"{n} staged record(s): ingest sources before resolving")
-    model_json = _last_model(store) if reuse_model else None
-    if reuse_model and model_json is None:
-        raise HabeasError("no trained model yet: run `habeas resolve` once without --reuse-model")
+    model_json = _last_model(store) if reuse_model or learn else None
+    if (reuse_model or learn) and model_json is None:
+        flag = "--learn" if learn else "--reuse-model"
+        raise HabeasError(f"no trained model yet: run `habeas resolve` once without {flag}")
+    learned: list[str] = []
+    if learn and model_json is not None:
+        same = _reviewed_same(store, work)
+        if not same:
+            raise HabeasError("no reviewer has decided a pair is one person yet: nothing to learn")
+        note("learn from reviewers' decisions")
+        taught = eng.learn_from_labels(work, model_json, same)
+        model_json = taught.model_json
+        learned = [f"{taught.labels:,} reviewers' decisions re-estimated the model"]
+        learned += taught.changes or ["no comparison level's m moved by 0.01 or more"]
     note("score" if model_json else "train and score")
     scored = (
         eng.score(work, model_json, PAIR_FLOOR, engine)
@@ -129,8 +146,16 @@ def resolve(
     note("cluster and index")
     result = _index(store, work, scored.pairs, engine, now)
     result.seconds = time.perf_counter() - started
+    result.learned = learned
     _finish_run(store, result, scored.model_json)
     return result
+
+
+def _reviewed_same(store: StagingStore, work: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Pairs reviewers decided are one person (the decision in force), both records in the
+    input."""
+    inside = {r[0] for r in work.execute("SELECT unique_id FROM resolve_input").fetchall()}
+    return [(a, b) for a, b in constraints(store.con).same if a in inside and b in inside]
 
 
 def _only(sources: Sequence[str] | None) -> str:

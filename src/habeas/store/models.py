@@ -337,6 +337,9 @@ class IndexReview(Base):
     person_r: Mapped[str] = mapped_column(String(32))
     match_probability: Mapped[float] = mapped_column(Float)
     match_weight: Mapped[float] = mapped_column(Float)
+    priority: Mapped[float | None] = mapped_column(Float)
+    """How much a decision would change (``habeas.resolve.review.prioritized_sql``)."""
+    why: Mapped[str | None] = mapped_column(String(200))
     run_id: Mapped[str] = mapped_column(String(64))
 
 
