@@ -59,7 +59,8 @@ def test_priority_grows_with_the_records_a_decision_moves() -> None:
         con.execute(f"SELECT record_id_l, priority FROM ({prioritized_sql(0.95)})").fetchall()
     )
     assert got["c"] > got["a"] > got["e"]  # many records beat few; near the threshold beats far
-    assert got["s"] == pytest.approx(2 * got["a"], abs=1e-3)  # a person a conflict split counts double
+    # a person a conflict split counts double
+    assert got["s"] == pytest.approx(2 * got["a"], abs=1e-3)
 
 
 def test_reviewers_decisions_re_estimate_the_model(
