@@ -16,8 +16,34 @@ from habeas.synth.world import generate_world
 pytestmark = pytest.mark.slow
 
 
-def test_spark_and_duckdb_give_the_same_clusters(tmp_path: Path, today: date) -> None:
+def test_spark_and_duckdb_give_the_same_clusters(
+    tmp_path: Path, today: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    from habeas.resolve import engine as eng
+
+    written: list[Path] = []
+    to_parquet = eng._to_parquet
+
+    def spy(con, table):  # type: ignore[no-untyped-def]
+        path = to_parquet(con, table)
+        written.append(path)
+        return path
+
+    def no_driver_copy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("records copied through the Spark driver")
+
+    monkeypatch.setattr(eng, "_to_parquet", spy)
+    real_create = SparkSession.createDataFrame
+
+    def create(self, data, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if hasattr(data, "columns") and "unique_id" in getattr(data, "columns", []):
+            no_driver_copy()
+        return real_create(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(SparkSession, "createDataFrame", create)
     if shutil.which("java") is None:
         pytest.fail("no Java runtime: `make` runs scripts/ensure-system.sh to install one")
     world = generate_world(tmp_path / "world", 300, seed=3)
@@ -36,6 +62,8 @@ def test_spark_and_duckdb_give_the_same_clusters(tmp_path: Path, today: date) ->
             assert runs == [(engine,)]
     assert len(mappings["duckdb"]) > 1500  # the 300-person world stages ~1,800 records
     assert mappings["spark"] == mappings["duckdb"]
+    # the Spark path read the prepared records (training sample and full input) as Parquet
+    assert [p.name.split("_")[0] for p in written] == ["train", "resolve"]
 
 
 def test_spark_without_java_is_a_clear_error(

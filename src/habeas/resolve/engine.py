@@ -3,10 +3,13 @@
 DuckDB is the default engine; Spark (local mode here, a cluster in production) runs the
 same model through Splink's Spark backend. Both read the input table prepared by
 ``normalize.prepare`` and hand back Arrow tables, so the rest of habeas never sees which.
+Spark reads that table as a Parquet file and writes the scored pairs back as Parquet
+files: no record is copied through the driver.
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import logging
@@ -14,6 +17,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
@@ -75,6 +79,23 @@ def _spark_session() -> Any:
 
 
 _TABLES = itertools.count(1)
+_SPARK_IO: list[Path] = []
+
+
+def _spark_io() -> Path:
+    """A folder for the Parquet files Spark reads and writes, removed at exit."""
+    if not _SPARK_IO:
+        folder = Path(tempfile.mkdtemp(prefix="habeas-spark-io-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _SPARK_IO.append(folder)
+    return _SPARK_IO[0]
+
+
+def _to_parquet(con: duckdb.DuckDBPyConnection, table: str) -> Path:
+    """Write ``table`` as a Parquet file for Spark to read (DuckDB's own writer)."""
+    path = _spark_io() / f"{table}_{next(_TABLES)}.parquet"
+    con.execute(f"COPY {table} TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+    return path
 
 
 def _linker(
@@ -90,8 +111,7 @@ def _linker(
     from splink import SparkAPI
 
     spark = _spark_session()
-    rows = con.sql(f"SELECT * FROM {table}").to_arrow_table()
-    sdf = spark.createDataFrame(rows.to_pandas())
+    sdf = spark.read.parquet(str(_to_parquet(con, table)))  # no copy through the driver
     spark_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=4)  # type: ignore[no-untyped-call]
     frame = spark_api.register(sdf, table_name=f"records_in_{next(_TABLES)}")
     return Linker(frame, settings, log_level=None)
@@ -101,9 +121,15 @@ def _pairs(linker: Any, floor: float, engine: Engine) -> pa.Table:
     predictions = linker.inference.predict(threshold_match_probability=floor)
     if engine == "duckdb":
         table = predictions.as_duckdbpyrelation().select(PAIR_COLUMNS).to_arrow_table()
-    else:
-        pdf = predictions.as_spark_dataframe().select(*PAIR_COLUMNS.split(", ")).toPandas()
-        table = pa.Table.from_pandas(pdf, preserve_index=False)
+    else:  # Spark writes the pairs as Parquet files; they are read back in one piece
+        import pyarrow.parquet as pq
+
+        out = _spark_io() / f"pairs_{next(_TABLES)}"
+        predictions.as_spark_dataframe().select(*PAIR_COLUMNS.split(", ")).write.parquet(
+            str(out)
+        )
+        table = pq.read_table(out)
+        shutil.rmtree(out, ignore_errors=True)
     predictions.drop_table_from_database_and_remove_from_cache()
     return table
 

@@ -79,8 +79,8 @@ def family_name() -> ComparisonCreator:
             ),
             _custom("family_l = given_r OR given_l = family_r", "one name in the other's place"),
             _custom(
-                "list_has_any(family_tokens_l, name_tokens_r) OR "
-                "list_has_any(family_tokens_r, name_tokens_l)",
+                "array_length(array_intersect(family_tokens_l, name_tokens_r)) >= 1 OR "
+                "array_length(array_intersect(family_tokens_r, name_tokens_l)) >= 1",
                 "family name among the other's names (a surname read as a middle name)",
             ),
             _custom("family_dm_l = family_dm_r", "sounds alike (double metaphone)"),
