@@ -85,3 +85,31 @@ def test_numbers_conflict_allows_a_typo_and_an_itin_beside_an_ssn() -> None:
     assert numbers_conflict(
         number_kinds(None, None, "1234AB5"), number_kinds(None, None, "1234AB6")
     )
+
+
+def test_a_record_attaches_to_the_person_its_links_point_into() -> None:
+    records = {"a": {}, "b": {}, "c": {}, "lone": {}, "pair1": {}, "pair2": {}}
+    pairs = [
+        ("a", "b", 0.99), ("b", "c", 0.99),  # one person of three records
+        ("lone", "a", 0.85),  # a record alone, one link of 0.85 into that person
+        ("pair1", "pair2", 0.99), ("pair1", "c", 0.85),  # two records, only one link in
+    ]  # fmt: skip
+    con = _work(records, pairs)
+    cluster_records(con, Constraints(), 0.95)
+    assert _groups(con) == {frozenset({"a", "b", "c", "lone"}), frozenset({"pair1", "pair2"})}
+
+
+def test_an_attachment_never_joins_conflicting_numbers_or_a_reviewers_apart() -> None:
+    from habeas.resolve.cluster import CannotLink
+
+    records = {
+        "a": {"a_number": "165327602"},
+        "b": {},
+        "twin": {"a_number": "182993630"},  # a twin: strong links, another A-number
+        "kept": {},
+    }
+    pairs = [("a", "b", 0.99), ("twin", "a", 0.9), ("kept", "b", 0.9)]
+    con = _work(records, pairs)
+    apart = CannotLink("pair:kept:b", frozenset({"kept"}), frozenset({"b"}))
+    cluster_records(con, Constraints(cannot=[apart]), 0.95)
+    assert _groups(con) == {frozenset({"a", "b"}), frozenset({"twin"}), frozenset({"kept"})}

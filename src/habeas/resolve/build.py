@@ -14,7 +14,13 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from habeas.resolve.cluster import CannotLink, label_components, repair
+from habeas.resolve.cluster import (
+    CannotLink,
+    label_components,
+    number_kinds,
+    numbers_conflict,
+    repair,
+)
 from habeas.resolve.index import flags_sql
 from habeas.resolve.review import Constraints
 
@@ -50,6 +56,7 @@ def cluster_records(work: duckdb.DuckDBPyConnection, rules: Constraints, thresho
     if rules.cannot:
         _repair_constraints(work, rules, labels, list(ids), threshold)
     _split_conflicts(work, rules, labels, list(ids), threshold)
+    _attach_small(work, rules, labels, list(ids))
     clusters = pa.table({"unique_id": pa.array(ids, pa.string()), "label": labels})  # noqa: F841
     work.execute("CREATE OR REPLACE TABLE clusters AS SELECT * FROM clusters")
 
@@ -141,6 +148,94 @@ def _split_conflicts(
     )
     work.execute("CREATE OR REPLACE TABLE splits AS SELECT * FROM splits")
     work.execute("DROP TABLE labelled")
+
+
+ATTACH_FLOOR = 0.8
+"""A group of records (often one) joins a person at least as large when it has as many
+links at or above this probability into that person as it has records."""
+ATTACH_ROUNDS = 3
+
+
+def _attach_small(
+    work: duckdb.DuckDBPyConnection, rules: Constraints, labels: np.ndarray, ids: list[str]
+) -> None:
+    """Join each small cluster to the larger person its links point into.
+
+    One pairwise link under the threshold says little; a record (or a group of records)
+    whose every member has a link of at least ``ATTACH_FLOOR`` into the same person, at
+    least as large, is that person's unless their numbers conflict or a reviewer keeps
+    them apart. The person with the largest sum of those links wins; a few rounds let a
+    person grow by groups that now point into it. Such links are marked ``attached``.
+    """
+    labelled = pa.table({"unique_id": pa.array(ids, pa.string()), "label": labels})  # noqa: F841
+    work.execute("CREATE OR REPLACE TABLE labelled AS SELECT * FROM labelled")
+    cross = work.execute(
+        """SELECT s.unique_id_l, s.unique_id_r, s.match_probability FROM scored s
+           JOIN labelled l ON l.unique_id = s.unique_id_l
+           JOIN labelled r ON r.unique_id = s.unique_id_r
+           WHERE s.match_probability >= ? AND l.label <> r.label""",
+        [ATTACH_FLOOR],
+    ).fetchall()
+    if not cross:
+        work.execute("DROP TABLE labelled")
+        return
+    touched = sorted({r for a, b, _ in cross for r in (a, b)})
+    wanted = pa.table({"unique_id": pa.array(touched, pa.string())})  # noqa: F841
+    label_of = {rid: int(lab) for rid, lab in work.execute(
+        """SELECT l.unique_id, l.label FROM labelled l
+           WHERE l.label IN (SELECT l2.label FROM labelled l2 JOIN wanted USING (unique_id))"""
+    ).fetchall()}  # fmt: skip
+    numbers_of = {rid: number_kinds(a, t, f) for rid, a, t, f in work.execute(
+        """SELECT r.unique_id, r.a_number, r.taxpayer_id, r.fbi_number FROM resolve_input r
+           WHERE r.unique_id IN (SELECT unnest(?))""", [list(label_of)]).fetchall()}  # fmt: skip
+    work.execute("DROP TABLE labelled")
+    members: dict[int, set[str]] = {}
+    for rid, lab in label_of.items():
+        members.setdefault(lab, set()).add(rid)
+    numbers = {lab: set().union(*(numbers_of.get(r, set()) for r in recs))
+               for lab, recs in members.items()}  # fmt: skip
+    for _ in range(ATTACH_ROUNDS):
+        evidence: dict[int, dict[int, list[float]]] = {}
+        for a, b, p in cross:
+            la, lb = label_of[a], label_of[b]
+            if la != lb:
+                evidence.setdefault(la, {}).setdefault(lb, []).append(p)
+                evidence.setdefault(lb, {}).setdefault(la, []).append(p)
+        moves: list[tuple[int, int]] = []
+        for small, into in sorted(evidence.items()):
+            size = len(members[small])
+            best: tuple[float, int] | None = None
+            for big, probs in sorted(into.items()):
+                if len(members[big]) < size or (len(members[big]) == size and big < small):
+                    continue  # the smaller joins the larger (ties: the later label moves)
+                if len(probs) < size or numbers_conflict(numbers[small], numbers[big]):
+                    continue
+                if _kept_apart(rules, members[small], members[big]):
+                    continue
+                if best is None or sum(probs) > best[0]:
+                    best = (sum(probs), big)
+            if best is not None:
+                moves.append((small, best[1]))
+        moved = False
+        for small, big in moves:
+            if small not in members or big not in members or small == big:
+                continue  # already moved this round
+            if numbers_conflict(numbers[small], numbers[big]):
+                continue
+            for rid in members[small]:
+                label_of[rid] = big
+            members[big] |= members.pop(small)
+            numbers[big] |= numbers.pop(small)
+            moved = True
+        if not moved:
+            break
+    index = {rid: i for i, rid in enumerate(ids)}
+    for rid, lab in label_of.items():
+        labels[index[rid]] = lab
+
+
+def _kept_apart(rules: Constraints, one: set[str], other: set[str]) -> bool:
+    return any((c.a & one and c.b & other) or (c.b & one and c.a & other) for c in rules.cannot)
 
 
 def _inner_edges(
@@ -260,7 +355,7 @@ def derive_tables(
                   CASE WHEN b.p >= ? THEN 'model'
                        WHEN v.rid IS NOT NULL THEN 'reviewer'
                        WHEN b.rid IS NULL THEN 'alone'
-                       ELSE 'model' END AS how,
+                       ELSE 'attached' END AS how,
                   ? AS run_id
            FROM mapping m JOIN resolve_input r ON r.unique_id = m.record_id
            LEFT JOIN best b ON b.rid = m.record_id

@@ -125,9 +125,7 @@ def _pairs(linker: Any, floor: float, engine: Engine) -> pa.Table:
         import pyarrow.parquet as pq
 
         out = _spark_io() / f"pairs_{next(_TABLES)}"
-        predictions.as_spark_dataframe().select(*PAIR_COLUMNS.split(", ")).write.parquet(
-            str(out)
-        )
+        predictions.as_spark_dataframe().select(*PAIR_COLUMNS.split(", ")).write.parquet(str(out))
         table = pq.read_table(out)
         shutil.rmtree(out, ignore_errors=True)
     predictions.drop_table_from_database_and_remove_from_cache()

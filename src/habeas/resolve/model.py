@@ -13,6 +13,7 @@ from typing import Any
 
 import splink.comparison_level_library as cll
 from splink import block_on
+from splink.blocking_rule_library import CustomRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_library import CustomComparison
@@ -248,6 +249,13 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
         block_on("rare_name"),
         block_on("rare_family"),
     ]
+    # a one-word name may be either name (``Prout`` in a given-name column): each
+    # record's given name against the other's family name, both ways round
+    places = (("zip", "location"), ("postal_code", "postal_code"), ("place_of_birth",) * 2)
+    anchors = ["dob_full"] + [column for column, feature in places if feature in names]
+    for anchor in anchors:
+        for a, b in (("given_dm", "family_dm"), ("family_dm", "given_dm")):
+            rules.append(CustomRule(f"l.{a} = r.{b} AND l.{anchor} = r.{anchor}", sql_dialect=D))
     if "location" in names:
         rules.append(block_on("dob_full", "zip"))
         rules.append(block_on("name_key", "zip"))
