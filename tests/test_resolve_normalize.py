@@ -54,7 +54,7 @@ def test_prepare_fills_keys_from_a_full_name_alone() -> None:
         "a_number", "ssn", "tin", "itin", "passport_number", "fbi_number", "license_number",
         "license_state", "phone", "national_id", "zip", "postal_code", "state", "region",
         "place_of_birth",
-        "occupation", "sex", "dob_precision",
+        "occupation", "sex", "dob_precision", "city",
     ):  # fmt: skip
         con.execute(f"ALTER TABLE staged ADD COLUMN {col} VARCHAR")
     con.execute("ALTER TABLE staged ADD COLUMN lat DOUBLE")

@@ -63,22 +63,27 @@ def given_name() -> ComparisonCreator:
 
 
 def family_name() -> ComparisonCreator:
-    """Family names: exact, one part of a compound shared, near, swapped, sound."""
+    """Family names: exact, near, one part of a compound shared, found among the other's
+    names, sound. A swap with the given name is weighed once, under given names."""
     return CustomComparison(
         output_column_name="family",
         comparison_levels=[
             cll.NullLevel("family"),
             cll.ExactMatchLevel("family", term_frequency_adjustments=True),
+            # a swap is one coincidence, weighed once under given names: no weight here
             _custom(
                 "given_dm_l = family_dm_r AND family_dm_l = given_dm_r",
-                "given and family swapped (sound alike)",
-            ),
+                "given and family swapped (weighed under given names)",
+            ).configure(is_null_level=True),
             cll.JaroWinklerLevel("family", 0.95),
             _custom("family_sk_l = family_sk_r", "same transliteration skeleton"),
             cll.ArrayIntersectLevel("family_tokens", min_intersection=1).configure(
                 label_for_charts="shares a part of a compound surname"
             ),
-            _custom("family_l = given_r OR given_l = family_r", "one name in the other's place"),
+            _custom(
+                "family_l = given_r OR given_l = family_r",
+                "one name in the other's place (weighed under given names)",
+            ).configure(is_null_level=True),
             _custom(
                 "array_length(array_intersect(family_tokens_l, name_tokens_r)) >= 1 OR "
                 "array_length(array_intersect(family_tokens_r, name_tokens_l)) >= 1",
@@ -218,6 +223,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("phone", ("phone",), lambda: identifier("phone", near=False)),
     Feature("location", ("zip", "lat"), location),
     Feature("postal_code", ("postal_code",), postal_code),
+    Feature("city", ("city",), lambda: free_text("city", 0.92)),
     Feature("place_of_birth", ("place_of_birth",), lambda: free_text("place_of_birth", 0.9)),
     Feature("occupation", ("occupation",), lambda: free_text("occupation")),
     Feature("sex", ("sex",), sex),
@@ -227,8 +233,15 @@ STRONG_IDENTIFIERS = ("a_number", "taxpayer_id", "passport", "fbi_number", "lice
 
 
 def present_features(share: dict[str, float]) -> list[Feature]:
-    """The features whose columns are filled in at least ``MIN_PRESENT`` of records."""
-    return [f for f in FEATURES if any(share.get(c, 0.0) >= MIN_PRESENT for c in f.columns)]
+    """The features whose columns are filled in at least ``MIN_PRESENT`` of records.
+
+    The city is where a person lives only when no ZIP code or coordinates say it better:
+    scoring both would count one address twice.
+    """
+    present = [f for f in FEATURES if any(share.get(c, 0.0) >= MIN_PRESENT for c in f.columns)]
+    if any(f.name == "location" for f in present):
+        present = [f for f in present if f.name != "city"]
+    return present
 
 
 def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:

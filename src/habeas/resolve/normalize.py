@@ -58,6 +58,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "lon",
     "postal_code",
     "region",
+    "city",
     "place_of_birth",
     "occupation",
     "sex",
@@ -201,6 +202,7 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
                  nullif(upper(regexp_replace(r.postal_code, '\\s+', ' ', 'g')), '')
                    AS postal_code,
                  nullif(upper(trim(coalesce(r.state, r.region))), '') AS region,
+                 nullif(lower(regexp_replace(trim(r.city), '\\s+', ' ', 'g')), '') AS city,
                  nullif(lower(trim(r.place_of_birth)), '') AS place_of_birth,
                  nullif(lower(trim(r.occupation)), '') AS occupation,
                  CASE WHEN r.sex IN ('M', 'F') THEN r.sex END AS sex
