@@ -43,7 +43,8 @@ STAGED_COLUMNS = (
     "record_id, source, given_name, middle_name, family_name, full_name, dob, dob_precision, "
     "a_number, ssn, "
     "tin, itin, passport_number, fbi_number, license_number, license_state, phone, "
-    "national_id, zip, lat, lon, postal_code, state, region, city, place_of_birth, occupation, sex, "
+    "national_id, zip, lat, lon, postal_code, state, region, city, place_of_birth, occupation, "
+    "sex, "
     "immigration_status, citizenship_indicator, country_of_birth, passport_country"
 )
 
