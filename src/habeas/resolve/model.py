@@ -178,7 +178,7 @@ def free_text(column: str, near: float | None = None) -> ComparisonCreator:
 
 
 def postal_code() -> ComparisonCreator:
-    """A non-U.S. postal code: exact, or the same outward part (district)."""
+    """A non-U.S. postal code: exact, the same outward part (district), or one typo off."""
     return CustomComparison(
         output_column_name="postal_code",
         comparison_levels=[
@@ -187,6 +187,9 @@ def postal_code() -> ComparisonCreator:
             _custom(
                 "split_part(postal_code_l, ' ', 1) = split_part(postal_code_r, ' ', 1)",
                 "same district",
+            ),
+            cll.DamerauLevenshteinLevel("postal_code", 1).configure(
+                label_for_charts="one character off (a typo)"
             ),
             cll.ElseLevel(),
         ],
