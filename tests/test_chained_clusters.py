@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
 
@@ -113,3 +116,42 @@ def test_an_attachment_never_joins_conflicting_numbers_or_a_reviewers_apart() ->
     apart = CannotLink("pair:kept:b", frozenset({"kept"}), frozenset({"b"}))
     cluster_records(con, Constraints(cannot=[apart]), 0.95)
     assert _groups(con) == {frozenset({"a", "b"}), frozenset({"twin"}), frozenset({"kept"})}
+
+
+def test_a_messy_world_keeps_twins_and_juniors_apart_and_says_why(
+    tmp_path: Path, today: date
+) -> None:
+    from habeas.pipeline import intake_directory
+    from habeas.resolve.run import resolve
+    from habeas.store.staging import StagingStore
+    from habeas.synth.world import generate_world
+
+    world = generate_world(tmp_path / "w", 2500, seed=21, profile="messy")
+    with StagingStore(tmp_path / "s.duckdb") as st:
+        intake_directory(st, world.out, today)
+        resolve(st, datetime(2026, 11, 1, 12, 0))
+        splits = st.rows("SELECT person_id, reason, kept_apart_from FROM person_splits")
+        assert splits, "the messy world chains some twins, juniors or households"
+        person, reason, others = splits[0]
+        assert reason.split()[0] in ("a_number", "ssn", "itin", "fbi_number")
+        [(detail,)] = st.rows(
+            "SELECT detail FROM person_flags WHERE person_id = ? AND flag = 'kept_apart' "
+            "AND detail LIKE ?",
+            [person, f"%{reason}"],
+        )
+        assert detail == f"kept apart from {', '.join(others)}: {reason}"
+        # no person of the index holds two A-numbers that are not one number mistyped
+        from habeas.resolve.cluster import number_kinds, numbers_conflict
+
+        held: dict[str, list[set[tuple[str, str]]]] = {}
+        for pid, a_number in st.rows(
+            "SELECT p.person_id, r.a_number FROM person_records p JOIN records r "
+            "USING (record_id) WHERE r.a_number IS NOT NULL"
+        ):
+            held.setdefault(pid, []).append(number_kinds(a_number, None, None))
+        clashes = [
+            pid
+            for pid, sets in held.items()
+            if any(numbers_conflict(x, y) for i, x in enumerate(sets) for y in sets[i + 1 :])
+        ]
+        assert clashes == []

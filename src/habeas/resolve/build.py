@@ -365,10 +365,12 @@ def derive_tables(
     work.execute(
         """CREATE OR REPLACE TABLE new_splits AS
            WITH sp AS (SELECT origin, reason, unnest(records) AS record_id FROM splits),
-           pp AS (SELECT DISTINCT sp.origin, sp.reason, m.person_id
-                  FROM sp JOIN mapping m USING (record_id))
+           pp AS (SELECT sp.origin, sp.reason, m.person_id,
+                         list_sort(list(sp.record_id)) AS records
+                  FROM sp JOIN mapping m USING (record_id) GROUP BY ALL)
            SELECT a.person_id, a.reason,
-                  list_sort(list(b.person_id)) AS kept_apart_from, ? AS run_id
+                  list_sort(list(DISTINCT b.person_id)) AS kept_apart_from, ? AS run_id,
+                  any_value(a.records) AS record_ids
            FROM pp a JOIN pp b ON a.origin = b.origin AND a.person_id <> b.person_id
            GROUP BY a.person_id, a.reason""",
         [run_id],
@@ -406,5 +408,14 @@ def derive_tables(
                    o.resolved_by, o.resolution, o.resolved_at
             FROM fresh f LEFT JOIN old_flags o
               ON o.person_id = f.person_id AND o.flag = f.flag AND o.record_ids = f.record_ids""",
+        [now],
+    )
+    # a person a conflict split: the analyst sees whom it was kept apart from, and why
+    work.execute(
+        """INSERT INTO new_flags
+           SELECT person_id, 'kept_apart',
+                  'kept apart from ' || array_to_string(kept_apart_from, ', ') || ': ' || reason,
+                  record_ids, 'open', ?::TIMESTAMP, NULL, NULL, NULL
+           FROM new_splits""",
         [now],
     )

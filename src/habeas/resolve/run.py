@@ -205,7 +205,7 @@ def _index(
         "persons": "SELECT * FROM new_persons",
         "review_queue": "SELECT * FROM new_review_queue",
         "person_flags": "SELECT * FROM new_flags",
-        "person_splits": "SELECT * FROM new_splits",
+        "person_splits": "SELECT person_id, reason, kept_apart_from, run_id FROM new_splits",
     }
     # replacing whole tables (not DELETE + INSERT) keeps the commit fast at a million rows
     with store.transaction():
@@ -235,7 +235,10 @@ def _write_flags(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
              ON o.person_id = f.person_id AND o.flag = f.flag AND o.record_ids = f.record_ids""",
         [now],
     )
-    con.execute("DELETE FROM person_flags WHERE person_id IN (SELECT person_id FROM touched)")
+    con.execute(  # a conflict split's note stays until the next full run redraws it
+        "DELETE FROM person_flags WHERE person_id IN (SELECT person_id FROM touched) "
+        "AND flag <> 'kept_apart'"
+    )
     con.execute("INSERT INTO person_flags SELECT * FROM kept_flags")
     for t in ("touched_map", "fresh_flags", "kept_flags"):
         con.execute(f"DROP TABLE {t}")
