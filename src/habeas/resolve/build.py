@@ -109,15 +109,19 @@ def _split_conflicts(
         )
     split_rows: list[tuple[int, list[str], str]] = []
     members: dict[int, list[str]] = {}
+    position: dict[str, int] = {}
     edges: dict[int, list[tuple[str, str, float]]] = {}
     if found:  # every conflicting cluster's members and inner links, in two queries
         wanted = pa.table({"label": pa.array(sorted(found), pa.int64())})  # noqa: F841
         work.execute(
-            "CREATE OR REPLACE TABLE split_members AS SELECT l.unique_id, l.label "
-            "FROM labelled l JOIN wanted USING (label)"
+            "CREATE OR REPLACE TABLE split_members AS SELECT l.unique_id, l.label, i.idx "
+            "FROM labelled l JOIN wanted USING (label) JOIN ids i USING (unique_id)"
         )
-        for label, rid in work.execute("SELECT label, unique_id FROM split_members").fetchall():
+        for label, rid, idx in work.execute(
+            "SELECT label, unique_id, idx FROM split_members"
+        ).fetchall():
             members.setdefault(int(label), []).append(rid)
+            position[rid] = int(idx)
         for label, a, b, prob in work.execute(
             """SELECT l.label, s.unique_id_l, s.unique_id_r, s.match_probability FROM scored s
                JOIN split_members l ON l.unique_id = s.unique_id_l
@@ -127,7 +131,6 @@ def _split_conflicts(
         ).fetchall():
             edges.setdefault(int(label), []).append((a, b, float(prob)))
         work.execute("DROP TABLE split_members")
-    index = {rid: i for i, rid in enumerate(ids)}
     next_label = int(labels.max()) + 1 if len(labels) else 0
     for label, conflicts in sorted(found.items()):
         parts = repair(
@@ -136,7 +139,7 @@ def _split_conflicts(
         why = "; ".join(sorted({c.key for c in conflicts}))
         for part in parts:
             for rid in part:
-                labels[index[rid]] = next_label
+                labels[position[rid]] = next_label
             split_rows.append((label, sorted(part), why))
             next_label += 1
     splits = pa.table(  # noqa: F841 - read by DuckDB
@@ -181,13 +184,21 @@ def _attach_small(
         return
     touched = sorted({r for a, b, _ in cross for r in (a, b)})
     wanted = pa.table({"unique_id": pa.array(touched, pa.string())})  # noqa: F841
-    label_of = {rid: int(lab) for rid, lab in work.execute(
-        """SELECT l.unique_id, l.label FROM labelled l
+    work.execute(
+        """CREATE OR REPLACE TABLE attach_members AS
+           SELECT l.unique_id, l.label, i.idx, r.a_number, r.taxpayer_id, r.fbi_number
+           FROM labelled l JOIN ids i USING (unique_id) JOIN resolve_input r USING (unique_id)
            WHERE l.label IN (SELECT l2.label FROM labelled l2 JOIN wanted USING (unique_id))"""
-    ).fetchall()}  # fmt: skip
-    numbers_of = {rid: number_kinds(a, t, f) for rid, a, t, f in work.execute(
-        """SELECT r.unique_id, r.a_number, r.taxpayer_id, r.fbi_number FROM resolve_input r
-           WHERE r.unique_id IN (SELECT unnest(?))""", [list(label_of)]).fetchall()}  # fmt: skip
+    )
+    label_of: dict[str, int] = {}
+    position: dict[str, int] = {}
+    numbers_of: dict[str, set[tuple[str, str]]] = {}
+    for rid, lab, idx, a_num, tax, fbi in work.execute("SELECT * FROM attach_members").fetchall():
+        label_of[rid] = int(lab)
+        position[rid] = int(idx)
+        if a_num or tax or fbi:
+            numbers_of[rid] = number_kinds(a_num, tax, fbi)
+    work.execute("DROP TABLE attach_members")
     work.execute("DROP TABLE labelled")
     members: dict[int, set[str]] = {}
     for rid, lab in label_of.items():
@@ -229,9 +240,8 @@ def _attach_small(
             moved = True
         if not moved:
             break
-    index = {rid: i for i, rid in enumerate(ids)}
     for rid, lab in label_of.items():
-        labels[index[rid]] = lab
+        labels[position[rid]] = lab
 
 
 def _kept_apart(rules: Constraints, one: set[str], other: set[str]) -> bool:
