@@ -261,6 +261,7 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
         block_on("dob_full", "family_initial"),
         block_on("dob_full", "region"),
         block_on("name_key", "substr(dob_str, 1, 4)"),
+        block_on("name_key_last", "substr(dob_str, 1, 4)"),
         block_on("given_canon", "family", "region"),
         block_on("rare_name"),
         block_on("rare_family"),
@@ -275,6 +276,7 @@ def blocking_rules(features: list[Feature]) -> list[BlockingRuleCreator]:
     if "location" in names:
         rules.append(block_on("dob_full", "zip"))
         rules.append(block_on("name_key", "zip"))
+        rules.append(block_on("name_key_last", "zip"))
     if "postal_code" in names:
         rules.append(block_on("dob_full", "postal_code"))
         rules.append(block_on("family_dm", "postal_code"))

@@ -39,6 +39,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "family_sk",
     "name_tokens",
     "name_key",
+    "name_key_last",
     "given_initial",
     "family_initial",
     "rare_name",
@@ -180,6 +181,7 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
                    AS family_tokens,
                  coalesce(f.dm, CASE WHEN fn.multi THEN fn.last_dm END) AS family_dm,
                  coalesce(f.sk, CASE WHEN fn.multi THEN fn.last_sk END) AS family_sk,
+                 coalesce(f.last_dm, CASE WHEN fn.multi THEN fn.last_dm END) AS family_last_dm,
                  -- every name the record holds, in any field and any order
                  nullif(list_sort(list_distinct(flatten([coalesce(g.tokens, []),
                      coalesce(m.tokens, []), coalesce(f.tokens, []),
@@ -219,6 +221,12 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
         SELECT *, CASE WHEN given_dm IS NOT NULL AND family_dm IS NOT NULL
                        THEN least(given_dm, family_dm) || '|' || greatest(given_dm, family_dm)
                   END AS name_key,
+               -- the same with the last part of a compound surname (Contreras Martínez
+               -- and Martínez share it)
+               CASE WHEN given_dm IS NOT NULL AND family_last_dm IS NOT NULL
+                    THEN least(given_dm, family_last_dm) || '|'
+                         || greatest(given_dm, family_last_dm)
+                  END AS name_key_last,
                substr(given, 1, 1) AS given_initial, substr(family, 1, 1) AS family_initial,
                CASE WHEN given_canon IS NOT NULL AND family IS NOT NULL
                      AND count(*) OVER (PARTITION BY given_canon, family) <= {RARE_NAME}
