@@ -296,3 +296,19 @@ def test_schemathesis_finds_no_server_error_and_no_open_route(world_api: World) 
         )(given(strategy)(check))
         test()
     assert not problems, problems
+
+
+def test_quarantine_over_http_filters_by_disposition(world_api: World) -> None:
+    c, w = world_api.client, world_api
+    h = w.headers("eng1", "identity_resolution")
+    kept = c.get("/quarantine", params={"disposition": "value set aside; record kept"}, headers=h)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["total"] > 0
+    assert {r["disposition"] for r in kept.json()["rows"]} == {"value set aside; record kept"}
+    refused = c.get("/quarantine", params={"disposition": "row refused"}, headers=h)
+    assert refused.status_code == 200
+    assert {r["disposition"] for r in refused.json()["rows"]} <= {"row refused"}
+    every = c.get("/quarantine", headers=h).json()["total"]
+    assert every == kept.json()["total"] + refused.json()["total"]
+    bad = c.get("/quarantine", params={"disposition": "lost"}, headers=h)
+    assert bad.status_code == 422 and "disposition" in bad.text

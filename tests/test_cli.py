@@ -6,6 +6,7 @@ demo, which proves the entry point in a subprocess.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -243,6 +244,9 @@ def test_ingest_and_quarantine_list(tmp_path: Path, world: WorldSummary) -> None
     assert run.returncode == 3 and "may not ingest clear_broker" in run.stderr
     run = habeas("--data-dir", data, "ingest", "clear_broker", file, *ENG, cwd=tmp_path)
     assert run.returncode == 0 and "ingested clear_broker" in run.stdout
+    # bad phones and ZIP codes are set aside, their records kept, and the summary says so
+    assert "values set aside in records that were kept" in run.stdout
+    assert "set aside" in run.stdout and "phone:" in run.stdout
     again = habeas("--data-dir", data, "ingest", "clear_broker", file, *ENG, cwd=tmp_path)
     assert "already ingested" in again.stdout and "nothing changed" in again.stdout
     q = habeas("--data-dir", data, "quarantine", "list", "--source", "clear_broker", cwd=tmp_path)
@@ -250,6 +254,15 @@ def test_ingest_and_quarantine_list(tmp_path: Path, world: WorldSummary) -> None
     q = habeas("--data-dir", data, "quarantine", "list", "--source", "clear_broker",
                "--as", "eng1", "--purpose", "identity_resolution", cwd=tmp_path)  # fmt: skip
     assert q.returncode == 0 and "quarantine:" in q.stdout and "clear_broker" in q.stdout
+    kept = habeas("--data-dir", data, "quarantine", "list", "--kept", "--json",
+                  "--as", "eng1", "--purpose", "identity_resolution", cwd=tmp_path)  # fmt: skip
+    assert kept.returncode == 0, kept.stderr
+    page = json.loads(kept.stdout)
+    assert page["total"] > 0
+    assert {r["disposition"] for r in page["rows"]} == {"value set aside; record kept"}
+    refused = habeas("--data-dir", data, "quarantine", "list", "--refused", "--json",
+                     "--as", "eng1", "--purpose", "identity_resolution", cwd=tmp_path)  # fmt: skip
+    assert refused.returncode == 0 and json.loads(refused.stdout)["total"] == 0
     q = habeas("--data-dir", data, "quarantine", "list", "--as", "root", "--purpose",
                "oversight", cwd=tmp_path)  # fmt: skip
     assert q.returncode == 3 and "refused" in q.stderr

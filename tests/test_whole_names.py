@@ -79,7 +79,7 @@ def test_names_in_either_order_meet_as_token_sets(tmp_path: Path, today: date) -
         today,
         ["Maria Castro Rodriguez", "Castro Rodriguez, Maria", "Rodriguez, Maria", "Castro, Maria"],
     )
-    table = con.execute("SELECT * FROM resolve_input ORDER BY unique_id").to_arrow_table()
+    table = con.sql("SELECT * FROM resolve_input ORDER BY unique_id").to_arrow_table()
     inputs = {(r["given"], r["family"]): r for r in table.to_pylist()}
     whole = inputs[("maria", "rodriguez")]  # "Maria Castro Rodriguez": Castro read as middle
     compound = inputs[("maria", "castro rodriguez")]
