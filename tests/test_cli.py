@@ -242,6 +242,10 @@ def test_ingest_and_quarantine_list(tmp_path: Path, world: WorldSummary) -> None
     run = habeas("--data-dir", data, "ingest", "clear_broker", file, "--as", "root",
                  "--purpose", "oversight", cwd=tmp_path)  # fmt: skip
     assert run.returncode == 3 and "may not ingest clear_broker" in run.stderr
+    dry = habeas("--data-dir", data, "ingest", "clear_broker", file, "--dry-run", *ENG,
+                 cwd=tmp_path)  # fmt: skip
+    assert dry.returncode == 0 and "dry run (nothing kept) clear_broker" in dry.stdout
+    assert "fields filled:" in dry.stdout and "full_name 100%" in dry.stdout
     run = habeas("--data-dir", data, "ingest", "clear_broker", file, *ENG, cwd=tmp_path)
     assert run.returncode == 0 and "ingested clear_broker" in run.stdout
     # bad phones and ZIP codes are set aside, their records kept, and the summary says so

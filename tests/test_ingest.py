@@ -445,3 +445,23 @@ def test_json_export_of_quarantine_reasons_is_readable(
     assert not result.reasons, "a bad phone or ZIP code sets the value aside, not the row"
     assert all(":" in reason for reason in result.set_aside)
     json.dumps(dict(result.set_aside))
+
+
+def test_a_dry_run_reports_everything_and_keeps_nothing(
+    store: StagingStore, world: WorldSummary, today: date
+) -> None:
+    path = registered(store, world.out, "clear_broker", today)
+    tables = ("records", "quarantine", "batches", "minimization")
+    before = {t: count(store, f"SELECT count(*) FROM {t}") for t in tables}
+    dry = ingest(store, "clear_broker", path, today, dry_run=True)
+    assert dry.dry_run and dry.rows_read > 0 and dry.values_set_aside > 0
+    assert {t: count(store, f"SELECT count(*) FROM {t}") for t in tables} == before
+    assert 0 < dry.filled["phone"] <= dry.rows_accepted
+    assert dry.filled["full_name"] == dry.rows_accepted
+    real = ingest(store, "clear_broker", path, today)
+    assert not real.dry_run and not real.already_ingested
+    same = ("rows_read", "rows_accepted", "rows_quarantined", "values_set_aside", "rows_new")
+    assert [getattr(dry, f) for f in same] == [getattr(real, f) for f in same]
+    assert dry.set_aside == real.set_aside and dry.filled == real.filled
+    staged = count(store, "SELECT count(phone) FROM records WHERE source = 'clear_broker'")
+    assert staged == real.filled["phone"]

@@ -198,15 +198,19 @@ class Pipeline:
         path: Path,
         today: date,
         progress: Callable[[str, float], None] | None = None,
+        dry_run: bool = False,
     ) -> IngestResult:
         """Validate, minimize and stage one file of a source; rejected rows go to
-        quarantine."""
+        quarantine, values that fail their field's check are set aside. ``dry_run``
+        reports all of it and keeps nothing."""
         from habeas.governance.pipeline_access import ingest_as
 
         ctx = self._ctx(principal, purpose, "ingest")
         try:
             with self.app.staging(create=True) as st:
-                return ingest_as(self.app.engine, st, ctx, source, path, today, progress)
+                return ingest_as(
+                    self.app.engine, st, ctx, source, path, today, progress, dry_run=dry_run
+                )
         except AccessDenied:
             raise
         except Exception as exc:

@@ -208,11 +208,20 @@ def sources_check(
 def ingest_cmd(
     source: Annotated[str, typer.Argument(help="Registered source name.")],
     path: Annotated[Path, typer.Argument(help="The file to ingest.")],
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Validate and report what would be staged, refused and set aside, with each "
+            "field's fill; keep nothing.",
+        ),
+    ] = False,
     as_user: AsUser = None,
     purpose: Purpose = None,
 ) -> None:
-    """Validate, minimize and stage one file; rejected rows go to quarantine (an integration
-    engineer, purpose identity_resolution; audited)."""
+    """Validate, minimize and stage one file; rejected rows go to quarantine, bad values of
+    secondary fields are set aside (an integration engineer, purpose identity_resolution;
+    audited)."""
     a = application()
     with _progress() as bar:
         task = bar.add_task(f"ingest {source}", total=1.0, note="")
@@ -221,8 +230,9 @@ def ingest_cmd(
             bar.update(task, completed=share, note=stage)
 
         result = a.pipeline.ingest(
-            principal(a, as_user), purpose, source, path, date.today(), progress=step
-        )
+            principal(a, as_user), purpose, source, path, date.today(), progress=step,
+            dry_run=dry_run,
+        )  # fmt: skip
     render.ingest_result(out, result)
 
 

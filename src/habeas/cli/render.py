@@ -86,8 +86,9 @@ def ingest_result(out: Console, r: IngestResult) -> None:
             f"ingested as batch {r.batch_id}; nothing changed"
         )
         return
+    verb = "[yellow]dry run[/] (nothing kept)" if r.dry_run else "[green]ingested[/]"
     out.print(
-        f"[green]ingested[/] {r.source}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
+        f"{verb} {r.source}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
         f"({r.rows_new:,} new, {r.rows_updated:,} updated, {r.rows_unchanged:,} unchanged), "
         f"{r.rows_quarantined:,} quarantined — batch {r.batch_id} in {r.seconds:.2f} s"
     )
@@ -103,6 +104,13 @@ def ingest_result(out: Console, r: IngestResult) -> None:
     if r.dropped:
         dropped = ", ".join(f"{k} ({v:,})" for k, v in r.dropped.items())
         out.print(f"    dropped by minimization: {escape(dropped)}", highlight=False)
+    if r.dry_run and r.rows_accepted:
+        fill = ", ".join(
+            f"{k} {v / r.rows_accepted:.0%}"
+            for k, v in r.filled.items()
+            if not k.endswith("_precision")
+        )
+        out.print(f"    fields filled: {escape(fill)}", highlight=False)
 
 
 def quarantine(out: Console, rows: list[QuarantinedRow], total: int) -> None:

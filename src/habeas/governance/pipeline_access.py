@@ -42,10 +42,12 @@ def ingest_as(
     path: Path,
     today: date,
     progress: Callable[[str, float], None] | None = None,
+    dry_run: bool = False,
 ) -> IngestResult:
     """Ingest one file of ``source`` if Cedar allows this caller to, for this purpose (an
     unknown, refused or lapsed source is reported as such first: the registry is not
-    personal data)."""
+    personal data). ``dry_run`` reads and validates under the same decision and keeps
+    nothing; the outcome entry says so."""
     usable_source(store, source, today)
     resource = Resource("Source", source, {"purposes": _source_purposes(store, source)})
     decision = authorize(ctx, "ingest", resource)
@@ -56,10 +58,13 @@ def ingest_as(
             f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not ingest {source}: "
             f"{decision.why()}"
         )
-    result = ingest(store, source, path, today, progress=progress or (lambda s, f: None))
+    result = ingest(store, source, path, today, progress=progress or (lambda s, f: None),
+                    dry_run=dry_run)  # fmt: skip
     record(engine, ctx, "ingest_done", [*what, f"batch:{result.batch_id}"], True,
-           f"read {result.rows_read}, accepted {result.rows_accepted}, quarantined "
-           f"{result.rows_quarantined}, new {result.rows_new}, updated {result.rows_updated}"
+           ("dry run, nothing kept: " if result.dry_run else "")
+           + f"read {result.rows_read}, accepted {result.rows_accepted}, quarantined "
+           f"{result.rows_quarantined}, values set aside {result.values_set_aside}, new "
+           f"{result.rows_new}, updated {result.rows_updated}"
            + ("; already ingested" if result.already_ingested else ""))  # fmt: skip
     return result
 

@@ -44,6 +44,10 @@ class IngestResult:
     """Why rows were refused whole: reason → entries."""
     set_aside: Counter[str] = field(default_factory=Counter)
     """Why values were set aside in rows that were kept: reason → values."""
+    filled: dict[str, int] = field(default_factory=dict)
+    """Canonical field → records staged with a value in it (the feed's profile)."""
+    dry_run: bool = False
+    """Validated and counted, then rolled back: nothing was staged or quarantined."""
     seconds: float = 0.0
 
 
@@ -61,14 +65,24 @@ def _noop(stage: str, share: float) -> None:
     return None
 
 
+class _RollBack(Exception):
+    """Raised inside a dry run's transaction so that nothing it wrote stays."""
+
+
 def ingest(
     store: StagingStore,
     source: str,
     path: Path,
     today: date | None = None,
     progress: Progress = _noop,
+    dry_run: bool = False,
 ) -> IngestResult:
-    """Ingest one file of a registered source; see the module docstring for guarantees."""
+    """Ingest one file of a registered source; see the module docstring for guarantees.
+
+    ``dry_run`` validates the whole file and reports what an ingest would stage, refuse
+    and set aside (with each field's fill), then rolls back: an analyst reads how a
+    declaration meets a new feed before anything is kept.
+    """
     started = time.perf_counter()
     today = today or date.today()
     decl = usable_source(store, source, today)
@@ -106,36 +120,25 @@ def ingest(
         dropped = _dropped_counts(store, raw)
         progress("write", 0.5)
         now = datetime.now().replace(microsecond=0)
-        with store.transaction():
-            _write_batch(store, decl.name, decl.retention_days, raw, batch_id, now, query.canonical)
-            _write_quarantine(store, decl.name, raw, batch_id, now)
-            for fld, n in dropped.items():
-                con.execute(
-                    "INSERT INTO minimization VALUES (?, ?, ?, ?)", [batch_id, decl.name, fld, n]
+        result.filled = _filled(store, query.canonical)
+        try:
+            with store.transaction():
+                _write_batch(
+                    store, decl.name, decl.retention_days, raw, batch_id, now, query.canonical
                 )
-            progress("commit", 0.95)
-        counts = store.rows(
-            "SELECT rows_read, rows_accepted, rows_quarantined, rows_new, rows_updated, "
-            "rows_unchanged, values_set_aside FROM batches WHERE batch_id = ?",
-            [batch_id],
-        )[0]
-        (
-            result.rows_read,
-            result.rows_accepted,
-            result.rows_quarantined,
-            result.rows_new,
-            result.rows_updated,
-            result.rows_unchanged,
-            result.values_set_aside,
-        ) = counts
+                _write_quarantine(store, decl.name, raw, batch_id, now)
+                for fld, n in dropped.items():
+                    con.execute(
+                        "INSERT INTO minimization VALUES (?, ?, ?, ?)",
+                        [batch_id, decl.name, fld, n],
+                    )
+                progress("commit", 0.95)
+                _read_outcome(store, result, batch_id)
+                if dry_run:
+                    raise _RollBack
+        except _RollBack:
+            result.dry_run = True
         result.dropped = dropped
-        for fld, rule, reason, disposition, n in store.rows(
-            "SELECT field, rule, reason, disposition, count(*) FROM quarantine "
-            "WHERE batch_id = ? GROUP BY ALL ORDER BY 5 DESC",
-            [batch_id],
-        ):
-            text = f"{rule}: {reason}" if fld is None else f"{fld}: {reason}"
-            (result.set_aside if disposition == VALUE_SET_ASIDE else result.reasons)[text] = n
     finally:
         con.unregister("raw")
         for tmp in ("checked", "keyed", "tax_scope"):
@@ -143,6 +146,39 @@ def ingest(
     result.seconds = time.perf_counter() - started
     progress("done", 1.0)
     return result
+
+
+def _read_outcome(store: StagingStore, result: IngestResult, batch_id: str) -> None:
+    """The batch's counts and the quarantine's reasons, read inside its transaction."""
+    (
+        result.rows_read,
+        result.rows_accepted,
+        result.rows_quarantined,
+        result.rows_new,
+        result.rows_updated,
+        result.rows_unchanged,
+        result.values_set_aside,
+    ) = store.rows(
+        "SELECT rows_read, rows_accepted, rows_quarantined, rows_new, rows_updated, "
+        "rows_unchanged, values_set_aside FROM batches WHERE batch_id = ?",
+        [batch_id],
+    )[0]
+    for fld, rule, reason, disposition, n in store.rows(
+        "SELECT field, rule, reason, disposition, count(*) FROM quarantine "
+        "WHERE batch_id = ? GROUP BY ALL ORDER BY 5 DESC",
+        [batch_id],
+    ):
+        text = f"{rule}: {reason}" if fld is None else f"{fld}: {reason}"
+        (result.set_aside if disposition == VALUE_SET_ASIDE else result.reasons)[text] = n
+
+
+def _filled(store: StagingStore, canonical: list[str]) -> dict[str, int]:
+    """How many records to be staged hold a value in each canonical field."""
+    if not canonical:
+        return {}
+    counts = ", ".join(f"count({quote_ident(c)})" for c in canonical)
+    row = store.rows(f"SELECT {counts} FROM keyed WHERE _row = _first_row")[0]
+    return {c: int(n) for c, n in zip(canonical, row, strict=True)}
 
 
 def _dropped_counts(store: StagingStore, raw: RawFile) -> dict[str, int]:
