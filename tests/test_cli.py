@@ -293,6 +293,16 @@ def test_synth_command_is_deterministic(tmp_path: Path) -> None:
 def test_bad_option_value_is_a_usage_error(tmp_path: Path) -> None:
     run = habeas("synth", "--people", "0", cwd=tmp_path)
     assert run.returncode == 2 and "Traceback" not in run.stderr
+    run = habeas("synth", "--profile", "rough", cwd=tmp_path)
+    assert run.returncode == 2 and "'rough': profiles are standard, messy" in run.stderr
+
+
+def test_synth_writes_the_messy_profile(tmp_path: Path) -> None:
+    run = habeas("--data-dir", str(tmp_path / "d"), "synth", "--people", "200", "--profile",
+                 "messy", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    decl = (tmp_path / "d" / "world" / "fbi_criminal.toml").read_text(encoding="utf-8")
+    assert 'kinds = ["a_number", "ssn"]' in decl and 'split = "auto"' in decl
 
 
 def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> None:
