@@ -13,11 +13,18 @@ from habeas.resolve.normalize import INPUT_COLUMNS
 from habeas.resolve.review import Constraints
 
 
-def _work(records: dict[str, dict[str, str]], pairs: list[tuple[str, str, float]]):  # type: ignore[no-untyped-def]
+def _work(records: dict[str, dict[str, object]], pairs: list[tuple[str, str, float]]):  # type: ignore[no-untyped-def]
     con = duckdb.connect()
+    lists = {"name_tokens", "family_tokens"}
     cols = {c: [records[r].get(c) for r in records] for c in INPUT_COLUMNS if c != "unique_id"}
     inputs = pa.table(  # noqa: F841 - read by DuckDB
-        {"unique_id": list(records), **{c: pa.array(v, pa.string()) for c, v in cols.items()}}
+        {
+            "unique_id": list(records),
+            **{
+                c: pa.array(v, pa.list_(pa.string()) if c in lists else pa.string())
+                for c, v in cols.items()
+            },
+        }
     )
     con.execute("CREATE TABLE resolve_input AS SELECT * FROM inputs")
     scored = pa.table(  # noqa: F841
@@ -90,8 +97,12 @@ def test_numbers_conflict_allows_a_typo_and_an_itin_beside_an_ssn() -> None:
     )
 
 
+ANA = {"given_canon": "ana", "given_dm": "AN", "family_dm": "LPS", "name_tokens": ["ana", "lopez"]}
+
+
 def test_a_record_attaches_to_the_person_its_links_point_into() -> None:
-    records = {"a": {}, "b": {}, "c": {}, "lone": {}, "pair1": {}, "pair2": {}}
+    names = ("a", "b", "c", "lone", "pair1", "pair2")
+    records: dict[str, dict[str, object]] = {r: dict(ANA) for r in names}
     pairs = [
         ("a", "b", 0.99), ("b", "c", 0.99),  # one person of three records
         ("lone", "a", 0.85),  # a record alone, one link of 0.85 into that person
@@ -106,16 +117,23 @@ def test_an_attachment_never_joins_conflicting_numbers_or_a_reviewers_apart() ->
     from habeas.resolve.cluster import CannotLink
 
     records = {
-        "a": {"a_number": "165327602"},
-        "b": {},
-        "twin": {"a_number": "182993630"},  # a twin: strong links, another A-number
-        "kept": {},
+        "a": {**ANA, "a_number": "165327602"},
+        "b": dict(ANA),
+        "twin": {**ANA, "a_number": "182993630"},  # a twin: strong links, another A-number
+        "kept": dict(ANA),
+        "merged": {"given_canon": "bo", "given_dm": "P", "family_dm": "L", "name_tokens": ["bo"]},
     }
-    pairs = [("a", "b", 0.99), ("twin", "a", 0.9), ("kept", "b", 0.9)]
+    # a broker's merged profile: another person's phone and birth date, no name in common
+    pairs = [("a", "b", 0.99), ("twin", "a", 0.9), ("kept", "b", 0.9), ("merged", "b", 0.93)]
     con = _work(records, pairs)
     apart = CannotLink("pair:kept:b", frozenset({"kept"}), frozenset({"b"}))
     cluster_records(con, Constraints(cannot=[apart]), 0.95)
-    assert _groups(con) == {frozenset({"a", "b"}), frozenset({"twin"}), frozenset({"kept"})}
+    assert _groups(con) == {
+        frozenset({"a", "b"}),
+        frozenset({"twin"}),
+        frozenset({"kept"}),
+        frozenset({"merged"}),
+    }
 
 
 def test_a_messy_world_keeps_twins_and_juniors_apart_and_says_why(

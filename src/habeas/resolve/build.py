@@ -157,6 +157,11 @@ ATTACH_FLOOR = 0.8
 """A group of records (often one) joins a person at least as large when it has as many
 links at or above this probability into that person as it has records."""
 ATTACH_ROUNDS = 3
+NAMES_MEET = """(a.given_canon = b.given_canon OR a.given_dm = b.given_dm
+    OR a.family_dm = b.family_dm OR a.family_sk = b.family_sk
+    OR array_length(array_intersect(a.name_tokens, b.name_tokens)) >= 1)"""
+"""An attachment needs some name in common: a link made of a shared phone and birth date
+with no name agreeing (a data broker's merged profile) is for a reviewer."""
 
 
 def _attach_small(
@@ -173,10 +178,12 @@ def _attach_small(
     labelled = pa.table({"unique_id": pa.array(ids, pa.string()), "label": labels})  # noqa: F841
     work.execute("CREATE OR REPLACE TABLE labelled AS SELECT * FROM labelled")
     cross = work.execute(
-        """SELECT s.unique_id_l, s.unique_id_r, s.match_probability FROM scored s
-           JOIN labelled l ON l.unique_id = s.unique_id_l
-           JOIN labelled r ON r.unique_id = s.unique_id_r
-           WHERE s.match_probability >= ? AND l.label <> r.label""",
+        f"""SELECT s.unique_id_l, s.unique_id_r, s.match_probability FROM scored s
+            JOIN labelled l ON l.unique_id = s.unique_id_l
+            JOIN labelled r ON r.unique_id = s.unique_id_r
+            JOIN resolve_input a ON a.unique_id = s.unique_id_l
+            JOIN resolve_input b ON b.unique_id = s.unique_id_r
+            WHERE s.match_probability >= ? AND l.label <> r.label AND {NAMES_MEET}""",
         [ATTACH_FLOOR],
     ).fetchall()
     if not cross:
