@@ -55,7 +55,8 @@ def _ssn_ok(d: str) -> str:
 def _itin_ok(d: str) -> str:
     return (
         f"(regexp_full_match({d}, '9[0-9]{{8}}') AND "
-        f"regexp_full_match({d}[4:5], '5[0-9]|6[0-5]|7[0-9]|8[0-8]|9[0-2]|9[4-9]'))"
+        f"regexp_full_match({d}[4:5], '5[0-9]|6[0-5]|7[0-9]|8[0-8]|9[0-2]|9[4-9]') "
+        f"AND NOT {d} BETWEEN '987654320' AND '987654329')"
     )
 
 
