@@ -56,13 +56,17 @@ def _state(store_path: Path) -> tuple[int, int, int, int]:
     with StagingStore(store_path) as store:
         batches = store.rows(
             "SELECT coalesce(sum(rows_accepted), 0), coalesce(sum(rows_quarantined), 0), "
-            "count(*) FROM batches"
+            "coalesce(sum(values_set_aside), 0), count(*) FROM batches"
         )
         records = store.scalar("SELECT count(*) FROM records")
-        quarantined_rows = store.scalar("SELECT count(DISTINCT row_number) FROM quarantine")
-    accepted, quarantined, n = batches[0]
+        quarantined_rows, set_aside_values = store.rows(
+            "SELECT count(DISTINCT row_number) FILTER (WHERE disposition = 'row refused'), "
+            "count(*) FILTER (WHERE disposition <> 'row refused') FROM quarantine"
+        )[0]
+    accepted, quarantined, set_aside, n = batches[0]
     assert records == accepted, "records without their batch, or a batch without its records"
     assert quarantined_rows == quarantined
+    assert set_aside_values == set_aside, "values set aside without their batch, or lost"
     return int(n), int(records), int(quarantined_rows), int(accepted)
 
 

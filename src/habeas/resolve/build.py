@@ -1,8 +1,10 @@
 """Build the index tables of a full run inside the resolver's own DuckDB connection.
 
-Everything set-based stays in SQL; only the graph step (connected components over
-integer ids, with scipy) and the repair of components that break a reviewer's
-cannot-link run in Python. The results are tables the caller copies into the store.
+Everything set-based stays in SQL; in Python run only the graph steps: connected
+components over integer ids (scipy), the repair of components that break a reviewer's
+cannot-link, the split of clusters holding two people's numbers, and the attachment of
+small clusters to the person their links point into. The results are tables the caller
+copies into the store.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def _edges(work: duckdb.DuckDBPyConnection, threshold: float) -> tuple[np.ndarra
 
 
 def cluster_records(work: duckdb.DuckDBPyConnection, rules: Constraints, threshold: float) -> None:
-    """Create work table ``clusters(unique_id, label)`` from ``scored`` and the decisions."""
+    """Create work table ``clusters(unique_id, label)`` from ``scored`` and the decisions:
+    components at ``threshold``, reviewers' constraints, conflict splits, attachments."""
     work.execute(
         """CREATE OR REPLACE TABLE ids AS SELECT unique_id,
              (row_number() OVER (ORDER BY unique_id) - 1)::BIGINT AS idx FROM resolve_input"""
@@ -53,10 +56,11 @@ def cluster_records(work: duckdb.DuckDBPyConnection, rules: Constraints, thresho
     left, right = _edges(work, threshold)
     labels = label_components(n, left, right)
     ids = work.execute("SELECT unique_id FROM ids ORDER BY idx").fetchnumpy()["unique_id"]
+    id_list = list(ids)
     if rules.cannot:
-        _repair_constraints(work, rules, labels, list(ids), threshold)
-    _split_conflicts(work, rules, labels, list(ids), threshold)
-    _attach_small(work, rules, labels, list(ids))
+        _repair_constraints(work, rules, labels, id_list, threshold)
+    _split_conflicts(work, rules, labels, id_list, threshold)
+    _attach_small(work, rules, labels, id_list)
     clusters = pa.table({"unique_id": pa.array(ids, pa.string()), "label": labels})  # noqa: F841
     work.execute("CREATE OR REPLACE TABLE clusters AS SELECT * FROM clusters")
 

@@ -1,8 +1,10 @@
 """Vectorised validation: one SQL query turns raw text into canonical typed values.
 
-For every declared field it builds the value expression and the conditions under
-which the row must be quarantined instead, each with its rule and reason. The whole
-file is checked in one DuckDB pass; no Python loop runs per row.
+For every declared field it builds the value expression and the checks that reject a
+value, each with its rule and reason. A failing value of a secondary field is set aside
+(the record is kept with that field empty); a failing natural key or ``required`` field,
+a structural error or the tax request's scope refuses the whole row. The whole file is
+checked in one DuckDB pass; no Python loop runs per row.
 """
 
 from __future__ import annotations
@@ -159,7 +161,7 @@ def value_and_checks(
     patterns = {
         "passport": ("[A-Z0-9]{6,12}", "not a passport number (6–12 letters or digits)"),
         "fbi_number": (
-            "(FBI|UCN)?[0-9A-Z]{6,10}",
+            "[0-9]{1,8}[A-Z]{0,3}[0-9]{0,2}",
             "not an FBI number (6–10 characters: digits, then up to 3 letters and 2 digits)",
         ),
         "license": ("[A-Z0-9-]{4,20}", "not a licence number (4–20 letters, digits or -)"),
@@ -168,7 +170,7 @@ def value_and_checks(
     if check == "fbi_number":  # separators and a FBI/UCN label are not part of the number
         n = f"regexp_replace(upper(regexp_replace({V}, '[\\s./-]', '', 'g')), '^(FBI|UCN)', '')"
         shaped = (
-            f"regexp_full_match({n}, '[0-9]{{1,8}}[A-Z]{{0,3}}[0-9]{{0,2}}') "
+            f"regexp_full_match({n}, {sql_literal(pattern)}) "
             f"AND length({n}) BETWEEN 6 AND 10 "
             f"AND length(regexp_replace({n}, '[^0-9]', '', 'g')) >= 5"
         )
