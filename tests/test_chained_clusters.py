@@ -173,3 +173,22 @@ def test_a_messy_world_keeps_twins_and_juniors_apart_and_says_why(
             if any(numbers_conflict(x, y) for i, x in enumerate(sets) for y in sets[i + 1 :])
         ]
         assert clashes == []
+
+
+def test_an_index_from_an_earlier_version_asks_for_a_full_run(tmp_path: Path, today: date) -> None:
+    import pytest
+
+    from habeas.errors import HabeasError
+    from habeas.resolve.run import resolve_incremental
+    from habeas.store.staging import StagingStore
+
+    with StagingStore(tmp_path / "s.duckdb") as st:
+        st.con.execute("CREATE TABLE resolution_runs (run_id VARCHAR, mode VARCHAR, engine "
+                       "VARCHAR, started_at TIMESTAMP, seconds DOUBLE, records BIGINT, persons "
+                       "BIGINT, pairs_scored BIGINT, match_threshold DOUBLE, review_low DOUBLE, "
+                       "model_json VARCHAR)")  # fmt: skip
+        st.con.execute("INSERT INTO resolution_runs VALUES ('r', 'full', 'duckdb', now(), 1, 1, "
+                       "1, 1, 0.95, 0.5, '{}')")  # fmt: skip
+        st.con.execute("CREATE TABLE resolve_input (unique_id VARCHAR, given VARCHAR)")
+        with pytest.raises(HabeasError, match="run a full `habeas resolve` before --incremental"):
+            resolve_incremental(st, datetime(2026, 11, 1))

@@ -289,6 +289,13 @@ def resolve_incremental(
     if model_json is None:
         raise HabeasError("no index yet: run `habeas resolve` before --incremental")
     con = store.con
+    have = {r[0] for r in con.execute("DESCRIBE resolve_input").fetchall()}
+    missing = [c for c in INPUT_COLUMNS if c not in have]
+    if missing:
+        raise HabeasError(
+            "the index was built by an earlier habeas (its prepared records lack "
+            f"{', '.join(missing)}): run a full `habeas resolve` before --incremental"
+        )
     new_staged = con.sql(  # noqa: F841
         f"""SELECT {STAGED_COLUMNS} FROM records
             WHERE record_id NOT IN (SELECT unique_id FROM resolve_input) AND {_only(sources)}"""
