@@ -12,7 +12,7 @@ from comparisons import level_of
 from habeas.errors import DeclarationError
 from habeas.resolve.index import flags_sql
 from habeas.resolve.model import date_of_birth
-from habeas.sources.dates import compatible, format_precision, numeric_shape
+from habeas.sources.dates import format_precision, numeric_shape
 from habeas.sources.declaration import parse_declaration
 from habeas.sources.ingest import ingest
 from habeas.sources.registry import register
@@ -43,14 +43,6 @@ def test_only_numeric_whole_date_formats_have_a_shape() -> None:
     assert shape.regex == r"^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$"
     assert numeric_shape("%d %b %Y") is None  # a month name: no placeholder to read
     assert numeric_shape("%Y-%m") is None  # not a whole date
-
-
-def test_compatible_dates_contain_one_another() -> None:
-    assert compatible("1950", "1950-05-03")
-    assert compatible("1950-05", "1950-05-31")
-    assert not compatible("1950-05", "1950-06-01")
-    assert not compatible("1950", "1951")
-    assert compatible(None, "1950")
 
 
 DECL = """

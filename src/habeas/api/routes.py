@@ -39,6 +39,7 @@ from habeas.app.index import (
 from habeas.app.pipeline import SourceCheck, SourceOut
 from habeas.app.users import UserPublic
 from habeas.errors import HabeasError
+from habeas.sources.canonical import Disposition
 
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MAX_ID = 2_147_483_647
@@ -336,7 +337,7 @@ def build(app: Habeas) -> APIRouter:
         source: Annotated[str | None, Query(max_length=64)] = None,
         limit: Limit = 50,
         offset: Offset = 0,
-        disposition: Literal["row refused", "value set aside; record kept"] | None = None,
+        disposition: Disposition | None = None,
     ) -> dict[str, Any]:
         """Rows refused at ingest and values set aside from rows kept, with the file, row,
         field, rule and disposition."""

@@ -21,9 +21,7 @@ from habeas.errors import HabeasError
 from habeas.governance.authz import AccessContext, Resource, authorize
 from habeas.governance.identity import AccessDenied
 from habeas.governance.record_access import record
-from habeas.store.staging import ROW_REFUSED, VALUE_SET_ASIDE
-
-DISPOSITIONS = (ROW_REFUSED, VALUE_SET_ASIDE)
+from habeas.sources.canonical import DISPOSITIONS
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal

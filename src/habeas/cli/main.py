@@ -253,7 +253,7 @@ def quarantine_list(
     as_json: Json = False,
 ) -> None:
     """Show quarantined rows and values set aside (raw values: purpose-bound and audited)."""
-    from habeas.store.staging import ROW_REFUSED, VALUE_SET_ASIDE
+    from habeas.sources.canonical import ROW_REFUSED, VALUE_SET_ASIDE
 
     a = application()
     disposition = None if kept is None else VALUE_SET_ASIDE if kept else ROW_REFUSED

@@ -14,6 +14,7 @@ import duckdb
 
 from habeas.errors import HabeasError
 from habeas.resolve.cluster import CannotLink
+from habeas.resolve.index import last_run
 from habeas.sources.dates import date_text_sql
 
 Decision = Literal["same", "different", "unsure"]
@@ -224,14 +225,16 @@ def prioritized_sql(threshold: float) -> str:
 
 
 def queue(
-    con: duckdb.DuckDBPyConnection,
-    limit: int = 20,
-    sources: list[str] | None = None,
-    threshold: float = 0.95,
+    con: duckdb.DuckDBPyConnection, limit: int = 20, sources: list[str] | None = None
 ) -> tuple[int, list[dict[str, object]]]:
-    """The review queue, the decisions that would change most first (``prioritized_sql``),
-    and its size. ``sources`` keeps only pairs whose two records come from those sources.
+    """The review queue, the decisions that would change most first (``prioritized_sql``,
+    at the last run's clustering threshold), and its size. ``sources`` keeps only pairs
+    whose two records come from those sources.
     """
+    run = last_run(con)
+    if run is None:
+        return 0, []
+    threshold = run[1]
     keep = ""
     params: dict[str, object] = {}
     if sources is not None:

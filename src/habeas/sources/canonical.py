@@ -268,6 +268,12 @@ PARTIAL_DATES = frozenset({"dob", "address_date"})
 """Date fields that may be known only to the month or year; each carries ``<name>_precision``
 (day, month or year) beside it. Every other date dates an event and must be whole."""
 
+Disposition = Literal["row refused", "value set aside; record kept"]
+"""What became of a quarantine entry's row: refused whole, or kept with the value set aside."""
+ROW_REFUSED: Disposition = "row refused"
+VALUE_SET_ASIDE: Disposition = "value set aside; record kept"
+DISPOSITIONS: tuple[Disposition, ...] = (ROW_REFUSED, VALUE_SET_ASIDE)
+
 DERIVED_COLUMNS: tuple[tuple[str, str], ...] = tuple(
     (f"{name}_precision", "VARCHAR") for name in sorted(PARTIAL_DATES)
 )

@@ -132,12 +132,3 @@ def date_text_sql(value: str, precision: str) -> str:
         f"WHEN 'month' THEN strftime({value}, '%Y-%m') "
         f"ELSE strftime({value}, '%Y-%m-%d') END"
     )
-
-
-def compatible(a: str | None, b: str | None) -> bool:
-    """Whether two dates as text at their precision can be the same day (``1950`` and
-    ``1950-05-03`` can; ``1950-05`` and ``1950-06-01`` cannot)."""
-    if not a or not b:
-        return True
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]

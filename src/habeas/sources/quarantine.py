@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from habeas.sources.canonical import ROW_REFUSED
 from habeas.store.staging import StagingStore
 
 
@@ -23,7 +24,7 @@ class QuarantinedRow:
     value: str | None
     rule: str
     reason: str
-    disposition: str = "row refused"
+    disposition: str = ROW_REFUSED
 
 
 def quarantined(

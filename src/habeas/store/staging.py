@@ -14,7 +14,13 @@ from typing import Any
 import duckdb
 
 from habeas.errors import HabeasError
-from habeas.sources.canonical import CANONICAL_FIELDS, DERIVED_COLUMNS, LINEAGE_COLUMNS
+from habeas.sources.canonical import (
+    CANONICAL_FIELDS,
+    DERIVED_COLUMNS,
+    LINEAGE_COLUMNS,
+    ROW_REFUSED,
+    VALUE_SET_ASIDE,
+)
 
 RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
     LINEAGE_COLUMNS
@@ -79,7 +85,9 @@ SCHEMA: tuple[str, ...] = (
         rule VARCHAR NOT NULL,
         reason VARCHAR NOT NULL,
         quarantined_at TIMESTAMP NOT NULL,
-        disposition VARCHAR NOT NULL DEFAULT 'row refused'
+        disposition VARCHAR NOT NULL DEFAULT '"""
+    + ROW_REFUSED
+    + """'
     )""",
     """CREATE TABLE IF NOT EXISTS minimization (
         batch_id VARCHAR NOT NULL,
@@ -91,14 +99,12 @@ SCHEMA: tuple[str, ...] = (
 
 
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("quarantine", "disposition", "VARCHAR DEFAULT 'row refused'"),
+    ("quarantine", "disposition", f"VARCHAR DEFAULT '{ROW_REFUSED}'"),
     ("batches", "values_set_aside", "BIGINT DEFAULT 0"),
 )
 """Columns added after the first release: (table, column, type and default)."""
 
-ROW_REFUSED = "row refused"
-VALUE_SET_ASIDE = "value set aside; record kept"
-"""The two dispositions of a quarantine entry."""
+__all__ = ["RECORD_COLUMNS", "ROW_REFUSED", "VALUE_SET_ASIDE", "StagingStore"]
 
 
 class StagingStore:
