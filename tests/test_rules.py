@@ -35,7 +35,7 @@ def rules(d: Any, today: date = TODAY) -> list[str]:
 
 
 def cma(
-    start: str = "2025-01-01", end: str = "2027-12-31", citation: str = "5 U.S.C. 552a(o)"
+    start: str = "2025-06-01", end: str = "2027-05-31", citation: str = "5 U.S.C. 552a(o)"
 ) -> dict[str, Any]:
     return {
         "kind": "computer_matching_agreement",

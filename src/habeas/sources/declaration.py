@@ -100,7 +100,7 @@ class Agreement(_Strict):
 
     kind: Literal["computer_matching_agreement", "memorandum_of_understanding"]
     id: str = Field(min_length=1)
-    citation: str = ""
+    citation: str = Field(default="", max_length=500)
     parties: list[str] = Field(default_factory=list)
     start: date
     end: date
@@ -118,10 +118,10 @@ class SourceDeclaration(_Strict):
     """Everything habeas must know about a source before it may ingest a row of it."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,62}$")
-    agency: str = Field(min_length=1)
-    system: str = Field(min_length=1)
+    agency: str = Field(min_length=1, max_length=200)
+    system: str = Field(min_length=1, max_length=200)
     category: Category
-    legal_authority: str = ""
+    legal_authority: str = Field(default="", max_length=500)
     purposes: list[str] = Field(min_length=1)
     retention_days: int = Field(gt=0, le=365 * 100)
     identifier_types: list[str] = Field(default_factory=list)
@@ -130,7 +130,7 @@ class SourceDeclaration(_Strict):
     fields: dict[str, FieldSpec] = Field(min_length=1)
     agreement: Agreement | None = None
     tax: TaxBasis | None = None
-    description: str = ""
+    description: str = Field(default="", max_length=4000)
 
     @field_validator("purposes")
     @classmethod
@@ -231,7 +231,10 @@ def _format_problems(key: str, spec: FieldSpec) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for fmt in spec.formats():
         precision = format_precision(fmt)
-        if precision is None:
+        parse_problem = strptime_problem(fmt)
+        if parse_problem:
+            problems.append((key, f"{fmt!r} is not a date format DuckDB can read: {parse_problem}"))
+        elif precision is None:
             problems.append((key, f"{fmt!r} names no year (%Y or %y)"))
         elif precision != "day" and spec.to not in PARTIAL_DATES:
             problems.append(
@@ -239,6 +242,18 @@ def _format_problems(key: str, spec: FieldSpec) -> list[tuple[str, str]]:
                       "be a whole date (only a date of birth or an address date may be partial)")
             )  # fmt: skip
     return problems
+
+
+def strptime_problem(fmt: str) -> str | None:
+    """Why DuckDB's strptime cannot use ``fmt`` (checked at registration, not at ingest)."""
+    import duckdb
+
+    try:
+        with duckdb.connect() as con:
+            con.execute("SELECT try_strptime('2000-01-01', ?)", [fmt]).fetchall()
+    except duckdb.Error as exc:
+        return str(exc).split(": ", 1)[-1][:160]
+    return None
 
 
 def parse_declaration(data: dict[str, Any], path: str) -> SourceDeclaration:
@@ -258,15 +273,23 @@ def parse_declaration(data: dict[str, Any], path: str) -> SourceDeclaration:
 
 
 def load_declaration(path: Path) -> SourceDeclaration:
-    """Read and validate one declaration file (TOML)."""
-    if not path.exists():
-        raise DeclarationError(str(path), "(file)", "no such file")
+    """Read and validate one declaration file (TOML): a regular file of at most 1 MiB."""
+    from habeas.sources.files import MAX_DECLARATION_BYTES, UnreadableFile, read_bounded
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_bounded(path, MAX_DECLARATION_BYTES, "a declaration (TOML)")
+    except UnreadableFile as exc:
+        raise DeclarationError(str(path), "(file)", str(exc).removeprefix(f"{path}: ")) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise DeclarationError(str(path), "(file)", f"not UTF-8 text ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise DeclarationError(str(path), "(syntax)", str(exc)) from None
+    except RecursionError:
+        raise DeclarationError(
+            str(path), "(syntax)", "nested too deeply to be a declaration"
+        ) from None
     return parse_declaration(data, str(path))
 
 

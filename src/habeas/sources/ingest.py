@@ -109,6 +109,7 @@ def ingest(
             raw.struct_error_sql,
             raw.struct_text_sql,
             today,
+            raw.nested_sql,
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {query.sql}")
         con.execute(

@@ -8,10 +8,12 @@ counts values of undeclared fields (for minimization). Parsing into types happen
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +24,12 @@ import pyarrow.parquet as pq
 
 from habeas.errors import IngestError
 from habeas.sources.declaration import SourceDeclaration
+from habeas.sources.files import MAX_SOURCE_BYTES, UnreadableFile, preview, read_bounded
 
 PARQUET_MAGIC = b"PAR1"
-MAX_FILE_BYTES = 8 * 1024**3
+MAX_FILE_BYTES = MAX_SOURCE_BYTES
+MAX_LINE_BYTES = 1024**2
+"""A JSON line longer than this is refused as a row (never parsed into memory whole)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class RawFile:
     dropped_sql: str | None = None
     rejects: list[StructuralReject] = field(default_factory=list)
     json_lines: bool = False
+    nested_sql: dict[str, str] = field(default_factory=dict)
+    """Per JSON field: SQL true when the value is an array, an object, NaN or Infinity."""
 
 
 def quote_ident(name: str) -> str:
@@ -66,14 +73,10 @@ def sql_literal(text: str) -> str:
 
 def read_source_file(path: Path, decl: SourceDeclaration) -> RawFile:
     """Read ``path`` as the declaration's format, refusing a file that is not that."""
-    if not path.exists():
-        raise IngestError(f"{path}: no such file")
-    if path.is_dir():
-        raise IngestError(f"{path}: is a directory, not a {decl.format.kind} file")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise IngestError(f"{path}: {size} bytes is larger than the {MAX_FILE_BYTES} limit")
-    data = path.read_bytes()
+    try:
+        data = read_bounded(path, MAX_FILE_BYTES, f"a {decl.format.kind} file")
+    except UnreadableFile as exc:
+        raise IngestError(str(exc)) from None
     if not data.strip():
         raise IngestError(f"{path}: file is empty")
     digest = hashlib.sha256(data).hexdigest()
@@ -82,11 +85,42 @@ def read_source_file(path: Path, decl: SourceDeclaration) -> RawFile:
         raise IngestError(
             f"{path}: is a Parquet file, but source {decl.name!r} is declared as {kind}"
         )
+    if kind != "parquet":
+        problem = _not_text(data)
+        if problem:
+            raise IngestError(f"{path}: {problem}, but source {decl.name!r} is declared as {kind}")
+        if b"\n" not in data and b"\r" in data:  # classic Mac line endings: one line per CR
+            data = data.replace(b"\r", b"\n")
     if kind == "csv":
         return _read_csv(path, data, digest, decl)
     if kind == "jsonl":
         return _read_jsonl(path, data, digest, decl)
     return _read_parquet(path, data, digest, decl)
+
+
+CONTAINERS = {
+    b"\x1f\x8b": "is gzip-compressed (decompress it first)",
+    b"PK\x03\x04": "is a ZIP archive (extract it first)",
+    b"BZh": "is bzip2-compressed (decompress it first)",
+    b"\xfd7zXZ\x00": "is xz-compressed (decompress it first)",
+    b"\x28\xb5\x2f\xfd": "is zstd-compressed (decompress it first)",
+}
+
+
+def _not_text(data: bytes) -> str | None:
+    """Why a file declared as text is not UTF-8 text at all (a compressed file, UTF-16),
+    or None. A file of text with a few bad bytes passes: its rows are judged one by one."""
+    for magic, what in CONTAINERS.items():
+        if data.startswith(magic):
+            return what
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "is UTF-32 text (convert it to UTF-8)"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "is UTF-16 text (convert it to UTF-8)"
+    if len(head) >= 8 and head.count(b"\x00") * 4 >= len(head):
+        return "is UTF-16 text without a byte-order mark, or binary (convert it to UTF-8)"
+    return None
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -97,24 +131,51 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
+BAD_BYTES = "\ufdd0"
+"""Marks each byte that is not UTF-8, followed by its two hex digits (a Unicode
+noncharacter: no text holds it), so a file with a few bad bytes parses as text and each
+bad value is caught and shown as ``\xe9``."""
+
+
+def _mark_bad_bytes(err: UnicodeError) -> tuple[str, int]:
+    assert isinstance(err, UnicodeDecodeError)
+    return "".join(f"{BAD_BYTES}{b:02X}" for b in err.object[err.start : err.end]), err.end
+
+
+codecs.register_error("habeas-mark-bad-bytes", _mark_bad_bytes)
+
+
 def _read_csv(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -> RawFile:
     fmt = decl.format
     utf8 = _is_utf8(data)
+    if not utf8:
+        data = data.decode("utf-8", errors="habeas-mark-bad-bytes").encode("utf-8")
     first_line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
-    header = next(csv.reader(io.StringIO(first_line), delimiter=fmt.delimiter, quotechar=fmt.quote))
     if first_line.lstrip().startswith("{"):
         raise IngestError(f"{path}: looks like JSON Lines, but {decl.name!r} is declared as csv")
+    try:
+        header = next(
+            csv.reader(io.StringIO(first_line), delimiter=fmt.delimiter, quotechar=fmt.quote)
+        )
+    except (csv.Error, StopIteration) as exc:
+        raise IngestError(f"{path}: the header line is not CSV ({exc})") from None
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
-        raise IngestError(f"{path}: header repeats column(s) {dupes}")
+        raise IngestError(f"{path}: header repeats column(s) {[h[:40] for h in dupes][:12]}")
     missing = [c for c in decl.fields if c not in header]
+    if missing and len(missing) == len(decl.fields) and not _looks_like_header(header):
+        raise IngestError(
+            f"{path}: the header has none of the columns declared for source {decl.name!r} "
+            f"(it begins {preview(data)}); is this the right file, and the right delimiter?"
+        )
     if missing:
+        shown = [h[:40] for h in header[:12]]
         raise IngestError(
             f"{path}: header lacks column(s) {missing} declared for source {decl.name!r} "
-            f"(the file has {header[:12]}{' …' if len(header) > 12 else ''}); is this the "
+            f"(the file has {shown}{' …' if len(header) > 12 else ''}); is this the "
             "right file, and the right delimiter?"
         )
-    ctype = pa.string() if utf8 else pa.binary()
+    ctype = pa.string()
     table, rejects = _parse_csv(data, header, ctype, fmt.delimiter, fmt.quote, threads=True)
     if rejects:  # only the single-threaded reader knows the row numbers of bad rows
         table, rejects = _parse_csv(data, header, ctype, fmt.delimiter, fmt.quote, threads=False)
@@ -128,8 +189,10 @@ def _read_csv(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -> 
         if utf8:
             column_sql[col] = ident
         else:
-            column_sql[col] = f"try(decode({ident}))"
-            bad_utf8[col] = f"({ident} IS NOT NULL AND try(decode({ident})) IS NULL)"
+            column_sql[col] = (
+                f"CASE WHEN NOT contains({ident}, {sql_literal(BAD_BYTES)}) THEN {ident} END"
+            )
+            bad_utf8[col] = f"contains({ident}, {sql_literal(BAD_BYTES)})"
     extras = [c for c in header if c not in decl.fields]
     return RawFile(
         path,
@@ -138,9 +201,18 @@ def _read_csv(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -> 
         table,
         column_sql,
         bad_utf8,
-        dropped_sql=_dropped_columns_sql(extras, binary=not utf8),
+        dropped_sql=_dropped_columns_sql(extras, binary=False),
         rejects=rejects,
     )
+
+
+HEADER_NAME = re.compile(r"[\w .()#/-]{1,64}")
+
+
+def _looks_like_header(header: list[str]) -> bool:
+    """Whether a first line reads as column names (else it is shown only as escaped bytes:
+    a file that is not what it claims may hold anything)."""
+    return len(header) >= 2 and all(HEADER_NAME.fullmatch(h) for h in header)
 
 
 def _parse_csv(
@@ -201,35 +273,58 @@ def _dropped_columns_sql(extras: list[str], binary: bool) -> str | None:
 
 def _read_jsonl(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -> RawFile:
     bad_lines: list[int] = []
-    if _is_utf8(data):
-        lines = data.decode("utf-8").split("\n")
-    else:
-        lines = []
-        for n, raw in enumerate(data.split(b"\n"), start=1):
-            try:
-                lines.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                lines.append(raw.decode("utf-8", errors="backslashreplace"))
-                bad_lines.append(n)
+    long_lines: list[int] = []
+    size = len(data)
+    raw_lines = data.split(b"\n")
+    lines: list[str] = []
+    for n, raw in enumerate(raw_lines, start=1):
+        if len(raw) > MAX_LINE_BYTES:  # never handed to the JSON parser
+            lines.append(raw[:200].decode("utf-8", errors="backslashreplace"))
+            long_lines.append(n)
+            continue
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(raw.decode("utf-8", errors="backslashreplace"))
+            bad_lines.append(n)
     if lines and lines[-1] == "":
         lines.pop()
     numbers = np.arange(1, len(lines) + 1, dtype=np.int64)
     flags = np.zeros(len(lines), dtype=bool)
     if bad_lines:
         flags[np.array(bad_lines, dtype=np.int64) - 1] = True
-    table = pa.table({"_row": numbers, "_line": pa.array(lines, pa.string()), "_bad": flags})
+    longs = np.zeros(len(lines), dtype=bool)
+    if long_lines:
+        longs[np.array(long_lines, dtype=np.int64) - 1] = True
+    table = pa.table(
+        {
+            "_row": numbers,
+            "_line": pa.array(lines, pa.string()),
+            "_bad": flags,
+            "_long": longs,
+        }
+    )
     column_sql = {
         col: f"json_extract_string(_line, {sql_literal(_json_path(col))})" for col in decl.fields
     }
+    nested = {}
+    for col in decl.fields:
+        p = sql_literal(_json_path(col))
+        nested[col] = (
+            f"(json_type(_line, {p}) IN ('ARRAY', 'OBJECT') OR (json_type(_line, {p}) = 'DOUBLE' "
+            f"AND lower(json_extract_string(_line, {p})) IN ('nan', 'infinity', '-infinity', "
+            "'inf', '-inf')))"
+        )
     struct_error = (
-        "CASE WHEN _bad THEN 'line holds bytes that are not UTF-8' "
+        f"CASE WHEN _long THEN 'line longer than {MAX_LINE_BYTES:,} bytes' "
+        "WHEN _bad THEN 'line holds bytes that are not UTF-8' "
         "WHEN NOT json_valid(_line) THEN 'malformed JSON line' "
         "WHEN json_type(_line) <> 'OBJECT' THEN 'line is JSON but not an object' END"
     )
     return RawFile(
         path,
         digest,
-        len(data),
+        size,
         table,
         column_sql,
         row_filter_sql="trim(_line) <> ''",
@@ -237,6 +332,7 @@ def _read_jsonl(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -
         struct_text_sql="_line",
         dropped_sql=_dropped_json_keys_sql(list(decl.fields)),
         json_lines=True,
+        nested_sql=nested,
     )
 
 

@@ -7,6 +7,7 @@ authorizes nothing. Only rows of requested persons may be ingested.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,23 +47,32 @@ def entry_problem(row: dict[str, str]) -> str | None:
 
 
 def read_request(path: Path, declaration_path: str) -> list[RequestEntry]:
-    """Read a request file (CSV with a header naming the request columns)."""
-    if not path.exists():
-        raise DeclarationError(declaration_path, "tax.request_file", f"no such file {path}")
+    """Read a request file (CSV with a header naming the request columns): a regular file
+    inside the declaration's folder, of at most 256 MiB."""
+    from habeas.sources.files import MAX_REQUEST_BYTES, UnreadableFile, read_bounded
+
+    key = "tax.request_file"
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in REQUEST_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise DeclarationError(
-                    declaration_path, "tax.request_file", f"{path} lacks columns {missing}"
-                )
-            entries = []
-            for n, row in enumerate(reader, start=1):
-                clean = {c: (row.get(c) or "").strip() for c in REQUEST_COLUMNS}
-                entries.append(RequestEntry(n, **clean, problem=entry_problem(clean)))
+        raw = read_bounded(
+            path, MAX_REQUEST_BYTES, "a tax request (CSV)", within=Path(declaration_path).parent
+        )
+    except UnreadableFile as exc:
+        raise DeclarationError(declaration_path, key, str(exc)) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DeclarationError(
-            declaration_path, "tax.request_file", f"{path} is not UTF-8 ({exc.reason})"
+            declaration_path, key, f"{path} is not UTF-8 ({exc.reason})"
         ) from None
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        missing = [c for c in REQUEST_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DeclarationError(declaration_path, key, f"{path} lacks columns {missing}")
+        entries = []
+        for n, row in enumerate(reader, start=1):
+            clean = {c: (row.get(c) or "").strip() for c in REQUEST_COLUMNS}
+            entries.append(RequestEntry(n, **clean, problem=entry_problem(clean)))
+    except csv.Error as exc:
+        raise DeclarationError(declaration_path, key, f"{path} is not CSV ({exc})") from None
     return entries

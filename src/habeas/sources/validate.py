@@ -9,6 +9,7 @@ checked in one DuckDB pass; no Python loop runs per row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +22,7 @@ from habeas.sources.canonical import (
 )
 from habeas.sources.dates import date_sql
 from habeas.sources.declaration import FieldSpec, SourceDeclaration
-from habeas.sources.readers import quote_ident, sql_literal
+from habeas.sources.readers import BAD_BYTES, quote_ident, sql_literal
 
 V = "{v}"  # placeholder for the raw column in a template
 
@@ -109,6 +110,8 @@ def value_and_checks(
         sql_type = "BIGINT" if check == "integer" else "DOUBLE"
         value = f"try_cast({V} AS {sql_type})"
         checks = [Check(failed, check, f"not {'an integer' if check == 'integer' else 'a number'}")]
+        if check == "float":
+            checks.append(Check("isnan({x}) OR isinf({x})", "float", "not a finite number"))
         if canonical.min_value is not None and canonical.max_value is not None:
             checks.append(
                 Check(
@@ -312,6 +315,7 @@ def build_validation_query(
     struct_error_sql: str,
     struct_text_sql: str,
     today: date,
+    nested_sql: dict[str, str] | None = None,
 ) -> ValidationQuery:
     """One SELECT over table ``raw`` yielding typed canonical values and per-row errors.
 
@@ -319,13 +323,19 @@ def build_validation_query(
     ``_key`` (natural key text), one column per canonical field, and ``_errors`` (a
     list of {field, value, rule, reason}).
     """
+    nested_sql = nested_sql or {}
     raw_cols = {col: f"c{i}" for i, col in enumerate(decl.fields)}
     level1 = ["_row"]
     for col, alias in raw_cols.items():
         level1.append(f"nullif(trim({column_sql[col]}), '') AS {alias}")
         if col in bad_utf8_sql:
             level1.append(f"{bad_utf8_sql[col]} AS {alias}_bad")
-            level1.append(f"CAST({quote_ident(col)} AS VARCHAR) AS {alias}_bytes")
+            level1.append(
+                f"regexp_replace(CAST({quote_ident(col)} AS VARCHAR), "
+                f"'{BAD_BYTES}([0-9A-F]{{2}})', '\\\\x\\1', 'g') AS {alias}_bytes"
+            )
+        if col in nested_sql:
+            level1.append(f"{nested_sql[col]} AS {alias}_nested")
     values: dict[str, str] = {}
     errors: list[str] = []
 
@@ -354,6 +364,7 @@ def build_validation_query(
                 produced_by[kind] = col
             errors.append(error(f"length({alias}) > {MAX_TEXT_LENGTH}", col, alias, "length",
                                 f"value longer than {MAX_TEXT_LENGTH} characters"))  # fmt: skip
+            errors += _shape_errors(col, alias, error, nested=col in nested_sql)
             for chk in checks:
                 errors.append(error(f"({chk.condition})", col, alias, chk.rule, chk.reason))
             continue
@@ -381,6 +392,7 @@ def build_validation_query(
             )
         too_long = f"value longer than {MAX_TEXT_LENGTH} characters"
         errors.append(error(f"length({alias}) > {MAX_TEXT_LENGTH}", col, alias, "length", too_long))
+        errors += _shape_errors(col, alias, error, nested=col in nested_sql)
         if spec.required or col in decl.natural_key:
             errors.append(
                 error(f"{alias} IS NULL", col, alias, "required", "required field is empty")
@@ -392,6 +404,8 @@ def build_validation_query(
     for c in decl.fields:
         if c in bad_utf8_sql:
             passthrough += [f"{raw_cols[c]}_bad", f"{raw_cols[c]}_bytes"]
+        if c in nested_sql:
+            passthrough.append(f"{raw_cols[c]}_nested")
     key = "concat_ws(chr(31), " + ", ".join(raw_cols[c] for c in decl.natural_key) + ")"
     select_values = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in values.items())
     final_from = "v"
@@ -439,6 +453,31 @@ def build_validation_query(
         "UNION ALL BY NAME SELECT _row, _struct, _struct_text FROM s0 WHERE _struct IS NOT NULL"
     )
     return ValidationQuery(sql, produced)
+
+
+CONTROL_CHARACTERS = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"
+"""NUL, escape and the other C0 controls (tab and line breaks aside): no value holds them,
+and one that does could repaint a terminal or split a natural key."""
+
+
+def _shape_errors(col: str, alias: str, error: Callable[..., str], nested: bool) -> list[str]:
+    """Checks every value of every field passes: no control characters, and in JSON a
+    value, not an array or an object."""
+    out = [
+        error(
+            f"regexp_matches({alias}, '{CONTROL_CHARACTERS}')",
+            col,
+            f"regexp_replace({alias}, '{CONTROL_CHARACTERS}', '\ufffd', 'g')",
+            "control-character",
+            "holds a control character (NUL, escape or another C0 control)",
+        )
+    ]
+    if nested:
+        out.append(
+            error(f"{alias}_nested", col, alias, "json-value",
+                  "is a JSON array or object, or NaN or Infinity, not one JSON value")
+        )  # fmt: skip
+    return out
 
 
 def _settable(decl: SourceDeclaration, column: str) -> bool:

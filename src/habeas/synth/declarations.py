@@ -235,7 +235,7 @@ def declarations(as_of: date) -> dict[str, dict[str, Any]]:
                 "citation": "5 U.S.C. 552a(o)",
                 "parties": ["Social Security Administration", "Department of Homeland Security"],
                 "start": as_of - timedelta(days=450),
-                "end": as_of + timedelta(days=820),
+                "end": as_of + timedelta(days=450),
             },
             "fields": {
                 "SSN": _f("ssn"),
