@@ -63,6 +63,9 @@ def intake_directory(
         if not reg.accepted:
             note(name, "refused")
             continue
+        if reg.status == "pending":
+            note(name, "pending approval")
+            continue
         note(name, "ingest")
         try:
             data = data_file_for(decl_path, reg.declaration.format.kind)

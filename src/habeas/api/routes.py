@@ -36,7 +36,7 @@ from habeas.app.index import (
     ReviewQueue,
     SearchResult,
 )
-from habeas.app.pipeline import SourceCheck, SourceOut
+from habeas.app.pipeline import SourceCheck, SourceOut, SourceVersionOut
 from habeas.app.users import UserPublic
 from habeas.errors import HabeasError
 from habeas.sources.canonical import Disposition
@@ -73,6 +73,12 @@ class Decide(BaseModel):
     right: str = Field(min_length=1, max_length=64)
     decision: Literal["same", "different", "unsure"]
     reason: Text
+
+
+class SourceDecision(BaseModel):
+    """Oversight's reason for approving or rejecting a version of a source."""
+
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class Unmerge(BaseModel):
@@ -329,6 +335,32 @@ def build(app: Habeas) -> APIRouter:
     def sources_check(c: C, on: date | None = None) -> list[SourceCheck]:
         """Every source's legal basis re-checked as of ``on`` (agreements lapse)."""
         return app.pipeline.check(c.principal, c.purpose, on or date.today())
+
+    SourceName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,62}$")]
+    Version = Annotated[int, Path(ge=1, le=1_000_000)]
+
+    @r.get("/sources/{name}/history", tags=["sources"])
+    @edge
+    def source_history(c: C, name: SourceName) -> list[SourceVersionOut]:
+        """Every version of a source's declaration: hash, registrant, dates, what it
+        widened, who decided."""
+        return app.pipeline.source_history(c.principal, c.purpose, name)
+
+    @r.post("/sources/{name}/versions/{version}/approve", tags=["sources"])
+    @edge
+    def source_approve(
+        c: C, name: SourceName, version: Version, body: SourceDecision
+    ) -> SourceVersionOut:
+        """Approve a pending version that widens a source (oversight; not its registrant)."""
+        return app.pipeline.decide_source(c.principal, c.purpose, name, version, True, body.reason)
+
+    @r.post("/sources/{name}/versions/{version}/reject", tags=["sources"])
+    @edge
+    def source_reject(
+        c: C, name: SourceName, version: Version, body: SourceDecision
+    ) -> SourceVersionOut:
+        """Reject a pending version; the version in force stays."""
+        return app.pipeline.decide_source(c.principal, c.purpose, name, version, False, body.reason)
 
     @r.get("/quarantine", tags=["sources"])
     @edge

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from habeas.resolve.run import Resolution
     from habeas.sources.ingest import IngestResult
     from habeas.sources.quarantine import QuarantinedRow
-    from habeas.sources.registry import RegisteredSource, Registration
+    from habeas.sources.registry import RegisteredSource, Registration, SourceVersion
 
 Engine = Literal["duckdb", "spark"]
 
@@ -74,6 +74,29 @@ class Published:
 
     resolution: Resolution
     published_records: int
+
+
+class SourceVersionOut(BaseModel):
+    """One version of a source's declaration."""
+
+    name: str
+    version: int
+    status: str
+    sha256: str
+    registrant: str
+    registered_at: datetime
+    effective_from: datetime | None
+    effective_to: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    widens: list[str]
+    refusals: list[str]
+    purposes: list[str]
+
+
+def version_out(v: SourceVersion) -> SourceVersionOut:
+    """A version as shown."""
+    return SourceVersionOut(**{f: getattr(v, f) for f in SourceVersionOut.model_fields})
 
 
 def source_out(entry: RegisteredSource) -> SourceOut:
@@ -165,28 +188,116 @@ class Pipeline:
     def register(
         self, principal: Principal | None, purpose: str | None, paths: list[Path], today: date
     ) -> list[Registration]:
-        """Register declarations (integration engineers); a refused one is kept with the
-        rules it breaks."""
+        """Register declarations (integration engineers) as new versions of their sources.
+
+        A refused one is kept with the rules it breaks; one that widens what its source
+        may be used for waits for oversight's approval. Each is audited with the
+        declaration's hash before and after."""
         from habeas.sources.registry import register
 
         ctx = self._ctx(principal, purpose, "register_source")
         self._require_register(ctx, ",".join(p.name for p in paths)[:200])
         out = []
-        with self.app.staging(create=True) as st:
-            for path in paths:
-                out.append(register(st, path, today))
-        record(
-            self.app.engine,
-            ctx,
-            "register_source:outcome",
-            [f"source:{r.declaration.name}" for r in out if r.accepted],
-            True,
-            "succeeded: "
-            + ", ".join(
-                f"{r.declaration.name} {'registered' if r.accepted else 'refused'}" for r in out
-            ),
-        )
+        try:
+            with self.app.staging(create=True) as st:
+                for path in paths:
+                    out.append(register(st, path, today, registrant=ctx.user))
+                self._sync_index_purposes(st)
+        except Exception as exc:
+            self._outcome_failed(ctx, "register_source", exc)
+            raise
+        for r in out:
+            record(
+                self.app.engine,
+                ctx,
+                "register_source:outcome",
+                [f"source:{r.declaration.name}", f"version:{r.version}"],
+                True,
+                f"{r.declaration.name} version {r.version} {r.status}; sha256 before "
+                f"{(r.previous_sha256 or 'none')[:16]}, after {r.sha256[:16]}"
+                + (f"; widens: {'; '.join(r.widens)} (awaits oversight)" if r.widens else "")
+                + (f"; refused: {'; '.join(str(x) for x in r.refusals)}" if r.refusals else ""),
+            )
         return out
+
+    def _sync_index_purposes(self, st: Any) -> None:
+        """The published index reads each source's purposes as the registry now has them (a
+        narrowing applies at once, not at the next resolution)."""
+        from habeas.resolve.publish import refresh_index_purposes
+
+        refresh_index_purposes(self.app.engine, st)
+
+    def decide_source(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        name: str,
+        version: int,
+        approve: bool,
+        reason: str,
+    ) -> SourceVersionOut:
+        """Approve or reject a pending version that widens a source (oversight, and not the
+        engineer who registered it); audited with its hash."""
+        from habeas.sources.registry import decide, history
+
+        if not reason.strip():
+            raise HabeasError("give the reason for the decision (--reason)")
+        action = "approve_source" if approve else "reject_source"
+        ctx = self._ctx(principal, purpose, action)
+        decision = authorize(ctx, "approve_source", Resource("Source", name, {"purposes": []}))
+        what = [f"source:{name}", f"version:{version}"]
+        if not decision.allowed:
+            record(self.app.engine, ctx, action, what, False, decision.why())
+            raise AccessDenied(
+                f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not approve source "
+                f"changes: {decision.why()}",
+                None,
+                decision.why(),
+            )
+        try:
+            with self.app.staging() as st:
+                decide(st, name, version, ctx.user, approve, reason.strip())
+                self._sync_index_purposes(st)
+                [v] = [v for v in history(st, name) if v.version == version]
+        except HabeasError as exc:
+            self.app.record_failure(ctx, None, ctx.purpose, action, exc)
+            raise
+        done = f"{name} version {version} {v.status} (sha256 {v.sha256[:16]}): {reason}"
+        record(self.app.engine, ctx, action, what, True, done)
+        return version_out(v)
+
+    def retire_source(
+        self, principal: Principal | None, purpose: str | None, name: str, reason: str
+    ) -> int:
+        """Retire a source (integration engineer): no more ingests; audited."""
+        from habeas.sources.registry import retire
+
+        if not reason.strip():
+            raise HabeasError("give the reason for retiring the source (--reason)")
+        ctx = self._ctx(principal, purpose, "retire_source")
+        self._require_register(ctx, name)
+        try:
+            with self.app.staging() as st:
+                version = retire(st, name, ctx.user, reason.strip())
+        except HabeasError as exc:
+            self.app.record_failure(ctx, None, ctx.purpose, "retire_source", exc)
+            raise
+        record(self.app.engine, ctx, "retire_source:outcome", [f"source:{name}"], True,
+               f"{name} version {version} retired: {reason}")  # fmt: skip
+        return version
+
+    def source_history(
+        self, principal: Principal | None, purpose: str | None, name: str
+    ) -> list[SourceVersionOut]:
+        """Every version of a source's declaration: hash, registrant, dates, what it widened,
+        who decided (an authenticated account; the registry is not personal data)."""
+        from habeas.sources.registry import history
+
+        self._ctx(principal, purpose, "source_history")
+        if not self.app.settings.staging_path.exists():
+            raise HabeasError("no source is registered yet")
+        with self.app.staging() as st:
+            return [version_out(v) for v in history(st, name)]
 
     def ingest(
         self,
@@ -329,11 +440,37 @@ class Pipeline:
             rows, total = quarantined(st, source, limit, sources, offset, disposition)
         return QuarantinePage(rows, total, limit, offset)
 
+    def purge_quarantine(
+        self, principal: Principal | None, purpose: str | None, on: date
+    ) -> dict[str, int]:
+        """Delete quarantine entries past their retention as of ``on`` (an integration
+        engineer); audited with the count per source."""
+        from habeas.sources.quarantine import purge
+
+        ctx = self._ctx(principal, purpose, "purge_quarantine")
+        decision = authorize(ctx, "purge", Resource("Source", "quarantine", {"purposes": []}))
+        if not decision.allowed:
+            record(self.app.engine, ctx, "purge_quarantine", ["quarantine"], False,
+                   decision.why())  # fmt: skip
+            raise AccessDenied(
+                f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not purge the "
+                f"quarantine: {decision.why()}",
+                None,
+                decision.why(),
+            )
+        if not self.app.settings.staging_path.exists():
+            return {}
+        with self.app.staging() as st:
+            purged = purge(st, on)
+        record(
+            self.app.engine, ctx, "purge_quarantine", ["quarantine"], True,
+            f"as of {on}: " + (", ".join(f"{s} {n}" for s, n in sorted(purged.items())) or "none"),
+        )  # fmt: skip
+        return purged
+
     def export(self, principal: Principal | None, purpose: str | None, path: Path) -> int:
         """Write source, source key, record id and person id of the records of sources this
         role may export for this purpose (the ``export`` policies)."""
-        import json
-
         from habeas.resolve.export import export_clusters
 
         if path.suffix not in (".csv", ".parquet"):
@@ -342,11 +479,12 @@ class Pipeline:
             raise HabeasError(f"{path.parent}: no such folder")
         ctx = self._ctx(principal, purpose, "export_clusters")
         with self.app.staging() as st:
-            decls = st.rows("SELECT name, declaration FROM sources ORDER BY name")
+            from habeas.sources.registry import effective_purposes
+
             allowed: list[str] = []
             refused: list[str] = []
-            for name, decl in decls:
-                res = Resource("Source", name, {"purposes": json.loads(decl).get("purposes", [])})
+            for name, purposes in sorted(effective_purposes(st).items()):
+                res = Resource("Source", name, {"purposes": purposes})
                 (allowed if authorize(ctx, "export", res).allowed else refused).append(name)
             if not allowed:
                 why = "no source may be exported by this role for this purpose"

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from habeas.cli import audit_cmds, cases_cmds, render, resolve_cmds
 from habeas.cli.access import AsUser, Json, Purpose, principal
+from habeas.cli.console import SafeConsole
 from habeas.errors import HabeasError
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ quarantine_app = typer.Typer(
 app.add_typer(sources_app, name="sources")
 app.add_typer(quarantine_app, name="quarantine")
 
-out = Console()
-err = Console(stderr=True)
+out = SafeConsole()
+err = SafeConsole(stderr=True)
 
 
 class State:
@@ -180,6 +180,67 @@ def sources_add(
         raise typer.Exit(code=3)
 
 
+@sources_app.command("history")
+def sources_history(
+    name: Annotated[str, typer.Argument(help="Source name.")],
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+    as_json: Json = False,
+) -> None:
+    """Every version of a source's declaration: hash, registrant, dates, what it widened and
+    who approved it."""
+    a = application()
+    rows = a.pipeline.source_history(principal(a, as_user), purpose, name)
+    render.emit_json(out, rows) if as_json else render.source_history(out, rows)
+
+
+def _decide(name: str, version: int, reason: str, as_user: str | None, purpose: str | None,
+            approve: bool) -> None:  # fmt: skip
+    a = application()
+    v = a.pipeline.decide_source(principal(a, as_user), purpose, name, version, approve, reason)
+    out.print(f"{v.name} version {v.version}: {v.status} by {v.decided_by}")
+
+
+Reason = Annotated[str, typer.Option(help="Why (kept in the registry and the audit log).")]
+
+
+@sources_app.command("approve")
+def sources_approve(
+    name: Annotated[str, typer.Argument(help="Source name.")],
+    version: Annotated[int, typer.Argument(min=1, max=1_000_000, help="The pending version.")],
+    reason: Reason,
+    as_user: AsUser = None,
+    purpose: Purpose = "oversight",
+) -> None:
+    """Approve a pending version that widens a source (oversight; not its registrant)."""
+    _decide(name, version, reason, as_user, purpose, approve=True)
+
+
+@sources_app.command("reject")
+def sources_reject(
+    name: Annotated[str, typer.Argument(help="Source name.")],
+    version: Annotated[int, typer.Argument(min=1, max=1_000_000, help="The pending version.")],
+    reason: Reason,
+    as_user: AsUser = None,
+    purpose: Purpose = "oversight",
+) -> None:
+    """Reject a pending version (oversight); the version in force stays."""
+    _decide(name, version, reason, as_user, purpose, approve=False)
+
+
+@sources_app.command("retire")
+def sources_retire(
+    name: Annotated[str, typer.Argument(help="Source name.")],
+    reason: Reason,
+    as_user: AsUser = None,
+    purpose: Purpose = "identity_resolution",
+) -> None:
+    """Retire a source (an integration engineer): nothing more is ingested from it."""
+    a = application()
+    version = a.pipeline.retire_source(principal(a, as_user), purpose, name, reason)
+    out.print(f"{name} version {version} retired")
+
+
 @sources_app.command("list")
 def sources_list(as_user: AsUser = None, purpose: Purpose = None, as_json: Json = False) -> None:
     """The registry: each source's agency, legal authority, purposes and status."""
@@ -259,6 +320,23 @@ def quarantine_list(
     disposition = None if kept is None else VALUE_SET_ASIDE if kept else ROW_REFUSED
     page = a.pipeline.quarantine(principal(a, as_user), purpose, source, limit, offset, disposition)
     render.emit_json(out, page) if as_json else render.quarantine(out, page.rows, page.total)
+
+
+@quarantine_app.command("purge")
+def quarantine_purge(
+    on: Annotated[str | None, typer.Option(help="Purge as of this date (YYYY-MM-DD).")] = None,
+    as_user: AsUser = None,
+    purpose: Purpose = "identity_resolution",
+) -> None:
+    """Delete quarantine entries past their retention (an integration engineer; audited)."""
+    a = application()
+    purged = a.pipeline.purge_quarantine(
+        principal(a, as_user), purpose, parse_date(on) if on else date.today()
+    )
+    for source, n in sorted(purged.items()):
+        out.print(f"{source}: {n:,} entries purged")
+    if not purged:
+        out.print("nothing past its retention")
 
 
 @app.command()

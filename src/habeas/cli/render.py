@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from habeas.app.pipeline import SourceCheck, SourceOut
+from habeas.app.pipeline import SourceCheck, SourceOut, SourceVersionOut
+from habeas.cli.console import clean
 from habeas.pipeline import IntakeReport
 from habeas.sources.ingest import IngestResult
 from habeas.sources.quarantine import QuarantinedRow
@@ -29,12 +30,50 @@ def world(out: Console, summary: WorldSummary, seconds: float) -> None:
 def registration(out: Console, reg: Registration) -> None:
     """One line per registration, and the rules a refused one breaks."""
     d = reg.declaration
-    if reg.accepted:
-        out.print(f"[green]registered[/] {d.name}: {d.agency} — {d.legal_authority}")
+    name, agency = escape(d.name), escape(clean(d.agency))
+    if reg.status == "pending":
+        out.print(
+            f"[yellow]pending[/]    {name} version {reg.version}: awaits oversight's approval"
+        )
+        for change in reg.widens:
+            out.print(f"    widens: {escape(clean(change))}", highlight=False)
+    elif reg.status == "unchanged":
+        out.print(f"[green]unchanged[/]  {name} version {reg.version} is in force")
+    elif reg.accepted:
+        out.print(
+            f"[green]registered[/] {name} version {reg.version}: {agency} — "
+            f"{escape(clean(d.legal_authority))}",
+            highlight=False,
+        )
     else:
-        out.print(f"[red]refused[/]    {d.name}: {d.agency}")
-        for r in reg.refusals:
-            out.print(f"    [red]{r.rule}[/]: {escape(r.message)}", highlight=False)
+        out.print(f"[red]refused[/]    {name}: {agency}", highlight=False)
+        for refusal in reg.refusals:
+            out.print(
+                f"    [red]{refusal.rule}[/]: {escape(clean(refusal.message))}", highlight=False
+            )
+    for w in reg.warnings:
+        out.print(f"    [yellow]warning {w.rule}[/]: {escape(clean(w.message))}", highlight=False)
+
+
+def source_history(out: Console, versions: list[SourceVersionOut]) -> None:
+    """A source's versions as a table."""
+    table = Table(title=f"history of {escape(versions[0].name)}" if versions else "history")
+    for col in ("version", "status", "sha256", "registrant", "registered", "in force",
+                "decided by", "widens / refusals"):  # fmt: skip
+        table.add_column(col, overflow="fold")
+    for v in versions:
+        span = (
+            f"{v.effective_from:%Y-%m-%d %H:%M} → "
+            + (f"{v.effective_to:%Y-%m-%d %H:%M}" if v.effective_to else "")
+            if v.effective_from
+            else ""
+        )
+        table.add_row(
+            str(v.version), v.status, v.sha256[:16], escape(clean(v.registrant)),
+            f"{v.registered_at:%Y-%m-%d %H:%M}", span, escape(clean(v.decided_by or "")),
+            escape(clean("; ".join(v.widens + v.refusals))),
+        )  # fmt: skip
+    out.print(table)
 
 
 def source_list(out: Console, sources: list[SourceOut]) -> None:

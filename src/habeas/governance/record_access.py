@@ -5,8 +5,6 @@ command keeps only what the purpose allows, and the access is one audit entry.
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import Engine
 
 from habeas.errors import HabeasError
@@ -33,10 +31,9 @@ def readable_sources(
             "the authorization policies read a record's person: records can no longer be "
             "listed per source (decide them record by record)"
         )
-    sources = {
-        name: list(json.loads(decl).get("purposes", []))
-        for name, decl in store.rows("SELECT name, declaration FROM sources ORDER BY name")
-    }
+    from habeas.sources.registry import effective_purposes
+
+    sources = effective_purposes(store)
     anyone = Resource("Person", "*", {"flags": []})
     decisions = source_decisions(ctx, action, sources, anyone)
     return {name: ("allowed" if d.allowed else d.why()) for name, d in decisions.items()}

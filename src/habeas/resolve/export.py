@@ -11,6 +11,14 @@ from habeas.store.staging import StagingStore
 FORMATS = {".csv": "(FORMAT csv, HEADER true)", ".parquet": "(FORMAT parquet)"}
 
 
+def csv_safe_sql(expr: str) -> str:
+    """SQL for a text value written to CSV: a leading formula character (= + - @ tab CR,
+    OWASP's CSV injection list) is prefixed with ``'`` so a spreadsheet shows it as text."""
+    return (
+        f"CASE WHEN regexp_matches({expr}, '^[-=+@\\t\\r]') THEN chr(39) || {expr} ELSE {expr} END"
+    )
+
+
 def export_clusters(store: StagingStore, out: Path, sources: list[str] | None = None) -> int:
     """Write indexed records with their person to ``out`` (.csv or .parquet); rows written.
 
@@ -28,7 +36,10 @@ def export_clusters(store: StagingStore, out: Path, sources: list[str] | None = 
         raise HabeasError("no index yet: run `habeas resolve` first")
     path = str(out).replace("'", "''")
     keep = "" if sources is None else "WHERE r.source IN (SELECT unnest($sources))"
-    query = f"""SELECT r.source, r.source_key, p.record_id, p.person_id
+    key = "r.source_key"
+    if out.suffix.lower() == ".csv":  # a spreadsheet must not read a key as a formula
+        key = f"{csv_safe_sql(key)} AS source_key"
+    query = f"""SELECT r.source, {key}, p.record_id, p.person_id
                 FROM person_records p JOIN records r USING (record_id) {keep}
                 ORDER BY p.person_id, r.source, r.source_key"""
     params = {} if sources is None else {"sources": sources}

@@ -16,7 +16,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from unidecode import unidecode
 
 from habeas.cases.court_basis import COURT_CATEGORIES, COURT_FACT_COLUMNS
@@ -128,6 +128,21 @@ def _court_facts(con: Any) -> dict[str, str]:
     return out
 
 
+def refresh_index_purposes(engine: Engine, store: StagingStore) -> None:
+    """Give the published index's sources the purposes the registry now holds for their
+    records (run whenever a declaration version takes effect or is retired)."""
+    from habeas.sources.registry import effective_purposes
+
+    purposes = effective_purposes(store)
+    with engine.begin() as conn:
+        for name, old in conn.execute(select(IndexSource.name, IndexSource.purposes)).all():
+            new = json.dumps(purposes.get(name, []))
+            if old != new:
+                conn.execute(
+                    update(IndexSource).where(IndexSource.name == name).values(purposes=new)
+                )
+
+
 def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
     """Copy the index of run ``run_id`` into the operational store (one transaction,
     replacing the previous one); returns the number of records published."""
@@ -206,6 +221,9 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         for p, n, s in con.execute("SELECT person_id, records, sources FROM persons").fetchall()
     ]
     sources = []
+    from habeas.sources.registry import effective_purposes
+
+    purposes = effective_purposes(store)
     for name, decl in con.execute("SELECT name, declaration FROM sources").fetchall():
         d = json.loads(decl)
         sources.append(
@@ -213,7 +231,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
                 "name": name,
                 "agency": str(d.get("agency", "")),
                 "legal_authority": str(d.get("legal_authority", d.get("authority", ""))),
-                "purposes": json.dumps(list(d.get("purposes", []))),
+                "purposes": json.dumps(purposes.get(name, [])),
                 "run_id": run_id,
             }
         )

@@ -256,8 +256,10 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ingested_at", "TIMESTAMP"),
     ("retain_until", "DATE"),
     ("content_hash", "VARCHAR"),
+    ("source_version", "INTEGER"),
 )
-"""Columns every staged record carries besides its canonical fields."""
+"""Columns every staged record carries besides its canonical fields (``source_version``:
+the declaration version it was ingested under)."""
 
 MAX_TEXT_LENGTH = 1000
 """No canonical value is longer; a longer one is quarantined, not truncated."""

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from habeas.sources.readers import RawFile, quote_ident, read_source_file, sql_literal
@@ -51,9 +51,10 @@ class IngestResult:
     seconds: float = 0.0
 
 
-def batch_id_for(source: str, file_sha256: str) -> str:
-    """Deterministic batch id: the same file into the same source is the same batch."""
-    return f"{source}-{file_sha256[:16]}"
+def batch_id_for(source: str, file_sha256: str, version: int = 1) -> str:
+    """Deterministic batch id: the same file into the same version of a source is the same
+    batch (after the declaration changes, the file is validated again under the new one)."""
+    return f"{source}-{file_sha256[:16]}" + (f"-v{version}" if version > 1 else "")
 
 
 def record_id_sql(source: str) -> str:
@@ -88,7 +89,8 @@ def ingest(
     decl = usable_source(store, source, today)
     progress("read", 0.0)
     raw = read_source_file(path, decl)
-    batch_id = batch_id_for(source, raw.sha256)
+    version = int(store.scalar("SELECT version FROM sources WHERE name = ?", [source]) or 1)
+    batch_id = batch_id_for(source, raw.sha256, version)
     result = IngestResult(source, path, batch_id, raw.sha256)
     if store.scalar("SELECT count(*) FROM batches WHERE batch_id = ?", [batch_id]):
         result.already_ingested = True
@@ -125,9 +127,10 @@ def ingest(
         try:
             with store.transaction():
                 _write_batch(
-                    store, decl.name, decl.retention_days, raw, batch_id, now, query.canonical
-                )
-                _write_quarantine(store, decl.name, raw, batch_id, now)
+                    store, decl.name, decl.retention_days, raw, batch_id, now, query.canonical,
+                    version,
+                )  # fmt: skip
+                _write_quarantine(store, decl.name, raw, batch_id, now, decl.retention_days)
                 for fld, n in dropped.items():
                     con.execute(
                         "INSERT INTO minimization VALUES (?, ?, ?, ?)",
@@ -203,9 +206,11 @@ def _write_batch(
     batch_id: str,
     now: datetime,
     canonical: list[str],
+    version: int = 1,
 ) -> None:
     con = store.con
     lineage = {
+        "source_version": str(int(version)),
         "record_id": "record_id",
         "source": sql_literal(source),
         "source_key": "replace(_key, chr(31), '|')",
@@ -255,6 +260,12 @@ def _write_batch(
         f"INSERT INTO records ({cols}) SELECT {cols} FROM incoming "
         "WHERE record_id NOT IN (SELECT record_id FROM records)"
     )
+    # an unchanged record read again under a newer declaration is now held under it
+    con.execute(
+        f"UPDATE records SET source_version = {int(version)} WHERE record_id IN "
+        "(SELECT record_id FROM incoming) AND coalesce(source_version, 1) <> "
+        f"{int(version)}"
+    )
     rows_read = int(store.scalar("SELECT count(*) FROM checked")) + len(raw.rejects)
     rows_accepted = int(store.scalar("SELECT count(*) FROM incoming"))
     set_aside = int(
@@ -289,44 +300,64 @@ def _write_batch(
 
 QUARANTINE_COLUMNS = (
     "batch_id, source, file_path, row_number, field, value, rule, reason, quarantined_at, "
-    "disposition"
+    "disposition, retain_until"
 )
+QUARANTINE_DAYS = 180
+"""Quarantine is kept for the source's retention period, at most this long, then purged."""
+OUT_OF_SCOPE = "tax-6103-request-scope"
 
 
 def _write_quarantine(
-    store: StagingStore, source: str, raw: RawFile, batch_id: str, now: datetime
+    store: StagingStore,
+    source: str,
+    raw: RawFile,
+    batch_id: str,
+    now: datetime,
+    retention_days: int,
 ) -> None:
+    """Every refused row and set-aside value, with why. Kept are only values of declared
+    fields: a row broken in its structure keeps its file and row number, never its text
+    (which holds the fields minimization drops), and a tax row outside the request keeps
+    only its row number — return information the request does not cover is not retained."""
     con = store.con
     head = f"{sql_literal(batch_id)}, {sql_literal(source)}, {sql_literal(str(raw.path))}"
+    days = min(retention_days, QUARANTINE_DAYS)
     at = f"TIMESTAMP '{now.isoformat(sep=' ')}'"
+    until = f"DATE '{now.date().isoformat()}' + INTERVAL {days} DAY"
     into = f"INSERT INTO quarantine ({QUARANTINE_COLUMNS})"
     refused, kept = sql_literal(ROW_REFUSED), sql_literal(VALUE_SET_ASIDE)
     con.execute(
-        f"{into} SELECT {head}, _row, NULL, "
-        "CASE WHEN length(_struct_text) > 200 THEN _struct_text[1:200] || '…' "
-        f"ELSE _struct_text END, 'structure', _struct, {at}, {refused} FROM checked "
-        "WHERE _struct IS NOT NULL"
+        f"{into} SELECT {head}, _row, NULL, NULL, 'structure', _struct, {at}, {refused}, "
+        f"{until} FROM checked WHERE _struct IS NOT NULL"
+    )
+    scope = sql_literal(OUT_OF_SCOPE)
+    con.execute(
+        f"{into} SELECT {head}, _row, NULL, NULL, {scope}, "
+        f"list_filter(_errors, lambda x: x.rule = {scope})[1].reason, {at}, {refused}, {until} "
+        f"FROM checked WHERE list_contains(list_transform(_errors, lambda x: x.rule), {scope})"
     )
     # a row kept (no row-level error, first of its key) keeps its fields' entries as values
     # set aside; a refused row's entries all say the row was refused
     con.execute(
         f"{into} SELECT {head}, c._row, e.field, e.value, e.rule, e.reason, {at}, "
         f"CASE WHEN k._row IS NOT NULL AND k._row = k._first_row AND e.kind <> 'row' "
-        f"THEN {kept} ELSE {refused} END "
-        "FROM (SELECT _row, unnest(_errors) AS e FROM checked WHERE len(_errors) > 0) c "
+        f"THEN {kept} ELSE {refused} END, {until} "
+        "FROM (SELECT _row, unnest(_errors) AS e FROM checked WHERE len(_errors) > 0 AND NOT "
+        f"list_contains(list_transform(_errors, lambda x: x.rule), {scope})) c "
         "LEFT JOIN keyed k USING (_row)"
     )
     con.execute(
         f"{into} SELECT {head}, _row, NULL, NULL, 'duplicate-key', "
         "'natural key ' || replace(_key, chr(31), '|') || ' repeats row ' || _first_row, "
-        f"{at}, {refused} FROM keyed WHERE _row <> _first_row"
+        f"{at}, {refused}, {until} FROM keyed WHERE _row <> _first_row"
     )
     if raw.rejects:
+        retain = now.date() + timedelta(days=days)
         con.executemany(
-            f"{into} VALUES (?, ?, ?, ?, NULL, ?, 'structure', ?, ?, ?)",
+            f"{into} VALUES (?, ?, ?, ?, NULL, NULL, 'structure', ?, ?, ?, ?)",
             [
-                [batch_id, source, str(raw.path), r.row_number, r.text[:200], r.reason, now,
-                 ROW_REFUSED]
+                [batch_id, source, str(raw.path), r.row_number, r.reason, now, ROW_REFUSED,
+                 retain]
                 for r in raw.rejects
             ],
         )  # fmt: skip

@@ -8,6 +8,7 @@ field failed its check; the record was staged with that field empty).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from habeas.sources.canonical import ROW_REFUSED
 from habeas.store.staging import StagingStore
@@ -59,3 +60,16 @@ def quarantined(
         [*params, limit, offset],
     )
     return [QuarantinedRow(*r) for r in rows], int(total or 0)
+
+
+def purge(store: StagingStore, on: date) -> dict[str, int]:
+    """Delete every entry whose retention ended before ``on`` (entries from before
+    retention was recorded are kept 180 days from when they were quarantined); returns
+    the count per source."""
+    expired = "coalesce(retain_until, CAST(quarantined_at AS DATE) + INTERVAL 180 DAY) < ?"
+    with store.transaction() as con:
+        counts = con.execute(
+            f"SELECT source, count(*) FROM quarantine WHERE {expired} GROUP BY source", [on]
+        ).fetchall()
+        con.execute(f"DELETE FROM quarantine WHERE {expired}", [on])
+    return {s: int(n) for s, n in counts}

@@ -500,4 +500,7 @@ def tax_scope_sql(source: str) -> str:
         + _name_key("given_name || ' ' || family_name")
         + " AS name_key, zip FROM tax_requests WHERE valid AND source = "
         + sql_literal(source)
+        + " AND version = (SELECT version FROM sources WHERE name = "
+        + sql_literal(source)
+        + ")"
     )

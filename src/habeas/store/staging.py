@@ -42,7 +42,26 @@ SCHEMA: tuple[str, ...] = (
         declaration JSON NOT NULL,
         declaration_path VARCHAR NOT NULL,
         declaration_sha256 VARCHAR NOT NULL,
-        registered_at TIMESTAMP NOT NULL
+        registered_at TIMESTAMP NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    )""",
+    """CREATE TABLE IF NOT EXISTS source_versions (
+        name VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        status VARCHAR NOT NULL,
+        refusals VARCHAR[] NOT NULL,
+        declaration JSON NOT NULL,
+        declaration_path VARCHAR NOT NULL,
+        declaration_sha256 VARCHAR NOT NULL,
+        registrant VARCHAR NOT NULL,
+        registered_at TIMESTAMP NOT NULL,
+        widens VARCHAR[],
+        effective_from TIMESTAMP,
+        effective_to TIMESTAMP,
+        decided_by VARCHAR,
+        decided_at TIMESTAMP,
+        decision_reason VARCHAR,
+        PRIMARY KEY (name, version)
     )""",
     """CREATE TABLE IF NOT EXISTS tax_requests (
         source VARCHAR NOT NULL,
@@ -55,7 +74,8 @@ SCHEMA: tuple[str, ...] = (
         state VARCHAR,
         zip VARCHAR,
         valid BOOLEAN NOT NULL,
-        problem VARCHAR
+        problem VARCHAR,
+        version INTEGER NOT NULL DEFAULT 1
     )""",
     """CREATE TABLE IF NOT EXISTS batches (
         batch_id VARCHAR PRIMARY KEY,
@@ -87,7 +107,8 @@ SCHEMA: tuple[str, ...] = (
         quarantined_at TIMESTAMP NOT NULL,
         disposition VARCHAR NOT NULL DEFAULT '"""
     + ROW_REFUSED
-    + """'
+    + """',
+        retain_until DATE
     )""",
     """CREATE TABLE IF NOT EXISTS minimization (
         batch_id VARCHAR NOT NULL,
@@ -101,6 +122,9 @@ SCHEMA: tuple[str, ...] = (
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("quarantine", "disposition", f"VARCHAR DEFAULT '{ROW_REFUSED}'"),
     ("batches", "values_set_aside", "BIGINT DEFAULT 0"),
+    ("quarantine", "retain_until", "DATE"),
+    ("sources", "version", "INTEGER DEFAULT 1"),
+    ("tax_requests", "version", "INTEGER DEFAULT 1"),
 )
 """Columns added after the first release: (table, column, type and default)."""
 
@@ -134,6 +158,15 @@ class StagingStore:
             have = {r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()}
             if column not in have:
                 self.con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+        # a registry from before versioning: its rows become each source's first version
+        self.con.execute(
+            "INSERT INTO source_versions (name, version, status, refusals, declaration, "
+            "declaration_path, declaration_sha256, registrant, registered_at, effective_from) "
+            "SELECT name, version, status, refusals, declaration, declaration_path, "
+            "declaration_sha256, 'unrecorded (registered before versioning)', registered_at, "
+            "registered_at FROM sources s WHERE NOT EXISTS "
+            "(SELECT 1 FROM source_versions v WHERE v.name = s.name)"
+        )
 
     def close(self) -> None:
         """Close the connection (checkpointing the write-ahead log)."""
