@@ -108,8 +108,10 @@ def test_a_truncated_tail_is_found_only_with_a_checkpoint(tmp_path: Path) -> Non
     cp = audit.make_checkpoint(engine, key, now=T0)
     assert cp.size == 8
     _sql(path, "DELETE FROM audit_entries WHERE seq > 5")
-    _sql(path, "UPDATE audit_head SET seq = 5")
-    assert audit.verify(engine).ok  # a prefix is a valid chain
+    # a careful forger moves the head row back too: a prefix is then a valid chain
+    _sql(path, "UPDATE audit_head SET seq = 5, "
+               "entry_hash = (SELECT entry_hash FROM audit_entries WHERE seq = 5)")  # fmt: skip
+    assert audit.verify(engine).ok
     public = audit.load_public(tmp_path / "keys" / audit.PUBLIC_FILE)
     v = audit.verify(engine, cp, public)
     assert (
@@ -234,3 +236,31 @@ def test_canonical_bytes_equal_sorted_compact_json(
         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
     ).encode()  # fmt: skip
     assert e.canonical() == reference
+
+
+def test_a_truncated_tail_a_deleted_head_and_a_wiped_log_are_found_without_a_checkpoint(
+    tmp_path: Path,
+) -> None:
+    path, engine = _log(tmp_path)
+    _sql(path, "DELETE FROM audit_entries WHERE seq > 6")
+    v = audit.verify(engine)
+    assert not v.ok and v.head_problem and "holds 8 entries" in v.head_problem
+    _sql(path, "DELETE FROM audit_entries")
+    v = audit.verify(engine)
+    assert not v.ok and v.head_problem and "wiped" in v.head_problem
+    _sql(path, "DELETE FROM audit_head")
+    v = audit.verify(engine)
+    assert not v.ok and v.head_problem and "head row is missing" in v.head_problem
+
+
+def test_entries_after_the_checkpoint_are_counted_as_not_covered(tmp_path: Path) -> None:
+    _, engine = _log(tmp_path)
+    key = audit.load_or_create_key(tmp_path / "keys")
+    cp = audit.make_checkpoint(engine, key, now=T0)
+    with engine.begin() as conn:
+        for i in range(3):
+            audit.append(conn, user="forger", role="admin", purpose="oversight",
+                         action="read_person", resources=[f"person:P{i}"], decision="allow")  # fmt: skip
+    public = audit.load_public(tmp_path / "keys" / audit.PUBLIC_FILE)
+    v = audit.verify(engine, cp, public)
+    assert v.ok and v.beyond_checkpoint == 3

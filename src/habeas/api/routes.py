@@ -211,6 +211,7 @@ class Verified(BaseModel):
     first_break: str | None
     case_events: int = 0
     history_problem: str | None = None
+    head_problem: str | None = None
 
 
 class CheckpointOut(BaseModel):
@@ -648,6 +649,7 @@ def build(app: Habeas) -> APIRouter:
             first_break=f"entry {b.seq}: {b.reason}" if b else None,
             case_events=v.case_events,
             history_problem=v.history_problem,
+            head_problem=v.head_problem,
         )
 
     @r.post("/audit/checkpoint", tags=["audit"])

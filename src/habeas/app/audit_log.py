@@ -72,14 +72,22 @@ class AuditLog:
         ]
 
     def verify(
-        self, checkpoint: Path | None = None, public_key: Path | None = None
+        self,
+        checkpoint: Path | None = None,
+        public_key: Path | None = None,
+        witness: Path | None = None,
     ) -> tuple[Verification, Checkpoint | None]:
-        """Recompute the chain; check it against a witness's checkpoint when given (the
-        chain holds no personal data to read: it is hashes, so anyone may verify)."""
+        """Recompute the chain; check it against a witness's checkpoint when given, or the
+        latest one in the witness's folder (the chain holds no personal data to read: it
+        is hashes, so anyone may verify)."""
         from habeas.governance import audit
         from habeas.governance.chain import Checkpoint
 
         cp = key = None
+        if witness is not None:
+            if checkpoint is not None:
+                raise HabeasError("give a checkpoint file or a witness folder, not both")
+            checkpoint = latest_checkpoint(witness)
         if checkpoint is not None:
             try:
                 cp = Checkpoint.from_json(checkpoint.read_text())
@@ -109,11 +117,25 @@ class AuditLog:
             w.done(f"checkpoint of {cp.size} entries, root {cp.root[:16]}")
             return cp
 
-    def checkpoint(self, path: Path) -> Checkpoint:
+    def checkpoint(self, path: Path | None = None, witness: Path | None = None) -> Path:
         """Sign the log's size, Merkle root and head with the log's key; write it to
-        ``path`` (whose folder must exist)."""
+        ``path`` (whose folder must exist), or into the witness's folder, where an
+        outside party keeps every checkpoint (``checkpoint-<size>-<time>.json``)."""
         from habeas.governance import audit
 
+        if (path is None) == (witness is None):
+            raise HabeasError("name the checkpoint file or the witness folder (one of them)")
+        if witness is not None:
+            if not witness.is_dir():
+                raise HabeasError(f"{witness}: no such witness folder")
+            cp = audit.make_checkpoint(
+                self.app.engine, audit.load_or_create_key(self.app.settings.data_dir)
+            )
+            stamp = cp.time.replace(":", "").replace("-", "").split(".")[0]
+            target = witness / f"checkpoint-{cp.size:012d}-{stamp}.json"
+            _write_new(target, cp.to_json())
+            return target
+        assert path is not None
         if not path.parent.exists():
             raise HabeasError(f"cannot write the checkpoint to {path}: no folder {path.parent}")
         if path.is_dir():
@@ -125,4 +147,38 @@ class AuditLog:
             path.write_text(cp.to_json())
         except OSError as exc:
             raise HabeasError(f"cannot write the checkpoint to {path}: {exc.strerror}") from None
-        return cp
+        return path
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write a file that must not exist yet (a witness's checkpoint is never overwritten)."""
+    import os
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise HabeasError(f"{path} exists: a witness's checkpoint is never overwritten") from None
+    except OSError as exc:
+        raise HabeasError(f"cannot write the checkpoint to {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def latest_checkpoint(witness: Path) -> Path:
+    """The witness's checkpoint covering the most entries (the latest of equals)."""
+    from habeas.governance.chain import Checkpoint
+
+    if not witness.is_dir():
+        raise HabeasError(f"{witness}: no such witness folder")
+    best: tuple[int, str, Path] | None = None
+    for path in witness.glob("*.json"):
+        try:
+            cp = Checkpoint.from_json(path.read_text(encoding="utf-8")[:100_000])
+        except (OSError, ValueError, KeyError, UnicodeDecodeError):
+            continue
+        key = (cp.size, cp.time, path)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None:
+        raise HabeasError(f"{witness}: holds no checkpoint")
+    return best[2]

@@ -48,11 +48,23 @@ def register(
         public_key: Annotated[
             Path | None, typer.Option(help="The log's public key (PEM); default: data dir.")
         ] = None,
+        witness: Annotated[
+            Path | None,
+            typer.Option(help="A witness's folder of checkpoints: verify against the latest."),
+        ] = None,
     ) -> None:
-        """Recompute the hash chain; report the first entry that does not fit (exit 4)."""
-        v, cp = application().audit.verify(checkpoint, public_key)
+        """Recompute the hash chain and check it ends at the head row; report the first
+        entry that does not fit (exit 4), and how many entries no checkpoint covers."""
+        v, cp = application().audit.verify(checkpoint, public_key, witness)
         if v.ok:
-            covered = f"; matches checkpoint of {cp.size} entries" if cp else ""
+            covered = f"; matches checkpoint of {cp.size:,} entries" if cp else ""
+            if v.beyond_checkpoint:
+                covered += (
+                    f"; {v.beyond_checkpoint:,} entries lie beyond it, not covered by any "
+                    "checkpoint"
+                )
+            elif cp is None:
+                covered = "; no checkpoint given: a rewritten log is detected only against one"
             out.print(
                 f"audit verify OK: {v.entries:,} entries, head {v.head[:16]}…{covered}; "
                 f"{v.case_events:,} case events, each the one the log recorded"
@@ -65,15 +77,23 @@ def register(
             out.print(f"audit verify FAILED against the checkpoint: {v.checkpoint_problem}")
         if v.history_problem:
             out.print(f"audit verify FAILED on a case history: {v.history_problem}")
+        if v.head_problem:
+            out.print(f"audit verify FAILED at the head: {v.head_problem}")
         raise typer.Exit(code=4)
 
     @audit_app.command("checkpoint")
     def audit_checkpoint(
-        path: Annotated[Path, typer.Argument(help="Where to write the signed checkpoint.")],
+        path: Annotated[
+            Path | None, typer.Argument(help="Where to write the signed checkpoint.")
+        ] = None,
+        witness: Annotated[
+            Path | None,
+            typer.Option(help="A witness's folder: write a new checkpoint file there."),
+        ] = None,
     ) -> None:
         """Sign the log's size, Merkle root and head with the log's Ed25519 key."""
-        cp = application().audit.checkpoint(path)
-        out.print(f"checkpoint of {cp.size:,} entries written to {path} (key {cp.key_id})")
+        written = application().audit.checkpoint(path, witness)
+        out.print(f"checkpoint written to {written}")
 
     @audit_app.command("show")
     def audit_show(

@@ -266,15 +266,19 @@ class Verification:
     checkpoint_problem: str | None = None
     case_events: int = 0
     history_problem: str | None = None
+    head_problem: str | None = None
+    beyond_checkpoint: int | None = None
+    """Entries after the checkpoint's: the checkpoint vouches for none of them."""
 
     @property
     def ok(self) -> bool:
-        """True when the chain is whole, fits the checkpoint (if one was given), and every
-        case's history is the one the log recorded."""
+        """True when the chain is whole and ends at the head row, fits the checkpoint (if
+        one was given), and every case's history is the one the log recorded."""
         return (
             self.first_break is None
             and self.checkpoint_problem is None
             and self.history_problem is None
+            and self.head_problem is None
         )
 
 
@@ -307,10 +311,33 @@ def verify(
     refs: Refs = {}
     n, head, brk, canon = _walk(engine, keep=checkpoint is not None, refs=refs)
     problem = None
+    beyond = None
     if checkpoint is not None:
         problem = _against(checkpoint, public, n, canon[:n], brk)
+        beyond = max(0, n - checkpoint.size)
     events, history = history_problem(engine, refs)
-    return Verification(n, head, brk, problem, events, history)
+    head_problem = _head_problem(engine, n, head) if brk is None else None
+    return Verification(n, head, brk, problem, events, history, head_problem, beyond)
+
+
+def _head_problem(engine: Engine, n: int, head: str) -> str | None:
+    """The chain must end where the head row (moved by every append) says it does: a
+    truncated tail, a deleted last entry or a wiped log leaves a shorter chain that is
+    valid in itself, but not the head's."""
+    with reading(engine).connect() as conn:
+        row = conn.execute(text("SELECT seq, entry_hash FROM audit_head WHERE id = 1")).first()
+    if row is None:
+        return "the log's head row is missing: it was deleted"
+    seq, digest = int(row[0]), str(row[1])
+    if n == 0 and seq > 0:
+        return f"the log is empty, but its head says it held {seq:,} entries: it was wiped"
+    if seq != n or digest != head:
+        return (
+            f"the head row says the log holds {seq:,} entries ending in {digest[:16]}…, but "
+            f"the chain holds {n:,} ending in {head[:16]}…: entries were removed or the head "
+            "was edited"
+        )
+    return None
 
 
 def _against(
