@@ -259,8 +259,10 @@ def test_entries_after_the_checkpoint_are_counted_as_not_covered(tmp_path: Path)
     cp = audit.make_checkpoint(engine, key, now=T0)
     with engine.begin() as conn:
         for i in range(3):
-            audit.append(conn, user="forger", role="admin", purpose="oversight",
-                         action="read_person", resources=[f"person:P{i}"], decision="allow")  # fmt: skip
+            audit.append(
+                conn, user="forger", role="admin", purpose="oversight",
+                action="read_person", resources=[f"person:P{i}"], decision="allow",
+            )  # fmt: skip
     public = audit.load_public(tmp_path / "keys" / audit.PUBLIC_FILE)
     v = audit.verify(engine, cp, public)
     assert v.ok and v.beyond_checkpoint == 3

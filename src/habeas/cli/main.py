@@ -47,6 +47,7 @@ class State:
     """Per-invocation: the application, built from options and HABEAS_* variables."""
 
     app: Habeas | None = None
+    stopped: bool = False
     overrides: dict[str, object] = {}  # noqa: RUF012 - replaced per invocation
 
 
@@ -407,14 +408,33 @@ def parse_date(text: str) -> date:
         raise HabeasError(f"not a date: {text!r} (expected YYYY-MM-DD)") from None
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM arrived: the running job stops (DuckDB interrupts its query)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    state.stopped = True
+    raise Stopped
+
+
 def execute(argv: list[str] | None = None) -> int:
-    """Run the CLI on ``argv``; returns the exit code (errors as one line on stderr)."""
+    """Run the CLI on ``argv``; returns the exit code (errors as one line on stderr).
+
+    SIGTERM stops a long job within seconds: the query running is interrupted, its
+    transaction rolled back, and the stores stay as they were before the job (exit 143).
+    """
+    import signal
+    import threading
+
     from habeas.cases.service import GateRefused
     from habeas.errors import Unauthenticated
     from habeas.governance.identity import AccessDenied
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    state.stopped = False
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = app(args=args, standalone_mode=False)
     except (AccessDenied, GateRefused, Unauthenticated) as exc:
@@ -428,11 +448,20 @@ def execute(argv: list[str] | None = None) -> int:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except typer.Exit as exc:
+        if state.stopped:  # Typer turns the interrupt into exit 130
+            err.print(STOPPED)
+            return 143
         return int(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        if state.stopped or isinstance(exc, Stopped):
+            err.print(STOPPED)
+            return 143
         err.print("[red]aborted[/]")
         return 130
     except Exception as exc:
+        if state.stopped:  # a library wrapped the interrupted query in its own error
+            err.print(STOPPED)
+            return 143
         # usage errors (bad option values) come from click, vendored inside typer
         show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
         if callable(show) and isinstance(exit_code, int):
@@ -443,6 +472,12 @@ def execute(argv: list[str] | None = None) -> int:
         if state.app is not None:
             state.app.close()
     return code if isinstance(code, int) else 0
+
+
+STOPPED = (
+    "[red]stopped[/] by SIGTERM: the running step was interrupted and rolled back; the "
+    "stores are as they were before it (a resolution publishes nothing)"
+)
 
 
 def run() -> None:

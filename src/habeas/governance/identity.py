@@ -6,6 +6,8 @@ policies allow to ``manage_users`` (the admin) may create users or issue tokens.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +56,28 @@ def require_directory(
         )  # fmt: skip
 
 
+USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_LOOKALIKE = str.maketrans({"0": "o", "1": "l", "i": "l", "5": "s", "2": "z", "8": "b", "_": ""})
+
+
+def check_username(username: str) -> None:
+    """A user name is ASCII letters, digits and ``_``, starting with a letter: a name in
+    another script (Cyrillic ``о`` for Latin ``o``) would read as someone else's."""
+    if unicodedata.normalize("NFKC", username) != username or not USERNAME.fullmatch(username):
+        raise HabeasError(
+            f"user name {username.encode('unicode_escape').decode()[:80]!r}: ASCII letters, "
+            "digits and _ only, starting with a letter, at most 64 (look-alike letters from "
+            "other scripts are refused)"
+        )
+
+
+def username_skeleton(username: str) -> str:
+    """What a name looks like: case-folded, with look-alike characters (0/o, 1/l/i, 5/s,
+    rn/m, vv/w) made one; two accounts may not share a skeleton."""
+    t = unicodedata.normalize("NFKC", username).casefold().translate(_LOOKALIKE)
+    return t.replace("rn", "m").replace("vv", "w")
+
+
 def create_user(
     session: Session, ctx: AccessContext, username: str, role: str, password: str
 ) -> User:
@@ -62,11 +86,20 @@ def create_user(
         raise HabeasError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise HabeasError(f"a password needs at least {MIN_PASSWORD} characters")
-    if not username.isidentifier():
-        raise HabeasError(f"user name {username!r}: letters, digits and _ only")
+    check_username(username)
     require_directory(session, ctx, "create_user", username)
-    if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
+    twin = next(
+        (u for u in session.execute(select(User.username)).scalars()
+         if username_skeleton(u) == username_skeleton(username)),
+        None,
+    )  # fmt: skip
+    if twin == username:
         raise HabeasError(f"user {username!r} already exists")
+    if twin is not None:
+        raise HabeasError(
+            f"user name {username!r} is too like the existing {twin!r} (same letters once "
+            "case and look-alike characters are set aside): choose another"
+        )
     user = User(
         username=username,
         role=role,
@@ -83,6 +116,7 @@ def bootstrap_admin(session: Session, username: str, password: str) -> User:
     """The first account (an admin) on an empty store; refused once any user exists."""
     if session.execute(select(User.id).limit(1)).first() is not None:
         raise HabeasError("users exist already: an admin creates further accounts")
+    check_username(username)
     if len(password) < MIN_PASSWORD:
         raise HabeasError(f"a password needs at least {MIN_PASSWORD} characters")
     user = User(

@@ -171,18 +171,36 @@ def check_document(doc: Any, where: str) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors' aliases: a policy never needs them, and nested aliases (a
+    "billion laughs") expand to more than any memory holds."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a policy", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def load_policy(path: Path) -> Policy:
     """Read, check and version a policy file; any problem refuses the whole file."""
+    from habeas.sources.files import MAX_POLICY_BYTES, UnreadableFile, read_bounded
+
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise HabeasError(f"{path}: cannot read the policy ({exc.strerror})") from None
+        raw = read_bounded(path, MAX_POLICY_BYTES, "a policy (YAML)")
+    except UnreadableFile as exc:
+        raise HabeasError(f"cannot read the policy: {exc}") from None
     try:
-        doc = yaml.safe_load(raw)
+        doc = yaml.load(raw, Loader=_NoAliasLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise HabeasError(f"{path}: not valid YAML{at}") from None
+        why = getattr(exc, "problem", None) or ""
+        raise HabeasError(f"{path}: not valid YAML{at}" + (f": {why}" if why else "")) from None
+    except RecursionError:
+        raise HabeasError(f"{path}: nested too deeply to be a policy") from None
     problems = check_document(doc, str(path))
     if problems:
         raise HabeasError("policy refused:\n  " + "\n  ".join(problems))
