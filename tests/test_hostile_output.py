@@ -65,7 +65,7 @@ def test_look_alike_account_names_are_refused(indexed_app: Habeas, name: str) ->
     app = indexed_app
     root = app.users.local("root", "test")
     app.users.add(root, "off1", "case_officer")
-    with pytest.raises(HabeasError, match="too like|ASCII"):
+    with pytest.raises(HabeasError, match=r"too like|ASCII"):
         app.users.add(root, name, "case_officer")
 
 
