@@ -104,3 +104,19 @@ def test_a_case_id_beyond_64_bits_is_no_case(indexed_app: Habeas) -> None:
     app = indexed_app
     with pytest.raises(HabeasError, match="no case"):
         app.cases.show(app.users.local("officer1", "test"), "case_review", 2**70, date.today())
+
+
+def test_counsel_lists_and_reads_their_own_clients_case_only(indexed_app: Habeas) -> None:
+    from test_app import _ids
+
+    app = indexed_app
+    pid, _, _, case_id = _ids(app)
+    officer = app.users.local("officer1", "test")
+    app.cases.counsel(officer, "case_review", case_id, "counsel1")
+    counsel = app.users.local("counsel1", "test")
+    listed = app.cases.list_cases(counsel, "redress", client=pid)
+    assert [c.id for c in listed.cases] == [case_id]
+    assert app.cases.show(counsel, "redress", case_id, date.today(), client=pid)
+    with pytest.raises(AccessDenied):
+        app.cases.list_cases(counsel, "redress")  # without naming a client: nothing to read
+    assert app.cases.list_cases(counsel, "redress", client="P0000000000").cases == []

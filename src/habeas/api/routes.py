@@ -465,9 +465,12 @@ def build(app: Habeas) -> APIRouter:
         state: Annotated[str | None, Query(max_length=32)] = None,
         limit: Limit = 20,
         offset: Offset = 0,
+        client: Annotated[str, Query(max_length=64)] = "",
     ) -> CaseList:
-        """Cases by tier and score, with the rules that fired."""
-        return app.cases.list_cases(c.principal, c.purpose, tier, state, limit, offset)
+        """Cases by tier and score, with the rules that fired (counsel names ``client``)."""
+        return app.cases.list_cases(
+            c.principal, c.purpose, tier, state, limit, offset, client=client
+        )
 
     @r.post("/cases", tags=["cases"], status_code=201)
     @edge

@@ -203,17 +203,24 @@ class Cases:
         state: str | None = None,
         limit: int = 20,
         offset: int = 0,
+        client: str = "",
     ) -> CaseList:
-        """Cases the caller may read for this purpose, by tier then score."""
+        """Cases the caller may read for this purpose, by tier then score; counsel names
+        their client (a person id) with ``client`` and sees that person's cases they
+        represent."""
         from habeas.cases.service import list_cases
 
         if state is not None and state not in STATES:
             raise HabeasError(f"unknown state {state!r}; states are {', '.join(STATES)}")
         if not 1 <= limit <= 500 or offset < 0:
             raise HabeasError("limit must be 1 to 500 and offset 0 or more")
-        with self.app.work(principal, purpose, "list_cases") as w:
+        if client and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", client):
+            raise HabeasError(f"client {client[:70]!r} is not a person id")
+        with self.app.work(principal, purpose, "list_cases", client=client) as w:
             self.probe(w.ctx, "list_cases")
-            rows = list_cases(w.session, w.ctx, tier, state, limit + offset)[offset:]
+            rows = list_cases(
+                w.session, w.ctx, tier, state, limit + offset, person_id=client or None
+            )[offset:]
             return CaseList(cases=[CaseRow(**r) for r in rows], limit=limit, offset=offset)
 
     def for_person(
@@ -290,7 +297,10 @@ class Cases:
         """Refuse (403, audited) a caller who may read no case at all for this purpose."""
         from habeas.governance.cases_access import case_resource
 
-        anyone = Case(id=0, person_id="*", state="identified", counsel="")
+        # counsel probes as their client's counsel; everyone else as for any case
+        client = getattr(ctx, "client", "") or ""
+        anyone = Case(id=0, person_id=client or "*", state="identified",
+                      counsel=ctx.user if client else "")  # fmt: skip
         d = authorize(ctx, "read", case_resource(anyone))
         if not d.allowed:
             raise AccessDenied(

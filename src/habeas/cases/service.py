@@ -794,15 +794,18 @@ def list_cases(
     tier: int | None = None,
     state: str | None = None,
     limit: int = 50,
+    person_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Cases this caller may read for this purpose, by tier then score (one audit entry
-    naming the cases shown)."""
+    naming the cases shown); ``person_id`` keeps one person's."""
     q = select(Case).order_by(Case.priority_tier.is_(None), Case.priority_tier,
                               Case.priority_score.desc(), Case.id)  # fmt: skip
     if tier is not None:
         q = q.where(Case.priority_tier == tier)
     if state is not None:
         q = q.where(Case.state == state)
+    if person_id is not None:
+        q = q.where(Case.person_id == person_id)
     rows = list(session.execute(q.limit(limit * 4)).scalars())
     shown = readable_cases(session, ctx, rows, "list_cases", f"tier={tier} state={state}", limit)
     return [

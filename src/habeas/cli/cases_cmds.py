@@ -146,13 +146,14 @@ def register(
         state: Annotated[StateName | None, typer.Option(help="Only this state.")] = None,
         limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
         offset: Annotated[int, typer.Option(min=0)] = 0,
+        client: Annotated[str, typer.Option(help="Counsel: the person (id) you represent.")] = "",
         as_user: AsUser = None,
         purpose: Purpose = None,
         as_json: Json = False,
     ) -> None:
-        """Cases by tier and score, with the rules that fired."""
+        """Cases by tier and score, with the rules that fired (counsel: --client)."""
         a, who = _who(as_user)
-        got = a.cases.list_cases(who, purpose, tier, state, limit, offset)
+        got = a.cases.list_cases(who, purpose, tier, state, limit, offset, client=client)
         if as_json:
             emit_json(out, got)
             return
