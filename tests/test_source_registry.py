@@ -209,3 +209,25 @@ def test_the_attacks_through_http(indexed_app: Habeas, tmp_path: Path) -> None:
         assert q.status_code == 200, q.text
         scope = [e for e in q.json()["rows"] if e["rule"] == "tax-6103-request-scope"]
         assert scope and all(e["value"] is None and e["row_number"] for e in scope)
+
+
+def test_the_same_declaration_again_is_unchanged_and_adds_no_version(
+    indexed_app: Habeas, tmp_path: Path
+) -> None:
+    app = indexed_app
+    with app.staging() as st:
+        [(decl_path,)] = st.rows("SELECT declaration_path FROM sources WHERE name = ?", [TAX])
+    eng = who(app, "eng1")
+    [again] = app.pipeline.register(eng, "identity_resolution", [Path(decl_path)], date.today())
+    assert again.status == "unchanged" and again.version == 1
+    widened = tax_copy(app, tmp_path, ["case_review", "field_operation"])
+    first = app.pipeline.register(eng, "identity_resolution", [widened], date.today())[0]
+    second = app.pipeline.register(eng, "identity_resolution", [widened], date.today())[0]
+    assert (first.status, second.status, first.version, second.version) == (
+        "pending",
+        "pending",
+        2,
+        2,
+    )
+    with app.staging() as st:
+        assert st.scalar("SELECT count(*) FROM source_versions WHERE name = ?", [TAX]) == 2

@@ -42,6 +42,7 @@ def intake_directory(
     today: date,
     on_source: Callable[[str, str], None] | None = None,
     ingest_one: Callable[[str, Path], IngestResult] | None = None,
+    registrant: str = "system",
 ) -> IntakeReport:
     """Register every ``*.toml`` in ``directory`` and ingest each accepted source's file.
 
@@ -54,7 +55,7 @@ def intake_directory(
     note = on_source or (lambda name, stage: None)
     for decl_path in sorted(directory.glob("*.toml")):
         try:
-            reg = register(store, decl_path, today)
+            reg = register(store, decl_path, today, registrant=registrant)
         except HabeasError as exc:
             report.failures[decl_path.name] = str(exc)
             continue

@@ -206,7 +206,13 @@ class Pipeline:
         except Exception as exc:
             self._outcome_failed(ctx, "register_source", exc)
             raise
-        for r in out:
+        self._record_registrations(ctx, out)
+        return out
+
+    def _record_registrations(self, ctx: AccessContext, regs: list[Registration]) -> None:
+        """One outcome entry per registration: the version, its status, the declaration's
+        hash before and after, what it widens, why it was refused."""
+        for r in regs:
             record(
                 self.app.engine,
                 ctx,
@@ -218,7 +224,6 @@ class Pipeline:
                 + (f"; widens: {'; '.join(r.widens)} (awaits oversight)" if r.widens else "")
                 + (f"; refused: {'; '.join(str(x) for x in r.refusals)}" if r.refusals else ""),
             )
-        return out
 
     def _sync_index_purposes(self, st: Any) -> None:
         """The published index reads each source's purposes as the registry now has them (a
@@ -342,13 +347,17 @@ class Pipeline:
         ctx = self._ctx(principal, purpose, "intake")
         self._require_register(ctx, str(directory.name))
         with self.app.staging(create=True) as st:
-            return intake_directory(
+            report = intake_directory(
                 st,
                 directory,
                 today,
                 on_source=on_source,
                 ingest_one=lambda name, p: ingest_as(self.app.engine, st, ctx, name, p, today),
+                registrant=ctx.user,
             )
+            self._sync_index_purposes(st)
+        self._record_registrations(ctx, report.registrations)
+        return report
 
     def resolve(
         self,

@@ -154,9 +154,12 @@ def register(
         version = int(last[0]) + 1
         in_force = current[0] if current and current[0][1] == "registered" else None
         previous = in_force[3] if in_force else None
-        if reg.accepted and last[1] == reg.sha256 and last[2] in ("registered", "pending"):
-            status: RegistrationStatus = "unchanged" if last[2] == "registered" else "pending"
-            return replace(reg, status=status, version=version - 1, previous_sha256=previous)
+        status: RegistrationStatus
+        if reg.accepted and in_force is not None and previous == reg.sha256:
+            return replace(reg, status="unchanged", version=int(in_force[0]),
+                           previous_sha256=previous)  # fmt: skip
+        if reg.accepted and last[1] == reg.sha256 and last[2] == "pending":
+            return replace(reg, status="pending", version=version - 1, previous_sha256=previous)
         widens: list[str] = []
         if not reg.accepted:
             status = "refused"
