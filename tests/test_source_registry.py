@@ -231,3 +231,39 @@ def test_the_same_declaration_again_is_unchanged_and_adds_no_version(
     )
     with app.staging() as st:
         assert st.scalar("SELECT count(*) FROM source_versions WHERE name = ?", [TAX]) == 2
+
+
+def test_records_ingested_under_a_widened_version_are_read_for_it_and_older_ones_not(
+    indexed_app: Habeas, tmp_path: Path
+) -> None:
+    app = indexed_app
+    eng = who(app, "eng1")
+    widened = tax_copy(app, tmp_path, ["identity_resolution", "case_review", "oversight",
+                                       "redress", "field_operation"])  # fmt: skip
+    app.pipeline.register(eng, "identity_resolution", [widened], date.today())
+    app.pipeline.decide_source(who(app, "ig1"), "oversight", TAX, 2, True, "request 2026-8")
+    with app.sessions() as s:
+        old = s.execute(select(IndexRecord).where(IndexRecord.source == TAX).limit(1)).scalar()
+        assert old is not None
+        pid, key = old.person_id, old.source_key
+    tin = key.split("|")[0]
+    line = next(ln for ln in (widened.parent / "irs_returns.jsonl").read_text(
+        encoding="utf-8").splitlines() if json.loads(ln)["tin"] == tin)  # fmt: skip
+    row = json.loads(line) | {"tax_year": 2011}
+    newer = tmp_path / "irs_2024.jsonl"
+    newer.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    got = app.pipeline.ingest(eng, "identity_resolution", TAX, newer, date.today())
+    assert got.rows_new == 1, (got.rows_read, got.rows_quarantined, got.reasons)
+    app.pipeline.resolve(eng, "identity_resolution", incremental=True)
+    with app.sessions() as s:
+        in_v2 = select(IndexRecord).where(
+            IndexRecord.source == TAX, IndexRecord.source_version == 2
+        )
+        new = s.execute(in_v2).scalars().all()
+    assert [r.source_key for r in new] == [f"{tin}|2011"]
+    person = app.index.person(who(app, "field1"), "field_operation", new[0].person_id)
+    shown = {(r.source, r.source_key) for r in person.records}
+    assert (TAX, f"{tin}|2011") in shown  # ingested under version 2: field_operation
+    assert (TAX, key) not in shown  # ingested under version 1: not
+    officer = app.index.person(who(app, "officer1"), "case_review", pid)
+    assert (TAX, key) in {(r.source, r.source_key) for r in officer.records}

@@ -12,11 +12,12 @@ see, exactly as for one who does not exist.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from habeas.errors import HabeasError, NotFound
@@ -265,13 +266,57 @@ def record_out(r: IndexRecord, authority: str, whole: frozenset[str]) -> RecordO
     )
 
 
-def readable(
-    ctx: AccessContext, action: str, sources: dict[str, IndexSource], names: set[str]
-) -> dict[str, bool]:
-    """Source name → whether this caller may ``action`` its records for this purpose."""
-    purposes = {n: json.loads(sources[n].purposes) if n in sources else [] for n in names}
+@dataclass(frozen=True)
+class Grants:
+    """The (source, declaration version) pairs whose records a caller may act on: records
+    keep the purposes of the version they were ingested under (narrowed by the version in
+    force), so two records of one source may be read for different purposes."""
+
+    pairs: frozenset[tuple[str, int]]
+    refused: frozenset[tuple[str, int]]
+
+    def __call__(self, r: IndexRecord) -> bool:
+        """Whether this record may be acted on."""
+        return (r.source, r.source_version or 1) in self.pairs
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+    def names(self) -> list[str]:
+        """The sources some of whose records may be acted on."""
+        return sorted({n for n, _ in self.pairs})
+
+    def clause(self, source: Any, version: Any) -> Any:
+        """SQL: the record (its source and version columns) is one the caller may act on."""
+        by_source: dict[str, list[int]] = {}
+        for n, v in sorted(self.pairs):
+            by_source.setdefault(n, []).append(v)
+        if not by_source:
+            return false()
+        return or_(*(and_(source == n, version.in_(vs)) for n, vs in by_source.items()))
+
+
+def version_purposes(src: IndexSource) -> dict[int, list[str]]:
+    """A published source's purposes per declaration version (an index published before
+    versions were recorded holds one version, 1)."""
+    if src.version_purposes:
+        return {int(v): list(p) for v, p in json.loads(src.version_purposes).items()}
+    return {1: list(json.loads(src.purposes))}
+
+
+def grants(ctx: AccessContext, action: str, sources: dict[str, IndexSource]) -> Grants:
+    """Which sources' records, by declaration version, this caller may ``action`` for this
+    purpose (one Cedar decision per source and version)."""
+    keyed: dict[str, list[str]] = {}
+    pair_of: dict[str, tuple[str, int]] = {}
+    for name, src in sources.items():
+        for version, purposes in version_purposes(src).items():
+            key = f"{name}@v{version}"
+            keyed[key], pair_of[key] = purposes, (name, version)
     anyone = Resource("Person", "*", {"flags": []})
-    return {n: d.allowed for n, d in source_decisions(ctx, action, purposes, anyone).items()}
+    decided = source_decisions(ctx, action, keyed, anyone)
+    allowed = frozenset(pair_of[k] for k, d in decided.items() if d.allowed)
+    return Grants(allowed, frozenset(pair_of.values()) - allowed)
 
 
 def _publish_decisions(session: Session, store: Any, ids: list[int]) -> None:
@@ -315,10 +360,10 @@ class PersonIndex:
         action: str,
         resources: list[str],
         sources: dict[str, IndexSource],
-    ) -> list[str]:
-        """The sources whose records this caller may read for this purpose; refused (403)
-        when there is none, whatever is asked for."""
-        allowed = sorted(n for n, ok in readable(ctx, "read", sources, set(sources)).items() if ok)
+    ) -> Grants:
+        """The sources (by version) whose records this caller may read for this purpose;
+        refused (403) when there is none, whatever is asked for."""
+        allowed = grants(ctx, "read", sources)
         if not allowed:
             raise _refuse(
                 ctx,
@@ -360,8 +405,8 @@ class PersonIndex:
         if not decision.allowed:
             raise _not_found(ctx, "read_person", res, f"person {person_id}", decision.why())
         sources = _sources(s)
-        allowed = readable(ctx, "read", sources, {r.source for r in rows})
-        shown = [r for r in rows if allowed[r.source]]
+        allowed = grants(ctx, "read", sources)
+        shown = [r for r in rows if allowed(r)]
         withheld = len(rows) - len(shown)
         whole = whole_identifiers(ctx)
         ids = {r.record_id for r in shown}
@@ -466,7 +511,8 @@ class PersonIndex:
                     scores[pid] = scores.get(pid, 0.0) + points
                     matched.setdefault(pid, set()).add(label)
 
-            base = select(IndexRecord.person_id).where(IndexRecord.source.in_(allowed)).distinct()
+            readable_record = allowed.clause(IndexRecord.source, IndexRecord.source_version)
+            base = select(IndexRecord.person_id).where(readable_record).distinct()
             cap = 2_000
             if identifier:
                 ident = identifier.strip().upper().replace("-", "").replace(" ", "")
@@ -512,7 +558,7 @@ class PersonIndex:
                 dobs: dict[str, set[str]] = {}
                 for pid, nm, d in s.execute(
                     select(IndexRecord.person_id, IndexRecord.name, IndexRecord.dob).where(
-                        IndexRecord.person_id.in_(page), IndexRecord.source.in_(allowed)
+                        IndexRecord.person_id.in_(page), readable_record
                     )
                 ):
                     names.setdefault(pid, set()).add(nm)
@@ -548,11 +594,11 @@ class PersonIndex:
             ctx, s = w.ctx, w.session
             res = [f"record:{record_id}"]
             sources = _sources(s)
-            self._some_records(ctx, "read_record", res, sources)
+            allowed = self._some_records(ctx, "read_record", res, sources)
             r = s.get(IndexRecord, record_id)
             if r is None:
                 raise _not_found(ctx, "read_record", res, f"record {record_id}", "no such record")
-            if not readable(ctx, "read", sources, {r.source})[r.source]:
+            if not allowed(r):
                 raise _not_found(
                     ctx,
                     "read_record",
@@ -579,7 +625,7 @@ class PersonIndex:
         with self.app.work(principal, purpose, "explain_pair") as w:
             ctx, s = w.ctx, w.session
             res = [f"record:{left}", f"record:{right}"]
-            self._some_records(ctx, "explain_pair", res, _sources(s))
+            allowed = self._some_records(ctx, "explain_pair", res, _sources(s))
             run = _latest_run(s)
             recs = {
                 r.record_id: r
@@ -587,10 +633,8 @@ class PersonIndex:
                     select(IndexRecord).where(IndexRecord.record_id.in_([left, right]))
                 ).scalars()
             }
-            sources = _sources(s)
-            ok = readable(ctx, "read", sources, {r.source for r in recs.values()})
             for rid in (left, right):
-                if rid not in recs or not ok[recs[rid].source]:
+                if rid not in recs or not allowed(recs[rid]):
                     raise _not_found(
                         ctx,
                         "explain_pair",
@@ -619,9 +663,8 @@ class PersonIndex:
                 json.loads(recs[right].features),
                 run.match_threshold,
             )
-            audit.append(
-                s, **_entry(ctx, "explain_pair", res, True, f"sources: {', '.join(sorted(ok))}")
-            )
+            named = ", ".join(sorted({recs[left].source, recs[right].source}))
+            audit.append(s, **_entry(ctx, "explain_pair", res, True, f"sources: {named}"))
             return ExplanationOut(
                 left=left,
                 right=right,
@@ -649,8 +692,7 @@ class PersonIndex:
         with self.app.work(principal, purpose, "review_queue") as w:
             ctx, s = w.ctx, w.session
             sources = _sources(s)
-            ok = readable(ctx, "review_link", sources, set(sources))
-            allowed = sorted(n for n, v in ok.items() if v)
+            allowed = grants(ctx, "review_link", sources)
             if not allowed:
                 raise _refuse(
                     ctx,
@@ -672,7 +714,10 @@ class PersonIndex:
                 )
                 .join(left, left.c.record_id == IndexReview.record_id_l)
                 .join(right, right.c.record_id == IndexReview.record_id_r)
-                .where(left.c.source.in_(allowed), right.c.source.in_(allowed))
+                .where(
+                    allowed.clause(left.c.source, left.c.source_version),
+                    allowed.clause(right.c.source, right.c.source_version),
+                )
             )
             total = s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
             rows = s.execute(
@@ -709,7 +754,7 @@ class PersonIndex:
                     "review_queue",
                     ["review_queue"],
                     True,
-                    f"{len(pairs)} of {total} pairs; sources: {', '.join(allowed)}",
+                    f"{len(pairs)} of {total} pairs; sources: {', '.join(allowed.names())}",
                 ),
             )
             return ReviewQueue(pairs=pairs, total=total, limit=limit, offset=offset)
@@ -720,7 +765,7 @@ class PersonIndex:
         res = [f"record:{r}" for r in record_ids]
         sources = _sources(s)
         recs = {
-            r.record_id: r.source
+            r.record_id: r
             for r in s.execute(
                 select(IndexRecord).where(IndexRecord.record_id.in_(record_ids))
             ).scalars()
@@ -728,8 +773,8 @@ class PersonIndex:
         missing = [r for r in record_ids if r not in recs]
         if missing:
             raise _not_found(ctx, action, res, f"record {missing[0]}", "no such record")
-        ok = readable(ctx, "review_link", sources, set(recs.values()))
-        refused = sorted(n for n, v in ok.items() if not v)
+        ok = grants(ctx, "review_link", sources)
+        refused = sorted({r.source for r in recs.values() if not ok(r)})
         if refused:
             raise _refuse(
                 ctx,
@@ -737,7 +782,8 @@ class PersonIndex:
                 res,
                 f"sources {', '.join(refused)} may not be reviewed by {ctx.role} for {ctx.purpose}",
             )
-        audit.append(s, **_entry(ctx, action, res, True, "sources: " + ", ".join(sorted(ok))))
+        named = sorted({r.source for r in recs.values()})
+        audit.append(s, **_entry(ctx, action, res, True, "sources: " + ", ".join(named)))
 
     def decide(
         self,

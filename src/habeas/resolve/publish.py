@@ -131,15 +131,21 @@ def _court_facts(con: Any) -> dict[str, str]:
 def refresh_index_purposes(engine: Engine, store: StagingStore) -> None:
     """Give the published index's sources the purposes the registry now holds for their
     records (run whenever a declaration version takes effect or is retired)."""
-    from habeas.sources.registry import effective_purposes
+    from habeas.sources.registry import effective_purposes, version_purposes
 
     purposes = effective_purposes(store)
+    versions = version_purposes(store)
     with engine.begin() as conn:
-        for name, old in conn.execute(select(IndexSource.name, IndexSource.purposes)).all():
+        for name, old, old_versions in conn.execute(
+            select(IndexSource.name, IndexSource.purposes, IndexSource.version_purposes)
+        ).all():
             new = json.dumps(purposes.get(name, []))
-            if old != new:
+            new_versions = json.dumps(versions.get(name, {}))
+            if (old, old_versions) != (new, new_versions):
                 conn.execute(
-                    update(IndexSource).where(IndexSource.name == name).values(purposes=new)
+                    update(IndexSource)
+                    .where(IndexSource.name == name)
+                    .values(purposes=new, version_purposes=new_versions)
                 )
 
 
@@ -170,7 +176,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         + DOB_TEXT
         + """, r.a_number,
                   r.ssn, r.passport_number, r.zip, p.linked_via, p.match_probability,
-                  p.match_weight, p.how
+                  p.match_weight, p.how, coalesce(r.source_version, 1)
            FROM person_records p JOIN records r USING (record_id)"""
     ).fetchall()
     facts = _court_facts(con)
@@ -191,6 +197,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         prob,
         weight,
         how,
+        version,
     ) in records:
         nk = name_key(name)
         record_rows.append(
@@ -198,6 +205,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
                 "record_id": rid,
                 "person_id": pid,
                 "source": src,
+                "source_version": int(version),
                 "source_key": str(key),
                 "name": name,
                 "name_key": nk,
@@ -221,9 +229,10 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         for p, n, s in con.execute("SELECT person_id, records, sources FROM persons").fetchall()
     ]
     sources = []
-    from habeas.sources.registry import effective_purposes
+    from habeas.sources.registry import effective_purposes, version_purposes
 
     purposes = effective_purposes(store)
+    versions = version_purposes(store)
     for name, decl in con.execute("SELECT name, declaration FROM sources").fetchall():
         d = json.loads(decl)
         sources.append(
@@ -232,6 +241,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
                 "agency": str(d.get("agency", "")),
                 "legal_authority": str(d.get("legal_authority", d.get("authority", ""))),
                 "purposes": json.dumps(purposes.get(name, [])),
+                "version_purposes": json.dumps(versions.get(name, {})),
                 "run_id": run_id,
             }
         )

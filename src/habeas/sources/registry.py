@@ -331,25 +331,41 @@ def history(store: StagingStore, name: str) -> list[SourceVersion]:
     ]  # fmt: skip
 
 
-def effective_purposes(store: StagingStore) -> dict[str, list[str]]:
-    """Source → the purposes its staged records may be read for: those every version
-    still holding records declared, and the version in force. A widened version's
-    purposes reach a source's records once none staged under an older version remain (a
-    re-ingest under the new version moves them); a narrowed one applies at once."""
-    current = {
-        name: set(json.loads(decl).get("purposes", []))
-        for name, decl in store.rows("SELECT name, declaration FROM sources")
+def version_purposes(store: StagingStore) -> dict[str, dict[int, list[str]]]:
+    """Source → declaration version → the purposes its staged records may be read for.
+
+    A record keeps the purposes of the version it was ingested under, narrowed by the
+    version in force: a widening reaches only records ingested under the widened version,
+    a narrowing applies to every record at once. Covers the version in force and every
+    version still holding records."""
+    current: dict[str, tuple[int, set[str]]] = {
+        name: (int(version or 1), set(json.loads(decl).get("purposes", [])))
+        for name, decl, version in store.rows("SELECT name, declaration, version FROM sources")
+    }
+    out: dict[str, dict[int, list[str]]] = {
+        name: {version: sorted(p)} for name, (version, p) in current.items()
     }
     held = store.rows(
-        "SELECT v.name, v.declaration FROM source_versions v "
+        "SELECT v.name, v.version, v.declaration FROM source_versions v "
         "WHERE EXISTS (SELECT 1 FROM records r WHERE r.source = v.name "
         "AND coalesce(r.source_version, 1) = v.version)"
     )
-    out = dict(current)
-    for name, decl in held:
-        if name in out:
-            out[name] = out[name] & set(json.loads(decl).get("purposes", []))
-    return {n: sorted(p) for n, p in out.items()}
+    for name, version, decl in held:
+        if name in current:
+            declared = set(json.loads(decl).get("purposes", []))
+            out[name][int(version)] = sorted(declared & current[name][1])
+    return out
+
+
+def effective_purposes(store: StagingStore) -> dict[str, list[str]]:
+    """Source → the purposes *all* its staged records may be read for (those every
+    version holding records allows): what a command that decides per source, not per
+    record, may rely on."""
+    out: dict[str, list[str]] = {}
+    for name, versions in version_purposes(store).items():
+        common = set.intersection(*(set(p) for p in versions.values()))
+        out[name] = sorted(common)
+    return out
 
 
 @dataclass(frozen=True)

@@ -268,6 +268,8 @@ class IndexSource(Base):
     legal_authority: Mapped[str] = mapped_column(Text)
     purposes: Mapped[str] = mapped_column(Text)
     run_id: Mapped[str] = mapped_column(String(64))
+    version_purposes: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    """JSON: declaration version → the purposes its records may be read for."""
 
 
 class IndexPerson(Base):
@@ -290,6 +292,8 @@ class IndexRecord(Base):
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     person_id: Mapped[str] = mapped_column(String(32), index=True)
     source: Mapped[str] = mapped_column(String(64))
+    source_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    """The declaration version the record was ingested under (its purposes follow it)."""
     source_key: Mapped[str] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(256))
     name_key: Mapped[str] = mapped_column(String(256), index=True)
