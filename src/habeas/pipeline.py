@@ -64,7 +64,7 @@ def intake_directory(
         if not reg.accepted:
             note(name, "refused")
             continue
-        if reg.status == "pending":
+        if not reg.effective:  # a widening waits for oversight: nothing is ingested under it
             note(name, "pending approval")
             continue
         note(name, "ingest")
