@@ -36,10 +36,11 @@ from habeas.app.index import (
     ReviewQueue,
     SearchResult,
 )
-from habeas.app.pipeline import SourceCheck, SourceOut, SourceVersionOut
+from habeas.app.pipeline import SourceCheck, SourceOut
 from habeas.app.users import UserPublic
 from habeas.errors import HabeasError
 from habeas.sources.canonical import Disposition
+from habeas.sources.registry import SourceVersion as SourceVersionOut
 
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MAX_ID = 2_147_483_647

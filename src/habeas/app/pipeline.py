@@ -22,6 +22,7 @@ from habeas.governance.authz import AccessContext, Resource, authorize
 from habeas.governance.identity import AccessDenied
 from habeas.governance.record_access import record
 from habeas.sources.canonical import DISPOSITIONS
+from habeas.sources.registry import SourceVersion as SourceVersionOut
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from habeas.resolve.run import Resolution
     from habeas.sources.ingest import IngestResult
     from habeas.sources.quarantine import QuarantinedRow
-    from habeas.sources.registry import RegisteredSource, Registration, SourceVersion
+    from habeas.sources.registry import RegisteredSource, Registration
 
 Engine = Literal["duckdb", "spark"]
 
@@ -74,29 +75,6 @@ class Published:
 
     resolution: Resolution
     published_records: int
-
-
-class SourceVersionOut(BaseModel):
-    """One version of a source's declaration."""
-
-    name: str
-    version: int
-    status: str
-    sha256: str
-    registrant: str
-    registered_at: datetime
-    effective_from: datetime | None
-    effective_to: datetime | None
-    decided_by: str | None
-    decided_at: datetime | None
-    widens: list[str]
-    refusals: list[str]
-    purposes: list[str]
-
-
-def version_out(v: SourceVersion) -> SourceVersionOut:
-    """A version as shown."""
-    return SourceVersionOut(**{f: getattr(v, f) for f in SourceVersionOut.model_fields})
 
 
 def source_out(entry: RegisteredSource) -> SourceOut:
@@ -269,7 +247,7 @@ class Pipeline:
             raise
         done = f"{name} version {version} {v.status} (sha256 {v.sha256[:16]}): {reason}"
         record(self.app.engine, ctx, action, what, True, done)
-        return version_out(v)
+        return v
 
     def retire_source(
         self, principal: Principal | None, purpose: str | None, name: str, reason: str
@@ -302,7 +280,7 @@ class Pipeline:
         if not self.app.settings.staging_path.exists():
             raise HabeasError("no source is registered yet")
         with self.app.staging() as st:
-            return [version_out(v) for v in history(st, name)]
+            return history(st, name)
 
     def ingest(
         self,

@@ -9,12 +9,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from habeas.app.pipeline import SourceCheck, SourceOut, SourceVersionOut
+from habeas.app.pipeline import SourceCheck, SourceOut
 from habeas.cli.console import clean
 from habeas.pipeline import IntakeReport
 from habeas.sources.ingest import IngestResult
 from habeas.sources.quarantine import QuarantinedRow
 from habeas.sources.registry import Registration
+from habeas.sources.registry import SourceVersion as SourceVersionOut
 from habeas.synth.world import WorldSummary
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 import duckdb
 import pyarrow as pa
+from pydantic import BaseModel
 
 from habeas.errors import HabeasError, SourceRefused, UnknownSource
 from habeas.sources.declaration import SourceDeclaration, load_declaration
@@ -293,8 +294,7 @@ def retire(store: StagingStore, name: str, by: str, reason: str) -> int:
     return version
 
 
-@dataclass(frozen=True)
-class SourceVersion:
+class SourceVersion(BaseModel):
     """One version of a source's declaration, as the history shows it."""
 
     name: str
@@ -324,8 +324,10 @@ def history(store: StagingStore, name: str) -> list[SourceVersion]:
         get_source(store, name)  # names what is registered
     return [
         SourceVersion(
-            r[0], int(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-            list(r[10] or []), list(r[11] or []), list(json.loads(r[12]).get("purposes", [])),
+            name=r[0], version=int(r[1]), status=r[2], sha256=r[3], registrant=r[4],
+            registered_at=r[5], effective_from=r[6], effective_to=r[7], decided_by=r[8],
+            decided_at=r[9], widens=list(r[10] or []), refusals=list(r[11] or []),
+            purposes=list(json.loads(r[12]).get("purposes", [])),
         )
         for r in rows
     ]  # fmt: skip
