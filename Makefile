@@ -1,19 +1,29 @@
 # Two commands: `make demo` and `make test`. Each creates the environment when missing.
+# `make demo` installs the light core (DuckDB, SQLite, no Spark, no PostgreSQL, no Java);
+# `make test` adds the extras (spark, postgres), the test tools and the system packages the
+# tests start (a Java runtime, the PostgreSQL server), so it still covers everything.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+CORE := $(VENV)/.core
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint types unit bench clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(CORE): requirements-core.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet $$(grep -E '^(setuptools|wheel)==' requirements.lock)
+	$(BIN)/python -m pip install --quiet -r requirements-core.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	bash scripts/ensure-system.sh
+	bash scripts/ensure-system.sh demo
+	touch $(CORE)
+
+$(STAMP): $(CORE) requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	bash scripts/ensure-system.sh test
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(CORE)
 	$(BIN)/habeas --data-dir ./habeas-data demo
 
 test: $(STAMP) lint types unit

@@ -1,15 +1,35 @@
 #!/usr/bin/env bash
-# System packages habeas needs beyond Python, installed with apt when missing (needs root,
-# as on the project's machines and CI): a Java runtime for the Spark engine, and the
-# PostgreSQL server binaries that the tests start themselves (tests/conftest.py).
+# System packages habeas needs beyond Python, for one target, installed with apt when
+# missing (needs root, as on the project's machines and CI). Usage:
+#   ensure-system.sh demo      nothing: the demo runs on DuckDB and SQLite
+#   ensure-system.sh spark     a Java runtime, for the Spark resolution engine
+#   ensure-system.sh postgres  the PostgreSQL server binaries (the tests start a server)
+#   ensure-system.sh test      everything the tests start: both of the above
 set -euo pipefail
+target="${1:-test}"
+want=()
+case "$target" in
+  demo) echo "the demo needs no system package"; exit 0 ;;
+  spark) want=(java) ;;
+  postgres) want=(postgres) ;;
+  test) want=(java postgres) ;;
+  *) echo "ensure-system.sh: unknown target '$target' (demo, spark, postgres, test)" >&2; exit 2 ;;
+esac
 missing=()
-command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
-compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
+for w in "${want[@]}"; do
+  case "$w" in
+    java) command -v java >/dev/null 2>&1 || missing+=(default-jre-headless) ;;
+    postgres) compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql) ;;
+  esac
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-java -version 2>&1 | head -1
-ls /usr/lib/postgresql/*/bin/pg_ctl | head -1
+for w in "${want[@]}"; do
+  case "$w" in
+    java) java -version 2>&1 | head -1 ;;
+    postgres) ls /usr/lib/postgresql/*/bin/pg_ctl | head -1 ;;
+  esac
+done

@@ -53,14 +53,18 @@ def _quiet() -> None:
 def _spark_session() -> Any:
     try:
         from pyspark.sql import SparkSession
-    except ImportError:  # pragma: no cover - pyspark is in the lock file
-        raise HabeasError("the Spark engine needs pyspark: run `make` to install it") from None
+    except ImportError:
+        raise HabeasError(
+            "the Spark engine needs the spark extra: pip install 'habeas[spark]' (or "
+            "`make test`, which installs it), and a Java runtime "
+            "(`bash scripts/ensure-system.sh spark`)"
+        ) from None
     from splink.backends.spark import similarity_jar_location
 
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise HabeasError(
-            "the Spark engine needs a Java runtime and none was found: run `make` "
-            "(scripts/ensure-system.sh installs one) or set JAVA_HOME"
+            "the Spark engine needs a Java runtime and none was found: run "
+            "`bash scripts/ensure-system.sh spark` (it installs one) or set JAVA_HOME"
         )
     spark = (
         SparkSession.builder.master("local[2]")
@@ -108,9 +112,9 @@ def _linker(
         db_api = DuckDBAPI(connection=con)
         frame = db_api.register(table, table_name=f"records_in_{next(_TABLES)}")
         return Linker(frame, settings, log_level=None)
+    spark = _spark_session()  # says what to install when pyspark is missing
     from splink import SparkAPI
 
-    spark = _spark_session()
     sdf = spark.read.parquet(str(_to_parquet(con, table)))  # no copy through the driver
     spark_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=4)  # type: ignore[no-untyped-call]
     frame = spark_api.register(sdf, table_name=f"records_in_{next(_TABLES)}")

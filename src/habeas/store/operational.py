@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from habeas.errors import HabeasError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -54,7 +56,13 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, pool_timeout=120)
+    try:
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, pool_timeout=120)
+    except ModuleNotFoundError as exc:
+        raise HabeasError(
+            f"{url.split(':', 1)[0]} needs its driver ({exc.name}): for PostgreSQL, "
+            "pip install 'habeas[postgres]'"
+        ) from None
 
 
 def reading(engine: Engine) -> Engine:
