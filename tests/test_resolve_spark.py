@@ -45,7 +45,7 @@ def test_spark_and_duckdb_give_the_same_clusters(
 
     monkeypatch.setattr(SparkSession, "createDataFrame", create)
     if shutil.which("java") is None:
-        pytest.fail("no Java runtime: `make` runs scripts/ensure-system.sh to install one")
+        pytest.fail("no Java runtime: `bash scripts/ensure-system.sh spark` installs one")
     world = generate_world(tmp_path / "world", 300, seed=3)
     base = tmp_path / "base.duckdb"
     with StagingStore(base) as st:

@@ -36,7 +36,10 @@ def scratch_postgres(fsync: bool = False, synchronous_commit: bool = True) -> It
     ``synchronous=NORMAL``: a crash may lose the last commits, never half of one."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     if not found:
-        raise HabeasError("PostgreSQL is not installed: `make` runs scripts/ensure-system.sh")
+        raise HabeasError(
+            "PostgreSQL is not installed: run `bash scripts/ensure-system.sh postgres` "
+            "(`make test` runs it)"
+        )
     bindir = Path(found[-1]).parent
     base = Path(tempfile.mkdtemp(prefix="habeas-pg-"))
     data = base / "data"
