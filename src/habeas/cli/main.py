@@ -6,6 +6,7 @@ Exit codes: 0 done, 2 a problem in the input or the request (one line on stderr)
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from datetime import date
@@ -28,7 +29,7 @@ app = typer.Typer(
     help="habeas: immigration case work where every action shows its lawful basis.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 sources_app = typer.Typer(
     help="The source registry: legal basis, purposes, fields.", no_args_is_help=True
@@ -41,6 +42,7 @@ app.add_typer(quarantine_app, name="quarantine")
 
 out = SafeConsole()
 err = SafeConsole(stderr=True)
+log = logging.getLogger("habeas.cli")
 
 
 class State:
@@ -48,6 +50,7 @@ class State:
 
     app: Habeas | None = None
     stopped: bool = False
+    quiet: bool = False
     overrides: dict[str, object] = {}  # noqa: RUF012 - replaced per invocation
 
 
@@ -91,11 +94,26 @@ def main(
     ] = None,
     threads: Annotated[int | None, typer.Option(help="DuckDB worker threads (1-256).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only errors: no progress, no log lines.")
+    ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="Log stages (-v) or details (-vv).")
+    ] = 0,
+    log_file: Annotated[
+        Path | None, typer.Option(help="Also log to this file (a long job's record).")
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     """Global options."""
+    from habeas.logs import configure
+
+    if quiet and verbose:
+        raise typer.BadParameter("choose --quiet or --verbose, not both", param_hint="--quiet")
+    configure(-1 if quiet else verbose, log_file)
+    state.quiet = quiet
     overrides: dict[str, object] = {}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
@@ -111,6 +129,7 @@ cases_cmds.register(app, application, out, err)
 
 
 def _progress() -> Progress:
+    """A progress bar on stderr (none with --quiet); each stage is logged as well."""
     return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -119,6 +138,7 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=state.quiet,
     )
 
 
@@ -290,6 +310,7 @@ def ingest_cmd(
 
         def step(stage: str, share: float) -> None:
             bar.update(task, completed=share, note=stage)
+            log.info("ingest %s: %s (%.0f%%)", source, stage, share * 100)
 
         result = a.pipeline.ingest(
             principal(a, as_user), purpose, source, path, date.today(), progress=step,

@@ -65,6 +65,18 @@ def register(
         """Resolve staged records into persons (train, score, cluster), then publish the
         index into the operational store (an integration engineer, purpose
         identity_resolution; audited)."""
+        import logging
+
+        from habeas.cli import main as cli_main
+
+        log = logging.getLogger("habeas.cli")
+
+        def _stage(stage: str) -> None:
+            """Each stage on stderr (unless --quiet) and in the log."""
+            log.info("resolve: %s", stage)
+            if not cli_main.state.quiet:
+                err.print(f"… {stage}")
+
         a, who = _who(as_user)
         got = a.pipeline.resolve(
             who,
@@ -72,7 +84,7 @@ def register(
             incremental=incremental,
             engine=engine,
             reuse_model=reuse_model,
-            progress=lambda s: err.print(f"… {s}"),
+            progress=_stage,
             learn=learn,
         )
         resolution(out, got.resolution)
