@@ -56,3 +56,21 @@ def test_licence_and_changelog() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## [Unreleased]" in changelog and "keepachangelog.com" in changelog
     assert re.search(r"^## \[\d+\.\d+\.\d+\] - \d{4}-\d{2}-\d{2}$", changelog, re.M)
+
+
+def test_verbose_logs_a_long_jobs_stages_to_a_file_and_quiet_is_quiet(
+    indexed_app: object, world: object, tmp_path: Path, capsys: object
+) -> None:
+    from habeas.cli.main import execute
+
+    data = str(indexed_app.settings.data_dir)  # type: ignore[attr-defined]
+    source = str(world.out / "ssa_numident.csv")  # type: ignore[attr-defined]
+    log = tmp_path / "job.log"
+    args = ["ingest", "ssa_numident", source, "--as", "eng1", "--purpose",
+            "identity_resolution", "--dry-run"]  # fmt: skip
+    assert execute(["--data-dir", data, "-v", "--log-file", str(log), *args]) == 0
+    text = log.read_text(encoding="utf-8")
+    assert "INFO habeas.cli: ingest ssa_numident: read" in text and "done (100%)" in text
+    assert execute(["--data-dir", data, "--quiet", "--verbose", *args]) == 2
+    assert execute(["--data-dir", data, "--log-file", str(tmp_path / "no" / "x.log"),
+                    *args]) == 2  # fmt: skip
