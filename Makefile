@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 CORE := $(VENV)/.core
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench clean
+.PHONY: demo test lint types unit bench docs clean
 
 $(CORE): requirements-core.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/publish.py
+
+docs: $(CORE)
+	$(BIN)/python -m habeas.cli.reference > docs/cli.md
 
 clean:
 	rm -rf $(VENV) habeas-data
