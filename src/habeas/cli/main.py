@@ -458,6 +458,9 @@ def execute(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = app(args=args, standalone_mode=False)
+        if state.stopped:  # Typer made the interrupt an exit code (130), returned as such
+            err.print(STOPPED)
+            return 143
     except (AccessDenied, GateRefused, Unauthenticated) as exc:
         if debug:
             raise
