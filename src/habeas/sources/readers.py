@@ -148,6 +148,7 @@ codecs.register_error("habeas-mark-bad-bytes", _mark_bad_bytes)
 def _read_csv(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -> RawFile:
     fmt = decl.format
     utf8 = _is_utf8(data)
+    size = len(data)  # the file's own bytes, before bad ones are marked
     if not utf8:
         data = data.decode("utf-8", errors="habeas-mark-bad-bytes").encode("utf-8")
     first_line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
@@ -197,7 +198,7 @@ def _read_csv(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -> 
     return RawFile(
         path,
         digest,
-        len(data),
+        size,
         table,
         column_sql,
         bad_utf8,
