@@ -348,21 +348,20 @@ def build(app: Habeas) -> APIRouter:
         widened, who decided."""
         return app.pipeline.source_history(c.principal, c.purpose, name)
 
-    @r.post("/sources/{name}/versions/{version}/approve", tags=["sources"])
+    @r.post("/sources/{name}/versions/{version}/{decision}", tags=["sources"])
     @edge
-    def source_approve(
-        c: C, name: SourceName, version: Version, body: SourceDecision
+    def source_decide(
+        c: C,
+        name: SourceName,
+        version: Version,
+        decision: Literal["approve", "reject"],
+        body: SourceDecision,
     ) -> SourceVersionOut:
-        """Approve a pending version that widens a source (oversight; not its registrant)."""
-        return app.pipeline.decide_source(c.principal, c.purpose, name, version, True, body.reason)
-
-    @r.post("/sources/{name}/versions/{version}/reject", tags=["sources"])
-    @edge
-    def source_reject(
-        c: C, name: SourceName, version: Version, body: SourceDecision
-    ) -> SourceVersionOut:
-        """Reject a pending version; the version in force stays."""
-        return app.pipeline.decide_source(c.principal, c.purpose, name, version, False, body.reason)
+        """Approve a pending version that widens a source, or reject it so the version in
+        force stays (oversight; not its registrant)."""
+        return app.pipeline.decide_source(
+            c.principal, c.purpose, name, version, decision == "approve", body.reason
+        )
 
     @r.get("/quarantine", tags=["sources"])
     @edge

@@ -273,7 +273,6 @@ class Grants:
     force), so two records of one source may be read for different purposes."""
 
     pairs: frozenset[tuple[str, int]]
-    refused: frozenset[tuple[str, int]]
 
     def __call__(self, r: IndexRecord) -> bool:
         """Whether this record may be acted on."""
@@ -315,8 +314,7 @@ def grants(ctx: AccessContext, action: str, sources: dict[str, IndexSource]) -> 
             keyed[key], pair_of[key] = purposes, (name, version)
     anyone = Resource("Person", "*", {"flags": []})
     decided = source_decisions(ctx, action, keyed, anyone)
-    allowed = frozenset(pair_of[k] for k, d in decided.items() if d.allowed)
-    return Grants(allowed, frozenset(pair_of.values()) - allowed)
+    return Grants(frozenset(pair_of[k] for k, d in decided.items() if d.allowed))
 
 
 def _publish_decisions(session: Session, store: Any, ids: list[int]) -> None:

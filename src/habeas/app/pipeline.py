@@ -22,7 +22,6 @@ from habeas.governance.authz import AccessContext, Resource, authorize
 from habeas.governance.identity import AccessDenied
 from habeas.governance.record_access import record
 from habeas.sources.canonical import DISPOSITIONS
-from habeas.sources.registry import SourceVersion as SourceVersionOut
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from habeas.sources.ingest import IngestResult
     from habeas.sources.quarantine import QuarantinedRow
     from habeas.sources.registry import RegisteredSource, Registration
+    from habeas.sources.registry import SourceVersion as SourceVersionOut
 
 Engine = Literal["duckdb", "spark"]
 

@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from habeas.app.pipeline import SourceCheck, SourceOut
-from habeas.cli.console import clean
 from habeas.pipeline import IntakeReport
 from habeas.sources.ingest import IngestResult
 from habeas.sources.quarantine import QuarantinedRow
@@ -31,29 +30,27 @@ def world(out: Console, summary: WorldSummary, seconds: float) -> None:
 def registration(out: Console, reg: Registration) -> None:
     """One line per registration, and the rules a refused one breaks."""
     d = reg.declaration
-    name, agency = escape(d.name), escape(clean(d.agency))
+    name, agency = escape(d.name), escape(d.agency)
     if reg.status == "pending":
         out.print(
             f"[yellow]pending[/]    {name} version {reg.version}: awaits oversight's approval"
         )
         for change in reg.widens:
-            out.print(f"    widens: {escape(clean(change))}", highlight=False)
+            out.print(f"    widens: {escape(change)}", highlight=False)
     elif reg.status == "unchanged":
         out.print(f"[green]unchanged[/]  {name} version {reg.version} is in force")
     elif reg.accepted:
         out.print(
             f"[green]registered[/] {name} version {reg.version}: {agency} — "
-            f"{escape(clean(d.legal_authority))}",
+            f"{escape(d.legal_authority)}",
             highlight=False,
         )
     else:
         out.print(f"[red]refused[/]    {name}: {agency}", highlight=False)
         for refusal in reg.refusals:
-            out.print(
-                f"    [red]{refusal.rule}[/]: {escape(clean(refusal.message))}", highlight=False
-            )
+            out.print(f"    [red]{refusal.rule}[/]: {escape(refusal.message)}", highlight=False)
     for w in reg.warnings:
-        out.print(f"    [yellow]warning {w.rule}[/]: {escape(clean(w.message))}", highlight=False)
+        out.print(f"    [yellow]warning {w.rule}[/]: {escape(w.message)}", highlight=False)
 
 
 def source_history(out: Console, versions: list[SourceVersionOut]) -> None:
@@ -70,9 +67,9 @@ def source_history(out: Console, versions: list[SourceVersionOut]) -> None:
             else ""
         )
         table.add_row(
-            str(v.version), v.status, v.sha256[:16], escape(clean(v.registrant)),
-            f"{v.registered_at:%Y-%m-%d %H:%M}", span, escape(clean(v.decided_by or "")),
-            escape(clean("; ".join(v.widens + v.refusals))),
+            str(v.version), v.status, v.sha256[:16], escape(v.registrant),
+            f"{v.registered_at:%Y-%m-%d %H:%M}", span, escape(v.decided_by or ""),
+            escape("; ".join(v.widens + v.refusals)),
         )  # fmt: skip
     out.print(table)
 

@@ -131,10 +131,10 @@ def _court_facts(con: Any) -> dict[str, str]:
 def refresh_index_purposes(engine: Engine, store: StagingStore) -> None:
     """Give the published index's sources the purposes the registry now holds for their
     records (run whenever a declaration version takes effect or is retired)."""
-    from habeas.sources.registry import effective_purposes, version_purposes
+    from habeas.sources.registry import shared_purposes, version_purposes
 
-    purposes = effective_purposes(store)
     versions = version_purposes(store)
+    purposes = shared_purposes(versions)
     with engine.begin() as conn:
         for name, old, old_versions in conn.execute(
             select(IndexSource.name, IndexSource.purposes, IndexSource.version_purposes)
@@ -229,10 +229,10 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         for p, n, s in con.execute("SELECT person_id, records, sources FROM persons").fetchall()
     ]
     sources = []
-    from habeas.sources.registry import effective_purposes, version_purposes
+    from habeas.sources.registry import shared_purposes, version_purposes
 
-    purposes = effective_purposes(store)
     versions = version_purposes(store)
+    purposes = shared_purposes(versions)
     for name, decl in con.execute("SELECT name, declaration FROM sources").fetchall():
         d = json.loads(decl)
         sources.append(

@@ -130,7 +130,9 @@ def ingest(
                     store, decl.name, decl.retention_days, raw, batch_id, now, query.canonical,
                     version,
                 )  # fmt: skip
-                _write_quarantine(store, decl.name, raw, batch_id, now, decl.retention_days)
+                _write_quarantine(
+                    store, decl.name, raw, batch_id, now, decl.retention_days, decl.tax is not None
+                )
                 for fld, n in dropped.items():
                     con.execute(
                         "INSERT INTO minimization VALUES (?, ?, ?, ?)",
@@ -314,6 +316,7 @@ def _write_quarantine(
     batch_id: str,
     now: datetime,
     retention_days: int,
+    taxed: bool,
 ) -> None:
     """Every refused row and set-aside value, with why. Kept are only values of declared
     fields: a row broken in its structure keeps its file and row number, never its text
@@ -331,19 +334,22 @@ def _write_quarantine(
         f"{until} FROM checked WHERE _struct IS NOT NULL"
     )
     scope = sql_literal(OUT_OF_SCOPE)
-    con.execute(
-        f"{into} SELECT {head}, _row, NULL, NULL, {scope}, "
-        f"list_filter(_errors, lambda x: x.rule = {scope})[1].reason, {at}, {refused}, {until} "
-        f"FROM checked WHERE list_contains(list_transform(_errors, lambda x: x.rule), {scope})"
-    )
+    out_of_scope = f"list_contains(list_transform(_errors, lambda x: x.rule), {scope})"
+    if taxed:
+        con.execute(
+            f"{into} SELECT {head}, _row, NULL, NULL, {scope}, "
+            f"list_filter(_errors, lambda x: x.rule = {scope})[1].reason, {at}, {refused}, "
+            f"{until} FROM checked WHERE {out_of_scope}"
+        )
     # a row kept (no row-level error, first of its key) keeps its fields' entries as values
     # set aside; a refused row's entries all say the row was refused
     con.execute(
         f"{into} SELECT {head}, c._row, e.field, e.value, e.rule, e.reason, {at}, "
         f"CASE WHEN k._row IS NOT NULL AND k._row = k._first_row AND e.kind <> 'row' "
         f"THEN {kept} ELSE {refused} END, {until} "
-        "FROM (SELECT _row, unnest(_errors) AS e FROM checked WHERE len(_errors) > 0 AND NOT "
-        f"list_contains(list_transform(_errors, lambda x: x.rule), {scope})) c "
+        "FROM (SELECT _row, unnest(_errors) AS e FROM checked WHERE len(_errors) > 0"
+        + (f" AND NOT {out_of_scope}" if taxed else "")
+        + ") c "
         "LEFT JOIN keyed k USING (_row)"
     )
     con.execute(

@@ -359,15 +359,19 @@ def version_purposes(store: StagingStore) -> dict[str, dict[int, list[str]]]:
     return out
 
 
+def shared_purposes(versions: dict[str, dict[int, list[str]]]) -> dict[str, list[str]]:
+    """Source → the purposes *all* its records may be read for (those every version
+    holding records allows), from ``version_purposes``."""
+    return {
+        name: sorted(set.intersection(*(set(p) for p in by_version.values())))
+        for name, by_version in versions.items()
+    }
+
+
 def effective_purposes(store: StagingStore) -> dict[str, list[str]]:
-    """Source → the purposes *all* its staged records may be read for (those every
-    version holding records allows): what a command that decides per source, not per
-    record, may rely on."""
-    out: dict[str, list[str]] = {}
-    for name, versions in version_purposes(store).items():
-        common = set.intersection(*(set(p) for p in versions.values()))
-        out[name] = sorted(common)
-    return out
+    """What a command that decides per source, not per record, may rely on: the purposes
+    all of each source's staged records may be read for."""
+    return shared_purposes(version_purposes(store))
 
 
 @dataclass(frozen=True)
