@@ -60,6 +60,9 @@ def create_api(app: Habeas, workers: int = 8) -> FastAPI:
     api.add_exception_handler(StarletteHTTPException, problems.http)  # type: ignore[arg-type]
 
     api.include_router(build(app))
+    from habeas.web.pages import add_pages
+
+    add_pages(api, app)
     api.add_middleware(Limits)
 
     @api.get("/docs", include_in_schema=False)

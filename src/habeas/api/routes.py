@@ -574,6 +574,10 @@ def build(app: Habeas) -> APIRouter:
         """Deadlines due soon, missed ones first."""
         return app.cases.tasks(c.principal, c.purpose, on or date.today(), within, limit, offset)
 
+    from habeas.api.field_routes import add_field_routes
+
+    add_field_routes(r, app, edge, C)
+
     # -- custody and transport ---------------------------------------------------------------
 
     @r.post("/custody/placements", tags=["custody"], status_code=201)

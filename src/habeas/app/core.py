@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from habeas.app.audit_log import AuditLog
     from habeas.app.cases import Cases
     from habeas.app.custody import Custody
+    from habeas.app.field import Field
     from habeas.app.index import PersonIndex
     from habeas.app.pipeline import Pipeline
     from habeas.app.users import Users
@@ -104,6 +105,7 @@ class Habeas:
         from habeas.app.audit_log import AuditLog
         from habeas.app.cases import Cases
         from habeas.app.custody import Custody
+        from habeas.app.field import Field
         from habeas.app.index import PersonIndex
         from habeas.app.pipeline import Pipeline
         from habeas.app.users import Users
@@ -115,6 +117,7 @@ class Habeas:
         self.cases: Cases = Cases(self)
         self.priorities = self.cases
         self.custody: Custody = Custody(self)
+        self.field: Field = Field(self)
         self.audit: AuditLog = AuditLog(self)
 
     # -- stores -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -44,6 +44,34 @@ class Booking(BaseModel):
     refused: list[str]
 
 
+class BoardRow(BaseModel):
+    """A line of the custody board: a case, where it stands, since when, and why."""
+
+    case_id: int
+    state: str
+    facility: str = ""
+    since: str = ""
+    flight: str = ""
+    detail: str = ""
+    by: str = ""
+
+
+class Board(BaseModel):
+    """The custody board: facilities against capacity, who is held where, who is on
+    which flight's manifest, the transport plan for the day, and who was taken off a
+    manifest and why."""
+
+    day: date
+    facilities: list[FacilityLoad]
+    placements: list[BoardRow]
+    manifests: list[BoardRow]
+    taken_off: list[BoardRow]
+    plan_flights: list[dict[str, Any]]
+    plan_assigned: int
+    plan_unassigned: dict[str, str]
+    not_ready: dict[str, int]
+
+
 class Custody:
     """Use cases on custody and transport."""
 
@@ -76,6 +104,112 @@ class Custody:
 
         with self.app.work(principal, purpose, "occupancy") as w:
             return [FacilityLoad(**r) for r in occupancy(w.session)]
+
+    def board(self, principal: Principal | None, purpose: str | None, on: date) -> Board:
+        """The custody board for ``on`` (custody purposes; one audit entry names the cases
+        shown)."""
+        import json
+
+        from sqlalchemy import select
+
+        from habeas.cases.service import readable_cases
+        from habeas.custody.facilities import occupancy
+        from habeas.custody.removal import plan_transport
+        from habeas.store.models import Case, CaseEvent, Facility, Placement
+
+        with self.app.work(principal, purpose, "custody_board") as w:
+            self.app.cases.probe(w.ctx, "custody_board")
+            held = w.session.execute(
+                select(Placement, Facility.code)
+                .join(Facility, Facility.id == Placement.facility_id)
+                .where(Placement.ended_on.is_(None))
+                .order_by(Facility.code, Placement.started_on)
+            ).all()
+            moves = (
+                w.session.execute(
+                    select(CaseEvent)
+                    .where(CaseEvent.kind.in_(("add_to_manifest", "take_off_manifest")))
+                    .order_by(CaseEvent.case_id, CaseEvent.seq)
+                )
+                .scalars()
+                .all()
+            )
+            ids = {p.case_id for p, _ in held} | {e.case_id for e in moves}
+            cases = {
+                c.id: c for c in w.session.execute(select(Case).where(Case.id.in_(ids))).scalars()
+            }
+            shown = {
+                c.id
+                for c in readable_cases(
+                    w.session, w.ctx, list(cases.values()), "custody_board", f"custody board {on}"
+                )
+            }
+            placements = [
+                BoardRow(
+                    case_id=p.case_id,
+                    state=cases[p.case_id].state,
+                    facility=code,
+                    since=p.started_on.isoformat(),
+                    detail=p.reason,
+                )
+                for p, code in held
+                if p.case_id in shown
+            ]
+            last: dict[int, CaseEvent] = {}
+            taken_off = []
+            for e in moves:
+                if e.case_id not in shown:
+                    continue
+                last[e.case_id] = e
+                if e.kind == "take_off_manifest":
+                    p = json.loads(e.payload)
+                    taken_off.append(
+                        BoardRow(
+                            case_id=e.case_id,
+                            state=cases[e.case_id].state,
+                            since=str(p.get("on") or ""),
+                            detail=str(p.get("reason") or ""),
+                            by=e.actor,
+                        )
+                    )
+            manifests = []
+            for cid, e in sorted(last.items()):
+                if e.kind == "add_to_manifest" and cases[cid].state == "on_manifest":
+                    p = json.loads(e.payload)
+                    manifests.append(
+                        BoardRow(
+                            case_id=cid,
+                            state="on_manifest",
+                            flight=str(p.get("flight") or ""),
+                            since=str(p.get("on") or ""),
+                            by=e.actor,
+                        )
+                    )
+            report = plan_transport(w.session, w.ctx, on, None)
+            seated: dict[str, int] = {}
+            for fid in report.plan.assigned.values():
+                seated[fid] = seated.get(fid, 0) + 1
+            return Board(
+                day=on,
+                facilities=[FacilityLoad(**r) for r in occupancy(w.session)],
+                placements=placements,
+                manifests=manifests,
+                taken_off=taken_off,
+                plan_flights=[
+                    {
+                        "flight": f.fid,
+                        "day": f.day.isoformat(),
+                        "hub": f.hub,
+                        "country": f.country,
+                        "seats": f.capacity,
+                        "planned": seated.get(f.fid, 0),
+                    }
+                    for f in report.flights
+                ],
+                plan_assigned=len(report.plan.assigned),
+                plan_unassigned=dict(report.plan.unassigned),
+                not_ready=dict(report.not_ready),
+            )
 
     def synthetic_facilities(self, principal: Principal | None, purpose: str | None) -> int:
         """Add the synthetic world's facilities (demo and tests only; custody officers)."""

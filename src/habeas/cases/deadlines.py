@@ -42,6 +42,13 @@ def tasks_for(case: CaseFile) -> list[TaskSpec]:
         return []
     out: list[TaskSpec] = []
     order = case.order
+    if case.encounter == "arrested" and case.encountered_on is not None:
+        decided = (
+            case.custody_on if case.custody_on and case.custody_on >= case.encountered_on else None
+        )
+        out.append(TaskSpec("custody_decision", case.encountered_on + timedelta(days=2),
+                            f"arrested {case.encountered_on}: decide custody within 48 hours "
+                            "(8 CFR 287.3(d))", decided))  # fmt: skip
     if order is not None and order.kind == "voluntary_departure" and order.departure_deadline:
         out.append(TaskSpec("voluntary_departure_due", order.departure_deadline,
                             f"voluntary departure granted {order.decided_on} must be completed "

@@ -472,6 +472,9 @@ def record_event(
         end_placement(session, case_id, event.on or today)
     if tasks_for(before) != tasks_for(result) or prior:
         _sync_tasks(session, case_id, result)
+    from habeas.field.assignments import settle
+
+    settle(session, ctx, case_id, result, event.kind, today)
     _remember((case_id, *head), result)
     noted = "".join(f"; {p.kind.replace('_', ' ')} recorded first ({p.basis})" for p, _ in prior)
     _audit(session, ctx, action, case, True, f"{state_then} → {result.state}"

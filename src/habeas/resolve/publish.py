@@ -36,6 +36,8 @@ from habeas.store.staging import StagingStore
 
 DOB_TEXT = date_text_sql("r.dob", "coalesce(r.dob_precision, 'day')")
 """A birth date as published: at its precision (1950, 1950-05 or 1950-05-03)."""
+ADDRESS_DATE_TEXT = date_text_sql("r.address_date", "coalesce(r.address_date_precision, 'day')")
+"""The day an address was last known good, at its precision."""
 
 CHUNK = 5_000
 TF_COLUMNS_KEY = "tf_adjustment_column"
@@ -176,7 +178,10 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         + DOB_TEXT
         + """, r.a_number,
                   r.ssn, r.passport_number, r.zip, p.linked_via, p.match_probability,
-                  p.match_weight, p.how, coalesce(r.source_version, 1)
+                  p.match_weight, p.how, coalesce(r.source_version, 1),
+                  r.street, r.city, r.state, r.lat, r.lon, """
+        + ADDRESS_DATE_TEXT
+        + """
            FROM person_records p JOIN records r USING (record_id)"""
     ).fetchall()
     facts = _court_facts(con)
@@ -198,6 +203,12 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         weight,
         how,
         version,
+        street,
+        city,
+        state,
+        lat,
+        lon,
+        address_date,
     ) in records:
         nk = name_key(name)
         record_rows.append(
@@ -222,6 +233,12 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
                 "features": features.get(rid, "{}"),
                 "run_id": run_id,
                 "court_facts": facts.get(rid),
+                "street": street,
+                "city": city,
+                "state": state,
+                "lat": lat,
+                "lon": lon,
+                "address_date": address_date,
             }
         )
     persons = [
@@ -332,4 +349,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         _insert(conn, IndexFlag, flags)
         _insert(conn, IndexReview, review)
         _insert(conn, IndexDecision, decisions)
+        from habeas.field.assignments import cancel_for_flags
+
+        cancel_for_flags(conn, run_id)
     return len(record_rows)

@@ -310,6 +310,13 @@ class IndexRecord(Base):
     features: Mapped[str] = mapped_column(Text)
     run_id: Mapped[str] = mapped_column(String(64))
     court_facts: Mapped[str | None] = mapped_column(Text)
+    street: Mapped[str | None] = mapped_column(String(256))
+    city: Mapped[str | None] = mapped_column(String(128))
+    state: Mapped[str | None] = mapped_column(String(2))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    address_date: Mapped[str | None] = mapped_column(String(10))
+    """The day, month or year the address was last known good (as precise as the source)."""
 
 
 class IndexFlag(Base):
@@ -360,3 +367,87 @@ class IndexDecision(Base):
     reason: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[datetime]
     undone_by: Mapped[int | None]
+
+
+class FieldOffice(Base):
+    """A field office and the states of its area of responsibility (codes, comma-separated)."""
+
+    __tablename__ = "field_offices"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    states: Mapped[str] = mapped_column(Text)
+
+
+class FieldTeam(Base):
+    """A team of a field office: where its day starts and its shift (minutes after midnight)."""
+
+    __tablename__ = "field_teams"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    office: Mapped[str] = mapped_column(ForeignKey("field_offices.code"))
+    start_label: Mapped[str] = mapped_column(String(128))
+    start_lat: Mapped[float] = mapped_column(Float)
+    start_lon: Mapped[float] = mapped_column(Float)
+    shift_start: Mapped[int]
+    shift_end: Mapped[int]
+
+
+class FieldMember(Base):
+    """Where an account works: a supervisor's office, a field officer's office and team
+    (set by an administrator; the pages and the API read it, never the caller)."""
+
+    __tablename__ = "field_members"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office: Mapped[str] = mapped_column(ForeignKey("field_offices.code"))
+    team: Mapped[str | None] = mapped_column(ForeignKey("field_teams.code"))
+
+
+class Assignment(Base):
+    """An approved case given to a team for a day: the address it was given with (JSON,
+    with its confidence and sources), its place in the route, and how it ended (done,
+    cancelled with the reason, or handed back)."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(32))
+    team: Mapped[str] = mapped_column(ForeignKey("field_teams.code"))
+    day: Mapped[date] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | done | cancelled
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    assigned_at: Mapped[datetime]
+    address: Mapped[str] = mapped_column(Text)
+    route_seq: Mapped[int | None]
+    eta: Mapped[int | None]
+    window_start: Mapped[int]
+    window_end: Mapped[int]
+    stop_minutes: Mapped[int]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FieldOutcome(Base):
+    """What a team found, as the officer's device sent it: keyed by the UUID the device
+    made, so a second submission of it is the same outcome, never a second one."""
+
+    __tablename__ = "field_outcomes"
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[bool]
+    occurred_at: Mapped[datetime]
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    place: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text)
+    reported_by: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    effect: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of what was sent: a resend of the UUID with other content is refused."""
