@@ -43,7 +43,7 @@ FIELD_SOURCES = ("dmv_licenses", "usms_warrants")
 def make_field_app(data_dir: Path, url: str | None = None) -> tuple[Habeas, dict[str, str]]:
     """The application with accounts (and their passwords), offices, teams and members
     (no cases yet)."""
-    from tests.conftest import make_app
+    from conftest import make_app
 
     app = make_app(data_dir, url)
     root = app.users.local("root", "t")
