@@ -4,7 +4,8 @@
 #   ensure-system.sh demo      nothing: the demo runs on DuckDB and SQLite
 #   ensure-system.sh spark     a Java runtime, for the Spark resolution engine
 #   ensure-system.sh postgres  the PostgreSQL server binaries (the tests start a server)
-#   ensure-system.sh test      everything the tests start: both of the above
+#   ensure-system.sh browser   Chromium, for the pages' browser tests (Playwright drives it)
+#   ensure-system.sh test      everything the tests start: all of the above
 set -euo pipefail
 target="${1:-test}"
 want=()
@@ -12,14 +13,16 @@ case "$target" in
   demo) echo "the demo needs no system package"; exit 0 ;;
   spark) want=(java) ;;
   postgres) want=(postgres) ;;
-  test) want=(java postgres) ;;
-  *) echo "ensure-system.sh: unknown target '$target' (demo, spark, postgres, test)" >&2; exit 2 ;;
+  browser) want=(chromium) ;;
+  test) want=(java postgres chromium) ;;
+  *) echo "ensure-system.sh: unknown target '$target' (demo, spark, postgres, browser, test)" >&2; exit 2 ;;
 esac
 missing=()
 for w in "${want[@]}"; do
   case "$w" in
     java) command -v java >/dev/null 2>&1 || missing+=(default-jre-headless) ;;
     postgres) compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql) ;;
+    chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
   esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -31,5 +34,6 @@ for w in "${want[@]}"; do
   case "$w" in
     java) java -version 2>&1 | head -1 ;;
     postgres) ls /usr/lib/postgresql/*/bin/pg_ctl | head -1 ;;
+    chromium) /usr/bin/chromium --version 2>/dev/null | head -1 ;;
   esac
 done

@@ -150,10 +150,10 @@ NYC = {
 }
 
 
-def approved_case(
+def warrant_case(
     app: Habeas, pid: str, name: str = "Ana Test", addresses: list[dict[str, Any]] | None = None
 ) -> int:
-    """A case on a new person, carried to approved for field action on an I-200."""
+    """A case on a new person, charged and with an I-200 warrant (no request yet)."""
     person(app, pid, name, addresses if addresses is not None else [NYC])
     case_id = app.cases.open_case(
         app.users.local("officer1", "t"), "case_review", pid, PAST
@@ -181,6 +181,14 @@ def approved_case(
         reference=f"I200-{pid}",
         authority="FOD (synthetic)",
     )
+    return case_id
+
+
+def approved_case(
+    app: Habeas, pid: str, name: str = "Ana Test", addresses: list[dict[str, Any]] | None = None
+) -> int:
+    """A case on a new person, carried to approved for field action on an I-200."""
+    case_id = warrant_case(app, pid, name, addresses)
     step(app, "officer1", "case_review", case_id, "request_field_action", PAST + timedelta(days=2))
     step(
         app, "super2", "field_operation", case_id, "approve_field_action", PAST + timedelta(days=3)

@@ -37,6 +37,8 @@ STEPS = {
         "fugitive": [("request_field_action", "Request field action")],
     },
     "supervisor": {
+        "warrant_issued": [("request_field_action", "Request field action")],
+        "final_order": [("request_field_action", "Request field action")],
         "field_action_requested": [
             ("approve_field_action", "Approve field action"),
             ("refuse_field_action", "Refuse field action"),
