@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fieldkit import NYC, TODAY, approved_case, make_field_app, person, step, warrant_case
 from sqlalchemy import func, select
 
 from habeas.app import Habeas
@@ -26,7 +27,6 @@ from habeas.store.models import (
     IndexFlag,
     Task,
 )
-from fieldkit import NYC, TODAY, approved_case, make_field_app, person, step
 
 F = "field_operation"
 
@@ -79,11 +79,11 @@ def test_the_planner_shows_approved_cases_of_the_area_only(field_app: Habeas) ->
                          state="CA", zip="90012", lat=34.05, lon=-118.24)])  # fmt: skip
     # a person at the same address without a case, and a case only requested: never shown
     person(field_app, "P-NEIGHBOUR", "Ben Nearby", [NYC])
-    requested = approved_case(field_app, "P-REQ")
-    step(field_app, "super1", F, requested, "refuse_field_action") if False else None
+    requested = warrant_case(field_app, "P-REQ")
+    step(field_app, "officer1", "case_review", requested, "request_field_action")
     view = field_app.field.planner(me(field_app, "super1"), F)
     shown = {c.case_id for c in view.cases}
-    assert ok in shown and west not in shown
+    assert ok in shown and west not in shown and requested not in shown
     assert all(c.person_id != "P-NEIGHBOUR" for c in view.cases)
     assert {c.case_id for c in field_app.field.planner(me(field_app, "superwest"), F).cases} == {
         west
@@ -293,11 +293,7 @@ def test_an_arrest_is_checked_against_the_gate_when_it_is_reported(field_app: Ha
          reason="recalled by the field office director")  # fmt: skip
     with field_app.sessions() as s:
         row = s.get(Assignment, a)
-        assert (
-            row.status == "cancelled"
-            and "no valid" in row.reason.lower()
-            or "withdrawn" in row.reason
-        )
+        assert row.status == "cancelled" and "(withdrawn)" in row.reason
     with pytest.raises(Conflict, match="cancelled"):
         field_app.field.report(me(field_app, "field1"), F, outcome(a))
     assert events(field_app, case_id, "record_encounter") == 0
@@ -321,8 +317,13 @@ def test_what_stops_the_field_action_cancels_the_open_assignment_at_once(
 ) -> None:
     case_id, a = assigned(field_app, f"P-{kind}")
     if kind == "grant_stay":  # a court's act cites its order
-        doc = field_app.cases.attach(me(field_app, "officer1"), "case_review", case_id,
-                                     "BIA stay order (synthetic)", b"stay order")
+        doc = field_app.cases.attach(
+            me(field_app, "officer1"),
+            "case_review",
+            case_id,
+            "BIA stay order (synthetic)",
+            b"stay order",
+        )
         fields = {**fields, "document": doc.name, "document_sha256": doc.sha256}
     try:
         step(field_app, "super1", F, case_id, kind, **fields)

@@ -75,7 +75,7 @@
         if (r.ok) {
           const out = await r.json();
           await db.delete("outbox", o.uuid);
-          await db.put("done", { uuid: o.uuid, result: out });
+          await db.put("done", { uuid: o.uuid, body: o.body, result: out });
           say(o.body.assignment_id, "Recorded: " + out.effect, "ok");
           markDone(o.body.assignment_id, o.body.subject);
         } else if (r.status >= 500 || r.status === 401 || r.status === 429) {
