@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from habeas.app.core import Habeas
@@ -15,6 +15,7 @@ from habeas.app.field import (
     AssignReport,
     OutcomeIn,
     OutcomeOut,
+    PlannerCase,
     PlannerView,
     RouteOut,
     TodayView,
@@ -54,6 +55,13 @@ def add_field_routes(r: APIRouter, app: Habeas, edge: Callable[..., Any], C: Any
         """The approved cases in the supervisor's office area with their last known
         addresses and confidence (supervisors, purpose field_operation)."""
         return app.field.planner(c.principal, c.purpose, tier, min_confidence)
+
+    @r.get("/field/planner/cases/{case_id}", tags=["field"])
+    @edge
+    def planner_case(c: C, case_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> PlannerCase:
+        """One case of the planner: its last known address, the confidence in parts, the
+        sources and dates, the other addresses held, attempts and open flags."""
+        return app.field.planner_case(c.principal, c.purpose, case_id)
 
     @r.post("/field/assignments", tags=["field"], status_code=201)
     @edge

@@ -78,14 +78,29 @@ class PlannerCase(BaseModel):
     blocked: list[str] = F(default_factory=list, description="open flags: no assignment")
 
 
+class PlannerPoints(BaseModel):
+    """The map's cases as columns (one entry per case in each): where each case's last
+    known address is, how sure that is, its tier, its attempts, and whether an open flag
+    blocks it. A case's address in full, with its parts and sources, is
+    ``Field.planner_case``."""
+
+    case_id: list[int] = F(default_factory=list)
+    lat: list[float] = F(default_factory=list)
+    lon: list[float] = F(default_factory=list)
+    confidence: list[int] = F(default_factory=list)
+    tier: list[int | None] = F(default_factory=list)
+    attempts: list[int] = F(default_factory=list)
+    blocked: list[bool] = F(default_factory=list)
+
+
 class PlannerView(BaseModel):
-    """The planner: the office, its teams, its approved cases with addresses."""
+    """The planner: the office, its teams, its approved cases on the map."""
 
     office: str
     office_name: str
     states: list[str]
     teams: list[TeamOut]
-    cases: list[PlannerCase]
+    points: PlannerPoints
     no_address: int = F(description="approved cases in no mappable address the purpose allows")
     withheld_sources: int = F(description="sources whose addresses this purpose may not read")
 
@@ -399,7 +414,7 @@ class Field:
                 office_name=office.name,
                 states=office.states.split(","),
                 teams=self._teams(w, office),
-                cases=[],
+                points=PlannerPoints(),
                 no_address=0,
                 withheld_sources=0,
             )
@@ -459,7 +474,7 @@ class Field:
                 )
             ):
                 flagged.setdefault(pid, []).append(f"{flag}: {detail}")
-            shown: list[tuple[Case, dict[str, Any]]] = []
+            shown: list[tuple[Case, Any]] = []
             no_address = 0
             for c in cases:
                 est = estimate(addresses.get(c.person_id, []), today)
@@ -468,7 +483,7 @@ class Field:
                     continue
                 if est.state not in states or est.confidence < min_confidence:
                     continue
-                shown.append((c, est.as_dict()))
+                shown.append((c, est))
             allowed = {
                 c.id
                 for c in readable_cases(
@@ -479,27 +494,83 @@ class Field:
                     f"planner of office {office.code}",
                 )
             }
+            pts = PlannerPoints()
+            for c, est in shown:
+                if c.id not in allowed:
+                    continue
+                pts.case_id.append(c.id)
+                pts.lat.append(est.lat)
+                pts.lon.append(est.lon)
+                pts.confidence.append(est.confidence)
+                pts.tier.append(c.priority_tier)
+                pts.attempts.append(attempts.get(c.id, 0))
+                pts.blocked.append(c.person_id in flagged)
             return PlannerView(
                 office=office.code,
                 office_name=office.name,
                 states=states,
                 teams=self._teams(w, office),
-                cases=[
-                    PlannerCase(
-                        case_id=c.id,
-                        person_id=c.person_id,
-                        state=c.state,
-                        tier=c.priority_tier,
-                        score=c.priority_score,
-                        attempts=attempts.get(c.id, 0),
-                        address=a,
-                        blocked=flagged.get(c.person_id, []),
-                    )
-                    for c, a in shown
-                    if c.id in allowed
-                ],
+                points=pts,
                 no_address=no_address,
                 withheld_sources=withheld,
+            )
+
+    def planner_case(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        case_id: int,
+        today: date | None = None,
+    ) -> PlannerCase:
+        """One approved case of the office as the planner shows it on a click: the last
+        known address with its confidence in parts, its sources and dates, the other
+        addresses the sources hold, earlier attempts, and any open flag (audited)."""
+        from habeas.cases.service import readable_cases
+
+        today = today or date.today()
+        with self.app.work(principal, purpose, "field_planner_case") as w:
+            office = self._office(w, "field_planner_case")
+            self.app.cases._exists(w.session, w.ctx, case_id, "field_planner_case")
+            case = w.session.get(Case, case_id)
+            assert case is not None
+            if not readable_cases(
+                w.session,
+                w.ctx,
+                [case],
+                "field_planner_case",
+                f"case {case_id} on the planner of office {office.code}",
+            ):
+                raise NotFound(f"no case {case_id}")
+            if case.state not in PLANNABLE:
+                raise NotFound(f"case {case_id} is not approved for field action")
+            seen, _ = self._addresses(w, [case.person_id])
+            est = estimate(seen.get(case.person_id, []), today)
+            if est is None or est.state not in office.states.split(","):
+                raise NotFound(f"case {case_id} has no address in office {office.code}'s area")
+            attempts = w.session.execute(
+                select(func.count()).where(
+                    FieldOutcome.case_id == case_id, FieldOutcome.outcome == "not_located"
+                )
+            ).scalar_one()
+            flags = [
+                f"{flag}: {detail}"
+                for flag, detail in w.session.execute(
+                    select(IndexFlag.flag, IndexFlag.detail).where(
+                        IndexFlag.person_id == case.person_id,
+                        IndexFlag.status == "open",
+                        IndexFlag.flag.in_(("citizenship", "lawful_status")),
+                    )
+                )
+            ]
+            return PlannerCase(
+                case_id=case.id,
+                person_id=case.person_id,
+                state=case.state,
+                tier=case.priority_tier,
+                score=case.priority_score,
+                attempts=attempts,
+                address=est.as_dict(),
+                blocked=flags,
             )
 
     # -- assignments ------------------------------------------------------------------------

@@ -128,8 +128,11 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
 
 
+_PUNCT = re.compile(r"[^a-z0-9 ]")
+
+
 def _norm(text: str | None) -> str:
-    words = re.sub(r"[^a-z0-9 ]", " ", (text or "").lower()).split()
+    words = _PUNCT.sub(" ", (text or "").lower()).split()
     short = {
         "street": "st",
         "avenue": "ave",
@@ -193,7 +196,9 @@ def estimate(seen: list[AddressSeen], today: date) -> AddressEstimate | None:
     can be placed on a map (no geocode and no known ZIP code)."""
     usable = [a for a in seen if (a.street or a.zip or a.lat is not None)]
     groups: dict[str, list[AddressSeen]] = {}
-    for a in usable:
+    if len(usable) == 1:
+        groups["only"] = usable  # nothing to compare it with
+    for a in usable if len(usable) > 1 else ():
         groups.setdefault(_key(a), []).append(a)
     placed = [(k, g, _where(g)) for k, g in groups.items()]
     placed = [(k, g, w) for k, g, w in placed if w is not None]

@@ -194,7 +194,30 @@ def authorize(ctx: AccessContext, action: str, resource: Resource, step: str = "
 def authorize_batch(
     ctx: AccessContext, action: str, items: list[Resource], step: str = ""
 ) -> list[Decision]:
-    """Decide many requests of one principal at once (one call into Cedar)."""
+    """Decide many requests of one principal at once (one call into Cedar). Cases are
+    decided once per distinct (state, counsel) when no policy that can apply to the
+    caller reads more of a case (``case_reads_shared``)."""
+    if (
+        len(items) > 1
+        and all(r.kind == "Case" for r in items)
+        and all(not e.get("attrs", {}).get("flags") for r in items for e in r.parents)
+        and case_reads_shared(ctx.role)
+    ):
+        keys = [tuple(str(r.attrs.get(k, "")) for k in CASE_KEYS) for r in items]
+        first: dict[tuple[str, ...], int] = {}
+        for i, k in enumerate(keys):
+            first.setdefault(k, i)
+        if len(first) < len(items):
+            order = list(first)
+            decided = _authorize_each(ctx, action, [items[first[k]] for k in order], step)
+            by_key = dict(zip(order, decided, strict=True))
+            return [by_key[k] for k in keys]
+    return _authorize_each(ctx, action, items, step)
+
+
+def _authorize_each(
+    ctx: AccessContext, action: str, items: list[Resource], step: str = ""
+) -> list[Decision]:
     pol = load_policies()
     entities: dict[str, dict[str, Any]] = {json_key(e["uid"]): e for e in _principal(ctx)}
     for r in items:  # the principal once, then each resource and its parents
@@ -241,6 +264,45 @@ def records_independent_of_person(text: str | None = None) -> bool:
 def _loaded_independent() -> bool:
     """The check on the loaded policies, made once (they do not change while running)."""
     return records_independent_of_person(load_policies().text)
+
+
+CASE_KEYS = ("state", "counsel")
+"""The attributes of a case a decision may share on, when no policy that can apply to
+the caller reads anything else of the case (its person, person id or id)."""
+
+
+def _applies_to(policy: dict[str, Any], role: str) -> bool:
+    """Whether a policy's principal scope can hold for a user whose one role is ``role``
+    (a scope naming another role, or a specific user, is treated by name: only another
+    role's scope is ruled out)."""
+    scope = policy.get("principal", {})
+    if scope.get("op") == "All":
+        return True
+    entity = scope.get("entity") or {}
+    if scope.get("op") == "in" and entity.get("type") == "Habeas::Role":
+        return bool(entity.get("id") == role)
+    return True
+
+
+def _reads_case_identity(policy: dict[str, Any]) -> bool:
+    """Whether a policy names a case or reads a case's person or person id."""
+    body = json.dumps({"resource": policy.get("resource"), "conditions": policy.get("conditions")})
+    if '"Habeas::Case"' in body and '"op": "is"' not in body.split('"conditions"')[0]:
+        return True
+    if re.search(r'"type": "Habeas::(Case|Person)"', body):
+        return True
+    return bool(re.search(r'"attr": "(person_id|person)"', body)) and '"Habeas::Record"' not in (
+        json.dumps(policy.get("resource"))
+    )
+
+
+@cache
+def case_reads_shared(role: str, text: str | None = None) -> bool:
+    """True when every loaded policy (or those in ``text``) that can apply to ``role``
+    decides on a case by its ``CASE_KEYS`` alone: then one decision per distinct
+    (state, counsel) serves all of a batch's cases for that caller and purpose."""
+    policies = json_policies(text if text is not None else load_policies().text)
+    return not any(_reads_case_identity(p) for p in policies.values() if _applies_to(p, role))
 
 
 _SOURCE_CACHE: dict[tuple[Any, ...], Decision] = {}

@@ -42,7 +42,7 @@ STEPS = {
         "field_action_requested": [
             ("approve_field_action", "Approve field action"),
             ("refuse_field_action", "Refuse field action"),
-        ]
+        ],
     },
 }
 """The field steps each role is offered on a case page; the server decides the rest."""
