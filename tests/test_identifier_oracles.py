@@ -65,11 +65,14 @@ ten = st.text(alphabet="0123456789", min_size=10, max_size=10)
 @settings(max_examples=100, deadline=None)
 @given(st.lists(ten, min_size=1, max_size=40))
 def test_every_valid_north_american_number_is_accepted(values: list[str]) -> None:
+    """The numbering plan's central office code is NXX (N = 2–9); some countries'
+    metadata (the Dominican Republic's, for 809-000-…) is laxer than the plan, and the
+    check follows the plan there."""
     written = [f"({v[:3]}) {v[3:6]}-{v[6:]}" for v in values]
     got = _parsed("phone", written)
     for raw, text, parsed in zip(values, written, got, strict=True):
         number = phonenumbers.parse(text, "US")
-        if phonenumbers.is_valid_number(number):
+        if phonenumbers.is_valid_number(number) and raw[3] not in "01":
             assert parsed == raw, text
 
 
