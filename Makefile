@@ -23,8 +23,10 @@ $(STAMP): $(CORE) requirements.lock
 	bash scripts/ensure-system.sh test
 	touch $(STAMP)
 
+# the demo's job, then the pages and the API on its world until Ctrl-C
 demo: $(CORE)
 	$(BIN)/habeas --data-dir ./habeas-data demo
+	$(BIN)/habeas --data-dir ./habeas-data serve --demo-accounts
 
 test: $(STAMP) lint types unit
 

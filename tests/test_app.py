@@ -380,3 +380,34 @@ def test_a_flag_resolved_as_a_step_checks_the_version_and_reaches_the_index(
             ).scalars()
         )
     assert statuses == {"resolved"}
+
+
+def test_a_password_reset_is_the_admins_and_ends_the_old_password_and_sessions(
+    tmp_path: Path,
+) -> None:
+    from conftest import make_app
+
+    app = make_app(tmp_path, users={"officer1": "case_officer", "ig1": "oversight"})
+    root, ig = app.users.local("root", "test"), app.users.local("ig1", "test")
+    first = app.users.reset_password(root, "officer1").secret
+    signed = app.users.login("officer1", first, "case_review", "127.0.0.1")
+    assert app.users.from_session(signed.session, "127.0.0.1")[0].username == "officer1"
+    with pytest.raises(AccessDenied):
+        app.users.reset_password(ig, "officer1")  # oversight reads accounts, sets nothing
+    with pytest.raises(AccessDenied):
+        app.users.reset_password(app.users.local("officer1", "test"), "officer1")
+    second = app.users.reset_password(root, "officer1").secret
+    assert second != first
+    with pytest.raises(Unauthenticated):
+        app.users.from_session(signed.session, "127.0.0.1")  # the old session ended
+    with pytest.raises(HabeasError, match="wrong user name or password"):
+        app.users.login("officer1", first, "case_review", "127.0.0.2")
+    assert app.users.login("officer1", second, "case_review", "127.0.0.2").username == "officer1"
+    with pytest.raises(NotFound):
+        app.users.reset_password(root, "nobody")
+    with app.sessions() as s:
+        resets = s.execute(
+            select(AuditEntry.decision).where(AuditEntry.action == "reset_password")
+        ).scalars()
+        decisions = list(resets)
+    assert decisions.count("deny") == 2, decisions  # both refusals are on the record

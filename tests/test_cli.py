@@ -97,6 +97,8 @@ def test_demo_prints_the_summary(tmp_path: Path) -> None:
         "the day it is recorded: a step is recorded on or after the day it",
         "lift stay is a court's act",
         "edited in a copy: audit verify on the copy FAILED",
+        "approved for field action (warrant, request, a second person's approval)",
+        "demo_field is on team",
     ):
         assert expected in " ".join(text.split()), expected
     again = entry_point("--data-dir", str(tmp_path / "d"), "demo", "--people", "400", cwd=tmp_path)
@@ -114,6 +116,48 @@ def test_demo_prints_the_summary(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert ig.returncode == 0 and '"action"' in ig.stdout, ig.stderr
+    _serve_signs_in_with_a_printed_password(tmp_path / "d", tmp_path)
+
+
+def _serve_signs_in_with_a_printed_password(data: Path, cwd: Path) -> None:
+    """`make demo`'s second command: new passwords printed with the URL, then the pages."""
+    import re
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [sys.executable, "-c", "from habeas.cli.main import run; run()", "--data-dir",
+           str(data), "serve", "--demo-accounts", "--port", str(port)]  # fmt: skip
+    server = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"}
+    )
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(9)]
+        text = "".join(lines)
+        assert f"sign in at http://127.0.0.1:{port}/" in text, text
+        found = re.search(r"demo_field\s+(\S+)\s+\(field_officer; purpose field_operation\)", text)
+        assert found, text
+        body = json.dumps({"username": "demo_field", "password": found.group(1),
+                           "purpose": "field_operation"}).encode()  # fmt: skip
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/auth/login", body, {"Content-Type": "application/json"}
+        )
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(request, timeout=5) as r:
+                    assert json.loads(r.read())["role"] == "field_officer"
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the server never answered")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def _accounts(data: Path) -> None:

@@ -46,6 +46,17 @@ DEMO_USERS = (
 sign-in: it acts from the terminal, as the CLI does). `habeas tokens create` gives one a
 token for the API."""
 
+DEMO_PURPOSE = {
+    "demo_engineer": "identity_resolution",
+    "demo_officer": "case_review",
+    "demo_counsel": "redress",
+    "demo_supervisor": "field_operation",
+    "demo_field": "field_operation",
+    "demo_custody": "custody",
+    "demo_oversight": "oversight",
+}
+"""The purpose each demo account acts for in the demo (the one to choose at sign-in)."""
+
 ORIGIN = "demo"
 ROLE_OF = {DEMO_ADMIN: "admin", **dict(DEMO_USERS)}
 
@@ -334,6 +345,92 @@ def case_walk(
     }
 
 
+def field_walk(app: Habeas, today: date, limit: int = 150) -> list[str]:
+    """Approve final-order cases for field action (a warrant, an officer's request, a
+    supervisor's approval), set up the synthetic field offices, place ``demo_supervisor``
+    in the office with the most of them and ``demo_field`` on its first team, assign and
+    route a day's stops, and report one outcome from the phone: the planner and the
+    officer's view have something to show."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from habeas.app.field import OutcomeIn
+    from habeas.synth.field import offices
+
+    officer = as_(app, "demo_officer")
+    rows = app.cases.list_cases(officer, "case_review", state="final_order", limit=limit * 3).cases
+    approved = 0
+    for c in rows:
+        if approved >= limit:
+            break
+        view = app.cases.show(officer, "case_review", c.id, today)
+        if gates.hold_reasons(view.file, today) or any(f.open for f in view.file.flags):
+            continue
+        warrant = {"instrument": "i205", "reference": f"I205-{c.id}",
+                   "authority": "Field Office Director (synthetic)"}  # fmt: skip
+        steps = [
+            ("demo_supervisor", "field_operation", "issue_warrant", warrant),
+            ("demo_officer", "case_review", "request_field_action", {}),
+            ("demo_supervisor", "field_operation", "approve_field_action", {}),
+        ]
+        if all(_step(app, who, p, c.id, kind, today, **f) is None for who, p, kind, f in steps):
+            approved += 1
+    admin, supervisor = as_(app, DEMO_ADMIN), as_(app, "demo_supervisor")
+    plan = offices()
+    sizes: dict[str, int] = {}
+    for o in plan:
+        app.field.set_up(admin, plan, {"demo_supervisor": (o["code"], None)})
+        sizes[o["code"]] = len(app.field.planner(supervisor, "field_operation").points.case_id)
+    office = max(sizes, key=lambda k: (sizes[k], k))
+    team = f"{office}-1"
+    app.field.set_up(admin, plan, {"demo_supervisor": (office, None), "demo_field": (office, team)})
+    lines = [
+        f"{approved:,} final-order cases approved for field action (warrant, request, a "
+        "second person's approval); offices: "
+        + ", ".join(f"{k} {n:,} on the map" for k, n in sorted(sizes.items())),
+        f"demo_supervisor plans for office {office}; demo_field is on team {team}",
+    ]
+    planner = app.field.planner(supervisor, "field_operation")
+    p = planner.points
+    start = next(t for t in planner.teams if t.code == team)
+
+    def away(i: int) -> float:
+        return (p.lat[i] - start.start_lat) ** 2 + (p.lon[i] - start.start_lon) ** 2
+
+    # a day's work near the team's start: the eight closest cases no flag blocks
+    chosen = [p.case_id[i] for i in sorted(range(len(p.case_id)), key=away) if not p.blocked[i]]
+    chosen = chosen[:8]
+    if not chosen:
+        return [*lines, "no case in the office has a mappable address: nothing to route"]
+    report = app.field.assign(supervisor, "field_operation", chosen, team, today)
+    route = app.field.route(supervisor, "field_operation", team, today)
+    lines.append(
+        f"assigned {len(report.assigned)} to {team} for {today} ({len(report.refused)} "
+        f"refused); route {route.km:,.1f} km over {len(route.stops)} stops "
+        f"(nearest-neighbour tour {route.nearest_neighbour_km:,.1f} km); "
+        f"{len(route.left_out)} left out, out of reach within the shift"
+    )
+    field_officer = as_(app, "demo_field")
+    items = app.field.today(field_officer, "field_operation", today).items
+    if items:
+        last = items[-1]
+        out = app.field.report(
+            field_officer,
+            "field_operation",
+            OutcomeIn(
+                uuid=str(uuid.uuid4()),
+                assignment_id=last.id,
+                outcome="not_located",
+                occurred_at=datetime.now(UTC).replace(tzinfo=None),
+                notes="no answer at the door (demo)",
+            ),
+        )
+        lines.append(
+            f"demo_field reported stop {last.seq}: not located (case {out.case_id}: {out.effect})"
+        )
+    return lines
+
+
 def tampered_copy(app: Habeas, case_id: int | None) -> tuple[str, Verification] | None:
     """Edit one case event in a copy of the operational store (SQLite only) and verify the
     copy: what was edited, and what ``audit verify`` found. The store itself is untouched."""
@@ -424,6 +521,9 @@ class Stages(Protocol):
     def cases(self, walk: dict[str, Any], seconds: float) -> None:
         """The case lifecycle walked."""
 
+    def field(self, lines: list[str]) -> None:
+        """Field offices set up, cases approved, a team's day assigned and routed."""
+
     def verified(self, verification: Verification) -> None:
         """The audit chain recomputed."""
 
@@ -454,6 +554,8 @@ def run(app: Habeas, people: int, seed: int, stages: Stages) -> bool:
     started = time.perf_counter()
     walk = case_walk(app, date.today(), tour, note=lambda s: stages.say(f"cases: {s}"))
     stages.cases(walk, time.perf_counter() - started)
+    stages.say("field: approve, plan, route")
+    stages.field(field_walk(app, date.today()))
     verification, _ = app.audit.verify()
     stages.verified(verification)
     return verification.ok

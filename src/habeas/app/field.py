@@ -150,7 +150,8 @@ class Leg(BaseModel):
 
 
 class RouteOut(BaseModel):
-    """A team's route for a day, its length beside the nearest-neighbour tour's."""
+    """A team's route for a day, its length beside the nearest-neighbour tour's through
+    the same stops (those left out are in neither)."""
 
     team: str
     day: date
@@ -735,7 +736,8 @@ class Field:
                         ],
                     )
                 )
-            nn = routing.nearest_neighbour_km(start, stops)
+            dropped = set(plan.left_out)
+            nn = routing.nearest_neighbour_km(start, [s for s in stops if s.key not in dropped])
             w.done(
                 f"route for {team} on {day}: {len(legs)} stops, {plan.km} km, {len(left)} left out",
                 [f"assignment:{a.id}" for a in rows],

@@ -293,6 +293,18 @@ class Users:
             w.done(f"account {username} ({role})", [f"user:{username}"])
         return Issued(username=username, secret=password, label="password", expires_at=datetime.max)
 
+    def reset_password(self, principal: Principal | None, username: str) -> Issued:
+        """Give an account a new password (admin only, audited), shown once; the account's
+        browser sessions end."""
+        from habeas.governance.identity import set_password
+
+        password = secrets.token_urlsafe(18)
+        with self.app.work(principal, "oversight", "reset_password", write=True) as w:
+            set_password(w.session, w.ctx, username, password)
+            w.done(f"new password for {username}", [f"user:{username}"])
+        self.forget_credentials()
+        return Issued(username=username, secret=password, label="password", expires_at=datetime.max)
+
     def list_users(self, principal: Principal | None) -> list[UserPublic]:
         """Every account and its role (admin and oversight; audited)."""
         from habeas.governance.identity import require_directory

@@ -171,6 +171,19 @@ def register(
         got = a.users.add(principal(a, as_user), username, role)
         out.print(f"{username} ({role}) created; password (shown once): {got.secret}")
 
+    @users_app.command("reset-password")
+    def users_reset_password(
+        username: Annotated[str, typer.Argument(help="The account.")],
+        as_user: Annotated[
+            str | None, typer.Option("--as", envvar="HABEAS_USER", help="The admin acting.")
+        ] = None,
+    ) -> None:
+        """Give an account a new password (admin only, audited); prints it once and ends the
+        account's browser sessions."""
+        a = application()
+        got = a.users.reset_password(principal(a, as_user), username)
+        out.print(f"{username}: new password (shown once): {got.secret}")
+
     @users_app.command("list")
     def users_list(
         as_user: Annotated[

@@ -112,6 +112,11 @@ class Printed:
             out.print(f"[bold]tamper check[/] {escape(what)}: audit verify on the copy "
                       f"{verdict}: {escape(str(found))}", highlight=False)  # fmt: skip
 
+    def field(self, lines: list[str]) -> None:
+        """The field offices, the planner's cases and a routed day."""
+        for i, line in enumerate(lines):
+            self.out.print(("[bold]field[/] " if i == 0 else "  ") + escape(line), highlight=False)
+
     def verified(self, v: Verification) -> None:
         """The chain, recomputed."""
         if v.ok:

@@ -376,6 +376,22 @@ def demo(
         raise typer.Exit(code=code)
 
 
+def _print_demo_accounts(a: Habeas, host: str, port: int) -> None:
+    """New passwords for the demo's accounts (set by its admin, audited), printed once
+    with the URL to sign in at."""
+    from habeas import demo
+
+    admin = a.users.local(demo.DEMO_ADMIN, demo.ORIGIN)
+    out.print(f"[bold]sign in at http://{host}:{port}/[/] with the demo's accounts (new "
+              "passwords, shown once):")  # fmt: skip
+    for name, role in demo.DEMO_USERS:
+        got = a.users.reset_password(admin, name)
+        out.print(f"  {name:<16} {got.secret}  ({role}; purpose {demo.DEMO_PURPOSE[name]})",
+                  highlight=False, soft_wrap=True)  # fmt: skip
+    out.print("planner: demo_supervisor (field_operation) → /planner; the phone view: "
+              "demo_field (field_operation) → /today; stop with Ctrl-C")  # fmt: skip
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -384,8 +400,17 @@ def serve(
     processes: Annotated[
         int, typer.Option(min=1, max=32, help="Server processes (PostgreSQL only).")
     ] = 1,
+    demo_accounts: Annotated[
+        bool,
+        typer.Option(
+            "--demo-accounts",
+            help="Give the demo's accounts new passwords and print them with the URL "
+            "(a store made by `habeas demo` only).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the HTTP API (and its OpenAPI at /openapi.json, docs at /docs)."""
+    """Serve the pages at / and the HTTP API (its OpenAPI at /openapi.json, docs at
+    /docs)."""
     import os
 
     import uvicorn
@@ -394,6 +419,8 @@ def serve(
 
     a = application()
     a.engine  # noqa: B018 - refuse a missing store before listening
+    if demo_accounts:
+        _print_demo_accounts(a, host, port)
     if processes == 1:
         uvicorn.run(create_api(a, workers=workers), host=host, port=port, log_level="warning")
         return

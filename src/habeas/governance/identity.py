@@ -16,10 +16,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from habeas.errors import HabeasError
+from habeas.errors import HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import ROLES, AccessContext, Resource, authorize
-from habeas.store.models import User
+from habeas.store.models import LoginSession, User
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD = 12
@@ -108,6 +108,27 @@ def create_user(
         created_at=datetime.now(UTC).replace(tzinfo=None),
     )
     session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, ctx: AccessContext, username: str, password: str) -> User:
+    """Give an account a new password (admin only, audited): the old one and every open
+    browser session of the account end with it."""
+    if len(password) < MIN_PASSWORD:
+        raise HabeasError(f"a password needs at least {MIN_PASSWORD} characters")
+    require_directory(session, ctx, "reset_password", username)
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no account {username}")
+    user.password_hash = _HASHER.hash(password)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for row in session.execute(
+        select(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None)
+        )
+    ).scalars():
+        row.revoked_at = now
     session.flush()
     return user
 
