@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import shutil
@@ -326,7 +325,9 @@ async def phones_load(
                         resent += 1
                         assert out is None or out.get("replayed"), out
                 if pause:
-                    await asyncio.sleep(rng.expovariate(1 / pause))
+                    await asyncio.sleep(
+                        min(rng.expovariate(1 / pause), max(0.0, stop - time.monotonic()))
+                    )
         finally:
             conn.close()
 
@@ -486,7 +487,6 @@ def main() -> None:
                     bench_phones("PostgreSQL", tmp / "phones-pg", url, args)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    json.dumps({})
 
 
 if __name__ == "__main__":
