@@ -24,6 +24,7 @@ from habeas.store.models import (
     AuditEntry,
     CaseEvent,
     FieldOutcome,
+    FieldTeam,
     IndexFlag,
     Task,
 )
@@ -416,3 +417,39 @@ def test_sharing_case_decisions_changes_no_decision(field_app: Habeas) -> None:
     assert not case_reads_shared("supervisor", reads_person)
     names_case = """@id("y") forbid (principal, action, resource == Habeas::Case::"case:3");"""
     assert not case_reads_shared("field_officer", names_case)
+
+
+def test_a_field_set_up_names_what_is_wrong_and_is_the_admins(
+    field_app: Habeas, tmp_path: Path
+) -> None:
+    from habeas.cli.field_cmds import read_set_up
+
+    bad = [
+        ('{"offices": [{"code": "X"}]}', "office 1: name: Field required"),
+        ('{"offices": 3}', "offices: a list of objects"),
+        ('{"offices": [], "members": {"field1": "X"}}', "members.field1"),
+        ('{"offices": [], "extra": 1}', "nothing else"),
+        ("{nope", "line 1: not JSON"),
+    ]
+    root = field_app.users.local("root", "t")
+    for i, (text, why) in enumerate(bad):
+        f = tmp_path / f"bad{i}.json"
+        f.write_text(text)
+        with pytest.raises(HabeasError, match=why):
+            field_app.field.set_up(root, *read_set_up(f))
+    shift = {"code": "Y", "name": "y", "states": ["NY"],
+             "teams": [{"code": "Y-1", "start_label": "s", "start_lat": 40.0, "start_lon": -74.0,
+                        "shift_start": 600, "shift_end": 500}]}  # fmt: skip
+    with pytest.raises(HabeasError, match="team Y-1: the shift must fall within a day"):
+        field_app.field.set_up(root, [shift], {})
+    shift["teams"][0]["shift_end"] = 900  # type: ignore[index]
+    shift["states"] = ["New York"]
+    with pytest.raises(HabeasError, match="states are two-letter codes"):
+        field_app.field.set_up(root, [shift], {})
+    shift["states"] = ["NY"]
+    with pytest.raises(AccessDenied):
+        field_app.field.set_up(field_app.users.local("super1", "t"), [shift], {})
+    with pytest.raises(HabeasError, match="only supervisors and field officers"):
+        field_app.field.set_up(root, [shift], {"officer1": ("Y", None)})
+    with field_app.sessions() as s:
+        assert s.get(FieldTeam, "Y-1") is None  # nothing of the refused set-ups was kept

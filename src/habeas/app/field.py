@@ -49,6 +49,29 @@ MAX_AHEAD = 14
 CHUNK = 4000
 
 
+class TeamIn(BaseModel):
+    """A team of an office as set up: where its day starts, its shift (minutes after
+    midnight)."""
+
+    model_config = {"extra": "forbid"}
+    code: str = F(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+    start_label: str = F(min_length=1, max_length=128)
+    start_lat: float = F(ge=-90, le=90)
+    start_lon: float = F(ge=-180, le=180)
+    shift_start: int = F(ge=0, le=24 * 60)
+    shift_end: int = F(ge=0, le=24 * 60)
+
+
+class OfficeIn(BaseModel):
+    """A field office as set up: its area (two-letter state codes) and its teams."""
+
+    model_config = {"extra": "forbid"}
+    code: str = F(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = F(min_length=1, max_length=128)
+    states: list[str] = F(min_length=1, max_length=60)
+    teams: list[TeamIn] = F(min_length=1, max_length=200)
+
+
 class Conflict(_Conflict):
     """The request cannot be applied as sent (an outcome UUID resent with other content,
     an outcome for an assignment that was cancelled or closed): HTTP 409."""
@@ -325,9 +348,20 @@ class Field:
     ) -> int:
         """Create or replace field offices with their teams, and place accounts in them
         (``members``: username → (office, team or None)); administrators only."""
+        from pydantic import ValidationError
+
         from habeas.governance.identity import require_directory
         from habeas.store.models import User
 
+        parsed = []
+        for i, o in enumerate(offices, start=1):
+            try:
+                parsed.append(OfficeIn.model_validate(o))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(x) for x in first["loc"]) or "(the office)"
+                raise HabeasError(f"office {i}: {where}: {first['msg']}") from None
+        offices = [o.model_dump() for o in parsed]
         with self.app.work(principal, "oversight", "field_set_up", write=True) as w:
             require_directory(w.session, w.ctx, "field_set_up")
             for o in offices:

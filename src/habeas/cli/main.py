@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from habeas.cli import audit_cmds, cases_cmds, render, resolve_cmds
+from habeas.cli import audit_cmds, cases_cmds, field_cmds, render, resolve_cmds
 from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.cli.console import SafeConsole
 from habeas.errors import HabeasError
@@ -126,6 +126,7 @@ def main(
 resolve_cmds.register(app, application, out, err)
 audit_cmds.register(app, application, out, err)
 cases_cmds.register(app, application, out, err)
+field_cmds.register(app, application, out, err)
 
 
 def _progress() -> Progress:
