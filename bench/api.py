@@ -100,6 +100,7 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.server_ms: list[float] = []
+        self.reconnects = 0
 
     async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """Send one request; the status and the decoded JSON body."""
@@ -115,6 +116,12 @@ class Connection:
         )
         self.writer.write(head.encode() + data)
         status_line = await self.reader.readline()
+        if not status_line:  # the server closed an idle keep-alive connection: reconnect once
+            self.reconnects += 1
+            self.writer.close()
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.writer.write(head.encode() + data)
+            status_line = await self.reader.readline()
         status = int(status_line.split()[1])
         length = 0
         while True:

@@ -47,7 +47,9 @@ F = "field_operation"
 TODAY = date.today()
 
 
-def _serve(data: Path, env: dict[str, str], port: int) -> subprocess.Popen[str]:
+def _serve(
+    data: Path, env: dict[str, str], port: int, extra: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
     import httpx
 
     proc = subprocess.Popen(
@@ -60,6 +62,7 @@ def _serve(data: Path, env: dict[str, str], port: int) -> subprocess.Popen[str]:
             "serve",
             "--port",
             str(port),
+            *extra,
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -381,7 +384,8 @@ def bench_phones(label: str, data: Path, url: str | None, args: argparse.Namespa
     if url:
         env["HABEAS_DATABASE_URL"] = url
     port = _free_port()
-    server = _serve(data, env, port)
+    # as bench/api.py serves PostgreSQL: two processes of four threads
+    server = _serve(data, env, port, ("--processes", "2", "--workers", "4") if url else ())
     cursor = [0] * args.phones
     try:
         got = asyncio.run(phones_load(port, seeded, args.seconds, 2.0, 0.1, cursor))
@@ -470,15 +474,19 @@ def main() -> None:
     ap.add_argument("--saturate", type=float, default=10.0)
     ap.add_argument("--skip-postgres", action="store_true")
     ap.add_argument("--skip-map", action="store_true")
+    ap.add_argument("--skip-routes", action="store_true")
+    ap.add_argument("--skip-sqlite", action="store_true")
     ap.add_argument("--skip-phones", action="store_true")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="habeas-bench-web-"))
     try:
-        bench_routes()
+        if not args.skip_routes:
+            bench_routes()
         if not args.skip_map:
             bench_map(args.cases, tmp)
         if not args.skip_phones:
-            bench_phones("SQLite", tmp / "phones-sqlite", None, args)
+            if not args.skip_sqlite:
+                bench_phones("SQLite", tmp / "phones-sqlite", None, args)
             if not args.skip_postgres:
                 from habeas.store.scratch_postgres import fresh_database, scratch_postgres
 

@@ -91,6 +91,20 @@ def test_the_planner_shows_approved_cases_of_the_area_only(field_app: Habeas) ->
         field_app.field.planner_case(me(field_app, "superwest"), F, ok)
 
 
+def test_a_record_without_a_state_is_placed_by_its_zip_and_a_state_by_its_letters(
+    field_app: Habeas,
+) -> None:
+    no_state = approved_case(field_app, "P-NOSTATE", addresses=[dict(NYC, state=None)])
+    spaced = approved_case(field_app, "P-SPACED", addresses=[dict(NYC, state=" ny ")])
+    elsewhere = approved_case(
+        field_app,
+        "P-NJ-ZIP-CA",
+        addresses=[dict(NYC, state="CA", zip="90012", lat=34.0, lon=-118.2)],  # fmt: skip
+    )
+    shown = set(field_app.field.planner(me(field_app, "super1"), F).points.case_id)
+    assert {no_state, spaced} <= shown and elsewhere not in shown
+
+
 def test_a_case_not_approved_is_not_on_the_planner_and_cannot_be_assigned(
     field_app: Habeas,
 ) -> None:

@@ -487,7 +487,17 @@ class Field:
         with self.app.work(principal, purpose, "field_planner") as w:
             office = self._office(w, "field_planner")
             states = office.states.split(",")
-            q = select(Case).where(Case.state.in_(PLANNABLE))
+            # only persons some record may place in the office's states (a record without a
+            # state may, by its ZIP code): the other offices' cases cost nothing here
+            may_be_here = (
+                select(IndexRecord.record_id)
+                .where(
+                    IndexRecord.person_id == Case.person_id,
+                    func.upper(func.trim(func.coalesce(IndexRecord.state, ""))).in_([*states, ""]),
+                )
+                .exists()
+            )
+            q = select(Case).where(Case.state.in_(PLANNABLE), may_be_here)
             if tier is not None:
                 q = q.where(Case.priority_tier == tier)
             cases = list(w.session.execute(q.order_by(Case.id)).scalars())

@@ -276,7 +276,9 @@ def estimate(seen: list[AddressSeen], today: date) -> AddressEstimate | None:
     return AddressEstimate(
         street=(first.street or "").strip(),
         city=(next((a.city for a in group if a.city), "") or "").strip(),
-        state=(next((a.state for a in group if a.state), "") or "").strip()
+        state=(next((a.state for a in group if a.state and a.state.strip()), "") or "")
+        .strip()
+        .upper()
         or zip_state(next((a.zip for a in group if a.zip), None)),
         zip=(next((a.zip for a in group if a.zip), "") or "")[:5],
         lat=round(point[0], 6),
