@@ -99,7 +99,7 @@ def test_a_record_without_a_state_is_placed_by_its_zip_and_a_state_by_its_letter
     elsewhere = approved_case(
         field_app,
         "P-NJ-ZIP-CA",
-        addresses=[dict(NYC, state="CA", zip="90012", lat=34.0, lon=-118.2)],  # fmt: skip
+        addresses=[dict(NYC, state="CA", zip="90012", lat=34.0, lon=-118.2)],
     )
     shown = set(field_app.field.planner(me(field_app, "super1"), F).points.case_id)
     assert {no_state, spaced} <= shown and elsewhere not in shown

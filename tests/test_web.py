@@ -181,7 +181,7 @@ def test_an_officer_reports_offline_and_it_lands_once(world: Any, browser: Any) 
                                 has_touch=True)  # fmt: skip
     page = phone.new_page()
     sign_in(page, server, "field1", pw["field1"], F)
-    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("body[data-ready='1'][data-kept='1']")  # kept for offline use
     card = page.locator(".item").first
     phone.set_offline(True)
     card.locator("input[value=arrested]").check()
@@ -192,6 +192,16 @@ def test_an_officer_reports_offline_and_it_lands_once(world: Any, browser: Any) 
         "#pending-list"
     )
     assert count(app, FieldOutcome) == 0
+    # the phone loses the page too (the tab was closed, the phone restarted): with no
+    # connection the list opens from the phone's copy, and the saved outcome is still there
+    page.reload()
+    page.wait_for_selector("body[data-ready='1'][data-pending='1'][data-copy='offline']")
+    assert (
+        page.is_visible("#offline-copy")
+        and "no connection" in page.inner_text("#offline-copy").lower()
+    )
+    assert page.locator(".item").count() == 2
+    card = page.locator(".item").first
     shot(page, "phone-offline-pending")
     # signing out with an unsent outcome warns; dismissing keeps the officer on the page
     messages: list[str] = []
@@ -222,6 +232,15 @@ def test_an_officer_reports_offline_and_it_lands_once(world: Any, browser: Any) 
             )
         ).scalar_one()
     assert len(outcomes) == 1 and encounters == 1 and outcomes[0].place == "front door"
+    # signing out takes the day's list off the phone; nothing is waiting, so no warning
+    assert page.evaluate(KEPT_PAGES) == [f"{server.url}/today"]
+    page.click("#signout button")
+    page.wait_for_url("**/login")
+    assert page.evaluate(KEPT_PAGES) == []
+
+
+KEPT_PAGES = """async () => { const c = await caches.open('habeas-pages');
+                  return (await c.keys()).map(r => r.url); }"""
 
 
 def test_a_resend_of_the_same_outcome_is_answered_as_recorded(world: Any, browser: Any) -> None:

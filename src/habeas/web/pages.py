@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -129,6 +129,15 @@ def add_pages(api: FastAPI, app: Habeas) -> None:
                 "the form's CSRF token does not match: reload the page and try again", None, "csrf"
             )
         return {k: str(v)[:2000] for k, v in form.items()}
+
+    @r.get("/sw.js")
+    def service_worker() -> Response:
+        """The phone view's service worker, at the root so that it covers /today."""
+        return Response(
+            (STATIC / "sw.js").read_bytes(),
+            media_type="text/javascript",
+            headers={"cache-control": "no-cache", "content-security-policy": CSP},
+        )
 
     @r.get("/")
     def home(request: Request) -> Response:
@@ -350,7 +359,8 @@ def add_pages(api: FastAPI, app: Habeas) -> None:
             view = app.field.today(who.principal, who.purpose)
         except HabeasError as exc:
             return failed(request, who, exc)
-        return render(request, "today.html", me=who, view=view)
+        rendered = datetime.now().astimezone().strftime("%H:%M %Z")
+        return render(request, "today.html", me=who, view=view, rendered=rendered)
 
     @r.get("/custody")
     def custody(request: Request) -> Response:

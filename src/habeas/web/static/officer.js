@@ -139,8 +139,14 @@
 
   async function refreshStatus() {
     let r;
-    try { r = await window.habeasFetch("/field/today"); } catch (_) { return; }
+    try {
+      r = await window.habeasFetch("/field/today");
+    } catch (_) {
+      showCopy(true);  // a fetch fails only when the server cannot be reached
+      return;
+    }
     if (!r.ok) return;
+    showCopy(false);
     $("last-sync").textContent = new Date().toLocaleTimeString();
     const view = await r.json();
     for (const i of view.items) {
@@ -157,6 +163,30 @@
     }
   }
 
+  // the list as this phone last loaded it, when the server cannot be reached
+  function showCopy(offline) {
+    const banner = $("offline-copy");
+    if (!banner) return;
+    banner.hidden = !offline;
+    document.body.dataset.copy = offline ? "offline" : "live";
+  }
+
+  // keep the assets and this list on the phone, so that it opens with no connection
+  async function keepForOffline() {
+    if (!("serviceWorker" in navigator) || !window.caches) return;
+    try {
+      await navigator.serviceWorker.register("/sw.js");
+      await navigator.serviceWorker.ready;
+      if (navigator.onLine && document.body.dataset.copy !== "offline") {
+        const c = await caches.open("habeas-pages");
+        await c.add("/today");
+      }
+      document.body.dataset.kept = "1";
+    } catch (_) {
+      document.body.dataset.kept = "0";  // private mode, or no secure context: online only
+    }
+  }
+
   function onlineState() { $("online").textContent = navigator.onLine ? "online" : "offline"; }
   window.addEventListener("online", () => { onlineState(); flush(); refreshStatus(); });
   window.addEventListener("offline", onlineState);
@@ -168,12 +198,14 @@
     const n = await refreshPending();
     if (n === 0 || window.confirm(n + " outcome(s) are not sent yet. They stay on this phone, but nobody sees them until you sign in again and send them. Sign out anyway?")) {
       out.dataset.confirmed = "1";
+      if (window.caches) await caches.delete("habeas-pages");  // the day's list leaves with you
       out.submit();
     }
   });
   $("last-sync").textContent = localStorage.getItem("habeas-last-sync") || "never";
   onlineState();
   refreshPending().then(flush);
+  refreshStatus().then(keepForOffline);
   setInterval(flush, 20000);
   setInterval(refreshStatus, 30000);
   document.body.dataset.ready = "1";
