@@ -71,7 +71,10 @@ def test_every_valid_north_american_number_is_accepted(values: list[str]) -> Non
     written = [f"({v[:3]}) {v[3:6]}-{v[6:]}" for v in values]
     got = _parsed("phone", written)
     for raw, text, parsed in zip(values, written, got, strict=True):
-        number = phonenumbers.parse(text, "US")
+        try:
+            number = phonenumbers.parse(text, "US")
+        except phonenumbers.NumberParseException:
+            continue  # "(011) …" reads as the international prefix: no number to compare
         if phonenumbers.is_valid_number(number) and raw[3] not in "01":
             assert parsed == raw, text
 
