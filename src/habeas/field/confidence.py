@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 RECENCY_POINTS = 40
 AGREEMENT_POINTS = 35
@@ -27,9 +28,9 @@ UNDATED_POINTS = 8
 """Recency points for an address no source dates: something, never much."""
 
 
-@dataclass(frozen=True)
-class AddressSeen:
-    """One record's address, as its source holds it."""
+class AddressSeen(NamedTuple):
+    """One record's address, as its source holds it (a tuple: the planner makes one per
+    record it reads, hundreds of thousands at a time)."""
 
     record_id: str
     source: str
