@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from habeas.app import Habeas
 from habeas.app.field import Conflict, OutcomeIn
-from habeas.errors import HabeasError
+from habeas.errors import HabeasError, NotFound
 from habeas.governance.identity import AccessDenied
 from habeas.store.models import (
     Assignment,
@@ -467,3 +467,11 @@ def test_a_field_set_up_names_what_is_wrong_and_is_the_admins(
         field_app.field.set_up(root, [shift], {"officer1": ("Y", None)})
     with field_app.sessions() as s:
         assert s.get(FieldTeam, "Y-1") is None  # nothing of the refused set-ups was kept
+
+
+def test_a_team_of_another_office_or_none_has_no_route_sheet_here(field_app: Habeas) -> None:
+    sup = me(field_app, "super1")
+    assert field_app.field.assignments(sup, F, TODAY, "NE-1") == []
+    for team in ("WE-1", "NOPE"):
+        with pytest.raises(NotFound, match=f"no team {team} in office NE"):
+            field_app.field.assignments(sup, F, TODAY, team)

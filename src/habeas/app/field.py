@@ -819,6 +819,9 @@ class Field:
                 .where(FieldTeam.office == office.code, Assignment.day == day)
             )
             if team:
+                t = w.session.get(FieldTeam, team)
+                if t is None or t.office != office.code:
+                    raise NotFound(f"no team {team} in office {office.code}")
                 q = q.where(Assignment.team == team)
             rows = list(
                 w.session.execute(
