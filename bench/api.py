@@ -36,6 +36,25 @@ KINDS = ("person", "search", "case", "step")
 MIX = (0.45, 0.20, 0.25, 0.10)
 
 
+def serve(
+    data: Path, env: dict[str, str], port: int, extra: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
+    """`habeas serve` on loopback in a subprocess, once it answers (its OpenAPI)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from habeas.cli.main import run; run()", "--data-dir",
+         str(data), "serve", "--port", str(port), *extra],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for _ in range(150):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"habeas serve did not start: {proc.stderr.read() if proc.stderr else ''}")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -274,32 +293,8 @@ def run_store(label: str, data: Path, env: dict[str, str], args: argparse.Namesp
         f"{len(ids['cases']):,} open cases, prepared in {time.perf_counter() - t0:.0f} s"
     )
     port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from habeas.cli.main import run; run()",
-            "--data-dir",
-            str(data),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = serve(data, env, port, ("--workers", str(args.workers)))
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         offered = asyncio.run(
             load(port, ids["token"], ids, args.clients, args.seconds, args.max_requests, pause=0.5)
         )

@@ -27,7 +27,6 @@ import asyncio
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,43 +39,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from api import Connection, _free_port, _pct  # noqa: E402
+from api import Connection, _free_port, _pct, serve  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 F = "field_operation"
 TODAY = date.today()
-
-
-def _serve(
-    data: Path, env: dict[str, str], port: int, extra: tuple[str, ...] = ()
-) -> subprocess.Popen[str]:
-    import httpx
-
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from habeas.cli.main import run; run()",
-            "--data-dir",
-            str(data),
-            "serve",
-            "--port",
-            str(port),
-            *extra,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    for _ in range(150):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"habeas serve did not start: {proc.stderr.read() if proc.stderr else ''}")
 
 
 # -- 1. the map --------------------------------------------------------------------------
@@ -158,7 +125,7 @@ def bench_map(n: int, tmp: Path) -> None:
     app.close()
     port = _free_port()
     env = dict(os.environ)
-    server = _serve(tmp / "map", env, port)
+    server = serve(tmp / "map", env, port)
     base = f"http://127.0.0.1:{port}"
     try:
         with sync_playwright() as p:
@@ -303,9 +270,12 @@ async def phones_load(
         )
         mine = seeded["assignments"][k]
         try:
-            if pause:
-                await asyncio.sleep(rng.expovariate(1 / pause))
-            while time.monotonic() < stop and cursor[k] < len(mine):
+            while True:
+                if pause:  # the wait before each report, never past the end of the run
+                    left = max(0.0, stop - time.monotonic())
+                    await asyncio.sleep(min(rng.expovariate(1 / pause), left))
+                if time.monotonic() >= stop or cursor[k] >= len(mine):
+                    break
                 a = mine[cursor[k]]
                 cursor[k] += 1
                 body = {
@@ -327,10 +297,6 @@ async def phones_load(
                     if attempt:
                         resent += 1
                         assert out is None or out.get("replayed"), out
-                if pause:
-                    await asyncio.sleep(
-                        min(rng.expovariate(1 / pause), max(0.0, stop - time.monotonic()))
-                    )
         finally:
             conn.close()
 
@@ -385,7 +351,7 @@ def bench_phones(label: str, data: Path, url: str | None, args: argparse.Namespa
         env["HABEAS_DATABASE_URL"] = url
     port = _free_port()
     # as bench/api.py serves PostgreSQL: two processes of four threads
-    server = _serve(data, env, port, ("--processes", "2", "--workers", "4") if url else ())
+    server = serve(data, env, port, ("--processes", "2", "--workers", "4") if url else ())
     cursor = [0] * args.phones
     try:
         got = asyncio.run(phones_load(port, seeded, args.seconds, 2.0, 0.1, cursor))

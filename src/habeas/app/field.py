@@ -22,6 +22,7 @@ from pydantic import Field as F
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from habeas.cases.flags import FLAGS
 from habeas.errors import HabeasError, NotFound
 from habeas.field import rules
 from habeas.field.confidence import AddressSeen, estimate
@@ -283,6 +284,20 @@ def assignment_out(a: Assignment) -> AssignmentOut:
     )
 
 
+def _open_flags(w: Work, person_id: str | None = None) -> dict[str, list[str]]:
+    """The open citizenship and lawful-status flags by person (one person's with
+    ``person_id``), each as "flag: detail"."""
+    q = select(IndexFlag.person_id, IndexFlag.flag, IndexFlag.detail).where(
+        IndexFlag.status == "open", IndexFlag.flag.in_(FLAGS)
+    )
+    if person_id is not None:
+        q = q.where(IndexFlag.person_id == person_id)
+    out: dict[str, list[str]] = {}
+    for pid, flag, detail in w.session.execute(q):
+        out.setdefault(pid, []).append(f"{flag}: {detail}")
+    return out
+
+
 def _refused(ctx: Any, action: str, resources: list[str], why: str) -> AccessDenied:
     entry = {
         "user": ctx.user,
@@ -515,14 +530,7 @@ class Field:
             )
             cases = [c for c in cases if c.state != "encountered" or attempts.get(c.id)]
             addresses, withheld = self._addresses(w, sorted({c.person_id for c in cases}))
-            flagged: dict[str, list[str]] = {}
-            for pid, flag, detail in w.session.execute(
-                select(IndexFlag.person_id, IndexFlag.flag, IndexFlag.detail).where(
-                    IndexFlag.status == "open",
-                    IndexFlag.flag.in_(("citizenship", "lawful_status")),
-                )
-            ):
-                flagged.setdefault(pid, []).append(f"{flag}: {detail}")
+            flagged = _open_flags(w)
             shown: list[tuple[Case, Any]] = []
             no_address = 0
             for c in cases:
@@ -601,16 +609,7 @@ class Field:
                     FieldOutcome.case_id == case_id, FieldOutcome.outcome == "not_located"
                 )
             ).scalar_one()
-            flags = [
-                f"{flag}: {detail}"
-                for flag, detail in w.session.execute(
-                    select(IndexFlag.flag, IndexFlag.detail).where(
-                        IndexFlag.person_id == case.person_id,
-                        IndexFlag.status == "open",
-                        IndexFlag.flag.in_(("citizenship", "lawful_status")),
-                    )
-                )
-            ]
+            flags = _open_flags(w, case.person_id).get(case.person_id, [])
             return PlannerCase(
                 case_id=case.id,
                 person_id=case.person_id,

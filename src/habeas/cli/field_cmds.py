@@ -76,7 +76,7 @@ def register(
         """Create or replace field offices and their teams, and place accounts in them
         (admin only, audited). Supervisors plan for their office's area; field officers
         see their team's day."""
-        if (path is None) == (not synthetic):
+        if (path is not None) == synthetic:
             raise HabeasError("name a set-up file or --synthetic (one of them)")
         members: dict[str, tuple[str, str | None]] = {}
         if synthetic:

@@ -383,6 +383,12 @@ def _print_demo_accounts(a: Habeas, host: str, port: int) -> None:
     from habeas import demo
 
     admin = a.users.local(demo.DEMO_ADMIN, demo.ORIGIN)
+    try:
+        a.users.whoami(admin)
+    except HabeasError:
+        raise HabeasError(
+            f"no demo accounts in {a.settings.data_dir}: run `habeas demo` first"
+        ) from None
     out.print(f"[bold]sign in at http://{host}:{port}/[/] with the demo's accounts (new "
               "passwords, shown once):")  # fmt: skip
     for name, role in demo.DEMO_USERS:

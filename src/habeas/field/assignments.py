@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from habeas.cases.flags import FLAGS
 from habeas.cases.lifecycle import CaseFile
 from habeas.field.rules import cancel_reasons
 from habeas.governance import audit
@@ -80,7 +81,7 @@ def cancel_for_flags(conn: Connection, run_id: str) -> int:
         .where(
             Assignment.status == "open",
             IndexFlag.status == "open",
-            IndexFlag.flag.in_(("citizenship", "lawful_status")),
+            IndexFlag.flag.in_(FLAGS),
         )
     ).all()
     by_assignment: dict[int, tuple[int, list[str]]] = {}
