@@ -5,6 +5,7 @@
 #   ensure-system.sh spark     a Java runtime, for the Spark resolution engine
 #   ensure-system.sh postgres  the PostgreSQL server binaries (the tests start a server)
 #   ensure-system.sh browser   Chromium, for the pages' browser tests (Playwright drives it)
+#   ensure-system.sh nats      the NATS server, for departure feeds over JetStream
 #   ensure-system.sh test      everything the tests start: all of the above
 set -euo pipefail
 target="${1:-test}"
@@ -14,8 +15,9 @@ case "$target" in
   spark) want=(java) ;;
   postgres) want=(postgres) ;;
   browser) want=(chromium) ;;
-  test) want=(java postgres chromium) ;;
-  *) echo "ensure-system.sh: unknown target '$target' (demo, spark, postgres, browser, test)" >&2; exit 2 ;;
+  nats) want=(nats) ;;
+  test) want=(java postgres chromium nats) ;;
+  *) echo "ensure-system.sh: unknown target '$target' (demo, spark, postgres, browser, nats, test)" >&2; exit 2 ;;
 esac
 missing=()
 for w in "${want[@]}"; do
@@ -23,6 +25,7 @@ for w in "${want[@]}"; do
     java) command -v java >/dev/null 2>&1 || missing+=(default-jre-headless) ;;
     postgres) compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql) ;;
     chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    nats) command -v nats-server >/dev/null 2>&1 || missing+=(nats-server) ;;
   esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -35,5 +38,6 @@ for w in "${want[@]}"; do
     java) java -version 2>&1 | head -1 ;;
     postgres) ls /usr/lib/postgresql/*/bin/pg_ctl | head -1 ;;
     chromium) /usr/bin/chromium --version 2>/dev/null | head -1 ;;
+    nats) echo "nats-server $(nats-server --version 2>&1 | head -1)" ;;
   esac
 done

@@ -578,6 +578,10 @@ def build(app: Habeas) -> APIRouter:
 
     add_field_routes(r, app, edge, C)
 
+    from habeas.api.monitor_routes import add_monitor_routes
+
+    add_monitor_routes(r, app, edge, C)
+
     # -- custody and transport ---------------------------------------------------------------
 
     @r.post("/custody/placements", tags=["custody"], status_code=201)

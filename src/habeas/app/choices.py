@@ -25,6 +25,7 @@ RoleName = Literal[
     "oversight",
     "counsel",
     "admin",
+    "event_feed",
 ]
 """A role of DESIGN.md."""
 
@@ -85,7 +86,9 @@ StepKind = Literal[
     "raise_flag",
     "record_encounter",
     "refuse_field_action",
+    "reject_departure_report",
     "release",
+    "report_departure",
     "request_field_action",
     "resolve_flag",
     "set_destination",

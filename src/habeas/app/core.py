@@ -107,6 +107,7 @@ class Habeas:
         from habeas.app.custody import Custody
         from habeas.app.field import Field
         from habeas.app.index import PersonIndex
+        from habeas.app.monitor import Monitor
         from habeas.app.pipeline import Pipeline
         from habeas.app.users import Users
 
@@ -119,6 +120,7 @@ class Habeas:
         self.custody: Custody = Custody(self)
         self.field: Field = Field(self)
         self.audit: AuditLog = AuditLog(self)
+        self.monitor: Monitor = Monitor(self)
 
     # -- stores -------------------------------------------------------------------------
 

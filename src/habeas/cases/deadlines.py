@@ -12,6 +12,8 @@ CHECK_IN_EVERY = 30
 """Days between check-ins for alternatives to detention and orders of supervision."""
 CHECK_IN_FOR = 180
 """How long the first schedule runs; it is renewed by the next custody decision."""
+VERIFY_REPORT_DAYS = 14
+"""Days to verify a reported departure (an exit record, a consular notice) or set it aside."""
 GRACE = 3
 """Days after a check-in's due date before it counts as missed."""
 
@@ -57,6 +59,12 @@ def tasks_for(case: CaseFile) -> list[TaskSpec]:
         out.append(TaskSpec("voluntary_departure_due", order.departure_deadline,
                             f"voluntary departure granted {order.decided_on} must be completed "
                             "and verified by this date", missed=True))  # fmt: skip
+    if case.departure_reported_on is not None:
+        out.append(TaskSpec("verify_reported_departure",
+                            case.departure_reported_on + timedelta(days=VERIFY_REPORT_DAYS),
+                            f"departure reported {case.departure_reported_on} "
+                            f"({case.departure_report[:120]}): verify it against an exit record "
+                            "or a consular notice, or set it aside"))  # fmt: skip
     if case.final_on is not None and case.custody == "detained":
         start = max(case.final_on, case.custody_on or case.final_on)
         for days in (90, 180):

@@ -46,7 +46,9 @@ __all__ = [
     "RaiseFlag",
     "RecordEncounter",
     "RefuseFieldAction",
+    "RejectDepartureReport",
     "Release",
+    "ReportDeparture",
     "RequestFieldAction",
     "ResolveFlag",
     "SetDestination",
@@ -406,6 +408,23 @@ class VerifyDeparture(Event):
 
 
 @dataclass(frozen=True)
+class ReportDeparture(Event):
+    """The person reports having left (an app, a letter): not a verification by itself.
+    Field action is held until the departure is verified or the report found false."""
+
+    report: str = ""
+    kind: ClassVar[str] = "report_departure"
+
+
+@dataclass(frozen=True)
+class RejectDepartureReport(Event):
+    """A reported departure could not be verified, or was found false: the hold ends."""
+
+    reason: str = ""
+    kind: ClassVar[str] = "reject_departure_report"
+
+
+@dataclass(frozen=True)
 class MarkFugitive(Event):
     """Failed to depart by the deadline or to report."""
 
@@ -466,7 +485,8 @@ EVENTS: dict[str, type[Event]] = {
         FileMotionToReopen, FileMotionToReconsider, DecideMotion, FilePetitionForReview,
         DecidePetition, AlternateOrderEffective, SetDestination,
         GrantProtection, MarkReady, AddToManifest, TakeOffManifest, ConfirmRemoval,
-        VerifyDeparture, MarkFugitive, Release, Close, CheckIn, RaiseFlag, ResolveFlag,
+        VerifyDeparture, ReportDeparture, RejectDepartureReport, MarkFugitive, Release, Close,
+        CheckIn, RaiseFlag, ResolveFlag,
     )
 }  # fmt: skip
 """Every event kind, by name (for storage and the CLI)."""

@@ -71,6 +71,10 @@ def field_action_reasons(case: CaseFile, day: date) -> list[str]:
     """Every reason a field assignment may not go ahead on ``day``."""
     out = instrument_reasons(case, day)
     out += flag_reasons(case, ("citizenship", "lawful_status"))
+    if case.departure_reported_on is not None:
+        out.append(f"a departure was reported on {case.departure_reported_on} "
+                   f"({case.departure_report[:120]}): field action is held until it is "
+                   "verified or the report set aside")  # fmt: skip
     req = case.field_request
     if req is None or not req.approved_by:
         out.append("no approval: a supervisor other than the requester must approve first")

@@ -49,7 +49,9 @@ from habeas.cases.events import (
     RaiseFlag,
     RecordEncounter,
     RefuseFieldAction,
+    RejectDepartureReport,
     Release,
+    ReportDeparture,
     ResolveFlag,
     SetDestination,
     TakeOffManifest,
@@ -166,6 +168,8 @@ class CaseFile:
     ready_on: date | None = None
     manifest_on: date | None = None
     departed_on: date | None = None
+    departure_reported_on: date | None = None
+    departure_report: str = ""
 
 
 @dataclass(frozen=True)
@@ -801,6 +805,20 @@ def _departed(case: CaseFile, e: VerifyDeparture, reasons: list[str]) -> CaseFil
     return replace(case, state=S.DEPARTURE_VERIFIED, departed_on=e.on)
 
 
+def _reported(case: CaseFile, e: ReportDeparture, reasons: list[str]) -> CaseFile:
+    if not e.report:
+        reasons.append("a reported departure names the report (who sent it, where from)")
+    return replace(case, departure_reported_on=_on(e), departure_report=e.report)
+
+
+def _report_rejected(case: CaseFile, e: RejectDepartureReport, reasons: list[str]) -> CaseFile:
+    if case.departure_reported_on is None:
+        reasons.append("no reported departure awaits verification on this case")
+    if not e.reason:
+        reasons.append("setting a reported departure aside needs the reason")
+    return replace(case, departure_reported_on=None, departure_report="")
+
+
 def _fugitive(case: CaseFile, e: MarkFugitive, reasons: list[str]) -> CaseFile:
     if not e.reason:
         reasons.append("marking a person fugitive needs the reason (deadline missed, no report)")
@@ -874,7 +892,8 @@ _HANDLERS: dict[str, Handler] = {
     "set_destination": _destination,
     "grant_protection": _protection, "mark_ready": _ready, "add_to_manifest": _manifest,
     "take_off_manifest": _off_manifest, "confirm_removal": _removed,
-    "verify_departure": _departed, "mark_fugitive": _fugitive, "release": _release,
+    "verify_departure": _departed, "report_departure": _reported,
+    "reject_departure_report": _report_rejected, "mark_fugitive": _fugitive, "release": _release,
     "close": _close,
     "check_in": _check_in, "raise_flag": _raise_flag, "resolve_flag": _resolve_flag,
 }  # fmt: skip

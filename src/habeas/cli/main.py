@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from habeas.cli import audit_cmds, cases_cmds, field_cmds, render, resolve_cmds
+from habeas.cli import audit_cmds, cases_cmds, field_cmds, monitor_cmds, render, resolve_cmds
 from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.cli.console import SafeConsole
 from habeas.errors import HabeasError
@@ -143,8 +143,14 @@ def _progress() -> Progress:
     )
 
 
-@app.command()
+synth_app = typer.Typer(help="The synthetic world, and streams of events for it.")
+app.add_typer(synth_app, name="synth")
+monitor_cmds.register(app, synth_app, application, out, err)
+
+
+@synth_app.callback(invoke_without_command=True)
 def synth(
+    ctx: typer.Context,
     people: Annotated[int, typer.Option(min=1, max=5_000_000, help="How many people.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 1,
     out_dir: Annotated[
@@ -158,7 +164,10 @@ def synth(
         ),
     ] = "standard",
 ) -> None:
-    """Generate a synthetic world: one file and one declaration per source, and the truth."""
+    """Generate a synthetic world: one file and one declaration per source, and the truth
+    (`habeas synth events`: a stream of departure events for it)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from habeas.synth.profiles import PROFILES
 
     if profile not in PROFILES:

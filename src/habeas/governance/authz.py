@@ -29,8 +29,10 @@ ROLES: tuple[str, ...] = (
     "oversight",
     "counsel",
     "admin",
+    "event_feed",
 )
-"""The roles of DESIGN.md; a user holds one."""
+"""The roles of DESIGN.md; a user holds one. ``event_feed`` is an integration account of a
+departure feed: it posts the feed's events and reads nothing."""
 
 PURPOSES: tuple[str, ...] = tuple(SOURCE_PURPOSES)
 """The declared purposes a request may name (the same set sources declare)."""

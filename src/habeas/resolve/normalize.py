@@ -150,11 +150,15 @@ def zip_centroids() -> pa.Table:
     )
 
 
-def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_input") -> int:
+def prepare(
+    con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_input",
+    keep_centroids: bool = False,
+) -> int:  # fmt: skip
     """Create table ``out`` in ``con`` from the staged-records table ``records``.
 
     Returns the number of input rows. Runs as set-based SQL; Python only folds the
-    distinct name strings.
+    distinct name strings. ``keep_centroids`` leaves the ZIP centroid table in ``con``
+    for the next call (a connection that prepares small batches again and again).
     """
     raw = con.execute(
         f"""SELECT DISTINCT v FROM (
@@ -166,7 +170,14 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
     names = _name_map([r[0] for r in raw])  # noqa: F841 - read by DuckDB below
     centroids = zip_centroids()  # noqa: F841
     con.execute("CREATE OR REPLACE TEMP TABLE name_map AS SELECT * FROM names")
-    con.execute("CREATE OR REPLACE TEMP TABLE zip_centroid AS SELECT * FROM centroids")
+    kept = (
+        keep_centroids
+        and con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'zip_centroid'"
+        ).fetchall()[0][0]
+    )
+    if not kept:
+        con.execute("CREATE OR REPLACE TEMP TABLE zip_centroid AS SELECT * FROM centroids")
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {out} AS
@@ -241,5 +252,6 @@ def prepare(con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_in
         """
     )
     con.execute("DROP TABLE name_map")
-    con.execute("DROP TABLE zip_centroid")
+    if not keep_centroids:
+        con.execute("DROP TABLE zip_centroid")
     return int(con.execute(f"SELECT count(*) FROM {out}").fetchall()[0][0])

@@ -114,6 +114,29 @@ class TaxBasis(_Strict):
     request_file: str = Field(min_length=1)
 
 
+EventKind = Literal["exit", "crossing", "self_report", "removal_verification"]
+EVENT_KINDS: dict[str, str] = {
+    "exit": "a verified exit (an airline's departure manifest, a land-border exit)",
+    "crossing": "border crossings in both directions (a direction field says which)",
+    "self_report": "a person's own report of having left (not a verification by itself)",
+    "removal_verification": "a consular or removal-verification notice of a departure",
+}
+"""What a departure feed's events are."""
+
+
+class EventSpec(_Strict):
+    """A feed of events rather than a file of records: each row is one event, with the
+    source's own event id (the natural key) and the moment it happened."""
+
+    kind: EventKind
+    id: str = Field(min_length=1)
+    """The field holding the source's event id (the natural key)."""
+    at: str = Field(min_length=1)
+    """The field holding when it happened (mapped to ``event_date``, with a time)."""
+    direction: str | None = None
+    """For ``crossing``: the field (mapped to ``event_type``) whose value is EXIT or ENTRY."""
+
+
 class SourceDeclaration(_Strict):
     """Everything habeas must know about a source before it may ingest a row of it."""
 
@@ -130,6 +153,8 @@ class SourceDeclaration(_Strict):
     fields: dict[str, FieldSpec] = Field(min_length=1)
     agreement: Agreement | None = None
     tax: TaxBasis | None = None
+    event: EventSpec | None = None
+    """Set for a departure feed (``habeas.monitor``): its rows arrive as events."""
     description: str = Field(default="", max_length=4000)
 
     @field_validator("purposes")
@@ -204,6 +229,33 @@ def _consistency_problems(decl: SourceDeclaration) -> list[tuple[str, str]]:
             problems.append(("identifier_types", f"{ident!r} is declared but no field maps to it"))
     if decl.tax is not None and decl.category != "tax_information":
         problems.append(("tax", "only a tax_information source has a [tax] basis"))
+    if decl.event is not None:
+        problems += _event_problems(decl, decl.event)
+    return problems
+
+
+def _event_problems(decl: SourceDeclaration, event: EventSpec) -> list[tuple[str, str]]:
+    """An event feed names its event id (the natural key), its time and, for crossings,
+    the direction, each an allowed field mapped where the monitor reads it."""
+    problems: list[tuple[str, str]] = []
+    if decl.natural_key != [event.id]:
+        problems.append(("event.id", f"the event id {event.id!r} must be the natural key alone"))
+    wanted = [("at", event.at, "event_date")]
+    if event.kind == "crossing":
+        if event.direction is None:
+            problems.append(("event.direction", "a crossing feed names its direction field"))
+        else:
+            wanted.append(("direction", event.direction, "event_type"))
+    elif event.direction is not None:
+        problems.append(("event.direction", "only a crossing feed has a direction field"))
+    for key, column, target in wanted:
+        spec = decl.fields.get(column)
+        if spec is None:
+            problems.append((f"event.{key}", f"{column!r} is not an allowed field"))
+        elif spec.to != target:
+            problems.append((f"event.{key}", f"field {column!r} must map to {target}"))
+    if decl.format.kind != "jsonl":
+        problems.append(("format.kind", "an event feed's events are JSON objects (jsonl)"))
     return problems
 
 

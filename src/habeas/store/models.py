@@ -451,3 +451,90 @@ class FieldOutcome(Base):
     effect: Mapped[str] = mapped_column(Text)
     digest: Mapped[str] = mapped_column(String(64))
     """SHA-256 of what was sent: a resend of the UUID with other content is refused."""
+
+
+class InboxEvent(Base):
+    """An event of a departure feed as the monitor received it, keyed by the feed and the
+    feed's own event id: a repeat finds the row and does nothing. The row commits with
+    the event's effect, in one transaction. ``record`` keeps the allowed fields only
+    (JSON); ``explanation`` the match's waterfall (JSON)."""
+
+    __tablename__ = "monitor_inbox"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # exit | entry | self_report | …
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    received_at: Mapped[datetime]
+    committed_at: Mapped[datetime] = mapped_column(index=True)
+    via: Mapped[str] = mapped_column(String(16))  # http | folder | nats
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    """applied | no_case | no_effect | review | unmatched"""
+    person_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    """The published record the event linked through (its strongest pair)."""
+    case_id: Mapped[int | None]
+    match_probability: Mapped[float | None] = mapped_column(Float)
+    match_weight: Mapped[float | None] = mapped_column(Float)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    effect: Mapped[str] = mapped_column(Text)
+    record: Mapped[str] = mapped_column(Text)
+    dropped: Mapped[str | None] = mapped_column(Text)
+    """The fields the declaration does not allow, named (their values were not kept)."""
+    retain_until: Mapped[date]
+
+
+class EventQuarantine(Base):
+    """An event refused at intake, with the reason; only values of allowed fields kept."""
+
+    __tablename__ = "monitor_quarantine"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    via: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int]
+    """The event's place in its batch, file line or stream sequence."""
+    received_at: Mapped[datetime]
+    field: Mapped[str | None] = mapped_column(String(128))
+    rule: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(Text)
+    retain_until: Mapped[date]
+
+
+class EventReview(Base):
+    """An event that may not act alone: an ambiguous or unmatched departure, an exit older
+    than an entry already seen, an entry after a verified departure. A person decides."""
+
+    __tablename__ = "monitor_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    """match | entry_after_departure | exit_before_entry"""
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | decided
+    person_id: Mapped[str | None] = mapped_column(String(32))
+    case_id: Mapped[int | None]
+    detail: Mapped[str] = mapped_column(Text)
+    cites: Mapped[str] = mapped_column(Text)
+    """JSON: the records (feed:event id, published record ids) the task is about."""
+    opened_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+
+
+class EventConsumer(Base):
+    """A consumer of a feed (a folder watcher, a stream consumer) as it last reported:
+    what it has delivered and what waits for it."""
+
+    __tablename__ = "monitor_consumers"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    via: Mapped[str] = mapped_column(String(16))
+    backlog: Mapped[int]
+    delivered: Mapped[int]
+    seen_at: Mapped[datetime]

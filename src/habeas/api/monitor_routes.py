@@ -1,0 +1,81 @@
+"""The monitor's routes: a feed's events in, the monitor's status (once, or as a stream
+of server-sent events the pages can read), and the review queue of events that may not
+act alone."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from habeas.app.core import Habeas
+from habeas.app.monitor import MonitorStatus, Receipt, ReviewRow
+
+SourceName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,62}$")]
+STREAM_SECONDS = 15 * 60
+"""How long one status stream runs; the browser's EventSource reconnects by itself."""
+STREAM_EVERY = 2.0
+
+
+class ReviewDecision(BaseModel):
+    """A person's decision on a review task, with the reason."""
+
+    decision: Literal["same", "different", "dismiss"]
+    reason: str = Field(min_length=5, max_length=2000)
+    person_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def add_monitor_routes(r: APIRouter, app: Habeas, edge: Callable[..., Any], C: Any) -> None:
+    """Add the monitor's routes to ``r`` (``edge`` runs a call; ``C`` is the caller)."""
+
+    @r.post("/events/{source}", tags=["monitor"])
+    @edge
+    def receive(c: C, source: SourceName, body: list[Any]) -> Receipt:
+        """A batch (a JSON array, at most 1,000) of a declared feed's events, posted with
+        the feed's integration account (role event_feed, purpose identity_resolution).
+        Each new event commits with its effect; a repeat is acknowledged and does
+        nothing; a bad one is quarantined with the field and the rule it broke."""
+        return app.monitor.receive(c.principal, c.purpose, source, body, via="http")
+
+    @r.get("/monitor/status", tags=["monitor"])
+    @edge
+    def status(c: C) -> MonitorStatus:
+        """Throughput, latency, lag, backlog, effects by kind, pending reviews."""
+        return app.monitor.status(c.principal, c.purpose)
+
+    @r.get("/monitor/stream", tags=["monitor"])
+    async def stream(request: Request, c: C) -> StreamingResponse:
+        """The status as server-sent events, every two seconds, for 15 minutes."""
+
+        async def beats() -> AsyncIterator[str]:
+            started = datetime.now(UTC)
+            while (datetime.now(UTC) - started).total_seconds() < STREAM_SECONDS:
+                if await request.is_disconnected():
+                    return
+                now = await asyncio.to_thread(app.monitor.status, c.principal, c.purpose)
+                yield f"event: status\ndata: {json.dumps(now.model_dump(mode='json'))}\n\n"
+                await asyncio.sleep(STREAM_EVERY)
+
+        app.monitor.status(c.principal, c.purpose)  # refused before the stream starts
+        return StreamingResponse(beats(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store"})  # fmt: skip
+
+    @r.get("/monitor/reviews", tags=["monitor"])
+    @edge
+    def reviews(c: C, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[ReviewRow]:
+        """Open review tasks raised by events (case officers, supervisors; case_review)."""
+        return app.monitor.reviews(c.principal, c.purpose, limit)
+
+    @r.post("/monitor/reviews/{review_id}", tags=["monitor"])
+    @edge
+    def decide(
+        c: C, review_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ReviewDecision
+    ) -> dict[str, str]:
+        """Decide a review: same (the event's effect is applied now), different, dismiss."""
+        said = app.monitor.decide(c.principal, c.purpose, review_id, body.decision,
+                                  body.reason, body.person_id)  # fmt: skip
+        return {"decided": said}

@@ -1,0 +1,473 @@
+"""Use cases of the monitor: events received from a feed (over HTTP, from a watched
+folder, from a NATS stream — the edges differ, this is one call), the monitor's status,
+and the review queue of events that may not act alone.
+
+A feed posts with an integration account (role ``event_feed``), for the purpose
+identity_resolution; the account's role is the store's. Each new event commits with its
+inbox row, its effect and its audit entry in one transaction; a repeat of an event
+already in the inbox is acknowledged and does nothing; a refused event is quarantined
+with its reason. The answer to a feed says what became of each event, never who it is.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from habeas.errors import HabeasError, NotFound
+from habeas.governance.authz import Resource, authorize
+from habeas.governance.identity import AccessDenied
+from habeas.store.models import EventConsumer, EventQuarantine, EventReview, InboxEvent
+
+if TYPE_CHECKING:
+    from habeas.app.core import Habeas, Principal
+    from habeas.monitor.feeds import Feed
+    from habeas.monitor.intake import Checked, Rejected
+
+QUARANTINE_DAYS = 180
+STATUS_WINDOW = 60
+"""Seconds of recent events the status's rates and latencies are read over."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class EventResult(BaseModel):
+    """What became of one event (no personal data: a feed learns no one's identity)."""
+
+    position: int
+    event_id: str | None
+    status: str
+    """applied | no_case | no_effect | review | unmatched | duplicate | quarantined"""
+    reason: str = ""
+
+
+class Receipt(BaseModel):
+    """A batch's answer."""
+
+    source: str
+    received: int
+    new: int
+    duplicates: int
+    quarantined: int
+    results: list[EventResult]
+
+
+class MonitorStatus(BaseModel):
+    """How the monitor is doing (aggregates only)."""
+
+    at: datetime
+    window_seconds: int
+    events_in_window: int
+    throughput_per_second: float
+    latency_ms_p50: float | None
+    """From an event's arrival at habeas to its committed effect, in the window."""
+    latency_ms_p99: float | None
+    lag_seconds_p50: float | None
+    """From when the event happened to its committed effect, in the window."""
+    backlog: int
+    """Events the consumers report waiting (stream pending, files not yet read)."""
+    consumers: list[dict[str, Any]]
+    effects: dict[str, int]
+    """Events by what they did (applied, no_case, review, …), all time."""
+    by_kind: dict[str, int]
+    quarantined: int
+    pending_reviews: dict[str, int]
+
+
+class ReviewRow(BaseModel):
+    """An open review task about an event."""
+
+    id: int
+    source: str
+    event_id: str
+    kind: str
+    person_id: str | None
+    case_id: int | None
+    detail: str
+    cites: list[str]
+    opened_at: datetime
+
+
+_KNOWN = text(
+    "SELECT event_id FROM monitor_inbox WHERE source = :s AND event_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_APART = text(
+    """SELECT r.person_id, i.record FROM monitor_reviews r JOIN monitor_inbox i
+         ON i.source = r.source AND i.event_id = r.event_id
+       WHERE r.decision = 'different' AND r.person_id IS NOT NULL"""
+)
+
+
+class Monitor:
+    """The monitor's use cases over one application."""
+
+    def __init__(self, app: Habeas) -> None:
+        from habeas.monitor.feeds import FeedRegistry
+        from habeas.monitor.matching import Matcher
+
+        self.app = app
+        self.feeds = FeedRegistry(app.settings.staging_path)
+        self.matcher = Matcher()
+        self._model: Any = None
+        self._model_at = float("-inf")
+        self._lock = threading.Lock()
+
+    # -- receiving ---------------------------------------------------------------------
+
+    def _authorize(self, principal: Principal | None, purpose: str | None, source: str) -> Feed:
+        """The feed, if the caller may post its events and record what they do."""
+        with self.app.work(principal, purpose, "monitor_receive") as w:
+            feed = self.feeds.get(source, date.today())
+            res = Resource("Source", feed.name, {"purposes": list(feed.declaration.purposes)})
+            steps = Resource("Case", "any", {"person": {"__entity": {"type": "Habeas::Person",
+                                                                    "id": "any"}},
+                                             "person_id": "any", "counsel": "", "state": ""},
+                             ({"uid": {"type": "Habeas::Person", "id": "any"},
+                               "attrs": {"flags": []}, "parents": []},))  # fmt: skip
+            posts = authorize(w.ctx, "ingest", res)
+            acts = authorize(w.ctx, "write", steps, step="verify_departure")
+            if not (posts.allowed and acts.allowed):
+                why = posts.why() if not posts.allowed else acts.why()
+                from habeas.governance import audit
+
+                entry: dict[str, Any] = dict(
+                    user=w.ctx.user, role=w.ctx.role, purpose=w.ctx.purpose,
+                    action="monitor_receive", resources=[f"source:{feed.name}"],
+                    decision="deny", detail=why, request_id=w.ctx.request_id or None,
+                )  # fmt: skip
+                audit.append(w.session, **entry)
+                raise AccessDenied(f"{w.ctx.user} ({w.ctx.role}, purpose {w.ctx.purpose}) may "
+                                   f"not post {feed.name} events: {why} (a feed posts with an "
+                                   "event_feed account, purpose identity_resolution)",
+                                   entry, why)  # fmt: skip
+            return feed
+
+    def model(self) -> Any:
+        """The published model, read again at most every few seconds (a new run is
+        picked up without a restart)."""
+        from habeas.monitor.matching import published_model
+
+        with self._lock:
+            if self._model is None or time.monotonic() - self._model_at > 5:
+                with self.app.reader() as s:
+                    self._model = published_model(s.connection())
+                self._model_at = time.monotonic()
+            return self._model
+
+    def receive(
+        self, principal: Principal | None, purpose: str | None, source: str, events: list[Any],
+        via: str = "http", received_at: datetime | None = None, first: int = 1,
+    ) -> Receipt:  # fmt: skip
+        """Take a batch of ``source``'s events: each new one is matched and its effect
+        committed with its inbox row; repeats are acknowledged; bad ones quarantined."""
+        from habeas.monitor.intake import MAX_EVENTS, check_batch
+
+        if not isinstance(events, list):
+            raise HabeasError("a batch is a JSON array of events (objects)")
+        if len(events) > MAX_EVENTS:
+            raise HabeasError(f"a batch holds at most {MAX_EVENTS} events, not {len(events):,}")
+        if via not in ("http", "folder", "nats", "cli"):
+            raise HabeasError(f"unknown way in {via!r}")
+        arrived = received_at or _now()
+        feed = self._authorize(principal, purpose, source)
+        batch = check_batch(feed, events, _now(), first)
+        results = [EventResult(position=r.position, event_id=r.event_id, status="quarantined",
+                               reason=r.describe()) for r in batch.rejected]  # fmt: skip
+        if batch.rejected:
+            self._quarantine(principal, purpose, feed, batch.rejected, via, arrived)
+        fresh, dups = self._split_known(feed, batch.checked)
+        results += [
+            EventResult(
+                position=e.position,
+                event_id=e.event_id,
+                status="duplicate",
+                reason="already received; nothing done again",
+            )
+            for e in dups
+        ]
+        results += [EventResult(position=p, event_id=i, status="duplicate",
+                                reason="sent twice in this batch; the first counts")
+                    for p, i in batch.repeated]  # fmt: skip
+        if fresh:
+            results += self._process(principal, purpose, feed, fresh, via, arrived)
+        results.sort(key=lambda r: r.position)
+        counts = Counter(r.status for r in results)
+        return Receipt(source=feed.name, received=len(events),
+                       new=len(results) - counts["duplicate"] - counts["quarantined"],
+                       duplicates=counts["duplicate"], quarantined=counts["quarantined"],
+                       results=results)  # fmt: skip
+
+    def _split_known(
+        self, feed: Feed, events: list[Checked]
+    ) -> tuple[list[Checked], list[Checked]]:
+        with self.app.reader() as s:
+            known = {
+                r[0]
+                for r in s.execute(_KNOWN, {"s": feed.name, "ids": [e.event_id for e in events]})
+            }
+        return [e for e in events if e.event_id not in known], [
+            e for e in events if e.event_id in known
+        ]
+
+    def _quarantine(self, principal: Principal | None, purpose: str | None, feed: Feed,
+                    rejected: list[Rejected], via: str, arrived: datetime) -> None:  # fmt: skip
+        """Keep every refused event's reason (values of allowed fields only, cut short)."""
+        keep = min(feed.declaration.retention_days, QUARANTINE_DAYS)
+        declared = set(feed.declaration.fields)
+        with self.app.work(principal, purpose, "monitor_quarantine", write=True) as w:
+            for r in rejected:
+                value = r.value if r.field in declared else None
+                w.session.add(EventQuarantine(
+                    source=feed.name, event_id=r.event_id, via=via, position=r.position,
+                    received_at=arrived, field=r.field, rule=r.rule, reason=r.reason[:2000],
+                    value=value[:200] if value else None,
+                    retain_until=arrived.date() + timedelta(days=keep)))  # fmt: skip
+            w.done(f"{len(rejected)} {feed.name} event(s) quarantined",
+                   [f"source:{feed.name}"])  # fmt: skip
+
+    def _kept_apart(self) -> list[tuple[str, frozenset[tuple[str, str]]]]:
+        from habeas.monitor.matching import identifiers
+
+        with self.app.reader() as s:
+            rows = s.execute(_APART).all()
+        return [(pid, identifiers(json.loads(rec))) for pid, rec in rows]
+
+    def _process(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        feed: Feed,
+        events: list[Checked],
+        via: str,
+        arrived: datetime,
+    ) -> list[EventResult]:
+        from habeas.monitor.matching import identifiers
+        from habeas.monitor.rules import decide_link
+
+        model = self.model()
+        with self.app.reader() as s:
+            scored = self.matcher.score(s.connection(), model, feed.name, events)
+        apart = self._kept_apart()
+        out = []
+        for e in sorted(events, key=lambda x: x.occurred_at):
+            cands, compared = scored.get(e.event_id, ([], {}))
+            mine = identifiers(e.record)
+            kept = frozenset(p for p, ids in apart if ids & mine)
+            link = decide_link(cands, mine, model.threshold, kept)
+            out.append(self._commit(principal, purpose, feed, e, link,
+                                    compared.get(link.record_id or ""), via, arrived))  # fmt: skip
+        return out
+
+    def _commit(self, principal: Principal | None, purpose: str | None, feed: Feed,
+                e: Checked, link: Any, compared: dict[str, Any] | None, via: str,
+                arrived: datetime) -> EventResult:  # fmt: skip
+        from habeas.cases.service import GateRefused
+        from habeas.monitor import effects
+
+        model = self.model()
+        try:
+            with self.app.work(principal, purpose, "monitor_event") as w:
+                effect = effects.apply(w.session, w.ctx, feed, e, link, date.today())
+                self._inbox(w.session, feed, e, link, effect, compared, model, via, arrived)
+                effects.audit_event(w.session, w.ctx, feed, e, link, effect)
+        except IntegrityError:  # another consumer committed the same event first
+            return EventResult(position=e.position, event_id=e.event_id, status="duplicate",
+                               reason="already received; nothing done again")  # fmt: skip
+        except (GateRefused, AccessDenied, HabeasError) as exc:
+            if isinstance(exc, NotFound):
+                raise
+            # the law or a policy refused the step: the event is kept, for a person
+            with self.app.work(principal, purpose, "monitor_event") as w:
+                effect = effects.Effect("review", None, f"the case step was refused: {exc}")
+                effects.review(w.session, feed, e, "refused", effect.text, link.person_id,
+                               None, [f"{feed.name}:{e.event_id}"])  # fmt: skip
+                self._inbox(w.session, feed, e, link, effect, compared, model, via, arrived)
+                effects.audit_event(w.session, w.ctx, feed, e, link, effect)
+        return EventResult(position=e.position, event_id=e.event_id, status=effect.status)
+
+    def _inbox(self, session: Any, feed: Feed, e: Checked, link: Any, effect: Any,
+               compared: dict[str, Any] | None, model: Any, via: str,
+               arrived: datetime) -> None:  # fmt: skip
+        from habeas.monitor.effects import explanation
+
+        session.add(InboxEvent(
+            source=feed.name, event_id=e.event_id, kind=e.kind, occurred_at=e.occurred_at,
+            received_at=arrived, committed_at=_now(), via=via, status=effect.status,
+            person_id=link.person_id if link.linked else None,
+            record_id=link.record_id if link.linked else None, case_id=effect.case_id,
+            match_probability=link.probability, match_weight=link.weight,
+            explanation=explanation(compared, model.model_json), effect=effect.text[:4000],
+            record=json.dumps(e.record, sort_keys=True),
+            dropped=", ".join(e.dropped) or None,
+            retain_until=e.occurred_at.date() + timedelta(days=feed.declaration.retention_days),
+        ))  # fmt: skip
+        session.flush()  # a repeat fails here, before anything else commits
+
+    def refuse_undeclared(self, principal: Principal | None, purpose: str | None,
+                          source: str, count: int, why: str, via: str) -> None:  # fmt: skip
+        """Keep, in quarantine, that ``count`` events came from a stream subject naming no
+        declared feed (their content is not kept: no declaration allows any of it)."""
+        with self.app.work(principal, purpose, "monitor_quarantine", write=True) as w:
+            now = _now()
+            for k in range(count):
+                w.session.add(
+                    EventQuarantine(
+                        source=source[:64],
+                        event_id=None,
+                        via=via,
+                        position=k + 1,
+                        received_at=now,
+                        field=None,
+                        rule="undeclared-feed",
+                        reason=why[:2000],
+                        value=None,
+                        retain_until=now.date() + timedelta(days=QUARANTINE_DAYS),
+                    )
+                )
+            w.done(f"{count} event(s) of undeclared feed {source[:64]!r} quarantined",
+                   [f"source:{source[:64]}"])  # fmt: skip
+
+    # -- consumers ---------------------------------------------------------------------
+
+    def report_consumer(self, name: str, via: str, backlog: int, delivered: int) -> None:
+        """A consumer's own report of what waits for it (no personal data)."""
+        with self.app.sessions() as s, s.begin():
+            row = s.get(EventConsumer, name)
+            if row is None:
+                s.add(EventConsumer(name=name, via=via, backlog=backlog, delivered=delivered,
+                                    seen_at=_now()))  # fmt: skip
+            else:
+                row.backlog, row.delivered, row.seen_at = backlog, delivered, _now()
+
+    # -- watching ----------------------------------------------------------------------
+
+    def status(self, principal: Principal | None, purpose: str | None) -> MonitorStatus:
+        """Throughput, latency, lag, backlog, effects and pending reviews (aggregates)."""
+        now = _now()
+        since = now - timedelta(seconds=STATUS_WINDOW)
+        with self.app.work(principal, purpose, "monitor_status") as w:
+            s = w.session
+            recent = s.execute(
+                select(InboxEvent.received_at, InboxEvent.committed_at, InboxEvent.occurred_at)
+                .where(InboxEvent.committed_at >= since)
+                .limit(200_000)
+            ).all()
+            effects = dict(s.execute(select(InboxEvent.status, func.count())
+                                     .group_by(InboxEvent.status)).all())  # fmt: skip
+            kinds = dict(s.execute(select(InboxEvent.kind, func.count())
+                                   .group_by(InboxEvent.kind)).all())  # fmt: skip
+            quarantined = s.execute(select(func.count()).select_from(EventQuarantine)).scalar()
+            reviews = dict(s.execute(select(EventReview.kind, func.count())
+                                     .where(EventReview.status == "open")
+                                     .group_by(EventReview.kind)).all())  # fmt: skip
+            consumers: list[dict[str, Any]] = [
+                {"name": c.name, "via": c.via, "backlog": c.backlog, "delivered": c.delivered,
+                 "seen_at": c.seen_at.isoformat(timespec="seconds")}
+                for c in s.execute(select(EventConsumer).order_by(EventConsumer.name)).scalars()
+            ]  # fmt: skip
+        lat = sorted((c - r).total_seconds() * 1000 for r, c, _ in recent)
+        lag = sorted((c - o).total_seconds() for _, c, o in recent)
+        recently = (now - timedelta(minutes=5)).isoformat(timespec="seconds")
+        fresh = [c for c in consumers if str(c["seen_at"]) > recently]
+        return MonitorStatus(
+            at=now, window_seconds=STATUS_WINDOW, events_in_window=len(recent),
+            throughput_per_second=round(len(recent) / STATUS_WINDOW, 2),
+            latency_ms_p50=_pct(lat, 0.5), latency_ms_p99=_pct(lat, 0.99),
+            lag_seconds_p50=_pct(lag, 0.5), backlog=sum(int(str(c["backlog"])) for c in fresh),
+            consumers=consumers, effects={str(k): int(v) for k, v in effects.items()},
+            by_kind={str(k): int(v) for k, v in kinds.items()}, quarantined=int(quarantined or 0),
+            pending_reviews={str(k): int(v) for k, v in reviews.items()},
+        )  # fmt: skip
+
+    def reviews(self, principal: Principal | None, purpose: str | None,
+                limit: int = 100) -> list[ReviewRow]:  # fmt: skip
+        """The open review tasks (case officers and supervisors, purpose case_review)."""
+        with self.app.work(principal, purpose, "monitor_reviews") as w:
+            _may_review(w)
+            rows = w.session.execute(
+                select(EventReview).where(EventReview.status == "open")
+                .order_by(EventReview.id).limit(max(1, min(limit, 1000)))
+            ).scalars().all()  # fmt: skip
+            out = [
+                ReviewRow(
+                    id=r.id,
+                    source=r.source,
+                    event_id=r.event_id,
+                    kind=r.kind,
+                    person_id=r.person_id,
+                    case_id=r.case_id,
+                    detail=r.detail,
+                    cites=json.loads(r.cites),
+                    opened_at=r.opened_at,
+                )
+                for r in rows
+            ]
+            w.done(f"{len(out)} open review(s) read",
+                   [f"person:{r.person_id}" for r in out if r.person_id][:200])  # fmt: skip
+            return out
+
+    def decide(self, principal: Principal | None, purpose: str | None, review_id: int,
+               decision: str, reason: str, person_id: str | None = None) -> str:  # fmt: skip
+        """Decide a review: ``same`` (the event is ``person_id``'s: its effect is applied
+        now, as this reviewer's steps), ``different`` (not that person: kept apart from
+        them from now on) or ``dismiss`` (seen, nothing to do), with the reason."""
+        from habeas.monitor import effects
+        from habeas.monitor.intake import Checked
+        from habeas.monitor.rules import Link
+
+        if decision not in ("same", "different", "dismiss"):
+            raise HabeasError("a decision is same, different or dismiss")
+        if len(reason.strip()) < 5:
+            raise HabeasError("a decision needs its reason (5 characters or more)")
+        with self.app.work(principal, purpose, "monitor_decide", write=True) as w:
+            _may_review(w)
+            r = w.session.get(EventReview, review_id)
+            if r is None:
+                raise NotFound(f"no review {review_id}")
+            if r.status != "open":
+                raise HabeasError(f"review {review_id} was decided by {r.decided_by}")
+            said = decision
+            if decision == "same":
+                if r.kind != "match" or not person_id:
+                    raise HabeasError("same names the person, on a review of a match")
+                row = w.session.get(InboxEvent, (r.source, r.event_id))
+                assert row is not None
+                feed = self.feeds.get(r.source, date.today())
+                ev = Checked(0, r.event_id, row.kind, row.occurred_at, json.loads(row.record))
+                link = Link(True, person_id, None, row.match_probability, row.match_weight,
+                            (f"decided by {w.ctx.user}: {reason}",))  # fmt: skip
+                effect = effects.apply(w.session, w.ctx, feed, ev, link, date.today())
+                row.status, row.person_id, row.case_id = effect.status, person_id, effect.case_id
+                row.effect = f"{effect.text} (after review {review_id} by {w.ctx.user})"[:4000]
+                said = f"same as {person_id}: {effect.text}"
+            r.status, r.decided_by, r.decision = "decided", w.ctx.user, decision
+            r.reason, r.decided_at = reason.strip()[:2000], _now()
+            if decision == "different" and person_id:
+                r.person_id = person_id
+            w.done(f"review {review_id}: {said}"[:500],
+                   [f"event:{r.source}:{r.event_id}", *([f"person:{r.person_id}"]
+                                                       if r.person_id else [])])  # fmt: skip
+            return said
+
+
+def _may_review(w: Any) -> None:
+    if w.ctx.role not in ("case_officer", "supervisor") or w.ctx.purpose != "case_review":
+        raise AccessDenied(f"{w.ctx.user} ({w.ctx.role}, purpose {w.ctx.purpose}) may not "
+                           "review departure events: case officers and supervisors do, for "
+                           "case_review", None, "monitor reviews: case_review only")  # fmt: skip
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    return round(values[min(len(values) - 1, int(q * len(values)))], 1)
