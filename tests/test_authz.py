@@ -32,6 +32,7 @@ CASE_READ = {
     "oversight":            (N, N, N, N, Y, N, N),
     "counsel":              (N, N, N, N, N, N, N),  # not their client's case: see below
     "admin":                (N, N, N, N, N, N, N),
+    "event_feed":           (N, N, N, N, N, N, N),  # posts events; reads nothing
 }  # fmt: skip
 # Writing a case (a step every writing role may record: a release).
 CASE_WRITE = {
@@ -43,6 +44,7 @@ CASE_WRITE = {
     "oversight":            (N, N, N, N, N, N, N),
     "counsel":              (N, N, N, N, N, N, N),
     "admin":                (N, N, N, N, N, N, N),
+    "event_feed":           (N, N, N, N, N, N, N),  # only what a departure does: below
 }  # fmt: skip
 
 
@@ -208,7 +210,8 @@ STEPS = ("charge", "approve_field_action", "resolve_flag", "record_encounter",
 STEP_PURPOSE = {"case_officer": "case_review", "supervisor": "field_operation",
                 "field_officer": "field_operation", "custody_officer": "custody",
                 "integration_engineer": "identity_resolution", "oversight": "oversight",
-                "counsel": "redress", "admin": "oversight"}  # fmt: skip
+                "counsel": "redress", "admin": "oversight",
+                "event_feed": "identity_resolution"}  # fmt: skip
 STEP_TABLE = {
     #              charge approve resolve encounter custody remove place counsel warrant
     #              I-246 lift waive
@@ -220,7 +223,32 @@ STEP_TABLE = {
     "oversight":            (N, N, N, N, N, N, N, N, N, N, N, N),
     "counsel":              (N, N, N, N, N, N, N, N, N, N, N, N),
     "admin":                (N, N, N, N, N, N, N, N, N, N, N, N),
+    "event_feed":           (N, N, N, N, N, N, N, N, N, N, N, N),
 }  # fmt: skip
+
+
+@pytest.mark.parametrize("purpose", PURPOSES)
+def test_a_feed_account_records_only_what_stops_enforcement_and_reads_nothing(
+    purpose: str,
+) -> None:
+    """An event feed's account may record a verified or reported departure and take a
+    person off a manifest — for identity_resolution only — and nothing that starts or
+    carries enforcement; it reads no case, person or record, and ingests no file."""
+    from habeas.cases.lifecycle import EVENTS
+
+    ctx = AccessContext("feed1", "event_feed", purpose)
+    allowed = {k for k in EVENTS if authorize(ctx, "write", case(), step=k).allowed}
+    if purpose == "identity_resolution":
+        assert allowed == {"verify_departure", "report_departure", "take_off_manifest"}
+    else:
+        assert allowed == set()
+    assert not authorize(ctx, "read", case()).allowed
+    assert not authorize(ctx, "read", record(list(PURPOSES))).allowed
+    assert not authorize(ctx, "ingest", source(list(PURPOSES))).allowed
+    posts = authorize(ctx, "post_events", source(list(PURPOSES))).allowed
+    assert posts is (purpose == "identity_resolution")
+    without = [p for p in PURPOSES if p != purpose]
+    assert not authorize(ctx, "post_events", source(without)).allowed
 
 
 def test_every_lifecycle_step_has_a_row_in_the_role_by_step_table() -> None:

@@ -134,7 +134,7 @@ class Monitor:
                                              "person_id": "any", "counsel": "", "state": ""},
                              ({"uid": {"type": "Habeas::Person", "id": "any"},
                                "attrs": {"flags": []}, "parents": []},))  # fmt: skip
-            posts = authorize(w.ctx, "ingest", res)
+            posts = authorize(w.ctx, "post_events", res)
             acts = authorize(w.ctx, "write", steps, step="verify_departure")
             if not (posts.allowed and acts.allowed):
                 why = posts.why() if not posts.allowed else acts.why()

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from habeas.cases import lifecycle as lc
+from habeas.cases.deadlines import VERIFY_REPORT_DAYS
 from habeas.cases.lifecycle import TERMINAL, State
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext
@@ -81,6 +82,8 @@ def _cite(feed: Feed, event: Checked) -> str:
 
 
 def _match(link: Link) -> str:
+    if link.probability is None or link.weight is None or link.record_id is None:
+        return f"linked to person {link.person_id}: " + "; ".join(link.reasons)
     return (f"matched to person {link.person_id} through record {link.record_id} "
             f"(p={link.probability:.4f}, weight {link.weight:.1f})")  # fmt: skip
 
@@ -171,10 +174,10 @@ def apply(
         record_event(session, ctx, case_id, lc.ReportDeparture(
             on, "", "", basis="", report=f"self-report {cite}; {_match(link)}"))  # fmt: skip
         steps.append("report_departure")
-        due = on.toordinal() + 14
+        due = on + timedelta(days=VERIFY_REPORT_DAYS)
         said = (f"case {case_id}: departure reported; field action held"
                 + (f", {assignments} assignment(s) cancelled" if assignments else "")
-                + f"; verification due {date.fromordinal(due)}")  # fmt: skip
+                + f"; verification due {due}")  # fmt: skip
         return Effect("applied", case_id, said, steps)
     assignments = conn.execute(_ASSIGNMENTS, {"c": case_id}).scalar() or 0
     check_ins = conn.execute(_CHECK_INS, {"c": case_id}).scalar() or 0

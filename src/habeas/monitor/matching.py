@@ -122,7 +122,7 @@ def _keys(events: list[Checked]) -> dict[str, list[str]]:
             for fam in {k, k.split()[-1]} if k else ():
                 keys["families"].add(fam)
                 keys["years"].update(f"{fam}|{y}" for y in years)
-    return {k: sorted(v) or ["\x00"] for k, v in keys.items()}
+    return {k: sorted(v) or ["~"] for k, v in keys.items()}
 
 
 class Matcher:

@@ -1,0 +1,399 @@
+"""The monitor through the application: a verified exit closes the case, cancels the
+field assignment and takes the person off a flight in one audited effect; a near miss,
+an ambiguity, an exit older than an entry, an entry after a departure each go to a
+person instead; repeats do nothing; bad events are quarantined naming the field and the
+rule; a feed nobody declared is refused; the feed's account can do nothing else."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from monitorkit import (
+    TODAY,
+    Subject,
+    approved,
+    assigned,
+    audit_entries,
+    crossing,
+    exit_event,
+    inbox,
+    monitor_app,
+    now,
+    on_manifest,
+    post,
+    self_report,
+    statuses,
+    subjects,
+)
+from sqlalchemy import func, select
+
+from habeas.app import Habeas
+from habeas.governance.identity import AccessDenied
+from habeas.monitor.feeds import UndeclaredFeed
+from habeas.store.models import (
+    Assignment,
+    Case,
+    CaseEvent,
+    EventQuarantine,
+    EventReview,
+    Task,
+)
+
+
+@pytest.fixture
+def mon(resolved: Path, world: Any, tmp_path: Path) -> Any:
+    app = monitor_app(resolved, world.out, tmp_path / "data")
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def mon_on(resolved: Path, world: Any, tmp_path: Path, store_url: str) -> Any:
+    url = None if store_url.startswith("sqlite") else store_url
+    app = monitor_app(resolved, world.out, tmp_path / "data", url)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def people(mon: Habeas, world: Any) -> list[Subject]:
+    found = subjects(mon, world.out)
+    assert len(found) >= 6
+    return found
+
+
+def state(app: Habeas, case_id: int) -> str:
+    with app.reader() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        return case.state
+
+
+def steps(app: Habeas, case_id: int, kind: str) -> int:
+    with app.reader() as s:
+        return s.execute(
+            select(func.count()).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)
+        ).scalar_one()
+
+
+def test_a_verified_exit_closes_the_case_and_cancels_the_assignment_at_once(
+    mon_on: Habeas, world: Any
+) -> None:
+    """End to end, on SQLite and PostgreSQL: the exit is linked to the person above the
+    threshold with its waterfall, the case closes as departure verified, the officer's
+    open assignment is cancelled with the reason and their day shows it, and the event
+    has one audit entry naming the event, the person and the case."""
+    app = mon_on
+    s = subjects(app, world.out)[0]
+    case_id, assignment = assigned(app, s)
+    receipt = post(app, "airline_exits", [exit_event(s, "AX-E2E-1")])
+    assert statuses(receipt) == ["applied"]
+    assert state(app, case_id) == "departure_verified"
+    with app.reader() as ses:
+        a = ses.get(Assignment, assignment)
+        assert a is not None and a.status == "cancelled"
+        assert "departure verified" in (a.reason or "") and "nobody is to be sent" in (
+            a.reason or ""
+        )
+    day = app.field.today(app.users.local("field1", "t"), "field_operation", TODAY)
+    shown = [x for x in day.items if x.id == assignment]
+    assert (
+        shown and shown[0].status == "cancelled" and "departure verified" in (shown[0].reason or "")
+    )
+    row = inbox(app, "airline_exits", "AX-E2E-1")
+    assert row.status == "applied" and row.person_id == s.person_id and row.case_id == case_id
+    assert row.match_probability >= 0.95
+    waterfall = json.loads(row.explanation)
+    assert {w["comparison"] for w in waterfall} >= {"given", "family", "dob"}
+    assert "flight" in (row.dropped or "") and "destination" in (row.dropped or "")
+    assert "flight" not in row.record and "AA100" not in row.record
+    entries = [
+        e for e in audit_entries(app, "monitor_event") if f"case:{case_id}" in e["resources"]
+    ]
+    assert len(entries) == 1 and entries[0]["user"] == "feed1"
+    assert {"event:airline_exits:AX-E2E-1", f"person:{s.person_id}"} <= set(entries[0]["resources"])
+    assert (
+        "departure verified" in entries[0]["detail"]
+        and "1 field assignment" in entries[0]["detail"]
+    )
+    proof = [
+        e
+        for e in audit_entries(app, "case_verify_departure")
+        if f"case:{case_id}" in e["resources"]
+    ]
+    assert len(proof) == 1 and proof[0]["user"] == "feed1"
+    verified, _ = app.audit.verify()
+    assert verified.ok, verified
+
+
+def test_a_verified_exit_takes_a_booked_person_off_the_flight(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    """On a manifest: taken off the flight first (the step says why), then the departure
+    verified, saying that the final order counts as executed by self-departure."""
+    s = people[1]
+    case_id = on_manifest(mon, s)
+    assert state(mon, case_id) == "on_manifest"
+    assert statuses(post(mon, "airline_exits", [exit_event(s, "AX-FLY-1")])) == ["applied"]
+    assert state(mon, case_id) == "departure_verified"
+    assert steps(mon, case_id, "take_off_manifest") == 1
+    with mon.reader() as ses:
+        last = ses.execute(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                           .order_by(CaseEvent.seq.desc())).scalars().first()  # fmt: skip
+        assert last is not None and last.kind == "verify_departure" and last.actor == "feed1"
+        proof = json.loads(last.payload)["proof"]
+        assert "executed by self-departure (8 U.S.C. 1101(g))" in proof
+        assert "airline_exits event AX-FLY-1" in proof and "8 CFR 231.2" in proof
+    row = inbox(mon, "airline_exits", "AX-FLY-1")
+    assert "taken off flight F-9" in row.effect
+
+
+def test_a_near_miss_name_goes_to_review_and_closes_nothing(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    """No passport and a name spelled otherwise: the link falls short of the threshold,
+    so the event waits for a person; the case and its assignment are untouched."""
+    s = people[2]
+    case_id, assignment = assigned(mon, s)
+    near = crossing(s, "AX-NEAR-1", "EXIT", now())
+    near.pop("document_number")
+    near["surname"] = "ZZ" + s.truth.family_name.upper()[2:] + "Q"
+    near["given_names"] = "X" + s.truth.given_name.upper()[1:]
+    near["birth_date"] = s.truth.dob.replace(day=min(28, s.truth.dob.day % 28 + 1)).isoformat()
+    receipt = post(mon, "land_border_crossings", [near])
+    assert statuses(receipt) in (["review"], ["unmatched"])
+    assert state(mon, case_id) == "assigned"
+    with mon.reader() as ses:
+        a = ses.get(Assignment, assignment)
+        assert a is not None and a.status == "open"
+        review = ses.execute(
+            select(EventReview).where(EventReview.event_id == "AX-NEAR-1")
+        ).scalar_one()
+        assert review.kind == "match" and review.status == "open"
+    row = inbox(mon, "land_border_crossings", "AX-NEAR-1")
+    assert row.person_id is None and row.case_id is None
+
+
+def test_an_identifier_that_conflicts_keeps_the_event_from_the_person(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    """Everything agrees but the A-number: two people, not one; to review."""
+    s = people[3]
+    case_id = approved(mon, s)
+    other = str(int(s.truth.a_number or "100000000") + 5555).zfill(9)[-9:]
+    receipt = post(mon, "departure_app_reports", [self_report(s, "SR-CONFLICT", a_number=other)])
+    assert statuses(receipt) == ["review"]
+    with mon.reader() as ses:
+        review = ses.execute(
+            select(EventReview).where(EventReview.event_id == "SR-CONFLICT")
+        ).scalar_one()
+        assert "a number" in review.detail and other in review.detail
+    assert state(mon, case_id) == "approved_for_field_action"
+
+
+def test_replays_and_repeats_do_nothing_the_second_time(mon: Habeas, people: list[Subject]) -> None:
+    """A batch posted again, and an event twice in one batch: acknowledged as repeats;
+    one step, one inbox row, one audit entry."""
+    s = people[4]
+    case_id = approved(mon, s)
+    batch = [exit_event(s, "AX-REP-1"), exit_event(s, "AX-REP-1")]
+    assert statuses(post(mon, "airline_exits", batch)) == ["applied", "duplicate"]
+    again = post(mon, "airline_exits", batch)
+    assert statuses(again) == ["duplicate", "duplicate"] and again.new == 0
+    assert steps(mon, case_id, "verify_departure") == 1
+    other_feed = post(mon, "land_border_crossings", [crossing(s, "LB-REP-2", "EXIT", now())])
+    assert statuses(other_feed) == ["no_effect"]  # the second exit of the same departure
+    assert steps(mon, case_id, "verify_departure") == 1
+    mine = [e for e in audit_entries(mon, "monitor_event") if f"case:{case_id}" in e["resources"]]
+    assert len(mine) == 2  # one per event: the exit that acted and the one that did not
+
+
+def test_events_out_of_order_close_nothing_a_later_entry_contradicts(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    """An entry received first, then an exit that happened before it: the person came
+    back, so nothing closes and a person looks at it."""
+    from datetime import timedelta
+
+    s = people[5]
+    case_id = approved(mon, s)
+    t = now() - timedelta(hours=3)
+    assert statuses(post(mon, "land_border_crossings", [crossing(s, "LB-ORD-2", "ENTRY", t)])) == [
+        "no_effect"
+    ]
+    late = post(
+        mon, "land_border_crossings", [crossing(s, "LB-ORD-1", "EXIT", t - timedelta(hours=1))]
+    )
+    assert statuses(late) == ["review"]
+    assert state(mon, case_id) == "approved_for_field_action"
+    with mon.reader() as ses:
+        review = ses.execute(
+            select(EventReview).where(EventReview.event_id == "LB-ORD-1")
+        ).scalar_one()
+        assert review.kind == "exit_before_entry"
+
+
+def test_an_entry_after_a_verified_departure_reopens_nothing_and_raises_a_review(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    from datetime import timedelta
+
+    s = people[0]
+    case_id = approved(mon, s)
+    t = now() - timedelta(hours=5)
+    assert statuses(post(mon, "land_border_crossings", [crossing(s, "LB-AFT-1", "EXIT", t)])) == [
+        "applied"
+    ]
+    back = post(
+        mon, "land_border_crossings", [crossing(s, "LB-AFT-2", "ENTRY", t + timedelta(hours=4))]
+    )
+    assert statuses(back) == ["review"]
+    assert state(mon, case_id) == "departure_verified"
+    with mon.reader() as ses:
+        review = ses.execute(
+            select(EventReview).where(EventReview.event_id == "LB-AFT-2")
+        ).scalar_one()
+        assert review.kind == "entry_after_departure"
+        assert json.loads(review.cites) == [
+            "land_border_crossings:LB-AFT-2",
+            "land_border_crossings:LB-AFT-1",
+        ]
+
+
+def test_a_self_report_holds_field_action_and_opens_a_verification_task(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    """Reported, not verified: the case stays open, field action is held (the open
+    assignment cancelled, a new one refused with the reason), a task is due in 14 days;
+    the photo and the phone's position are not kept. A verified exit then closes it."""
+    s = people[1]
+    case_id, assignment = assigned(mon, s)
+    assert statuses(post(mon, "departure_app_reports", [self_report(s, "SR-HOLD-1")])) == [
+        "applied"
+    ]
+    assert state(mon, case_id) == "assigned"
+    with mon.reader() as ses:
+        a = ses.get(Assignment, assignment)
+        assert (
+            a is not None and a.status == "cancelled" and "field action is held" in (a.reason or "")
+        )
+        task = ses.execute(
+            select(Task).where(Task.case_id == case_id, Task.kind == "verify_reported_departure")
+        ).scalar_one()
+        assert task.status == "open" and (task.due_on - TODAY).days in (13, 14)
+    row = inbox(mon, "departure_app_reports", "SR-HOLD-1")
+    assert "selfie" not in row.record and "19.43" not in row.record
+    assert row.dropped == "latitude, longitude, photo_ref"
+    assert statuses(post(mon, "airline_exits", [exit_event(s, "AX-HOLD-2")])) == ["applied"]
+    assert state(mon, case_id) == "departure_verified"
+
+
+def test_bad_events_are_quarantined_naming_the_field_and_the_rule(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    from datetime import timedelta
+
+    s = people[2]
+    future = exit_event(
+        s, "AX-BAD-FUT", departed_at=(now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    )
+    no_id = exit_event(s, "x")
+    no_id.pop("event_id")
+    bad_time = exit_event(s, "AX-BAD-TIME", departed_at="yesterday")
+    receipt = post(mon, "airline_exits", [b'{"broken', 17, no_id, future, bad_time,
+                                         exit_event(s, "AX-BAD-CTRL", surname="A\x1bB"),
+                                         {"event_id": "AX-BIG", "pad": "x" * 70_000}])  # fmt: skip
+    assert statuses(receipt) == ["quarantined"] * 7
+    reasons = {r.position: r.reason for r in receipt.results}
+    assert "malformed JSON" in reasons[1] and "not an object" in reasons[2]
+    assert "event_id" in reasons[3] and "required" in reasons[3]
+    assert "departed_at" in reasons[4] and "after now" in reasons[4]
+    assert "departed_at" in reasons[5]
+    assert "surname" in reasons[6] and "control" in reasons[6]
+    assert "at most" in reasons[7]
+    with mon.reader() as ses:
+        kept = (
+            ses.execute(select(EventQuarantine).order_by(EventQuarantine.position)).scalars().all()
+        )
+        assert [q.position for q in kept] == [1, 2, 3, 4, 5, 6, 7]
+        assert all(q.value is None or len(q.value) <= 200 for q in kept)
+        assert kept[0].rule == "structure" and kept[3].rule == "future"
+    crossing_bad = crossing(s, "LB-BAD-DIR", "SIDEWAYS", now())
+    assert statuses(post(mon, "land_border_crossings", [crossing_bad])) == ["quarantined"]
+
+
+def test_a_feed_nobody_declared_is_refused(mon: Habeas, people: list[Subject]) -> None:
+    with pytest.raises(UndeclaredFeed, match="not a declared source"):
+        post(mon, "no_such_feed", [exit_event(people[0], "X1")])
+    with pytest.raises(UndeclaredFeed, match="not an event feed"):
+        post(mon, "cbp_crossings", [exit_event(people[0], "X1")])
+
+
+def test_only_the_feed_account_posts_and_it_is_audited(mon: Habeas, people: list[Subject]) -> None:
+    """An integration engineer, an officer: refused, with the policy, and audited."""
+    for who in ("eng1", "officer1", "super1"):
+        with pytest.raises(AccessDenied, match="may not post airline_exits events"):
+            post(mon, "airline_exits", [exit_event(people[0], "X2")], who=who)
+    denied = [e for e in audit_entries(mon, "monitor_receive")]
+    assert len(denied) >= 3
+    with pytest.raises(Exception, match="purpose"):
+        mon.monitor.receive(mon.users.local("feed1", "t"), "case_review", "airline_exits",
+                            [exit_event(people[0], "X3")])  # fmt: skip
+    assert inbox(mon, "airline_exits", "X2") is None and inbox(mon, "airline_exits", "X3") is None
+
+
+def test_a_reviewer_decides_same_or_different(mon: Habeas, people: list[Subject]) -> None:
+    """``same`` applies the event's effect as the reviewer's step; ``different`` keeps
+    the event's identity from that person: the next event like it waits again."""
+    s = people[3]
+    case_id = approved(mon, s)
+    bad = self_report(s, "SR-REV-1", first_name="Q" + s.truth.given_name[1:],
+                      last_name=s.truth.family_name[:-1] + "q")  # fmt: skip
+    bad.pop("a_number")  # the app sent no A-number, the names are misspelt, the day is off
+    bad["date_of_birth"] = s.truth.dob.replace(day=min(28, s.truth.dob.day % 28 + 1)).isoformat()
+    assert statuses(post(mon, "departure_app_reports", [bad]))[0] in ("review", "unmatched")
+    officer = mon.users.local("officer1", "t")
+    [review] = [r for r in mon.monitor.reviews(officer, "case_review") if r.event_id == "SR-REV-1"]
+    with pytest.raises(AccessDenied):
+        mon.monitor.reviews(mon.users.local("feed1", "t"), "identity_resolution")
+    said = mon.monitor.decide(
+        officer,
+        "case_review",
+        review.id,
+        "same",
+        "A-number and birth date agree; the app misspelt the name",
+        s.person_id,
+    )
+    assert "departure reported" in said
+    with mon.reader() as ses:
+        e = ses.execute(
+            select(CaseEvent).where(
+                CaseEvent.case_id == case_id, CaseEvent.kind == "report_departure"
+            )
+        ).scalar_one()
+        assert e.actor == "officer1"
+    t, u = people[4], people[5]
+    approved(mon, t)
+    # t's A-number on a report naming someone else entirely: a reviewer says not t
+    stranger = self_report(u, "SR-REV-2", a_number=t.truth.a_number)
+    assert statuses(post(mon, "departure_app_reports", [stranger]))[0] == "review"
+    [open_] = [r for r in mon.monitor.reviews(officer, "case_review") if r.event_id == "SR-REV-2"]
+    mon.monitor.decide(
+        officer,
+        "case_review",
+        open_.id,
+        "different",
+        "the photo and the consulate say this is another person",
+        t.person_id,
+    )
+    # a report with that A-number now waits for a person, however well it matches
+    again = self_report(t, "SR-REV-3")
+    assert statuses(post(mon, "departure_app_reports", [again])) == ["review"]
+    with mon.reader() as ses:
+        review = ses.execute(
+            select(EventReview).where(EventReview.event_id == "SR-REV-3")
+        ).scalar_one()
+        assert "a reviewer decided this identity is not person" in review.detail
