@@ -397,3 +397,80 @@ def test_a_reviewer_decides_same_or_different(mon: Habeas, people: list[Subject]
             select(EventReview).where(EventReview.event_id == "SR-REV-3")
         ).scalar_one()
         assert "a reviewer decided this identity is not person" in review.detail
+
+
+def test_the_http_way_in_answers_each_event_and_refuses_what_is_wrong(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    """POST /events/{source} with the feed's token: one answer per event, no identity in
+    it; an undeclared feed is a 404 naming it, another account's token a 403, a body
+    that is no array a 422; the status (and its event stream) counts what happened."""
+    from fastapi.testclient import TestClient
+
+    from habeas.api import create_api
+
+    s = people[0]
+    case_id = approved(mon, s)
+    root = mon.users.local("root", "t")
+    feed = mon.users.create_token(root, "feed1", "test").secret
+    officer = mon.users.create_token(root, "officer1", "test").secret
+    ig = mon.users.create_token(root, "ig1", "test").secret
+
+    def h(token: str, purpose: str = "identity_resolution") -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", "X-Habeas-Purpose": purpose}
+
+    with TestClient(create_api(mon)) as client:
+        r = client.post("/events/airline_exits", json=[exit_event(s, "AX-HTTP-1"), {"nope": 1}],
+                        headers=h(feed))  # fmt: skip
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert [x["status"] for x in body["results"]] == ["applied", "quarantined"]
+        assert s.person_id not in r.text and "case" not in json.dumps(body["results"])
+        assert "event_id" in body["results"][1]["reason"]
+        again = client.post("/events/airline_exits", json=[exit_event(s, "AX-HTTP-1")],
+                            headers=h(feed))  # fmt: skip
+        assert again.json()["duplicates"] == 1
+        missing = client.post("/events/no_such_feed", json=[{}], headers=h(feed))
+        assert missing.status_code == 404 and "no_such_feed" in missing.json()["detail"]
+        wrong = client.post("/events/airline_exits", json=[exit_event(s, "AX-HTTP-2")],
+                            headers=h(officer, "case_review"))  # fmt: skip
+        assert wrong.status_code == 403
+        shape = client.post("/events/airline_exits", json={"events": []}, headers=h(feed))
+        assert shape.status_code == 422
+        bad_name = client.post("/events/..%2Fetc", json=[], headers=h(feed))
+        assert bad_name.status_code in (404, 422)
+        st = client.get("/monitor/status", headers=h(ig, "oversight"))
+        assert st.status_code == 200
+        status = st.json()
+        assert status["effects"]["applied"] == 1 and status["quarantined"] == 1
+        assert status["latency_ms_p50"] is not None
+        with client.stream("GET", "/monitor/stream", headers=h(ig, "oversight")) as sse:
+            assert sse.headers["content-type"].startswith("text/event-stream")
+            first = next(sse.iter_lines())
+            assert first == "event: status"
+    assert state(mon, case_id) == "departure_verified"
+
+
+def test_synth_events_and_monitor_status_from_the_terminal(
+    mon: Habeas, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from habeas.cli.main import execute
+
+    data = str(mon.settings.data_dir)
+    stream = tmp_path / "s.jsonl"
+    ledger = tmp_path / "ledger.jsonl"
+    assert execute(["--data-dir", data, "synth", "events", "--rate", "20", "--seconds", "3",
+                    "--people", "1500", "--seed", "11", "--out", str(stream),
+                    "--ledger", str(ledger)]) == 0  # fmt: skip
+    lines = stream.read_text().splitlines()
+    assert len(lines) == 60 and len(ledger.read_text().splitlines()) == 60
+    assert execute(["--data-dir", data, "monitor", "post", str(stream), "--as", "feed1"]) == 0
+    printed = capsys.readouterr().out
+    assert "60 events:" in printed
+    assert execute(["--data-dir", data, "monitor", "status", "--as", "ig1", "--purpose",
+                    "oversight"]) == 0  # fmt: skip
+    assert "effects:" in capsys.readouterr().out
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"source": "airline_exits", "event": {}}\nnot json\n')
+    assert execute(["--data-dir", data, "monitor", "post", str(bad), "--as", "feed1"]) != 0
+    assert "line 2: not JSON" in capsys.readouterr().err

@@ -116,7 +116,7 @@ async def consume(
             if report is not None:
                 report(done)
     finally:
-        await nc.drain()
+        await nc.close()  # nothing unacknowledged is lost: the stream delivers it again
     return done
 
 
@@ -140,5 +140,6 @@ async def publish(url: str, items: list[tuple[str, bytes, str]]) -> int:
         for feed, payload, msg_id in items:
             await js.publish(SUBJECT_PREFIX + feed, payload, headers={"Nats-Msg-Id": msg_id})
     finally:
-        await nc.drain()
+        await nc.flush()
+        await nc.close()
     return len(items)
