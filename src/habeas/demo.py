@@ -524,6 +524,9 @@ class Stages(Protocol):
     def field(self, lines: list[str]) -> None:
         """Field offices set up, cases approved, a team's day assigned and routed."""
 
+    def monitor(self, lines: list[str]) -> None:
+        """Departure feeds declared, a short stream played, a cancelled assignment."""
+
     def verified(self, verification: Verification) -> None:
         """The audit chain recomputed."""
 
@@ -556,6 +559,94 @@ def run(app: Habeas, people: int, seed: int, stages: Stages) -> bool:
     stages.cases(walk, time.perf_counter() - started)
     stages.say("field: approve, plan, route")
     stages.field(field_walk(app, date.today()))
+    stages.say("monitor: a short stream of departure events")
+    stages.monitor(monitor_walk(app, people, seed))
     verification, _ = app.audit.verify()
     stages.verified(verification)
     return verification.ok
+
+
+def monitor_walk(app: Habeas, people: int, seed: int, events: int = 300) -> list[str]:
+    """Declare the four departure feeds, give them an account (``demo_feed``), and play a
+    short synthetic stream through the monitor; then a verified exit of the person on
+    demo_field's list, whose assignment is cancelled at once."""
+    from datetime import UTC, datetime, timedelta
+
+    from habeas.synth.declarations import to_toml
+    from habeas.synth.events import feed_declarations, plan_stream
+    from habeas.synth.world import HEADER, WORLD_DATE
+
+    engineer, admin = as_(app, "demo_engineer"), as_(app, DEMO_ADMIN)
+    folder = app.settings.data_dir / "world" / "feeds"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, decl in feed_declarations().items():
+        path = folder / f"{name}.toml"
+        path.write_text(to_toml(decl, HEADER), encoding="utf-8")
+        paths.append(path)
+    regs = app.pipeline.register(engineer, "identity_resolution", paths, date.today())
+    if "demo_feed" not in {u.username for u in app.users.list_users(admin)}:
+        app.users.add(admin, "demo_feed", "event_feed")
+    feed = as_(app, "demo_feed")
+    lines = [f"{sum(r.accepted for r in regs)} departure feeds declared "
+             f"({', '.join(sorted(feed_declarations()))}); account demo_feed (event_feed) posts "
+             "them and can record only what stops enforcement"]  # fmt: skip
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    stream = plan_stream(people, seed, events, now - timedelta(seconds=events), 1.0, WORLD_DATE)
+    started = time.perf_counter()
+    tally = app.monitor.post_stream(feed, [(e.feed, e.body) for e in stream])
+    took = time.perf_counter() - started
+    lines.append(f"stream of {len(stream)} events in {took:.1f} s: "
+                 + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))  # fmt: skip
+    lines += _exit_of_an_assigned_person(app, people, seed, feed, now)
+    status = app.monitor.status(as_(app, "demo_oversight"), "oversight")
+    lines.append(f"monitor: latency p50 {status.latency_ms_p50} ms, p99 {status.latency_ms_p99} "
+                 f"ms; quarantined {status.quarantined}; reviews pending "
+                 + (", ".join(f"{k} {v}" for k, v in sorted(status.pending_reviews.items()))
+                    or "none"))  # fmt: skip
+    return lines
+
+
+def _exit_of_an_assigned_person(
+    app: Habeas, people: int, seed: int, feed: Principal, now: Any
+) -> list[str]:
+    """An airline's exit record for the person of demo_field's first open assignment."""
+    import pyarrow.parquet as pq
+    from sqlalchemy import select
+
+    from habeas.store.models import Assignment, IndexRecord
+    from habeas.synth.population import generate_people
+    from habeas.synth.world import WORLD_DATE
+
+    field_officer = as_(app, "demo_field")
+    items = [i for i in app.field.today(field_officer, "field_operation", date.today()).items
+             if i.status == "open"]  # fmt: skip
+    if not items:
+        return ["no open assignment on demo_field's list to see cancelled"]
+    item = items[0]
+    with app.reader() as s:
+        a = s.get(Assignment, item.id)
+        assert a is not None
+        person = a.person_id
+        records = set(s.execute(select(IndexRecord.record_id)
+                                .where(IndexRecord.person_id == person)).scalars())  # fmt: skip
+    truth = pq.read_table(app.settings.data_dir / "world" / "truth.parquet").to_pydict()
+    true = {t for r, t in zip(truth["record_id"], truth["person_id"], strict=True) if r in records}
+    who = next((p for p in generate_people(people, seed, WORLD_DATE) if p.pid in true), None)
+    if who is None or not who.passport:
+        return [f"the person of assignment {item.id} holds no passport: no exit record to play"]
+    body = {"event_id": f"AX-DEMO-{item.id}", "departed_at": now.strftime("%Y-%m-%dT%H:%M:%S"),
+            "document_number": who.passport, "document_country": who.country[1],
+            "surname": who.family_name.upper(), "given_names": who.given_name.upper(),
+            "birth_date": who.dob.isoformat(), "sex": who.sex, "airport": "JFK",
+            "flight": "AA100", "destination": who.country[1]}  # fmt: skip
+    receipt = app.monitor.receive(feed, "identity_resolution", "airline_exits", [body])
+    after = [i for i in app.field.today(field_officer, "field_operation", date.today()).items
+             if i.id == item.id]  # fmt: skip
+    shown = after[0] if after else None
+    return [
+        f"exit record AX-DEMO-{item.id} (airline_exits) for the person of case {item.case_id}: "
+        f"{receipt.results[0].status}",
+        f"demo_field's assignment {item.id}: {shown.status if shown else '?'} — "
+        f"{(shown.reason if shown else '') or ''}",
+    ]

@@ -258,42 +258,67 @@ class Monitor:
         with self.app.reader() as s:
             scored = self.matcher.score(s.connection(), model, feed.name, events)
         apart = self._kept_apart()
-        out = []
+        links = []
         for e in sorted(events, key=lambda x: x.occurred_at):
             cands, compared = scored.get(e.event_id, ([], {}))
             mine = identifiers(e.record)
             kept = frozenset(p for p, ids in apart if ids & mine)
             link = decide_link(cands, mine, model.threshold, kept)
-            out.append(self._commit(principal, purpose, feed, e, link,
-                                    compared.get(link.record_id or ""), via, arrived))  # fmt: skip
-        return out
+            links.append((e, link, compared.get(link.record_id or "")))
+        with self.app.work(principal, purpose, "monitor_event") as w:
+            return [self._commit(w, feed, e, link, compared, via, arrived, model)
+                    for e, link, compared in links]  # fmt: skip
 
-    def _commit(self, principal: Principal | None, purpose: str | None, feed: Feed,
-                e: Checked, link: Any, compared: dict[str, Any] | None, via: str,
-                arrived: datetime) -> EventResult:  # fmt: skip
+    def _commit(self, w: Any, feed: Feed, e: Checked, link: Any,
+                compared: dict[str, Any] | None, via: str, arrived: datetime,
+                model: Any) -> EventResult:  # fmt: skip
+        """One event's effect, inbox row and audit entry, under a savepoint of the batch's
+        transaction: all three or none (a repeat, a refusal undoes only its own event)."""
         from habeas.cases.service import GateRefused
+        from habeas.governance.audit import DEFERRED
         from habeas.monitor import effects
 
-        model = self.model()
+        session = w.session
+        deferred = session.info.setdefault(DEFERRED, [])
+        mark = len(deferred)
         try:
-            with self.app.work(principal, purpose, "monitor_event") as w:
-                effect = effects.apply(w.session, w.ctx, feed, e, link, date.today())
-                self._inbox(w.session, feed, e, link, effect, compared, model, via, arrived)
-                effects.audit_event(w.session, w.ctx, feed, e, link, effect)
+            with session.begin_nested():
+                effect = effects.apply(session, w.ctx, feed, e, link, date.today())
+                self._inbox(session, feed, e, link, effect, compared, model, via, arrived)
+                effects.audit_event(session, w.ctx, feed, e, link, effect)
         except IntegrityError:  # another consumer committed the same event first
+            del deferred[mark:]
             return EventResult(position=e.position, event_id=e.event_id, status="duplicate",
                                reason="already received; nothing done again")  # fmt: skip
         except (GateRefused, AccessDenied, HabeasError) as exc:
             if isinstance(exc, NotFound):
                 raise
+            del deferred[mark:]
+            self._keep_refusal(session, exc)
             # the law or a policy refused the step: the event is kept, for a person
-            with self.app.work(principal, purpose, "monitor_event") as w:
+            with session.begin_nested():
                 effect = effects.Effect("review", None, f"the case step was refused: {exc}")
-                effects.review(w.session, feed, e, "refused", effect.text, link.person_id,
+                effects.review(session, feed, e, "refused", effect.text, link.person_id,
                                None, [f"{feed.name}:{e.event_id}"])  # fmt: skip
-                self._inbox(w.session, feed, e, link, effect, compared, model, via, arrived)
-                effects.audit_event(w.session, w.ctx, feed, e, link, effect)
+                self._inbox(session, feed, e, link, effect, compared, model, via, arrived)
+                effects.audit_event(session, w.ctx, feed, e, link, effect)
         return EventResult(position=e.position, event_id=e.event_id, status=effect.status)
+
+    @staticmethod
+    def _keep_refusal(session: Any, exc: BaseException) -> None:
+        """A refused step's own audit entry and refusal row, kept after its savepoint was
+        rolled back (as the application keeps them after a rollback)."""
+        from sqlalchemy import insert
+
+        from habeas.governance import audit
+        from habeas.store.models import CaseRefusal
+
+        entry = getattr(exc, "entry", None)
+        if entry:
+            audit.append(session, **entry)
+        refusal = getattr(exc, "refusal", None)
+        if refusal:
+            session.execute(insert(CaseRefusal), refusal)
 
     def _inbox(self, session: Any, feed: Feed, e: Checked, link: Any, effect: Any,
                compared: dict[str, Any] | None, model: Any, via: str,
@@ -312,6 +337,25 @@ class Monitor:
             retain_until=e.occurred_at.date() + timedelta(days=feed.declaration.retention_days),
         ))  # fmt: skip
         session.flush()  # a repeat fails here, before anything else commits
+
+    def post_stream(self, principal: Principal | None, items: list[tuple[str, Any]],
+                    batch: int = 50, via: str = "cli") -> dict[str, int]:  # fmt: skip
+        """Post a stream of (feed, event) in order, each feed's events in batches of up to
+        ``batch`` (within a window of the stream, so feeds interleave as they arrived);
+        returns the tally of what became of the events."""
+        tally: dict[str, int] = {}
+        window = batch * 4
+        for start in range(0, len(items), window):
+            groups: dict[str, list[Any]] = {}
+            for feed, event in items[start : start + window]:
+                groups.setdefault(feed, []).append(event)
+            for feed, events in groups.items():
+                for k in range(0, len(events), batch):
+                    receipt = self.receive(principal, "identity_resolution", feed,
+                                           events[k : k + batch], via=via)  # fmt: skip
+                    for r in receipt.results:
+                        tally[r.status] = tally.get(r.status, 0) + 1
+        return tally
 
     def refuse_undeclared(self, principal: Principal | None, purpose: str | None,
                           source: str, count: int, why: str, via: str) -> None:  # fmt: skip

@@ -117,6 +117,12 @@ class Printed:
         for i, line in enumerate(lines):
             self.out.print(("[bold]field[/] " if i == 0 else "  ") + escape(line), highlight=False)
 
+    def monitor(self, lines: list[str]) -> None:
+        """The departure feeds, the stream played and what it did."""
+        for i, line in enumerate(lines):
+            self.out.print(("[bold]monitor[/] " if i == 0 else "  ") + escape(line),
+                           highlight=False)  # fmt: skip
+
     def verified(self, v: Verification) -> None:
         """The chain, recomputed."""
         if v.ok:

@@ -58,24 +58,6 @@ def read_stream(path: Path) -> list[tuple[str, Any]]:
     return out
 
 
-def post_stream(a: Habeas, who: Any, items: list[tuple[str, Any]], batch: int = 50,
-                via: str = "cli") -> dict[str, int]:  # fmt: skip
-    """Post a stream in order, in batches of consecutive events of one feed; returns the
-    tally of what became of the events."""
-    tally: dict[str, int] = {}
-    i = 0
-    while i < len(items):
-        feed = items[i][0]
-        j = i
-        while j < len(items) and items[j][0] == feed and j - i < batch:
-            j += 1
-        receipt = a.monitor.receive(who, FEED_PURPOSE, feed, [e for _, e in items[i:j]], via=via)
-        for r in receipt.results:
-            tally[r.status] = tally.get(r.status, 0) + 1
-        i = j
-    return tally
-
-
 def register(
     app: typer.Typer, synth_app: typer.Typer, application: Callable[[], Habeas], out: Console,
     err: Console,
@@ -139,7 +121,7 @@ def register(
         """Post a stream file's events, in order, as the feed's account would."""
         items = read_stream(path)
         a = application()
-        tally = post_stream(a, principal(a, as_user), items, batch)
+        tally = a.monitor.post_stream(principal(a, as_user), items, batch)
         out.print(
             f"{len(items):,} events: " + ", ".join(f"{k} {v:,}" for k, v in sorted(tally.items()))
         )

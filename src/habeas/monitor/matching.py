@@ -90,15 +90,19 @@ def identifiers(record: dict[str, Any]) -> frozenset[tuple[str, str]]:
     return frozenset(out)
 
 
+_COLUMNS = "record_id, person_id, features, a_number, passport_number"
 _CANDIDATES = text(
-    """SELECT record_id, person_id, features, a_number, passport_number FROM index_records
-       WHERE a_number IN :numbers OR passport_number IN :passports OR dob IN :dobs
-          OR (family_key IN :families AND family_key || '|' || substr(dob, 1, 4) IN :years)"""
+    f"""SELECT {_COLUMNS} FROM index_records WHERE a_number IN :numbers
+        UNION SELECT {_COLUMNS} FROM index_records WHERE passport_number IN :passports
+        UNION SELECT {_COLUMNS} FROM index_records WHERE dob IN :dobs
+        UNION SELECT {_COLUMNS} FROM index_records
+          WHERE family_key IN :families AND family_key || '|' || substr(dob, 1, 4) IN :years"""
 ).bindparams(
     bindparam("numbers", expanding=True), bindparam("passports", expanding=True),
     bindparam("dobs", expanding=True), bindparam("families", expanding=True),
     bindparam("years", expanding=True),
 )  # fmt: skip
+"""Each block on its own index (one OR across them would read the whole table)."""
 _HELD = text(
     "SELECT person_id, a_number, passport_number FROM index_records WHERE person_id IN :persons"
 ).bindparams(bindparam("persons", expanding=True))

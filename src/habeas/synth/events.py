@@ -176,10 +176,11 @@ def _stranger(rng: random.Random, n: int, seed: int, as_of: date) -> Person:
 
 def plan_stream(
     people: int, seed: int, events: int, start: datetime, rate: float, as_of: date,
-    stream_seed: int = 1,
+    stream_seed: int = 1, tag: str = "",
 ) -> list[Planned]:  # fmt: skip
     """``events`` events (repeats included) for the world of ``people`` persons and
-    ``seed``, happening from ``start`` at ``rate`` a second, in delivery order."""
+    ``seed``, happening from ``start`` at ``rate`` a second, in delivery order; ``tag``
+    goes into every event id (streams of one world with different tags share none)."""
     rng = random.Random(f"events:{seed}:{stream_seed}")
     population = generate_people(people, seed, as_of)
     with_case = [p for p in population if p.status in ("final_order", "departed")]
@@ -216,7 +217,7 @@ def plan_stream(
             p = rng.choice(cased)
         else:
             p = rng.choice(pool)
-        body = _body(rng, feed, kind, p, at, n)
+        body = _body(rng, feed, kind, p, at, n, tag)
         planned = Planned(feed, body[_ID[feed]], body, None if stranger else p.pid, kind)
         if rng.random() < 0.005:  # malformed: a date no calendar has, or no id at all
             broken = dict(body)
@@ -260,13 +261,13 @@ ABROAD = ("MX", "GT", "HN", "SV", "CO", "IN", "CN", "PH", "VN", "DO", "HT", "BR"
 
 
 def _body(
-    rng: random.Random, feed: str, kind: str, p: Person, at: datetime, n: int
+    rng: random.Random, feed: str, kind: str, p: Person, at: datetime, n: int, tag: str = ""
 ) -> dict[str, Any]:
     given, _middle, family = _names(rng, p, fold=True)
     if rng.random() < 0.03:
         family = typo(rng, family)
     if feed == "airline_exits":
-        return {"event_id": f"AX{n:09d}", "departed_at": _stamp(at),
+        return {"event_id": f"AX{tag}{n:09d}", "departed_at": _stamp(at),
                 "document_number": p.passport, "document_country": p.country[1],
                 "surname": family.upper(), "given_names": given.upper(),
                 "birth_date": _dob(rng, p), "sex": p.sex, "airport": rng.choice(PORTS[:7]),
@@ -276,19 +277,19 @@ def _body(
         surname, names = family.upper(), given.upper()
         if rng.random() < 0.08:
             surname, names = names, surname  # name order swapped at the booth
-        return {"crossing_id": f"LB{n:09d}", "crossed_at": _stamp(at),
+        return {"crossing_id": f"LB{tag}{n:09d}", "crossed_at": _stamp(at),
                 "direction": "EXIT" if kind == "exit" else "ENTRY",
                 "document_number": p.passport, "document_country": p.country[1],
                 "surname": surname, "given_names": names, "birth_date": _dob(rng, p),
                 "port_code": rng.choice(PORTS[7:])}  # fmt: skip
     if feed == "departure_app_reports":
-        return {"report_id": f"SR{n:09d}", "reported_at": _stamp(at), "a_number": p.a_number,
+        return {"report_id": f"SR{tag}{n:09d}", "reported_at": _stamp(at), "a_number": p.a_number,
                 "first_name": given, "last_name": family, "date_of_birth": _dob(rng, p),
                 "country_now": p.country[1] or rng.choice(ABROAD),
                 "photo_ref": f"selfie-{rng.randrange(10**12):012d}.jpg",
                 "latitude": round(rng.uniform(-30, 50), 4),
                 "longitude": round(rng.uniform(-110, 120), 4)}  # fmt: skip
-    return {"notice_id": f"VD{n:09d}", "verified_at": _stamp(at), "a_number": p.a_number,
+    return {"notice_id": f"VD{tag}{n:09d}", "verified_at": _stamp(at), "a_number": p.a_number,
             "surname": family.upper(), "given_name": given.upper(),
             "birth_date": _dob(rng, p), "country": p.country[1]}  # fmt: skip
 
