@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from habeas.errors import HabeasError
+
+log = logging.getLogger("habeas.monitor")
 
 SUBJECT_PREFIX = "departures."
 STREAM = "DEPARTURES"
@@ -104,8 +107,10 @@ async def consume(
                     await asyncio.to_thread(receive, feed, events, arrived.replace(tzinfo=None))
                 except UndeclaredFeed as exc:
                     await asyncio.to_thread(refuse, feed, len(part), str(exc))
-                except HabeasError:
-                    for m in part:  # the store or the registry is not there: try later
+                except Exception as exc:  # the store or the registry failed: nothing acked
+                    log.warning("%s events not taken (%s: %s); delivered again in 1 s",
+                                feed, type(exc).__name__, str(exc)[:300])  # fmt: skip
+                    for m in part:
                         await m.nak(delay=1.0)
                     continue
                 for m in part:
