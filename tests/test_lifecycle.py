@@ -743,7 +743,9 @@ def _assert_in_order(accepted: list[lc.Event], event: lc.Event) -> None:
             assert event.on >= then, f"{event.kind} on {event.on} before {before} on {then}"
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 1,000 streams: at 500 the rarest guarded step (confirm_removal) was reached as few as
+# once in some runs, which the reach test below rightly refuses
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_invariants_hold_for_any_event_sequence(data: st.DataObject) -> None:
     """Never removed with a stay in force, never assigned without an instrument and a
