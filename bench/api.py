@@ -37,13 +37,19 @@ MIX = (0.45, 0.20, 0.25, 0.10)
 
 
 def serve(
-    data: Path, env: dict[str, str], port: int, extra: tuple[str, ...] = ()
+    data: Path,
+    env: dict[str, str],
+    port: int,
+    extra: tuple[str, ...] = (),
+    log: Path | None = None,
 ) -> subprocess.Popen[str]:
-    """`habeas serve` on loopback in a subprocess, once it answers (its OpenAPI)."""
+    """`habeas serve` on loopback in a subprocess, once it answers (its OpenAPI). With
+    ``log``, its output goes to that file (a long run would fill a pipe nobody reads)."""
+    err: Any = log.open("a") if log is not None else subprocess.PIPE
     proc = subprocess.Popen(
         [sys.executable, "-c", "from habeas.cli.main import run; run()", "--data-dir",
          str(data), "serve", "--port", str(port), *extra],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env, stdout=subprocess.DEVNULL, stderr=err, text=True,
     )  # fmt: skip
     for _ in range(150):
         try:

@@ -32,6 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api import _free_port, _habeas
+from api import serve as serve_api
 
 TICK = 0.25
 """Seconds between a feed's sends (it sends what arrived meanwhile, as a carrier sends a
@@ -66,21 +67,8 @@ def plan(people: int, n: int, rate: float) -> list[Any]:
 
 
 def serve(data: Path, env: dict[str, str], port: int, extra: tuple[str, ...]) -> Any:
-    """`habeas serve` on loopback, its log in the data folder (a pipe nobody reads would
-    fill and stop it), once it answers."""
-    log = (data / "serve.log").open("a")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "habeas", "--data-dir", str(data), "serve", "--port", str(port),
-         *extra], env=env, stdout=log, stderr=log,
-    )  # fmt: skip
-    for _ in range(150):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"habeas serve did not start; see {data / 'serve.log'}")
+    """`habeas serve` on loopback (bench/api.py's), its log in the data folder."""
+    return serve_api(data, env, port, extra, log=data / "serve.log")
 
 
 async def send_http(port: int, token: str, stream: list[Any], rate: float,
