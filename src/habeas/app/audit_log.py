@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from habeas.errors import HabeasError
+from habeas.governance.disclosure import facade
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -32,6 +33,7 @@ class AuditEntryOut(BaseModel):
     request_id: str
 
 
+@facade
 class AuditLog:
     """Use cases on the audit log."""
 

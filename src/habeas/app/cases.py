@@ -18,6 +18,7 @@ from sqlalchemy import select
 from habeas.cases.lifecycle import EVENTS, State, event_from_payload
 from habeas.errors import HabeasError, NotFound
 from habeas.governance.authz import authorize
+from habeas.governance.disclosure import facade
 from habeas.governance.identity import AccessDenied
 from habeas.store.models import Case
 
@@ -150,6 +151,7 @@ def _event(kind: str, fields: dict[str, Any], on: date) -> Any:
         raise HabeasError(f"{exc} (fields: {', '.join(step_fields(kind))})") from None
 
 
+@facade
 class Cases:
     """Use cases on cases, deadlines and priorities."""
 

@@ -28,8 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from habeas.errors import HabeasError, Unauthenticated
-from habeas.governance import audit
-from habeas.governance.authz import PURPOSES, AccessContext
+from habeas.governance import audit, disclosure
+from habeas.governance.authz import PURPOSES, AccessContext, whole_identifiers
 from habeas.settings import Settings
 from habeas.store.models import User
 from habeas.store.operational import current_revision, make_engine, reading, session_factory
@@ -91,6 +91,7 @@ class Habeas:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        disclosure.install()
         self._secret = secrets.token_bytes(32)
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
@@ -267,9 +268,9 @@ class Habeas:
         if user is None or not user.active:
             raise Unauthenticated(f"no active account {principal.username!r}")
         request_id = f"{principal.origin[:44]}:{uuid.uuid4().hex[:16]}"
-        return AccessContext(
-            user.username, user.role, purpose, client=client, request_id=request_id
-        )
+        ctx = AccessContext(user.username, user.role, purpose, client=client, request_id=request_id)
+        disclosure.bind(whole_identifiers(ctx))
+        return ctx
 
     # -- units of work ------------------------------------------------------------------
 

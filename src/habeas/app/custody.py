@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from habeas.errors import HabeasError, NotFound
+from habeas.governance.disclosure import facade
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -72,6 +73,7 @@ class Board(BaseModel):
     not_ready: dict[str, int]
 
 
+@facade
 class Custody:
     """Use cases on custody and transport."""
 

@@ -28,6 +28,7 @@ from habeas.field import rules
 from habeas.field.confidence import AddressSeen, estimate
 from habeas.governance.authz import Resource, authorize
 from habeas.governance.cases_access import Conflict as _Conflict
+from habeas.governance.disclosure import facade
 from habeas.governance.identity import AccessDenied
 from habeas.store.models import (
     Assignment,
@@ -314,6 +315,7 @@ def _refused(ctx: Any, action: str, resources: list[str], why: str) -> AccessDen
     )
 
 
+@facade
 class Field:
     """Use cases of field operations."""
 

@@ -27,10 +27,10 @@ from habeas.governance.authz import (
     AccessContext,
     Resource,
     authorize,
-    mask,
     source_decisions,
     whole_identifiers,
 )
+from habeas.governance.disclosure import ALL_KINDS, facade, mask, normalized
 from habeas.governance.identity import AccessDenied
 from habeas.resolve.publish import name_key
 from habeas.store.models import (
@@ -55,7 +55,13 @@ class RecordOut(BaseModel):
     record_id: str
     person_id: str
     source: str
-    source_key: str
+    source_key: str = Field(
+        description="the source's natural key; parts that are identifiers are masked as the "
+        "purpose requires"
+    )
+    batch_id: str | None = Field(default=None, description="lineage: the ingest batch")
+    file_sha256: str | None = Field(default=None, description="lineage: the file's SHA-256")
+    row_number: int | None = Field(default=None, description="lineage: the row in that file")
     legal_authority: str
     name: str
     dob: str | None
@@ -123,6 +129,11 @@ class SearchResult(BaseModel):
     total: int
     limit: int
     offset: int
+    unsearched: list[str] = Field(
+        default_factory=list,
+        description="identifier kinds a whole identifier was not looked for among: this "
+        "purpose sees them masked",
+    )
 
 
 class StepOut(BaseModel):
@@ -246,11 +257,23 @@ def record_out(r: IndexRecord, authority: str, whole: frozenset[str]) -> RecordO
     def shown(kind: str, value: str | None) -> str | None:
         return value if kind in whole else mask(value)
 
+    kinds = r.key_kinds.split("|") if r.key_kinds is not None else None
+    parts = str(r.source_key).split("|")
+    key = "|".join(
+        part
+        if all(k in whole for k in (kinds[i] if kinds and i < len(kinds) else ALL_KINDS).split("+")
+               if k)
+        else (mask(part) or "")
+        for i, part in enumerate(parts)
+    )  # fmt: skip
     return RecordOut(
         record_id=r.record_id,
         person_id=r.person_id,
         source=r.source,
-        source_key=r.source_key,
+        source_key=key,
+        batch_id=r.batch_id,
+        file_sha256=r.file_sha256,
+        row_number=r.row_number,
         legal_authority=authority,
         name=r.name,
         dob=r.dob,
@@ -341,6 +364,7 @@ def _publish_decisions(session: Session, store: Any, ids: list[int]) -> None:
         )
 
 
+@facade
 class PersonIndex:
     """Use cases on the published person index."""
 
@@ -513,13 +537,14 @@ class PersonIndex:
             base = select(IndexRecord.person_id).where(readable_record).distinct()
             cap = 2_000
             if identifier:
-                ident = identifier.strip().upper().replace("-", "").replace(" ", "")
-                cond = or_(
-                    IndexRecord.a_number == ident,
-                    IndexRecord.ssn == ident,
-                    IndexRecord.passport_number == ident,
-                    IndexRecord.record_id == identifier.strip(),
-                )
+                # a whole identifier is looked for only among the kinds this caller may see
+                # whole: a match on any other would tell them whose it is
+                ident = normalized(identifier)
+                whole = whole_identifiers(ctx)
+                columns = {"a_number": IndexRecord.a_number, "ssn": IndexRecord.ssn,
+                           "passport_number": IndexRecord.passport_number}  # fmt: skip
+                conds = [col == ident for kind, col in columns.items() if kind in whole]
+                cond = or_(IndexRecord.record_id == identifier.strip(), *conds)
                 add(s.execute(base.where(cond).limit(cap)), 10.0, "identifier")
             if name:
                 key = name_key(name)
@@ -584,7 +609,14 @@ class PersonIndex:
                     f"{len(ranked)} found",
                 ),
             )
-            return SearchResult(hits=hits, total=len(ranked), limit=limit, offset=offset)
+            unsearched = (
+                sorted({"a_number", "ssn", "passport_number"} - whole_identifiers(ctx))
+                if identifier
+                else []
+            )
+            return SearchResult(
+                hits=hits, total=len(ranked), limit=limit, offset=offset, unsearched=unsearched
+            )
 
     def record(self, principal: Principal | None, purpose: str | None, record_id: str) -> RecordOut:
         """One record, if its source declares the purpose and the role may read it."""

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from habeas.errors import HabeasError, NotFound
 from habeas.governance.authz import Resource, authorize
+from habeas.governance.disclosure import facade
 from habeas.governance.identity import AccessDenied
 from habeas.store.models import EventConsumer, EventQuarantine, EventReview, InboxEvent
 
@@ -108,6 +109,7 @@ _APART = text(
 )
 
 
+@facade
 class Monitor:
     """The monitor's use cases over one application."""
 

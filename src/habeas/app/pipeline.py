@@ -9,6 +9,7 @@ end, so readers see the old index or the new one, never half of either.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from habeas.errors import HabeasError
-from habeas.governance.authz import AccessContext, Resource, authorize
+from habeas.governance.authz import AccessContext, Resource, authorize, whole_identifiers
+from habeas.governance.disclosure import facade, field_kinds, natural_key_kinds, saw
 from habeas.governance.identity import AccessDenied
 from habeas.governance.record_access import record
 from habeas.sources.canonical import DISPOSITIONS
@@ -99,6 +101,7 @@ def source_out(entry: RegisteredSource) -> SourceOut:
     )
 
 
+@facade
 class Pipeline:
     """Use cases on sources and the index's batch runs."""
 
@@ -425,6 +428,14 @@ class Pipeline:
         with self.app.staging() as st:
             sources = allowed_source_list(self.app.engine, st, ctx, "quarantine_list", "quarantine")
             rows, total = quarantined(st, source, limit, sources, offset, disposition)
+            kinds = {
+                name: field_kinds(json.loads(decl))
+                for name, decl in st.rows("SELECT name, declaration FROM sources")
+            }
+        for row in rows:  # a quarantined identifier is masked like any other
+            kind = kinds.get(row.source, {}).get(row.field or "")
+            if kind:
+                saw(kind, row.value)
         return QuarantinePage(rows, total, limit, offset)
 
     def purge_quarantine(
@@ -491,7 +502,19 @@ class Pipeline:
                 + ", ".join(allowed)
                 + (f"; withheld: {', '.join(refused)}" if refused else ""),
             )
-            n = export_clusters(st, path, allowed)
+            whole = whole_identifiers(ctx)
+            masked = [
+                name
+                for name, decl in st.rows("SELECT name, declaration FROM sources")
+                if name in allowed
+                and any(
+                    k not in whole
+                    for part in natural_key_kinds(json.loads(decl)).split("|")
+                    for k in part.split("+")
+                    if k
+                )
+            ]
+            n = export_clusters(st, path, allowed, masked)
         record(
             self.app.engine,
             ctx,

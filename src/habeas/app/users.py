@@ -18,6 +18,7 @@ from sqlalchemy import select
 from habeas.errors import HabeasError, Unauthenticated
 from habeas.governance import audit
 from habeas.governance.authz import ROLES
+from habeas.governance.disclosure import facade
 from habeas.governance.identity import authenticate, bootstrap_admin, create_user
 from habeas.store.models import ApiToken, LoginSession, User
 
@@ -77,6 +78,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@facade
 class Users:
     """Use cases on accounts and credentials."""
 

@@ -151,6 +151,12 @@ def register(
                 ", ".join(h.dobs),
             )
         out.print(table)
+        if got.unsearched:
+            out.print(
+                "a whole identifier was not looked for among "
+                + ", ".join(got.unsearched)
+                + ": this purpose sees them masked"
+            )
 
     @app.command("record")
     def record_cmd(

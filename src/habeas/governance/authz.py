@@ -18,6 +18,7 @@ from typing import Any
 import cedarpy
 
 from habeas.errors import HabeasError
+from habeas.governance.disclosure import IDENTIFIER_KINDS, mask  # noqa: F401 - mask re-exported
 from habeas.sources.declaration import PURPOSES as SOURCE_PURPOSES
 
 ROLES: tuple[str, ...] = (
@@ -356,7 +357,7 @@ def _record(source: str, purposes: list[str], person: Resource) -> Resource:
     )
 
 
-IDENTIFIERS: tuple[str, ...] = ("a_number", "ssn", "passport_number", "license_number")
+IDENTIFIERS: tuple[str, ...] = IDENTIFIER_KINDS
 """Identifiers shown masked unless the policies let the role x purpose see them whole."""
 
 _WHOLE_CACHE: dict[tuple[str, str, str], frozenset[str]] = {}
@@ -388,11 +389,3 @@ def whole_identifiers(ctx: AccessContext) -> frozenset[str]:
         _WHOLE_CACHE.clear()
     _WHOLE_CACHE[key] = out
     return out
-
-
-def mask(value: str | None) -> str | None:
-    """An identifier with all but its last four characters hidden."""
-    if not value:
-        return value
-    keep = value[-4:] if len(value) > 4 else ""
-    return "*" * max(len(value) - len(keep), 1) + keep

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from habeas.cases.lifecycle import CaseFile
+from habeas.governance.disclosure import mask
 
 RIVAL_FLOOR = 0.5
 """A second person linked at this probability or more makes the event ambiguous."""
@@ -62,7 +63,8 @@ def identifier_conflicts(
     for kind, value in sorted(event):
         theirs = sorted(v for k, v in person if k == kind)
         if theirs and not any(_near(value, v) for v in theirs):
-            out.append(f"{kind.replace('_', ' ')} {value} on the event, {', '.join(theirs[:3])} "
+            shown = ", ".join(mask(v) or "" for v in theirs[:3])
+            out.append(f"{kind.replace('_', ' ')} {mask(value)} on the event, {shown} "
                        "on the person's records")  # fmt: skip
     return out
 

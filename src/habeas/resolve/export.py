@@ -19,11 +19,16 @@ def csv_safe_sql(expr: str) -> str:
     )
 
 
-def export_clusters(store: StagingStore, out: Path, sources: list[str] | None = None) -> int:
+def export_clusters(
+    store: StagingStore, out: Path, sources: list[str] | None = None,
+    masked: list[str] | None = None,
+) -> int:  # fmt: skip
     """Write indexed records with their person to ``out`` (.csv or .parquet); rows written.
 
     ``sources`` limits the export to records of those sources (the ones the reader's
-    purpose allows); None exports every source.
+    purpose allows); None exports every source. ``masked``: sources whose natural key
+    holds an identifier the reader may not see whole (written with all but its last four
+    letters and digits hidden).
     """
     options = FORMATS.get(out.suffix.lower())
     if options is None:
@@ -37,12 +42,23 @@ def export_clusters(store: StagingStore, out: Path, sources: list[str] | None = 
     path = str(out).replace("'", "''")
     keep = "" if sources is None else "WHERE r.source IN (SELECT unnest($sources))"
     key = "r.source_key"
+    if masked:
+        key = (
+            "CASE WHEN r.source IN (SELECT unnest($masked)) THEN "
+            "regexp_replace(left(r.source_key, greatest(length(r.source_key) - 4, 0)), "
+            "'[A-Za-z0-9]', '*', 'g') || right(r.source_key, least(4, length(r.source_key) - 1))"
+            " ELSE r.source_key END"
+        )
     if out.suffix.lower() == ".csv":  # a spreadsheet must not read a key as a formula
         key = f"{csv_safe_sql(key)} AS source_key"
+    elif masked:
+        key = f"{key} AS source_key"
     query = f"""SELECT r.source, {key}, p.record_id, p.person_id
                 FROM person_records p JOIN records r USING (record_id) {keep}
                 ORDER BY p.person_id, r.source, r.source_key"""
-    params = {} if sources is None else {"sources": sources}
+    params: dict[str, list[str]] = {} if sources is None else {"sources": sources}
+    if masked:
+        params["masked"] = masked
     written = int(store.con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()[0][0])
     store.con.execute(f"COPY ({query}) TO '{path}' {options}", params)
     return written

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from unidecode import unidecode
 
 from habeas.cases.court_basis import COURT_CATEGORIES, COURT_FACT_COLUMNS
+from habeas.governance.disclosure import natural_key_kinds
 from habeas.resolve.index import ensure_schema
 from habeas.resolve.review import prioritized_sql
 from habeas.sources.dates import date_text_sql
@@ -181,10 +182,14 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
                   p.match_weight, p.how, coalesce(r.source_version, 1),
                   r.street, r.city, r.state, r.lat, r.lon, """
         + ADDRESS_DATE_TEXT
-        + """
+        + """, r.batch_id, r.file_sha256, r.row_number
            FROM person_records p JOIN records r USING (record_id)"""
     ).fetchall()
     facts = _court_facts(con)
+    key_kinds = {
+        name: natural_key_kinds(json.loads(decl))
+        for name, decl in con.execute("SELECT name, declaration FROM sources").fetchall()
+    }
     record_rows = []
     for (
         rid,
@@ -209,6 +214,9 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         lat,
         lon,
         address_date,
+        batch_id,
+        file_sha256,
+        row_number,
     ) in records:
         nk = name_key(name)
         record_rows.append(
@@ -239,6 +247,10 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
                 "lat": lat,
                 "lon": lon,
                 "address_date": address_date,
+                "batch_id": batch_id,
+                "file_sha256": file_sha256,
+                "row_number": None if row_number is None else int(row_number),
+                "key_kinds": key_kinds.get(src, ""),
             }
         )
     persons = [

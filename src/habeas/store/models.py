@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -317,6 +326,13 @@ class IndexRecord(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     address_date: Mapped[str | None] = mapped_column(String(10))
     """The day, month or year the address was last known good (as precise as the source)."""
+    batch_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    """Lineage: the ingest batch the record came in."""
+    file_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    row_number: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    key_kinds: Mapped[str | None] = mapped_column(String(128), default=None)
+    """The identifier kind of each ``|``-part of ``source_key`` ('' for a part that is not
+    an identifier), from the declaration: the key is masked as those kinds are."""
 
 
 class IndexFlag(Base):
