@@ -235,7 +235,7 @@ def _api_calls(c: Canaries) -> list[tuple[str, dict[str, Any]]]:
             {"identifier": c.passport},
             {"name": "a"},
             {"identifier": c.records[0]},
-        ],  # fmt: skip
+        ],
         "/explain": [{"left": a, "right": b} for a, b in c.pairs],
         "/audit": [{"limit": 500}],
         "/quarantine": [{"limit": 500}],
@@ -395,8 +395,11 @@ def test_a_whole_identifier_finds_nobody_for_a_purpose_that_sees_it_masked(
     assert found.total >= 1 and not found.unsearched
     # the A-number, which case review sees whole, still finds its person
     with app.reader() as s:
-        a_num = s.scalars(select(IndexRecord.a_number).where(
-            IndexRecord.person_id == c.persons[1], IndexRecord.a_number.is_not(None))).first()  # fmt: skip
+        a_num = s.scalars(
+            select(IndexRecord.a_number).where(
+                IndexRecord.person_id == c.persons[1], IndexRecord.a_number.is_not(None)
+            )
+        ).first()
     assert a_num
     assert app.index.search(officer, "case_review", identifier=a_num).total >= 1
 
