@@ -120,8 +120,22 @@ def app_on(store_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
         "eng1": "integration_engineer",
     }
     app = make_app(tmp_path / "data", None if store_url.startswith("sqlite") else store_url, roles)
+    field_set_up(app)
     yield app
     app.close()
+
+
+FIELD_TEAM = "NE-1"
+"""The team field1 is on (office NE, which super1 and super2 supervise)."""
+
+
+def field_set_up(app):  # type: ignore[no-untyped-def]
+    """The synthetic field offices, with super1 and super2 supervising NE and field1 on
+    its team NE-1 (an assignment names a real team of an office its supervisor runs)."""
+    from habeas.synth.field import offices
+
+    members = {"super1": ("NE", None), "super2": ("NE", None), "field1": ("NE", FIELD_TEAM)}
+    app.field.set_up(app.users.local("root", "t"), offices(), members)
 
 
 ROLES = {

@@ -219,7 +219,7 @@ def on_manifest(app: Habeas, s: Subject) -> int:
          reference=f"I205-{case_id}", authority="FOD (synthetic)")  # fmt: skip
     step(app, *officer, case_id, "request_field_action", d(12))
     step(app, "super2", "field_operation", case_id, "approve_field_action", d(13))
-    step(app, "super1", "field_operation", case_id, "assign", d(14), team="t1")
+    step(app, "super1", "field_operation", case_id, "assign", d(14), team="NE-1")
     step(app, "field1", "field_operation", case_id, "record_encounter", d(15), outcome="arrested")
     step(app, *custody, case_id, "decide_custody", d(15), custody="detained")
     step(app, *custody, case_id, "add_instrument", d(16), instrument="travel_document",

@@ -110,7 +110,7 @@ def to_manifest(app: Habeas, person: str) -> int:
                reference=f"I205-{person}", authority="FOD (synthetic)")  # fmt: skip
     officer(app, case_id, "request_field_action", day(12))
     act(app, "super2", "field_operation", case_id, "approve_field_action", day(13))
-    supervisor(app, case_id, "assign", day(14), team="t1")
+    supervisor(app, case_id, "assign", day(14), team="NE-1")
     act(app, "field1", "field_operation", case_id, "record_encounter", day(15), outcome="arrested")
     custody(app, case_id, "decide_custody", day(15), custody="detained")
     custody(app, case_id, "add_instrument", day(16), instrument="travel_document",
@@ -416,7 +416,7 @@ def test_an_approval_inserted_by_sql_is_caught_by_the_next_step_and_by_audit_ver
             {"c": case_id, "s": seq + 1, "at": "2026-01-01 00:00:00", "p": payload},
         )
     with pytest.raises(HistoryBroken):
-        supervisor(app, case_id, "assign", day(14), team="t1")
+        supervisor(app, case_id, "assign", day(14), team="NE-1")
     v, _ = app.audit.verify()
     assert not v.ok and f"case {case_id}" in (v.history_problem or "")
 

@@ -98,9 +98,9 @@ def test_a_case_moves_through_authorized_gated_audited_steps(app_on: Habeas) -> 
     with pytest.raises(AccessDenied, match="supervisor-steps"):  # Cedar: not a supervisor
         act(app, "officer1", "case_review", case_id, "approve_field_action", 4)
     with pytest.raises(GateRefused, match="no approval"):  # the law: nobody approved yet
-        act(app, "super1", "field_operation", case_id, "assign", 4, team="t1")
+        act(app, "super1", "field_operation", case_id, "assign", 4, team="NE-1")
     act(app, "super1", "field_operation", case_id, "approve_field_action", 4)
-    act(app, "super1", "field_operation", case_id, "assign", 5, team="t1")
+    act(app, "super1", "field_operation", case_id, "assign", 5, team="NE-1")
     with pytest.raises(AccessDenied, match="no policy permits it"):
         act(app, "officer1", "case_review", case_id, "record_encounter", 6, outcome="arrested")
     after = act(

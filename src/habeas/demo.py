@@ -155,7 +155,9 @@ def _step(
     )
 
 
-def carry_to_removal(app: Habeas, case_id: int, today: date, facility: str) -> str | None:
+def carry_to_removal(
+    app: Habeas, case_id: int, today: date, facility: str, team: str
+) -> str | None:
     """One final-order case from field action to ready-for-removal, each step by its role;
     None when the person is ready, else the first refusal."""
     d = today
@@ -173,7 +175,7 @@ def carry_to_removal(app: Habeas, case_id: int, today: date, facility: str) -> s
         ),
         ("demo_officer", "case_review", "request_field_action", {}),
         ("demo_supervisor", "field_operation", "approve_field_action", {}),
-        ("demo_supervisor", "field_operation", "assign", {"team": "team-1"}),
+        ("demo_supervisor", "field_operation", "assign", {"team": team}),
         ("demo_field", "field_operation", "record_encounter", {"outcome": "arrested"}),
         ("demo_custody", "custody", "decide_custody", {"custody": "detained"}),
         (
@@ -302,10 +304,19 @@ def case_walk(
             or f"case {with_stay}: (no refusal)"
         )
     say("carry cases to removal")
+    # an arrest is recorded by the team a case is assigned to: a first field set-up gives
+    # demo_supervisor an office and demo_field a team of it (the field walk redoes it)
+    from habeas.synth.field import offices
+
+    plan = offices()
+    office = plan[0]["code"]
+    team = f"{office}-1"
+    app.field.set_up(as_(app, DEMO_ADMIN), plan,
+                     {"demo_supervisor": (office, None), "demo_field": (office, team)})  # fmt: skip
     facilities = [row[0] for row in SYNTHETIC_FACILITIES]
     carried = []
     for i, c in enumerate(executable[: min(carry, max(len(executable) - 1, 0))]):
-        problem = carry_to_removal(app, c, today, facilities[i % len(facilities)])
+        problem = carry_to_removal(app, c, today, facilities[i % len(facilities)], team)
         carried.append(f"case {c}: " + (problem or "ready for removal"))
     resolved = ""
     if with_flag is not None:

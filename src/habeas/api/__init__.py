@@ -96,8 +96,39 @@ class Limits:
                 await response(scope, receive, send)
                 return
         started = time.perf_counter()
+        received = 0
+        overflow = False
+
+        async def counted() -> Any:
+            # Content-Length may be absent (a chunked body): count what arrives, stop at
+            # the limit rather than read a body of any size
+            nonlocal received, overflow
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY:
+                    overflow = True
+                    raise BodyTooLarge
+            return message
+
+        async def too_large() -> None:
+            from starlette.requests import Request
+
+            response = problems.problem(
+                413, "Payload too large", f"request bodies are at most {MAX_BODY:,} bytes",
+                Request(scope),
+            )  # fmt: skip
+            await response(scope, receive, send)
+
+        replaced = False
 
         async def stamped(message: Any) -> None:
+            nonlocal replaced
+            if overflow:  # whatever the app made of the cut body, the answer is 413
+                if not replaced:
+                    replaced = True
+                    await too_large()
+                return
             if message["type"] == "http.response.start":
                 spent = (time.perf_counter() - started) * 1000
                 message["headers"] = [
@@ -108,7 +139,16 @@ class Limits:
                 ]
             await send(message)
 
-        await self.app(scope, receive, stamped)
+        try:
+            await self.app(scope, counted, stamped)
+        except BodyTooLarge:
+            if not replaced:
+                replaced = True
+                await too_large()
+
+
+class BodyTooLarge(Exception):
+    """A request body passed ``MAX_BODY`` while it was being read."""
 
 
 def _lifespan(workers: int) -> Any:

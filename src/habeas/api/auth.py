@@ -4,6 +4,7 @@ application; nothing the caller sends names a role or an actor."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -33,6 +34,13 @@ def address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def csrf_for(session: str) -> str:
+    """The CSRF token of a login session: derived from its secret (which the HttpOnly
+    cookie keeps from scripts), so a token planted beside another session's cookie, or
+    a cookie planted by a sibling host, never matches."""
+    return hashlib.sha256(b"habeas-csrf\x00" + session.encode()).hexdigest()[:43]
+
+
 def caller(app: Habeas, request: Request) -> Caller:
     """Authenticate the request: a bearer token, else a login session's cookie (whose
     writes must carry the CSRF token). The purpose is the header's, else the session's."""
@@ -49,13 +57,19 @@ def caller(app: Habeas, request: Request) -> Caller:
         principal, session_purpose = app.users.from_session(cookie, where)
         if request.method not in SAFE:
             sent = request.headers.get(CSRF_HEADER, "")
-            expected = request.cookies.get(CSRF_COOKIE, "")
-            if not sent or not expected or not hmac.compare_digest(sent, expected):
+            if not sent or not hmac.compare_digest(sent, csrf_for(cookie)):
                 raise AccessDenied(
-                    "a write with a session cookie needs the X-CSRF-Token "
-                    "header (the habeas_csrf cookie's value)",
+                    "a write with a session cookie needs this session's X-CSRF-Token "
+                    "header (the habeas_csrf cookie's value set at sign-in)",
                     None,
                     "csrf",
                 )
-        return Caller(principal, purpose or session_purpose)
+        if purpose is not None and purpose != session_purpose:
+            raise AccessDenied(
+                f"this session was opened for purpose {session_purpose}; a signed-in "
+                f"session cannot be used for {purpose[:32]!r} (sign in again for it)",
+                None,
+                "session purpose",
+            )
+        return Caller(principal, session_purpose)
     raise Unauthenticated("no credentials: send 'Authorization: Bearer <API token>' or sign in")

@@ -279,7 +279,7 @@ def build(app: Habeas) -> APIRouter:
         """Sign in with a password for one purpose; the session cookie is HttpOnly,
         SameSite=Strict (and Secure under TLS); the CSRF cookie's value goes in the
         X-CSRF-Token header of every write."""
-        import secrets
+        from habeas.api.auth import csrf_for
 
         got = app.users.login(body.username, body.password, body.purpose, address(request))
         secure = request.url.scheme == "https"
@@ -294,7 +294,7 @@ def build(app: Habeas) -> APIRouter:
         )
         response.set_cookie(
             CSRF_COOKIE,
-            secrets.token_urlsafe(24),
+            csrf_for(got.session),
             httponly=False,
             samesite="strict",
             secure=secure,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -384,6 +384,7 @@ class Cases:
             )
         with self.app.work(principal, purpose, f"case_{request.kind}", write=True) as w:
             self._exists(w.session, w.ctx, case_id, f"case_{request.kind}")
+            _generic_step_allowed(w, case_id, request)
             after = record_event(w.session, w.ctx, case_id, event, request.version)
             version = w.session.execute(select(Case.version).where(Case.id == case_id)).scalar_one()
             w.done(f"case {case_id} now {after.state}", [f"case:{case_id}"])
@@ -618,3 +619,77 @@ def case_json(view: CaseView) -> dict[str, Any]:
         )
     )
     return data
+
+
+FIELD_STEPS = frozenset({"assign", "record_encounter"})
+"""Steps the field routes take with their own checks (a team of the office, an open
+assignment of the officer's team); the generic step route enforces the same."""
+
+
+def _generic_step_allowed(w: Any, case_id: int, request: StepRequest) -> None:
+    """What the step route enforces beyond Cedar and the lifecycle: a feed's account
+    reaches a case only through the monitor's intake (a matched event), a team named by
+    an assignment exists and is of an office the caller supervises, and an encounter is
+    recorded only by the team the case is assigned to (or its office's supervisor). A
+    refusal is audited and kept on the case's list of refused attempts."""
+    import json
+
+    from habeas.cases.lifecycle import Refused, State
+    from habeas.cases.service import GateRefused, case_file
+    from habeas.governance.cases_access import case_resource
+    from habeas.governance.identity import refusal
+    from habeas.store.models import FieldMember, FieldTeam
+
+    ctx, s = w.ctx, w.session
+    action, res = f"case_{request.kind}", [f"case:{case_id}"]
+    case = s.get(Case, case_id)
+    if case is None:
+        return
+
+    def kept(reasons: list[str], by: str) -> dict[str, Any]:
+        return {"case_id": case_id, "at": datetime.now(UTC).replace(tzinfo=None),
+                "kind": request.kind, "actor": ctx.user, "role": ctx.role,
+                "on_date": request.on or date.today(), "reasons": json.dumps(reasons),
+                "refused_by": by}  # fmt: skip
+
+    if ctx.role == "event_feed":
+        why = ("a feed's account records a step only through the monitor's intake, as the "
+               "effect of a matched event (POST /events/{feed})")  # fmt: skip
+        exc = refusal(ctx, action, res, why)
+        exc.refusal = kept([why], "policy")
+        raise exc
+    if request.kind not in FIELD_STEPS:
+        return
+    if not authorize(ctx, "write", case_resource(case), step=request.kind).allowed:
+        return  # Cedar refuses it in the step itself, with its own reason
+    member = s.get(FieldMember, ctx.user)
+    reasons: list[str] = []
+    if request.kind == "assign":
+        code = str(request.fields.get("team", ""))
+        team = s.get(FieldTeam, code) if code else None
+        if team is None:
+            reasons.append(f"team {code!r} is no team of any field office (an administrator "
+                           "sets them up: habeas field set-up)")  # fmt: skip
+        elif member is None or member.team is not None or member.office != team.office:
+            reasons.append(f"team {code} is of office {team.office}, which {ctx.user} does "
+                           "not supervise (a supervisor assigns through the planner)")  # fmt: skip
+    else:
+        assigned = case_file(s, case).team
+        team = s.get(FieldTeam, assigned) if assigned else None
+        on_team = member is not None and bool(assigned) and member.team == assigned
+        supervises = (member is not None and member.team is None and team is not None
+                      and member.office == team.office)  # fmt: skip
+        if not (on_team or supervises):
+            reasons.append(
+                f"case {case_id} is "
+                + (f"assigned to team {assigned}" if assigned else "assigned to no team")
+                + f", not to {ctx.user}'s (report through the field routes, for an "
+                "assignment of your team)"
+            )
+    if reasons:
+        entry = {"user": ctx.user, "role": ctx.role, "purpose": ctx.purpose, "action": action,
+                 "resources": res, "decision": "deny", "detail": "; ".join(reasons),
+                 "request_id": ctx.request_id or None}  # fmt: skip
+        exc2 = GateRefused(Refused(request.kind, State(case.state), tuple(reasons)), entry)
+        exc2.refusal = kept(reasons, "field rules")
+        raise exc2

@@ -486,6 +486,16 @@ class Monitor:
             if decision == "same":
                 if r.kind != "match" or not person_id:
                     raise HabeasError("same names the person, on a review of a match")
+                cited = json.loads(r.cites)
+                candidates = {c.removeprefix("person:") for c in cited if c.startswith("person:")}
+                if r.person_id:
+                    candidates.add(r.person_id)
+                if person_id not in candidates:
+                    raise HabeasError(
+                        "same may name only a person the event was matched against ("
+                        + (", ".join(sorted(candidates)) or "none: the event matched nobody")
+                        + f"), not {person_id}"
+                    )
                 row = w.session.get(InboxEvent, (r.source, r.event_id))
                 assert row is not None
                 feed = self.feeds.get(r.source, date.today())

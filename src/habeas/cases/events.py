@@ -5,6 +5,7 @@ fit. The rules that apply them are ``habeas.cases.lifecycle``'s."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
@@ -537,7 +538,7 @@ def _field_value(kind: str, name: str, declared: str, value: Any) -> Any:
     if declared == "int":
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
             return int(value)
         raise ValueError(f"{kind}: {name} must be a whole number, not {value!r}")
     if "str" in declared and not isinstance(value, str):

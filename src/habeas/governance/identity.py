@@ -38,6 +38,18 @@ class AccessDenied(HabeasError):
         self.policy = policy
 
 
+def refusal(ctx: AccessContext, action: str, resources: list[str], why: str) -> AccessDenied:
+    """A refusal of ``action`` with its audit entry (appended when the work rolls back)."""
+    entry: dict[str, Any] = {
+        "user": ctx.user, "role": ctx.role, "purpose": ctx.purpose, "action": action,
+        "resources": resources, "decision": "deny", "detail": why,
+        "request_id": ctx.request_id or None,
+    }  # fmt: skip
+    return AccessDenied(
+        f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {why}", entry, why
+    )
+
+
 def require_directory(
     session: Session, ctx: AccessContext, action: str, target: str = "users"
 ) -> None:

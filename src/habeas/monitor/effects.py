@@ -109,8 +109,15 @@ def apply(
     if not link.linked:
         why = "; ".join(link.reasons)
         rivals = ", ".join(f"{p} p={q}" for p, q in link.rivals) or "none"
+        candidates = [
+            f"person:{p}"
+            for p in dict.fromkeys(
+                [*([link.person_id] if link.person_id else []), *(p for p, _ in link.rivals)]
+            )
+        ]
+        cites = [me, *(r for r in [link.record_id] if r), *candidates]
         review(session, feed, event, "match", f"not linked: {why} (candidates: {rivals})",
-               link.person_id, None, [me, *(r for r in [link.record_id] if r)])  # fmt: skip
+               link.person_id, None, cites)  # fmt: skip
         status = "review" if link.person_id else "unmatched"
         return Effect(status, None, f"sent to review: {why}", review="match")
     person = str(link.person_id)

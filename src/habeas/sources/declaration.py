@@ -13,7 +13,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from habeas.errors import DeclarationError
 from habeas.sources.canonical import CANONICAL_FIELDS
@@ -63,6 +70,20 @@ class FormatSpec(_Strict):
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     quote: str = Field(default='"', min_length=1, max_length=1)
 
+    @field_validator("delimiter", "quote")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if value in ("\n", "\r") or (not value.isprintable() and value != "\t"):
+            raise ValueError(f"{value!r} cannot separate or quote fields (a line break or "
+                             "an unprintable character)")  # fmt: skip
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> FormatSpec:
+        if self.delimiter == self.quote:
+            raise ValueError(f"the delimiter and the quote are both {self.delimiter!r}")
+        return self
+
 
 class FieldSpec(_Strict):
     """One allowed field of the source and the canonical field it becomes."""
@@ -86,6 +107,19 @@ class FieldSpec(_Strict):
     def _known_field(cls, value: str) -> str:
         if value not in CANONICAL_FIELDS and value != MIXED_IDENTIFIER:
             raise ValueError(f"unknown canonical field {value!r}")
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _some_format(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if value is None:
+            return value
+        listed = [value] if isinstance(value, str) else value
+        if not listed:
+            raise ValueError("date_format lists no format (leave it out for YYYY-MM-DD)")
+        for f in listed:
+            if "%" not in f or len(f) > 64:
+                raise ValueError(f"date_format {f!r} is not a strftime format (e.g. %m/%d/%Y)")
         return value
 
     def formats(self) -> list[str]:

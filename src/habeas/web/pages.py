@@ -9,6 +9,7 @@ the fetches the pages' scripts make send it in X-CSRF-Token as the API requires.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, address
+from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, address, csrf_for
 from habeas.app.core import Habeas, Principal
 from habeas.errors import HabeasError, NotFound, Unauthenticated
 from habeas.governance.authz import PURPOSES
@@ -73,6 +74,11 @@ def add_pages(api: FastAPI, app: Habeas) -> None:
     api.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     def csrf_of(request: Request) -> str:
+        """The token a form must carry: the session's own once signed in (derived from
+        its secret), else the sign-in page's double-submit cookie."""
+        session = request.cookies.get(SESSION_COOKIE)
+        if session:
+            return csrf_for(session)
         return request.cookies.get(CSRF_COOKIE, "")
 
     def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -82,7 +88,9 @@ def add_pages(api: FastAPI, app: Habeas) -> None:
         resp.headers["content-security-policy"] = CSP
         resp.headers["x-frame-options"] = "DENY"
         resp.headers["referrer-policy"] = "no-referrer"
-        if not csrf_of(request):
+        if not request.cookies.get(CSRF_COOKIE) or (
+            request.cookies.get(SESSION_COOKIE) and request.cookies.get(CSRF_COOKIE) != token
+        ):
             resp.set_cookie(
                 CSRF_COOKIE,
                 token,
@@ -191,7 +199,7 @@ def add_pages(api: FastAPI, app: Habeas) -> None:
         )
         resp.set_cookie(
             CSRF_COOKIE,
-            secrets.token_urlsafe(24),
+            csrf_for(got.session),
             httponly=False,
             samesite="strict",
             secure=secure,
@@ -223,7 +231,7 @@ def add_pages(api: FastAPI, app: Habeas) -> None:
         q = {"name": name[:200], "dob": dob[:10], "identifier": identifier[:64], "case": case[:12]}
         try:
             if q["case"]:
-                if not q["case"].isdigit():
+                if not re.fullmatch(r"[0-9]{1,10}", q["case"]):
                     raise HabeasError(f"case number {q['case']!r} is not a number")
                 return RedirectResponse(f"/case/{int(q['case'])}", status_code=303)
             result = None
@@ -300,7 +308,8 @@ def add_pages(api: FastAPI, app: Habeas) -> None:
             if kind not in PAGE_STEPS:
                 raise HabeasError(f"step {kind[:40]!r} is not taken from this page")
             fields: dict[str, Any] = {"reason": form["reason"]} if form.get("reason") else {}
-            version = int(form["version"]) if form.get("version", "").isdigit() else None
+            sent = form.get("version", "")
+            version = int(sent) if re.fullmatch(r"[0-9]{1,10}", sent) else None
             done = app.cases.step(
                 who.principal,
                 who.purpose,
