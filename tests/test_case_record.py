@@ -421,10 +421,15 @@ def test_an_approval_inserted_by_sql_is_caught_by_the_next_step_and_by_audit_ver
     assert not v.ok and f"case {case_id}" in (v.history_problem or "")
 
 
-def test_an_approval_forged_with_its_hash_is_caught_by_audit_verify(app_on: Habeas) -> None:
-    """Whoever recomputes the event's hash and the case row's token still cannot put the
-    event in the audit log's chain: audit verify names it."""
+def test_an_approval_forged_with_a_recomputed_chain_is_refused_at_the_next_step(
+    app_on: Habeas,
+) -> None:
+    """Whoever can write the store but not read the history key recomputes the chain as
+    SHA-256 and the case row's token after inserting an approval: the next step refuses
+    to act on it (the chain is keyed), and audit verify names the forged event."""
     from datetime import datetime
+
+    from habeas.cases.service import HistoryBroken
 
     app = app_on
     case_id = to_final_order(app, "P-forge2")
@@ -448,20 +453,49 @@ def test_an_approval_forged_with_its_hash_is_caught_by_audit_verify(app_on: Habe
     at = datetime(2026, 1, 1, 0, 0, 0, 1)
     forged = StoredEvent(case_id, seq + 1, at, "approve_field_action", "super2", "supervisor",
                          "approved_for_field_action", payload)  # fmt: skip
-    digest = forged.hashed(prev)
+    for guess in (None, b"\x00" * 32):  # unkeyed, or keyed with a guessed key
+        digest = forged.hashed(prev, guess)
+        with _raw(app) as conn:
+            conn.execute(text("DELETE FROM case_events WHERE case_id = :c AND seq = :s"),
+                         {"c": case_id, "s": seq + 1})  # fmt: skip
+            conn.execute(text("INSERT INTO case_events (case_id, seq, at, kind, actor, role, "
+                              "state_after, payload, prev_hash, event_hash) VALUES (:c, :s, "
+                              ":at, 'approve_field_action', 'super2', 'supervisor', "
+                              "'approved_for_field_action', :p, :prev, :h)"),
+                         {"c": case_id, "s": seq + 1, "at": at, "p": payload, "prev": prev,
+                          "h": digest})  # fmt: skip
+            conn.execute(text("UPDATE cases SET history_token = :t, "
+                              "state = 'approved_for_field_action' WHERE id = :c"),
+                         {"t": digest[:32], "c": case_id})  # fmt: skip
+        with pytest.raises(HistoryBroken):
+            supervisor(app, case_id, "assign", day(14), team="NE-1")
+        v, _ = app.audit.verify()
+        assert not v.ok
+        assert v.history_problem == (f"case {case_id}: event {seq + 1} (approve_field_action) "
+                                     "does not match its hash (edited)")  # fmt: skip
+
+
+def test_a_case_state_edited_alone_is_not_believed(app_on: Habeas) -> None:
+    """``UPDATE cases SET state = 'removed'``: the list marks the row as not verifying,
+    no step acts on it, and audit verify names the row."""
+    from habeas.cases.service import HistoryBroken
+
+    app = app_on
+    case_id = to_final_order(app, "P-state")
     with _raw(app) as conn:
-        conn.execute(text("INSERT INTO case_events (case_id, seq, at, kind, actor, role, "
-                          "state_after, payload, prev_hash, event_hash) VALUES (:c, :s, :at, "
-                          "'approve_field_action', 'super2', 'supervisor', "
-                          "'approved_for_field_action', :p, :prev, :h)"),
-                     {"c": case_id, "s": seq + 1, "at": at, "p": payload, "prev": prev,
-                      "h": digest})  # fmt: skip
-        conn.execute(text("UPDATE cases SET history_token = :t WHERE id = :c"),
-                     {"t": digest[:32], "c": case_id})  # fmt: skip
+        conn.execute(text("UPDATE cases SET state = 'removed' WHERE id = :c"), {"c": case_id})
+    listed = app.cases.list_cases(app.users.local("officer1", "t"), "case_review",
+                                  state="removed").cases  # fmt: skip
+    assert [c.verified for c in listed if c.id == case_id] == [False]
+    assert "does not verify" in next(c.state for c in listed if c.id == case_id)
+    with pytest.raises(HistoryBroken):
+        supervisor(app, case_id, "issue_warrant", day(11), instrument="i205", reference="I205-S",
+                   authority="FOD")  # fmt: skip
     v, _ = app.audit.verify()
-    assert not v.ok
-    assert v.history_problem == (f"case {case_id}: event {seq + 1} (approve_field_action) is in "
-                                 "no audit entry: it was inserted outside habeas")  # fmt: skip
+    assert not v.ok and v.history_problem == (
+        f"case {case_id}: its row says removed, which is not the state its history sealed "
+        "(the case row was edited)"
+    )
 
 
 def test_deleting_a_stay_or_editing_an_event_is_caught(app_on: Habeas) -> None:
@@ -484,7 +518,7 @@ def test_deleting_a_stay_or_editing_an_event_is_caught(app_on: Habeas) -> None:
     with _raw(app) as conn:
         conn.execute(text("DELETE FROM case_events WHERE case_id = :c AND seq = :s"),
                      {"c": stayed, "s": seq})  # fmt: skip
-    with pytest.raises(HistoryBroken, match="last recorded event is not its last stored one"):
+    with pytest.raises(HistoryBroken, match="row does not carry the seal of its state"):
         custody(app, stayed, "mark_ready", day(21))
     v2, _ = app.audit.verify()
     assert not v2.ok
@@ -636,7 +670,13 @@ def test_the_genesis_of_every_history_is_the_zero_hash(app_on: Habeas) -> None:
         first = s.execute(select(CaseEvent).where(CaseEvent.case_id == case_id)).scalar_one()
         case = s.get(Case, case_id)
     assert first.prev_hash == GENESIS and first.seq == 1
-    assert case is not None and case.history_token == (first.event_hash or "")[:32]
+    # the row's token seals its state and its last event's hash with the history key
+    from habeas.cases.history import case_seal
+    from habeas.governance.keys import key_for
+
+    key = key_for(app.engine)
+    assert case is not None
+    assert case.history_token == case_seal(key, case_id, "identified", first.event_hash or "")
 
 
 @given(st.text(), st.text(), st.text())

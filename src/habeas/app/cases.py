@@ -74,6 +74,8 @@ class CaseRow(BaseModel):
     id: int
     person_id: str
     state: str
+    verified: bool = True
+    """False when the case row's state does not carry its history's seal (edited)."""
     tier: int | None
     score: float | None
     policy_version: str | None

@@ -151,6 +151,9 @@ class Habeas:
                 raise HabeasError(
                     f"cannot reach the operational store at {redact_url(url)}: {first}"
                 ) from None
+            from habeas.governance import keys
+
+            keys.register(engine, keys.load_or_create(self.settings.data_dir))
             self._engine = engine
             self._sessions = session_factory(engine)
             self._readers = session_factory(reading(engine))

@@ -8,6 +8,7 @@ then finds an event the log never recorded, or one it recorded that is gone.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterable
@@ -49,9 +50,15 @@ class StoredEvent:
             + ',"seq":' + str(int(self.seq)) + ',"state_after":' + _enc(self.state_after) + "}"
         ).encode()  # fmt: skip
 
-    def hashed(self, prev: str) -> str:
-        """SHA-256 over the previous event's hash (32 bytes) and this event's bytes."""
-        return hashlib.sha256(bytes.fromhex(prev) + self.canonical()).hexdigest()
+    def hashed(self, prev: str, key: bytes | None) -> str:
+        """HMAC-SHA256, keyed by the history key, over the previous event's hash (32
+        bytes) and this event's bytes: whoever can write the store but does not hold the
+        key cannot recompute it. (``key=None``: the unkeyed SHA-256 of stores before
+        revision 0011, for their migration only.)"""
+        msg = bytes.fromhex(prev) + self.canonical()
+        if key is None:
+            return hashlib.sha256(msg).hexdigest()
+        return hmac.new(key, msg, hashlib.sha256).hexdigest()
 
 
 def event_ref(case_id: int, seq: int, digest: str) -> str:
@@ -69,9 +76,17 @@ def parse_refs(resources: Iterable[str]) -> list[tuple[int, int, str]]:
     return out
 
 
-def chain_problem(events: Iterable[StoredEvent]) -> str | None:
-    """Why one case's events (in ``seq`` order) do not form its chain, naming the first
-    event that does not fit; None when every event fits."""
+def case_seal(key: bytes, case_id: int, state: str, head_hash: str) -> str:
+    """The case row's token: its state and its last event's hash, sealed with the history
+    key (a row whose state was edited alone, or whose last event was deleted, no longer
+    carries its seal)."""
+    msg = f"case\x00{int(case_id)}\x00{state}\x00{head_hash}".encode()
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
+
+
+def chain_problem(events: Iterable[StoredEvent], key: bytes) -> str | None:
+    """Why one case's events (in ``seq`` order) do not form its chain under the history
+    key, naming the first event that does not fit; None when every event fits."""
     prev, expected = GENESIS, 1
     for e in events:
         if e.seq != expected:
@@ -79,7 +94,7 @@ def chain_problem(events: Iterable[StoredEvent]) -> str | None:
                     "was deleted or inserted)")  # fmt: skip
         if e.prev_hash != prev:
             return f"case {e.case_id}: event {e.seq} ({e.kind}) does not name its predecessor"
-        if e.hashed(prev) != e.event_hash:
+        if not hmac.compare_digest(e.hashed(prev, key), e.event_hash):
             return (f"case {e.case_id}: event {e.seq} ({e.kind}) does not match its hash "
                     "(edited)")  # fmt: skip
         prev, expected = e.event_hash, expected + 1

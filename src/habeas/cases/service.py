@@ -25,7 +25,7 @@ from habeas.cases import gates
 from habeas.cases import lifecycle as lc
 from habeas.cases.court_basis import support_problems
 from habeas.cases.deadlines import TaskSpec, tasks_for
-from habeas.cases.history import GENESIS, StoredEvent, chain_problem, event_ref
+from habeas.cases.history import GENESIS, StoredEvent, case_seal, chain_problem, event_ref
 from habeas.cases.instruments import FORMS
 from habeas.cases.lifecycle import (
     TERMINAL,
@@ -43,6 +43,7 @@ from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize, authorize_batch
 from habeas.governance.cases_access import Conflict, case_resource
 from habeas.governance.identity import AccessDenied
+from habeas.governance.keys import key_for
 from habeas.store.models import Case, CaseEvent, CaseRefusal, Instrument, Task
 
 OPENED = "opened"
@@ -163,7 +164,7 @@ def _file_at(session: Session, case_id: int, person_id: str, head: Head) -> Case
     if hit is not None:
         return hit
     stored = stored_events(session, case_id)
-    problem = chain_problem(stored)
+    problem = chain_problem(stored, key_for(session.connection()))
     if problem:
         raise HistoryBroken(
             f"case {case_id}'s history does not verify ({problem}): no step is taken on "
@@ -179,15 +180,28 @@ def _file_at(session: Session, case_id: int, person_id: str, head: Head) -> Case
     return file
 
 
-def _check_head(case_id: int, token: str | None, head: Head) -> None:
-    """The case row names the hash of its last stored event: a last event deleted (or a
-    token copied from another case) leaves them apart, and no step is taken."""
-    if head is not None and token is not None and token != head[1][:32]:
+def _check_head(conn: Any, case_id: int, state: str, token: str | None, head: Head) -> None:
+    """The case row carries the seal of its state and its last stored event (keyed by the
+    history key): a last event deleted, a token copied from another case, or a state
+    edited alone leaves them apart, and no step is taken."""
+    import hmac
+
+    expected = case_seal(key_for(conn), case_id, state, head[1] if head else "")
+    if token is None or not hmac.compare_digest(token, expected):
         raise HistoryBroken(
-            f"case {case_id}'s last recorded event is not its last stored one (an event was "
-            "deleted, or the case row edited): no step is taken on it; report it to "
-            "oversight (audit verify)"
+            f"case {case_id}'s row does not carry the seal of its state ({state}) and its "
+            "last stored event (an event was deleted, or the case row edited): no step is "
+            "taken on it; report it to oversight (audit verify)"
         )
+
+
+def row_seal_ok(conn: Any, case_id: int, state: str, token: str | None, head_hash: str) -> bool:
+    """Whether a case row's state and last event carry their seal (for lists and views
+    that read the state column: an edited state is not believed)."""
+    import hmac
+
+    expected = case_seal(key_for(conn), case_id, state, head_hash)
+    return token is not None and hmac.compare_digest(token, expected)
 
 
 def case_file(session: Session, case: Case) -> CaseFile:
@@ -214,7 +228,7 @@ def _store_event(conn: Any, case_id: int, head: Head, kind: str, actor: str, rol
     seq, prev = head or (0, GENESIS)
     text_payload = json.dumps(payload, sort_keys=True)
     stored = StoredEvent(case_id, seq + 1, _now(), kind, actor, role, state_after, text_payload)
-    digest = stored.hashed(prev)
+    digest = stored.hashed(prev, key_for(conn))
     on = payload.get("on")
     row = {
         "case_id": case_id, "seq": seq + 1, "at": stored.at, "kind": kind, "actor": actor,
@@ -261,8 +275,9 @@ def open_case(
                              "identified", {"on": on.isoformat(), "basis": basis,
                                             "recorded": date.today().isoformat()})  # fmt: skip
     assert head is not None
-    session.connection().execute(_NAME_HEAD, {"id": case.id, "token": head[1][:32]})
-    set_committed_value(case, "history_token", head[1][:32])
+    token = case_seal(key_for(session.connection()), case.id, "identified", head[1])
+    session.connection().execute(_NAME_HEAD, {"id": case.id, "token": token})
+    set_committed_value(case, "history_token", token)
     _remember((case.id, *head), CaseFile(str(case.id), person_id))  # its first step needs it
     _audit(session, ctx, "case_open", case, True, f"basis: {basis or 'none given'}", [ref])
     return case
@@ -422,7 +437,7 @@ def record_event(
         exc.refusal = kept
         raise exc
     head = _row_head(row)
-    _check_head(case_id, row.history_token, head)
+    _check_head(conn, case_id, row.state, row.history_token, head)
     before = _file_at(session, case_id, case.person_id, head)
     # the gates read what holds now: the effects time has had (a missed departure
     # deadline), and the flags a resolution run published, with nothing run in between
@@ -457,7 +472,8 @@ def record_event(
                              result.state.value, event_payload(event), rows)  # fmt: skip
     refs.append(ref)
     assert head is not None
-    moved_row = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": head[1][:32],
+    token = case_seal(key_for(conn), case_id, result.state.value, head[1])
+    moved_row = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": token,
                                           "state": result.state.value, "at": _now()})  # fmt: skip
     if moved_row.rowcount != 1:
         raise Conflict(f"case {case_id} was changed by someone else meanwhile")
@@ -498,7 +514,7 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
         raise _denied(session, ctx, "case_due_effects", seen, f"read case {case_id}",
                       decision.why())  # fmt: skip
     head = _row_head(row)
-    _check_head(case_id, row.history_token, head)
+    _check_head(conn, case_id, row.state, row.history_token, head)
     file = _file_at(session, case_id, row.person_id, head)
     refs: list[str] = []
     rows: list[dict[str, Any]] = []
@@ -514,7 +530,8 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
     if not refs:
         return 0
     assert head is not None
-    moved = conn.execute(_MOVE_CASE, {"id": case_id, "v": row.version, "token": head[1][:32],
+    token = case_seal(key_for(conn), case_id, file.state.value, head[1])
+    moved = conn.execute(_MOVE_CASE, {"id": case_id, "v": row.version, "token": token,
                                       "state": file.state.value, "at": _now()})  # fmt: skip
     if moved.rowcount != 1:
         raise Conflict(f"case {case_id} was changed by someone else meanwhile")
@@ -811,9 +828,26 @@ def list_cases(
         q = q.where(Case.person_id == person_id)
     rows = list(session.execute(q.limit(limit * 4)).scalars())
     shown = readable_cases(session, ctx, rows, "list_cases", f"tier={tier} state={state}", limit)
-    return [
-        {"id": c.id, "person_id": c.person_id, "state": c.state, "tier": c.priority_tier,
-         "score": c.priority_score, "policy_version": c.policy_version,
-         "explanation": json.loads(c.priority_explanation or "[]")}
-        for c in shown
-    ]  # fmt: skip
+    conn = session.connection()
+    heads: dict[int, str] = (
+        dict(conn.execute(_HEADS, {"ids": [c.id for c in shown]}).all()) if shown else {}
+    )
+    out = []
+    for c in shown:
+        ok = row_seal_ok(conn, c.id, c.state, c.history_token, heads.get(c.id) or "")
+        out.append({
+            "id": c.id, "person_id": c.person_id,
+            "state": c.state if ok else f"{c.state} (does not verify: the case row was edited; "
+                                        "report it to oversight)",
+            "verified": ok, "tier": c.priority_tier, "score": c.priority_score,
+            "policy_version": c.policy_version,
+            "explanation": json.loads(c.priority_explanation or "[]"),
+        })  # fmt: skip
+    return out
+
+
+_HEADS = text(
+    """SELECT e.case_id, e.event_hash FROM case_events e
+       WHERE e.case_id IN :ids
+         AND e.seq = (SELECT max(seq) FROM case_events WHERE case_id = e.case_id)"""
+).bindparams(bindparam("ids", expanding=True))

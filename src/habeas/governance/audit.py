@@ -7,6 +7,7 @@ predecessor; the entry commits or rolls back with the change it records.
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import uuid
@@ -36,6 +37,7 @@ from habeas.governance.chain import (
     signature_ok,
     verify_raw,
 )
+from habeas.governance.keys import key_for
 from habeas.store.operational import reading
 
 KEY_FILE = "audit-signing-key.pem"
@@ -204,6 +206,7 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
         """SELECT case_id, seq, at, kind, actor, role, state_after, payload, prev_hash,
                   event_hash FROM case_events ORDER BY case_id, seq"""
     )
+    key = key_for(engine)
     n, problem = 0, None
     current: list[StoredEvent] = []
     cited_cases, next_cited = sorted(refs), 0
@@ -226,7 +229,7 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
 
     def close(events: list[StoredEvent]) -> str | None:
         case = events[0].case_id
-        found = vanished_before(case) or chain_problem(events)
+        found = vanished_before(case) or chain_problem(events, key)
         if found:
             return found
         cited = refs.pop(case, {})
@@ -252,8 +255,29 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
                                        payload, prev or "", digest or ""))  # fmt: skip
     if current:
         problem = problem or close(current)
-    problem = problem or vanished_before(None)
+    problem = problem or vanished_before(None) or case_rows_problem(engine)
     return n, problem
+
+
+def case_rows_problem(engine: Engine) -> str | None:
+    """The first case row whose state and last event do not carry their seal (a state
+    edited alone: lists that read the column would believe it)."""
+    from habeas.cases.history import case_seal
+
+    key = key_for(engine)
+    sql = text(
+        """SELECT c.id, c.state, c.history_token, e.event_hash FROM cases c
+           LEFT JOIN case_events e ON e.case_id = c.id
+            AND e.seq = (SELECT max(seq) FROM case_events WHERE case_id = c.id)
+           ORDER BY c.id"""
+    )
+    with reading(engine).connect() as conn:
+        for case_id, state, token, head in conn.execute(sql):
+            expected = case_seal(key, case_id, state, head or "")
+            if token is None or not hmac.compare_digest(token, expected):
+                return (f"case {case_id}: its row says {state}, which is not the state its "
+                        "history sealed (the case row was edited)")  # fmt: skip
+    return None
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ def _chain_existing() -> None:
             at = datetime.fromisoformat(at)
         seq, prev = head.get(case_id, (0, GENESIS))
         event = StoredEvent(case_id, seq + 1, at, kind, actor, role, state, payload)
-        digest = event.hashed(prev)
+        digest = event.hashed(prev, None)
         on = json.loads(payload).get("on")
         conn.execute(
             sa.text("""UPDATE case_events SET seq = :seq, prev_hash = :prev, event_hash = :h,
