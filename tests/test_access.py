@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
 
 from habeas.errors import HabeasError, Unauthenticated
@@ -15,6 +15,7 @@ from habeas.governance import audit
 from habeas.governance.authz import AccessContext
 from habeas.governance.cases_access import Conflict, read_case, update_case_note
 from habeas.governance.identity import AccessDenied, authenticate, bootstrap_admin
+from habeas.governance.keys import register as register_key
 from habeas.store.models import ApiToken, AuditEntry, Case, User
 from habeas.store.operational import make_engine, session_factory, upgrade
 
@@ -26,9 +27,15 @@ OFFICER = AccessContext("officer1", "case_officer", "case_review")
 def engine(store_url: str) -> Engine:
     e = make_engine(store_url)
     upgrade(e)
+    register_key(e, b"test-history-key-of-32-bytes-xx!")
     with session_factory(e).begin() as s:
         bootstrap_admin(s, "root", "a long admin passphrase")
         s.add(Case(person_id="P1", state="identified", note="", updated_at=datetime(2026, 11, 2)))
+    with e.begin() as conn:  # a row as habeas seals it (it has no history: the seal says so)
+        from habeas.cases.history import case_seal
+
+        token = case_seal(b"test-history-key-of-32-bytes-xx!", 1, "identified", "")
+        conn.execute(text("UPDATE cases SET history_token = :t WHERE id = 1"), {"t": token})
     return e
 
 

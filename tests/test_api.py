@@ -202,13 +202,12 @@ def test_password_sign_in_cookie_csrf_and_rate_limits(world_api: World) -> None:
     # a token planted beside the session (a cookie set by a sibling host) does not pass:
     # the token is the session's own
     planted = {"X-CSRF-Token": "planted-token"}
-    c.cookies.set("habeas_csrf", "planted-token")
     r = c.post("/cases", json={"person_id": pid}, headers=planted)
     assert r.status_code == 403 and "X-CSRF-Token" in r.json()["detail"]
     from habeas.api.auth import csrf_for
 
     token = csrf_for(c.cookies["habeas_session"])
-    c.cookies.set("habeas_csrf", token)
+    assert c.cookies["habeas_csrf"] == token  # what sign-in gave the pages' scripts
     # the purpose header cannot turn a signed-in session to another purpose
     r = c.get("/cases", headers={"X-Habeas-Purpose": "oversight"})
     assert r.status_code == 403 and "opened for purpose case_review" in r.json()["detail"]

@@ -21,6 +21,7 @@ from habeas.governance.chain import (
     merkle_root,
     verify_chain,
 )
+from habeas.governance.keys import register as register_key
 from habeas.store.operational import make_engine, session_factory, upgrade
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -30,6 +31,7 @@ def _log(tmp_path: Path, n: int = 8) -> tuple[Path, Engine]:
     path = tmp_path / "habeas.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
+    register_key(engine, b"test-history-key-of-32-bytes-xx!")
     sessions = session_factory(engine)
     for i in range(n):
         with sessions.begin() as s:

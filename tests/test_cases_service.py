@@ -23,6 +23,7 @@ from habeas.cases.service import (
 from habeas.governance.authz import AccessContext
 from habeas.governance.cases_access import Conflict
 from habeas.governance.identity import AccessDenied
+from habeas.governance.keys import register as register_key
 from habeas.store.models import AuditEntry, CaseEvent, Instrument
 from habeas.store.operational import make_engine, session_factory, upgrade
 
@@ -38,6 +39,7 @@ CUSTODY = AccessContext("custody1", "custody_officer", "custody")
 def engine(store_url: str) -> Engine:
     e = make_engine(store_url)
     upgrade(e)
+    register_key(e, b"test-history-key-of-32-bytes-xx!")
     return e
 
 

@@ -46,7 +46,10 @@ def test_a_store_at_every_earlier_version_upgrades_keeping_its_rows(
 ) -> None:
     """A store used at an earlier version (a case, users, audited reads) upgrades to the
     head with its rows intact and its audit chain still whole."""
+    from habeas.governance import keys
+
     engine = make_engine(store_url)
+    keys.register(engine, b"k" * 32)  # the application loads it when it connects
     upgrade(engine, start)
     assert current_revision(engine) == start
     with session_factory(engine).begin() as s:
@@ -77,10 +80,12 @@ def test_a_store_at_every_earlier_version_upgrades_keeping_its_rows(
         if start == "0001":  # 0002 added opened_at and filled it from updated_at
             assert case.opened_at == datetime(2026, 1, 2, 3, 4, 5)
     after = audit.verify(engine)
-    # the upgrade chained the case's history and named it in the log: one entry more
+    # the upgrade chained the case's history and named it in the log (one entry), then
+    # keyed it with the history key (one more)
     chained = 1 if "0002" <= start < "0005" else 0
+    keyed = chained if start < "0005" else 0
     assert after.ok, after.history_problem or after.first_break
-    assert after.entries == before.entries + chained
+    assert after.entries == before.entries + chained + keyed
     assert after.case_events == chained
 
 

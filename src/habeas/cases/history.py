@@ -84,7 +84,7 @@ def case_seal(key: bytes, case_id: int, state: str, head_hash: str) -> str:
     return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
 
 
-def chain_problem(events: Iterable[StoredEvent], key: bytes) -> str | None:
+def chain_problem(events: Iterable[StoredEvent], key: bytes | None) -> str | None:
     """Why one case's events (in ``seq`` order) do not form its chain under the history
     key, naming the first event that does not fit; None when every event fits."""
     prev, expected = GENESIS, 1

@@ -206,7 +206,6 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
         """SELECT case_id, seq, at, kind, actor, role, state_after, payload, prev_hash,
                   event_hash FROM case_events ORDER BY case_id, seq"""
     )
-    key = key_for(engine)
     n, problem = 0, None
     current: list[StoredEvent] = []
     cited_cases, next_cited = sorted(refs), 0
@@ -229,7 +228,7 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
 
     def close(events: list[StoredEvent]) -> str | None:
         case = events[0].case_id
-        found = vanished_before(case) or chain_problem(events, key)
+        found = vanished_before(case) or chain_problem(events, key_for(engine))
         if found:
             return found
         cited = refs.pop(case, {})
@@ -264,7 +263,6 @@ def case_rows_problem(engine: Engine) -> str | None:
     edited alone: lists that read the column would believe it)."""
     from habeas.cases.history import case_seal
 
-    key = key_for(engine)
     sql = text(
         """SELECT c.id, c.state, c.history_token, e.event_hash FROM cases c
            LEFT JOIN case_events e ON e.case_id = c.id
@@ -273,7 +271,7 @@ def case_rows_problem(engine: Engine) -> str | None:
     )
     with reading(engine).connect() as conn:
         for case_id, state, token, head in conn.execute(sql):
-            expected = case_seal(key, case_id, state, head or "")
+            expected = case_seal(key_for(engine), case_id, state, head or "")
             if token is None or not hmac.compare_digest(token, expected):
                 return (f"case {case_id}: its row says {state}, which is not the state its "
                         "history sealed (the case row was edited)")  # fmt: skip

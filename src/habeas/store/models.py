@@ -279,6 +279,8 @@ class IndexSource(Base):
     run_id: Mapped[str] = mapped_column(String(64))
     version_purposes: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
     """JSON: declaration version → the purposes its records may be read for."""
+    seal: Mapped[str | None] = mapped_column(String(64), default=None)
+    """HMAC (history key) over the row: a widened purpose written by hand does not carry it."""
 
 
 class IndexPerson(Base):
@@ -498,6 +500,8 @@ class InboxEvent(Base):
     dropped: Mapped[str | None] = mapped_column(Text)
     """The fields the declaration does not allow, named (their values were not kept)."""
     retain_until: Mapped[date]
+    seal: Mapped[str | None] = mapped_column(String(64), default=None)
+    """HMAC (history key) over the row: rewritten or forged rows do not carry it."""
 
 
 class EventQuarantine(Base):
