@@ -215,6 +215,66 @@ def test_replays_and_repeats_do_nothing_the_second_time(mon: Habeas, people: lis
     assert len(mine) == 2  # one per event: the exit that acted and the one that did not
 
 
+def test_a_repeated_event_id_with_other_content_is_a_conflict_not_a_repeat(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    s = people[4]
+    approved(mon, s)
+    assert statuses(post(mon, "airline_exits", [exit_event(s, "AX-CONF-1")])) == ["applied"]
+    changed = exit_event(s, "AX-CONF-1", airport="LAX")
+    changed["surname"] = "SOMEBODY"
+    got = post(mon, "airline_exits", [changed])
+    assert statuses(got) == ["quarantined"]
+    assert "received before with other content" in (got.results[0].reason or "")
+
+
+def test_a_forged_or_rewritten_or_deleted_inbox_row_is_caught(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    """Someone who writes the store plants an inbox row for an event id before the real
+    event arrives (so it would be swallowed as a 'duplicate'), rewrites a row, or deletes
+    one: the real event is refused with the reason, and audit verify names each."""
+    from sqlalchemy import create_engine, text
+
+    s, t = people[4], people[5]
+    case_id = approved(mon, s)
+    real = exit_event(s, "AX-FORGE-1")
+    raw = create_engine(mon.settings.operational_url)
+    with raw.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO monitor_inbox (source, event_id, kind, occurred_at, received_at, "
+            "committed_at, via, status, effect, record, retain_until) VALUES ('airline_exits', "
+            "'AX-FORGE-1', 'exit', '2026-01-01 00:00:00', '2026-01-01 00:00:00', "
+            "'2026-01-01 00:00:00', 'http', 'no_effect', 'nothing', :r, '2099-01-01')"
+        ), {"r": json.dumps({"surname": "X"})})  # fmt: skip
+    got = post(mon, "airline_exits", [real])
+    assert statuses(got) == ["quarantined"]
+    assert "does not carry its seal" in (got.results[0].reason or "")
+    assert state(mon, case_id) == "approved_for_field_action"
+    v, _ = mon.audit.verify()
+    assert not v.ok and "inbox row airline_exits:AX-FORGE-1 does not carry its seal" in (
+        v.history_problem or ""
+    )
+    with raw.begin() as conn:
+        conn.execute(text("DELETE FROM monitor_inbox WHERE event_id = 'AX-FORGE-1'"))
+    approved(mon, t)
+    assert statuses(post(mon, "airline_exits", [exit_event(t, "AX-FORGE-2")])) == ["applied"]
+    assert mon.audit.verify()[0].ok
+    with raw.begin() as conn:  # a rewrite: the event now says it did nothing
+        conn.execute(text("UPDATE monitor_inbox SET status = 'no_effect' "
+                          "WHERE event_id = 'AX-FORGE-2'"))  # fmt: skip
+    v, _ = mon.audit.verify()
+    assert "inbox row airline_exits:AX-FORGE-2 does not carry its seal" in (v.history_problem or "")
+    with raw.begin() as conn:
+        conn.execute(text("DELETE FROM monitor_inbox WHERE event_id = 'AX-FORGE-2'"))
+    v, _ = mon.audit.verify()
+    assert (
+        "airline_exits:AX-FORGE-2: the log recorded this event, the inbox no longer holds it"
+        in (v.history_problem or "")
+    )
+    raw.dispose()
+
+
 def test_events_out_of_order_close_nothing_a_later_entry_contradicts(
     mon: Habeas, people: list[Subject]
 ) -> None:

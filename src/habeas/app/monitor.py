@@ -100,7 +100,8 @@ class ReviewRow(BaseModel):
 
 
 _KNOWN = text(
-    "SELECT event_id FROM monitor_inbox WHERE source = :s AND event_id IN :ids"
+    """SELECT source, event_id, kind, occurred_at, status, person_id, record_id, case_id,
+              effect, record, seal FROM monitor_inbox WHERE source = :s AND event_id IN :ids"""
 ).bindparams(bindparam("ids", expanding=True))
 _APART = text(
     """SELECT r.person_id, i.record FROM monitor_reviews r JOIN monitor_inbox i
@@ -187,7 +188,12 @@ class Monitor:
                                reason=r.describe()) for r in batch.rejected]  # fmt: skip
         if batch.rejected:
             self._quarantine(principal, purpose, feed, batch.rejected, via, arrived)
-        fresh, dups = self._split_known(feed, batch.checked)
+        fresh, dups, conflicts = self._split_known(feed, batch.checked)
+        if conflicts:
+            self._quarantine(principal, purpose, feed, conflicts, via, arrived)
+            results += [EventResult(position=r.position, event_id=r.event_id,
+                                    status="quarantined", reason=r.describe())
+                        for r in conflicts]  # fmt: skip
         results += [
             EventResult(
                 position=e.position,
@@ -211,15 +217,37 @@ class Monitor:
 
     def _split_known(
         self, feed: Feed, events: list[Checked]
-    ) -> tuple[list[Checked], list[Checked]]:
+    ) -> tuple[list[Checked], list[Checked], list[Rejected]]:
+        """New events, true repeats, and conflicts: an event id received before with
+        other content, or whose inbox row does not carry its seal (written outside
+        habeas: a forged row must not swallow the real event as a 'duplicate')."""
+        from habeas.governance.keys import key_for
+        from habeas.monitor.inbox import inbox_sealed
+        from habeas.monitor.intake import Rejected
+
         with self.app.reader() as s:
+            key = key_for(s.connection())
             known = {
-                r[0]
+                r.event_id: r
                 for r in s.execute(_KNOWN, {"s": feed.name, "ids": [e.event_id for e in events]})
             }
-        return [e for e in events if e.event_id not in known], [
-            e for e in events if e.event_id in known
-        ]
+        fresh, dups, conflicts = [], [], []
+        for e in events:
+            row = known.get(e.event_id)
+            if row is None:
+                fresh.append(e)
+            elif not inbox_sealed(key, row):
+                conflicts.append(Rejected(e.position, e.event_id, None, "inbox_row_unsealed",
+                                          "the inbox already holds this event id, but its row "
+                                          "does not carry its seal (written outside habeas): "
+                                          "nothing was done; report it to oversight"))  # fmt: skip
+            elif row.record != json.dumps(e.record, sort_keys=True):
+                conflicts.append(Rejected(e.position, e.event_id, None, "event_id_conflict",
+                                          "this event id was received before with other "
+                                          "content: not a repeat; nothing was done"))  # fmt: skip
+            else:
+                dups.append(e)
+        return fresh, dups, conflicts
 
     def _quarantine(self, principal: Principal | None, purpose: str | None, feed: Feed,
                     rejected: list[Rejected], via: str, arrived: datetime) -> None:  # fmt: skip
@@ -338,6 +366,7 @@ class Monitor:
             dropped=", ".join(e.dropped) or None,
             retain_until=e.occurred_at.date() + timedelta(days=feed.declaration.retention_days),
         ))  # fmt: skip
+        reseal(session, feed.name, e.event_id)
         session.flush()  # a repeat fails here, before anything else commits
 
     def post_stream(self, principal: Principal | None, items: list[tuple[str, Any]],
@@ -467,7 +496,10 @@ class Monitor:
         """Decide a review: ``same`` (the event is ``person_id``'s: its effect is applied
         now, as this reviewer's steps), ``different`` (not that person: kept apart from
         them from now on) or ``dismiss`` (seen, nothing to do), with the reason."""
+        from habeas.cases.service import HistoryBroken
+        from habeas.governance.keys import key_for
         from habeas.monitor import effects
+        from habeas.monitor.inbox import inbox_sealed
         from habeas.monitor.intake import Checked
         from habeas.monitor.rules import Link
 
@@ -503,8 +535,14 @@ class Monitor:
                 link = Link(True, person_id, None, row.match_probability, row.match_weight,
                             (f"decided by {w.ctx.user}: {reason}",))  # fmt: skip
                 effect = effects.apply(w.session, w.ctx, feed, ev, link, date.today())
+                if not inbox_sealed(key_for(w.session.connection()), row):
+                    raise HistoryBroken(f"the inbox row of event {r.source}:{r.event_id} does "
+                                        "not carry its seal (written outside habeas): nothing "
+                                        "is done on it; report it to oversight")  # fmt: skip
                 row.status, row.person_id, row.case_id = effect.status, person_id, effect.case_id
                 row.effect = f"{effect.text} (after review {review_id} by {w.ctx.user})"[:4000]
+                w.session.flush()
+                reseal(w.session, row.source, row.event_id)
                 said = f"same as {person_id}: {effect.text}"
             r.status, r.decided_by, r.decision = "decided", w.ctx.user, decision
             r.reason, r.decided_at = reason.strip()[:2000], _now()
@@ -527,3 +565,14 @@ def _pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
     return round(values[min(len(values) - 1, int(q * len(values)))], 1)
+
+
+def reseal(session: Any, source: str, event_id: str) -> None:
+    """Seal an inbox row as it now stands (after it was written or decided)."""
+    from habeas.governance.keys import key_for
+    from habeas.monitor.inbox import inbox_seal
+
+    session.flush()
+    row = session.get(InboxEvent, (source, event_id))
+    if row is not None:
+        row.seal = inbox_seal(key_for(session.connection()), row)

@@ -254,7 +254,10 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
                                        payload, prev or "", digest or ""))  # fmt: skip
     if current:
         problem = problem or close(current)
-    problem = problem or vanished_before(None) or case_rows_problem(engine)
+    if not problem:
+        from habeas.monitor.inbox import inbox_problem
+
+        problem = vanished_before(None) or case_rows_problem(engine) or inbox_problem(engine)
     return n, problem
 
 
