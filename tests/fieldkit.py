@@ -57,6 +57,10 @@ def make_field_app(data_dir: Path, url: str | None = None) -> tuple[Habeas, dict
         "oversight",
         "redress",
     ]
+    from habeas.governance.keys import key_for
+    from habeas.resolve.publish import source_seal
+
+    key = key_for(app.engine)  # the rows as habeas seals them when it publishes
     with app.sessions() as s:
         s.add(
             IndexRun(
@@ -79,6 +83,9 @@ def make_field_app(data_dir: Path, url: str | None = None) -> tuple[Habeas, dict
                     legal_authority="8 U.S.C. 1357",
                     purposes=json.dumps(everyone),
                     run_id="test",
+                    seal=source_seal(
+                        key, name, "synthetic", "8 U.S.C. 1357", json.dumps(everyone), None
+                    ),
                 )
             )
         s.add(
@@ -88,6 +95,14 @@ def make_field_app(data_dir: Path, url: str | None = None) -> tuple[Habeas, dict
                 legal_authority="26 U.S.C. 6103(i)(2)",
                 purposes=json.dumps(["case_review"]),
                 run_id="test",
+                seal=source_seal(
+                    key,
+                    "irs_returns",
+                    "IRS (synthetic)",
+                    "26 U.S.C. 6103(i)(2)",
+                    json.dumps(["case_review"]),
+                    None,
+                ),
             )
         )
         s.commit()

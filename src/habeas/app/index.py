@@ -215,7 +215,26 @@ def _latest_run(session: Session) -> IndexRun:
 
 
 def _sources(session: Session) -> dict[str, IndexSource]:
-    return {s.name: s for s in session.execute(select(IndexSource)).scalars()}
+    """The published sources whose rows carry their seal; a row changed outside habeas
+    (a purpose widened by hand) is left out, so its records are read for nothing."""
+    import hmac
+    import logging
+
+    from habeas.governance.keys import key_for
+    from habeas.resolve.publish import source_seal
+
+    key = key_for(session.connection())
+    out = {}
+    for s in session.execute(select(IndexSource)).scalars():
+        expected = source_seal(key, s.name, s.agency, s.legal_authority, s.purposes,
+                               s.version_purposes)  # fmt: skip
+        if s.seal is not None and hmac.compare_digest(expected, s.seal):
+            out[s.name] = s
+        else:
+            logging.getLogger(__name__).error(
+                "published source %s does not carry its seal: its records are withheld", s.name
+            )
+    return out
 
 
 def _entry(

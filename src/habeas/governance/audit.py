@@ -257,8 +257,36 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
     if not problem:
         from habeas.monitor.inbox import inbox_problem
 
-        problem = vanished_before(None) or case_rows_problem(engine) or inbox_problem(engine)
+        problem = (
+            vanished_before(None)
+            or case_rows_problem(engine)
+            or inbox_problem(engine)
+            or sources_problem(engine)
+        )
     return n, problem
+
+
+def sources_problem(engine: Engine) -> str | None:
+    """The first published source row that does not carry its seal (edited outside
+    habeas: a purpose widened, an authority rewritten)."""
+    from habeas.resolve.publish import source_seal
+
+    with reading(engine).connect() as conn:
+        if not inspect(conn).has_table("index_sources"):
+            return None
+        columns = {c["name"] for c in inspect(conn).get_columns("index_sources")}
+        if "seal" not in columns:
+            return None
+        for name, agency, authority, purposes, versions, sealed in conn.execute(text(
+            "SELECT name, agency, legal_authority, purposes, version_purposes, seal "
+            "FROM index_sources ORDER BY name"
+        )):  # fmt: skip
+            expected = source_seal(key_for(engine), name, agency, authority, purposes, versions)
+            if sealed is None or not hmac.compare_digest(expected, sealed):
+                return (f"published source {name} does not carry its seal (its row was "
+                        "edited outside habeas): its records are withheld until the next "
+                        "publish")  # fmt: skip
+    return None
 
 
 def case_rows_problem(engine: Engine) -> str | None:

@@ -21,6 +21,7 @@ from unidecode import unidecode
 
 from habeas.cases.court_basis import COURT_CATEGORIES, COURT_FACT_COLUMNS
 from habeas.governance.disclosure import natural_key_kinds
+from habeas.governance.keys import key_for, seal
 from habeas.resolve.index import ensure_schema
 from habeas.resolve.review import prioritized_sql
 from habeas.sources.dates import date_text_sql
@@ -131,6 +132,14 @@ def _court_facts(con: Any) -> dict[str, str]:
     return out
 
 
+def source_seal(
+    key: bytes, name: str, agency: str, authority: str, purposes: str, versions: str | None
+) -> str:
+    """The seal of a published source row: a purpose widened by hand in the store does
+    not carry it, and the source is then read for nothing (fail closed)."""
+    return seal(key, "index_source", name, agency, authority, purposes, versions or "")
+
+
 def refresh_index_purposes(engine: Engine, store: StagingStore) -> None:
     """Give the published index's sources the purposes the registry now holds for their
     records (run whenever a declaration version takes effect or is retired)."""
@@ -145,11 +154,18 @@ def refresh_index_purposes(engine: Engine, store: StagingStore) -> None:
             new = json.dumps(purposes.get(name, []))
             new_versions = json.dumps(versions.get(name, {}))
             if (old, old_versions) != (new, new_versions):
+                row = conn.execute(
+                    select(IndexSource.agency, IndexSource.legal_authority).where(
+                        IndexSource.name == name
+                    )
+                ).one()
                 conn.execute(
                     update(IndexSource)
                     .where(IndexSource.name == name)
-                    .values(purposes=new, version_purposes=new_versions)
-                )
+                    .values(purposes=new, version_purposes=new_versions,
+                            seal=source_seal(key_for(conn), name, row.agency,
+                                             row.legal_authority, new, new_versions))
+                )  # fmt: skip
 
 
 def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
@@ -355,6 +371,10 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
                 }
             ],
         )
+        key = key_for(conn)
+        for src in sources:
+            src["seal"] = source_seal(key, src["name"], src["agency"], src["legal_authority"],
+                                      src["purposes"], src["version_purposes"])  # fmt: skip
         _insert(conn, IndexSource, sources)
         _insert(conn, IndexPerson, persons)
         _insert(conn, IndexRecord, record_rows)
