@@ -204,6 +204,10 @@ def on_manifest(app: Habeas, s: Subject) -> int:
             "IJ order (synthetic)",
             f"order {case_id} {now()}".encode(),
         )
+        if doc.new:  # a second person checks it against the court's docket
+            supervisor = app.users.local("super2", "t")
+            app.cases.verify_document(supervisor, "case_review", case_id, doc.sha256,
+                                      "immigration_judge", f"EOIR-{case_id}")  # fmt: skip
         return {"document": doc.name, "document_sha256": doc.sha256}
 
     def d(n: int) -> date:

@@ -41,13 +41,20 @@ ORDER = {"document": "IJ order (synthetic)", "document_sha256": "ab" * 32}
 """An attached order: its reference and SHA-256."""
 
 
-def order(app: Habeas, text: str = "IJ order (synthetic)") -> dict[str, str]:
-    """The order itself, attached to the newest case: what a court's act may cite."""
+def order(
+    app: Habeas, text: str = "IJ order (synthetic)", issuer: str = "immigration_judge"
+) -> dict[str, str]:
+    """The order itself, attached to the newest case by officer1 and verified against the
+    court's docket by super2 (a second person): what a court's act may cite."""
     with app.sessions() as s:
         case_id = s.execute(select(Case.id).order_by(Case.id.desc())).scalars().first()
     assert case_id is not None
     doc = app.cases.attach(app.users.local("officer1", "t"), "case_review", case_id, text,
                            f"{text} for case {case_id}".encode())  # fmt: skip
+    if doc.new:
+        docket = f"DOCKET-{case_id}-{doc.sha256[:8]}"
+        app.cases.verify_document(app.users.local("super2", "t"), "case_review", case_id,
+                                  doc.sha256, issuer, docket)  # fmt: skip
     return {"document": doc.name, "document_sha256": doc.sha256}
 
 
@@ -264,7 +271,8 @@ def test_the_court_view_shows_dates_authority_basis_flight_refusals_and_signers(
     case_view(out, view)
     shown = out.export_text()
     assert f"#5 {day(10)} decide → appeal_window; recorded {TODAY:%Y-%m-%d}" in shown
-    assert "authority IJ (synthetic)" in shown and "document IJ order (synthetic)" in shown
+    # the authority is the verified order's court, not the text the step typed
+    assert "authority immigration_judge" in shown and "document IJ order (synthetic)" in shown
     assert "add_to_manifest → on_manifest" in shown and "flight F-1" in shown
     assert "Warrant of removal/deportation (Form I-205) no. I205-P-view" in shown
     assert "signed by super1" in shown
@@ -350,7 +358,8 @@ def test_a_courts_stay_is_lifted_only_by_that_court_or_a_higher_one_citing_its_o
     app = app_on
     case_id = to_final_order(app, "P-stay")
     officer(app, case_id, "grant_stay", day(20), stay_id="s1", authority="federal_court",
-            reason="stay pending the petition", **order(app))  # fmt: skip
+            reason="stay pending the petition",
+            **order(app, "9th Cir. stay (synthetic)", "federal_court"))  # fmt: skip
     with pytest.raises(GateRefused) as refused:
         officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="agency")
     reasons = refused.value.refused.reasons
@@ -358,16 +367,45 @@ def test_a_courts_stay_is_lifted_only_by_that_court_or_a_higher_one_citing_its_o
     assert any("lifted by the federal_court or a higher authority, not the agency" in r
                for r in reasons)  # fmt: skip
     with pytest.raises(GateRefused, match="not the bia"):
-        officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="bia", **order(app))
-    with pytest.raises(GateRefused, match="names the authority that lifted it"):
+        officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="bia",
+                **order(app, "BIA order (synthetic)", "bia"))  # fmt: skip
+    # the authority is the verified document's court, whatever the step types
+    with pytest.raises(GateRefused, match="not the bia"):
+        officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="federal_court",
+                **order(app, "BIA order (synthetic)", "bia"))  # fmt: skip
+    with pytest.raises(GateRefused, match="not the immigration_judge"):
         officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="my supervisor",
                 **order(app))  # fmt: skip
+    # an officer's own text, cited with its hash and a typed court: not a court's act
+    written = app.cases.attach(app.users.local("officer1", "t"), "case_review", case_id,
+                               "order.txt", b"The stay is lifted. -- officer1")  # fmt: skip
+    cite = {"document": written.name, "document_sha256": written.sha256}
+    with pytest.raises(GateRefused, match="nobody has verified it against the court's docket"):
+        officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="federal_court",
+                **cite)  # fmt: skip
+    with pytest.raises(AccessDenied, match="no policy permits it"):  # an officer verifies nothing
+        app.cases.verify_document(app.users.local("officer1", "t"), "case_review", case_id,
+                                  written.sha256, "federal_court", "9TH-CIR-1")  # fmt: skip
+    own = app.cases.attach(app.users.local("super1", "t"), "case_review", case_id,
+                           "lift.txt", b"Lifted. -- super1")  # fmt: skip
+    with pytest.raises(AccessDenied, match="does not verify it"):  # nor who attached it
+        app.cases.verify_document(app.users.local("super1", "t"), "case_review", case_id,
+                                  own.sha256, "federal_court", "9TH-CIR-1")  # fmt: skip
+    # a verification written into the store by hand does not carry its seal
+    with _raw(app) as conn:
+        conn.execute(text("UPDATE case_documents SET issuer = 'federal_court', "
+                          "docket_reference = 'X-1', verified_by = 'super2', "
+                          "verified_at = '2026-01-01 00:00:00', verification_seal = :s "
+                          "WHERE sha256 = :h"), {"s": "0" * 64, "h": written.sha256})  # fmt: skip
+    with pytest.raises(GateRefused, match="does not carry its seal"):
+        officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="federal_court",
+                **cite)  # fmt: skip
     view = app.cases.show(app.users.local("officer1", "t"), "case_review", case_id, TODAY)
     assert any("stay granted" in r for r in view.gates["removal"])
     with pytest.raises(GateRefused, match="is not a document attached to case"):
         officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="federal_court",
                 document="an order nobody attached", document_sha256="cd" * 32)  # fmt: skip
-    lifted = order(app, "9th Cir. order lifting stay (synthetic)")
+    lifted = order(app, "9th Cir. order lifting stay (synthetic)", "federal_court")
     officer(app, case_id, "lift_stay", day(30), stay_id="s1", authority="federal_court",
             **lifted)  # fmt: skip
     name, content = app.cases.document(app.users.local("officer1", "t"), "case_review",
@@ -506,8 +544,9 @@ def test_deleting_a_stay_or_editing_an_event_is_caught(app_on: Habeas) -> None:
     edited = to_final_order(app, "P-edit")  # a later case: checked after the stayed one
     # first an edit alone: the edited event is named
     with _raw(app) as conn:
-        conn.execute(text("UPDATE case_events SET payload = replace(payload, 'IJ (synthetic)', "
-                          "'IJ (edited)') WHERE case_id = :c AND kind = 'decide'"),
+        conn.execute(text("UPDATE case_events SET payload = replace(payload, "
+                          "'immigration_judge', 'federal_court') "
+                          "WHERE case_id = :c AND kind = 'decide'"),
                      {"c": edited})  # fmt: skip
     v, _ = app.audit.verify()
     assert not v.ok

@@ -341,6 +341,8 @@ def test_what_stops_the_field_action_cancels_the_open_assignment_at_once(
             "BIA stay order (synthetic)",
             b"stay order",
         )
+        field_app.cases.verify_document(me(field_app, "super2"), "case_review", case_id,
+                                        doc.sha256, "bia", "BIA-A-001")  # fmt: skip
         fields = {**fields, "document": doc.name, "document_sha256": doc.sha256}
     try:
         step(field_app, "super1", F, case_id, kind, **fields)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, Caller, address, caller
 from habeas.app.audit_log import AuditEntryOut
@@ -104,6 +104,14 @@ class OpenCase(BaseModel):
     person_id: str = Field(min_length=1, max_length=64)
     basis: str = Field(default="", max_length=500)
     on: date | None = None
+
+
+class DocumentVerification(BaseModel):
+    """The court a document is from, and its docket reference, as checked."""
+
+    model_config = ConfigDict(extra="forbid")
+    issuer: str = Field(max_length=32, description="immigration_judge, bia or federal_court")
+    docket_reference: str = Field(max_length=64)
 
 
 class Counsel(BaseModel):
@@ -530,6 +538,20 @@ def build(app: Habeas) -> APIRouter:
         disposition = f'attachment; filename="{safe}"'
         return Response(content, media_type="application/octet-stream",
                         headers={"Content-Disposition": disposition})  # fmt: skip
+
+    @r.post("/cases/{case_id}/documents/{sha256}/verification", tags=["cases"])
+    @edge
+    def verify_document(
+        c: C,
+        case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
+        body: DocumentVerification,
+    ) -> DocumentOut:
+        """A supervisor who did not attach the document checks it against the court's
+        docket: the issuing court and the docket reference (only a verified document may
+        be cited as a court's act, and it takes that court as its authority)."""
+        return app.cases.verify_document(c.principal, c.purpose, case_id, sha256, body.issuer,
+                                         body.docket_reference)  # fmt: skip
 
     @r.put("/cases/{case_id}/counsel", tags=["cases"], status_code=204)
     @edge

@@ -129,6 +129,10 @@ class DocumentOut(BaseModel):
     name: str
     size: int
     new: bool
+    issuer: str | None = None
+    """The court a second person verified it as (None: not verified, no court's act)."""
+    docket_reference: str | None = None
+    verified_by: str | None = None
 
 
 class CaseOpened(BaseModel):
@@ -412,6 +416,25 @@ class Cases:
             w.done(f"document {digest[:16]}… on case {case_id}", [f"case:{case_id}"])
             return DocumentOut(case_id=case_id, sha256=digest, name=name.strip(),
                                size=len(content), new=new)  # fmt: skip
+
+    def verify_document(
+        self, principal: Principal | None, purpose: str | None, case_id: int, sha256: str,
+        issuer: str, docket: str,
+    ) -> DocumentOut:  # fmt: skip
+        """A supervisor who did not attach a document checks it against the court's docket
+        and records the issuing court and the docket reference: only then may a court's
+        act cite it, with that court as its authority (audited)."""
+        from habeas.cases.service import verify_document
+
+        with self.app.work(principal, purpose, "case_verify_document", write=True) as w:
+            self._exists(w.session, w.ctx, case_id, "case_verify_document")
+            doc = verify_document(w.session, w.ctx, case_id, sha256, issuer, docket)
+            w.done(f"document {sha256[:16]}… verified as {issuer}'s (docket {docket})",
+                   [f"case:{case_id}", f"document:{sha256}"])  # fmt: skip
+            return DocumentOut(case_id=case_id, sha256=doc.sha256, name=doc.name,
+                               size=doc.size, new=False, issuer=doc.issuer,
+                               docket_reference=doc.docket_reference,
+                               verified_by=doc.verified_by)  # fmt: skip
 
     def document(
         self, principal: Principal | None, purpose: str | None, case_id: int, sha256: str,

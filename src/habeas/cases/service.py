@@ -10,6 +10,7 @@ which the application appends again after rolling the work back.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -43,7 +44,7 @@ from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize, authorize_batch
 from habeas.governance.cases_access import Conflict, case_resource
 from habeas.governance.identity import AccessDenied
-from habeas.governance.keys import key_for
+from habeas.governance.keys import key_for, seal
 from habeas.store.models import Case, CaseEvent, CaseRefusal, Instrument, Task
 
 OPENED = "opened"
@@ -451,7 +452,13 @@ def record_event(
         if isinstance(moved, CaseFile):
             before = moved
             prior.append((earlier, moved))
+    issuer, unverified = verified_issuer(conn, case_id, event)
+    if issuer is not None and hasattr(event, "authority"):
+        # the authority is the verified document's court, never a string typed in the step
+        event = replace(event, authority=issuer)  # type: ignore[call-arg]
     problems = evidence_problems(conn, case.person_id, case_id, event)
+    if unverified:
+        problems.append(unverified)
     result = transition(before, event)
     if isinstance(result, Refused) or problems:
         reasons = [*(result.reasons if isinstance(result, Refused) else ()), *problems]
@@ -581,6 +588,95 @@ def attach_document(
     _audit(session, ctx, "case_attach_document", case, True,
            f"document {clean!r}, {len(content):,} bytes", [f"document:{digest}"])  # fmt: skip
     return digest, True
+
+
+ISSUERS: tuple[str, ...] = ("immigration_judge", "bia", "federal_court")
+"""The courts a verified document can be from: a court's act citing it takes this one as
+its authority."""
+_DOCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./#:_()-]{2,63}")
+
+
+def verification_seal(key: bytes, case_id: int, sha256: str, issuer: str, docket: str,
+                      verified_by: str, verified_at: datetime) -> str:  # fmt: skip
+    """The seal of a document's verification (a verifier written in by hand lacks it)."""
+    return seal(key, "document_verified", case_id, sha256, issuer, docket, verified_by,
+                verified_at.strftime("%Y-%m-%d %H:%M:%S"))  # fmt: skip
+
+
+def verify_document(
+    session: Session, ctx: AccessContext, case_id: int, sha256: str, issuer: str, docket: str
+) -> Any:
+    """A second person vouches that a document attached to the case is the court's act it
+    says it is: a supervisor who did not attach it checks it against the court's docket
+    and records the issuing court and the docket reference (audited, sealed). Only then
+    may a court's act cite it, and it takes this court as its authority."""
+    from habeas.store.models import CaseDocument
+
+    case = _get(session, case_id)
+    decision = authorize(ctx, "write", case_resource(case), step="verify_document")
+    if not decision.allowed:
+        raise _denied(session, ctx, "case_verify_document", case,
+                      f"verify a document on case {case_id}", decision.why())  # fmt: skip
+    if issuer not in ISSUERS:
+        raise HabeasError(f"issuer must be one of {', '.join(ISSUERS)}, not {issuer[:40]!r}")
+    docket = docket.strip()
+    if not _DOCKET.fullmatch(docket):
+        raise HabeasError("the docket reference is 3 to 64 letters, digits and . / # : _ ( ) -, "
+                          "as the court's docket shows it")  # fmt: skip
+    doc = session.get(CaseDocument, (case_id, sha256))
+    if doc is None:
+        raise NotFound(f"no document {sha256[:64]!r} on case {case_id}")
+    if doc.added_by == ctx.user:
+        why = ("the person who attached a document does not verify it: a second person "
+               "checks it against the docket")  # fmt: skip
+        raise _denied(session, ctx, "case_verify_document", case,
+                      f"verify document {sha256[:16]}…", why)  # fmt: skip
+    if doc.verified_by is not None:
+        on = f"{doc.verified_at:%Y-%m-%d}" if doc.verified_at else "?"
+        raise HabeasError(f"document {sha256[:16]}… was verified by {doc.verified_by} on {on} "
+                          f"(docket {doc.docket_reference})")  # fmt: skip
+    at = _now().replace(microsecond=0)
+    doc.issuer, doc.docket_reference, doc.verified_by, doc.verified_at = (
+        issuer, docket, ctx.user, at)  # fmt: skip
+    doc.verification_seal = verification_seal(key_for(session.connection()), case_id, sha256,
+                                              issuer, docket, ctx.user, at)  # fmt: skip
+    session.flush()
+    _audit(session, ctx, "case_verify_document", case, True,
+           f"document {doc.name!r} verified as {issuer}'s against docket {docket}",
+           [f"document:{sha256}"])  # fmt: skip
+    return doc
+
+
+_VERIFIED = text(
+    """SELECT added_by, issuer, docket_reference, verified_by, verified_at, verification_seal
+       FROM case_documents WHERE case_id = :case AND sha256 = :sha"""
+)
+
+
+def verified_issuer(conn: Any, case_id: int, event: Event) -> tuple[str | None, str]:
+    """For a court's act that cites a document and no court record: the court the document
+    was verified as (None when it was not, or its verification lacks its seal), and what
+    to say about it."""
+    import hmac
+
+    if not type(event).court_fact or event.basis.strip() or not event.document_sha256:
+        return None, ""
+    row = conn.execute(_VERIFIED, {"case": case_id, "sha": event.document_sha256}).one_or_none()
+    if row is None:
+        return None, ""  # not attached: evidence_problems says so
+    if row.verified_by is None:
+        return None, (f"document {event.document_sha256[:16]}… is cited as a court's act, but "
+                      "nobody has verified it against the court's docket: a supervisor who did "
+                      "not attach it verifies it first (cases verify-document, with the docket "
+                      "reference); a text an officer attached is not a court's act")  # fmt: skip
+    at = row.verified_at if isinstance(row.verified_at, datetime) else datetime.fromisoformat(
+        str(row.verified_at))  # fmt: skip
+    expected = verification_seal(key_for(conn), case_id, event.document_sha256, row.issuer,
+                                 row.docket_reference, row.verified_by, at)  # fmt: skip
+    if row.verification_seal is None or not hmac.compare_digest(expected, row.verification_seal):
+        return None, (f"the verification of document {event.document_sha256[:16]}… does not "
+                      "carry its seal (written outside habeas): it is not believed")  # fmt: skip
+    return str(row.issuer), ""
 
 
 def read_document(session: Session, ctx: AccessContext, case_id: int, sha256: str) -> Any:

@@ -254,6 +254,23 @@ def register(
         out.print(f"case {case_id}: document {doc.name} sha256 {doc.sha256}"
                   + ("" if doc.new else " (already attached)"), highlight=False)  # fmt: skip
 
+    @cases_app.command("verify-document")
+    def cases_verify_document(
+        case_id: Annotated[int, typer.Argument(help="The case id.")],
+        sha256: Annotated[str, typer.Argument(help="The attached document's SHA-256.")],
+        issuer: Annotated[str, typer.Option(help="immigration_judge, bia or federal_court.")],
+        docket: Annotated[str, typer.Option(help="The docket reference checked.")],
+        as_user: AsUser = None,
+        purpose: Purpose = None,
+    ) -> None:
+        """Verify a document against the court's docket (a supervisor who did not attach
+        it): only then may a court's act cite it, with that court as its authority."""
+        a, who = _who(as_user)
+        doc = a.cases.verify_document(who, purpose, case_id, sha256, issuer, docket)
+        said = (f"case {case_id}: document {doc.name} verified as {doc.issuer}'s "
+                f"(docket {doc.docket_reference}) by {doc.verified_by}")  # fmt: skip
+        out.print(said, highlight=False)
+
     @cases_app.command("counsel")
     def cases_counsel(
         case_id: Annotated[int, typer.Argument(help="The case id.")],

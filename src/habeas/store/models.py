@@ -157,6 +157,13 @@ class CaseDocument(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime]
+    issuer: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The court that issued it, as a second person verified it (immigration_judge, bia,
+    federal_court): a court's act citing the document takes this authority."""
+    docket_reference: Mapped[str | None] = mapped_column(String(64), default=None)
+    verified_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    verification_seal: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class CourtRecordReview(Base):

@@ -1,0 +1,33 @@
+"""A document cited as a court's act is verified first: a supervisor who did not attach it
+checks it against the court's docket and records the issuing court and the docket
+reference; the verification is sealed with the history key.
+
+Revision ID: 0012
+Revises: 0011
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+
+
+def upgrade() -> None:
+    """Add the verification columns to the case documents."""
+    with op.batch_alter_table("case_documents") as t:
+        t.add_column(sa.Column("issuer", sa.String(32), nullable=True))
+        t.add_column(sa.Column("docket_reference", sa.String(64), nullable=True))
+        t.add_column(sa.Column("verified_by", sa.String(64), nullable=True))
+        t.add_column(sa.Column("verified_at", sa.DateTime, nullable=True))
+        t.add_column(sa.Column("verification_seal", sa.String(64), nullable=True))
+
+
+def downgrade() -> None:
+    """Drop them."""
+    with op.batch_alter_table("case_documents") as t:
+        for name in ("verification_seal", "verified_at", "verified_by", "docket_reference",
+                     "issuer"):  # fmt: skip
+            t.drop_column(name)
