@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -283,7 +283,7 @@ async def phones_load(
                     "assignment_id": a,
                     "outcome": rng.choice(("arrested", "located_not_detained", "not_located")),
                     "subject": True,
-                    "occurred_at": datetime.now().isoformat(timespec="seconds"),
+                    "occurred_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "place": "bench",
                     "notes": "",
                 }

@@ -30,6 +30,7 @@ from habeas.custody.transport import (
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext
 from habeas.governance.identity import AccessDenied
+from habeas.governance.keys import register as register_key
 from habeas.store.operational import make_engine, session_factory, upgrade
 
 CUSTODY = AccessContext("custody1", "custody_officer", "custody")
@@ -44,6 +45,7 @@ SMALL = (("TINY", "A small facility (synthetic)", 5, "NDS 2019", "ELP", 31.8, -1
 def engine(store_url: str) -> Engine:
     e = make_engine(store_url, pool_size=25)
     upgrade(e)
+    register_key(e, b"test-history-key-of-32-bytes-xx!")
     with session_factory(e).begin() as s:
         ensure_facilities(s, SMALL)
         for i in range(20):

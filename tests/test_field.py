@@ -7,7 +7,7 @@ tried against, on SQLite and PostgreSQL where the store decides it."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def assigned(app: Habeas, pid: str, team: str = "NE-1", **kw: Any) -> tuple[int,
 
 def outcome(assignment: int, kind: str = "arrested", **kw: Any) -> OutcomeIn:
     return OutcomeIn(uuid=str(uuid.uuid4()), assignment_id=assignment, outcome=kind,
-                     occurred_at=datetime.now().replace(microsecond=0), **kw)  # fmt: skip
+                     occurred_at=datetime.now(UTC).replace(microsecond=0), **kw)  # fmt: skip
 
 
 def events(app: Habeas, case_id: int, kind: str) -> int:
@@ -401,7 +401,18 @@ def test_the_officer_sees_only_the_teams_assignments(field_app: Habeas) -> None:
 
 def test_bad_outcomes_are_refused_with_what_is_wrong() -> None:
     with pytest.raises(ValueError, match="uuid is not a UUID"):
-        OutcomeIn(uuid="1", assignment_id=1, outcome="arrested", occurred_at=datetime.now())
+        OutcomeIn(uuid="1", assignment_id=1, outcome="arrested", occurred_at=datetime.now(UTC))
+    good = "0b8a3c4e-1f2d-4e5a-9b6c-7d8e9f0a1b2c"
+    with pytest.raises(ValueError, match="needs its time zone"):  # a bare local time
+        OutcomeIn(uuid=good, assignment_id=1, outcome="arrested", occurred_at=datetime.now())
+    with pytest.raises(ValueError, match="ahead of the server's clock"):  # 11 hours ahead
+        OutcomeIn(uuid=good, assignment_id=1, outcome="arrested",
+                  occurred_at=datetime.now(UTC) + timedelta(hours=11))  # fmt: skip
+    # a true report from UTC+14 (its local date may be the server's tomorrow) is accepted
+    kiribati = timezone(timedelta(hours=14))
+    sent = OutcomeIn(uuid=good, assignment_id=1, outcome="arrested",
+                     occurred_at=datetime.now(kiribati) - timedelta(minutes=1))  # fmt: skip
+    assert sent.occurred_at.utcoffset() == timedelta(hours=14)
     from habeas.field.rules import outcome_problems
 
     assert "is not one of" in outcome_problems("shot", True, "", "")[0]

@@ -469,9 +469,15 @@ def test_voluntary_departure_runs_to_its_deadline() -> None:
         ),
         court(lc.WaiveAppeal, day(3), *OFFICER),
     )
-    assert f"the voluntary departure period runs until {day(63)}" in refused(
-        decided, lc.MarkFugitive(day(30), *OFFICER, reason="no show")
+    assert f"inside the voluntary departure period, which runs until {day(63)}" in " ".join(
+        refused(decided, lc.MarkFugitive(day(30), *OFFICER, reason="no show"))
     )
+    # once the alternate order took effect (the deadline passed), a fugitive step dated
+    # back inside the period is still refused, naming both dates
+    after = ok(decided, lc.AlternateOrderEffective(day(64), lc.LIFECYCLE_ACTOR, "system",
+                                                   deadline=day(63)))  # fmt: skip
+    why = " ".join(refused(after, lc.MarkFugitive(day(58), *OFFICER, reason="no show")))
+    assert f"dated {day(58)}" in why and f"runs until {day(63)}" in why
     assert ok(decided, lc.MarkFugitive(day(64), *OFFICER, reason="did not depart")).state == (
         State.FUGITIVE
     )

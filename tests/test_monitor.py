@@ -7,11 +7,13 @@ rule; a feed nobody declared is refused; the feed's account can do nothing else.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from monitorkit import (
+    PAST,
     TODAY,
     Subject,
     approved,
@@ -273,6 +275,30 @@ def test_a_forged_or_rewritten_or_deleted_inbox_row_is_caught(
         in (v.history_problem or "")
     )
     raw.dispose()
+
+
+def test_an_exit_dated_before_birth_or_before_the_order_closes_nothing(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    from datetime import datetime as dt
+
+    s, t = people[6], people[7]
+    case_id = approved(mon, s)
+    got = post(mon, "airline_exits", [exit_event(s, "AX-1901", at=dt(1901, 3, 4, 10, 0))])
+    assert statuses(got) == ["review"]
+    assert state(mon, case_id) == "approved_for_field_action"
+    with mon.reader() as ses:
+        why = ses.execute(select(EventReview.detail).where(
+            EventReview.event_id == "AX-1901")).scalar_one()  # fmt: skip
+    assert "dated 1901-03-04, before the person was born" in why
+    manifest = on_manifest(mon, t)  # an order decided on PAST + 10 days
+    early = exit_event(t, "AX-EARLY", at=dt.combine(PAST + timedelta(days=3), dt.min.time()))
+    assert statuses(post(mon, "airline_exits", [early])) == ["review"]
+    assert state(mon, manifest) == "on_manifest"
+    with mon.reader() as ses:
+        why = ses.execute(select(EventReview.detail).where(
+            EventReview.event_id == "AX-EARLY")).scalar_one()  # fmt: skip
+    assert "before the order of" in why and "does not execute it" in why
 
 
 def test_events_out_of_order_close_nothing_a_later_entry_contradicts(

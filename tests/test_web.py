@@ -254,7 +254,7 @@ def test_a_resend_of_the_same_outcome_is_answered_as_recorded(world: Any, browse
     statuses = page.evaluate(
         """async (a) => { const body = {uuid: crypto.randomUUID(), assignment_id: a,
              outcome: 'not_located', subject: true,
-             occurred_at: new Date().toISOString().slice(0, 16), place: '', notes: ''};
+             occurred_at: new Date().toISOString(), place: '', notes: ''};
            const one = await window.habeasFetch('/field/outcomes', {method: 'POST', json: body});
            const two = await window.habeasFetch('/field/outcomes', {method: 'POST', json: body});
            const a1 = (await one.json()).replayed, a2 = (await two.json()).replayed;

@@ -213,6 +213,10 @@ class TodayView(BaseModel):
     items: list[OfficerItem]
 
 
+CLOCK_SKEW = timedelta(minutes=10)
+"""How far ahead of the server's clock a device's time may be (its clock drifts)."""
+
+
 class OutcomeIn(BaseModel):
     """An outcome as the officer's device sends it (``uuid``: made by the device)."""
 
@@ -236,6 +240,19 @@ class OutcomeIn(BaseModel):
         ):
             raise ValueError("uuid is not a UUID (8-4-4-4-12 hexadecimal digits)")
         return v.lower()
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _zoned_and_not_ahead(cls, v: datetime) -> datetime:
+        if v.tzinfo is None or v.utcoffset() is None:
+            raise ValueError("occurred_at needs its time zone, as the device knows it "
+                             "(e.g. 2026-12-07T14:05-05:00 or ...Z)")  # fmt: skip
+        now = datetime.now(UTC)
+        if v > now + CLOCK_SKEW:
+            raise ValueError(f"occurred_at {v.isoformat()} is {v - now} ahead of the server's "
+                             f"clock ({now:%Y-%m-%d %H:%M} UTC): an outcome is reported after it "
+                             "happens")  # fmt: skip
+        return v
 
     def digest(self) -> str:
         """SHA-256 of the content (a resend must match it)."""
@@ -968,7 +985,9 @@ class Field:
                         + (f": {a.reason}" if a.reason else "")
                         + "; nothing was recorded"
                     )
-                on = sent.occurred_at.date()
+                # the moment is checked not to lie ahead; its legal date is the agency's
+                # (the server's zone): a true report from UTC+14 is not 'tomorrow'
+                on = sent.occurred_at.astimezone().date()
                 if sent.subject:
                     record_event(
                         w.session,
@@ -994,7 +1013,7 @@ class Field:
                     case_id=a.case_id,
                     outcome=sent.outcome,
                     subject=sent.subject,
-                    occurred_at=sent.occurred_at.replace(tzinfo=None),
+                    occurred_at=sent.occurred_at.astimezone(UTC).replace(tzinfo=None),
                     lat=sent.lat,
                     lon=sent.lon,
                     place=sent.place.strip(),

@@ -309,6 +309,8 @@ def _dependencies(case: CaseFile, e: Event) -> list[tuple[str, date | None]]:
         return [("appeal", case.appeal.filed_on if case.appeal else None)]
     if k == "decide_motion":
         return [("motion", case.motion.filed_on if case.motion else None)]
+    if k == "mark_fugitive":
+        return [("final order", case.final_on)]
     if k in ("file_petition_for_review", "mark_ready", "grant_administrative_stay"):
         return [("final order", case.final_on)]
     if k == "decide_petition":
@@ -824,9 +826,15 @@ def _fugitive(case: CaseFile, e: MarkFugitive, reasons: list[str]) -> CaseFile:
         reasons.append("marking a person fugitive needs the reason (deadline missed, no report)")
     order = case.order
     deadline = order.departure_deadline if order is not None else None
-    if (order is not None and order.kind == "voluntary_departure" and deadline
-            and _on(e) <= deadline):  # fmt: skip
-        reasons.append(f"the voluntary departure period runs until {deadline}")
+    # a grant of voluntary departure, even one an alternate order of removal has replaced
+    # since: nobody is a fugitive on a day inside the period they had to leave
+    granted = order is not None and (order.kind == "voluntary_departure" or order.alternate)
+    if granted and deadline is None:
+        reasons.append("voluntary departure was granted with no known deadline: nobody is "
+                       "marked fugitive until the deadline is on the case")  # fmt: skip
+    elif granted and deadline is not None and _on(e) <= deadline:
+        reasons.append(f"the step is dated {_on(e)}, inside the voluntary departure period, "
+                       f"which runs until {deadline}")  # fmt: skip
     return replace(case, state=S.FUGITIVE)
 
 

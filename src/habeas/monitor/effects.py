@@ -32,7 +32,13 @@ from habeas.governance import audit
 from habeas.governance.authz import AccessContext
 from habeas.monitor.feeds import Feed
 from habeas.monitor.intake import Checked
-from habeas.monitor.rules import Link, entry_after_departure, executed_order, exit_is_stale
+from habeas.monitor.rules import (
+    Link,
+    dated_before,
+    entry_after_departure,
+    executed_order,
+    exit_is_stale,
+)
 from habeas.store.models import EventReview
 
 EXIT_KINDS = frozenset({"exit", "removal_verification"})
@@ -86,6 +92,9 @@ def _match(link: Link) -> str:
         return f"linked to person {link.person_id}: " + "; ".join(link.reasons)
     return (f"matched to person {link.person_id} through record {link.record_id} "
             f"(p={link.probability:.4f}, weight {link.weight:.1f})")  # fmt: skip
+
+
+_BIRTHS = text("SELECT DISTINCT dob FROM index_records WHERE person_id = :p AND dob IS NOT NULL")
 
 
 def review(
@@ -171,6 +180,12 @@ def apply(
     case = session.get(Case, case_id)
     assert case is not None
     before = case_file(session, case)
+    births = [str(b) for b in conn.execute(_BIRTHS, {"p": person}).scalars()]
+    contradiction = dated_before(event.occurred_at.date(), births, before)
+    if contradiction:
+        detail = f"{event.kind.replace('_', ' ')} {cite}: {contradiction}; nothing was closed"
+        review(session, feed, event, "date_contradiction", detail, person, case_id, [me])
+        return Effect("review", case_id, detail, review="date_contradiction")
     steps: list[str] = []
     if event.kind == "self_report":
         if before.departure_reported_on is not None:

@@ -121,3 +121,29 @@ def exit_is_stale(exit_at: datetime, last_entry: datetime | None) -> bool:
 def entry_after_departure(entry_on: date, departed_on: date | None) -> bool:
     """An entry on or after the day a departure was verified."""
     return departed_on is not None and entry_on >= departed_on
+
+
+def _earliest(text: str) -> date | None:
+    """The first day a published date (1967, 1967-05 or 1967-05-03) can be."""
+    parts = text.split("-")
+    try:
+        return date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1,
+                    int(parts[2]) if len(parts) > 2 else 1)  # fmt: skip
+    except (ValueError, IndexError):
+        return None
+
+
+def dated_before(on: date, births: list[str], case: CaseFile) -> str | None:
+    """Why a departure dated ``on`` cannot be what it says, naming both dates: before the
+    person could have been born (by every birth date their records give), or before the
+    order it would execute. None when the date fits."""
+    born = [d for d in (_earliest(b) for b in births if b) if d is not None]
+    if born and on < min(born):
+        return (f"the event is dated {on}, before the person was born ({min(born)} at the "
+                "earliest, by their records): a wrong date or a wrong person")  # fmt: skip
+    order = case.order
+    decided = order.decided_on if order is not None else None
+    if decided is not None and on < decided:
+        return (f"the event is dated {on}, before the order of {decided} it would execute: a "
+                "departure before an order does not execute it")  # fmt: skip
+    return None

@@ -24,6 +24,16 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
+  function withOffset(local) {
+    // the form's local time with this device's UTC offset: the server refuses a moment
+    // without its zone, and one ahead of its clock
+    const d = new Date(local);
+    const m = -d.getTimezoneOffset();
+    const sign = m >= 0 ? "+" : "-";
+    const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
+    return local + ":00" + sign + pad(m / 60) + ":" + pad(m % 60);
+  }
+
   function localNow() {
     const d = new Date();
     d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
@@ -123,7 +133,7 @@
         assignment_id: Number(f.dataset.assignment),
         outcome: subject ? (picked ? picked.value : "") : "not_subject",
         subject,
-        occurred_at: f.occurred_at.value,
+        occurred_at: withOffset(f.occurred_at.value),
         place: f.place.value,
         notes: f.notes.value,
       };
