@@ -158,6 +158,14 @@ def test_a_watched_folder_commits_a_file_then_moves_it(
     ]
     path = folder / "airline_exits" / "batch-1.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # a file its writer touched a moment ago is left for the next look
+    code = execute(["--data-dir", str(data), "monitor", "watch", str(folder), "--once",
+                    "--settle", "30", "--as", "feed1"])  # fmt: skip
+    assert code == 0 and path.exists()
+    with app.reader() as ses:
+        assert ses.get(Case, case_id).state != "departure_verified"  # type: ignore[union-attr]
+    settled = time.time() - 60
+    os.utime(path, (settled, settled))
     code = execute(
         ["--data-dir", str(data), "monitor", "watch", str(folder), "--once", "--as", "feed1"]
     )
@@ -170,6 +178,7 @@ def test_a_watched_folder_commits_a_file_then_moves_it(
         assert [(x.via, x.position, x.rule) for x in q] == [("folder", 2, "structure")]
     # the same file again (a crash before the move): repeats, nothing done twice
     os.replace(folder / "airline_exits" / "done" / "batch-1.jsonl", path)
+    os.utime(path, (settled, settled))
     assert execute(["--data-dir", str(data), "monitor", "watch", str(folder), "--once",
                     "--as", "feed1"]) == 0  # fmt: skip
     with app.reader() as ses:
@@ -181,3 +190,21 @@ def test_a_watched_folder_commits_a_file_then_moves_it(
         assert n == 1
         assert ses.execute(select(func.count()).select_from(EventQuarantine)).scalar_one() == 2
     app.close()
+
+
+def test_a_consumer_on_an_idle_stream_keeps_waiting(nats_url: str) -> None:
+    """No event for a while is not an error: the consumer waits, reports an empty
+    backlog, and stops only when told to."""
+    from habeas.monitor.stream import Consumed, consume
+
+    reports: list[Consumed] = []
+
+    async def run() -> Consumed:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.call_later(2.0, stop.set)
+        return await consume(nats_url, lambda *_: None, lambda *_: None, stop,
+                             reports.append, idle=0.1)  # fmt: skip
+
+    done = asyncio.run(run())
+    assert len(reports) >= 3 and done.backlog == 0  # it looked, again and again, and lived

@@ -131,10 +131,17 @@ def register(
         folder: Annotated[Path, typer.Argument(help="The folder: one sub-folder per feed.")],
         once: Annotated[bool, typer.Option("--once", help="Read what waits, then stop.")] = False,
         every: Annotated[float, typer.Option(min=0.1, max=60, help="Seconds between looks.")] = 1.0,
+        settle: Annotated[
+            float,
+            typer.Option(
+                min=0, max=600, help="Seconds a file must be unchanged before it is read."
+            ),
+        ] = 2.0,
         as_user: AsUser = None,
     ) -> None:
         """Watch a folder of feeds' event files (``FOLDER/<feed>/*.jsonl``): each file is
-        read, its events committed, then moved to ``done/``."""
+        read once it is settled (unchanged for --settle seconds; write ``x.jsonl.part``
+        and rename it), its events committed, then moved to ``done/``."""
         from habeas.monitor.folder import watch_once
 
         a = application()
@@ -147,7 +154,7 @@ def register(
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
         while True:
             feeds = a.monitor.feeds.names(datetime.now().date())
-            done = watch_once(folder, feeds, receive)
+            done = watch_once(folder, feeds, receive, settle)
             a.monitor.report_consumer(f"folder:{folder.name}", "folder", done.waiting,
                                       done.events)  # fmt: skip
             for why in done.refused:

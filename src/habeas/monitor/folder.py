@@ -21,6 +21,8 @@ MAX_FILE_BYTES = 256 * 1024**2
 """The largest file of events read (the folder is for batches, not archives)."""
 CHUNK = 200
 """Events per call."""
+SETTLE = 2.0
+"""Seconds a file must be unchanged before it is read (its writer may not be done)."""
 
 
 @dataclass
@@ -66,8 +68,12 @@ def waiting(root: Path) -> int:
     return sum(1 for d in root.iterdir() if d.is_dir() for f in d.glob("*.jsonl") if f.is_file())
 
 
-def watch_once(root: Path, feeds: list[str], receive: Receive) -> FolderPass:
-    """Read every waiting file of every declared feed once; move each file when done."""
+def watch_once(
+    root: Path, feeds: list[str], receive: Receive, settle: float = SETTLE
+) -> FolderPass:
+    """Read every settled file of every declared feed once; move each file when done."""
+    import time
+
     out = FolderPass()
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such folder")
@@ -83,12 +89,18 @@ def watch_once(root: Path, feeds: list[str], receive: Receive) -> FolderPass:
                 _move(path, sub / "refused", why)
                 out.refused.append(f"{sub.name}/{path.name}: {why}")
                 continue
+            before = path.stat()
+            if time.time() - before.st_mtime < settle:
+                continue  # its writer may not be done: next time
             for first, lines in _chunks(path):
                 receipt = receive(sub.name, list(lines), first)
                 out.events += receipt.received
                 out.new += receipt.new
                 out.duplicates += receipt.duplicates
                 out.quarantined += receipt.quarantined
+            after = path.stat()
+            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                continue  # written to while it was read: read again (repeats do nothing)
             _move(path, sub / "done", None)
             out.files += 1
     out.waiting = waiting(root)

@@ -92,7 +92,7 @@ async def consume(
         while not stop.is_set():
             try:
                 msgs = await sub.fetch(batch=FETCH, timeout=idle)
-            except FetchTimeout:
+            except (TimeoutError, FetchTimeout):  # an idle stream: nats-py raises either
                 if report is not None:
                     done.backlog = 0
                     report(done)
