@@ -86,14 +86,28 @@ def test_a_store_at_an_older_revision_is_refused_with_the_fix(tmp_path: Path) ->
     fresh.close()
 
 
-def test_failed_sign_ins_are_remembered_in_bounded_memory(tmp_path: Path) -> None:
+def test_failed_sign_ins_are_counted_in_the_store_across_processes(tmp_path: Path) -> None:
+    """Five wrong passwords through one application lock the account for another (as
+    another server process would be) and after a restart; twenty from one address lock
+    the address, whatever names it tries."""
+    from conftest import make_app
+
     from habeas.app import Habeas
-    from habeas.app.users import MAX_FAILURES_ADDRESS, MAX_TRACKED
+    from habeas.app.users import MAX_FAILURES_ACCOUNT, MAX_FAILURES_ADDRESS, TooManyAttempts
+    from habeas.errors import HabeasError
     from habeas.settings import Settings
 
-    users = Habeas(Settings(data_dir=tmp_path)).users
-    for i in range(MAX_TRACKED + 5_000):  # a spray of made-up names from one address
-        users._fail([f"user:u{i}", "addr:10.0.0.1"])
-    assert len(users._failures) <= MAX_TRACKED + 2
-    assert len(users._failures["addr:10.0.0.1"]) <= MAX_FAILURES_ADDRESS
-    assert users._throttled(["user:u-new", "addr:10.0.0.1"])  # the address is still held
+    first = make_app(tmp_path / "d", users={"officer1": "case_officer"})
+    for _ in range(MAX_FAILURES_ACCOUNT):
+        with pytest.raises(HabeasError):
+            first.users.login("officer1", "wrong", "case_review", "10.1.1.1")
+    second = Habeas(Settings(data_dir=tmp_path / "d"))  # another process, or a restart
+    with pytest.raises(TooManyAttempts):
+        second.users.login("officer1", "wrong", "case_review", "10.9.9.9")
+    for i in range(MAX_FAILURES_ADDRESS):  # a spray of names from one address
+        with pytest.raises(HabeasError):
+            second.users.login(f"u{i}", "wrong", "case_review", "10.0.0.7")
+    with pytest.raises(TooManyAttempts):
+        first.users.login("someone-new", "x", "case_review", "10.0.0.7")
+    first.close()
+    second.close()

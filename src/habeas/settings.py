@@ -23,6 +23,13 @@ class Settings(BaseSettings):
         description="Operational store URL; defaults to SQLite in the data directory.",
     )
     threads: int = Field(default=2, ge=1, le=256, description="Worker threads for DuckDB.")
+    forwarded_allow_ips: str = Field(
+        default="",
+        max_length=1000,
+        description="Proxies whose X-Forwarded-For is believed (comma-separated addresses); "
+        "empty: none, and the caller's address is the connection's (sign-in limits and the "
+        "audit log count it).",
+    )
 
     @property
     def staging_path(self) -> Path:

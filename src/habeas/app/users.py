@@ -8,12 +8,11 @@ import hashlib
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import delete, func, insert, select
 
 from habeas.errors import HabeasError, Unauthenticated
 from habeas.governance import audit
@@ -33,7 +32,7 @@ TOKEN_DAYS = 90
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_ACCOUNT = 5
 MAX_FAILURES_ADDRESS = 20
-MAX_TRACKED = 50_000
+
 """Accounts and addresses whose failures are remembered at once (memory stays bounded)."""
 
 
@@ -84,7 +83,6 @@ class Users:
 
     def __init__(self, app: Habeas) -> None:
         self.app = app
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._checked: dict[str, tuple[float, Any]] = {}
 
@@ -114,31 +112,38 @@ class Users:
         return self.app.issue_principal(username, "local", origin)
 
     def _throttled(self, keys: list[str]) -> bool:
-        cutoff = time.monotonic() - WINDOW_SECONDS
-        with self._lock:
-            for key in keys:
-                q = self._failures[key]
-                while q and q[0] < cutoff:
-                    q.popleft()
-            return (
-                len(self._failures[keys[0]]) >= MAX_FAILURES_ACCOUNT
-                or len(self._failures[keys[1]]) >= MAX_FAILURES_ADDRESS
-            )
+        """Whether the account or the address failed too often in the window (counted
+        in the store: every server process and a restart see the same count)."""
+        from habeas.store.models import SignInFailure
+
+        cutoff = _now() - timedelta(seconds=WINDOW_SECONDS)
+        with self.app.reader() as s:
+            counts = dict(
+                s.execute(
+                    select(SignInFailure.key, func.count())
+                    .where(SignInFailure.key.in_([k[:128] for k in keys]),
+                           SignInFailure.at >= cutoff)
+                    .group_by(SignInFailure.key)
+                ).all()
+            )  # fmt: skip
+        return (
+            counts.get(keys[0][:128], 0) >= MAX_FAILURES_ACCOUNT
+            or counts.get(keys[1][:128], 0) >= MAX_FAILURES_ADDRESS
+        )
 
     def _fail(self, keys: list[str]) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) > MAX_TRACKED:  # a spray of names must not fill memory
-                cutoff = now - WINDOW_SECONDS
-                for key in [k for k, q in self._failures.items() if not q or q[-1] < cutoff]:
-                    del self._failures[key]
-                if len(self._failures) > MAX_TRACKED:
-                    self._failures.clear()
-            for key in keys:
-                q = self._failures[key]
-                q.append(now)
-                while len(q) > MAX_FAILURES_ADDRESS:
-                    q.popleft()
+        """Count a failed sign-in against the account and the address; failures older
+        than the window are dropped (a spray of names cannot grow the table for long)."""
+        from habeas.store.models import SignInFailure
+
+        now = _now()
+        with self.app.engine.begin() as conn:
+            conn.execute(
+                delete(SignInFailure).where(
+                    SignInFailure.at < now - timedelta(seconds=WINDOW_SECONDS)
+                )
+            )
+            conn.execute(insert(SignInFailure), [{"key": k[:128], "at": now} for k in keys])
 
     def _audit_login(
         self, username: str, role: str, purpose: str, address: str, ok: bool, detail: str

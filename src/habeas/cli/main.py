@@ -437,8 +437,12 @@ def serve(
     a.engine  # noqa: B018 - refuse a missing store before listening
     if demo_accounts:
         _print_demo_accounts(a, host, port)
+    # X-Forwarded-For is believed only from the proxies the settings name (by default from
+    # none: a client on this machine could otherwise name any address it likes)
+    proxies = a.settings.forwarded_allow_ips.strip()
     if processes == 1:
-        uvicorn.run(create_api(a, workers=workers), host=host, port=port, log_level="warning")
+        uvicorn.run(create_api(a, workers=workers), host=host, port=port, log_level="warning",
+                    proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)  # fmt: skip
         return
     if a.settings.operational_url.startswith("sqlite"):
         raise HabeasError(
@@ -452,6 +456,7 @@ def serve(
             "HABEAS_THREADS": str(s.threads),
             "HABEAS_DATABASE_URL": s.operational_url,
             "HABEAS_SERVE_THREADS": str(workers),
+            "HABEAS_FORWARDED_ALLOW_IPS": proxies,
         }
     )
     uvicorn.run(
@@ -461,6 +466,8 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )
 
 

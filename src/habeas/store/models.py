@@ -127,6 +127,17 @@ class CaseEvent(Base):
     event_hash: Mapped[str | None] = mapped_column(String(64))
 
 
+class SignInFailure(Base):
+    """A failed sign-in, by account (``user:NAME``) and by address (``addr:IP``): counted
+    in the store, so every server process and a restart see the same count."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 class CaseRefusal(Base):
     """A step refused on a case, by policy or by law, with every reason (the audit log
     holds the same refusal; this is its index by case, for the court's view)."""
