@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -55,7 +55,10 @@ class Login(BaseModel):
 
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
-    purpose: PurposeName
+    purpose: str = Field(
+        min_length=1, max_length=32, description=f"one of {', '.join(get_args(PurposeName))}"
+    )
+    """Checked by the application, so an unknown purpose is refused *and audited*."""
 
 
 class SessionOut(BaseModel):

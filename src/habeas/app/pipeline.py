@@ -425,6 +425,15 @@ class Pipeline:
         if disposition is not None and disposition not in DISPOSITIONS:
             raise HabeasError(f"disposition must be one of {', '.join(map(repr, DISPOSITIONS))}")
         ctx = self._ctx(principal, purpose, "quarantine_list")
+        d = authorize(ctx, "read_quarantine", Resource("Source", "quarantine", {"purposes": []}))
+        if not d.allowed:
+            record(self.app.engine, ctx, "quarantine_list", ["quarantine"], False, d.why())
+            raise AccessDenied(
+                f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not read the quarantine: "
+                f"{d.why()} (intake's engineers and oversight read it)",
+                None,
+                d.why(),
+            )
         with self.app.staging() as st:
             sources = allowed_source_list(self.app.engine, st, ctx, "quarantine_list", "quarantine")
             rows, total = quarantined(st, source, limit, sources, offset, disposition)

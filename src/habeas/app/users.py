@@ -167,7 +167,9 @@ class Users:
         from habeas.governance.authz import PURPOSES
 
         if purpose not in PURPOSES:
-            raise HabeasError(f"unknown purpose {purpose!r}; purposes are {', '.join(PURPOSES)}")
+            why = f"unknown purpose {purpose[:32]!r}; purposes are {', '.join(PURPOSES)}"
+            self._audit_login(username, "none", purpose, address, False, why)
+            raise HabeasError(why)
         keys = [f"user:{username}", f"addr:{address}"]
         if self._throttled(keys):
             self._audit_login(

@@ -68,6 +68,19 @@ class Rejected:
         return f"{where}{on}: {self.reason} [{self.rule}]"
 
 
+class RepeatedKey(ValueError):
+    """A JSON object naming one key twice (the key is the message)."""
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise RepeatedKey(k)
+        out[k] = v
+    return out
+
+
 @dataclass
 class Batch:
     """What a batch's checks found."""
@@ -163,7 +176,12 @@ def check_batch(feed: Feed, events: list[Any], now: datetime, first: int = 1) ->
             out.rejected.append(Rejected(pos, None, None, "structure", str(row["_struct"])))
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=_no_repeated_keys)
+        except RepeatedKey as exc:
+            out.rejected.append(Rejected(pos, None, str(exc)[:64], "structure",
+                                         "the event repeats a key: which value is meant "
+                                         "is not known"))  # fmt: skip
+            continue
         except ValueError:  # the validation query already refused it; belt and braces
             out.rejected.append(Rejected(pos, None, None, "structure", "malformed JSON"))
             continue

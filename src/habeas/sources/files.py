@@ -88,10 +88,25 @@ def read_bounded(path: Path, limit: int, what: str, within: Path | None = None) 
     return b"".join(chunks)
 
 
-def preview(data: bytes, n: int = 12) -> str:
-    """The first ``n`` bytes of a file that is not what it claims, escaped: enough to tell
-    what it is, never its contents."""
-    text = data[:n].decode("utf-8", errors="backslashreplace")
-    shown = "".join(c if c.isprintable() and c.isascii() else c.encode("unicode_escape").decode()
-                    for c in text)  # fmt: skip
-    return repr(shown + ("…" if len(data) > n else ""))
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed data"), (b"PK\x03\x04", "a zip archive"),
+    (b"PAR1", "a Parquet file"), (b"%PDF", "a PDF"), (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"), (b"\x7fELF", "a program"), (b"SQLite format", "a database"),
+)  # fmt: skip
+
+
+def preview(data: bytes) -> str:
+    """What a file that is not what it claims looks like, never a byte of its contents
+    (a link to a password file must not echo its first line): its kind, or the shape of
+    its first line (how many characters, how many fields by common separators)."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    first = data.split(b"\n", 1)[0][:4096]
+    try:
+        text = first.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary data"
+    fields = {sep: text.count(sep) + 1 for sep in (",", ";", "|", "\t", ":") if sep in text}
+    shape = ", ".join(f"{n} fields by {sep!r}" for sep, n in sorted(fields.items()))
+    return f"a first line of {len(text)} characters" + (f" ({shape})" if shape else "")

@@ -167,7 +167,7 @@ def _read_csv(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -> 
     if missing and len(missing) == len(decl.fields) and not _looks_like_header(header):
         raise IngestError(
             f"{path}: the header has none of the columns declared for source {decl.name!r} "
-            f"(it begins {preview(data)}); is this the right file, and the right delimiter?"
+            f"(it holds {preview(data)}); is this the right file, and the right delimiter?"
         )
     if missing:
         shown = [h[:40] for h in header[:12]]
@@ -276,6 +276,8 @@ def _read_jsonl(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -
     bad_lines: list[int] = []
     long_lines: list[int] = []
     size = len(data)
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, as a CSV's may carry
+        data = data[3:]
     raw_lines = data.split(b"\n")
     lines: list[str] = []
     for n, raw in enumerate(raw_lines, start=1):
@@ -320,7 +322,9 @@ def _read_jsonl(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -
         f"CASE WHEN _long THEN 'line longer than {MAX_LINE_BYTES:,} bytes' "
         "WHEN _bad THEN 'line holds bytes that are not UTF-8' "
         "WHEN NOT json_valid(_line) THEN 'malformed JSON line' "
-        "WHEN json_type(_line) <> 'OBJECT' THEN 'line is JSON but not an object' END"
+        "WHEN json_type(_line) <> 'OBJECT' THEN 'line is JSON but not an object' "
+        "WHEN len(json_keys(_line)) <> len(list_distinct(json_keys(_line))) "
+        "THEN 'line repeats a key (which value is meant is not known)' END"
     )
     return RawFile(
         path,

@@ -280,7 +280,11 @@ def add_pages(api: FastAPI, app: Habeas) -> None:
         try:
             e = app.index.explain(who.principal, who.purpose, left[:64], right[:64])
         except HabeasError as exc:
-            return HTMLResponse(f"<p class='refusal'>{_escape(str(exc))}</p>", status_code=200)
+            fragment = HTMLResponse(f"<p class='refusal'>{_escape(str(exc))}</p>")
+            fragment.headers["content-security-policy"] = CSP
+            fragment.headers["x-frame-options"] = "DENY"
+            fragment.headers["referrer-policy"] = "no-referrer"
+            return fragment
         return render(request, "explain.html", e=e)
 
     @r.get("/case/{case_id}")
