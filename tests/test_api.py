@@ -255,6 +255,19 @@ def test_admin_routes_and_the_audit_log(world_api: World) -> None:
         headers={**w.headers("officer1", "case_review"), "Content-Type": "application/json"},
     )
     assert r.status_code == 413
+
+    # no Content-Length (a chunked body): counted as it arrives, stopped at the limit,
+    # on the unauthenticated sign-in as on a feed's events
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(60):  # 60 MB if it were read whole
+            yield b"x" * 1_000_000
+
+    r = c.post("/auth/login", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "at most" in r.json()["detail"]
+    r = c.post("/events/airline_exits", content=chunks(),
+               headers={**w.headers("officer1", "identity_resolution"),
+                        "Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 413
     assert c.get("/docs").status_code == 200 and "<script" not in c.get("/docs").text
     assert c.get("/openapi.json").json()["info"]["title"] == "habeas"
 

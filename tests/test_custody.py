@@ -80,9 +80,11 @@ def _arrest(s: object, case_id: int) -> None:
 
 def _order_doc(s: object, case_id: int) -> dict[str, str]:
     """The reinstatement decision, attached to the case (what its finality cites)."""
-    from habeas.cases.service import attach_document
+    from habeas.cases.service import attach_document, verify_document
 
     digest, _ = attach_document(s, OFFICER, case_id, "reinstatement decision", ORDER)  # type: ignore[arg-type]
+    checker = AccessContext("super2", "supervisor", "case_review")  # a second person
+    verify_document(s, checker, case_id, digest, "agency", f"A-FILE-{case_id}")  # type: ignore[arg-type]
     return {"document": "reinstatement decision", "document_sha256": digest}
 
 

@@ -432,7 +432,7 @@ def field_walk(app: Habeas, today: date, limit: int = 150) -> list[str]:
                 uuid=str(uuid.uuid4()),
                 assignment_id=last.id,
                 outcome="not_located",
-                occurred_at=datetime.now(UTC).replace(tzinfo=None),
+                occurred_at=datetime.now(UTC),
                 notes="no answer at the door (demo)",
             ),
         )

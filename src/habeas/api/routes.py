@@ -113,7 +113,9 @@ class DocumentVerification(BaseModel):
     """The court a document is from, and its docket reference, as checked."""
 
     model_config = ConfigDict(extra="forbid")
-    issuer: str = Field(max_length=32, description="immigration_judge, bia or federal_court")
+    issuer: str = Field(
+        max_length=32, description="agency, immigration_judge, bia or federal_court"
+    )
     docket_reference: str = Field(max_length=64)
 
 

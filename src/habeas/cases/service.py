@@ -590,9 +590,10 @@ def attach_document(
     return digest, True
 
 
-ISSUERS: tuple[str, ...] = ("immigration_judge", "bia", "federal_court")
-"""The courts a verified document can be from: a court's act citing it takes this one as
-its authority."""
+ISSUERS: tuple[str, ...] = ("agency", "immigration_judge", "bia", "federal_court")
+"""Who a verified document can be from (``agency``: an order the agency itself issues, a
+reinstatement or an expedited removal order, checked against its file): a court's act
+citing it takes this one as its authority, so an agency's paper never outranks a court."""
 _DOCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./#:_()-]{2,63}")
 
 

@@ -258,7 +258,9 @@ def register(
     def cases_verify_document(
         case_id: Annotated[int, typer.Argument(help="The case id.")],
         sha256: Annotated[str, typer.Argument(help="The attached document's SHA-256.")],
-        issuer: Annotated[str, typer.Option(help="immigration_judge, bia or federal_court.")],
+        issuer: Annotated[
+            str, typer.Option(help="agency, immigration_judge, bia or federal_court.")
+        ],
         docket: Annotated[str, typer.Option(help="The docket reference checked.")],
         as_user: AsUser = None,
         purpose: Purpose = None,
