@@ -120,3 +120,28 @@ def test_counsel_lists_and_reads_their_own_clients_case_only(indexed_app: Habeas
     with pytest.raises(AccessDenied):
         app.cases.list_cases(counsel, "redress")  # without naming a client: nothing to read
     assert app.cases.list_cases(counsel, "redress", client="P0000000000").cases == []
+
+
+def test_the_quarantine_is_read_by_intake_and_oversight_not_by_case_work(
+    indexed_app: Habeas,
+) -> None:
+    """Quarantined rows are raw values as they arrived: a case officer may not list them
+    (for any purpose), the engineers who run intake and oversight may; a refusal is
+    audited."""
+    from habeas.governance.authz import PURPOSES
+    from habeas.governance.identity import AccessDenied
+
+    app = indexed_app
+    for purpose in PURPOSES:
+        with pytest.raises(AccessDenied, match="may not read the quarantine"):
+            app.pipeline.quarantine(app.users.local("officer1", "t"), purpose)
+    assert app.pipeline.quarantine(app.users.local("eng1", "t"), "identity_resolution").total
+    assert app.pipeline.quarantine(app.users.local("ig1", "t"), "oversight").total
+    from habeas.governance.audit_access import AuditFilter
+
+    last = app.audit.show(app.users.local("ig1", "t"), "oversight",
+                          AuditFilter(user="officer1", limit=500))  # fmt: skip
+    assert any(
+        e.action == "quarantine_list" and e.decision == "deny" and e.user == "officer1"
+        for e in last
+    )
