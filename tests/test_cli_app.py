@@ -60,6 +60,15 @@ def test_habeas_serve_answers_over_http_and_refuses_without_credentials(tmp_path
         r = httpx.get(f"{base}/whoami", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and r.json()["role"] == "case_officer"
         assert "server-timing" in r.headers and r.headers["cache-control"] == "no-store"
+        # X-Forwarded-For is believed from no proxy unless configured: a client naming a
+        # new address on every try is still one address, held after 20 failures
+        codes = []
+        for i in range(21):
+            r = httpx.post(f"{base}/auth/login", json={"username": f"spray{i}",
+                           "password": "wrong", "purpose": "case_review"},
+                           headers={"X-Forwarded-For": f"198.51.100.{i}"})  # fmt: skip
+            codes.append(r.status_code)
+        assert codes[:20] == [401] * 20 and codes[20] == 429, codes
     finally:
         server.terminate()
         server.wait(timeout=30)

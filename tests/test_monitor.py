@@ -570,3 +570,42 @@ def test_synth_events_and_monitor_status_from_the_terminal(
     bad.write_text('{"source": "airline_exits", "event": {}}\nnot json\n')
     assert execute(["--data-dir", data, "monitor", "post", str(bad), "--as", "feed1"]) != 0
     assert "line 2: not JSON" in capsys.readouterr().err
+
+
+def test_over_http_a_feed_closes_no_case_and_same_names_only_a_candidate(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    """A feed's token on the ordinary step route is refused (it reaches a case only as the
+    effect of a matched event); a reviewer's "same" cannot name an unrelated person."""
+    from fastapi.testclient import TestClient
+
+    from habeas.api import create_api
+
+    s, other = people[8], people[9]
+    case_id = approved(mon, s)
+    root = mon.users.local("root", "t")
+    feed = mon.users.create_token(root, "feed1", "test").secret
+    officer = mon.users.create_token(root, "officer1", "test").secret
+
+    def h(token: str, purpose: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", "X-Habeas-Purpose": purpose}
+
+    with TestClient(create_api(mon)) as client:
+        step = {"kind": "verify_departure", "fields": {"proof": "trust me"}}
+        r = client.post(f"/cases/{case_id}/steps", headers=h(feed, "identity_resolution"),
+                        json=step)  # fmt: skip
+        assert r.status_code == 403 and "monitor's intake" in r.json()["detail"]
+        assert state(mon, case_id) == "approved_for_field_action"
+        bad = self_report(s, "SR-HTTP-SAME", first_name="Q" + s.truth.given_name[1:])
+        bad.pop("a_number")
+        bad["date_of_birth"] = s.truth.dob.replace(
+            day=min(28, s.truth.dob.day % 28 + 1)
+        ).isoformat()
+        assert statuses(post(mon, "departure_app_reports", [bad])) == ["review"]
+        r = client.get("/monitor/reviews", headers=h(officer, "case_review"))
+        [review] = [x for x in r.json() if x["event_id"] == "SR-HTTP-SAME"]
+        r = client.post(f"/monitor/reviews/{review['id']}", headers=h(officer, "case_review"),
+                        json={"decision": "same", "reason": "another person entirely",
+                              "person_id": other.person_id})  # fmt: skip
+        assert r.status_code == 422 and "matched against" in r.json()["detail"]
+    assert state(mon, case_id) == "approved_for_field_action"
