@@ -3,6 +3,7 @@ sign-in, tokens, purposes, problem details, masking, and no answer without crede
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -336,3 +337,50 @@ def test_quarantine_over_http_filters_by_disposition(world_api: World) -> None:
     assert every == kept.json()["total"] + refused.json()["total"]
     bad = c.get("/quarantine", params={"disposition": "lost"}, headers=h)
     assert bad.status_code == 422 and "disposition" in bad.text
+
+
+def test_over_http_a_self_written_order_is_no_courts_act(world_api: World) -> None:
+    """An officer attaches a text they wrote, cites its hash and types a court: refused by
+    law until a supervisor who did not attach it verifies it against the docket; then the
+    verified court, not the typed one, is the step's authority."""
+    import base64
+
+    c, w = world_api.client, world_api
+    pid = _unflagged_person(w.app)
+    officer = w.headers("officer1", "case_review")
+    case_id = c.post("/cases", json={"person_id": pid, "on": "2026-11-01"},
+                     headers=officer).json()["case_id"]  # fmt: skip
+    for kind, fields in (("begin_review", {}),
+                         ("charge", {"instrument": "nta", "reference": f"NTA-H{case_id}",
+                                     "authority": "ICE ERO"}),
+                         ("begin_proceedings", {})):  # fmt: skip
+        r = c.post(f"/cases/{case_id}/steps", json={"kind": kind, "on": "2026-11-01",
+                                                    "fields": fields}, headers=officer)  # fmt: skip
+        assert r.status_code == 201, r.text
+    text = b"The respondent is ordered removed. -- officer1"
+    doc = {"name": "order.txt", "content_base64": base64.b64encode(text).decode()}
+    r = c.post(f"/cases/{case_id}/documents", headers=officer, json=doc)
+    sha = r.json()["sha256"]
+    decide = {"kind": "decide", "on": "2026-11-02",
+              "fields": {"outcome": "removal_order", "authority": "federal_court",
+                         "document": "order.txt", "document_sha256": sha}}  # fmt: skip
+    r = c.post(f"/cases/{case_id}/steps", json=decide, headers=officer)
+    assert r.status_code == 403 and any("verified it against the court's docket" in x
+                                        for x in r.json()["reasons"])  # fmt: skip
+    r = c.post(
+        f"/cases/{case_id}/documents/{sha}/verification",
+        headers=officer,
+        json={"issuer": "immigration_judge", "docket_reference": "EOIR-1"},
+    )
+    assert r.status_code == 403  # a case officer verifies nothing
+    r = c.post(
+        f"/cases/{case_id}/documents/{sha}/verification",
+        headers=w.headers("super1", "case_review"),
+        json={"issuer": "immigration_judge", "docket_reference": "EOIR-1"},
+    )
+    assert r.status_code == 200 and r.json()["verified_by"] == "super1", r.text
+    r = c.post(f"/cases/{case_id}/steps", json=decide, headers=officer)
+    assert r.status_code == 201, r.text
+    view = c.get(f"/cases/{case_id}", headers=officer).json()
+    assert "immigration_judge" in json.dumps(view["history"][-1])
+    assert "federal_court" not in json.dumps(view["history"][-1])
