@@ -64,7 +64,7 @@ def resolved(world: WorldSummary, tmp_path_factory: pytest.TempPathFactory) -> P
 def index(resolved: Path, tmp_path: Path) -> StagingStore:
     """A private copy of the resolved store."""
     dest = tmp_path / "staging.duckdb"
-    shutil.copy(resolved, dest)
+    copy_staging(resolved, dest)
     s = StagingStore(dest)
     yield s
     s.close()
@@ -89,6 +89,14 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
     url: str = request.getfixturevalue("postgres_url")
     return fresh_database(url, "t" + tmp_path.name.replace("-", "_").lower()[-40:])
+
+
+def copy_staging(src: Path, dest: Path) -> None:
+    """Copy a staging store with the key that seals its registry (a file beside it)."""
+    shutil.copy(src, dest)
+    key = src.with_suffix(".key")
+    if key.exists():
+        shutil.copy(key, Path(dest).with_suffix(".key"))
 
 
 def make_app(data_dir: Path, url: str | None = None, users: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -158,7 +166,7 @@ def indexed_app(resolved: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
     from habeas.resolve.publish import publish
 
     app = make_app(tmp_path / "data", users=ROLES)
-    shutil.copy(resolved, app.settings.staging_path)
+    copy_staging(resolved, app.settings.staging_path)
     with app.staging() as st:
         publish(app.engine, st, st.rows("SELECT run_id FROM resolution_runs")[0][0])
     yield app

@@ -5,13 +5,13 @@ what the tests need (a passport, an A-number), with their events built from the 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+from conftest import copy_staging
 
 from habeas.app import Habeas
 from habeas.app.cases import StepRequest
@@ -51,7 +51,7 @@ def monitor_app(resolved: Path, world_dir: Path, data: Path, url: str | None = N
     from habeas.resolve.publish import publish
 
     app = make_app(data, url, users={**ROLES, "feed1": "event_feed"})
-    shutil.copy(resolved, app.settings.staging_path)
+    copy_staging(resolved, app.settings.staging_path)
     with app.staging() as st:
         publish(app.engine, st, st.rows("SELECT run_id FROM resolution_runs")[0][0])
     folder = data / "feeds"

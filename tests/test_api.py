@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import copy_staging
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -49,7 +49,7 @@ def world_api(store_url: str, resolved: Path, tmp_path: Path) -> Iterator[World]
     app = make_app(tmp_path / "data", url)
     root = app.users.local("root", "test")
     passwords = {name: app.users.add(root, name, role).secret for name, role in ROLES.items()}
-    shutil.copy(resolved, app.settings.staging_path)
+    copy_staging(resolved, app.settings.staging_path)
     with app.staging() as st:
         publish(app.engine, st, st.rows("SELECT run_id FROM resolution_runs")[0][0])
     tokens = {n: app.users.create_token(root, n, "test").secret for n in [*ROLES, "root"]}

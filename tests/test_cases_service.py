@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import copy_staging
 from sqlalchemy import Engine, select
 
 from habeas.app import Habeas
@@ -186,7 +187,6 @@ def test_cases_open_from_the_index_with_court_history_and_flags_stop_them(
     resolved: Path, tmp_path: Path
 ) -> None:
     import json
-    import shutil
 
     from conftest import make_app
 
@@ -194,7 +194,7 @@ def test_cases_open_from_the_index_with_court_history_and_flags_stop_them(
     from habeas.store.models import Case, IndexFlag
 
     app = make_app(tmp_path / "data", users={"officer1": "case_officer", "super1": "supervisor"})
-    shutil.copy(resolved, app.settings.staging_path)
+    copy_staging(resolved, app.settings.staging_path)
     with app.staging() as st:
         publish(app.engine, st, st.rows("SELECT run_id FROM resolution_runs")[0][0])
     engine = app.engine

@@ -3,13 +3,14 @@ and a resolved flag stays resolved while its evidence is the same."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import copy_staging
 from sqlalchemy import func, select, update
 
+from habeas.governance.keys import register as register_key
 from habeas.resolve import publish as pub
 from habeas.store.models import IndexFlag, IndexPerson, IndexRecord, IndexRun
 from habeas.store.operational import make_engine, session_factory, upgrade
@@ -19,7 +20,7 @@ from habeas.store.staging import StagingStore
 @pytest.fixture
 def staged(resolved: Path, tmp_path: Path) -> StagingStore:
     dest = tmp_path / "staging.duckdb"
-    shutil.copy(resolved, dest)
+    copy_staging(resolved, dest)
     st = StagingStore(dest)
     yield st
     st.close()
@@ -38,6 +39,7 @@ def test_publishing_again_gives_the_same_index_and_keeps_resolutions(
 ) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
     upgrade(engine)
+    register_key(engine, b"test-history-key-of-32-bytes-xx!")
     run = staged.rows("SELECT run_id FROM resolution_runs")[0][0]
     n = pub.publish(engine, staged, run)
     first = _counts(engine)
@@ -78,6 +80,7 @@ def test_a_publish_that_fails_half_way_leaves_the_previous_index(
 ) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
     upgrade(engine)
+    register_key(engine, b"test-history-key-of-32-bytes-xx!")
     run = staged.rows("SELECT run_id FROM resolution_runs")[0][0]
     pub.publish(engine, staged, run)
     before = _counts(engine)

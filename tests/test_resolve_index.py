@@ -349,12 +349,14 @@ def test_listing_commands_keep_only_sources_the_purpose_allows(
 
     from habeas.governance.authz import AccessContext
     from habeas.governance.identity import AccessDenied
+    from habeas.governance.keys import register as register_key
     from habeas.governance.record_access import allowed_source_list, readable_sources
     from habeas.resolve.review import queue
     from habeas.store.operational import make_engine, upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
     upgrade(engine)
+    register_key(engine, b"test-history-key-of-32-bytes-xx!")
     custody = AccessContext("c1", "custody_officer", "custody")
     why = readable_sources(index, custody)
     assert why["dmv_licenses"] == "forbidden by source-purpose-binds"
@@ -381,6 +383,7 @@ def test_resolution_leaves_out_a_source_that_does_not_declare_identity_resolutio
     from habeas.governance import audit
     from habeas.governance.authz import AccessContext
     from habeas.governance.identity import AccessDenied
+    from habeas.governance.keys import register as register_key
     from habeas.governance.pipeline_access import resolve_as
     from habeas.store.models import AuditEntry
     from habeas.store.operational import make_engine, session_factory, upgrade
@@ -392,6 +395,7 @@ def test_resolution_leaves_out_a_source_that_does_not_declare_identity_resolutio
     )
     engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
     upgrade(engine)
+    register_key(engine, b"test-history-key-of-32-bytes-xx!")
     with pytest.raises(AccessDenied, match="may not resolve"):
         resolve_as(engine, index, AccessContext("o1", "case_officer", "case_review"), NOW,
                    reuse_model=True)  # fmt: skip

@@ -5,8 +5,10 @@ its seal, so the source is read for nothing, and audit verify names it."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from conftest import TODAY
 from sqlalchemy import create_engine, text
 
 from habeas.app import Habeas
@@ -39,3 +41,31 @@ def test_a_purpose_widened_by_hand_opens_nothing(indexed_app: Habeas) -> None:
     assert seen.records == [] and seen.withheld > 0
     v, _ = app.audit.verify()
     assert not v.ok and "does not carry its seal" in (v.history_problem or "")
+
+
+def test_a_purpose_widened_in_the_staging_registry_is_not_laundered(
+    indexed_app: Habeas,
+) -> None:
+    """A writer of the DuckDB file widens a source's declared purposes there: the registry
+    row no longer carries its seal, so the source is in force for nothing (ingest refuses
+    it, the next refresh publishes no purpose for it) until it is registered again."""
+    from habeas.errors import HabeasError
+    from habeas.resolve.publish import refresh_index_purposes
+    from habeas.sources.registry import effective_purposes, get_source
+
+    app = indexed_app
+    with app.staging() as st:
+        decl = json.loads(st.scalar("SELECT declaration FROM sources WHERE name = 'dmv_licenses'"))
+        assert "analytics" not in decl["purposes"]
+        decl["purposes"] = sorted({*decl["purposes"], "analytics"})
+        st.con.execute("UPDATE sources SET declaration = ? WHERE name = 'dmv_licenses'",
+                       [json.dumps(decl)])  # fmt: skip
+        assert "dmv_licenses" not in effective_purposes(st)
+        assert get_source(st, "dmv_licenses").status == "unsealed"
+        refresh_index_purposes(app.engine, st)
+    with pytest.raises(HabeasError, match="does not carry its seal"):
+        app.pipeline.ingest(app.users.local("eng1", "t"), "identity_resolution",
+                            "dmv_licenses", Path("unused.parquet"), TODAY)  # fmt: skip
+    officer = app.users.local("officer1", "t")
+    with pytest.raises(AccessDenied):
+        app.index.person(officer, "analytics", "anyone")

@@ -58,6 +58,24 @@ def load_or_create(data_dir: Path) -> bytes:
     return key
 
 
+def load_or_create_key_file(path: Path) -> bytes:
+    """A key kept in its own file (32 random bytes, mode 0600, made on first use)."""
+    if path.exists():
+        key = path.read_bytes()
+        if len(key) < 32:
+            raise HabeasError(f"{path}: a key is 32 bytes or more")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
+
+
 def register(bind: Any, key: bytes) -> None:
     """Use ``key`` for the store ``bind`` (an engine or connection) reaches."""
     _KEYS[_url_of(bind)] = key

@@ -30,8 +30,12 @@ if TYPE_CHECKING:  # the resolver pulls in Splink: load it only when resolving
 
 
 def _source_purposes(store: StagingStore, source: str) -> list[str]:
-    rows = store.rows("SELECT declaration FROM sources WHERE name = ?", [source])
-    return list(json.loads(rows[0][0]).get("purposes", [])) if rows else []
+    rows = store.rows(
+        "SELECT status, declaration, version, seal FROM sources WHERE name = ?", [source]
+    )
+    if not rows or not store.source_sealed(source, *rows[0]):
+        return []  # unknown, or a row edited outside habeas: no purpose at all
+    return list(json.loads(rows[0][1]).get("purposes", []))
 
 
 def ingest_as(

@@ -8,6 +8,7 @@ what it read for a while (a feed retired or refused is refused by the next read)
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ def read_feeds(staging: Path, today: date) -> tuple[dict[str, Feed], dict[str, s
         try:
             with duckdb.connect(str(staging), read_only=True) as con:
                 rows = con.execute(
-                    "SELECT name, status, refusals, declaration, version FROM sources"
+                    "SELECT name, status, refusals, declaration, version, seal FROM sources"
                 ).fetchall()
             break
         except duckdb.CatalogException:
@@ -63,9 +64,17 @@ def read_feeds(staging: Path, today: date) -> tuple[dict[str, Feed], dict[str, s
         raise HabeasError(f"the source registry cannot be read now ({last}); try again")
     feeds: dict[str, Feed] = {}
     refused: dict[str, str] = {}
-    for name, status, refusals, decl_json, version in rows:
+    from habeas.governance.keys import load_or_create_key_file
+    from habeas.store.staging import registry_seal
+
+    key = load_or_create_key_file(staging.with_suffix(".key"))
+    for name, status, refusals, decl_json, version, seal in rows:
         decl = SourceDeclaration.model_validate(json.loads(decl_json))
-        if decl.event is None:
+        expected = registry_seal(key, name, status, decl_json, version)
+        if seal is None or not hmac.compare_digest(expected, seal):
+            refused[name] = ("its registry row does not carry its seal (edited outside habeas): "
+                             "no event of it is taken")  # fmt: skip
+        elif decl.event is None:
             refused[name] = (
                 "a source of records, not an event feed (its declaration has no [event])"
             )

@@ -278,7 +278,11 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
 
     versions = version_purposes(store)
     purposes = shared_purposes(versions)
-    for name, decl in con.execute("SELECT name, declaration FROM sources").fetchall():
+    for name, status, decl, version, sealed in con.execute(
+        "SELECT name, status, declaration, version, seal FROM sources"
+    ).fetchall():
+        if not store.source_sealed(name, status, decl, version, sealed):
+            continue  # a registry row edited outside habeas is not published
         d = json.loads(decl)
         sources.append(
             {

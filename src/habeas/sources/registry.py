@@ -186,10 +186,12 @@ def register(
             # nothing in force: the registry shows the source as refused, with why
             con.execute("DELETE FROM sources WHERE name = ?", [decl.name])
             con.execute(
-                "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sources (name, status, refusals, declaration, declaration_path, "
+                "declaration_sha256, registered_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [decl.name, "refused", [str(r) for r in reg.refusals], decl.model_dump_json(),
                  str(path.resolve()), reg.sha256, now, version],
             )  # fmt: skip
+        store.reseal_source(decl.name)
     return replace(reg, status=status, version=version, previous_sha256=previous, widens=widens)
 
 
@@ -238,7 +240,9 @@ def _put_in_force(con: duckdb.DuckDBPyConnection, name: str, version: int, now: 
     ).fetchall()[0]
     con.execute("DELETE FROM sources WHERE name = ?", [name])
     con.execute(
-        "INSERT INTO sources VALUES (?, 'registered', ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sources (name, status, refusals, declaration, declaration_path, "
+        "declaration_sha256, registered_at, version) "
+        "VALUES (?, 'registered', ?, ?, ?, ?, ?, ?)",
         [name, row[0], row[1], row[2], row[3], now, version],
     )
 
@@ -271,6 +275,7 @@ def decide(
         )
         if approve:
             _put_in_force(con, name, version, now)
+            store.reseal_source(name)
 
 
 def retire(store: StagingStore, name: str, by: str, reason: str) -> int:
@@ -291,6 +296,7 @@ def retire(store: StagingStore, name: str, by: str, reason: str) -> int:
             "UPDATE sources SET status = 'retired', refusals = ? WHERE name = ?",
             [[f"[retired] retired by {by} on {now:%Y-%m-%d}: {reason}"], name],
         )
+        store.reseal_source(name)
     return version
 
 
@@ -342,7 +348,11 @@ def version_purposes(store: StagingStore) -> dict[str, dict[int, list[str]]]:
     version still holding records."""
     current: dict[str, tuple[int, set[str]]] = {
         name: (int(version or 1), set(json.loads(decl).get("purposes", [])))
-        for name, decl, version in store.rows("SELECT name, declaration, version FROM sources")
+        for name, status, decl, version, seal in store.rows(
+            "SELECT name, status, declaration, version, seal FROM sources"
+        )
+        # a row edited outside habeas (a purpose widened by hand) grants nothing
+        if store.source_sealed(name, status, decl, version, seal)
     }
     out: dict[str, dict[int, list[str]]] = {
         name: {version: sorted(p)} for name, (version, p) in current.items()
@@ -388,7 +398,7 @@ class RegisteredSource:
 def get_source(store: StagingStore, name: str) -> RegisteredSource:
     """The registry entry for ``name``; raises UnknownSource naming what is registered."""
     rows = store.rows(
-        "SELECT declaration, status, refusals, declaration_path, registered_at "
+        "SELECT declaration, status, refusals, declaration_path, registered_at, version, seal "
         "FROM sources WHERE name = ?",
         [name],
     )
@@ -396,8 +406,13 @@ def get_source(store: StagingStore, name: str) -> RegisteredSource:
         known = [r[0] for r in store.rows("SELECT name FROM sources ORDER BY name")]
         hint = f"; registered: {', '.join(known)}" if known else "; none registered yet"
         raise UnknownSource(f"unknown source {name!r}{hint} (register it with 'sources add')")
-    decl_json, status, refusals, decl_path, at = rows[0]
+    decl_json, status, refusals, decl_path, at, version, seal = rows[0]
     decl = SourceDeclaration.model_validate(json.loads(decl_json))
+    if not store.source_sealed(name, status, decl_json, version, seal):
+        status = "unsealed"
+        refusals = [f"[unsealed] the registry row of {name} does not carry its seal (edited "
+                    "outside habeas): nothing is ingested or read under it; report it to "
+                    "oversight and register the declaration again"]  # fmt: skip
     return RegisteredSource(decl, status, list(refusals), decl_path, at)
 
 

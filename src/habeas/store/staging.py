@@ -6,6 +6,9 @@ the store as it was before the batch or after it, never half.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +17,7 @@ from typing import Any
 import duckdb
 
 from habeas.errors import HabeasError
+from habeas.governance.keys import load_or_create_key_file
 from habeas.sources.canonical import (
     CANONICAL_FIELDS,
     DERIVED_COLUMNS,
@@ -43,7 +47,8 @@ SCHEMA: tuple[str, ...] = (
         declaration_path VARCHAR NOT NULL,
         declaration_sha256 VARCHAR NOT NULL,
         registered_at TIMESTAMP NOT NULL,
-        version INTEGER NOT NULL DEFAULT 1
+        version INTEGER NOT NULL DEFAULT 1,
+        seal VARCHAR
     )""",
     """CREATE TABLE IF NOT EXISTS source_versions (
         name VARCHAR NOT NULL,
@@ -125,10 +130,17 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("quarantine", "retain_until", "DATE"),
     ("sources", "version", "INTEGER DEFAULT 1"),
     ("tax_requests", "version", "INTEGER DEFAULT 1"),
+    ("sources", "seal", "VARCHAR"),
 )
 """Columns added after the first release: (table, column, type and default)."""
 
 __all__ = ["RECORD_COLUMNS", "ROW_REFUSED", "VALUE_SET_ASIDE", "StagingStore"]
+
+
+def registry_seal(key: bytes, name: str, status: str, declaration: str, version: int) -> str:
+    """HMAC over a registry row (its name, status, declaration and version)."""
+    msg = "\x00".join(("source", name, status, declaration, str(int(version or 1))))
+    return hmac.new(key, msg.encode(), hashlib.sha256).hexdigest()
 
 
 class StagingStore:
@@ -145,6 +157,12 @@ class StagingStore:
             raise HabeasError(f"cannot open the staging store {path}: {exc}") from None
         for ddl in SCHEMA:
             self.con.execute(ddl)
+        self.key = (
+            load_or_create_key_file(self.path.with_suffix(".key"))
+            if isinstance(self.path, Path)
+            else secrets.token_bytes(32)
+        )
+        """The registry's seal key: a file beside the store, outside it (copy both)."""
         self._add_new_columns()
 
     def _add_new_columns(self) -> None:
@@ -158,6 +176,9 @@ class StagingStore:
             have = {r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()}
             if column not in have:
                 self.con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+                if (table, column) == ("sources", "seal"):  # sealed as they stand now
+                    for (name,) in self.con.execute("SELECT name FROM sources").fetchall():
+                        self.reseal_source(name)
         # a registry from before versioning: its rows become each source's first version
         self.con.execute(
             "INSERT INTO source_versions (name, version, status, refusals, declaration, "
@@ -167,6 +188,26 @@ class StagingStore:
             "registered_at FROM sources s WHERE NOT EXISTS "
             "(SELECT 1 FROM source_versions v WHERE v.name = s.name)"
         )
+
+    def source_seal(self, name: str, status: str, declaration: str, version: int) -> str:
+        """The seal of a registry row: who the source is, its status, its declaration."""
+        return registry_seal(self.key, name, status, declaration, version)
+
+    def reseal_source(self, name: str) -> None:
+        """Seal the registry row of ``name`` as it now stands (after habeas changed it)."""
+        row = self.con.execute(
+            "SELECT status, declaration, version FROM sources WHERE name = ?", [name]
+        ).fetchall()
+        if row:
+            status, decl, version = row[0]
+            self.con.execute("UPDATE sources SET seal = ? WHERE name = ?",
+                             [self.source_seal(name, status, decl, version), name])  # fmt: skip
+
+    def source_sealed(self, name: str, status: str, declaration: str, version: int,
+                      seal: str | None) -> bool:  # fmt: skip
+        """Whether a registry row carries its seal (a row edited outside habeas does not)."""
+        expected = self.source_seal(name, status, declaration, version)
+        return seal is not None and hmac.compare_digest(expected, seal)
 
     def close(self) -> None:
         """Close the connection (checkpointing the write-ahead log)."""
