@@ -273,6 +273,7 @@ def test_every_lifecycle_step_has_a_row_in_the_role_by_step_table() -> None:
         "place",
         "transfer",
         "attach_document",
+        "verify_document",  # a second person vouches for an order against its docket
     }
     assert set(EVENTS) - system_only <= named, set(EVENTS) - named
     assert named - set(EVENTS) - others == set()
