@@ -39,23 +39,9 @@ def load_or_create(data_dir: Path) -> bytes:
     """The history key: the file ``HABEAS_HISTORY_KEY_FILE`` names, else ``history.key``
     in the data directory, created (32 random bytes, mode 0600) on first use."""
     named = os.environ.get(ENV)
-    path = Path(named) if named else data_dir / KEY_FILE
-    if path.exists():
-        key = path.read_bytes()
-        if len(key) < 32:
-            raise HabeasError(f"{path}: a history key is 32 bytes or more")
-        return key
-    if named:
-        raise HabeasError(f"{path} ({ENV}): no such file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-    return key
+    if named and not Path(named).exists():
+        raise HabeasError(f"{named} ({ENV}): no such file")
+    return load_or_create_key_file(Path(named) if named else data_dir / KEY_FILE)
 
 
 def load_or_create_key_file(path: Path) -> bytes:
