@@ -531,7 +531,7 @@ def test_a_case_state_edited_alone_is_not_believed(app_on: Habeas) -> None:
                    authority="FOD")  # fmt: skip
     v, _ = app.audit.verify()
     assert not v.ok and v.history_problem == (
-        f"case {case_id}: its row says removed, which is not the state its history sealed "
+        f"case {case_id}: its row says removed, which is not what its history sealed "
         "(the case row was edited)"
     )
 

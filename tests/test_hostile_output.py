@@ -122,6 +122,27 @@ def test_counsel_lists_and_reads_their_own_clients_case_only(indexed_app: Habeas
     assert app.cases.list_cases(counsel, "redress", client="P0000000000").cases == []
 
 
+def test_a_counsel_written_into_the_store_by_hand_reads_nothing(indexed_app: Habeas) -> None:
+    """Someone with write access to the store names their own counsel account on a case:
+    the row no longer carries its seal, so the counsel is not believed, and audit verify
+    names the row."""
+    from sqlalchemy import create_engine, text
+    from test_app import _ids
+
+    app = indexed_app
+    pid, _, _, case_id = _ids(app)
+    raw = create_engine(app.settings.operational_url)
+    with raw.begin() as conn:
+        conn.execute(text("UPDATE cases SET counsel = 'counsel1' WHERE id = :c"), {"c": case_id})
+    raw.dispose()
+    counsel = app.users.local("counsel1", "test")
+    assert app.cases.list_cases(counsel, "redress", client=pid).cases == []
+    with pytest.raises(HabeasError):
+        app.cases.show(counsel, "redress", case_id, date.today(), client=pid)
+    v, _ = app.audit.verify()
+    assert not v.ok and "(counsel counsel1)" in (v.history_problem or "")
+
+
 def test_the_quarantine_is_read_by_intake_and_oversight_not_by_case_work(
     indexed_app: Habeas,
 ) -> None:

@@ -70,6 +70,12 @@ def test_a_store_at_every_earlier_version_upgrades_keeping_its_rows(
                      "'{\"on\": \"2026-01-02\"}')"),
                 {"t": datetime(2026, 1, 2, 3, 4, 6)},
             )  # fmt: skip
+    if start >= "0011":  # a row written by a habeas that seals case rows
+        from habeas.cases.history import case_seal
+
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE cases SET history_token = :t WHERE id = 7"),
+                         {"t": case_seal(b"k" * 32, 7, "identified", "")})  # fmt: skip
     before = audit.verify(engine)
     upgrade(engine)
     assert current_revision(engine) == revisions()[-1]

@@ -76,11 +76,13 @@ def parse_refs(resources: Iterable[str]) -> list[tuple[int, int, str]]:
     return out
 
 
-def case_seal(key: bytes, case_id: int, state: str, head_hash: str) -> str:
-    """The case row's token: its state and its last event's hash, sealed with the history
-    key (a row whose state was edited alone, or whose last event was deleted, no longer
-    carries its seal)."""
-    msg = f"case\x00{int(case_id)}\x00{state}\x00{head_hash}".encode()
+def case_seal(
+    key: bytes, case_id: int, state: str, head_hash: str, counsel: str | None = None
+) -> str:
+    """The case row's token: its state, its counsel and its last event's hash, sealed with
+    the history key (a row whose state or counsel was edited alone, or whose last event
+    was deleted, no longer carries its seal)."""
+    msg = f"case\x00{int(case_id)}\x00{state}\x00{head_hash}\x00{counsel or ''}".encode()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
 
 

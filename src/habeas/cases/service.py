@@ -181,13 +181,15 @@ def _file_at(session: Session, case_id: int, person_id: str, head: Head) -> Case
     return file
 
 
-def _check_head(conn: Any, case_id: int, state: str, token: str | None, head: Head) -> None:
-    """The case row carries the seal of its state and its last stored event (keyed by the
-    history key): a last event deleted, a token copied from another case, or a state
-    edited alone leaves them apart, and no step is taken."""
+def _check_head(
+    conn: Any, case_id: int, state: str, token: str | None, head: Head, counsel: str | None
+) -> None:
+    """The case row carries the seal of its state, its counsel and its last stored event
+    (keyed by the history key): a last event deleted, a token copied from another case, or
+    a state or counsel edited alone leaves them apart, and no step is taken."""
     import hmac
 
-    expected = case_seal(key_for(conn), case_id, state, head[1] if head else "")
+    expected = case_seal(key_for(conn), case_id, state, head[1] if head else "", counsel)
     if token is None or not hmac.compare_digest(token, expected):
         raise HistoryBroken(
             f"case {case_id}'s row does not carry the seal of its state ({state}) and its "
@@ -196,12 +198,13 @@ def _check_head(conn: Any, case_id: int, state: str, token: str | None, head: He
         )
 
 
-def row_seal_ok(conn: Any, case_id: int, state: str, token: str | None, head_hash: str) -> bool:
-    """Whether a case row's state and last event carry their seal (for lists and views
-    that read the state column: an edited state is not believed)."""
+def row_seal_ok(conn: Any, case_id: int, state: str, token: str | None, head_hash: str,
+                counsel: str | None) -> bool:  # fmt: skip
+    """Whether a case row's state, counsel and last event carry their seal (for lists and
+    views that read the state column: an edited state is not believed)."""
     import hmac
 
-    expected = case_seal(key_for(conn), case_id, state, head_hash)
+    expected = case_seal(key_for(conn), case_id, state, head_hash, counsel)
     return token is not None and hmac.compare_digest(token, expected)
 
 
@@ -438,7 +441,7 @@ def record_event(
         exc.refusal = kept
         raise exc
     head = _row_head(row)
-    _check_head(conn, case_id, row.state, row.history_token, head)
+    _check_head(conn, case_id, row.state, row.history_token, head, row.counsel)
     before = _file_at(session, case_id, case.person_id, head)
     # the gates read what holds now: the effects time has had (a missed departure
     # deadline), and the flags a resolution run published, with nothing run in between
@@ -479,7 +482,7 @@ def record_event(
                              result.state.value, event_payload(event), rows)  # fmt: skip
     refs.append(ref)
     assert head is not None
-    token = case_seal(key_for(conn), case_id, result.state.value, head[1])
+    token = case_seal(key_for(conn), case_id, result.state.value, head[1], row.counsel)
     moved_row = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": token,
                                           "state": result.state.value, "at": _now()})  # fmt: skip
     if moved_row.rowcount != 1:
@@ -521,7 +524,7 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
         raise _denied(session, ctx, "case_due_effects", seen, f"read case {case_id}",
                       decision.why())  # fmt: skip
     head = _row_head(row)
-    _check_head(conn, case_id, row.state, row.history_token, head)
+    _check_head(conn, case_id, row.state, row.history_token, head, row.counsel)
     file = _file_at(session, case_id, row.person_id, head)
     refs: list[str] = []
     rows: list[dict[str, Any]] = []
@@ -537,7 +540,7 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
     if not refs:
         return 0
     assert head is not None
-    token = case_seal(key_for(conn), case_id, file.state.value, head[1])
+    token = case_seal(key_for(conn), case_id, file.state.value, head[1], row.counsel)
     moved = conn.execute(_MOVE_CASE, {"id": case_id, "v": row.version, "token": token,
                                       "state": file.state.value, "at": _now()})  # fmt: skip
     if moved.rowcount != 1:
@@ -710,8 +713,14 @@ def assign_counsel(session: Session, ctx: AccessContext, case_id: int, counsel: 
     account = session.execute(select(User).where(User.username == counsel)).scalar_one_or_none()
     if account is None or account.role != "counsel" or not account.active:
         raise HabeasError(f"{counsel!r} is not an active counsel account")
+    conn = session.connection()
+    head = _head(conn, case_id)
+    # a row edited outside habeas is not sealed again by a change habeas makes to it
+    _check_head(conn, case_id, case.state, case.history_token, head, case.counsel)
     case.counsel = counsel
     case.updated_at = _now()
+    case.history_token = case_seal(key_for(conn), case_id, case.state,
+                                   head[1] if head else "", counsel)  # fmt: skip
     session.flush()
     _audit(session, ctx, "case_assign_counsel", case, True, f"counsel {counsel}")
 
@@ -931,7 +940,7 @@ def list_cases(
     )
     out = []
     for c in shown:
-        ok = row_seal_ok(conn, c.id, c.state, c.history_token, heads.get(c.id) or "")
+        ok = row_seal_ok(conn, c.id, c.state, c.history_token, heads.get(c.id) or "", c.counsel)
         out.append({
             "id": c.id, "person_id": c.person_id,
             "state": c.state if ok else f"{c.state} (does not verify: the case row was edited; "

@@ -295,17 +295,20 @@ def case_rows_problem(engine: Engine) -> str | None:
     from habeas.cases.history import case_seal
 
     sql = text(
-        """SELECT c.id, c.state, c.history_token, e.event_hash FROM cases c
+        """SELECT c.id, c.state, c.history_token, e.event_hash, c.counsel FROM cases c
            LEFT JOIN case_events e ON e.case_id = c.id
             AND e.seq = (SELECT max(seq) FROM case_events WHERE case_id = c.id)
            ORDER BY c.id"""
     )
     with reading(engine).connect() as conn:
-        for case_id, state, token, head in conn.execute(sql):
-            expected = case_seal(key_for(engine), case_id, state, head or "")
+        for case_id, state, token, head, counsel in conn.execute(sql):
+            expected = case_seal(key_for(engine), case_id, state, head or "", counsel)
             if token is None or not hmac.compare_digest(token, expected):
-                return (f"case {case_id}: its row says {state}, which is not the state its "
-                        "history sealed (the case row was edited)")  # fmt: skip
+                return (
+                    f"case {case_id}: its row says {state}"
+                    + (f" (counsel {counsel})" if counsel else "")
+                    + ", which is not what its history sealed (the case row was edited)"
+                )
     return None
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from habeas.errors import HabeasError
@@ -25,6 +26,30 @@ class Conflict(HabeasError):
     """A write based on a stale read: somebody changed the row first."""
 
 
+_HEAD_OF = text("SELECT event_hash FROM case_events WHERE case_id = :id ORDER BY seq DESC LIMIT 1")
+
+
+def _counsel_of(case: Case) -> str:
+    """The case's counsel as the policies may believe it: a counsel written into a stored
+    row outside habeas does not carry the row's seal and opens nothing. (A stand-in that
+    is in no session was built by the caller from a row it checks itself.)"""
+    import hmac
+
+    from habeas.cases.history import case_seal
+    from habeas.governance.keys import key_for
+
+    if not case.counsel:
+        return ""
+    session = object_session(case)
+    if session is None:
+        return case.counsel
+    conn = session.connection()
+    head = conn.execute(_HEAD_OF, {"id": case.id}).scalar()
+    expected = case_seal(key_for(conn), case.id, case.state, head or "", case.counsel)
+    token = case.history_token
+    return case.counsel if token and hmac.compare_digest(token, expected) else ""
+
+
 def case_resource(case: Case, flags: list[str] | None = None) -> Resource:
     """The Cedar view of a case: its person, counsel and state, nothing else."""
     person = {"type": "Habeas::Person", "id": case.person_id}
@@ -34,7 +59,7 @@ def case_resource(case: Case, flags: list[str] | None = None) -> Resource:
         {
             "person": {"__entity": person},
             "person_id": case.person_id,
-            "counsel": case.counsel or "",
+            "counsel": _counsel_of(case),
             "state": case.state,
         },
         ({"uid": person, "attrs": {"flags": flags or []}, "parents": []},),

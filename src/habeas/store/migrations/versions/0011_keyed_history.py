@@ -68,10 +68,12 @@ def _key_existing() -> None:
                      action="case_history_keyed", resources=[f"case:{case_id}", *cited],
                      decision="allow", detail="a history whose unkeyed chain held, keyed "
                      "with the history key at revision 0011")  # fmt: skip
-    for case_id, state in conn.execute(sa.text("SELECT id, state FROM cases")).all():
+    for case_id, state, counsel in conn.execute(
+        sa.text("SELECT id, state, counsel FROM cases")
+    ).all():
         if case_id in by_case and case_id not in heads:
             continue  # its history does not verify: its row is not sealed either
-        token = case_seal(key, case_id, state, heads.get(case_id, ""))
+        token = case_seal(key, case_id, state, heads.get(case_id, ""), counsel)
         conn.execute(sa.text("UPDATE cases SET history_token = :t WHERE id = :id"),
                      {"t": token, "id": case_id})  # fmt: skip
 
