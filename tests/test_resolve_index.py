@@ -393,6 +393,7 @@ def test_resolution_leaves_out_a_source_that_does_not_declare_identity_resolutio
     index.con.execute(
         "UPDATE sources SET declaration = ? WHERE name = 'dmv_licenses'", [json.dumps(decl)]
     )
+    index.reseal_source("dmv_licenses")  # as a narrowing registered through habeas is
     engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
     upgrade(engine)
     register_key(engine, b"test-history-key-of-32-bytes-xx!")

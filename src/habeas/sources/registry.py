@@ -347,12 +347,16 @@ def version_purposes(store: StagingStore) -> dict[str, dict[int, list[str]]]:
     a narrowing applies to every record at once. Covers the version in force and every
     version still holding records."""
     current: dict[str, tuple[int, set[str]]] = {
-        name: (int(version or 1), set(json.loads(decl).get("purposes", [])))
+        # a row edited outside habeas (a purpose widened by hand) grants nothing
+        name: (
+            int(version or 1),
+            set(json.loads(decl).get("purposes", []))
+            if store.source_sealed(name, status, decl, version, seal)
+            else set(),
+        )
         for name, status, decl, version, seal in store.rows(
             "SELECT name, status, declaration, version, seal FROM sources"
         )
-        # a row edited outside habeas (a purpose widened by hand) grants nothing
-        if store.source_sealed(name, status, decl, version, seal)
     }
     out: dict[str, dict[int, list[str]]] = {
         name: {version: sorted(p)} for name, (version, p) in current.items()
