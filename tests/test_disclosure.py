@@ -347,15 +347,13 @@ def test_no_read_command_prints_a_whole_identifier_outside_its_grant(
     main.out.width = main.err.width = 400
     c = canaries
     a, b = c.pairs[0]
+    # the commands whose answers can carry identifiers (the rest call the same use cases
+    # as the routes walked above), each as a person reads it in the terminal or as JSON
     commands: list[list[str]] = [
-        ["search", "--identifier", c.ssn], ["search", "--identifier", c.passport, "--json"],
-        *(["person", p] for p in c.persons), *(["person", p, "--json"] for p in c.persons),
-        *(["record", r, "--json"] for r in c.records[:6]),
-        ["explain", a, b], ["explain", a, b, "--json"],
-        ["cases", "show", str(c.case_id)], ["cases", "list"],
-        ["monitor", "reviews"], ["monitor", "reviews", "--json"],
-        ["quarantine", "list", "--limit", "500"], ["review", "queue"],
-        ["audit", "show", "--limit", "500"], ["tasks", "due"],
+        ["search", "--identifier", c.ssn, "--json"], ["person", c.persons[0]],
+        ["person", c.persons[1], "--json"], ["record", c.records[0], "--json"],
+        ["explain", a, b], ["cases", "show", str(c.case_id)], ["monitor", "reviews"],
+        ["quarantine", "list", "--limit", "500"], ["audit", "show", "--limit", "500"],
     ]  # fmt: skip
     found: list[str] = []
     printed = 0

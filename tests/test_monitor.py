@@ -572,6 +572,31 @@ def test_synth_events_and_monitor_status_from_the_terminal(
     assert "line 2: not JSON" in capsys.readouterr().err
 
 
+def test_an_event_naming_a_key_twice_is_refused_by_every_way_in(
+    mon: Habeas, people: list[Subject]
+) -> None:
+    """Two values for one field: which is meant is not known. Over HTTP the batch is
+    refused whole; in a file (the watched folder, NATS) the event is quarantined."""
+    from fastapi.testclient import TestClient
+
+    from habeas.api import create_api
+
+    s = people[8]
+    approved(mon, s)
+    body = json.dumps(exit_event(s, "AX-TWICE"))
+    twice = body[:-1] + ', "surname": "SOMEBODY ELSE"}'
+    feed = mon.users.create_token(mon.users.local("root", "t"), "feed1", "test").secret
+    headers = {"Authorization": f"Bearer {feed}", "X-Habeas-Purpose": "identity_resolution",
+               "Content-Type": "application/json"}  # fmt: skip
+    with TestClient(create_api(mon)) as client:
+        r = client.post("/events/airline_exits", content=f"[{twice}]", headers=headers)
+    assert r.status_code == 422 and "names the key 'surname' twice" in r.json()["detail"]
+    assert inbox(mon, "airline_exits", "AX-TWICE") is None
+    got = mon.monitor.receive(mon.users.local("feed1", "t"), "identity_resolution",
+                              "airline_exits", [twice.encode()], via="folder")  # fmt: skip
+    assert statuses(got) == ["quarantined"] and "repeats a key" in (got.results[0].reason or "")
+
+
 def test_over_http_a_feed_closes_no_case_and_same_names_only_a_candidate(
     mon: Habeas, people: list[Subject]
 ) -> None:

@@ -29,16 +29,38 @@ class ReviewDecision(BaseModel):
     person_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
 
 
+def repeated_key(raw: bytes | None) -> None:
+    """Refuse a batch whose JSON names a key twice in one object (the parser the route
+    uses keeps the last value silently); the body is the one already read and bounded."""
+    from habeas.errors import HabeasError
+    from habeas.monitor.intake import RepeatedKey, no_repeated_keys
+
+    if not raw:
+        return
+    try:
+        json.loads(raw, object_pairs_hook=no_repeated_keys)
+    except RepeatedKey as exc:
+        raise HabeasError(
+            f"an event of the batch names the key {str(exc)[:64]!r} twice: which value is "
+            "meant is not known; nothing of the batch was taken"
+        ) from None
+    except ValueError:
+        return  # not JSON: the route's own parsing has said so already
+
+
 def add_monitor_routes(r: APIRouter, app: Habeas, edge: Callable[..., Any], C: Any) -> None:
     """Add the monitor's routes to ``r`` (``edge`` runs a call; ``C`` is the caller)."""
 
     @r.post("/events/{source}", tags=["monitor"])
     @edge
-    def receive(c: C, source: SourceName, body: list[Any]) -> Receipt:
+    def receive(c: C, source: SourceName, body: list[Any], request: Request) -> Receipt:
         """A batch (a JSON array, at most 1,000) of a declared feed's events, posted with
         the feed's integration account (role event_feed, purpose identity_resolution).
         Each new event commits with its effect; a repeat is acknowledged and does
-        nothing; a bad one is quarantined with the field and the rule it broke."""
+        nothing; a bad one is quarantined with the field and the rule it broke. A batch
+        in which an event names one key twice is refused whole (nothing is taken): which
+        value was meant is not known."""
+        repeated_key(getattr(request, "_body", None))
         return app.monitor.receive(c.principal, c.purpose, source, body, via="http")
 
     @r.get("/monitor/status", tags=["monitor"])

@@ -72,7 +72,8 @@ class RepeatedKey(ValueError):
     """A JSON object naming one key twice (the key is the message)."""
 
 
-def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key named twice (``RepeatedKey``)."""
     out: dict[str, Any] = {}
     for k, v in pairs:
         if k in out:
@@ -176,7 +177,7 @@ def check_batch(feed: Feed, events: list[Any], now: datetime, first: int = 1) ->
             out.rejected.append(Rejected(pos, None, None, "structure", str(row["_struct"])))
             continue
         try:
-            obj = json.loads(line, object_pairs_hook=_no_repeated_keys)
+            obj = json.loads(line, object_pairs_hook=no_repeated_keys)
         except RepeatedKey as exc:
             out.rejected.append(Rejected(pos, None, str(exc)[:64], "structure",
                                          "the event repeats a key: which value is meant "
