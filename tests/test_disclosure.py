@@ -78,8 +78,15 @@ def test_a_mixed_kind_is_whole_only_when_every_kind_is() -> None:
     d.bind(frozenset({"a_number"}))
     assert d.text("x 123456789") == "x *****6789"
     d.bind(frozenset({"a_number", "ssn"}))
-    d._pattern = None
     assert d.text("x 123456789") == "x 123456789"
+
+
+def test_a_value_seen_as_two_kinds_is_whole_only_when_both_are() -> None:
+    d = Disclosure()
+    d.saw("a_number", "123456789")
+    d.saw("ssn", "123-45-6789")  # the same digits, loaded as an SSN elsewhere
+    d.bind(frozenset({"a_number"}))
+    assert d.text("A123456789") == "A*****6789"
 
 
 def test_the_outer_use_case_releases_and_an_unbound_caller_sees_nothing_whole() -> None:

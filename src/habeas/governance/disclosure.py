@@ -100,15 +100,23 @@ class Disclosure:
     def bind(self, whole: frozenset[str]) -> None:
         """The kinds the caller may see whole (set once the caller's context is known)."""
         self.whole = whole
+        self._pattern = None
 
     def saw(self, kind: str, value: object) -> None:
         """Note an identifier the use case loaded (``kind``: one of ``IDENTIFIER_KINDS``)."""
         if value is None:
             return
         key = normalized(value)
-        if len(key) >= MIN_LENGTH and key not in self.seen:
+        if len(key) < MIN_LENGTH:
+            return
+        before = self.seen.get(key)
+        if before is None:
             self.seen[key] = kind
-            self._pattern = None
+        elif kind not in before.split("+"):  # seen as two kinds: whole only if both are
+            self.seen[key] = f"{before}+{kind}"
+        else:
+            return
+        self._pattern = None
 
     def saw_fields(self, fields: dict[str, Any], kinds: dict[str, str]) -> None:
         """Note the identifiers among ``fields`` (name → value), by ``kinds``."""
