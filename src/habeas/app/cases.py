@@ -657,8 +657,6 @@ def _generic_step_allowed(w: Any, case_id: int, request: StepRequest) -> None:
     an assignment exists and is of an office the caller supervises, and an encounter is
     recorded only by the team the case is assigned to (or its office's supervisor). A
     refusal is audited and kept on the case's list of refused attempts."""
-    import json
-
     from habeas.cases.lifecycle import Refused, State
     from habeas.cases.service import GateRefused, case_file
     from habeas.governance.cases_access import case_resource
