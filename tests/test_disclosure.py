@@ -10,6 +10,7 @@ whole, fails the test, naming the way in, the caller and the value's kind.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -87,6 +88,20 @@ def test_a_value_seen_as_two_kinds_is_whole_only_when_both_are() -> None:
     d.saw("ssn", "123-45-6789")  # the same digits, loaded as an SSN elsewhere
     d.bind(frozenset({"a_number"}))
     assert d.text("A123456789") == "A*****6789"
+
+
+def test_a_dataclass_field_the_constructor_does_not_take_is_masked_too() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Out:
+        shown: str
+        derived: str = dataclasses.field(init=False, default="")
+
+    out = Out("x")
+    object.__setattr__(out, "derived", "key 675570385")
+    d = Disclosure()
+    d.saw("ssn", "675570385")
+    got = d.release(out)
+    assert got.derived == "key *****0385" and out.derived == "key 675570385"
 
 
 def test_the_outer_use_case_releases_and_an_unbound_caller_sees_nothing_whole() -> None:

@@ -19,6 +19,7 @@ forget it; a caller whose context is unknown sees every noted identifier masked.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import inspect
@@ -177,9 +178,12 @@ class Disclosure:
                     changes[f.name] = after
             if not changes:
                 return obj
-            if not all(f.init for f in dataclasses.fields(obj) if f.name in changes):
-                return obj
-            return dataclasses.replace(obj, **changes)
+            if all(f.init for f in dataclasses.fields(obj) if f.name in changes):
+                return dataclasses.replace(obj, **changes)
+            copied = copy.copy(obj)  # a field the constructor does not take: set on a copy
+            for name, value in changes.items():
+                object.__setattr__(copied, name, value)
+            return copied
         if isinstance(obj, list):
             items = [self._walk(x, depth + 1) for x in obj]
             return items if any(a is not b for a, b in zip(items, obj, strict=True)) else obj

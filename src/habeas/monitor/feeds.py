@@ -65,9 +65,9 @@ def read_feeds(staging: Path, today: date) -> tuple[dict[str, Feed], dict[str, s
     feeds: dict[str, Feed] = {}
     refused: dict[str, str] = {}
     from habeas.governance.keys import load_or_create_key_file
-    from habeas.store.staging import registry_seal
+    from habeas.store.staging import registry_seal, staging_key_path
 
-    key = load_or_create_key_file(staging.with_suffix(".key"))
+    key = load_or_create_key_file(staging_key_path(staging))
     for name, status, refusals, decl_json, version, seal in rows:
         decl = SourceDeclaration.model_validate(json.loads(decl_json))
         expected = registry_seal(key, name, status, decl_json, version)

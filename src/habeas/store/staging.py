@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,6 +138,20 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 __all__ = ["RECORD_COLUMNS", "ROW_REFUSED", "VALUE_SET_ASIDE", "StagingStore"]
 
 
+STAGING_KEY_ENV = "HABEAS_STAGING_KEY_FILE"
+
+
+def staging_key_path(store_path: Path) -> Path:
+    """Where the staging registry's seal key is: the file ``HABEAS_STAGING_KEY_FILE``
+    names (one the DuckDB file's writers cannot read), else beside the store."""
+    named = os.environ.get(STAGING_KEY_ENV)
+    if named:
+        if not Path(named).exists():
+            raise HabeasError(f"{named} ({STAGING_KEY_ENV}): no such file")
+        return Path(named)
+    return store_path.with_suffix(".key")
+
+
 def registry_seal(key: bytes, name: str, status: str, declaration: str, version: int) -> str:
     """HMAC over a registry row (its name, status, declaration and version)."""
     msg = "\x00".join(("source", name, status, declaration, str(int(version or 1))))
@@ -158,11 +173,12 @@ class StagingStore:
         for ddl in SCHEMA:
             self.con.execute(ddl)
         self.key = (
-            load_or_create_key_file(self.path.with_suffix(".key"))
+            load_or_create_key_file(staging_key_path(self.path))
             if isinstance(self.path, Path)
             else secrets.token_bytes(32)
         )
-        """The registry's seal key: a file beside the store, outside it (copy both)."""
+        """The registry's seal key: a file outside the store (beside it, or the file
+        ``HABEAS_STAGING_KEY_FILE`` names); copy it with the store."""
         self._add_new_columns()
 
     def _add_new_columns(self) -> None:
