@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -83,7 +82,6 @@ class Users:
 
     def __init__(self, app: Habeas) -> None:
         self.app = app
-        self._lock = threading.Lock()
         self._checked: dict[str, tuple[float, Any]] = {}
 
     def _cached(self, key: str) -> Any:
