@@ -30,7 +30,7 @@ from habeas.governance.authz import (
     source_decisions,
     whole_identifiers,
 )
-from habeas.governance.disclosure import ALL_KINDS, facade, mask, normalized
+from habeas.governance.disclosure import facade, mask, normalized
 from habeas.governance.identity import AccessDenied
 from habeas.resolve.publish import name_key
 from habeas.store.models import (
@@ -217,18 +217,15 @@ def _latest_run(session: Session) -> IndexRun:
 def _sources(session: Session) -> dict[str, IndexSource]:
     """The published sources whose rows carry their seal; a row changed outside habeas
     (a purpose widened by hand) is left out, so its records are read for nothing."""
-    import hmac
     import logging
 
     from habeas.governance.keys import key_for
-    from habeas.resolve.publish import source_seal
+    from habeas.resolve.publish import source_sealed
 
     key = key_for(session.connection())
     out = {}
     for s in session.execute(select(IndexSource)).scalars():
-        expected = source_seal(key, s.name, s.agency, s.legal_authority, s.purposes,
-                               s.version_purposes)  # fmt: skip
-        if s.seal is not None and hmac.compare_digest(expected, s.seal):
+        if source_sealed(key, s):
             out[s.name] = s
         else:
             logging.getLogger(__name__).error(
@@ -276,20 +273,11 @@ def record_out(r: IndexRecord, authority: str, whole: frozenset[str]) -> RecordO
     def shown(kind: str, value: str | None) -> str | None:
         return value if kind in whole else mask(value)
 
-    kinds = r.key_kinds.split("|") if r.key_kinds is not None else None
-    parts = str(r.source_key).split("|")
-    key = "|".join(
-        part
-        if all(k in whole for k in (kinds[i] if kinds and i < len(kinds) else ALL_KINDS).split("+")
-               if k)
-        else (mask(part) or "")
-        for i, part in enumerate(parts)
-    )  # fmt: skip
     return RecordOut(
         record_id=r.record_id,
         person_id=r.person_id,
         source=r.source,
-        source_key=key,
+        source_key=r.source_key,  # its identifier parts are masked at the exit (disclosure)
         batch_id=r.batch_id,
         file_sha256=r.file_sha256,
         row_number=r.row_number,

@@ -86,6 +86,14 @@ def case_seal(
     return hmac.new(key, msg, hashlib.sha256).hexdigest()[:32]
 
 
+def case_sealed(
+    key: bytes, case_id: int, state: str, head_hash: str, counsel: str | None, token: str | None
+) -> bool:
+    """Whether a case row's token is the seal of its state, counsel and last event."""
+    expected = case_seal(key, case_id, state, head_hash, counsel)
+    return token is not None and hmac.compare_digest(token, expected)
+
+
 def chain_problem(events: Iterable[StoredEvent], key: bytes | None) -> str | None:
     """Why one case's events (in ``seq`` order) do not form its chain under the history
     key, naming the first event that does not fit; None when every event fits."""

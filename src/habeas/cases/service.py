@@ -26,7 +26,14 @@ from habeas.cases import gates
 from habeas.cases import lifecycle as lc
 from habeas.cases.court_basis import support_problems
 from habeas.cases.deadlines import TaskSpec, tasks_for
-from habeas.cases.history import GENESIS, StoredEvent, case_seal, chain_problem, event_ref
+from habeas.cases.history import (
+    GENESIS,
+    StoredEvent,
+    case_seal,
+    case_sealed,
+    chain_problem,
+    event_ref,
+)
 from habeas.cases.instruments import FORMS
 from habeas.cases.lifecycle import (
     TERMINAL,
@@ -187,10 +194,7 @@ def _check_head(
     """The case row carries the seal of its state, its counsel and its last stored event
     (keyed by the history key): a last event deleted, a token copied from another case, or
     a state or counsel edited alone leaves them apart, and no step is taken."""
-    import hmac
-
-    expected = case_seal(key_for(conn), case_id, state, head[1] if head else "", counsel)
-    if token is None or not hmac.compare_digest(token, expected):
+    if not case_sealed(key_for(conn), case_id, state, head[1] if head else "", counsel, token):
         raise HistoryBroken(
             f"case {case_id}'s row does not carry the seal of its state ({state}) and its "
             "last stored event (an event was deleted, or the case row edited): no step is "
@@ -202,10 +206,7 @@ def row_seal_ok(conn: Any, case_id: int, state: str, token: str | None, head_has
                 counsel: str | None) -> bool:  # fmt: skip
     """Whether a case row's state, counsel and last event carry their seal (for lists and
     views that read the state column: an edited state is not believed)."""
-    import hmac
-
-    expected = case_seal(key_for(conn), case_id, state, head_hash, counsel)
-    return token is not None and hmac.compare_digest(token, expected)
+    return case_sealed(key_for(conn), case_id, state, head_hash, counsel, token)
 
 
 def case_file(session: Session, case: Case) -> CaseFile:

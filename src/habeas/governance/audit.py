@@ -7,7 +7,6 @@ predecessor; the entry commits or rolls back with the change it records.
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
 import uuid
@@ -269,7 +268,7 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
 def sources_problem(engine: Engine) -> str | None:
     """The first published source row that does not carry its seal (edited outside
     habeas: a purpose widened, an authority rewritten)."""
-    from habeas.resolve.publish import source_seal
+    from habeas.resolve.publish import source_sealed
 
     with reading(engine).connect() as conn:
         if not inspect(conn).has_table("index_sources"):
@@ -277,13 +276,12 @@ def sources_problem(engine: Engine) -> str | None:
         columns = {c["name"] for c in inspect(conn).get_columns("index_sources")}
         if "seal" not in columns:
             return None
-        for name, agency, authority, purposes, versions, sealed in conn.execute(text(
+        for row in conn.execute(text(
             "SELECT name, agency, legal_authority, purposes, version_purposes, seal "
             "FROM index_sources ORDER BY name"
         )):  # fmt: skip
-            expected = source_seal(key_for(engine), name, agency, authority, purposes, versions)
-            if sealed is None or not hmac.compare_digest(expected, sealed):
-                return (f"published source {name} does not carry its seal (its row was "
+            if not source_sealed(key_for(engine), row):
+                return (f"published source {row.name} does not carry its seal (its row was "
                         "edited outside habeas): its records are withheld until the next "
                         "publish")  # fmt: skip
     return None
@@ -292,7 +290,7 @@ def sources_problem(engine: Engine) -> str | None:
 def case_rows_problem(engine: Engine) -> str | None:
     """The first case row whose state and last event do not carry their seal (a state
     edited alone: lists that read the column would believe it)."""
-    from habeas.cases.history import case_seal
+    from habeas.cases.history import case_sealed
 
     sql = text(
         """SELECT c.id, c.state, c.history_token, e.event_hash, c.counsel FROM cases c
@@ -302,8 +300,7 @@ def case_rows_problem(engine: Engine) -> str | None:
     )
     with reading(engine).connect() as conn:
         for case_id, state, token, head, counsel in conn.execute(sql):
-            expected = case_seal(key_for(engine), case_id, state, head or "", counsel)
-            if token is None or not hmac.compare_digest(token, expected):
+            if not case_sealed(key_for(engine), case_id, state, head or "", counsel, token):
                 return (
                     f"case {case_id}: its row says {state}"
                     + (f" (counsel {counsel})" if counsel else "")

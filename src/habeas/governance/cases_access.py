@@ -33,9 +33,7 @@ def _counsel_of(case: Case) -> str:
     """The case's counsel as the policies may believe it: a counsel written into a stored
     row outside habeas does not carry the row's seal and opens nothing. (A stand-in that
     is in no session was built by the caller from a row it checks itself.)"""
-    import hmac
-
-    from habeas.cases.history import case_seal
+    from habeas.cases.history import case_sealed
     from habeas.governance.keys import key_for
 
     if not case.counsel:
@@ -45,9 +43,9 @@ def _counsel_of(case: Case) -> str:
         return case.counsel
     conn = session.connection()
     head = conn.execute(_HEAD_OF, {"id": case.id}).scalar()
-    expected = case_seal(key_for(conn), case.id, case.state, head or "", case.counsel)
-    token = case.history_token
-    return case.counsel if token and hmac.compare_digest(token, expected) else ""
+    trusted = case_sealed(key_for(conn), case.id, case.state, head or "", case.counsel,
+                          case.history_token)  # fmt: skip
+    return case.counsel if trusted else ""
 
 
 def case_resource(case: Case, flags: list[str] | None = None) -> Resource:

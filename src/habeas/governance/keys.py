@@ -82,8 +82,3 @@ def seal(key: bytes, *parts: object) -> str:
     """HMAC-SHA256 over the parts (each as text, NUL-separated), hex."""
     msg = "\x00".join("" if p is None else str(p) for p in parts).encode()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
-
-
-def sealed(key: bytes, expected: str | None, *parts: object) -> bool:
-    """Whether ``expected`` is the seal of the parts (compared in constant time)."""
-    return expected is not None and hmac.compare_digest(seal(key, *parts), expected)

@@ -140,6 +140,16 @@ def source_seal(
     return seal(key, "index_source", name, agency, authority, purposes, versions or "")
 
 
+def source_sealed(key: bytes, row: Any) -> bool:
+    """Whether a published source row (name, agency, legal_authority, purposes,
+    version_purposes, seal) carries its seal."""
+    import hmac
+
+    expected = source_seal(key, row.name, row.agency, row.legal_authority, row.purposes,
+                           row.version_purposes)  # fmt: skip
+    return row.seal is not None and hmac.compare_digest(expected, row.seal)
+
+
 def refresh_index_purposes(engine: Engine, store: StagingStore) -> None:
     """Give the published index's sources the purposes the registry now holds for their
     records (run whenever a declaration version takes effect or is retired)."""
