@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import secrets
 import tempfile
 import time
 from datetime import date, timedelta
@@ -24,11 +25,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from habeas.app import wiring
+from habeas.app.audit_log import verify_store
 from habeas.cases import lifecycle as lc
 from habeas.cases.service import open_case, record_event
 from habeas.custody.transport import Flight, Ready, check_plan, plan_greedy, plan_min_cost
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext
+from habeas.store.keys import register
 from habeas.store.operational import make_engine, session_factory, upgrade
 
 OFFICER = AccessContext("officer1", "case_officer", "case_review")
@@ -71,6 +75,7 @@ def bench_transitions(cases: int) -> None:
     for per_tx in (1, 50):
         engine = make_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'op.db'}")
         upgrade(engine)
+        register(engine, secrets.token_bytes(32))
         sessions = session_factory(engine)
         with sessions.begin() as s:
             ids = [open_case(s, OFFICER, f"P{i}", D).id for i in range(cases)]
@@ -106,7 +111,7 @@ def bench_transitions(cases: int) -> None:
 def bench_history(engine: Engine) -> None:
     """`audit verify` with the case histories, and the log's chain alone beside it."""
     t = time.perf_counter()
-    v = audit.verify(engine)
+    v = verify_store(engine)
     whole = time.perf_counter() - t
     refs: audit.Refs = {}
     t = time.perf_counter()
@@ -160,6 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=500)
     args = parser.parse_args()
+    wiring.install()
     bench_transitions(args.cases)
     bench_transport()
 

@@ -21,6 +21,7 @@ def main() -> None:
     """Generate, ingest, resolve, publish; print the figures."""
     from sqlalchemy import select
 
+    from habeas.app import wiring
     from habeas.pipeline import intake_directory
     from habeas.resolve.publish import publish
     from habeas.resolve.run import resolve
@@ -28,6 +29,8 @@ def main() -> None:
     from habeas.store.operational import make_engine, session_factory, upgrade
     from habeas.store.staging import StagingStore
     from habeas.synth.world import WORLD_DATE, generate_world
+
+    wiring.install()
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--people", type=int, default=166_000)

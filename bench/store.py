@@ -27,9 +27,11 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
+from habeas.app import wiring
+from habeas.app.audit_log import verify_store
+from habeas.cases.access import Conflict, read_case, update_case_note
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize, authorize_batch
-from habeas.governance.cases_access import Conflict, read_case, update_case_note
 from habeas.governance.chain import GENESIS, Entry, entry_hash, resources_json
 from habeas.governance.identity import bootstrap_admin
 from habeas.store.models import Case, IndexFlag, IndexRecord
@@ -216,7 +218,7 @@ def bench_writers(url: str, label: str, writers: int = 50, rounds: int = 10) -> 
         final = {i: s.get(Case, i) for i in range(1, 6)}
     lost = sum(done[i] - int(c.note) for i, c in final.items() if c is not None)
     versions_ok = all(c is not None and c.version == 1 + done[i] for i, c in final.items())
-    v = audit.verify(engine)
+    v = verify_store(engine)
     print(f"writers  {label:<10} {writers} writers x {rounds} updates on 5 cases: "
           f"{sum(done.values()):,} applied in {took:.1f} s, conflicts reported "
           f"{sum(conflicts.values()):,} {dict(conflicts)}, lost updates {lost}, "
@@ -271,7 +273,7 @@ def bench_audit(entries: int) -> None:
     _fill(tmp / "b.db", entries)
     print(f"fill     {entries:,} chained entries written in {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
-    v = audit.verify(engine)
+    v = verify_store(engine)
     took = time.perf_counter() - t
     print(f"verify   {v.entries:,} entries in {took:.1f} s ({v.entries / took:,.0f}/s), "
           f"ok={v.ok} — target 1M <= 10 s")  # fmt: skip
@@ -280,13 +282,14 @@ def bench_audit(entries: int) -> None:
     cp = audit.make_checkpoint(engine, key)
     sign_s = time.perf_counter() - t
     t = time.perf_counter()
-    v = audit.verify(engine, cp, key.public_key())
+    v = verify_store(engine, cp, key.public_key())
     took = time.perf_counter() - t
     print(f"checkpoint signed in {sign_s:.1f} s; verify against it {took:.1f} s, ok={v.ok}")
 
 
 def main() -> None:
     """Run every part."""
+    wiring.install()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--people", type=int, default=20_000)

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from habeas.app import wiring
 from habeas.store.staging import StagingStore
 from habeas.synth.world import WORLD_DATE, WorldSummary, generate_world
+
+wiring.install()  # the follow-ups of a case step and a publish, as the application has them
 
 TODAY = WORLD_DATE + timedelta(days=30)
 """Tests run 'on' a fixed day inside the world's agreements, never on the wall clock."""

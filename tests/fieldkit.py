@@ -57,8 +57,8 @@ def make_field_app(data_dir: Path, url: str | None = None) -> tuple[Habeas, dict
         "oversight",
         "redress",
     ]
-    from habeas.governance.keys import key_for
     from habeas.resolve.publish import source_seal
+    from habeas.store.keys import key_for
 
     key = key_for(app.engine)  # the rows as habeas seals them when it publishes
     with app.sessions() as s:

@@ -19,7 +19,8 @@ from habeas.store.models import IndexRecord
 from habeas.synth.declarations import to_toml
 from habeas.synth.events import STAMP, feed_declarations
 from habeas.synth.field import offices
-from habeas.synth.population import Person, generate_people
+from habeas.synth.people import Person
+from habeas.synth.population import generate_people
 from habeas.synth.world import HEADER, WORLD_DATE
 
 TODAY = date.today()

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
 
+from habeas.app.audit_log import verify_store
+from habeas.cases.access import Conflict, read_case, update_case_note
 from habeas.errors import HabeasError, Unauthenticated
-from habeas.governance import audit
 from habeas.governance.authz import AccessContext
-from habeas.governance.cases_access import Conflict, read_case, update_case_note
 from habeas.governance.identity import AccessDenied, authenticate, bootstrap_admin
-from habeas.governance.keys import register as register_key
+from habeas.store.keys import register as register_key
 from habeas.store.models import ApiToken, AuditEntry, Case, User
 from habeas.store.operational import make_engine, session_factory, upgrade
 
@@ -115,7 +115,7 @@ def test_reads_are_audited_with_purpose_and_refusals_too(engine: Engine) -> None
         ("root", "oversight", "deny"),
     ]
     assert _entries(engine)[-1].decision == "allow"
-    assert audit.verify(engine).ok
+    assert verify_store(engine).ok
 
 
 def test_a_stale_version_is_a_conflict_and_changes_nothing(engine: Engine) -> None:
@@ -162,4 +162,4 @@ def test_concurrent_writers_lose_no_update_and_every_conflict_is_reported(engine
     assert len(marks) == len(done) == case.version - 1  # every success is in the note
     assert len(set(marks)) == len(marks)
     assert len(done) + len(conflicts) >= 20  # each writer either succeeded or saw a conflict
-    assert audit.verify(engine).ok
+    assert verify_store(engine).ok

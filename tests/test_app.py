@@ -333,7 +333,7 @@ def test_reads_never_wait_on_a_resolution_run_in_another_process(indexed_app: Ha
 def test_a_flag_resolved_as_a_step_checks_the_version_and_reaches_the_index(
     indexed_app: Habeas,
 ) -> None:
-    from habeas.governance.cases_access import Conflict
+    from habeas.cases.access import Conflict
 
     app = indexed_app
     with app.sessions() as s:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from habeas.app.audit_log import verify_store
 from habeas.governance import audit
 from habeas.governance.chain import (
     GENESIS,
@@ -21,7 +22,7 @@ from habeas.governance.chain import (
     merkle_root,
     verify_chain,
 )
-from habeas.governance.keys import register as register_key
+from habeas.store.keys import register as register_key
 from habeas.store.operational import make_engine, session_factory, upgrade
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -53,14 +54,14 @@ def _sql(path: Path, sql: str, params: tuple[object, ...] = ()) -> None:
 
 def test_an_untouched_log_verifies(tmp_path: Path) -> None:
     _, engine = _log(tmp_path)
-    v = audit.verify(engine)
+    v = verify_store(engine)
     assert v.ok and v.entries == 8 and v.first_break is None
 
 
 def test_an_edited_entry_is_found(tmp_path: Path) -> None:
     path, engine = _log(tmp_path)
     _sql(path, "UPDATE audit_entries SET decision = 'allow' WHERE seq = 5")  # was a denial
-    v = audit.verify(engine)
+    v = verify_store(engine)
     assert not v.ok and v.first_break is not None
     assert v.first_break.seq == 5 and "edited" in v.first_break.reason
     assert v.entries == 4
@@ -76,7 +77,7 @@ def test_an_edit_with_a_recomputed_hash_still_breaks_the_next_link(tmp_path: Pat
                    "req4")  # fmt: skip
     _sql(path, "UPDATE audit_entries SET decision='allow', entry_hash=? WHERE seq=5",
          (entry_hash(prev, forged),))  # fmt: skip
-    v = audit.verify(engine)
+    v = verify_store(engine)
     assert v.first_break is not None and v.first_break.seq == 6
     assert "previous entry's hash" in v.first_break.reason
 
@@ -84,7 +85,7 @@ def test_an_edit_with_a_recomputed_hash_still_breaks_the_next_link(tmp_path: Pat
 def test_a_deleted_entry_is_found(tmp_path: Path) -> None:
     path, engine = _log(tmp_path)
     _sql(path, "DELETE FROM audit_entries WHERE seq = 6")
-    v = audit.verify(engine)
+    v = verify_store(engine)
     assert v.first_break is not None and v.first_break.position == 6
     assert "missing" in v.first_break.reason
 
@@ -100,7 +101,7 @@ def test_two_swapped_entries_are_found(tmp_path: Path) -> None:
     con.execute(f"UPDATE audit_entries SET {sets} WHERE seq = 3", a)
     con.commit()
     con.close()
-    v = audit.verify(engine)
+    v = verify_store(engine)
     assert v.first_break is not None and v.first_break.seq == 2
 
 
@@ -113,9 +114,9 @@ def test_a_truncated_tail_is_found_only_with_a_checkpoint(tmp_path: Path) -> Non
     # a careful forger moves the head row back too: a prefix is then a valid chain
     _sql(path, "UPDATE audit_head SET seq = 5, "
                "entry_hash = (SELECT entry_hash FROM audit_entries WHERE seq = 5)")  # fmt: skip
-    assert audit.verify(engine).ok
+    assert verify_store(engine).ok
     public = audit.load_public(tmp_path / "keys" / audit.PUBLIC_FILE)
-    v = audit.verify(engine, cp, public)
+    v = verify_store(engine, cp, public)
     assert (
         not v.ok and v.checkpoint_problem is not None and "tail was removed" in v.checkpoint_problem
     )
@@ -126,14 +127,14 @@ def test_checkpoint_signature_is_checked(tmp_path: Path) -> None:
     key = audit.load_or_create_key(tmp_path / "keys")
     cp = audit.make_checkpoint(engine, key, now=T0)
     public = audit.load_public(tmp_path / "keys" / audit.PUBLIC_FILE)
-    assert audit.verify(engine, cp, public).ok
+    assert verify_store(engine, cp, public).ok
     doc = Checkpoint.from_json(cp.to_json())
     assert doc == cp
     forged = Checkpoint(cp.size + 1, cp.root, cp.head, cp.time, cp.key_id, cp.signature)
-    v = audit.verify(engine, forged, public)
+    v = verify_store(engine, forged, public)
     assert v.checkpoint_problem is not None and "signature" in v.checkpoint_problem
     other = audit.load_or_create_key(tmp_path / "other")
-    v = audit.verify(engine, cp, audit.load_public(tmp_path / "other" / audit.PUBLIC_FILE))
+    v = verify_store(engine, cp, audit.load_public(tmp_path / "other" / audit.PUBLIC_FILE))
     assert v.checkpoint_problem is not None
     assert other is not None
 
@@ -150,9 +151,9 @@ def test_a_rewritten_history_before_the_checkpoint_is_found(tmp_path: Path) -> N
         with sessions.begin() as s:
             audit.append(s, user="admin", role="admin", purpose="oversight", action="noop",
                          resources=[], decision="allow", now=T0)  # fmt: skip
-    assert audit.verify(engine).ok
+    assert verify_store(engine).ok
     public = audit.load_public(tmp_path / "keys" / audit.PUBLIC_FILE)
-    v = audit.verify(engine, cp, public)
+    v = verify_store(engine, cp, public)
     assert v.checkpoint_problem is not None and "rewritten" in v.checkpoint_problem
 
 
@@ -163,7 +164,7 @@ def test_an_entry_rolls_back_with_its_transaction(tmp_path: Path) -> None:
         audit.append(s, user="u", role="case_officer", purpose="case_review", action="edit",
                      resources=["case:1"], decision="allow")  # fmt: skip
         raise RuntimeError("the change failed")
-    v = audit.verify(engine)
+    v = verify_store(engine)
     assert v.ok and v.entries == 2
 
 
@@ -245,13 +246,13 @@ def test_a_truncated_tail_a_deleted_head_and_a_wiped_log_are_found_without_a_che
 ) -> None:
     path, engine = _log(tmp_path)
     _sql(path, "DELETE FROM audit_entries WHERE seq > 6")
-    v = audit.verify(engine)
+    v = verify_store(engine)
     assert not v.ok and v.head_problem and "holds 8 entries" in v.head_problem
     _sql(path, "DELETE FROM audit_entries")
-    v = audit.verify(engine)
+    v = verify_store(engine)
     assert not v.ok and v.head_problem and "wiped" in v.head_problem
     _sql(path, "DELETE FROM audit_head")
-    v = audit.verify(engine)
+    v = verify_store(engine)
     assert not v.ok and v.head_problem and "head row is missing" in v.head_problem
 
 
@@ -266,5 +267,5 @@ def test_entries_after_the_checkpoint_are_counted_as_not_covered(tmp_path: Path)
                 action="read_person", resources=[f"person:P{i}"], decision="allow",
             )  # fmt: skip
     public = audit.load_public(tmp_path / "keys" / audit.PUBLIC_FILE)
-    v = audit.verify(engine, cp, public)
+    v = verify_store(engine, cp, public)
     assert v.ok and v.beyond_checkpoint == 3

@@ -711,7 +711,7 @@ def test_the_genesis_of_every_history_is_the_zero_hash(app_on: Habeas) -> None:
     assert first.prev_hash == GENESIS and first.seq == 1
     # the row's token seals its state and its last event's hash with the history key
     from habeas.cases.history import case_seal
-    from habeas.governance.keys import key_for
+    from habeas.store.keys import key_for
 
     key = key_for(app.engine)
     assert case is not None
@@ -739,9 +739,9 @@ def test_two_officers_stepping_on_one_case_at_once_leave_one_whole_history(
     refused by the law), never a half-written or forked history."""
     import threading
 
+    from habeas.cases.access import Conflict
     from habeas.cases.service import record_event
     from habeas.governance.authz import AccessContext
-    from habeas.governance.cases_access import Conflict
 
     app = app_on
     case_id = new_case(app, "P-race")

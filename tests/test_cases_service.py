@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from habeas.app import Habeas
 from habeas.app.cases import StepDone, StepRequest
 from habeas.cases import lifecycle as lc
+from habeas.cases.access import Conflict
 from habeas.cases.service import (
     GateRefused,
     assign_counsel,
@@ -22,9 +23,8 @@ from habeas.cases.service import (
     show_case,
 )
 from habeas.governance.authz import AccessContext
-from habeas.governance.cases_access import Conflict
 from habeas.governance.identity import AccessDenied
-from habeas.governance.keys import register as register_key
+from habeas.store.keys import register as register_key
 from habeas.store.models import AuditEntry, CaseEvent, Instrument
 from habeas.store.operational import make_engine, session_factory, upgrade
 

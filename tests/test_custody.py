@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from habeas.app.audit_log import verify_store
 from habeas.cases import lifecycle as lc
 from habeas.cases.deadlines import tasks_for
 from habeas.cases.instruments import Order
@@ -27,10 +28,9 @@ from habeas.custody.transport import (
     plan_greedy,
     plan_min_cost,
 )
-from habeas.governance import audit
 from habeas.governance.authz import AccessContext
 from habeas.governance.identity import AccessDenied
-from habeas.governance.keys import register as register_key
+from habeas.store.keys import register as register_key
 from habeas.store.operational import make_engine, session_factory, upgrade
 
 CUSTODY = AccessContext("custody1", "custody_officer", "custody")
@@ -132,7 +132,7 @@ def test_capacity_is_never_exceeded_under_concurrent_placements(engine: Engine) 
     with sessions() as s:
         tiny = next(r for r in occupancy(s) if r["code"] == "TINY")
     assert tiny["held"] == 5 == tiny["capacity"]
-    assert audit.verify(engine).ok
+    assert verify_store(engine).ok
 
 
 def test_a_transfer_ends_the_old_placement_and_is_counted(engine: Engine) -> None:
@@ -266,7 +266,7 @@ def test_from_arrest_to_removal_flight_in_the_store(engine: Engine) -> None:
         s.commit()
         assert removed.state == lc.State.REMOVED and removed.flight == "F-GTM"
         assert next(r for r in occupancy(s) if r["code"] == "TINY")["held"] == 0
-    assert audit.verify(engine).ok
+    assert verify_store(engine).ok
 
 
 def test_locking_a_manifest_takes_off_whoever_no_longer_passes_the_gate(engine: Engine) -> None:

@@ -14,7 +14,7 @@ from habeas.errors import DeclarationError
 from habeas.ids import record_id
 from habeas.sources.declaration import load_declaration
 from habeas.sources.ingest import record_id_sql
-from habeas.sources.readers import sql_literal
+from habeas.store.staging import sql_literal
 
 GOOD = """
 name = "test_source"
@@ -131,9 +131,9 @@ def test_record_ids_agree_between_python_and_sql(source: str, key: list[str]) ->
 
 
 def _sql_value(check_field: str, raw: str | None) -> object:
-    from habeas.sources.canonical import CANONICAL_FIELDS
     from habeas.sources.declaration import FieldSpec
     from habeas.sources.validate import value_and_checks
+    from habeas.store.canonical import CANONICAL_FIELDS
 
     spec = FieldSpec(to=check_field)
     value, _ = value_and_checks(CANONICAL_FIELDS[check_field], spec, date(2026, 11, 28))

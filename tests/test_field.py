@@ -423,8 +423,8 @@ def test_bad_outcomes_are_refused_with_what_is_wrong() -> None:
 def test_sharing_case_decisions_changes_no_decision(field_app: Habeas) -> None:
     """Batch decisions shared per (state, counsel) equal the decisions made one by one; a
     policy that reads a case's person makes them per case again."""
+    from habeas.cases.access import case_resource
     from habeas.governance.authz import AccessContext, authorize, authorize_batch, case_reads_shared
-    from habeas.governance.cases_access import case_resource
     from habeas.store.models import Case
 
     rows = [Case(id=i, person_id=f"P{i}", state=st, counsel=cn)

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.us import itin, ssn
 
-from habeas.sources.canonical import CANONICAL_FIELDS
 from habeas.sources.declaration import FieldSpec
 from habeas.sources.validate import value_and_checks
+from habeas.store.canonical import CANONICAL_FIELDS
 
 
 def _parsed(field: str, values: list[str]) -> list[str | None]:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.orm.exc import StaleDataError
 
+from habeas.app.audit_log import verify_store
 from habeas.governance import audit
 from habeas.governance.identity import bootstrap_admin
 from habeas.store.models import Case
@@ -46,7 +47,7 @@ def test_a_store_at_every_earlier_version_upgrades_keeping_its_rows(
 ) -> None:
     """A store used at an earlier version (a case, users, audited reads) upgrades to the
     head with its rows intact and its audit chain still whole."""
-    from habeas.governance import keys
+    from habeas.store import keys
 
     engine = make_engine(store_url)
     keys.register(engine, b"k" * 32)  # the application loads it when it connects
@@ -76,7 +77,7 @@ def test_a_store_at_every_earlier_version_upgrades_keeping_its_rows(
         with engine.begin() as conn:
             conn.execute(text("UPDATE cases SET history_token = :t WHERE id = 7"),
                          {"t": case_seal(b"k" * 32, 7, "identified", "")})  # fmt: skip
-    before = audit.verify(engine)
+    before = verify_store(engine)
     upgrade(engine)
     assert current_revision(engine) == revisions()[-1]
     with session_factory(engine)() as s:
@@ -85,7 +86,7 @@ def test_a_store_at_every_earlier_version_upgrades_keeping_its_rows(
         assert (case.person_id, case.note, case.version) == ("P42", "kept", 3)
         if start == "0001":  # 0002 added opened_at and filled it from updated_at
             assert case.opened_at == datetime(2026, 1, 2, 3, 4, 5)
-    after = audit.verify(engine)
+    after = verify_store(engine)
     # the upgrade chained the case's history and named it in the log (one entry), then
     # keyed it with the history key (one more)
     chained = 1 if "0002" <= start < "0005" else 0
@@ -141,7 +142,7 @@ def test_tampering_is_found_on_either_database(store_url: str, tamper: str) -> N
         with sessions.begin() as s:
             audit.append(s, user=f"u{i}", role="case_officer", purpose="case_review",
                          action="read_case", resources=[f"case:{i}"], decision="allow")  # fmt: skip
-    assert audit.verify(engine).ok
+    assert verify_store(engine).ok
     with engine.begin() as conn:  # as a database administrator would, outside habeas
         if tamper == "edit":
             conn.execute(text("UPDATE audit_entries SET purpose = 'oversight' WHERE seq = 3"))
@@ -151,5 +152,5 @@ def test_tampering_is_found_on_either_database(store_url: str, tamper: str) -> N
             conn.execute(text("UPDATE audit_entries SET seq = 100 WHERE seq = 3"))
             conn.execute(text("UPDATE audit_entries SET seq = 3 WHERE seq = 4"))
             conn.execute(text("UPDATE audit_entries SET seq = 4 WHERE seq = 100"))
-    v = audit.verify(engine)
+    v = verify_store(engine)
     assert not v.ok and v.first_break is not None and v.first_break.position == 3

@@ -229,7 +229,7 @@ def test_cases_are_rescored_only_when_their_facts_change(
     officer = AccessContext("officer1", "case_officer", "case_review")
     engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
     upgrade(engine)
-    from habeas.governance.keys import register
+    from habeas.store.keys import register
 
     register(engine, b"test-history-key-of-32-bytes-xx!")
     today = date(2026, 11, 1)

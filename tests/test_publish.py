@@ -10,8 +10,8 @@ import pytest
 from conftest import copy_staging
 from sqlalchemy import func, select, update
 
-from habeas.governance.keys import register as register_key
 from habeas.resolve import publish as pub
+from habeas.store.keys import register as register_key
 from habeas.store.models import IndexFlag, IndexPerson, IndexRecord, IndexRun
 from habeas.store.operational import make_engine, session_factory, upgrade
 from habeas.store.staging import StagingStore

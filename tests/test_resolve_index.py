@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from habeas.app import Habeas
+from habeas.app.audit_log import verify_store
 from habeas.errors import HabeasError
 from habeas.resolve.explain import explain_pair
 from habeas.resolve.export import export_clusters
@@ -349,9 +350,9 @@ def test_listing_commands_keep_only_sources_the_purpose_allows(
 
     from habeas.governance.authz import AccessContext
     from habeas.governance.identity import AccessDenied
-    from habeas.governance.keys import register as register_key
-    from habeas.governance.record_access import allowed_source_list, readable_sources
     from habeas.resolve.review import queue
+    from habeas.sources.access import allowed_source_list, readable_sources
+    from habeas.store.keys import register as register_key
     from habeas.store.operational import make_engine, upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'op.db'}")
@@ -380,11 +381,10 @@ def test_resolution_leaves_out_a_source_that_does_not_declare_identity_resolutio
     left out of the index, the audit entry names it, and a case officer may not resolve."""
     import json
 
-    from habeas.governance import audit
     from habeas.governance.authz import AccessContext
     from habeas.governance.identity import AccessDenied
-    from habeas.governance.keys import register as register_key
-    from habeas.governance.pipeline_access import resolve_as
+    from habeas.resolve.access import resolve_as
+    from habeas.store.keys import register as register_key
     from habeas.store.models import AuditEntry
     from habeas.store.operational import make_engine, session_factory, upgrade
 
@@ -415,4 +415,4 @@ def test_resolution_leaves_out_a_source_that_does_not_declare_identity_resolutio
         ("o1", "resolve", "deny"), ("e1", "resolve", "allow"), ("e1", "resolve_done", "allow"),
     ]  # fmt: skip
     assert "left out: dmv_licenses" in entries[1].detail
-    assert audit.verify(engine).ok
+    assert verify_store(engine).ok

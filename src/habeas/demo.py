@@ -19,11 +19,20 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from habeas.app.cases import StepRequest
 from habeas.app.core import Habeas, Principal
+from habeas.app.core import Habeas as App
 from habeas.app.custody import nationality_of
+from habeas.app.field import OutcomeIn
 from habeas.cases import gates
 from habeas.cases.service import GateRefused
 from habeas.custody.facilities import SYNTHETIC_FACILITIES
 from habeas.errors import HabeasError
+from habeas.settings import Settings
+from habeas.store.models import Assignment, IndexRecord
+from habeas.synth.declarations import to_toml
+from habeas.synth.events import feed_declarations, plan_stream
+from habeas.synth.field import offices
+from habeas.synth.population import generate_people
+from habeas.synth.world import HEADER, WORLD_DATE, generate_world
 
 if TYPE_CHECKING:
     from habeas.app.pipeline import Published
@@ -306,7 +315,6 @@ def case_walk(
     say("carry cases to removal")
     # an arrest is recorded by the team a case is assigned to: a first field set-up gives
     # demo_supervisor an office and demo_field a team of it (the field walk redoes it)
-    from habeas.synth.field import offices
 
     plan = offices()
     office = plan[0]["code"]
@@ -364,9 +372,6 @@ def field_walk(app: Habeas, today: date, limit: int = 150) -> list[str]:
     officer's view have something to show."""
     import uuid
     from datetime import UTC, datetime
-
-    from habeas.app.field import OutcomeIn
-    from habeas.synth.field import offices
 
     officer = as_(app, "demo_officer")
     rows = app.cases.list_cases(officer, "case_review", state="final_order", limit=limit * 3).cases
@@ -448,9 +453,6 @@ def tampered_copy(app: Habeas, case_id: int | None) -> tuple[str, Verification] 
     import sqlite3
     import tempfile
     from pathlib import Path
-
-    from habeas.app.core import Habeas as App
-    from habeas.settings import Settings
 
     if case_id is None or app.engine.dialect.name != "sqlite":
         return None
@@ -545,7 +547,6 @@ class Stages(Protocol):
 def run(app: Habeas, people: int, seed: int, stages: Stages) -> bool:
     """The whole demo on ``app``: every stage a call on the application, each reported to
     ``stages`` as it ends. True when the audit chain verifies at the end."""
-    from habeas.synth.world import generate_world
 
     started = time.perf_counter()
     accounts = demo_accounts(app)
@@ -582,10 +583,6 @@ def monitor_walk(app: Habeas, people: int, seed: int, events: int = 300) -> list
     short synthetic stream through the monitor; then a verified exit of the person on
     demo_field's list, whose assignment is cancelled at once."""
     from datetime import UTC, datetime, timedelta
-
-    from habeas.synth.declarations import to_toml
-    from habeas.synth.events import feed_declarations, plan_stream
-    from habeas.synth.world import HEADER, WORLD_DATE
 
     engineer, admin = as_(app, "demo_engineer"), as_(app, DEMO_ADMIN)
     folder = app.settings.data_dir / "world" / "feeds"
@@ -624,10 +621,6 @@ def _exit_of_an_assigned_person(
     """An airline's exit record for the person of demo_field's first open assignment."""
     import pyarrow.parquet as pq
     from sqlalchemy import select
-
-    from habeas.store.models import Assignment, IndexRecord
-    from habeas.synth.population import generate_people
-    from habeas.synth.world import WORLD_DATE
 
     field_officer = as_(app, "demo_field")
     items = [i for i in app.field.today(field_officer, "field_operation", date.today()).items

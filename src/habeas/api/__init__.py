@@ -19,8 +19,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from habeas.api import problems
+from habeas.api.routes import build
 from habeas.app.core import Habeas
 from habeas.errors import HabeasError
+from habeas.settings import Settings
+from habeas.web.pages import add_pages
 
 MAX_BODY = 1_000_000
 """The largest request body accepted (bytes): larger ones are refused before reading."""
@@ -29,7 +32,6 @@ MAX_BODY = 1_000_000
 def from_environment() -> FastAPI:
     """The API over an application built from HABEAS_* variables (for server processes
     that uvicorn starts itself: `habeas serve --processes N`)."""
-    from habeas.settings import Settings
 
     workers = int(os.environ.get("HABEAS_SERVE_THREADS", "8"))
     return create_api(Habeas(Settings()), workers=workers)
@@ -38,8 +40,6 @@ def from_environment() -> FastAPI:
 def create_api(app: Habeas, workers: int = 8) -> FastAPI:
     """The API over ``app`` (``workers``: threads serving requests at once)."""
     from importlib.metadata import version
-
-    from habeas.api.routes import build
 
     api = FastAPI(
         title="habeas",
@@ -60,7 +60,6 @@ def create_api(app: Habeas, workers: int = 8) -> FastAPI:
     api.add_exception_handler(StarletteHTTPException, problems.http)  # type: ignore[arg-type]
 
     api.include_router(build(app))
-    from habeas.web.pages import add_pages
 
     add_pages(api, app)
     api.add_middleware(Limits)

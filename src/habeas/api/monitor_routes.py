@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 
 from habeas.app.core import Habeas
 from habeas.app.monitor import MonitorStatus, Receipt, ReviewRow
+from habeas.errors import HabeasError
+from habeas.monitor.intake import RepeatedKey, no_repeated_keys
 
 SourceName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,62}$")]
 STREAM_SECONDS = 15 * 60
@@ -32,8 +34,6 @@ class ReviewDecision(BaseModel):
 def repeated_key(raw: bytes | None) -> None:
     """Refuse a batch whose JSON names a key twice in one object (the parser the route
     uses keeps the last value silently); the body is the one already read and bounded."""
-    from habeas.errors import HabeasError
-    from habeas.monitor.intake import RepeatedKey, no_repeated_keys
 
     if not raw:
         return

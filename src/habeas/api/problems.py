@@ -15,7 +15,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from habeas.app.users import TooManyAttempts
+from habeas.cases.access import Conflict
+from habeas.cases.service import GateRefused, HistoryBroken
 from habeas.errors import HabeasError, NotFound, Unauthenticated
+from habeas.governance.identity import AccessDenied
 
 PROBLEM = "application/problem+json"
 
@@ -53,10 +57,6 @@ def problem(status: int, title: str, detail: str, request: Request | None = None
 
 def for_error(exc: Exception, request: Request) -> JSONResponse:
     """The problem for an application error."""
-    from habeas.app.users import TooManyAttempts
-    from habeas.cases.service import GateRefused, HistoryBroken
-    from habeas.governance.cases_access import Conflict
-    from habeas.governance.identity import AccessDenied
 
     if isinstance(exc, Unauthenticated):
         return problem(401, "Unauthenticated", str(exc), request)

@@ -13,7 +13,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, Caller, address, caller
+from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, Caller, address, caller, csrf_for
+from habeas.api.field_routes import add_field_routes
+from habeas.api.monitor_routes import add_monitor_routes
 from habeas.app.audit_log import AuditEntryOut
 from habeas.app.cases import (
     CaseList,
@@ -24,6 +26,7 @@ from habeas.app.cases import (
     StepDone,
     StepRequest,
     TaskRow,
+    case_json,
 )
 from habeas.app.choices import PurposeName, RoleName
 from habeas.app.core import Habeas
@@ -39,8 +42,9 @@ from habeas.app.index import (
 from habeas.app.pipeline import SourceCheck, SourceOut
 from habeas.app.users import UserPublic
 from habeas.errors import HabeasError
-from habeas.sources.canonical import Disposition
+from habeas.governance.audit_access import AuditFilter
 from habeas.sources.registry import SourceVersion as SourceVersionOut
+from habeas.store.canonical import Disposition
 
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MAX_ID = 2_147_483_647
@@ -292,7 +296,6 @@ def build(app: Habeas) -> APIRouter:
         """Sign in with a password for one purpose; the session cookie is HttpOnly,
         SameSite=Strict (and Secure under TLS); the CSRF cookie's value goes in the
         X-CSRF-Token header of every write."""
-        from habeas.api.auth import csrf_for
 
         got = app.users.login(body.username, body.password, body.purpose, address(request))
         secure = request.url.scheme == "https"
@@ -502,7 +505,6 @@ def build(app: Habeas) -> APIRouter:
         client: Annotated[str, Query(max_length=64)] = "",
     ) -> dict[str, Any]:
         """A case: instruments, gates with their reasons, priority, history, deadlines."""
-        from habeas.app.cases import case_json
 
         view = app.cases.show(c.principal, c.purpose, case_id, on or date.today(), client=client)
         return JSONResponse(case_json(view))  # type: ignore[return-value]  # plain data already
@@ -601,11 +603,7 @@ def build(app: Habeas) -> APIRouter:
         """Deadlines due soon, missed ones first."""
         return app.cases.tasks(c.principal, c.purpose, on or date.today(), within, limit, offset)
 
-    from habeas.api.field_routes import add_field_routes
-
     add_field_routes(r, app, edge, C)
-
-    from habeas.api.monitor_routes import add_monitor_routes
 
     add_monitor_routes(r, app, edge, C)
 
@@ -665,7 +663,6 @@ def build(app: Habeas) -> APIRouter:
         offset: Offset = 0,
     ) -> list[AuditEntryOut]:
         """Entries by user, purpose, person and time (oversight; the search is audited)."""
-        from habeas.governance.audit_access import AuditFilter
 
         return app.audit.show(
             c.principal,

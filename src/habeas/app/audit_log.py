@@ -6,16 +6,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel
+from sqlalchemy import Engine
 
+from habeas.cases.integrity import history_problem
 from habeas.errors import HabeasError
+from habeas.governance import audit
+from habeas.governance.audit import Refs, Verification
+from habeas.governance.audit_access import search
+from habeas.governance.authz import Resource, authorize
+from habeas.governance.chain import Checkpoint
 from habeas.governance.disclosure import facade
+from habeas.governance.identity import AccessDenied
+from habeas.monitor.inbox import inbox_problem
+from habeas.resolve.publish import sources_problem
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
-    from habeas.governance.audit import Verification
     from habeas.governance.audit_access import AuditFilter
-    from habeas.governance.chain import Checkpoint
 
 
 class AuditEntryOut(BaseModel):
@@ -33,6 +42,22 @@ class AuditEntryOut(BaseModel):
     request_id: str
 
 
+def store_problems(engine: Engine, refs: Refs) -> tuple[int, str | None]:
+    """Every store the log vouches for, checked in turn: case histories against the events
+    the entries recorded, then the sealed rows (case rows, the monitor's inbox, published
+    sources). Returns the case events read and the first problem."""
+    events, problem = history_problem(engine, refs)
+    return events, (problem or inbox_problem(engine) or sources_problem(engine))
+
+
+def verify_store(
+    engine: Engine, checkpoint: Checkpoint | None = None, public: Ed25519PublicKey | None = None
+) -> Verification:
+    """``audit verify``: the log's chain (against a checkpoint when given), then every
+    store it vouches for."""
+    return audit.verify(engine, checkpoint, public, store_problems)
+
+
 @facade
 class AuditLog:
     """Use cases on the audit log."""
@@ -45,8 +70,6 @@ class AuditLog:
     ) -> list[AuditEntryOut]:
         """Entries matching the filter, oldest first (oversight only; audited)."""
         import json
-
-        from habeas.governance.audit_access import search
 
         if not 1 <= f.limit <= 1000 or f.offset < 0:
             raise HabeasError("limit must be 1 to 1000 and offset 0 or more")
@@ -82,8 +105,6 @@ class AuditLog:
         """Recompute the chain; check it against a witness's checkpoint when given, or the
         latest one in the witness's folder (the chain holds no personal data to read: it
         is hashes, so anyone may verify)."""
-        from habeas.governance import audit
-        from habeas.governance.chain import Checkpoint
 
         cp = key = None
         if witness is not None:
@@ -96,16 +117,12 @@ class AuditLog:
             except (OSError, ValueError, KeyError) as exc:
                 raise HabeasError(f"{checkpoint}: not a checkpoint ({exc})") from None
             key = audit.load_public(public_key or self.app.settings.data_dir / audit.PUBLIC_FILE)
-        return audit.verify(self.app.engine, cp, key), cp
+        return verify_store(self.app.engine, cp, key), cp
 
     def sign(self, principal: Principal | None, purpose: str | None) -> Checkpoint:
         """Sign a checkpoint of the log as it stands (oversight; the signing is audited)."""
-        from habeas.governance import audit
 
         with self.app.work(principal, purpose, "audit_checkpoint", write=True) as w:
-            from habeas.governance.authz import Resource, authorize
-            from habeas.governance.identity import AccessDenied
-
             d = authorize(w.ctx, "read_audit", Resource("AuditLog", "log", {}))
             if not d.allowed:
                 raise AccessDenied(
@@ -123,7 +140,6 @@ class AuditLog:
         """Sign the log's size, Merkle root and head with the log's key; write it to
         ``path`` (whose folder must exist), or into the witness's folder, where an
         outside party keeps every checkpoint (``checkpoint-<size>-<time>.json``)."""
-        from habeas.governance import audit
 
         if (path is None) == (witness is None):
             raise HabeasError("name the checkpoint file or the witness folder (one of them)")
@@ -168,7 +184,6 @@ def _write_new(path: Path, text: str) -> None:
 
 def latest_checkpoint(witness: Path) -> Path:
     """The witness's checkpoint covering the most entries (the latest of equals)."""
-    from habeas.governance.chain import Checkpoint
 
     if not witness.is_dir():
         raise HabeasError(f"{witness}: no such witness folder")

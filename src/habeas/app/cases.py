@@ -15,12 +15,33 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from habeas.cases.lifecycle import EVENTS, State, event_from_payload
+from habeas.cases.access import Conflict, case_resource
+from habeas.cases.flags import resolve_flag
+from habeas.cases.from_records import open_cases_from_index, sync_flags
+from habeas.cases.lifecycle import EVENTS, Refused, State, event_from_payload
+from habeas.cases.service import (
+    GateRefused,
+    assign_counsel,
+    attach_document,
+    case_file,
+    list_cases,
+    open_case,
+    read_document,
+    readable_cases,
+    record_due_effects,
+    record_event,
+    show_case,
+    tasks_due,
+    verify_document,
+)
 from habeas.errors import HabeasError, NotFound
+from habeas.governance import audit
 from habeas.governance.authz import authorize
 from habeas.governance.disclosure import facade
-from habeas.governance.identity import AccessDenied
-from habeas.store.models import Case
+from habeas.governance.identity import AccessDenied, refusal
+from habeas.prioritize.policy import DEFAULT_POLICY, load_policy
+from habeas.prioritize.service import prioritize_cases
+from habeas.store.models import Case, CourtRecordReview, FieldMember, FieldTeam, IndexPerson
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -173,8 +194,6 @@ class Cases:
         basis: str = "",
     ) -> CaseOpened:
         """Open a case on a person of the published index (one open case per person)."""
-        from habeas.cases.service import open_case
-        from habeas.store.models import IndexPerson
 
         with self.app.work(principal, purpose, "case_open", write=True) as w:
             if w.session.get(IndexPerson, person_id) is None:
@@ -192,7 +211,6 @@ class Cases:
     ) -> OpenReport:
         """Open cases for persons with court records or active warrants, their history
         seeded from the court record (one transaction)."""
-        from habeas.cases.from_records import open_cases_from_index
 
         with self.app.work(principal, purpose, "open_cases", write=True) as w:
             with self.app.staging() as st:
@@ -216,7 +234,6 @@ class Cases:
         """Cases the caller may read for this purpose, by tier then score; counsel names
         their client (a person id) with ``client`` and sees that person's cases they
         represent."""
-        from habeas.cases.service import list_cases
 
         if state is not None and state not in STATES:
             raise HabeasError(f"unknown state {state!r}; states are {', '.join(STATES)}")
@@ -235,7 +252,6 @@ class Cases:
         self, principal: Principal | None, purpose: str | None, person_id: str
     ) -> list[CaseRow]:
         """The cases on one person that the caller may read, newest first (audited)."""
-        from habeas.cases.service import readable_cases
 
         with self.app.work(principal, purpose, "person_cases") as w:
             self.probe(w.ctx, "person_cases")
@@ -270,7 +286,6 @@ class Cases:
     ) -> CaseView:
         """A case with its instruments, gates (with reasons) as of ``on``, priority and
         history; counsel names their client (the case's person) with ``client``."""
-        from habeas.cases.service import show_case
 
         if client and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", client):
             raise HabeasError(f"client {client[:70]!r} is not a person id")
@@ -291,7 +306,6 @@ class Cases:
         """Record on these cases the events the law has made happen by today (an alternate
         order of removal after a missed voluntary departure deadline), as the lifecycle's;
         the reader's unit of work names them. Returns how many were recorded."""
-        from habeas.cases.service import record_due_effects
 
         with self.app.work(principal, purpose, "case_due_effects", client=client) as w:
             for case_id in case_ids:
@@ -303,7 +317,6 @@ class Cases:
 
     def probe(self, ctx: Any, action: str) -> None:
         """Refuse (403, audited) a caller who may read no case at all for this purpose."""
-        from habeas.governance.cases_access import case_resource
 
         # counsel probes as their client's counsel; everyone else as for any case
         client = getattr(ctx, "client", "") or ""
@@ -329,7 +342,6 @@ class Cases:
     def _exists(self, session: Any, ctx: Any, case_id: int, action: str) -> None:
         """Refuse a caller who may read no case at all for this purpose (403); otherwise a
         case that does not exist, or that this caller may not see, is "no case"."""
-        from habeas.governance.cases_access import case_resource
 
         case = session.get(Case, case_id) if 0 < case_id < 2**31 else None
         if case is None:
@@ -369,7 +381,6 @@ class Cases:
         """Record one step; refused with every reason when policy or law says no, and a
         conflict when the case moved on since ``request.version``. A flag resolution is
         recorded on every open case of the person and in the index."""
-        from habeas.cases.service import record_event
 
         on = request.on or date.today()
         event = _event(request.kind, request.fields, on)
@@ -408,7 +419,6 @@ class Cases:
     ) -> DocumentOut:
         """Keep a document on the case, whole, so that a step may cite it by its SHA-256
         (``document_sha256``) and counsel and the court can read what was cited."""
-        from habeas.cases.service import attach_document
 
         with self.app.work(principal, purpose, "case_attach_document", write=True) as w:
             self._exists(w.session, w.ctx, case_id, "case_attach_document")
@@ -424,7 +434,6 @@ class Cases:
         """A supervisor who did not attach a document checks it against the court's docket
         and records the issuing court and the docket reference: only then may a court's
         act cite it, with that court as its authority (audited)."""
-        from habeas.cases.service import verify_document
 
         with self.app.work(principal, purpose, "case_verify_document", write=True) as w:
             self._exists(w.session, w.ctx, case_id, "case_verify_document")
@@ -441,7 +450,6 @@ class Cases:
         client: str = "",
     ) -> tuple[str, bytes]:  # fmt: skip
         """A document kept on the case (its name and bytes), for a reader of the case."""
-        from habeas.cases.service import read_document
 
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
             raise HabeasError(f"{sha256[:70]!r} is not a SHA-256 (64 lowercase hex digits)")
@@ -454,7 +462,6 @@ class Cases:
         self, principal: Principal | None, purpose: str | None, case_id: int, counsel: str
     ) -> None:
         """Record the person's counsel on the case (who may then read it for redress)."""
-        from habeas.cases.service import assign_counsel
 
         with self.app.work(principal, purpose, "case_assign_counsel", write=True) as w:
             self._exists(w.session, w.ctx, case_id, "case_assign_counsel")
@@ -475,8 +482,6 @@ class Cases:
         """A supervisor resolves a flag on every open case of the person and in the index,
         in one transaction (refused as a conflict when the case moved on since
         ``version``)."""
-        from habeas.cases.flags import resolve_flag
-        from habeas.governance.cases_access import Conflict
 
         with self.app.work(principal, purpose, "resolve_flag", write=True) as w:
             self._exists(w.session, w.ctx, case_id, "resolve_flag")
@@ -501,8 +506,6 @@ class Cases:
         """Court records set aside when cases were opened, because their dates contradict
         each other (each with every reason), for a case officer to check against the court
         (audited read naming the records shown)."""
-        from habeas.governance import audit
-        from habeas.store.models import CourtRecordReview
 
         if not 1 <= limit <= 500 or offset < 0:
             raise HabeasError("limit must be 1 to 500 and offset 0 or more")
@@ -548,7 +551,6 @@ class Cases:
         offset: int = 0,
     ) -> list[TaskRow]:
         """Deadlines due by ``on + within`` days, missed ones first."""
-        from habeas.cases.service import tasks_due
 
         if not 0 <= within <= 3650:
             raise HabeasError(f"within must be 0 to 3650 days, not {within}")
@@ -568,7 +570,6 @@ class Cases:
         """Put into effect what passed deadlines made law on the cases the caller may read
         (a missed voluntary departure deadline: the alternate order of removal). Returns
         how many events were recorded."""
-        from habeas.cases.service import tasks_due
 
         with self.app.work(principal, purpose, "tasks_due") as w:
             self.probe(w.ctx, "tasks_due")
@@ -585,9 +586,6 @@ class Cases:
     ) -> tuple[int, PrioritizeReport]:
         """Raise new index flags on open cases, then score every open case whose facts
         changed since its last score. Returns (flags raised, report)."""
-        from habeas.cases.from_records import sync_flags
-        from habeas.prioritize.policy import DEFAULT_POLICY, load_policy
-        from habeas.prioritize.service import prioritize_cases
 
         pol = load_policy(policy or DEFAULT_POLICY)
         with self.app.work(principal, purpose, "prioritize") as w:
@@ -657,11 +655,6 @@ def _generic_step_allowed(w: Any, case_id: int, request: StepRequest) -> None:
     an assignment exists and is of an office the caller supervises, and an encounter is
     recorded only by the team the case is assigned to (or its office's supervisor). A
     refusal is audited and kept on the case's list of refused attempts."""
-    from habeas.cases.lifecycle import Refused, State
-    from habeas.cases.service import GateRefused, case_file
-    from habeas.governance.cases_access import case_resource
-    from habeas.governance.identity import refusal
-    from habeas.store.models import FieldMember, FieldTeam
 
     ctx, s = w.ctx, w.session
     action, res = f"case_{request.kind}", [f"case:{case_id}"]

@@ -27,12 +27,30 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from habeas.app import wiring
+from habeas.app.audit_log import AuditLog
+from habeas.app.cases import Cases
+from habeas.app.custody import Custody
+from habeas.app.field import Field
+from habeas.app.index import PersonIndex
+from habeas.app.monitor import Monitor
+from habeas.app.pipeline import Pipeline
+from habeas.app.users import Users
 from habeas.errors import HabeasError, Unauthenticated
 from habeas.governance import audit, disclosure
 from habeas.governance.authz import PURPOSES, AccessContext, whole_identifiers
 from habeas.settings import Settings
-from habeas.store.models import User
-from habeas.store.operational import current_revision, make_engine, reading, session_factory
+from habeas.store import keys
+from habeas.store.models import CaseRefusal, User
+from habeas.store.operational import (
+    current_revision,
+    make_engine,
+    reading,
+    revisions,
+    session_factory,
+    upgrade,
+)
+from habeas.store.staging import StagingStore
 
 if TYPE_CHECKING:
     from habeas.app.audit_log import AuditLog
@@ -92,6 +110,7 @@ class Habeas:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         disclosure.install()
+        wiring.install()
         self._secret = secrets.token_bytes(32)
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
@@ -103,14 +122,6 @@ class Habeas:
         self._queue: threading.RLock | None = (
             threading.RLock() if settings.operational_url.startswith("sqlite") else None
         )
-        from habeas.app.audit_log import AuditLog
-        from habeas.app.cases import Cases
-        from habeas.app.custody import Custody
-        from habeas.app.field import Field
-        from habeas.app.index import PersonIndex
-        from habeas.app.monitor import Monitor
-        from habeas.app.pipeline import Pipeline
-        from habeas.app.users import Users
 
         self.users: Users = Users(self)
         self.pipeline: Pipeline = Pipeline(self)
@@ -151,7 +162,6 @@ class Habeas:
                 raise HabeasError(
                     f"cannot reach the operational store at {redact_url(url)}: {first}"
                 ) from None
-            from habeas.governance import keys
 
             keys.register(engine, keys.load_or_create(self.settings.data_dir))
             self._engine = engine
@@ -173,8 +183,6 @@ class Habeas:
             )
         engine = self._connect()
         if not self._migrated:
-            from habeas.store.operational import revisions
-
             at, head = current_revision(engine), revisions()[-1]
             if at is None:
                 raise HabeasError(
@@ -190,7 +198,6 @@ class Habeas:
 
     def create_store(self) -> tuple[str | None, str | None]:
         """Create or migrate the operational store; (revision before, revision after)."""
-        from habeas.store.operational import upgrade
 
         engine = self._connect()
         before = current_revision(engine)
@@ -213,7 +220,6 @@ class Habeas:
     def staging(self, create: bool = False) -> Iterator[StagingStore]:
         """The DuckDB staging store (the batch engine); refuses a missing one unless
         ``create``."""
-        from habeas.store.staging import StagingStore
 
         path = self.settings.staging_path
         if not create and not path.exists():
@@ -344,8 +350,6 @@ class Habeas:
                     audit.append(conn, **entry)
                     refusal = getattr(exc, "refusal", None)
                     if refusal:
-                        from habeas.store.models import CaseRefusal
-
                         conn.execute(insert(CaseRefusal), refusal)
                     if entry.get("decision") == "deny":
                         return

@@ -10,8 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from habeas.cases.access import case_resource
+from habeas.cases.service import readable_cases
+from habeas.custody.facilities import ensure_facilities, occupancy, place
+from habeas.custody.removal import book, lock_manifest, plan_transport, read_flights
 from habeas.errors import HabeasError, NotFound
+from habeas.governance import audit
+from habeas.governance.authz import authorize
 from habeas.governance.disclosure import facade
+from habeas.governance.identity import AccessDenied
+from habeas.store.models import Case, CaseEvent, Facility, Placement
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -90,7 +98,6 @@ class Custody:
         reason: str = "placement",
     ) -> PlacementOut:
         """Place (or transfer) a person; refused when the facility is full."""
-        from habeas.custody.facilities import place
 
         with self.app.work(principal, purpose, "custody_place", write=True) as w:
             self.app.cases._exists(w.session, w.ctx, case_id, "custody_place")
@@ -102,7 +109,6 @@ class Custody:
 
     def occupancy(self, principal: Principal | None, purpose: str | None) -> list[FacilityLoad]:
         """Beds held and free per facility (counts only, no personal data)."""
-        from habeas.custody.facilities import occupancy
 
         with self.app.work(principal, purpose, "occupancy") as w:
             return [FacilityLoad(**r) for r in occupancy(w.session)]
@@ -113,11 +119,6 @@ class Custody:
         import json
 
         from sqlalchemy import select
-
-        from habeas.cases.service import readable_cases
-        from habeas.custody.facilities import occupancy
-        from habeas.custody.removal import plan_transport
-        from habeas.store.models import Case, CaseEvent, Facility, Placement
 
         with self.app.work(principal, purpose, "custody_board") as w:
             self.app.cases.probe(w.ctx, "custody_board")
@@ -215,7 +216,6 @@ class Custody:
 
     def synthetic_facilities(self, principal: Principal | None, purpose: str | None) -> int:
         """Add the synthetic world's facilities (demo and tests only; custody officers)."""
-        from habeas.custody.facilities import ensure_facilities
 
         with self.app.work(principal, purpose, "synthetic_facilities", write=True) as w:
             if w.ctx.role not in ("custody_officer", "admin"):
@@ -232,7 +232,6 @@ class Custody:
         flights: Path | None = None,
     ) -> TransportReport:
         """Assign the people ready for removal to flights (min-cost flow; greedy beside)."""
-        from habeas.custody.removal import plan_transport, read_flights
 
         schedule = read_flights(flights) if flights is not None else None
         with self.app.work(principal, purpose, "transport_plan") as w:
@@ -248,7 +247,6 @@ class Custody:
     ) -> tuple[TransportReport, Booking]:
         """Plan, then put everyone seated on their flight's manifest (each step gated
         again: a refusal is reported, not forced); one transaction."""
-        from habeas.custody.removal import book, plan_transport, read_flights
 
         schedule = read_flights(flights) if flights is not None else None
         with self.app.work(principal, purpose, "transport_book", write=True) as w:
@@ -267,7 +265,6 @@ class Custody:
     ) -> ManifestLock:
         """Lock a flight's manifest: the removal gate is checked again for everyone on it,
         and whoever no longer passes is taken off with the reasons."""
-        from habeas.custody.removal import lock_manifest
 
         with self.app.work(principal, purpose, "transport_lock", write=True) as w:
             self.app.cases.probe(w.ctx, "transport_lock")
@@ -286,16 +283,11 @@ def nationality_of(
 ) -> str:
     """The nationality the person's records give, for the travel document and the
     destination only (never for priority); read for custody, audited."""
-    from habeas.governance import audit
-    from habeas.governance.authz import authorize
-    from habeas.governance.identity import AccessDenied
-    from habeas.store.models import Case
 
     with app.work(principal, purpose, "read_nationality") as w:
         case = w.session.get(Case, case_id)
         if case is None:
             raise NotFound(f"no case {case_id}")
-        from habeas.governance.cases_access import case_resource
 
         decision = authorize(w.ctx, "read", case_resource(case))
         if not decision.allowed or w.ctx.purpose != "custody":

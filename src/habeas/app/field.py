@@ -22,14 +22,18 @@ from pydantic import Field as F
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from habeas.app.index import _sources, grants
+from habeas.cases.access import Conflict as _Conflict
+from habeas.cases.access import case_resource
+from habeas.cases.events import Assign, RecordEncounter
 from habeas.cases.flags import FLAGS
+from habeas.cases.service import case_file, readable_cases, record_event
 from habeas.errors import HabeasError, NotFound
-from habeas.field import rules
+from habeas.field import routing, rules
 from habeas.field.confidence import AddressSeen, estimate
 from habeas.governance.authz import Resource, authorize
-from habeas.governance.cases_access import Conflict as _Conflict
 from habeas.governance.disclosure import facade
-from habeas.governance.identity import AccessDenied
+from habeas.governance.identity import AccessDenied, require_directory
 from habeas.store.models import (
     Assignment,
     Case,
@@ -39,6 +43,7 @@ from habeas.store.models import (
     FieldTeam,
     IndexFlag,
     IndexRecord,
+    User,
 )
 
 if TYPE_CHECKING:
@@ -384,9 +389,6 @@ class Field:
         (``members``: username → (office, team or None)); administrators only."""
         from pydantic import ValidationError
 
-        from habeas.governance.identity import require_directory
-        from habeas.store.models import User
-
         parsed = []
         for i, o in enumerate(offices, start=1):
             try:
@@ -436,7 +438,6 @@ class Field:
     ) -> tuple[dict[str, list[AddressSeen]], int]:
         """Each person's addresses from the records this purpose may read; and how many
         sources hold addresses it may not."""
-        from habeas.app.index import _sources, grants
 
         sources = _sources(w.session)
         allowed = grants(w.ctx, "read", sources)
@@ -515,7 +516,6 @@ class Field:
         """The approved cases in the supervisor's office area, each with its last known
         address and confidence; persons with an open flag are marked, not hidden (one
         audit entry names the cases shown)."""
-        from habeas.cases.service import readable_cases
 
         today = today or date.today()
         with self.app.work(principal, purpose, "field_planner") as w:
@@ -601,7 +601,6 @@ class Field:
         """One approved case of the office as the planner shows it on a click: the last
         known address with its confidence in parts, its sources and dates, the other
         addresses the sources hold, earlier attempts, and any open flag (audited)."""
-        from habeas.cases.service import readable_cases
 
         today = today or date.today()
         with self.app.work(principal, purpose, "field_planner_case") as w:
@@ -655,8 +654,6 @@ class Field:
         """Give approved cases to a team of the supervisor's office for ``day``: each case
         on its own, through the lifecycle's ``assign`` step (Cedar, the field gate and the
         second person's approval checked again); a refusal names every reason."""
-        from habeas.cases.events import Assign
-        from habeas.cases.service import record_event
 
         if not 1 <= len(case_ids) <= 500:
             raise HabeasError("assign 1 to 500 cases at a time")
@@ -731,7 +728,6 @@ class Field:
         """Plan the team's route through its open assignments for ``day`` (OR-Tools, with
         time windows, the team's start and shift, a stop time per address); the order and
         arrival times are kept on the assignments."""
-        from habeas.field import routing
 
         with self.app.work(principal, purpose, "field_route", write=True) as w:
             office = self._office(w, "field_route")
@@ -860,8 +856,6 @@ class Field:
         """The officer's team's assignments for the day in route order, each with its
         instrument, the identity summary this purpose allows (no photo), the address and
         its confidence; cancelled ones with the reason (audited)."""
-        from habeas.app.index import _sources, grants
-        from habeas.cases.service import case_file, readable_cases
 
         day = day or date.today()
         with self.app.work(principal, purpose, "field_today") as w:
@@ -948,8 +942,6 @@ class Field:
         the first result (``replayed``); with other content it is a conflict. An outcome
         about the subject moves the case (``record_encounter``, the gate checked again);
         about someone else it is recorded as a non-subject encounter and moves nothing."""
-        from habeas.cases.events import RecordEncounter
-        from habeas.cases.service import record_event
 
         digest = sent.digest()
         problems = rules.outcome_problems(sent.outcome, sent.subject, sent.notes, sent.place)
@@ -1048,7 +1040,6 @@ class Field:
     def _check_step(self, w: Work, case_id: int) -> None:
         """Cedar's answer for recording an encounter on this case (a non-subject encounter
         is recorded only by those who may record the subject's)."""
-        from habeas.governance.cases_access import case_resource
 
         case = w.session.get(Case, case_id)
         assert case is not None

@@ -32,7 +32,10 @@ from habeas.governance.authz import (
 )
 from habeas.governance.disclosure import facade, mask, normalized
 from habeas.governance.identity import AccessDenied
-from habeas.resolve.publish import name_key
+from habeas.resolve.explain import explain_features
+from habeas.resolve.publish import name_key, source_sealed
+from habeas.resolve.review import decide, undo_unmerge, unmerge
+from habeas.store.keys import key_for
 from habeas.store.models import (
     IndexDecision,
     IndexFlag,
@@ -218,9 +221,6 @@ def _sources(session: Session) -> dict[str, IndexSource]:
     """The published sources whose rows carry their seal; a row changed outside habeas
     (a purpose widened by hand) is left out, so its records are read for nothing."""
     import logging
-
-    from habeas.governance.keys import key_for
-    from habeas.resolve.publish import source_sealed
 
     key = key_for(session.connection())
     out = {}
@@ -657,7 +657,6 @@ class PersonIndex:
     ) -> ExplanationOut:
         """Why two records were linked or not, with the published run's model: the prior,
         each comparison's level and weight, the total, and any reviewer's decision."""
-        from habeas.resolve.explain import explain_features
 
         with self.app.work(principal, purpose, "explain_pair") as w:
             ctx, s = w.ctx, w.session
@@ -833,7 +832,6 @@ class PersonIndex:
     ) -> DecisionRecorded:
         """Record a reviewer's decision on a pair (same, different, unsure); it overrides
         the model from the next run."""
-        from habeas.resolve.review import decide
 
         if decision not in ("same", "different", "unsure"):
             raise HabeasError(f"decision must be same, different or unsure, not {decision!r}")
@@ -854,7 +852,6 @@ class PersonIndex:
         reason: str,
     ) -> DecisionRecorded:
         """Split records off a person; they stay apart in later runs until undone."""
-        from habeas.resolve.review import unmerge
 
         with self.app.work(principal, purpose, "review_unmerge", write=True) as w:
             members = list(
@@ -873,7 +870,6 @@ class PersonIndex:
         self, principal: Principal | None, purpose: str | None, decision_id: int, reason: str
     ) -> DecisionRecorded:
         """Withdraw an unmerge (recorded as a decision of its own)."""
-        from habeas.resolve.review import undo_unmerge
 
         with self.app.work(principal, purpose, "review_undo", write=True) as w:
             d = w.session.get(IndexDecision, decision_id) if 0 < decision_id < 2**31 else None

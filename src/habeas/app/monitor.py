@@ -22,11 +22,22 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from habeas.cases.service import GateRefused, HistoryBroken
 from habeas.errors import HabeasError, NotFound
+from habeas.governance import audit
+from habeas.governance.audit import DEFERRED
 from habeas.governance.authz import Resource, authorize
 from habeas.governance.disclosure import facade
 from habeas.governance.identity import AccessDenied
-from habeas.store.models import EventConsumer, EventQuarantine, EventReview, InboxEvent
+from habeas.monitor import effects
+from habeas.monitor.effects import explanation
+from habeas.monitor.feeds import FeedRegistry
+from habeas.monitor.inbox import inbox_seal, inbox_sealed
+from habeas.monitor.intake import MAX_EVENTS, Checked, Rejected, check_batch
+from habeas.monitor.matching import Matcher, identifiers, published_model
+from habeas.monitor.rules import Link, decide_link
+from habeas.store.keys import key_for
+from habeas.store.models import CaseRefusal, EventConsumer, EventQuarantine, EventReview, InboxEvent
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -115,8 +126,6 @@ class Monitor:
     """The monitor's use cases over one application."""
 
     def __init__(self, app: Habeas) -> None:
-        from habeas.monitor.feeds import FeedRegistry
-        from habeas.monitor.matching import Matcher
 
         self.app = app
         self.feeds = FeedRegistry(app.settings.staging_path)
@@ -141,7 +150,6 @@ class Monitor:
             acts = authorize(w.ctx, "write", steps, step="verify_departure")
             if not (posts.allowed and acts.allowed):
                 why = posts.why() if not posts.allowed else acts.why()
-                from habeas.governance import audit
 
                 entry: dict[str, Any] = dict(
                     user=w.ctx.user, role=w.ctx.role, purpose=w.ctx.purpose,
@@ -158,7 +166,6 @@ class Monitor:
     def model(self) -> Any:
         """The published model, read again at most every few seconds (a new run is
         picked up without a restart)."""
-        from habeas.monitor.matching import published_model
 
         with self._lock:
             if self._model is None or time.monotonic() - self._model_at > 5:
@@ -173,7 +180,6 @@ class Monitor:
     ) -> Receipt:  # fmt: skip
         """Take a batch of ``source``'s events: each new one is matched and its effect
         committed with its inbox row; repeats are acknowledged; bad ones quarantined."""
-        from habeas.monitor.intake import MAX_EVENTS, check_batch
 
         if not isinstance(events, list):
             raise HabeasError("a batch is a JSON array of events (objects)")
@@ -221,9 +227,6 @@ class Monitor:
         """New events, true repeats, and conflicts: an event id received before with
         other content, or whose inbox row does not carry its seal (written outside
         habeas: a forged row must not swallow the real event as a 'duplicate')."""
-        from habeas.governance.keys import key_for
-        from habeas.monitor.inbox import inbox_sealed
-        from habeas.monitor.intake import Rejected
 
         with self.app.reader() as s:
             key = key_for(s.connection())
@@ -266,7 +269,6 @@ class Monitor:
                    [f"source:{feed.name}"])  # fmt: skip
 
     def _kept_apart(self) -> list[tuple[str, frozenset[tuple[str, str]]]]:
-        from habeas.monitor.matching import identifiers
 
         with self.app.reader() as s:
             rows = s.execute(_APART).all()
@@ -281,8 +283,6 @@ class Monitor:
         via: str,
         arrived: datetime,
     ) -> list[EventResult]:
-        from habeas.monitor.matching import identifiers
-        from habeas.monitor.rules import decide_link
 
         model = self.model()
         with self.app.reader() as s:
@@ -304,9 +304,6 @@ class Monitor:
                 model: Any) -> EventResult:  # fmt: skip
         """One event's effect, inbox row and audit entry, under a savepoint of the batch's
         transaction: all three or none (a repeat, a refusal undoes only its own event)."""
-        from habeas.cases.service import GateRefused
-        from habeas.governance.audit import DEFERRED
-        from habeas.monitor import effects
 
         session = w.session
         deferred = session.info.setdefault(DEFERRED, [])
@@ -340,9 +337,6 @@ class Monitor:
         rolled back (as the application keeps them after a rollback)."""
         from sqlalchemy import insert
 
-        from habeas.governance import audit
-        from habeas.store.models import CaseRefusal
-
         entry = getattr(exc, "entry", None)
         if entry:
             audit.append(session, **entry)
@@ -353,8 +347,6 @@ class Monitor:
     def _inbox(self, session: Any, feed: Feed, e: Checked, link: Any, effect: Any,
                compared: dict[str, Any] | None, model: Any, via: str,
                arrived: datetime) -> None:  # fmt: skip
-        from habeas.monitor.effects import explanation
-
         session.add(InboxEvent(
             source=feed.name, event_id=e.event_id, kind=e.kind, occurred_at=e.occurred_at,
             received_at=arrived, committed_at=_now(), via=via, status=effect.status,
@@ -496,12 +488,6 @@ class Monitor:
         """Decide a review: ``same`` (the event is ``person_id``'s: its effect is applied
         now, as this reviewer's steps), ``different`` (not that person: kept apart from
         them from now on) or ``dismiss`` (seen, nothing to do), with the reason."""
-        from habeas.cases.service import HistoryBroken
-        from habeas.governance.keys import key_for
-        from habeas.monitor import effects
-        from habeas.monitor.inbox import inbox_sealed
-        from habeas.monitor.intake import Checked
-        from habeas.monitor.rules import Link
 
         if decision not in ("same", "different", "dismiss"):
             raise HabeasError("a decision is same, different or dismiss")
@@ -569,8 +555,6 @@ def _pct(values: list[float], q: float) -> float | None:
 
 def reseal(session: Any, source: str, event_id: str) -> None:
     """Seal an inbox row as it now stands (after it was written or decided)."""
-    from habeas.governance.keys import key_for
-    from habeas.monitor.inbox import inbox_seal
 
     session.flush()
     row = session.get(InboxEvent, (source, event_id))

@@ -22,8 +22,22 @@ from habeas.errors import HabeasError
 from habeas.governance.authz import AccessContext, Resource, authorize, whole_identifiers
 from habeas.governance.disclosure import facade, field_kinds, natural_key_kinds, saw
 from habeas.governance.identity import AccessDenied
-from habeas.governance.record_access import record
-from habeas.sources.canonical import DISPOSITIONS
+from habeas.pipeline import intake_directory
+from habeas.resolve.access import evaluate_as, ingest_as, resolve_as
+from habeas.resolve.export import export_clusters
+from habeas.resolve.publish import publish, refresh_index_purposes
+from habeas.sources.access import allowed_source_list, record
+from habeas.sources.quarantine import purge, quarantined
+from habeas.sources.registry import (
+    check_sources,
+    decide,
+    effective_purposes,
+    history,
+    list_sources,
+    register,
+    retire,
+)
+from habeas.store.canonical import DISPOSITIONS
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -124,7 +138,6 @@ class Pipeline:
     def list_sources(self, principal: Principal | None, purpose: str | None) -> list[SourceOut]:
         """Every registered or refused source (the registry is not personal data, but only
         an authenticated account reads it)."""
-        from habeas.sources.registry import list_sources
 
         self._ctx(principal, purpose, "list_sources")
         if not self.app.settings.staging_path.exists():
@@ -136,7 +149,6 @@ class Pipeline:
         self, principal: Principal | None, purpose: str | None, on: date
     ) -> list[SourceCheck]:
         """Re-apply the legal-basis rules to every source as of ``on`` (agreements lapse)."""
-        from habeas.sources.registry import check_sources
 
         self._ctx(principal, purpose, "check_sources")
         if not self.app.settings.staging_path.exists():
@@ -174,7 +186,6 @@ class Pipeline:
         A refused one is kept with the rules it breaks; one that widens what its source
         may be used for waits for oversight's approval. Each is audited with the
         declaration's hash before and after."""
-        from habeas.sources.registry import register
 
         ctx = self._ctx(principal, purpose, "register_source")
         self._require_register(ctx, ",".join(p.name for p in paths)[:200])
@@ -209,7 +220,6 @@ class Pipeline:
     def _sync_index_purposes(self, st: Any) -> None:
         """The published index reads each source's purposes as the registry now has them (a
         narrowing applies at once, not at the next resolution)."""
-        from habeas.resolve.publish import refresh_index_purposes
 
         refresh_index_purposes(self.app.engine, st)
 
@@ -224,7 +234,6 @@ class Pipeline:
     ) -> SourceVersionOut:
         """Approve or reject a pending version that widens a source (oversight, and not the
         engineer who registered it); audited with its hash."""
-        from habeas.sources.registry import decide, history
 
         if not reason.strip():
             raise HabeasError("give the reason for the decision (--reason)")
@@ -256,7 +265,6 @@ class Pipeline:
         self, principal: Principal | None, purpose: str | None, name: str, reason: str
     ) -> int:
         """Retire a source (integration engineer): no more ingests; audited."""
-        from habeas.sources.registry import retire
 
         if not reason.strip():
             raise HabeasError("give the reason for retiring the source (--reason)")
@@ -277,7 +285,6 @@ class Pipeline:
     ) -> list[SourceVersionOut]:
         """Every version of a source's declaration: hash, registrant, dates, what it widened,
         who decided (an authenticated account; the registry is not personal data)."""
-        from habeas.sources.registry import history
 
         self._ctx(principal, purpose, "source_history")
         if not self.app.settings.staging_path.exists():
@@ -298,7 +305,6 @@ class Pipeline:
         """Validate, minimize and stage one file of a source; rejected rows go to
         quarantine, values that fail their field's check are set aside. ``dry_run``
         reports all of it and keeps nothing."""
-        from habeas.governance.pipeline_access import ingest_as
 
         ctx = self._ctx(principal, purpose, "ingest")
         try:
@@ -322,8 +328,6 @@ class Pipeline:
     ) -> IntakeReport:
         """Register every declaration in a folder and ingest each accepted source's file
         (one bad file does not stop the others)."""
-        from habeas.governance.pipeline_access import ingest_as
-        from habeas.pipeline import intake_directory
 
         ctx = self._ctx(principal, purpose, "intake")
         self._require_register(ctx, str(directory.name))
@@ -354,8 +358,6 @@ class Pipeline:
         """Resolve the staged records into persons, then publish the index into the
         operational store (one transaction). ``learn`` re-estimates the model from
         reviewers' decisions first (a full run on the duckdb engine)."""
-        from habeas.governance.pipeline_access import resolve_as
-        from habeas.resolve.publish import publish
 
         if engine not in ("duckdb", "spark"):
             raise HabeasError(f"engine must be duckdb or spark, not {engine!r}")
@@ -397,7 +399,6 @@ class Pipeline:
 
     def evaluate(self, principal: Principal | None, purpose: str | None, truth: Path) -> Evaluation:
         """Score the index against a truth file (needs ``resolve`` on every indexed source)."""
-        from habeas.governance.pipeline_access import evaluate_as
 
         if not truth.exists():
             raise HabeasError(f"{truth}: no such file")
@@ -417,8 +418,6 @@ class Pipeline:
         """Rows refused and values set aside at ingest, with their reasons (raw values:
         purpose-bound, audited). ``disposition`` keeps only ``row refused`` or ``value set
         aside; record kept`` entries."""
-        from habeas.governance.record_access import allowed_source_list
-        from habeas.sources.quarantine import quarantined
 
         if not 1 <= limit <= 500 or offset < 0:
             raise HabeasError("limit must be 1 to 500 and offset 0 or more")
@@ -452,7 +451,6 @@ class Pipeline:
     ) -> dict[str, int]:
         """Delete quarantine entries past their retention as of ``on`` (an integration
         engineer); audited with the count per source."""
-        from habeas.sources.quarantine import purge
 
         ctx = self._ctx(principal, purpose, "purge_quarantine")
         decision = authorize(ctx, "purge", Resource("Source", "quarantine", {"purposes": []}))
@@ -478,7 +476,6 @@ class Pipeline:
     def export(self, principal: Principal | None, purpose: str | None, path: Path) -> int:
         """Write source, source key, record id and person id of the records of sources this
         role may export for this purpose (the ``export`` policies)."""
-        from habeas.resolve.export import export_clusters
 
         if path.suffix not in (".csv", ".parquet"):
             raise HabeasError(f"{path}: export to a .csv or .parquet file")
@@ -486,8 +483,6 @@ class Pipeline:
             raise HabeasError(f"{path.parent}: no such folder")
         ctx = self._ctx(principal, purpose, "export_clusters")
         with self.app.staging() as st:
-            from habeas.sources.registry import effective_purposes
-
             allowed: list[str] = []
             refused: list[str] = []
             for name, purposes in sorted(effective_purposes(st).items()):

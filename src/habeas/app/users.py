@@ -15,10 +15,16 @@ from sqlalchemy import delete, func, insert, select
 
 from habeas.errors import HabeasError, Unauthenticated
 from habeas.governance import audit
-from habeas.governance.authz import ROLES
+from habeas.governance.authz import PURPOSES, ROLES
 from habeas.governance.disclosure import facade
-from habeas.governance.identity import authenticate, bootstrap_admin, create_user
-from habeas.store.models import ApiToken, LoginSession, User
+from habeas.governance.identity import (
+    authenticate,
+    bootstrap_admin,
+    create_user,
+    require_directory,
+    set_password,
+)
+from habeas.store.models import ApiToken, LoginSession, SignInFailure, User
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -112,7 +118,6 @@ class Users:
     def _throttled(self, keys: list[str]) -> bool:
         """Whether the account or the address failed too often in the window (counted
         in the store: every server process and a restart see the same count)."""
-        from habeas.store.models import SignInFailure
 
         cutoff = _now() - timedelta(seconds=WINDOW_SECONDS)
         with self.app.reader() as s:
@@ -132,7 +137,6 @@ class Users:
     def _fail(self, keys: list[str]) -> None:
         """Count a failed sign-in against the account and the address; failures older
         than the window are dropped (a spray of names cannot grow the table for long)."""
-        from habeas.store.models import SignInFailure
 
         now = _now()
         with self.app.engine.begin() as conn:
@@ -162,7 +166,6 @@ class Users:
     def login(self, username: str, password: str, purpose: str, address: str) -> SignedIn:
         """Check a password and open a login session for one purpose; failures are counted
         per account and per address, and refused for a while past the limit."""
-        from habeas.governance.authz import PURPOSES
 
         if purpose not in PURPOSES:
             why = f"unknown purpose {purpose[:32]!r}; purposes are {', '.join(PURPOSES)}"
@@ -303,7 +306,6 @@ class Users:
     def reset_password(self, principal: Principal | None, username: str) -> Issued:
         """Give an account a new password (admin only, audited), shown once; the account's
         browser sessions end."""
-        from habeas.governance.identity import set_password
 
         password = secrets.token_urlsafe(18)
         with self.app.work(principal, "oversight", "reset_password", write=True) as w:
@@ -314,7 +316,6 @@ class Users:
 
     def list_users(self, principal: Principal | None) -> list[UserPublic]:
         """Every account and its role (admin and oversight; audited)."""
-        from habeas.governance.identity import require_directory
 
         with self.app.work(principal, "oversight", "list_users") as w:
             require_directory(w.session, w.ctx, "list_users")
@@ -344,8 +345,6 @@ class Users:
         if not 1 <= days <= 366:
             raise HabeasError(f"a token lasts 1 to 366 days, not {days}")
         with self.app.work(principal, "oversight", "issue_token", write=True) as w:
-            from habeas.governance.identity import require_directory
-
             require_directory(w.session, w.ctx, "issue_token", username)
             user = w.session.execute(
                 select(User).where(User.username == username)
@@ -374,7 +373,6 @@ class Users:
 
     def revoke_token(self, principal: Principal | None, token_id: int) -> None:
         """Revoke an API token by its id (admin only)."""
-        from habeas.governance.identity import require_directory
 
         with self.app.work(principal, "oversight", "revoke_token", write=True) as w:
             require_directory(w.session, w.ctx, "revoke_token", f"token:{token_id}")

@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from habeas.cases import lifecycle as lc
 from habeas.cases.instruments import APPEAL_DAYS
-from habeas.cases.service import GateRefused, open_case, record_event
+from habeas.cases.lifecycle import TERMINAL
+from habeas.cases.service import GateRefused, case_file, index_flags, open_case, record_event
 from habeas.governance.authz import AccessContext
-from habeas.governance.record_access import readable_sources
-from habeas.store.models import Case, CourtRecordReview
+from habeas.governance.identity import AccessDenied
+from habeas.sources.access import readable_sources
+from habeas.store.models import Case, CourtRecordReview, IndexFlag
 from habeas.store.staging import StagingStore
 
 STAY_AUTHORITY = {"BIA": "bia", "IJ": "immigration_judge", "federal court": "federal_court",
@@ -161,8 +163,6 @@ def open_cases_from_index(
     allowed = {s for s, w in readable_sources(store, ctx).items() if w == "allowed"}
     wanted = [s for s in ("eoir_cases", "usms_warrants") if s in allowed]
     if not wanted:
-        from habeas.governance.identity import AccessDenied
-
         raise AccessDenied(
             f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not open cases "
             "from records: neither court records nor warrants may be read for "
@@ -235,9 +235,6 @@ def sync_flags(session: Session, ctx: AccessContext, today: date) -> int:
     """Raise on every open case the published index's open citizenship and lawful-status
     flags the case does not carry yet (a step raises them too; this shows them on cases
     nobody has touched since). Returns the number of flags raised."""
-    from habeas.cases.lifecycle import TERMINAL
-    from habeas.cases.service import case_file, index_flags
-    from habeas.store.models import IndexFlag
 
     flagged = set(session.execute(
         select(IndexFlag.person_id).where(IndexFlag.status == "open",

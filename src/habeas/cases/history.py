@@ -1,8 +1,8 @@
 """A case's history as a hash chain (pure): each stored event's canonical bytes, hashed
 with its predecessor's hash, so that an inserted, edited, reordered or deleted event
 shows. The audit entry that records a step names each event it stored with its hash
-(``event_ref``), which ties the case chain into the audit log's own: ``audit verify``
-then finds an event the log never recorded, or one it recorded that is gone.
+(``governance.audit.event_ref``), which ties the case chain into the audit log's
+own: ``audit verify`` then finds an event the log never recorded, or one it recorded that is gone.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +18,6 @@ _enc = json.encoder.encode_basestring
 
 GENESIS = "0" * 64
 """The 'previous hash' of a case's first event."""
-
-_REF = re.compile(r"case_event:(\d+)/(\d+)#([0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
@@ -59,21 +56,6 @@ class StoredEvent:
         if key is None:
             return hashlib.sha256(msg).hexdigest()
         return hmac.new(key, msg, hashlib.sha256).hexdigest()
-
-
-def event_ref(case_id: int, seq: int, digest: str) -> str:
-    """How an audit entry names a stored event: ``case_event:<case>/<seq>#<sha256>``."""
-    return f"case_event:{case_id}/{seq}#{digest}"
-
-
-def parse_refs(resources: Iterable[str]) -> list[tuple[int, int, str]]:
-    """The (case, seq, hash) of every event an audit entry's resources name."""
-    out = []
-    for r in resources:
-        m = _REF.fullmatch(r)
-        if m:
-            out.append((int(m.group(1)), int(m.group(2)), m.group(3)))
-    return out
 
 
 def case_seal(

@@ -24,15 +24,16 @@ from sqlalchemy.orm.util import identity_key
 
 from habeas.cases import gates
 from habeas.cases import lifecycle as lc
+from habeas.cases.access import Conflict, case_resource
 from habeas.cases.court_basis import support_problems
 from habeas.cases.deadlines import TaskSpec, tasks_for
+from habeas.cases.follow_ups import AFTER_STEP, StepTaken
 from habeas.cases.history import (
     GENESIS,
     StoredEvent,
     case_seal,
     case_sealed,
     chain_problem,
-    event_ref,
 )
 from habeas.cases.instruments import FORMS
 from habeas.cases.lifecycle import (
@@ -40,7 +41,6 @@ from habeas.cases.lifecycle import (
     CaseFile,
     Event,
     Refused,
-    State,
     event_from_payload,
     event_payload,
     replay,
@@ -49,10 +49,9 @@ from habeas.cases.lifecycle import (
 from habeas.errors import HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize, authorize_batch
-from habeas.governance.cases_access import Conflict, case_resource
 from habeas.governance.identity import AccessDenied
-from habeas.governance.keys import key_for, seal
-from habeas.store.models import Case, CaseEvent, CaseRefusal, Instrument, Task
+from habeas.store.keys import key_for, seal
+from habeas.store.models import Case, CaseDocument, CaseEvent, CaseRefusal, Instrument, Task, User
 
 OPENED = "opened"
 """The kind of a case's first stored event (not a lifecycle event: the case row itself)."""
@@ -245,7 +244,7 @@ def _store_event(conn: Any, case_id: int, head: Head, kind: str, actor: str, rol
         conn.execute(_ADD_EVENT, row)
     else:
         pending.append(row)
-    return (seq + 1, digest), event_ref(case_id, seq + 1, digest)
+    return (seq + 1, digest), audit.event_ref(case_id, seq + 1, digest)
 
 
 def open_case(
@@ -287,11 +286,6 @@ def open_case(
     _audit(session, ctx, "case_open", case, True, f"basis: {basis or 'none given'}", [ref])
     return case
 
-
-LEAVES_CUSTODY = frozenset(
-    {State.RELEASED, State.REMOVED, State.DEPARTURE_VERIFIED, State.CLOSED, State.FUGITIVE}
-)
-"""States in which nobody is held: reaching one ends the open placement."""
 
 _NAME_HEAD = text("UPDATE cases SET history_token = :token WHERE id = :id")
 _READ_CASE = text(
@@ -493,15 +487,10 @@ def record_event(
     if loaded is not None:  # an ORM copy in this session is now stale
         session.expire(loaded)
     _sync_instruments(session, case_id, before, result)
-    if result.state in LEAVES_CUSTODY and before.state not in LEAVES_CUSTODY:
-        from habeas.custody.facilities import end_placement
-
-        end_placement(session, case_id, event.on or today)
     if tasks_for(before) != tasks_for(result) or prior:
         _sync_tasks(session, case_id, result)
-    from habeas.field.assignments import settle
-
-    settle(session, ctx, case_id, result, event.kind, today)
+    AFTER_STEP.run(StepTaken(session, ctx, case_id, before, result, event.kind,
+                             event.on or today, today))  # fmt: skip
     _remember((case_id, *head), result)
     noted = "".join(f"; {p.kind.replace('_', ' ')} recorded first ({p.basis})" for p, _ in prior)
     _audit(session, ctx, action, case, True, f"{state_then} → {result.state}"
@@ -568,8 +557,6 @@ def attach_document(
     cited. Returns the hash and whether it was new (attaching it again changes nothing)."""
     import hashlib
 
-    from habeas.store.models import CaseDocument
-
     case = _get(session, case_id)
     decision = authorize(ctx, "write", case_resource(case), step="attach_document")
     if not decision.allowed:
@@ -615,7 +602,6 @@ def verify_document(
     says it is: a supervisor who did not attach it checks it against the court's docket
     and records the issuing court and the docket reference (audited, sealed). Only then
     may a court's act cite it, and it takes this court as its authority."""
-    from habeas.store.models import CaseDocument
 
     case = _get(session, case_id)
     decision = authorize(ctx, "write", case_resource(case), step="verify_document")
@@ -686,7 +672,6 @@ def verified_issuer(conn: Any, case_id: int, event: Event) -> tuple[str | None, 
 
 def read_document(session: Session, ctx: AccessContext, case_id: int, sha256: str) -> Any:
     """A document attached to the case, for a reader of the case (audited read)."""
-    from habeas.store.models import CaseDocument
 
     case = _get(session, case_id)
     decision = authorize(ctx, "read", case_resource(case))
@@ -704,7 +689,6 @@ def read_document(session: Session, ctx: AccessContext, case_id: int, sha256: st
 def assign_counsel(session: Session, ctx: AccessContext, case_id: int, counsel: str) -> None:
     """Record the person's counsel on the case (an account with the counsel role); counsel
     then reads this case, for redress, when naming this person as their client."""
-    from habeas.store.models import User
 
     case = _get(session, case_id)
     decision = authorize(ctx, "write", case_resource(case), step="assign_counsel")

@@ -13,6 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from habeas.app.choices import PurposeName
+from habeas.cases.service import GateRefused
+from habeas.errors import Unauthenticated
+from habeas.governance.identity import AccessDenied
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -47,9 +50,6 @@ def principal(app: Habeas, as_user: str | None) -> Principal | None:
 def refusals(err: Console) -> Iterator[None]:
     """Turn a refusal — by policy (access), by law (a lifecycle gate) or for want of an
     account — into its one-line reasons on stderr and exit code 3."""
-    from habeas.cases.service import GateRefused
-    from habeas.errors import Unauthenticated
-    from habeas.governance.identity import AccessDenied
 
     try:
         yield

@@ -15,6 +15,7 @@ from rich.table import Table
 from habeas.app.choices import PurposeName, RoleName
 from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.cli.render import emit_json
+from habeas.governance.audit_access import AuditFilter
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas
@@ -113,7 +114,6 @@ def register(
     ) -> None:
         """Entries filtered by user, purpose, person and time, oldest first (oversight only;
         the search is itself audited)."""
-        from habeas.governance.audit_access import AuditFilter
 
         a = application()
         f = AuditFilter(user, for_purpose, person, since, until, limit, offset)

@@ -14,10 +14,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from habeas.app.cases import STEP_KINDS, StepRequest, case_json, step_fields
 from habeas.app.choices import StateName, StepKind
+from habeas.cases.service import MAX_DOCUMENT
 from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.cli.render import emit_json
 from habeas.errors import HabeasError
+from habeas.prioritize.facts import FACTS
+from habeas.prioritize.policy import load_policy
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -77,8 +81,6 @@ def register(
         path: Annotated[Path, typer.Argument(help="A policy file (YAML).")],
     ) -> None:
         """Load and check a policy: facts known, no protected trait, proxy or nationality."""
-        from habeas.prioritize.facts import FACTS
-        from habeas.prioritize.policy import load_policy
 
         p = load_policy(path)
         out.print(f"policy {p.name} OK: version {p.version}, {len(p.body.rules)} rules")
@@ -189,7 +191,6 @@ def register(
         as_json: Json = False,
     ) -> None:
         """State, instruments, gates with reasons, priority explanation, history."""
-        from habeas.app.cases import case_json
 
         a, who = _who(as_user)
         view = a.cases.show(who, purpose, case_id, _day(on), client=client)
@@ -201,7 +202,6 @@ def register(
     @cases_app.command("steps")
     def cases_steps() -> None:
         """Every step a case may record, with the fields each takes (--set name=value)."""
-        from habeas.app.cases import STEP_KINDS, step_fields
 
         for kind in STEP_KINDS:
             fields = ", ".join(f"{n} ({t})" for n, t in step_fields(kind).items())
@@ -223,7 +223,6 @@ def register(
         purpose: Purpose = None,
     ) -> None:
         """Record one step; refused (exit 3) with every reason when policy or law says no."""
-        from habeas.app.cases import StepRequest
 
         a, who = _who(as_user)
         req = StepRequest(kind=kind, on=_day(on), fields=_fields(field), version=version)
@@ -239,8 +238,6 @@ def register(
         purpose: Purpose = None,
     ) -> None:
         """Keep a document on the case; a step cites it with --set document_sha256=HASH."""
-        from habeas.cases.service import MAX_DOCUMENT
-        from habeas.errors import HabeasError
 
         try:
             size = path.stat().st_size

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
+from habeas import demo
 from habeas.cli import cases_cmds, render, resolve_cmds
 
 if TYPE_CHECKING:
@@ -139,7 +140,6 @@ def run_demo(
     progress: Callable[[], Progress],
 ) -> int:  # fmt: skip
     """Run the demo on ``app``; the exit code (4 when the audit chain does not verify)."""
-    from habeas import demo
 
     with progress() as bar:
         ok = demo.run(app, people, seed, Printed(out, err, bar))

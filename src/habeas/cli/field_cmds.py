@@ -13,6 +13,8 @@ from rich.console import Console
 
 from habeas.cli.access import AsUser, principal
 from habeas.errors import HabeasError
+from habeas.sources.files import MAX_DECLARATION_BYTES, UnreadableFile, read_bounded
+from habeas.synth.field import offices as synthetic_offices
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas
@@ -24,7 +26,6 @@ def read_set_up(path: Path) -> tuple[list[dict[str, Any]], dict[str, tuple[str, 
     """Offices and members from a JSON file (at most 1 MiB): ``{"offices": [{"code",
     "name", "states", "teams": [...]}], "members": {"account": ["office", "team" or
     null]}}``; a clear error names what is wrong."""
-    from habeas.sources.files import MAX_DECLARATION_BYTES, UnreadableFile, read_bounded
 
     try:
         raw = read_bounded(path, MAX_DECLARATION_BYTES, "a field set-up (JSON)")
@@ -80,8 +81,6 @@ def register(
             raise HabeasError("name a set-up file or --synthetic (one of them)")
         members: dict[str, tuple[str, str | None]] = {}
         if synthetic:
-            from habeas.synth.field import offices as synthetic_offices
-
             offices = synthetic_offices()
         else:
             assert path is not None

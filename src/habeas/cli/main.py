@@ -17,10 +17,21 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from habeas import demo as demo_setup
+from habeas.api import create_api
+from habeas.app import Habeas
+from habeas.cases.service import GateRefused
 from habeas.cli import audit_cmds, cases_cmds, field_cmds, monitor_cmds, render, resolve_cmds
 from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.cli.console import SafeConsole
-from habeas.errors import HabeasError
+from habeas.cli.demo_view import run_demo
+from habeas.errors import HabeasError, Unauthenticated
+from habeas.governance.identity import AccessDenied
+from habeas.logs import configure
+from habeas.settings import Settings
+from habeas.store.canonical import ROW_REFUSED, VALUE_SET_ASIDE
+from habeas.synth.profiles import PROFILES
+from habeas.synth.world import generate_world
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas
@@ -61,9 +72,6 @@ def application() -> Habeas:
     """The application object of this invocation (built on first use)."""
     if state.app is None:
         from pydantic import ValidationError
-
-        from habeas.app import Habeas
-        from habeas.settings import Settings
 
         try:
             settings = Settings(**state.overrides)  # type: ignore[arg-type]
@@ -108,7 +116,6 @@ def main(
     ] = False,
 ) -> None:
     """Global options."""
-    from habeas.logs import configure
 
     if quiet and verbose:
         raise typer.BadParameter("choose --quiet or --verbose, not both", param_hint="--quiet")
@@ -168,13 +175,11 @@ def synth(
     (`habeas synth events`: a stream of departure events for it)."""
     if ctx.invoked_subcommand is not None:
         return
-    from habeas.synth.profiles import PROFILES
 
     if profile not in PROFILES:
         raise typer.BadParameter(
             f"{profile!r}: profiles are {', '.join(PROFILES)}", param_hint="--profile"
         )
-    from habeas.synth.world import generate_world
 
     target = out_dir or application().settings.data_dir / "world"
     started = time.perf_counter()
@@ -346,7 +351,6 @@ def quarantine_list(
     as_json: Json = False,
 ) -> None:
     """Show quarantined rows and values set aside (raw values: purpose-bound and audited)."""
-    from habeas.sources.canonical import ROW_REFUSED, VALUE_SET_ASIDE
 
     a = application()
     disposition = None if kept is None else VALUE_SET_ASIDE if kept else ROW_REFUSED
@@ -379,7 +383,6 @@ def demo(
     """The main job on the embedded default: generate a world, register, ingest, resolve and
     publish the index, read it for different purposes, walk the case lifecycle; every step
     on personal data is audited, and the chain is verified at the end."""
-    from habeas.cli.demo_view import run_demo
 
     code = run_demo(application(), people, seed, out, err, _progress)
     if code:
@@ -389,9 +392,8 @@ def demo(
 def _print_demo_accounts(a: Habeas, host: str, port: int) -> None:
     """New passwords for the demo's accounts (set by its admin, audited), printed once
     with the URL to sign in at."""
-    from habeas import demo
 
-    admin = a.users.local(demo.DEMO_ADMIN, demo.ORIGIN)
+    admin = a.users.local(demo_setup.DEMO_ADMIN, demo_setup.ORIGIN)
     try:
         a.users.whoami(admin)
     except HabeasError:
@@ -400,9 +402,9 @@ def _print_demo_accounts(a: Habeas, host: str, port: int) -> None:
         ) from None
     out.print(f"[bold]sign in at http://{host}:{port}/[/] with the demo's accounts (new "
               "passwords, shown once):")  # fmt: skip
-    for name, role in demo.DEMO_USERS:
+    for name, role in demo_setup.DEMO_USERS:
         got = a.users.reset_password(admin, name)
-        out.print(f"  {name:<16} {got.secret}  ({role}; purpose {demo.DEMO_PURPOSE[name]})",
+        out.print(f"  {name:<16} {got.secret}  ({role}; purpose {demo_setup.DEMO_PURPOSE[name]})",
                   highlight=False, soft_wrap=True)  # fmt: skip
     out.print("planner: demo_supervisor (field_operation) → /planner; the phone view: "
               "demo_field (field_operation) → /today; stop with Ctrl-C")  # fmt: skip
@@ -430,8 +432,6 @@ def serve(
     import os
 
     import uvicorn
-
-    from habeas.api import create_api
 
     a = application()
     a.engine  # noqa: B018 - refuse a missing store before listening
@@ -496,10 +496,6 @@ def execute(argv: list[str] | None = None) -> int:
     """
     import signal
     import threading
-
-    from habeas.cases.service import GateRefused
-    from habeas.errors import Unauthenticated
-    from habeas.governance.identity import AccessDenied
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args

@@ -19,6 +19,11 @@ from rich.markup import escape
 
 from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.errors import HabeasError
+from habeas.monitor.folder import watch_once
+from habeas.monitor.stream import consume
+from habeas.synth.declarations import to_toml
+from habeas.synth.events import as_lines, feed_declarations, plan_stream
+from habeas.synth.world import HEADER, WORLD_DATE
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas
@@ -86,8 +91,6 @@ def register(
         """A synthetic stream of departure events for a synthetic world: exits of people
         with and without cases, self-reports, consular notices, noise, repeats, events
         out of order, a few malformed ones and a few strangers."""
-        from habeas.synth.events import as_lines, feed_declarations, plan_stream
-        from habeas.synth.world import HEADER, WORLD_DATE
 
         n = int(rate * seconds)
         if n > 2_000_000:
@@ -103,8 +106,6 @@ def register(
             ledger.write_text("\n".join(json.dumps(e.ledger()) for e in stream) + "\n",
                               encoding="utf-8")  # fmt: skip
         if declarations is not None:
-            from habeas.synth.declarations import to_toml
-
             declarations.mkdir(parents=True, exist_ok=True)
             for name, decl in feed_declarations().items():
                 (declarations / f"{name}.toml").write_text(to_toml(decl, HEADER), encoding="utf-8")
@@ -142,7 +143,6 @@ def register(
         """Watch a folder of feeds' event files (``FOLDER/<feed>/*.jsonl``): each file is
         read once it is settled (unchanged for --settle seconds; write ``x.jsonl.part``
         and rename it), its events committed, then moved to ``done/``."""
-        from habeas.monitor.folder import watch_once
 
         a = application()
         who = principal(a, as_user)
@@ -177,7 +177,6 @@ def register(
     ) -> None:
         """Consume the departures stream of a NATS JetStream server until stopped (SIGTERM,
         Ctrl-C); messages are acknowledged only after their effects commit."""
-        from habeas.monitor.stream import consume
 
         a = application()
         who = principal(a, as_user)

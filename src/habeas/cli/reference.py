@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 
+from habeas.cli.main import app
+
 HEADER = """# CLI reference
 
 Generated from the commands themselves (`python -m habeas.cli.reference > docs/cli.md`);
@@ -70,7 +72,6 @@ def _section(path: list[str], cmd: Any, out: list[str]) -> None:
 
 def cli_reference() -> str:
     """The whole command tree as Markdown: each command's usage, help and parameters."""
-    from habeas.cli.main import app
 
     root = typer.main.get_command(app)
     out = [HEADER]

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from habeas.app.choices import EngineName
+from habeas.cli import main as cli_main
 from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.cli.render import emit_json
 
@@ -66,8 +67,6 @@ def register(
         index into the operational store (an integration engineer, purpose
         identity_resolution; audited)."""
         import logging
-
-        from habeas.cli import main as cli_main
 
         log = logging.getLogger("habeas.cli")
 

@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from habeas.cases.access import case_resource
+from habeas.cases.follow_ups import StepTaken
 from habeas.cases.lifecycle import CaseFile, Refused, State
 from habeas.cases.service import GateRefused, case_file
 from habeas.errors import HabeasError
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize
-from habeas.governance.cases_access import case_resource
 from habeas.governance.identity import AccessDenied
 from habeas.store.models import Case, Facility, Placement
 
@@ -160,3 +161,9 @@ def occupancy(session: Session) -> list[dict[str, Any]]:
          "standard": f.standard, "hub": f.hub, "transfers_in": transfers.get(f.id, 0)}
         for f in session.execute(select(Facility).order_by(Facility.code)).scalars()
     ]  # fmt: skip
+
+
+def end_placement_on_exit(step: StepTaken) -> None:
+    """Follow-up of a case step: a case leaving custody ends its open placement."""
+    if step.left_custody:
+        end_placement(step.session, step.case_id, step.on)

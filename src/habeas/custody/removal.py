@@ -19,8 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from habeas.cases import gates
+from habeas.cases import lifecycle as lc
 from habeas.cases.lifecycle import State
-from habeas.cases.service import case_file, readable_cases
+from habeas.cases.service import GateRefused, case_file, readable_cases, record_event
+from habeas.custody.facilities import SYNTHETIC_FACILITIES
 from habeas.custody.transport import Flight, Plan, Ready, plan_greedy, plan_min_cost
 from habeas.errors import HabeasError
 from habeas.governance.authz import AccessContext
@@ -106,7 +108,6 @@ def synthetic_flights(
 ) -> list[Flight]:
     """A synthetic removal flight schedule: each destination served weekly or so from one
     to three hubs (the synthetic world's, not any real schedule)."""
-    from habeas.custody.facilities import SYNTHETIC_FACILITIES
 
     rng = random.Random(seed)
     hubs = sorted({row[4] for row in SYNTHETIC_FACILITIES})
@@ -135,8 +136,6 @@ def plan_transport(
 def book(session: Session, ctx: AccessContext, report: TransportReport, today: date) -> list[str]:
     """Put everyone the plan seats on their flight's manifest (each step gated again; a
     refusal is reported, not forced). Returns one line per refusal."""
-    from habeas.cases import lifecycle as lc
-    from habeas.cases.service import GateRefused, record_event
 
     refused = []
     booked_on = min(today, date.today())  # a booking carries the day it is made
@@ -200,8 +199,6 @@ def lock_manifest(session: Session, ctx: AccessContext, flight: str, today: date
     """Re-check the removal gate for everyone on ``flight`` as of ``today``; whoever no
     longer passes is taken off the manifest, with the gate's reasons as the step's reason.
     (Boarding checks the gate once more.)"""
-    from habeas.cases import lifecycle as lc
-    from habeas.cases.service import record_event
 
     on = list(session.execute(
         select(Case).where(Case.state == State.ON_MANIFEST.value).order_by(Case.id)

@@ -19,10 +19,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from habeas.cases.flags import FLAGS
+from habeas.cases.follow_ups import StepTaken
 from habeas.cases.lifecycle import CaseFile
 from habeas.field.rules import cancel_reasons
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext
+from habeas.resolve.publish import Published
 from habeas.store.models import Assignment, Case, IndexFlag
 
 INDEX_ACTOR = "habeas-index"
@@ -116,3 +118,13 @@ def cancel_for_flags(conn: Connection, run_id: str) -> int:
 def address_of(row: Assignment) -> dict[str, Any]:
     """The address an assignment was given with (as the planner estimated it then)."""
     return json.loads(row.address or "{}")  # type: ignore[no-any-return]
+
+
+def settle_after(step: StepTaken) -> None:
+    """Follow-up of a case step: the case's open assignments are settled by it."""
+    settle(step.session, step.ctx, step.case_id, step.after, step.kind, step.today)
+
+
+def cancel_after_publish(published: Published) -> None:
+    """Follow-up of a publish: open assignments of newly flagged people are cancelled."""
+    cancel_for_flags(published.conn, published.run_id)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +19,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, Engine, event, inspect, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
-from habeas.cases.history import StoredEvent, chain_problem, parse_refs
 from habeas.errors import HabeasError
 from habeas.governance.chain import (
     Break,
@@ -36,7 +36,6 @@ from habeas.governance.chain import (
     signature_ok,
     verify_raw,
 )
-from habeas.governance.keys import key_for
 from habeas.store.operational import reading
 
 KEY_FILE = "audit-signing-key.pem"
@@ -170,8 +169,31 @@ def _append_now(
 Refs = dict[int, dict[int, tuple[str, int]]]
 """The case events the log's entries name: case → seq → (hash, the entry's seq)."""
 
+RecordCheck = Callable[[Engine, Refs], tuple[int, str | None]]
+"""A check of the records the log vouches for (case histories, sealed rows), given the
+case events the entries named: how many events it read, and the first problem."""
+
+_EVENT_REF = re.compile(r"case_event:(\d+)/(\d+)#([0-9a-f]{64})")
+
+
+def event_ref(case_id: int, seq: int, digest: str) -> str:
+    """How an audit entry names a stored case event: ``case_event:<case>/<seq>#<sha256>``."""
+    return f"case_event:{case_id}/{seq}#{digest}"
+
+
+def parse_event_refs(resources: Iterable[str]) -> list[tuple[int, int, str]]:
+    """The (case, seq, hash) of every case event an audit entry's resources name."""
+    out = []
+    for r in resources:
+        m = _EVENT_REF.fullmatch(r)
+        if m:
+            out.append((int(m.group(1)), int(m.group(2)), m.group(3)))
+    return out
+
 
 def _rows(engine: Engine, refs: Refs | None = None) -> Iterator[tuple[int, bytes, str, str]]:
+    """Every entry's sequence, canonical bytes and hashes, in order; with ``refs``, the
+    case events each entry names are collected on the way."""
     sql = text(
         """SELECT seq, at, "user", role, purpose, action, resources, decision, request_id,
                   detail, prev_hash, entry_hash FROM audit_entries ORDER BY seq"""
@@ -183,130 +205,9 @@ def _rows(engine: Engine, refs: Refs | None = None) -> Iterator[tuple[int, bytes
                 seq, at, user, role, purpose, action, res, decision, req, detail
             )
             if refs is not None and "case_event:" in res:
-                for case, n, digest in parse_refs(json.loads(res)):
+                for case, n, digest in parse_event_refs(json.loads(res)):
                     refs.setdefault(case, {})[n] = (digest, seq)
             yield seq, canon, prev, h
-
-
-def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
-    """Walk every case's stored events: each case's chain must hold, and each event must
-    be one an audit entry recorded with that hash (an event no entry names was inserted
-    outside habeas; one an entry names that is gone, or differs, was deleted or edited).
-    Returns the number of events and the first problem (None when there is none)."""
-    with reading(engine).connect() as conn:
-        found = inspect(conn)
-        columns = (
-            {c["name"] for c in found.get_columns("case_events")}
-            if found.has_table("case_events") else set()
-        )  # fmt: skip
-    if "event_hash" not in columns:  # a store before revision 0005: nothing chained yet
-        return 0, None
-    sql = text(
-        """SELECT case_id, seq, at, kind, actor, role, state_after, payload, prev_hash,
-                  event_hash FROM case_events ORDER BY case_id, seq"""
-    )
-    n, problem = 0, None
-    current: list[StoredEvent] = []
-    cited_cases, next_cited = sorted(refs), 0
-
-    def gone(case: int, cited: dict[int, tuple[str, int]]) -> str:
-        seq, (_, entry) = min(cited.items())
-        return (f"case {case}: event {seq}, recorded by audit entry {entry}, is missing from "
-                "the case's history: it was deleted")  # fmt: skip
-
-    def vanished_before(case: int | None) -> str | None:
-        """A case the log recorded events on whose whole history is gone (checked in case
-        order, so the first problem named is the first case's)."""
-        nonlocal next_cited
-        while next_cited < len(cited_cases) and (case is None or cited_cases[next_cited] < case):
-            earlier = cited_cases[next_cited]
-            next_cited += 1
-            if earlier in refs:
-                return gone(earlier, refs.pop(earlier))
-        return None
-
-    def close(events: list[StoredEvent]) -> str | None:
-        case = events[0].case_id
-        found = vanished_before(case) or chain_problem(events, key_for(engine))
-        if found:
-            return found
-        cited = refs.pop(case, {})
-        for e in events:
-            recorded = cited.pop(e.seq, None)
-            if recorded is None:
-                return (f"case {e.case_id}: event {e.seq} ({e.kind}) is in no audit entry: "
-                        "it was inserted outside habeas")  # fmt: skip
-            if recorded[0] != e.event_hash:
-                return (f"case {e.case_id}: event {e.seq} ({e.kind}) is not the event audit "
-                        f"entry {recorded[1]} recorded: it was edited")  # fmt: skip
-        return gone(case, cited) if cited else None
-
-    with reading(engine).connect() as conn:
-        rows = conn.execution_options(stream_results=True, yield_per=20_000).execute(sql)
-        for case_id, seq, at, kind, actor, role, state, payload, prev, digest in rows:
-            n += 1
-            if current and current[0].case_id != case_id:
-                problem = problem or close(current)
-                current = []
-            when = at if isinstance(at, datetime) else datetime.fromisoformat(at)
-            current.append(StoredEvent(case_id, seq or 0, when, kind, actor, role, state,
-                                       payload, prev or "", digest or ""))  # fmt: skip
-    if current:
-        problem = problem or close(current)
-    if not problem:
-        from habeas.monitor.inbox import inbox_problem
-
-        problem = (
-            vanished_before(None)
-            or case_rows_problem(engine)
-            or inbox_problem(engine)
-            or sources_problem(engine)
-        )
-    return n, problem
-
-
-def sources_problem(engine: Engine) -> str | None:
-    """The first published source row that does not carry its seal (edited outside
-    habeas: a purpose widened, an authority rewritten)."""
-    from habeas.resolve.publish import source_sealed
-
-    with reading(engine).connect() as conn:
-        if not inspect(conn).has_table("index_sources"):
-            return None
-        columns = {c["name"] for c in inspect(conn).get_columns("index_sources")}
-        if "seal" not in columns:
-            return None
-        for row in conn.execute(text(
-            "SELECT name, agency, legal_authority, purposes, version_purposes, seal "
-            "FROM index_sources ORDER BY name"
-        )):  # fmt: skip
-            if not source_sealed(key_for(engine), row):
-                return (f"published source {row.name} does not carry its seal (its row was "
-                        "edited outside habeas): its records are withheld until the next "
-                        "publish")  # fmt: skip
-    return None
-
-
-def case_rows_problem(engine: Engine) -> str | None:
-    """The first case row whose state and last event do not carry their seal (a state
-    edited alone: lists that read the column would believe it)."""
-    from habeas.cases.history import case_sealed
-
-    sql = text(
-        """SELECT c.id, c.state, c.history_token, e.event_hash, c.counsel FROM cases c
-           LEFT JOIN case_events e ON e.case_id = c.id
-            AND e.seq = (SELECT max(seq) FROM case_events WHERE case_id = c.id)
-           ORDER BY c.id"""
-    )
-    with reading(engine).connect() as conn:
-        for case_id, state, token, head, counsel in conn.execute(sql):
-            if not case_sealed(key_for(engine), case_id, state, head or "", counsel, token):
-                return (
-                    f"case {case_id}: its row says {state}"
-                    + (f" (counsel {counsel})" if counsel else "")
-                    + ", which is not what its history sealed (the case row was edited)"
-                )
-    return None
 
 
 @dataclass(frozen=True)
@@ -353,13 +254,17 @@ def _walk(
 
 
 def verify(
-    engine: Engine, checkpoint: Checkpoint | None = None, public: Ed25519PublicKey | None = None
+    engine: Engine,
+    checkpoint: Checkpoint | None = None,
+    public: Ed25519PublicKey | None = None,
+    records: RecordCheck | None = None,
 ) -> Verification:
     """Recompute the chain in sequence order; check it against a checkpoint when given.
 
     A swapped pair shows as an entry not naming its predecessor's hash; a deleted one as
-    a gap in the sequence; an edited one as a hash its bytes do not give. Every case's
-    history is then checked against the events the entries recorded.
+    a gap in the sequence; an edited one as a hash its bytes do not give. ``records``
+    then checks what the log vouches for against the events the entries recorded (the
+    application passes every store's check: ``habeas.app.audit_log.verify_store``).
     """
     refs: Refs = {}
     n, head, brk, canon = _walk(engine, keep=checkpoint is not None, refs=refs)
@@ -368,7 +273,7 @@ def verify(
     if checkpoint is not None:
         problem = _against(checkpoint, public, n, canon[:n], brk)
         beyond = max(0, n - checkpoint.size)
-    events, history = history_problem(engine, refs)
+    events, history = records(engine, refs) if records is not None else (0, None)
     head_problem = _head_problem(engine, n, head) if brk is None else None
     return Verification(n, head, brk, problem, events, history, head_problem, beyond)
 

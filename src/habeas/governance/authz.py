@@ -19,7 +19,6 @@ import cedarpy
 
 from habeas.errors import HabeasError
 from habeas.governance.disclosure import IDENTIFIER_KINDS, mask  # noqa: F401 - mask re-exported
-from habeas.sources.declaration import PURPOSES as SOURCE_PURPOSES
 
 ROLES: tuple[str, ...] = (
     "integration_engineer",
@@ -35,7 +34,19 @@ ROLES: tuple[str, ...] = (
 """The roles of DESIGN.md; a user holds one. ``event_feed`` is an integration account of a
 departure feed: it posts the feed's events and reads nothing."""
 
-PURPOSES: tuple[str, ...] = tuple(SOURCE_PURPOSES)
+PURPOSE_MEANINGS: dict[str, str] = {
+    "identity_resolution": "linking records about one person into the person index",
+    "case_review": "reviewing a person's case and its legal instruments",
+    "field_operation": "planning and carrying out a field action",
+    "custody": "detention, transfer and removal logistics",
+    "oversight": "audit, inspection and disparate-impact review",
+    "redress": "handling a dispute or correction of a record",
+    "analytics": "aggregate reporting in the read-only workspace",
+}
+"""The declared purposes and what each is for; a source declares the ones its records may
+be read for, and a request names one."""
+
+PURPOSES: tuple[str, ...] = tuple(PURPOSE_MEANINGS)
 """The declared purposes a request may name (the same set sources declare)."""
 
 

@@ -31,6 +31,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from habeas.store.models import InboxEvent, IndexRecord
+
 IDENTIFIER_KINDS: tuple[str, ...] = (
     "a_number",
     "ssn",
@@ -361,8 +363,6 @@ def install() -> None:
     if _installed:
         return
     from sqlalchemy import event
-
-    from habeas.store.models import InboxEvent, IndexRecord
 
     event.listen(IndexRecord, "load", _published_record_loaded)
     event.listen(InboxEvent, "load", _event_loaded)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from habeas.cases import lifecycle as lc
 from habeas.cases.deadlines import VERIFY_REPORT_DAYS
 from habeas.cases.lifecycle import TERMINAL, State
+from habeas.cases.service import case_file, record_event
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext
 from habeas.monitor.feeds import Feed
@@ -39,7 +40,8 @@ from habeas.monitor.rules import (
     executed_order,
     exit_is_stale,
 )
-from habeas.store.models import EventReview
+from habeas.resolve.explain import steps_of
+from habeas.store.models import Case, EventReview
 
 EXIT_KINDS = frozenset({"exit", "removal_verification"})
 
@@ -111,8 +113,6 @@ def apply(
     session: Session, ctx: AccessContext, feed: Feed, event: Checked, link: Link, today: date
 ) -> Effect:
     """Do what the event, linked as ``link`` says, may do; return what was done."""
-    from habeas.cases.service import case_file, record_event
-    from habeas.store.models import Case
 
     me = f"{feed.name}:{event.event_id}"
     if not link.linked:
@@ -241,7 +241,6 @@ def explanation(compared: dict[str, Any] | None, model_json: str) -> str | None:
     """The link's waterfall as JSON (comparison, level, values, weight)."""
     if not compared:
         return None
-    from habeas.resolve.explain import steps_of
 
     model = json.loads(model_json)
     steps = steps_of(model, compared)

@@ -18,6 +18,8 @@ from pathlib import Path
 from habeas.errors import HabeasError, NotFound
 from habeas.sources.declaration import SourceDeclaration
 from habeas.sources.rules import legal_basis_refusals
+from habeas.store.keys import load_or_create_key_file
+from habeas.store.staging import registry_seal, staging_key_path
 
 REREAD_SECONDS = 30.0
 """How long a read of the registry is trusted before it is read again."""
@@ -64,8 +66,6 @@ def read_feeds(staging: Path, today: date) -> tuple[dict[str, Feed], dict[str, s
         raise HabeasError(f"the source registry cannot be read now ({last}); try again")
     feeds: dict[str, Feed] = {}
     refused: dict[str, str] = {}
-    from habeas.governance.keys import load_or_create_key_file
-    from habeas.store.staging import registry_seal, staging_key_path
 
     key = load_or_create_key_file(staging_key_path(staging))
     for name, status, refusals, decl_json, version, seal in rows:

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Engine, inspect, text
 
-from habeas.governance.keys import key_for, seal
+from habeas.store.keys import key_for, seal
+from habeas.store.operational import reading
 
 _SEAL_COLUMNS = ("source", "event_id", "kind", "occurred_at", "status", "person_id",
                  "record_id", "case_id", "effect", "record")  # fmt: skip
@@ -39,7 +40,6 @@ def inbox_sealed(key: bytes, row: Any) -> bool:
 def inbox_problem(engine: Engine) -> str | None:
     """The first inbox row that does not carry its seal (rewritten or forged), or event
     the log recorded that the inbox no longer holds (deleted); None when all is whole."""
-    from habeas.store.operational import reading
 
     with reading(engine).connect() as conn:
         if not inspect(conn).has_table("monitor_inbox"):

@@ -22,8 +22,10 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 from habeas.errors import HabeasError
+from habeas.ids import record_id
 from habeas.monitor.intake import Checked
 from habeas.monitor.rules import Candidate
+from habeas.resolve.engine import _quiet
 from habeas.resolve.normalize import prepare
 from habeas.resolve.publish import name_key
 
@@ -73,7 +75,6 @@ def published_model(conn: Connection) -> Model:
 
 def record_id_of(source: str, event_id: str) -> str:
     """The event's own record id (as a staged record of its feed would have)."""
-    from habeas.ids import record_id
 
     return record_id(source, event_id)
 
@@ -281,8 +282,6 @@ def _years_near(a: str, b: str) -> bool:
 
 def _compare(con: duckdb.DuckDBPyConnection, api: Any, model: Model) -> list[dict[str, Any]]:
     from splink.internals.realtime import compare_records
-
-    from habeas.resolve.engine import _quiet
 
     _quiet()
     scored = compare_records(

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from habeas.cases.lifecycle import CaseFile
 from habeas.governance.disclosure import mask
+from habeas.resolve.cluster import _osa_distance
 
 RIVAL_FLOOR = 0.5
 """A second person linked at this probability or more makes the event ambiguous."""
@@ -49,7 +50,6 @@ def _near(a: str, b: str) -> bool:
         return True
     if abs(len(a) - len(b)) > 1:
         return False
-    from habeas.resolve.cluster import _osa_distance
 
     return _osa_distance(a, b) <= 1
 

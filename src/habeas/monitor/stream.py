@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from habeas.errors import HabeasError
+from habeas.monitor.feeds import UndeclaredFeed
 
 log = logging.getLogger("habeas.monitor")
 
@@ -76,8 +77,6 @@ async def consume(
     nats = _need_nats()
     from nats.errors import TimeoutError as FetchTimeout
     from nats.js.api import AckPolicy, ConsumerConfig
-
-    from habeas.monitor.feeds import UndeclaredFeed
 
     nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=5)
     done = Consumed()

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from habeas.errors import HabeasError
 from habeas.prioritize.facts import FACTS, Fact, forbidden_reason
+from habeas.sources.files import MAX_POLICY_BYTES, UnreadableFile, read_bounded
 
 DEFAULT_POLICY = Path(__file__).parent / "policies" / "default.yaml"
 """The built-in priority policy."""
@@ -186,7 +187,6 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 def load_policy(path: Path) -> Policy:
     """Read, check and version a policy file; any problem refuses the whole file."""
-    from habeas.sources.files import MAX_POLICY_BYTES, UnreadableFile, read_bounded
 
     try:
         raw = read_bounded(path, MAX_POLICY_BYTES, "a policy (YAML)")

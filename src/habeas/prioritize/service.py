@@ -16,14 +16,14 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, select
 
+from habeas.cases.access import case_resource
 from habeas.cases.lifecycle import TERMINAL
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize_batch
-from habeas.governance.cases_access import case_resource
 from habeas.governance.identity import AccessDenied
-from habeas.governance.record_access import readable_sources
 from habeas.prioritize.facts import FACT_SOURCES, Fact, facts_for_persons
 from habeas.prioritize.policy import Policy, evaluate
+from habeas.sources.access import readable_sources
 from habeas.store.models import Case
 from habeas.store.operational import session_factory
 from habeas.store.staging import StagingStore

@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, inspect, select, text, update
 from unidecode import unidecode
 
 from habeas.cases.court_basis import COURT_CATEGORIES, COURT_FACT_COLUMNS
+from habeas.follow_ups import FollowUps
 from habeas.governance.disclosure import natural_key_kinds
-from habeas.governance.keys import key_for, seal
 from habeas.resolve.index import ensure_schema
 from habeas.resolve.review import prioritized_sql
 from habeas.sources.dates import date_text_sql
+from habeas.sources.registry import shared_purposes, version_purposes
+from habeas.store.keys import key_for, seal
 from habeas.store.models import (
     IndexDecision,
     IndexFlag,
@@ -34,6 +37,7 @@ from habeas.store.models import (
     IndexRun,
     IndexSource,
 )
+from habeas.store.operational import reading
 from habeas.store.staging import StagingStore
 
 DOB_TEXT = date_text_sql("r.dob", "coalesce(r.dob_precision, 'day')")
@@ -153,7 +157,6 @@ def source_sealed(key: bytes, row: Any) -> bool:
 def refresh_index_purposes(engine: Engine, store: StagingStore) -> None:
     """Give the published index's sources the purposes the registry now holds for their
     records (run whenever a declaration version takes effect or is retired)."""
-    from habeas.sources.registry import shared_purposes, version_purposes
 
     versions = version_purposes(store)
     purposes = shared_purposes(versions)
@@ -176,6 +179,19 @@ def refresh_index_purposes(engine: Engine, store: StagingStore) -> None:
                             seal=source_seal(key_for(conn), name, row.agency,
                                              row.legal_authority, new, new_versions))
                 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Published:
+    """A run just published, in the publishing transaction."""
+
+    conn: Connection
+    run_id: str
+
+
+AFTER_PUBLISH: FollowUps[Published] = FollowUps("a publish")
+"""Run in the publishing transaction once the new index is written (the field cancels
+the open assignments of people a new citizenship or lawful-status flag now covers)."""
 
 
 def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
@@ -284,7 +300,6 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         for p, n, s in con.execute("SELECT person_id, records, sources FROM persons").fetchall()
     ]
     sources = []
-    from habeas.sources.registry import shared_purposes, version_purposes
 
     versions = version_purposes(store)
     purposes = shared_purposes(versions)
@@ -395,7 +410,25 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         _insert(conn, IndexFlag, flags)
         _insert(conn, IndexReview, review)
         _insert(conn, IndexDecision, decisions)
-        from habeas.field.assignments import cancel_for_flags
-
-        cancel_for_flags(conn, run_id)
+        AFTER_PUBLISH.run(Published(conn, run_id))
     return len(record_rows)
+
+
+def sources_problem(engine: Engine) -> str | None:
+    """The first published source row that does not carry its seal (edited outside
+    habeas: a purpose widened, an authority rewritten)."""
+    with reading(engine).connect() as conn:
+        if not inspect(conn).has_table("index_sources"):
+            return None
+        columns = {c["name"] for c in inspect(conn).get_columns("index_sources")}
+        if "seal" not in columns:
+            return None
+        for row in conn.execute(text(
+            "SELECT name, agency, legal_authority, purposes, version_purposes, seal "
+            "FROM index_sources ORDER BY name"
+        )):  # fmt: skip
+            if not source_sealed(key_for(engine), row):
+                return (f"published source {row.name} does not carry its seal (its row was "
+                        "edited outside habeas): its records are withheld until the next "
+                        "publish")  # fmt: skip
+    return None

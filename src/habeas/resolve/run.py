@@ -108,7 +108,7 @@ def resolve(
     """Resolve the staged records into persons and replace the index with the result.
 
     ``sources`` limits the input to those sources' records (the governed entry point,
-    ``habeas.governance.pipeline_access.resolve_as``, passes the ones the purpose allows).
+    ``habeas.resolve.access.resolve_as``, passes the ones the purpose allows).
     ``learn`` re-estimates the last trained model from reviewers' "same" decisions
     (``engine.learn_from_labels``) and scores with it; the run reports what changed.
     """

@@ -23,18 +23,10 @@ from pydantic import (
 )
 
 from habeas.errors import DeclarationError
-from habeas.sources.canonical import CANONICAL_FIELDS
-
-PURPOSES: dict[str, str] = {
-    "identity_resolution": "linking records about one person into the person index",
-    "case_review": "reviewing a person's case and its legal instruments",
-    "field_operation": "planning and carrying out a field action",
-    "custody": "detention, transfer and removal logistics",
-    "oversight": "audit, inspection and disparate-impact review",
-    "redress": "handling a dispute or correction of a record",
-    "analytics": "aggregate reporting in the read-only workspace",
-}
-"""Declared purposes; a record can be read only for a purpose its source permits."""
+from habeas.governance.authz import PURPOSE_MEANINGS as PURPOSES
+from habeas.sources.dates import format_precision
+from habeas.sources.files import MAX_DECLARATION_BYTES, UnreadableFile, read_bounded
+from habeas.store.canonical import CANONICAL_FIELDS, PARTIAL_DATES
 
 Category = Literal[
     "immigration",
@@ -311,8 +303,6 @@ def _mixed_problems(key: str, spec: FieldSpec) -> list[tuple[str, str]]:
 
 def _format_problems(key: str, spec: FieldSpec) -> list[tuple[str, str]]:
     """A date format must name a year; only a partial-date field may omit the day."""
-    from habeas.sources.canonical import PARTIAL_DATES
-    from habeas.sources.dates import format_precision
 
     problems: list[tuple[str, str]] = []
     for fmt in spec.formats():
@@ -360,7 +350,6 @@ def parse_declaration(data: dict[str, Any], path: str) -> SourceDeclaration:
 
 def load_declaration(path: Path) -> SourceDeclaration:
     """Read and validate one declaration file (TOML): a regular file of at most 1 MiB."""
-    from habeas.sources.files import MAX_DECLARATION_BYTES, UnreadableFile, read_bounded
 
     try:
         raw = read_bounded(path, MAX_DECLARATION_BYTES, "a declaration (TOML)")

@@ -13,10 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from habeas.sources.readers import RawFile, quote_ident, read_source_file, sql_literal
+from habeas.sources.readers import RawFile, quote_ident, read_source_file
 from habeas.sources.registry import usable_source
 from habeas.sources.validate import ROW_ERROR, build_validation_query, tax_scope_sql
-from habeas.store.staging import RECORD_COLUMNS, ROW_REFUSED, VALUE_SET_ASIDE, StagingStore
+from habeas.store.staging import (
+    RECORD_COLUMNS,
+    ROW_REFUSED,
+    VALUE_SET_ASIDE,
+    StagingStore,
+    sql_literal,
+)
 
 Progress = Callable[[str, float], None]
 """Called with a stage name (read, validate, write, commit, done) and a share done."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from habeas.sources.canonical import ROW_REFUSED
+from habeas.store.canonical import ROW_REFUSED
 from habeas.store.staging import StagingStore
 
 

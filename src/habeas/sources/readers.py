@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from habeas.errors import IngestError
 from habeas.sources.declaration import SourceDeclaration
 from habeas.sources.files import MAX_SOURCE_BYTES, UnreadableFile, preview, read_bounded
+from habeas.store.staging import sql_literal
 
 PARQUET_MAGIC = b"PAR1"
 MAX_FILE_BYTES = MAX_SOURCE_BYTES
@@ -64,11 +65,6 @@ class RawFile:
 def quote_ident(name: str) -> str:
     """Quote an SQL identifier (column names come from files and may hold anything)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def sql_literal(text: str) -> str:
-    """Quote an SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def read_source_file(path: Path, decl: SourceDeclaration) -> RawFile:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from habeas.errors import DeclarationError
+from habeas.sources.files import MAX_REQUEST_BYTES, UnreadableFile, read_bounded
 
 REQUEST_COLUMNS = ("given_name", "family_name", "street", "city", "state", "zip")
 
@@ -49,7 +50,6 @@ def entry_problem(row: dict[str, str]) -> str | None:
 def read_request(path: Path, declaration_path: str) -> list[RequestEntry]:
     """Read a request file (CSV with a header naming the request columns): a regular file
     inside the declaration's folder, of at most 256 MiB."""
-    from habeas.sources.files import MAX_REQUEST_BYTES, UnreadableFile, read_bounded
 
     key = "tax.request_file"
     try:

@@ -13,16 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from habeas.sources.canonical import (
+from habeas.sources.dates import date_sql
+from habeas.sources.declaration import FieldSpec, SourceDeclaration
+from habeas.sources.readers import BAD_BYTES, quote_ident
+from habeas.store.canonical import (
     CANONICAL_FIELDS,
     MAX_TEXT_LENGTH,
     PARTIAL_DATES,
     US_STATES,
     CanonicalField,
 )
-from habeas.sources.dates import date_sql
-from habeas.sources.declaration import FieldSpec, SourceDeclaration
-from habeas.sources.readers import BAD_BYTES, quote_ident, sql_literal
+from habeas.store.staging import sql_literal
 
 V = "{v}"  # placeholder for the raw column in a template
 

@@ -18,14 +18,14 @@ from typing import Any
 import duckdb
 
 from habeas.errors import HabeasError
-from habeas.governance.keys import load_or_create_key_file
-from habeas.sources.canonical import (
+from habeas.store.canonical import (
     CANONICAL_FIELDS,
     DERIVED_COLUMNS,
     LINEAGE_COLUMNS,
     ROW_REFUSED,
     VALUE_SET_ASIDE,
 )
+from habeas.store.keys import load_or_create_key_file
 
 RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
     LINEAGE_COLUMNS
@@ -156,6 +156,11 @@ def registry_seal(key: bytes, name: str, status: str, declaration: str, version:
     """HMAC over a registry row (its name, status, declaration and version)."""
     msg = "\x00".join(("source", name, status, declaration, str(int(version or 1))))
     return hmac.new(key, msg.encode(), hashlib.sha256).hexdigest()
+
+
+def sql_literal(text: str) -> str:
+    """Quote an SQL string literal (DuckDB)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 class StagingStore:

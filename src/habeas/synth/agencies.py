@@ -14,7 +14,8 @@ from typing import Any
 
 from habeas.synth.names import TRADITIONS
 from habeas.synth.noise import ascii_fold, digit_typo, dob_error, typo, variant
-from habeas.synth.population import IN_COURT, Person, street_address
+from habeas.synth.people import Person
+from habeas.synth.population import IN_COURT, street_address
 
 
 @dataclass

@@ -21,7 +21,8 @@ from typing import Any
 from habeas.synth.agencies import PORTS, _names
 from habeas.synth.declarations import YEAR
 from habeas.synth.noise import dob_error, typo
-from habeas.synth.population import Person, generate_people
+from habeas.synth.people import Person
+from habeas.synth.population import generate_people
 
 FEED_PURPOSES = ["identity_resolution", "case_review", "field_operation", "custody", "oversight"]
 STAMP = "%Y-%m-%dT%H:%M:%S"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from habeas.field.confidence import zip_centroid
+
 REGIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     (
         "NE",
@@ -35,7 +37,6 @@ REGIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 
 def offices(teams_per_office: int = 3) -> list[dict[str, Any]]:
     """The synthetic offices with their teams, as ``Field.set_up`` takes them."""
-    from habeas.field.confidence import zip_centroid
 
     out = []
     for code, name, start_zip, states in REGIONS:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from habeas.synth.geography import Place, places
+from habeas.synth import profiles
+from habeas.synth.geography import places
 from habeas.synth.names import STREET_NAMES, STREET_SUFFIXES, TRADITION_WEIGHTS, TRADITIONS
+from habeas.synth.people import Address, Person
 
 STATUSES = (
     "us_born",
@@ -26,60 +27,6 @@ STATUSES = (
 STATUS_WEIGHTS = (0.26, 0.12, 0.17, 0.08, 0.04, 0.03, 0.07, 0.07, 0.06, 0.04, 0.03, 0.03)
 IN_COURT = frozenset({"in_proceedings", "final_order", "departed", "stayed", "pending_appeal"})
 WORKS_LEGALLY = frozenset({"us_born", "naturalized", "lpr", "tps", "daca"})
-
-
-@dataclass
-class Address:
-    """Where a person lived from ``since``."""
-
-    street: str
-    place: Place
-    since: date
-
-
-@dataclass
-class Person:
-    """One synthetic person: the truth every agency's record is a noisy view of."""
-
-    pid: str
-    tradition: int
-    sex: str
-    given: tuple[str, ...]
-    middle: tuple[str, ...] | None
-    family: tuple[tuple[str, ...], ...]
-    dob: date
-    status: str
-    country: tuple[str, str]
-    a_number: str | None = None
-    ssn: str | None = None
-    itin: str | None = None
-    passport: str | None = None
-    fbi: str | None = None
-    license_state: str | None = None
-    license_no: str | None = None
-    phone: str | None = None
-    last_entry: date | None = None
-    addresses: list[Address] = field(default_factory=list)
-
-    @property
-    def given_name(self) -> str:
-        """Canonical given name."""
-        return self.given[0]
-
-    @property
-    def middle_name(self) -> str | None:
-        """Canonical middle name, if any."""
-        return self.middle[0] if self.middle else None
-
-    @property
-    def family_name(self) -> str:
-        """Canonical family name; compound surnames joined by a space."""
-        return " ".join(part[0] for part in self.family)
-
-    @property
-    def foreign_born(self) -> bool:
-        """Born outside the United States."""
-        return self.status != "us_born"
 
 
 def _unique_digits(rng: random.Random, n: int, low: int, high: int, ok: object = None) -> list[int]:
@@ -112,7 +59,6 @@ def street_address(rng: random.Random) -> str:
 
 def generate_people(n: int, seed: int, as_of: date, profile: str = "standard") -> list[Person]:
     """``n`` people, deterministic for a given seed, date and noise profile."""
-    from habeas.synth import profiles
 
     messy = profile == "messy"
     rng = random.Random(seed)

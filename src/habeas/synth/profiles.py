@@ -25,7 +25,7 @@ from typing import Any
 
 from habeas.synth.names import TRADITIONS
 from habeas.synth.noise import ascii_fold, typo, variant
-from habeas.synth.population import Address, Person
+from habeas.synth.people import Address, Person
 
 PROFILES = ("standard", "messy")
 """The noise profiles ``habeas synth --profile`` accepts."""

@@ -18,6 +18,7 @@ from habeas.ids import record_id
 from habeas.synth.agencies import EMITTERS, SourceTable, irs
 from habeas.synth.declarations import declarations, to_toml
 from habeas.synth.population import generate_people
+from habeas.synth.profiles import PROFILES, roughen
 
 WORLD_DATE = date(2026, 10, 1)
 """The day the synthetic world is 'as of'; fixed so the same seed gives the same bytes."""
@@ -109,7 +110,6 @@ def generate_world(
 ) -> WorldSummary:
     """Write a world of ``people`` persons to ``out``; same seed, date and profile → same
     bytes. ``profile`` is a noise profile of ``habeas.synth.profiles``."""
-    from habeas.synth.profiles import PROFILES, roughen
 
     if profile not in PROFILES:
         raise ValueError(f"unknown noise profile {profile!r}; profiles are {', '.join(PROFILES)}")

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, address, csrf_for
+from habeas.app.cases import StepRequest
 from habeas.app.core import Habeas, Principal
 from habeas.errors import HabeasError, NotFound, Unauthenticated
 from habeas.governance.authz import PURPOSES
@@ -301,7 +302,6 @@ def add_pages(api: FastAPI, app: Habeas) -> None:
 
     @r.post("/case/{case_id}/steps")
     async def case_step(request: Request, case_id: int) -> Response:
-        from habeas.app.cases import StepRequest
 
         who = me(request)
         if who is None:

@@ -68,7 +68,7 @@ def upgrade() -> None:
 
 def _chain_existing() -> None:
     """Number and hash the events already stored, in their stored order."""
-    from habeas.cases.history import GENESIS, StoredEvent, event_ref
+    from habeas.cases.history import GENESIS, StoredEvent
     from habeas.governance import audit
 
     conn = op.get_bind()
@@ -93,7 +93,7 @@ def _chain_existing() -> None:
             {"seq": seq + 1, "prev": prev, "h": digest, "on": on, "id": id_},
         )
         head[case_id] = (seq + 1, digest)
-        refs.setdefault(case_id, []).append(event_ref(case_id, seq + 1, digest))
+        refs.setdefault(case_id, []).append(audit.event_ref(case_id, seq + 1, digest))
     for case_id, (_, digest) in head.items():  # the case row names its last event
         conn.execute(sa.text("UPDATE cases SET history_token = :t WHERE id = :id"),
                      {"t": digest[:32], "id": case_id})  # fmt: skip

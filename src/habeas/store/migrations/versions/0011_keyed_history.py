@@ -31,9 +31,9 @@ def upgrade() -> None:
 
 
 def _key_existing() -> None:
-    from habeas.cases.history import GENESIS, StoredEvent, case_seal, chain_problem, event_ref
+    from habeas.cases.history import GENESIS, StoredEvent, case_seal, chain_problem
     from habeas.governance import audit
-    from habeas.governance.keys import key_for
+    from habeas.store.keys import key_for
 
     conn = op.get_bind()
     if conn.execute(sa.text("SELECT count(*) FROM cases")).scalar_one() == 0:
@@ -61,7 +61,7 @@ def _key_existing() -> None:
                 sa.text("UPDATE case_events SET prev_hash = :p, event_hash = :h WHERE id = :id"),
                 {"p": prev, "h": digest, "id": id_},
             )
-            cited.append(event_ref(case_id, e.seq, digest))
+            cited.append(audit.event_ref(case_id, e.seq, digest))
             prev = digest
         heads[case_id] = prev
         audit.append(conn, user="habeas-migration", role="system", purpose="oversight",

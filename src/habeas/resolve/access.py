@@ -19,7 +19,9 @@ from sqlalchemy import Engine
 
 from habeas.governance.authz import AccessContext, Resource, authorize
 from habeas.governance.identity import AccessDenied
-from habeas.governance.record_access import readable_sources, record, require_sources
+from habeas.resolve.quality import evaluate_index
+from habeas.resolve.run import resolve, resolve_incremental
+from habeas.sources.access import readable_sources, record, require_sources
 from habeas.sources.ingest import IngestResult, ingest
 from habeas.sources.registry import usable_source
 from habeas.store.staging import StagingStore
@@ -89,7 +91,6 @@ def resolve_as(
     purpose; the others are left out of the index (and named in the audit entry).
     ``learn`` re-estimates the model from reviewers' decisions first; the outcome entry
     says how many and what changed."""
-    from habeas.resolve.run import resolve, resolve_incremental
 
     why = readable_sources(store, ctx, "resolve")
     allowed = sorted(s for s, w in why.items() if w == "allowed")
@@ -118,7 +119,6 @@ def resolve_as(
 
 def evaluate_as(engine: Engine, store: StagingStore, ctx: AccessContext, truth: Path) -> Evaluation:
     """Score the index against a truth file: needs ``resolve`` on every indexed source."""
-    from habeas.resolve.quality import evaluate_index
 
     needed = {r[0] for r in store.rows("SELECT DISTINCT source FROM records")}
     require_sources(engine, store, ctx, "evaluate_index", needed, ["person_index"],

@@ -15,10 +15,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
+from habeas.cases.history import case_sealed
 from habeas.errors import HabeasError
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize
 from habeas.governance.identity import AccessDenied
+from habeas.store.keys import key_for
 from habeas.store.models import Case
 
 
@@ -33,8 +35,6 @@ def _counsel_of(case: Case) -> str:
     """The case's counsel as the policies may believe it: a counsel written into a stored
     row outside habeas does not carry the row's seal and opens nothing. (A stand-in that
     is in no session was built by the caller from a row it checks itself.)"""
-    from habeas.cases.history import case_sealed
-    from habeas.governance.keys import key_for
 
     if not case.counsel:
         return ""

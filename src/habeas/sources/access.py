@@ -16,6 +16,7 @@ from habeas.governance.authz import (
     source_decisions,
 )
 from habeas.governance.identity import AccessDenied
+from habeas.sources.registry import effective_purposes
 from habeas.store.staging import StagingStore
 
 
@@ -31,7 +32,6 @@ def readable_sources(
             "the authorization policies read a record's person: records can no longer be "
             "listed per source (decide them record by record)"
         )
-    from habeas.sources.registry import effective_purposes
 
     sources = effective_purposes(store)
     anyone = Resource("Person", "*", {"flags": []})
