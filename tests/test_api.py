@@ -42,8 +42,8 @@ class World:
 def world_api(store_url: str, resolved: Path, tmp_path: Path) -> Iterator[World]:
     from conftest import ROLES, make_app
 
-    from habeas.api import create_api
     from habeas.resolve.publish import publish
+    from habeas.server import create_api
 
     url = None if store_url.startswith("sqlite") else store_url
     app = make_app(tmp_path / "data", url)

@@ -242,7 +242,7 @@ def test_every_role_has_an_account_in_the_walk() -> None:
 
 
 def _api_calls(c: Canaries) -> list[tuple[str, dict[str, Any]]]:
-    from habeas.api import create_api
+    from habeas.server import create_api
 
     fill: dict[str, list[str]] = {
         "person_id": c.persons,
@@ -293,7 +293,7 @@ def mk_today() -> Any:
 
 @pytest.mark.slow
 def test_no_route_shows_a_whole_identifier_outside_its_grant(canaries: Canaries) -> None:
-    from habeas.api import create_api
+    from habeas.server import create_api
 
     app = canaries.app
     root = app.users.local("root", "t")
@@ -323,7 +323,7 @@ def test_no_route_shows_a_whole_identifier_outside_its_grant(canaries: Canaries)
 
 @pytest.mark.slow
 def test_no_page_shows_a_whole_identifier_outside_its_grant(canaries: Canaries) -> None:
-    from habeas.api import create_api
+    from habeas.server import create_api
 
     app = canaries.app
     root = app.users.local("root", "t")

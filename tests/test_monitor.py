@@ -503,7 +503,7 @@ def test_the_http_way_in_answers_each_event_and_refuses_what_is_wrong(
     that is no array a 422; the status (and its event stream) counts what happened."""
     from fastapi.testclient import TestClient
 
-    from habeas.api import create_api
+    from habeas.server import create_api
 
     s = people[0]
     case_id = approved(mon, s)
@@ -579,7 +579,7 @@ def test_an_event_naming_a_key_twice_is_refused_by_every_way_in(
     refused whole; in a file (the watched folder, NATS) the event is quarantined."""
     from fastapi.testclient import TestClient
 
-    from habeas.api import create_api
+    from habeas.server import create_api
 
     s = people[8]
     approved(mon, s)
@@ -604,7 +604,7 @@ def test_over_http_a_feed_closes_no_case_and_same_names_only_a_candidate(
     effect of a matched event); a reviewer's "same" cannot name an unrelated person."""
     from fastapi.testclient import TestClient
 
-    from habeas.api import create_api
+    from habeas.server import create_api
 
     s, other = people[8], people[9]
     case_id = approved(mon, s)

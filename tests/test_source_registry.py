@@ -177,7 +177,7 @@ def test_tax_rows_outside_the_request_keep_no_values(indexed_app: Habeas) -> Non
 
 
 def test_the_attacks_through_http(indexed_app: Habeas, tmp_path: Path) -> None:
-    from habeas.api import create_api
+    from habeas.server import create_api
 
     app = indexed_app
     root = who(app, "root")

@@ -36,7 +36,7 @@ class Server:
     def __init__(self, app: Habeas) -> None:
         import uvicorn
 
-        from habeas.api import create_api
+        from habeas.server import create_api
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

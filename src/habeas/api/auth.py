@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from habeas.app.core import Habeas, Principal
+from habeas.app.users import SignedIn
 from habeas.errors import Unauthenticated
 from habeas.governance.identity import AccessDenied
 
@@ -39,6 +41,31 @@ def csrf_for(session: str) -> str:
     cookie keeps from scripts), so a token planted beside another session's cookie, or
     a cookie planted by a sibling host, never matches."""
     return hashlib.sha256(b"habeas-csrf\x00" + session.encode()).hexdigest()[:43]
+
+
+def start_session(request: Request, response: Response, got: SignedIn) -> None:
+    """Set a signed-in session's cookies on ``response`` (the API's sign-in and the pages'
+    both): the session's secret HttpOnly, its CSRF token readable by the pages' scripts;
+    both SameSite=Strict, Secure under TLS, living as long as the session."""
+    secure = request.url.scheme == "https"
+    expires = got.expires_at if got.expires_at.tzinfo else got.expires_at.replace(tzinfo=UTC)
+    max_age = max(0, int((expires - datetime.now(UTC)).total_seconds()))
+    for name, value, httponly in (
+        (SESSION_COOKIE, got.session, True),
+        (CSRF_COOKIE, csrf_for(got.session), False),
+    ):
+        response.set_cookie(
+            name, value, httponly=httponly, samesite="strict", secure=secure,
+            max_age=max_age, path="/",
+        )  # fmt: skip
+
+
+def end_session(app: Habeas, request: Request, response: Response) -> None:
+    """End the request's login session, if it has one, and clear its cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        app.users.logout(cookie)
+    response.delete_cookie(SESSION_COOKIE, path="/")
 
 
 def caller(app: Habeas, request: Request) -> Caller:

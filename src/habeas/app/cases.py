@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from habeas.cases.access import Conflict, case_resource
+from habeas.cases.access import Conflict, case_resource, require_case
 from habeas.cases.flags import resolve_flag
 from habeas.cases.from_records import open_cases_from_index, sync_flags
 from habeas.cases.lifecycle import EVENTS, Refused, State, event_from_payload
@@ -290,7 +290,7 @@ class Cases:
         if client and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", client):
             raise HabeasError(f"client {client[:70]!r} is not a person id")
         with self.app.work(principal, purpose, "read_case", client=client) as w:
-            self._exists(w.session, w.ctx, case_id, "read_case")
+            require_case(w.session, w.ctx, case_id, "read_case")
             view = show_case(w.session, w.ctx, case_id, on)
         if view.due and on >= date.today():
             # what time made happen is recorded as soon as anyone reads the case
@@ -309,7 +309,7 @@ class Cases:
 
         with self.app.work(principal, purpose, "case_due_effects", client=client) as w:
             for case_id in case_ids:
-                self._exists(w.session, w.ctx, case_id, "case_due_effects")
+                require_case(w.session, w.ctx, case_id, "case_due_effects")
             n = sum(record_due_effects(w.session, w.ctx, c, date.today()) for c in case_ids)
             if n:
                 w.done(f"{n} event(s) the law made happen", [f"case:{c}" for c in case_ids])
@@ -338,38 +338,6 @@ class Cases:
                 },
                 d.why(),
             )
-
-    def _exists(self, session: Any, ctx: Any, case_id: int, action: str) -> None:
-        """Refuse a caller who may read no case at all for this purpose (403); otherwise a
-        case that does not exist, or that this caller may not see, is "no case"."""
-
-        case = session.get(Case, case_id) if 0 < case_id < 2**31 else None
-        if case is None:
-            # a person id no client can name: counsel learns nothing of which cases exist
-            anyone = Case(id=0, person_id="\x00", state="identified", counsel=ctx.user)
-            probe = authorize(ctx, "read", case_resource(anyone))
-            entry = {
-                "user": ctx.user,
-                "role": ctx.role,
-                "purpose": ctx.purpose,
-                "action": action,
-                "resources": [f"case:{case_id}"],
-                "decision": "deny",
-                "detail": "no such case" if probe.allowed else probe.why(),
-                "request_id": ctx.request_id or None,
-            }
-            exc: HabeasError = (
-                NotFound(f"no case {case_id}")
-                if probe.allowed
-                else AccessDenied(
-                    f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) "
-                    f"may not {action}: {probe.why()}",
-                    None,
-                    probe.why(),
-                )
-            )
-            exc.entry = entry
-            raise exc
 
     def step(
         self,
@@ -400,7 +368,7 @@ class Cases:
                 case_id=case_id, kind=request.kind, state=done.state, version=done.version
             )
         with self.app.work(principal, purpose, f"case_{request.kind}", write=True) as w:
-            self._exists(w.session, w.ctx, case_id, f"case_{request.kind}")
+            require_case(w.session, w.ctx, case_id, f"case_{request.kind}")
             _generic_step_allowed(w, case_id, request)
             after = record_event(w.session, w.ctx, case_id, event, request.version)
             version = w.session.execute(select(Case.version).where(Case.id == case_id)).scalar_one()
@@ -421,7 +389,7 @@ class Cases:
         (``document_sha256``) and counsel and the court can read what was cited."""
 
         with self.app.work(principal, purpose, "case_attach_document", write=True) as w:
-            self._exists(w.session, w.ctx, case_id, "case_attach_document")
+            require_case(w.session, w.ctx, case_id, "case_attach_document")
             digest, new = attach_document(w.session, w.ctx, case_id, name, content)
             w.done(f"document {digest[:16]}… on case {case_id}", [f"case:{case_id}"])
             return DocumentOut(case_id=case_id, sha256=digest, name=name.strip(),
@@ -436,7 +404,7 @@ class Cases:
         act cite it, with that court as its authority (audited)."""
 
         with self.app.work(principal, purpose, "case_verify_document", write=True) as w:
-            self._exists(w.session, w.ctx, case_id, "case_verify_document")
+            require_case(w.session, w.ctx, case_id, "case_verify_document")
             doc = verify_document(w.session, w.ctx, case_id, sha256, issuer, docket)
             w.done(f"document {sha256[:16]}… verified as {issuer}'s (docket {docket})",
                    [f"case:{case_id}", f"document:{sha256}"])  # fmt: skip
@@ -454,7 +422,7 @@ class Cases:
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
             raise HabeasError(f"{sha256[:70]!r} is not a SHA-256 (64 lowercase hex digits)")
         with self.app.work(principal, purpose, "read_case_document", client=client) as w:
-            self._exists(w.session, w.ctx, case_id, "read_case_document")
+            require_case(w.session, w.ctx, case_id, "read_case_document")
             doc = read_document(w.session, w.ctx, case_id, sha256)
             return doc.name, bytes(doc.content)
 
@@ -464,7 +432,7 @@ class Cases:
         """Record the person's counsel on the case (who may then read it for redress)."""
 
         with self.app.work(principal, purpose, "case_assign_counsel", write=True) as w:
-            self._exists(w.session, w.ctx, case_id, "case_assign_counsel")
+            require_case(w.session, w.ctx, case_id, "case_assign_counsel")
             assign_counsel(w.session, w.ctx, case_id, counsel)
             w.done(f"counsel {counsel} on case {case_id}", [f"case:{case_id}"])
 
@@ -484,7 +452,7 @@ class Cases:
         ``version``)."""
 
         with self.app.work(principal, purpose, "resolve_flag", write=True) as w:
-            self._exists(w.session, w.ctx, case_id, "resolve_flag")
+            require_case(w.session, w.ctx, case_id, "resolve_flag")
             case = w.session.get(Case, case_id)
             if version is not None and case is not None and case.version != version:
                 raise Conflict(

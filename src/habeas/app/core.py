@@ -134,6 +134,12 @@ class Habeas:
         self.audit: AuditLog = AuditLog(self)
         self.monitor: Monitor = Monitor(self)
 
+    @property
+    def serializes_calls(self) -> bool:
+        """True when this process runs its units of work one at a time (SQLite's one
+        writer): an edge then calls in place rather than hop to a worker thread."""
+        return self._queue is not None
+
     # -- stores -------------------------------------------------------------------------
 
     def _sqlite_path(self) -> Path | None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from habeas.cases.access import case_resource
+from habeas.cases.access import case_resource, require_case
 from habeas.cases.service import readable_cases
 from habeas.custody.facilities import ensure_facilities, occupancy, place
 from habeas.custody.removal import book, lock_manifest, plan_transport, read_flights
@@ -100,7 +100,7 @@ class Custody:
         """Place (or transfer) a person; refused when the facility is full."""
 
         with self.app.work(principal, purpose, "custody_place", write=True) as w:
-            self.app.cases._exists(w.session, w.ctx, case_id, "custody_place")
+            require_case(w.session, w.ctx, case_id, "custody_place")
             p = place(w.session, w.ctx, case_id, facility, on, reason)
             w.done(f"case {case_id} held at {facility}", [f"case:{case_id}"])
             return PlacementOut(

@@ -22,9 +22,9 @@ from pydantic import Field as F
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from habeas.app.index import _sources, grants
+from habeas.app.index import grants
 from habeas.cases.access import Conflict as _Conflict
-from habeas.cases.access import case_resource
+from habeas.cases.access import case_resource, require_case
 from habeas.cases.events import Assign, RecordEncounter
 from habeas.cases.flags import FLAGS
 from habeas.cases.service import case_file, readable_cases, record_event
@@ -34,6 +34,7 @@ from habeas.field.confidence import AddressSeen, estimate
 from habeas.governance.authz import Resource, authorize
 from habeas.governance.disclosure import facade
 from habeas.governance.identity import AccessDenied, require_directory
+from habeas.resolve.publish import sealed_sources
 from habeas.store.models import (
     Assignment,
     Case,
@@ -439,7 +440,7 @@ class Field:
         """Each person's addresses from the records this purpose may read; and how many
         sources hold addresses it may not."""
 
-        sources = _sources(w.session)
+        sources = sealed_sources(w.session)
         allowed = grants(w.ctx, "read", sources)
         withheld = len([n for n in sources if n not in allowed.names()])
         out: dict[str, list[AddressSeen]] = {}
@@ -605,7 +606,7 @@ class Field:
         today = today or date.today()
         with self.app.work(principal, purpose, "field_planner_case") as w:
             office = self._office(w, "field_planner_case")
-            self.app.cases._exists(w.session, w.ctx, case_id, "field_planner_case")
+            require_case(w.session, w.ctx, case_id, "field_planner_case")
             case = w.session.get(Case, case_id)
             assert case is not None
             if not readable_cases(
@@ -677,7 +678,7 @@ class Field:
         for case_id in dict.fromkeys(case_ids):
             try:
                 with self.app.work(principal, purpose, "field_assign", write=True) as w:
-                    self.app.cases._exists(w.session, w.ctx, case_id, "field_assign")
+                    require_case(w.session, w.ctx, case_id, "field_assign")
                     case = w.session.get(Case, case_id)
                     assert case is not None
                     seen, _ = self._addresses(w, [case.person_id])
@@ -883,7 +884,7 @@ class Field:
                     f"assignments of team {team.code} on {day}",
                 )
             }
-            allowed = grants(w.ctx, "read", _sources(w.session))
+            allowed = grants(w.ctx, "read", sealed_sources(w.session))
             outcomes = dict(
                 w.session.execute(
                     select(FieldOutcome.assignment_id, FieldOutcome.outcome).where(

@@ -33,9 +33,8 @@ from habeas.governance.authz import (
 from habeas.governance.disclosure import facade, mask, normalized
 from habeas.governance.identity import AccessDenied
 from habeas.resolve.explain import explain_features
-from habeas.resolve.publish import name_key, source_sealed
+from habeas.resolve.publish import name_key, sealed_sources
 from habeas.resolve.review import decide, undo_unmerge, unmerge
-from habeas.store.keys import key_for
 from habeas.store.models import (
     IndexDecision,
     IndexFlag,
@@ -215,23 +214,6 @@ def _latest_run(session: Session) -> IndexRun:
     if run is None:
         raise NotFound("no person index published yet: run `habeas resolve`")
     return run
-
-
-def _sources(session: Session) -> dict[str, IndexSource]:
-    """The published sources whose rows carry their seal; a row changed outside habeas
-    (a purpose widened by hand) is left out, so its records are read for nothing."""
-    import logging
-
-    key = key_for(session.connection())
-    out = {}
-    for s in session.execute(select(IndexSource)).scalars():
-        if source_sealed(key, s):
-            out[s.name] = s
-        else:
-            logging.getLogger(__name__).error(
-                "published source %s does not carry its seal: its records are withheld", s.name
-            )
-    return out
 
 
 def _entry(
@@ -433,7 +415,7 @@ class PersonIndex:
         decision = authorize(ctx, "read", person)
         if not decision.allowed:
             raise _not_found(ctx, "read_person", res, f"person {person_id}", decision.why())
-        sources = _sources(s)
+        sources = sealed_sources(s)
         allowed = grants(ctx, "read", sources)
         shown = [r for r in rows if allowed(r)]
         withheld = len(rows) - len(shown)
@@ -531,7 +513,7 @@ class PersonIndex:
         with self.app.work(principal, purpose, "search_persons") as w:
             ctx, s = w.ctx, w.session
             what = ["person_index"]
-            allowed = self._some_records(ctx, "search_persons", what, _sources(s))
+            allowed = self._some_records(ctx, "search_persons", what, sealed_sources(s))
             scores: dict[str, float] = {}
             matched: dict[str, set[str]] = {}
 
@@ -630,7 +612,7 @@ class PersonIndex:
         with self.app.work(principal, purpose, "read_record") as w:
             ctx, s = w.ctx, w.session
             res = [f"record:{record_id}"]
-            sources = _sources(s)
+            sources = sealed_sources(s)
             allowed = self._some_records(ctx, "read_record", res, sources)
             r = s.get(IndexRecord, record_id)
             if r is None:
@@ -661,7 +643,7 @@ class PersonIndex:
         with self.app.work(principal, purpose, "explain_pair") as w:
             ctx, s = w.ctx, w.session
             res = [f"record:{left}", f"record:{right}"]
-            allowed = self._some_records(ctx, "explain_pair", res, _sources(s))
+            allowed = self._some_records(ctx, "explain_pair", res, sealed_sources(s))
             run = _latest_run(s)
             recs = {
                 r.record_id: r
@@ -727,7 +709,7 @@ class PersonIndex:
         _page(limit, offset)
         with self.app.work(principal, purpose, "review_queue") as w:
             ctx, s = w.ctx, w.session
-            sources = _sources(s)
+            sources = sealed_sources(s)
             allowed = grants(ctx, "review_link", sources)
             if not allowed:
                 raise _refuse(
@@ -799,7 +781,7 @@ class PersonIndex:
         """Allow a review action only when every record's source may be reviewed."""
         s, ctx = w.session, w.ctx
         res = [f"record:{r}" for r in record_ids]
-        sources = _sources(s)
+        sources = sealed_sources(s)
         recs = {
             r.record_id: r
             for r in s.execute(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from habeas.cases.history import case_sealed
-from habeas.errors import HabeasError
+from habeas.errors import HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize
 from habeas.governance.identity import AccessDenied
@@ -119,3 +119,36 @@ def update_case_note(
             raise Conflict(f"case {case_id} was changed by someone else meanwhile") from None
         raise
     return case.version
+
+
+def require_case(session: Session, ctx: AccessContext, case_id: int, action: str) -> None:
+    """Refuse a caller who may read no case at all for this purpose (403); otherwise a
+    case that does not exist, or that this caller may not see, is "no case" (404). The
+    refusal carries its audit entry (the caller audits it once the session let go)."""
+
+    case = session.get(Case, case_id) if 0 < case_id < 2**31 else None
+    if case is None:
+        # a person id no client can name: counsel learns nothing of which cases exist
+        anyone = Case(id=0, person_id="\x00", state="identified", counsel=ctx.user)
+        probe = authorize(ctx, "read", case_resource(anyone))
+        entry = {
+            "user": ctx.user,
+            "role": ctx.role,
+            "purpose": ctx.purpose,
+            "action": action,
+            "resources": [f"case:{case_id}"],
+            "decision": "deny",
+            "detail": "no such case" if probe.allowed else probe.why(),
+            "request_id": ctx.request_id or None,
+        }
+        exc: HabeasError = (
+            NotFound(f"no case {case_id}")
+            if probe.allowed
+            else AccessDenied(
+                f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {probe.why()}",
+                None,
+                probe.why(),
+            )
+        )
+        exc.entry = entry
+        raise exc

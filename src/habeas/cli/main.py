@@ -18,7 +18,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from habeas import demo as demo_setup
-from habeas.api import create_api
 from habeas.app import Habeas
 from habeas.cases.service import GateRefused
 from habeas.cli import audit_cmds, cases_cmds, field_cmds, monitor_cmds, render, resolve_cmds
@@ -28,6 +27,7 @@ from habeas.cli.demo_view import run_demo
 from habeas.errors import HabeasError, Unauthenticated
 from habeas.governance.identity import AccessDenied
 from habeas.logs import configure
+from habeas.server import create_api
 from habeas.settings import Settings
 from habeas.store.canonical import ROW_REFUSED, VALUE_SET_ASIDE
 from habeas.synth.profiles import PROFILES
@@ -460,7 +460,7 @@ def serve(
         }
     )
     uvicorn.run(
-        "habeas.api:from_environment",
+        "habeas.server:from_environment",
         factory=True,
         workers=processes,
         host=host,

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from habeas.monitor.feeds import Feed
-from habeas.sources.readers import MAX_LINE_BYTES, _read_jsonl
+from habeas.sources.readers import MAX_LINE_BYTES, read_jsonl
 from habeas.sources.validate import build_validation_query
 
 MAX_EVENTS = 1000
@@ -156,7 +156,7 @@ def check_batch(feed: Feed, events: list[Any], now: datetime, first: int = 1) ->
         return out
     assert MAX_EVENT_BYTES < MAX_LINE_BYTES
     data = b"\n".join(lines) + b"\n"
-    raw = _read_jsonl(Path(f"<{decl.name} events>"), data, hashlib.sha256(data).hexdigest(), decl)
+    raw = read_jsonl(Path(f"<{decl.name} events>"), data, hashlib.sha256(data).hexdigest(), decl)
     query = build_validation_query(
         decl, raw.column_sql, raw.bad_utf8_sql, raw.row_filter_sql, raw.struct_error_sql,
         raw.struct_text_sql, now.date(), raw.nested_sql,

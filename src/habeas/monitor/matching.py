@@ -25,7 +25,7 @@ from habeas.errors import HabeasError
 from habeas.ids import record_id
 from habeas.monitor.intake import Checked
 from habeas.monitor.rules import Candidate
-from habeas.resolve.engine import _quiet
+from habeas.resolve.engine import quiet_splink
 from habeas.resolve.normalize import prepare
 from habeas.resolve.publish import name_key
 
@@ -283,7 +283,7 @@ def _years_near(a: str, b: str) -> bool:
 def _compare(con: duckdb.DuckDBPyConnection, api: Any, model: Model) -> list[dict[str, Any]]:
     from splink.internals.realtime import compare_records
 
-    _quiet()
+    quiet_splink()
     scored = compare_records(
         con.table("pair_l"), con.table("pair_r"), json.loads(model.model_json), api,
         sql_cache_key=model.key, join_condition="l.pair_id = r.pair_id",

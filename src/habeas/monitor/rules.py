@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from habeas.cases.lifecycle import CaseFile
 from habeas.governance.disclosure import mask
-from habeas.resolve.cluster import _osa_distance
+from habeas.resolve.cluster import osa_distance
 
 RIVAL_FLOOR = 0.5
 """A second person linked at this probability or more makes the event ambiguous."""
@@ -51,7 +51,7 @@ def _near(a: str, b: str) -> bool:
     if abs(len(a) - len(b)) > 1:
         return False
 
-    return _osa_distance(a, b) <= 1
+    return osa_distance(a, b) <= 1
 
 
 def identifier_conflicts(

@@ -46,7 +46,7 @@ def number_kinds(
     return out
 
 
-def _osa_distance(a: str, b: str) -> int:
+def osa_distance(a: str, b: str) -> int:
     """Edit distance counting a transposition of neighbours as one edit."""
     d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
     for i in range(len(a) + 1):
@@ -72,7 +72,7 @@ def numbers_conflict(mine: set[tuple[str, str]], theirs: set[tuple[str, str]]) -
         for other_kind, other in sorted(theirs):
             if kind != other_kind or value == other:
                 continue
-            if kind == "fbi_number" or _osa_distance(value, other) > 1:
+            if kind == "fbi_number" or osa_distance(value, other) > 1:
                 return f"{kind} {min(value, other)} vs {max(value, other)}"
     return None
 

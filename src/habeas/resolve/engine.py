@@ -46,7 +46,8 @@ class Scored:
     model_json: str
 
 
-def _quiet() -> None:
+def quiet_splink() -> None:
+    """Keep Splink's progress chatter out of habeas's output (errors still show)."""
     logging.getLogger("splink").setLevel(logging.ERROR)
 
 
@@ -107,7 +108,7 @@ def _linker(
 ) -> Any:
     from splink import DuckDBAPI, Linker
 
-    _quiet()
+    quiet_splink()
     if engine == "duckdb":
         db_api = DuckDBAPI(connection=con)
         frame = db_api.register(table, table_name=f"records_in_{next(_TABLES)}")
@@ -327,7 +328,7 @@ def score_new(
     from splink import DuckDBAPI
     from splink.internals.realtime import compare_records
 
-    _quiet()
+    quiet_splink()
     settings = json.loads(model_json)
     rules = [
         br["blocking_rule"] if isinstance(br, dict) else str(br)
@@ -379,7 +380,7 @@ def compare_tables(con: duckdb.DuckDBPyConnection, model_json: str, table: str) 
     from splink import DuckDBAPI
     from splink.internals.realtime import compare_records
 
-    _quiet()
+    quiet_splink()
     rows = con.sql(f"SELECT * FROM {table}").to_arrow_table()
     out = compare_records(rows.slice(0, 1), rows.slice(1, 1), json.loads(model_json), DuckDBAPI())
     result: dict[str, Any] = out.as_duckdbpyrelation().to_arrow_table().to_pylist()[0]
@@ -396,7 +397,7 @@ def compare_two(
     from splink import DuckDBAPI
     from splink.internals.realtime import compare_records
 
-    _quiet()
+    quiet_splink()
     settings = json.loads(model_json)
     tf_columns = sorted(
         {

@@ -90,7 +90,7 @@ def read_source_file(path: Path, decl: SourceDeclaration) -> RawFile:
     if kind == "csv":
         return _read_csv(path, data, digest, decl)
     if kind == "jsonl":
-        return _read_jsonl(path, data, digest, decl)
+        return read_jsonl(path, data, digest, decl)
     return _read_parquet(path, data, digest, decl)
 
 
@@ -268,7 +268,9 @@ def _dropped_columns_sql(extras: list[str], binary: bool) -> str | None:
     return " UNION ALL ".join(parts)
 
 
-def _read_jsonl(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -> RawFile:
+def read_jsonl(path: Path, data: bytes, digest: str, decl: SourceDeclaration) -> RawFile:
+    """A JSON Lines file as rows: a line that is not one JSON object, or too long, is kept
+    aside with its number (the rest of the file still reads)."""
     bad_lines: list[int] = []
     long_lines: list[int] = []
     size = len(data)

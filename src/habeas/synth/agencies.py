@@ -55,7 +55,10 @@ def _between(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randrange(span)) if span > 0 else start
 
 
-def _names(rng: random.Random, p: Person, fold: bool = False) -> tuple[str, str | None, str]:
+def recorded_names(
+    rng: random.Random, p: Person, fold: bool = False
+) -> tuple[str, str | None, str]:
+    """A person's names as an agency wrote them down (variants, typos, folded to ASCII)."""
     given = variant(rng, p.given)
     middle = variant(rng, p.middle) if p.middle else None
     family = " ".join(variant(rng, part) for part in p.family)
@@ -117,7 +120,7 @@ def uscis(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
         for status in filings:
             n += 1
             receipt = f"IOE{9_000_000_000 + n * 7:010d}"
-            given, middle, family = _names(rng, p)
+            given, middle, family = recorded_names(rng, p)
             addr = p.addresses[0] if rng.random() < 0.3 else p.addresses[-1]
             a_num = (
                 p.a_number
@@ -178,7 +181,7 @@ def cbp(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
         for j, when in enumerate(dates):
             n += 1
             cid = f"CX{n:010d}"
-            given, middle, family = _names(rng, p, fold=True)
+            given, middle, family = recorded_names(rng, p, fold=True)
             given_names = given if middle is None or rng.random() < 0.5 else f"{given} {middle}"
             surname = family
             if rng.random() < 0.1:
@@ -236,7 +239,7 @@ def eoir(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
             continue
         n += 1
         case_id = f"EOIR-{20_000_000 + n}"
-        given, _middle, family = _names(rng, p)
+        given, _middle, family = recorded_names(rng, p)
         a_num = p.a_number if rng.random() > 0.03 else digit_typo(rng, p.a_number)
         start = _between(
             rng, p.last_entry or (as_of - timedelta(days=2000)), as_of - timedelta(days=60)
@@ -352,7 +355,7 @@ def fbi(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
         if p.fbi is None:
             continue
         for cycle in range(1, rng.choices((1, 2, 3), (0.6, 0.3, 0.1))[0] + 1):
-            given, middle, family = _names(rng, p, fold=True)
+            given, middle, family = recorded_names(rng, p, fold=True)
             name = f"{family.upper()}, {given.upper()}" + (f" {middle.upper()}" if middle else "")
             aliases = []
             if rng.random() < 0.3:
@@ -409,7 +412,7 @@ def usms(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
         if p.fbi is None or rng.random() > 0.15:
             continue
         n += 1
-        given, _middle, family = _names(rng, p, fold=True)
+        given, _middle, family = recorded_names(rng, p, fold=True)
         t.add(
             p.pid,
             (f"W{n:08d}",),
@@ -506,7 +509,7 @@ def ssa(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
     for p in people:
         if p.ssn is None:
             continue
-        given, middle, family = _names(rng, p)
+        given, middle, family = recorded_names(rng, p)
         if p.sex == "F" and rng.random() < 0.12:
             family = rng.choice(TRADITIONS[p.tradition].family)[0]  # name change on marriage
         if p.status == "us_born":
@@ -604,7 +607,7 @@ def clear(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
             continue
         for addr in p.addresses:
             n += 1
-            given, middle, family = _names(rng, p)
+            given, middle, family = recorded_names(rng, p)
             if rng.random() < 0.1:
                 given = typo(rng, given)
             initial = f" {middle[0]}" if middle and rng.random() < 0.5 else ""
@@ -658,7 +661,7 @@ def dmv(people: list[Person], rng: random.Random, as_of: date) -> SourceTable:
             continue
         issued: set[date] = set()
         for addr in p.addresses[-2:]:
-            given, middle, family = _names(rng, p)
+            given, middle, family = recorded_names(rng, p)
             issue = max(addr.since, p.dob + timedelta(days=16 * 365))
             if issue in issued:
                 continue

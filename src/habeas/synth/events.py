@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from habeas.synth.agencies import PORTS, _names
+from habeas.synth.agencies import PORTS, recorded_names
 from habeas.synth.declarations import YEAR
 from habeas.synth.noise import dob_error, typo
 from habeas.synth.people import Person
@@ -264,7 +264,7 @@ ABROAD = ("MX", "GT", "HN", "SV", "CO", "IN", "CN", "PH", "VN", "DO", "HT", "BR"
 def _body(
     rng: random.Random, feed: str, kind: str, p: Person, at: datetime, n: int, tag: str = ""
 ) -> dict[str, Any]:
-    given, _middle, family = _names(rng, p, fold=True)
+    given, _middle, family = recorded_names(rng, p, fold=True)
     if rng.random() < 0.03:
         family = typo(rng, family)
     if feed == "airline_exits":
