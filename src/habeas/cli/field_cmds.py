@@ -4,20 +4,19 @@ job); the planner and the officer's view are pages and HTTP routes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from habeas.cli.access import AsUser, principal
+from habeas.cli.context import application, out
 from habeas.errors import HabeasError
 from habeas.sources.files import MAX_DECLARATION_BYTES, UnreadableFile, read_bounded
 from habeas.synth.field import offices as synthetic_offices
 
 if TYPE_CHECKING:
-    from habeas.app.core import Habeas
+    pass
 
 field_app = typer.Typer(help="Field offices, teams and their members.", no_args_is_help=True)
 
@@ -55,37 +54,33 @@ def read_set_up(path: Path) -> tuple[list[dict[str, Any]], dict[str, tuple[str, 
     return offices, members
 
 
-def register(
-    app: typer.Typer, application: Callable[[], Habeas], out: Console, err: Console
-) -> None:
-    """Attach the commands."""
-    app.add_typer(field_app, name="field")
+commands = typer.Typer()
+"""This module's top-level commands (``habeas.cli.main`` adds them to its own)."""
+GROUPS: tuple[tuple[typer.Typer, str], ...] = ((field_app, "field"),)
+"""This module's command groups and their names."""
 
-    @field_app.command("set-up")
-    def set_up(
-        path: Annotated[
-            Path | None, typer.Argument(help="A JSON file of offices and members.")
-        ] = None,
-        synthetic: Annotated[
-            bool,
-            typer.Option(
-                "--synthetic", help="The synthetic world's four offices, three teams each."
-            ),
-        ] = False,
-        as_user: AsUser = None,
-    ) -> None:
-        """Create or replace field offices and their teams, and place accounts in them
-        (admin only, audited). Supervisors plan for their office's area; field officers
-        see their team's day."""
-        if (path is not None) == synthetic:
-            raise HabeasError("name a set-up file or --synthetic (one of them)")
-        members: dict[str, tuple[str, str | None]] = {}
-        if synthetic:
-            offices = synthetic_offices()
-        else:
-            assert path is not None
-            offices, members = read_set_up(path)
-        a = application()
-        n = a.field.set_up(principal(a, as_user), offices, members)
-        teams = sum(len(o.get("teams", [])) for o in offices)
-        out.print(f"{n} office(s) with {teams} team(s) set up; {len(members)} member(s) placed")
+
+@field_app.command("set-up")
+def set_up(
+    path: Annotated[Path | None, typer.Argument(help="A JSON file of offices and members.")] = None,
+    synthetic: Annotated[
+        bool,
+        typer.Option("--synthetic", help="The synthetic world's four offices, three teams each."),
+    ] = False,
+    as_user: AsUser = None,
+) -> None:
+    """Create or replace field offices and their teams, and place accounts in them
+    (admin only, audited). Supervisors plan for their office's area; field officers
+    see their team's day."""
+    if (path is not None) == synthetic:
+        raise HabeasError("name a set-up file or --synthetic (one of them)")
+    members: dict[str, tuple[str, str | None]] = {}
+    if synthetic:
+        offices = synthetic_offices()
+    else:
+        assert path is not None
+        offices, members = read_set_up(path)
+    a = application()
+    n = a.field.set_up(principal(a, as_user), offices, members)
+    teams = sum(len(o.get("teams", [])) for o in offices)
+    out.print(f"{n} office(s) with {teams} team(s) set up; {len(members)} member(s) placed")

@@ -22,13 +22,12 @@ from habeas.app import Habeas
 from habeas.cases.service import GateRefused
 from habeas.cli import audit_cmds, cases_cmds, field_cmds, monitor_cmds, render, resolve_cmds
 from habeas.cli.access import AsUser, Json, Purpose, principal
-from habeas.cli.console import SafeConsole
+from habeas.cli.context import Invocation, application, begin, err, out, quiet
 from habeas.cli.demo_view import run_demo
 from habeas.errors import HabeasError, Unauthenticated
 from habeas.governance.identity import AccessDenied
 from habeas.logs import configure
 from habeas.server import create_api
-from habeas.settings import Settings
 from habeas.store.canonical import ROW_REFUSED, VALUE_SET_ASIDE
 from habeas.synth.profiles import PROFILES
 from habeas.synth.world import generate_world
@@ -51,40 +50,7 @@ quarantine_app = typer.Typer(
 app.add_typer(sources_app, name="sources")
 app.add_typer(quarantine_app, name="quarantine")
 
-out = SafeConsole()
-err = SafeConsole(stderr=True)
 log = logging.getLogger("habeas.cli")
-
-
-class State:
-    """Per-invocation: the application, built from options and HABEAS_* variables."""
-
-    app: Habeas | None = None
-    stopped: bool = False
-    quiet: bool = False
-    overrides: dict[str, object] = {}  # noqa: RUF012 - replaced per invocation
-
-
-state = State()
-
-
-def application() -> Habeas:
-    """The application object of this invocation (built on first use)."""
-    if state.app is None:
-        from pydantic import ValidationError
-
-        try:
-            settings = Settings(**state.overrides)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'} "
-                f"(--{str(e['loc'][0]).replace('_', '-')} or HABEAS_{str(e['loc'][0]).upper()}):"
-                f" {e['msg']}"
-                for e in exc.errors()
-            )
-            raise HabeasError(f"bad setting: {problems}") from None
-        state.app = Habeas(settings)
-    return state.app
 
 
 def _version(value: bool) -> None:
@@ -97,6 +63,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     data_dir: Annotated[
         Path | None, typer.Option(help="Data directory (default ./habeas-data).")
     ] = None,
@@ -120,20 +87,21 @@ def main(
     if quiet and verbose:
         raise typer.BadParameter("choose --quiet or --verbose, not both", param_hint="--quiet")
     configure(-1 if quiet else verbose, log_file)
-    state.quiet = quiet
-    overrides: dict[str, object] = {}
+    run = ctx.ensure_object(Invocation)
+    begin(run)
+    run.close()
+    run.quiet = quiet
+    run.overrides = {}
     if data_dir is not None:
-        overrides["data_dir"] = data_dir
+        run.overrides["data_dir"] = data_dir
     if threads is not None:
-        overrides["threads"] = threads
-    state.overrides = overrides
-    state.app = None
+        run.overrides["threads"] = threads
 
 
-resolve_cmds.register(app, application, out, err)
-audit_cmds.register(app, application, out, err)
-cases_cmds.register(app, application, out, err)
-field_cmds.register(app, application, out, err)
+for _area in (resolve_cmds, audit_cmds, cases_cmds, field_cmds, monitor_cmds):
+    app.registered_commands += _area.commands.registered_commands
+    for _group, _name in _area.GROUPS:
+        app.add_typer(_group, name=_name)
 
 
 def _progress() -> Progress:
@@ -146,13 +114,13 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=state.quiet,
+        disable=quiet(),
     )
 
 
 synth_app = typer.Typer(help="The synthetic world, and streams of events for it.")
 app.add_typer(synth_app, name="synth")
-monitor_cmds.register(app, synth_app, application, out, err)
+synth_app.registered_commands += monitor_cmds.synth_commands.registered_commands
 
 
 @synth_app.callback(invoke_without_command=True)
@@ -483,11 +451,6 @@ class Stopped(KeyboardInterrupt):
     """SIGTERM arrived: the running job stops (DuckDB interrupts its query)."""
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    state.stopped = True
-    raise Stopped
-
-
 def execute(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv``; returns the exit code (errors as one line on stderr).
 
@@ -499,11 +462,16 @@ def execute(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
-    state.stopped = False
+    state = Invocation()
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        state.stopped = True
+        raise Stopped
+
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        code = app(args=args, standalone_mode=False)
+        code = app(args=args, standalone_mode=False, obj=state)
         if state.stopped:  # Typer made the interrupt an exit code (130), returned as such
             err.print(STOPPED)
             return 143
@@ -539,8 +507,7 @@ def execute(argv: list[str] | None = None) -> int:
             return exit_code
         raise
     finally:
-        if state.app is not None:
-            state.app.close()
+        state.close()
     return code if isinstance(code, int) else 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -12,8 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from habeas.app.choices import EngineName
-from habeas.cli import main as cli_main
 from habeas.cli.access import AsUser, Json, Purpose, principal
+from habeas.cli.context import application, err, out, quiet
 from habeas.cli.render import emit_json
 
 if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution commands
@@ -31,229 +30,242 @@ export_app = typer.Typer(help="Export the index.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure the index against a ground truth.", no_args_is_help=True)
 
 
-def register(
-    app: typer.Typer, application: Callable[[], Habeas], out: Console, err: Console
+commands = typer.Typer()
+"""This module's top-level commands (``habeas.cli.main`` adds them to its own)."""
+GROUPS: tuple[tuple[typer.Typer, str], ...] = (
+    (review_app, "review"),
+    (export_app, "export"),
+    (eval_app, "eval"),
+)
+"""This module's command groups and their names."""
+
+
+def _who(as_user: str | None) -> tuple[Habeas, Principal | None]:
+    a = application()
+    return a, principal(a, as_user)
+
+
+@commands.command("resolve")
+def resolve_cmd(
+    incremental: Annotated[
+        bool, typer.Option("--incremental", help="Link only records new since the last run.")
+    ] = False,
+    engine: Annotated[EngineName, typer.Option(help="The resolution engine.")] = "duckdb",
+    reuse_model: Annotated[
+        bool, typer.Option("--reuse-model", help="Score with the last trained model.")
+    ] = False,
+    learn: Annotated[
+        bool,
+        typer.Option(
+            "--learn",
+            help="Re-estimate the last trained model from reviewers' decisions, then "
+            "resolve with it (prints what changed).",
+        ),
+    ] = False,
+    as_user: AsUser = None,
+    purpose: Purpose = None,
 ) -> None:
-    """Attach the person-index commands to ``app``."""
-    app.add_typer(review_app, name="review")
-    app.add_typer(export_app, name="export")
-    app.add_typer(eval_app, name="eval")
+    """Resolve staged records into persons (train, score, cluster), then publish the
+    index into the operational store (an integration engineer, purpose
+    identity_resolution; audited)."""
+    import logging
 
-    def _who(as_user: str | None) -> tuple[Habeas, Principal | None]:
-        a = application()
-        return a, principal(a, as_user)
+    log = logging.getLogger("habeas.cli")
 
-    @app.command("resolve")
-    def resolve_cmd(
-        incremental: Annotated[
-            bool, typer.Option("--incremental", help="Link only records new since the last run.")
-        ] = False,
-        engine: Annotated[EngineName, typer.Option(help="The resolution engine.")] = "duckdb",
-        reuse_model: Annotated[
-            bool, typer.Option("--reuse-model", help="Score with the last trained model.")
-        ] = False,
-        learn: Annotated[
-            bool,
-            typer.Option(
-                "--learn",
-                help="Re-estimate the last trained model from reviewers' decisions, then "
-                "resolve with it (prints what changed).",
-            ),
-        ] = False,
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-    ) -> None:
-        """Resolve staged records into persons (train, score, cluster), then publish the
-        index into the operational store (an integration engineer, purpose
-        identity_resolution; audited)."""
-        import logging
+    def _stage(stage: str) -> None:
+        """Each stage on stderr (unless --quiet) and in the log."""
+        log.info("resolve: %s", stage)
+        if not quiet():
+            err.print(f"… {stage}")
 
-        log = logging.getLogger("habeas.cli")
+    a, who = _who(as_user)
+    got = a.pipeline.resolve(
+        who,
+        purpose,
+        incremental=incremental,
+        engine=engine,
+        reuse_model=reuse_model,
+        progress=_stage,
+        learn=learn,
+    )
+    resolution(out, got.resolution)
+    out.print(f"  published {got.published_records:,} records into the operational store")
 
-        def _stage(stage: str) -> None:
-            """Each stage on stderr (unless --quiet) and in the log."""
-            log.info("resolve: %s", stage)
-            if not cli_main.state.quiet:
-                err.print(f"… {stage}")
 
-        a, who = _who(as_user)
-        got = a.pipeline.resolve(
-            who,
-            purpose,
-            incremental=incremental,
-            engine=engine,
-            reuse_model=reuse_model,
-            progress=_stage,
-            learn=learn,
+@commands.command("explain")
+def explain_cmd(
+    left: Annotated[str, typer.Argument(help="A record id.")],
+    right: Annotated[str, typer.Argument(help="Another record id.")],
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+    as_json: Json = False,
+) -> None:
+    """Why two records were linked or not: each comparison's weight, the prior, the total."""
+    a, who = _who(as_user)
+    e = a.index.explain(who, purpose, left, right)
+    emit_json(out, e) if as_json else explanation(out, e)
+
+
+@commands.command("person")
+def person_cmd(
+    person_id: Annotated[str, typer.Argument(help="A person id.")],
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+    as_json: Json = False,
+) -> None:
+    """One person: records (those the purpose allows), links, flags, decisions. Audited."""
+    a, who = _who(as_user)
+    got = a.index.person(who, purpose, person_id)
+    if as_json:
+        emit_json(out, got)
+        return
+    person(out, got)
+
+
+@commands.command("search")
+def search_cmd(
+    name: Annotated[str | None, typer.Option(help="A name, in either order.")] = None,
+    dob: Annotated[str | None, typer.Option(help="Date of birth, YYYY-MM-DD.")] = None,
+    identifier: Annotated[
+        str | None, typer.Option(help="An A-number, SSN, passport number or record id.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+    as_json: Json = False,
+) -> None:
+    """Find persons by name, date of birth or identifier, best match first. Audited."""
+    a, who = _who(as_user)
+    got = a.index.search(
+        who, purpose, name=name, dob=dob, identifier=identifier, limit=limit, offset=offset
+    )
+    if as_json:
+        emit_json(out, got)
+        return
+    table = Table(title=f"{got.total:,} persons found")
+    for col in ("person", "score", "matched on", "names", "dates of birth"):
+        table.add_column(col, overflow="fold")
+    for h in got.hits:
+        table.add_row(
+            h.person_id,
+            f"{h.score:.1f}",
+            ", ".join(h.matched),
+            escape("; ".join(h.names)),
+            ", ".join(h.dobs),
         )
-        resolution(out, got.resolution)
-        out.print(f"  published {got.published_records:,} records into the operational store")
-
-    @app.command("explain")
-    def explain_cmd(
-        left: Annotated[str, typer.Argument(help="A record id.")],
-        right: Annotated[str, typer.Argument(help="Another record id.")],
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-        as_json: Json = False,
-    ) -> None:
-        """Why two records were linked or not: each comparison's weight, the prior, the total."""
-        a, who = _who(as_user)
-        e = a.index.explain(who, purpose, left, right)
-        emit_json(out, e) if as_json else explanation(out, e)
-
-    @app.command("person")
-    def person_cmd(
-        person_id: Annotated[str, typer.Argument(help="A person id.")],
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-        as_json: Json = False,
-    ) -> None:
-        """One person: records (those the purpose allows), links, flags, decisions. Audited."""
-        a, who = _who(as_user)
-        got = a.index.person(who, purpose, person_id)
-        if as_json:
-            emit_json(out, got)
-            return
-        person(out, got)
-
-    @app.command("search")
-    def search_cmd(
-        name: Annotated[str | None, typer.Option(help="A name, in either order.")] = None,
-        dob: Annotated[str | None, typer.Option(help="Date of birth, YYYY-MM-DD.")] = None,
-        identifier: Annotated[
-            str | None, typer.Option(help="An A-number, SSN, passport number or record id.")
-        ] = None,
-        limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
-        offset: Annotated[int, typer.Option(min=0)] = 0,
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-        as_json: Json = False,
-    ) -> None:
-        """Find persons by name, date of birth or identifier, best match first. Audited."""
-        a, who = _who(as_user)
-        got = a.index.search(
-            who, purpose, name=name, dob=dob, identifier=identifier, limit=limit, offset=offset
+    out.print(table)
+    if got.unsearched:
+        out.print(
+            "a whole identifier was not looked for among "
+            + ", ".join(got.unsearched)
+            + ": this purpose sees them masked"
         )
-        if as_json:
-            emit_json(out, got)
-            return
-        table = Table(title=f"{got.total:,} persons found")
-        for col in ("person", "score", "matched on", "names", "dates of birth"):
-            table.add_column(col, overflow="fold")
-        for h in got.hits:
-            table.add_row(
-                h.person_id,
-                f"{h.score:.1f}",
-                ", ".join(h.matched),
-                escape("; ".join(h.names)),
-                ", ".join(h.dobs),
-            )
-        out.print(table)
-        if got.unsearched:
-            out.print(
-                "a whole identifier was not looked for among "
-                + ", ".join(got.unsearched)
-                + ": this purpose sees them masked"
-            )
 
-    @app.command("record")
-    def record_cmd(
-        record_id: Annotated[str, typer.Argument(help="A record id.")],
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-        as_json: Json = False,
-    ) -> None:
-        """One record: its source, legal authority, person and link. Audited."""
-        a, who = _who(as_user)
-        r = a.index.record(who, purpose, record_id)
-        if as_json:
-            emit_json(out, r)
-            return
-        for k, v in r.model_dump().items():
-            out.print(f"{k:<18} {escape(str(v))}", highlight=False)
 
-    @export_app.command("clusters")
-    def export_clusters_cmd(
-        path: Annotated[Path, typer.Argument(help="Output file, .csv or .parquet.")],
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-    ) -> None:
-        """Write source, source key, record id and person id of the records this role may
-        export for this purpose."""
-        a, who = _who(as_user)
-        n = a.pipeline.export(who, purpose, path)
-        out.print(f"wrote {n:,} records to {path}")
+@commands.command("record")
+def record_cmd(
+    record_id: Annotated[str, typer.Argument(help="A record id.")],
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+    as_json: Json = False,
+) -> None:
+    """One record: its source, legal authority, person and link. Audited."""
+    a, who = _who(as_user)
+    r = a.index.record(who, purpose, record_id)
+    if as_json:
+        emit_json(out, r)
+        return
+    for k, v in r.model_dump().items():
+        out.print(f"{k:<18} {escape(str(v))}", highlight=False)
 
-    @eval_app.command("resolve")
-    def eval_resolve_cmd(
-        truth: Annotated[Path, typer.Option(help="Truth file (.csv/.parquet): record → person.")],
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-    ) -> None:
-        """Pairwise and B-cubed precision/recall/F1, exact recovery and blocking recall."""
-        a, who = _who(as_user)
-        ev = a.pipeline.evaluate(who, purpose, truth)
-        scores(out, ev.scores, ev.blocking_recall)
-        if ev.unmatched_truth_records:
-            out.print(
-                f"({ev.unmatched_truth_records:,} of {ev.truth_records:,} truth records are not "
-                "in the index: quarantined or not ingested)"
-            )
 
-    @review_app.command("queue")
-    def review_queue_cmd(
-        limit: Annotated[int, typer.Option(min=1, max=500, help="Pairs to show.")] = 20,
-        offset: Annotated[int, typer.Option(min=0)] = 0,
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-        as_json: Json = False,
-    ) -> None:
-        """Pairs the model is unsure about, across two persons, most uncertain first."""
-        a, who = _who(as_user)
-        q = a.index.review_queue(who, purpose, limit, offset)
-        emit_json(out, q) if as_json else review_queue(out, q)
+@export_app.command("clusters")
+def export_clusters_cmd(
+    path: Annotated[Path, typer.Argument(help="Output file, .csv or .parquet.")],
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+) -> None:
+    """Write source, source key, record id and person id of the records this role may
+    export for this purpose."""
+    a, who = _who(as_user)
+    n = a.pipeline.export(who, purpose, path)
+    out.print(f"wrote {n:,} records to {path}")
 
-    @review_app.command("decide")
-    def review_decide_cmd(
-        left: Annotated[str, typer.Argument(help="A record id.")],
-        right: Annotated[str, typer.Argument(help="Another record id.")],
-        decision: Annotated[ReviewDecision, typer.Argument(help="same, different or unsure.")],
-        reason: Annotated[str, typer.Option(help="Why, in words a court can read.")],
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-    ) -> None:
-        """Record a decision on a pair; it overrides the model in every later run."""
-        a, who = _who(as_user)
-        rec = a.index.decide(who, purpose, left, right, decision, reason)
-        for w in rec.warnings:
-            err.print(f"[yellow]warning:[/] {escape(w)}")
-        out.print(f"decision {rec.decision_id} recorded; it applies {rec.applies}")
 
-    @review_app.command("unmerge")
-    def review_unmerge_cmd(
-        person_id: Annotated[str, typer.Argument(help="The person id.")],
-        records: Annotated[list[str], typer.Argument(help="Record ids to split off.")],
-        reason: Annotated[str, typer.Option(help="Why.")],
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-    ) -> None:
-        """Split records off a person; they stay apart in every later run until undone."""
-        a, who = _who(as_user)
-        rec = a.index.unmerge(who, purpose, person_id, records, reason)
-        out.print(f"unmerge recorded as decision {rec.decision_id}; run `habeas resolve` to apply")
+@eval_app.command("resolve")
+def eval_resolve_cmd(
+    truth: Annotated[Path, typer.Option(help="Truth file (.csv/.parquet): record → person.")],
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+) -> None:
+    """Pairwise and B-cubed precision/recall/F1, exact recovery and blocking recall."""
+    a, who = _who(as_user)
+    ev = a.pipeline.evaluate(who, purpose, truth)
+    scores(out, ev.scores, ev.blocking_recall)
+    if ev.unmatched_truth_records:
+        out.print(
+            f"({ev.unmatched_truth_records:,} of {ev.truth_records:,} truth records are not "
+            "in the index: quarantined or not ingested)"
+        )
 
-    @review_app.command("undo")
-    def review_undo_cmd(
-        decision_id: Annotated[int, typer.Argument(help="The unmerge's decision id.")],
-        reason: Annotated[str, typer.Option(help="Why.")],
-        as_user: AsUser = None,
-        purpose: Purpose = None,
-    ) -> None:
-        """Withdraw an unmerge (recorded as a decision of its own)."""
-        a, who = _who(as_user)
-        rec = a.index.undo(who, purpose, decision_id, reason)
-        out.print(f"unmerge {decision_id} undone by decision {rec.decision_id}")
+
+@review_app.command("queue")
+def review_queue_cmd(
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Pairs to show.")] = 20,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+    as_json: Json = False,
+) -> None:
+    """Pairs the model is unsure about, across two persons, most uncertain first."""
+    a, who = _who(as_user)
+    q = a.index.review_queue(who, purpose, limit, offset)
+    emit_json(out, q) if as_json else review_queue(out, q)
+
+
+@review_app.command("decide")
+def review_decide_cmd(
+    left: Annotated[str, typer.Argument(help="A record id.")],
+    right: Annotated[str, typer.Argument(help="Another record id.")],
+    decision: Annotated[ReviewDecision, typer.Argument(help="same, different or unsure.")],
+    reason: Annotated[str, typer.Option(help="Why, in words a court can read.")],
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+) -> None:
+    """Record a decision on a pair; it overrides the model in every later run."""
+    a, who = _who(as_user)
+    rec = a.index.decide(who, purpose, left, right, decision, reason)
+    for w in rec.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}")
+    out.print(f"decision {rec.decision_id} recorded; it applies {rec.applies}")
+
+
+@review_app.command("unmerge")
+def review_unmerge_cmd(
+    person_id: Annotated[str, typer.Argument(help="The person id.")],
+    records: Annotated[list[str], typer.Argument(help="Record ids to split off.")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+) -> None:
+    """Split records off a person; they stay apart in every later run until undone."""
+    a, who = _who(as_user)
+    rec = a.index.unmerge(who, purpose, person_id, records, reason)
+    out.print(f"unmerge recorded as decision {rec.decision_id}; run `habeas resolve` to apply")
+
+
+@review_app.command("undo")
+def review_undo_cmd(
+    decision_id: Annotated[int, typer.Argument(help="The unmerge's decision id.")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+    as_user: AsUser = None,
+    purpose: Purpose = None,
+) -> None:
+    """Withdraw an unmerge (recorded as a decision of its own)."""
+    a, who = _who(as_user)
+    rec = a.index.undo(who, purpose, decision_id, reason)
+    out.print(f"unmerge {decision_id} undone by decision {rec.decision_id}")
 
 
 def resolution(out: Console, r: Resolution) -> None:
