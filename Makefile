@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 CORE := $(VENV)/.core
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench docs clean
+.PHONY: demo test lint types unit fast bench docs clean
 
 $(CORE): requirements-core.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,9 +37,14 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# Every lane (PostgreSQL, NATS, the browser, Spark, the slow tests), the slowest named.
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
 unit: $(STAMP)
-	$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 1; fi; exit $$rc
+	$(BIN)/pytest -m "" --durations=25; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 1; fi; exit $$rc
+
+# The edit-test loop: SQLite and in-memory stores only, no server started.
+fast: $(STAMP)
+	$(BIN)/pytest --durations=10
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

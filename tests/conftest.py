@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -14,6 +16,36 @@ from habeas.store.staging import StagingStore
 from habeas.synth.world import WORLD_DATE, WorldSummary, generate_world
 
 wiring.install()  # the follow-ups of a case step and a publish, as the application has them
+
+LANES = {
+    "postgres": "postgres_url",
+    "nats": "nats_url",
+    "browser": "browser",
+    "resolution": "resolved",
+}
+"""A lane's marker → the fixture that starts its server: a test that uses the fixture is
+in the lane whether or not it says so."""
+
+
+RESOLVES = re.compile(r'(?<![\w.])resolve(?:_as|_incremental)?\(|pipeline\.resolve\(|"resolve"')
+"""A test body that runs a resolution (Splink) itself."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the lanes of the servers it starts (PostgreSQL through the
+    ``store_url`` parameter too), so that a plain ``pytest`` starts none."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        for marker, fixture in LANES.items():
+            if fixture in fixtures:
+                item.add_marker(getattr(pytest.mark, marker))
+        if params.get("store_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+        function = getattr(item, "function", None)
+        if function is not None and RESOLVES.search(inspect.getsource(function)):
+            item.add_marker(pytest.mark.resolution)
+
 
 TODAY = WORLD_DATE + timedelta(days=30)
 """Tests run 'on' a fixed day inside the world's agreements, never on the wall clock."""
@@ -117,21 +149,35 @@ def make_app(data_dir: Path, url: str | None = None, users: dict[str, str] | Non
     return app
 
 
-@pytest.fixture
-def app_on(store_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """An application on an empty store (SQLite, then PostgreSQL) with one account per role."""
-    roles = {
-        "officer1": "case_officer",
-        "super1": "supervisor",
-        "super2": "supervisor",
-        "field1": "field_officer",
-        "custody1": "custody_officer",
-        "ig1": "oversight",
-        "counsel1": "counsel",
-        "eng1": "integration_engineer",
-    }
-    app = make_app(tmp_path / "data", None if store_url.startswith("sqlite") else store_url, roles)
+def open_copy(template: Path, data_dir: Path):  # type: ignore[no-untyped-def]
+    """An application on a private copy of a data directory built once for the session
+    (its stores and keys), as if built here: each test still gets stores of its own."""
+    from habeas.app import Habeas
+    from habeas.settings import Settings
+
+    shutil.copytree(template, data_dir)
+    return Habeas(Settings(data_dir=data_dir))
+
+
+@pytest.fixture(scope="session")
+def roles_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with a migrated SQLite store, one account per role and the field
+    offices set up (copied per test by ``app_on``)."""
+    data = tmp_path_factory.mktemp("roles") / "data"
+    app = make_app(data, None, ROLES)
     field_set_up(app)
+    app.close()
+    return data
+
+
+@pytest.fixture
+def app_on(store_url: str, tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """An application on an empty store (SQLite, then PostgreSQL) with one account per role."""
+    if store_url.startswith("sqlite"):
+        app = open_copy(request.getfixturevalue("roles_template"), tmp_path / "data")
+    else:
+        app = make_app(tmp_path / "data", store_url, ROLES)
+        field_set_up(app)
     yield app
     app.close()
 
@@ -162,15 +208,25 @@ ROLES = {
 """One account per role (and a second supervisor), for tests through the application."""
 
 
-@pytest.fixture
-def indexed_app(resolved: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """An application whose staging store is the resolved world and whose operational store
-    holds its published index, with one account per role."""
+@pytest.fixture(scope="session")
+def indexed_template(resolved: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory whose staging store is the resolved world and whose operational
+    store holds its published index, with one account per role (copied per test)."""
     from habeas.resolve.publish import publish
 
-    app = make_app(tmp_path / "data", users=ROLES)
+    data = tmp_path_factory.mktemp("indexed") / "data"
+    app = make_app(data, users=ROLES)
     copy_staging(resolved, app.settings.staging_path)
     with app.staging() as st:
         publish(app.engine, st, st.rows("SELECT run_id FROM resolution_runs")[0][0])
+    app.close()
+    return data
+
+
+@pytest.fixture
+def indexed_app(indexed_template: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An application whose staging store is the resolved world and whose operational store
+    holds its published index, with one account per role."""
+    app = open_copy(indexed_template, tmp_path / "data")
     yield app
     app.close()

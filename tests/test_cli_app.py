@@ -33,6 +33,7 @@ def test_each_step_lists_the_fields_it_takes_and_never_who_or_when() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.slow  # starts `habeas serve`: not in the fast lane
 def test_habeas_serve_answers_over_http_and_refuses_without_credentials(tmp_path: Path) -> None:
     from conftest import make_app
 

@@ -13,7 +13,7 @@ from habeas.resolve.run import resolve
 from habeas.store.staging import StagingStore
 from habeas.synth.world import generate_world
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 
 def test_spark_and_duckdb_give_the_same_clusters(

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from habeas.app import Habeas
 from habeas.store.models import Assignment, CaseEvent, FieldOutcome
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("HABEAS_TEST_ARTIFACTS", "test-artifacts"))
 F = "field_operation"

@@ -21,7 +21,7 @@ from habeas.app.cases import StepRequest
 from habeas.app.core import Habeas, Principal
 from habeas.app.core import Habeas as App
 from habeas.app.custody import nationality_of
-from habeas.app.field import OutcomeIn
+from habeas.app.field.schemas import OutcomeIn
 from habeas.cases import gates
 from habeas.cases.service import GateRefused
 from habeas.custody.facilities import SYNTHETIC_FACILITIES

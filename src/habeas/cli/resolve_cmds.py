@@ -17,7 +17,7 @@ from habeas.cli.render import emit_json
 
 if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution commands
     from habeas.app.core import Habeas, Principal
-    from habeas.app.index import ExplanationOut, PersonFile, ReviewQueue
+    from habeas.app.index.schemas import ExplanationOut, PersonFile, ReviewQueue
     from habeas.resolve.evaluate import Scores
     from habeas.resolve.run import Resolution
 

@@ -66,3 +66,18 @@ def cancel_reasons(case: CaseFile, today: date) -> list[str]:
         if reason not in out:
             out.append(reason)
     return out
+
+
+def reports_for(
+    member_office: str | None,
+    member_team: str | None,
+    assignment_team: str,
+    team_office: str | None,
+) -> bool:
+    """Whether an account may report an assignment's outcome: a field officer for their own
+    team's, a supervisor (on no team) for any team of their office."""
+    if member_office is None:
+        return False
+    on_team = member_team == assignment_team
+    supervises = member_team is None and team_office == member_office
+    return on_team or supervises

@@ -264,6 +264,7 @@ def disclosed(fn: F) -> F:
             return _released_lazily(d, result)
         return d.release(result)
 
+    run.__disclosed__ = True  # type: ignore[attr-defined]
     return run  # type: ignore[return-value]
 
 
@@ -283,12 +284,19 @@ C = TypeVar("C", bound=type)
 
 
 def facade(cls: C) -> C:
-    """A class decorator: every public method of an application facade is ``disclosed``."""
-    for name, member in list(vars(cls).items()):
-        if name.startswith("_") or not inspect.isfunction(member):
+    """A class decorator: every public method of an application facade, its own or one it
+    takes from a use-case group it is built of, is ``disclosed``."""
+    for name in dir(cls):
+        member = inspect.getattr_static(cls, name)
+        if name.startswith("_") or not inspect.isfunction(member) or is_disclosed(member):
             continue
         setattr(cls, name, disclosed(member))
     return cls
+
+
+def is_disclosed(fn: Any) -> bool:
+    """Whether a function is wrapped by ``disclosed`` (its results leave masked)."""
+    return bool(getattr(fn, "__disclosed__", False))
 
 
 def field_kinds(declaration: dict[str, Any]) -> dict[str, str]:

@@ -451,3 +451,27 @@ def sealed_sources(session: Session) -> dict[str, IndexSource]:
                 "published source %s does not carry its seal: its records are withheld", s.name
             )
     return out
+
+
+def publish_decisions(session: Session, store: Any, ids: list[int]) -> None:
+    """Show new reviewers' decisions in the published index at once (the next run applies
+    them to the links)."""
+    for i, k, dec, left, right, a, b, who, why, at, undone in store.con.execute(
+        """SELECT decision_id, kind, decision, record_id_l, record_id_r, side_a, side_b,
+                  reviewer, reason, decided_at, undone_by FROM review_decisions
+           WHERE decision_id IN (SELECT unnest(?))""",
+        [ids],
+    ).fetchall():
+        rec_ids = sorted({x for x in [left, right, *(a or []), *(b or [])] if x})
+        session.merge(
+            IndexDecision(
+                decision_id=int(i),
+                kind=k,
+                decision=dec,
+                record_ids=json.dumps(rec_ids),
+                reviewer=who,
+                reason=why,
+                decided_at=at,
+                undone_by=undone,
+            )
+        )

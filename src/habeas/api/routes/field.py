@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from habeas.api.deps import C, H, edge
-from habeas.app.field import (
+from habeas.app.field.schemas import (
     AssignmentOut,
     AssignReport,
     OutcomeIn,

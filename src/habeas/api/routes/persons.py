@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from habeas.api.deps import MAX_ID, C, H, Id, Limit, Offset, edge
 from habeas.api.schemas import Decide, Reason, Unmerge
-from habeas.app.index import (
+from habeas.app.index.schemas import (
     DecisionRecorded,
     ExplanationOut,
     PersonFile,
