@@ -39,6 +39,7 @@ from habeas.app.users import Users
 from habeas.errors import HabeasError, Unauthenticated
 from habeas.governance import audit, disclosure
 from habeas.governance.authz import PURPOSES, AccessContext, whole_identifiers
+from habeas.governance.identity import AccessDenied
 from habeas.settings import Settings
 from habeas.store import keys
 from habeas.store.models import CaseRefusal, User
@@ -91,6 +92,17 @@ class Work:
         """Record what the use case did (counts, ids): audited with the work."""
         self.outcome = outcome
         self.resources = list(resources or [])
+
+
+@dataclass
+class StagingWork:
+    """One batch use case's unit of work on the staging store: the store, the caller's
+    context (the batch engine's writes are its own transactions; what reaches the
+    operational store is audited there)."""
+
+    store: StagingStore
+    ctx: AccessContext
+    action: str
 
 
 def redact_url(url: str) -> str:
@@ -338,6 +350,42 @@ class Habeas:
             raise
         finally:
             session.close()
+
+    def batch_context(
+        self, principal: Principal | None, purpose: str | None, action: str
+    ) -> AccessContext:
+        """The caller's context for a batch use case, read in a short session (a batch job
+        holds no session of the operational store open); a refusal is audited."""
+        try:
+            with self.sessions() as s:
+                return self.context(s, principal, purpose)
+        except HabeasError as exc:  # audited once the session has let go of the store
+            self.record_failure(None, principal, purpose, action, exc)
+            raise
+
+    @contextmanager
+    def staging_work(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        action: str,
+        create: bool = False,
+        ctx: AccessContext | None = None,
+    ) -> Iterator[StagingWork]:
+        """Run one batch use case on the staging store, as ``work`` runs one on the
+        operational store: the caller's context (``batch_context``, unless the use case
+        read it first to decide something), the store opened (a missing one refused
+        unless ``create``), and any failure audited once. A refusal (403) raised inside
+        is the use case's to audit, with its reasons."""
+        ctx = ctx or self.batch_context(principal, purpose, action)
+        try:
+            with self.staging(create) as st:
+                yield StagingWork(st, ctx, action)
+        except AccessDenied:
+            raise
+        except Exception as exc:
+            self.record_failure(ctx, None, ctx.purpose, action, exc)
+            raise
 
     def record_failure(
         self,

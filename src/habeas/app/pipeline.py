@@ -122,39 +122,26 @@ class Pipeline:
     def __init__(self, app: Habeas) -> None:
         self.app = app
 
-    def _ctx(self, principal: Principal | None, purpose: str | None, action: str) -> AccessContext:
-        """The caller's context, read in a short session (batch jobs hold no session open);
-        a failure to make one is audited like any refusal."""
-        try:
-            with self.app.sessions() as s:
-                return self.app.context(s, principal, purpose)
-        except HabeasError as exc:  # audited once the session has let go of the store
-            self.app.record_failure(None, principal, purpose, action, exc)
-            raise
-
-    def _outcome_failed(self, ctx: AccessContext, action: str, exc: BaseException) -> None:
-        self.app.record_failure(ctx, None, ctx.purpose, action, exc)
-
     def list_sources(self, principal: Principal | None, purpose: str | None) -> list[SourceOut]:
         """Every registered or refused source (the registry is not personal data, but only
         an authenticated account reads it)."""
 
-        self._ctx(principal, purpose, "list_sources")
+        ctx = self.app.batch_context(principal, purpose, "list_sources")
         if not self.app.settings.staging_path.exists():
             return []
-        with self.app.staging() as st:
-            return [source_out(e) for e in list_sources(st)]
+        with self.app.staging_work(principal, purpose, "list_sources", ctx=ctx) as w:
+            return [source_out(e) for e in list_sources(w.store)]
 
     def check(
         self, principal: Principal | None, purpose: str | None, on: date
     ) -> list[SourceCheck]:
         """Re-apply the legal-basis rules to every source as of ``on`` (agreements lapse)."""
 
-        self._ctx(principal, purpose, "check_sources")
+        ctx = self.app.batch_context(principal, purpose, "check_sources")
         if not self.app.settings.staging_path.exists():
             return []
-        with self.app.staging() as st:
-            results = check_sources(st, on)
+        with self.app.staging_work(principal, purpose, "check_sources", ctx=ctx) as w:
+            results = check_sources(w.store, on)
         return [
             SourceCheck(name=n, ok=not r, problems=[str(x) for x in r])
             for n, r in sorted(results.items())
@@ -187,17 +174,13 @@ class Pipeline:
         may be used for waits for oversight's approval. Each is audited with the
         declaration's hash before and after."""
 
-        ctx = self._ctx(principal, purpose, "register_source")
+        ctx = self.app.batch_context(principal, purpose, "register_source")
         self._require_register(ctx, ",".join(p.name for p in paths)[:200])
-        out = []
-        try:
-            with self.app.staging(create=True) as st:
-                for path in paths:
-                    out.append(register(st, path, today, registrant=ctx.user))
-                self._sync_index_purposes(st)
-        except Exception as exc:
-            self._outcome_failed(ctx, "register_source", exc)
-            raise
+        with self.app.staging_work(
+            principal, purpose, "register_source", create=True, ctx=ctx
+        ) as w:
+            out = [register(w.store, path, today, registrant=ctx.user) for path in paths]
+            self._sync_index_purposes(w.store)
         self._record_registrations(ctx, out)
         return out
 
@@ -238,7 +221,7 @@ class Pipeline:
         if not reason.strip():
             raise HabeasError("give the reason for the decision (--reason)")
         action = "approve_source" if approve else "reject_source"
-        ctx = self._ctx(principal, purpose, action)
+        ctx = self.app.batch_context(principal, purpose, action)
         decision = authorize(ctx, "approve_source", Resource("Source", name, {"purposes": []}))
         what = [f"source:{name}", f"version:{version}"]
         if not decision.allowed:
@@ -249,14 +232,10 @@ class Pipeline:
                 None,
                 decision.why(),
             )
-        try:
-            with self.app.staging() as st:
-                decide(st, name, version, ctx.user, approve, reason.strip())
-                self._sync_index_purposes(st)
-                [v] = [v for v in history(st, name) if v.version == version]
-        except HabeasError as exc:
-            self.app.record_failure(ctx, None, ctx.purpose, action, exc)
-            raise
+        with self.app.staging_work(principal, purpose, action, ctx=ctx) as w:
+            decide(w.store, name, version, ctx.user, approve, reason.strip())
+            self._sync_index_purposes(w.store)
+            [v] = [v for v in history(w.store, name) if v.version == version]
         done = f"{name} version {version} {v.status} (sha256 {v.sha256[:16]}): {reason}"
         record(self.app.engine, ctx, action, what, True, done)
         return v
@@ -268,14 +247,10 @@ class Pipeline:
 
         if not reason.strip():
             raise HabeasError("give the reason for retiring the source (--reason)")
-        ctx = self._ctx(principal, purpose, "retire_source")
+        ctx = self.app.batch_context(principal, purpose, "retire_source")
         self._require_register(ctx, name)
-        try:
-            with self.app.staging() as st:
-                version = retire(st, name, ctx.user, reason.strip())
-        except HabeasError as exc:
-            self.app.record_failure(ctx, None, ctx.purpose, "retire_source", exc)
-            raise
+        with self.app.staging_work(principal, purpose, "retire_source", ctx=ctx) as w:
+            version = retire(w.store, name, ctx.user, reason.strip())
         record(self.app.engine, ctx, "retire_source:outcome", [f"source:{name}"], True,
                f"{name} version {version} retired: {reason}")  # fmt: skip
         return version
@@ -286,11 +261,11 @@ class Pipeline:
         """Every version of a source's declaration: hash, registrant, dates, what it widened,
         who decided (an authenticated account; the registry is not personal data)."""
 
-        self._ctx(principal, purpose, "source_history")
+        ctx = self.app.batch_context(principal, purpose, "source_history")
         if not self.app.settings.staging_path.exists():
             raise HabeasError("no source is registered yet")
-        with self.app.staging() as st:
-            return history(st, name)
+        with self.app.staging_work(principal, purpose, "source_history", ctx=ctx) as w:
+            return history(w.store, name)
 
     def ingest(
         self,
@@ -306,17 +281,10 @@ class Pipeline:
         quarantine, values that fail their field's check are set aside. ``dry_run``
         reports all of it and keeps nothing."""
 
-        ctx = self._ctx(principal, purpose, "ingest")
-        try:
-            with self.app.staging(create=True) as st:
-                return ingest_as(
-                    self.app.engine, st, ctx, source, path, today, progress, dry_run=dry_run
-                )
-        except AccessDenied:
-            raise
-        except Exception as exc:
-            self._outcome_failed(ctx, "ingest", exc)
-            raise
+        with self.app.staging_work(principal, purpose, "ingest", create=True) as w:
+            return ingest_as(
+                self.app.engine, w.store, w.ctx, source, path, today, progress, dry_run=dry_run
+            )
 
     def intake(
         self,
@@ -329,18 +297,18 @@ class Pipeline:
         """Register every declaration in a folder and ingest each accepted source's file
         (one bad file does not stop the others)."""
 
-        ctx = self._ctx(principal, purpose, "intake")
+        ctx = self.app.batch_context(principal, purpose, "intake")
         self._require_register(ctx, str(directory.name))
-        with self.app.staging(create=True) as st:
+        with self.app.staging_work(principal, purpose, "intake", create=True, ctx=ctx) as w:
             report = intake_directory(
-                st,
+                w.store,
                 directory,
                 today,
                 on_source=on_source,
-                ingest_one=lambda name, p: ingest_as(self.app.engine, st, ctx, name, p, today),
+                ingest_one=lambda name, p: ingest_as(self.app.engine, w.store, ctx, name, p, today),
                 registrant=ctx.user,
             )
-            self._sync_index_purposes(st)
+            self._sync_index_purposes(w.store)
         self._record_registrations(ctx, report.registrations)
         return report
 
@@ -365,28 +333,22 @@ class Pipeline:
             raise HabeasError("incremental resolution runs on the duckdb engine")
         if learn and (incremental or engine != "duckdb"):
             raise HabeasError("learning from reviews is a full run on the duckdb engine")
-        ctx = self._ctx(principal, purpose, "resolve")
-        try:
-            with self.app.staging() as st:
-                result = resolve_as(
-                    self.app.engine,
-                    st,
-                    ctx,
-                    datetime.now(),
-                    incremental=incremental,
-                    resolver=engine,
-                    reuse_model=reuse_model,
-                    progress=progress,
-                    learn=learn,
-                )
-                if progress:
-                    progress("publishing the index into the operational store")
-                n = publish(self.app.engine, st, result.run_id)
-        except AccessDenied:
-            raise
-        except Exception as exc:
-            self._outcome_failed(ctx, "resolve", exc)
-            raise
+        with self.app.staging_work(principal, purpose, "resolve") as w:
+            ctx = w.ctx
+            result = resolve_as(
+                self.app.engine,
+                w.store,
+                ctx,
+                datetime.now(),
+                incremental=incremental,
+                resolver=engine,
+                reuse_model=reuse_model,
+                progress=progress,
+                learn=learn,
+            )
+            if progress:
+                progress("publishing the index into the operational store")
+            n = publish(self.app.engine, w.store, result.run_id)
         record(
             self.app.engine,
             ctx,
@@ -402,9 +364,9 @@ class Pipeline:
 
         if not truth.exists():
             raise HabeasError(f"{truth}: no such file")
-        ctx = self._ctx(principal, purpose, "evaluate_index")
-        with self.app.staging() as st:
-            return evaluate_as(self.app.engine, st, ctx, truth)
+        ctx = self.app.batch_context(principal, purpose, "evaluate_index")
+        with self.app.staging_work(principal, purpose, "evaluate_index", ctx=ctx) as w:
+            return evaluate_as(self.app.engine, w.store, ctx, truth)
 
     def quarantine(
         self,
@@ -423,7 +385,7 @@ class Pipeline:
             raise HabeasError("limit must be 1 to 500 and offset 0 or more")
         if disposition is not None and disposition not in DISPOSITIONS:
             raise HabeasError(f"disposition must be one of {', '.join(map(repr, DISPOSITIONS))}")
-        ctx = self._ctx(principal, purpose, "quarantine_list")
+        ctx = self.app.batch_context(principal, purpose, "quarantine_list")
         d = authorize(ctx, "read_quarantine", Resource("Source", "quarantine", {"purposes": []}))
         if not d.allowed:
             record(self.app.engine, ctx, "quarantine_list", ["quarantine"], False, d.why())
@@ -433,12 +395,14 @@ class Pipeline:
                 None,
                 d.why(),
             )
-        with self.app.staging() as st:
-            sources = allowed_source_list(self.app.engine, st, ctx, "quarantine_list", "quarantine")
-            rows, total = quarantined(st, source, limit, sources, offset, disposition)
+        with self.app.staging_work(principal, purpose, "quarantine_list", ctx=ctx) as w:
+            sources = allowed_source_list(
+                self.app.engine, w.store, ctx, "quarantine_list", "quarantine"
+            )
+            rows, total = quarantined(w.store, source, limit, sources, offset, disposition)
             kinds = {
                 name: field_kinds(json.loads(decl))
-                for name, decl in st.rows("SELECT name, declaration FROM sources")
+                for name, decl in w.store.rows("SELECT name, declaration FROM sources")
             }
         for row in rows:  # a quarantined identifier is masked like any other
             kind = kinds.get(row.source, {}).get(row.field or "")
@@ -452,7 +416,7 @@ class Pipeline:
         """Delete quarantine entries past their retention as of ``on`` (an integration
         engineer); audited with the count per source."""
 
-        ctx = self._ctx(principal, purpose, "purge_quarantine")
+        ctx = self.app.batch_context(principal, purpose, "purge_quarantine")
         decision = authorize(ctx, "purge", Resource("Source", "quarantine", {"purposes": []}))
         if not decision.allowed:
             record(self.app.engine, ctx, "purge_quarantine", ["quarantine"], False,
@@ -465,8 +429,8 @@ class Pipeline:
             )
         if not self.app.settings.staging_path.exists():
             return {}
-        with self.app.staging() as st:
-            purged = purge(st, on)
+        with self.app.staging_work(principal, purpose, "purge_quarantine", ctx=ctx) as w:
+            purged = purge(w.store, on)
         record(
             self.app.engine, ctx, "purge_quarantine", ["quarantine"], True,
             f"as of {on}: " + (", ".join(f"{s} {n}" for s, n in sorted(purged.items())) or "none"),
@@ -481,11 +445,11 @@ class Pipeline:
             raise HabeasError(f"{path}: export to a .csv or .parquet file")
         if not path.parent.exists():
             raise HabeasError(f"{path.parent}: no such folder")
-        ctx = self._ctx(principal, purpose, "export_clusters")
-        with self.app.staging() as st:
+        ctx = self.app.batch_context(principal, purpose, "export_clusters")
+        with self.app.staging_work(principal, purpose, "export_clusters", ctx=ctx) as w:
             allowed: list[str] = []
             refused: list[str] = []
-            for name, purposes in sorted(effective_purposes(st).items()):
+            for name, purposes in sorted(effective_purposes(w.store).items()):
                 res = Resource("Source", name, {"purposes": purposes})
                 (allowed if authorize(ctx, "export", res).allowed else refused).append(name)
             if not allowed:
@@ -509,7 +473,7 @@ class Pipeline:
             whole = whole_identifiers(ctx)
             masked = [
                 name
-                for name, decl in st.rows("SELECT name, declaration FROM sources")
+                for name, decl in w.store.rows("SELECT name, declaration FROM sources")
                 if name in allowed
                 and any(
                     k not in whole
@@ -518,7 +482,7 @@ class Pipeline:
                     if k
                 )
             ]
-            n = export_clusters(st, path, allowed, masked)
+            n = export_clusters(w.store, path, allowed, masked)
         record(
             self.app.engine,
             ctx,

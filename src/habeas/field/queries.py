@@ -140,7 +140,7 @@ def not_located(session: Session, case_id: int | None = None) -> dict[int, int]:
     q = select(FieldOutcome.case_id, func.count()).where(FieldOutcome.outcome == "not_located")
     if case_id is not None:
         q = q.where(FieldOutcome.case_id == case_id)
-    return dict(session.execute(q.group_by(FieldOutcome.case_id)).tuples().all())
+    return dict(session.execute(q.group_by(FieldOutcome.case_id)).all())
 
 
 def open_assignments(session: Session, team: str, day: date) -> list[Assignment]:
@@ -188,7 +188,7 @@ def subject_outcomes(session: Session, assignment_ids: Sequence[int]) -> dict[in
     q = select(FieldOutcome.assignment_id, FieldOutcome.outcome).where(
         FieldOutcome.assignment_id.in_(assignment_ids), FieldOutcome.subject.is_(True)
     )
-    return dict(session.execute(q).tuples().all())
+    return dict(session.execute(q).all())
 
 
 def names_and_births(
@@ -198,4 +198,4 @@ def names_and_births(
     q = select(IndexRecord.name, IndexRecord.dob).where(
         IndexRecord.person_id == person_id, readable
     )
-    return list(session.execute(q).tuples().all())
+    return list(session.execute(q).all())

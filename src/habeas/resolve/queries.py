@@ -181,4 +181,4 @@ def names_and_births(
     q = select(IndexRecord.person_id, IndexRecord.name, IndexRecord.dob).where(
         IndexRecord.person_id.in_(list(person_ids)), readable
     )
-    return list(session.execute(q).tuples().all())
+    return list(session.execute(q).all())
