@@ -29,7 +29,8 @@ from sqlalchemy.exc import OperationalError
 
 from habeas.app import wiring
 from habeas.app.audit_log import verify_store
-from habeas.cases.access import Conflict, read_case, update_case_note
+from habeas.cases.access import read_case, update_case_note
+from habeas.errors import Conflict
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize, authorize_batch
 from habeas.governance.chain import GENESIS, Entry, entry_hash, resources_json

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
 
 from habeas.app.audit_log import verify_store
-from habeas.cases.access import Conflict, read_case, update_case_note
-from habeas.errors import HabeasError, Unauthenticated
+from habeas.cases.access import read_case, update_case_note
+from habeas.errors import AccessDenied, Conflict, HabeasError, Unauthenticated
 from habeas.governance.authz import AccessContext
-from habeas.governance.identity import AccessDenied, authenticate, bootstrap_admin
+from habeas.governance.identity import authenticate, bootstrap_admin
 from habeas.store.keys import register as register_key
 from habeas.store.models import ApiToken, AuditEntry, Case, User
 from habeas.store.operational import make_engine, session_factory, upgrade

@@ -18,9 +18,8 @@ from sqlalchemy import func, select, update
 
 from habeas.app import Habeas, Principal
 from habeas.app.cases import StepRequest
-from habeas.errors import HabeasError, NotFound, Unauthenticated
+from habeas.errors import AccessDenied, HabeasError, NotFound, Unauthenticated
 from habeas.governance.audit_access import AuditFilter
-from habeas.governance.identity import AccessDenied
 from habeas.store.models import AuditEntry, Case, CaseEvent, IndexFlag, IndexRecord, User
 
 TODAY = date(2026, 11, 1)
@@ -333,7 +332,7 @@ def test_reads_never_wait_on_a_resolution_run_in_another_process(indexed_app: Ha
 def test_a_flag_resolved_as_a_step_checks_the_version_and_reaches_the_index(
     indexed_app: Habeas,
 ) -> None:
-    from habeas.cases.access import Conflict
+    from habeas.errors import Conflict
 
     app = indexed_app
     with app.sessions() as s:

@@ -22,8 +22,7 @@ from habeas.cases import lifecycle as lc
 from habeas.cases.from_records import contradictions, court_events
 from habeas.cases.history import GENESIS, StoredEvent
 from habeas.cases.lifecycle import CaseFile, Refused, State, transition
-from habeas.cases.service import GateRefused, HistoryBroken
-from habeas.governance.identity import AccessDenied
+from habeas.errors import AccessDenied, GateRefused, HistoryBroken
 from habeas.store.models import (
     Case,
     CaseEvent,
@@ -467,7 +466,7 @@ def test_an_approval_forged_with_a_recomputed_chain_is_refused_at_the_next_step(
     to act on it (the chain is keyed), and audit verify names the forged event."""
     from datetime import datetime
 
-    from habeas.cases.service import HistoryBroken
+    from habeas.errors import HistoryBroken
 
     app = app_on
     case_id = to_final_order(app, "P-forge2")
@@ -516,7 +515,7 @@ def test_an_approval_forged_with_a_recomputed_chain_is_refused_at_the_next_step(
 def test_a_case_state_edited_alone_is_not_believed(app_on: Habeas) -> None:
     """``UPDATE cases SET state = 'removed'``: the list marks the row as not verifying,
     no step acts on it, and audit verify names the row."""
-    from habeas.cases.service import HistoryBroken
+    from habeas.errors import HistoryBroken
 
     app = app_on
     case_id = to_final_order(app, "P-state")
@@ -739,8 +738,8 @@ def test_two_officers_stepping_on_one_case_at_once_leave_one_whole_history(
     refused by the law), never a half-written or forked history."""
     import threading
 
-    from habeas.cases.access import Conflict
     from habeas.cases.service import record_event
+    from habeas.errors import Conflict
     from habeas.governance.authz import AccessContext
 
     app = app_on

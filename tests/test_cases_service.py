@@ -13,17 +13,9 @@ from sqlalchemy import Engine, select
 from habeas.app import Habeas
 from habeas.app.cases import StepDone, StepRequest
 from habeas.cases import lifecycle as lc
-from habeas.cases.access import Conflict
-from habeas.cases.service import (
-    GateRefused,
-    assign_counsel,
-    list_cases,
-    open_case,
-    record_event,
-    show_case,
-)
+from habeas.cases.service import assign_counsel, list_cases, open_case, record_event, show_case
+from habeas.errors import AccessDenied, Conflict, GateRefused
 from habeas.governance.authz import AccessContext
-from habeas.governance.identity import AccessDenied
 from habeas.store.keys import register as register_key
 from habeas.store.models import AuditEntry, CaseEvent, Instrument
 from habeas.store.operational import make_engine, session_factory, upgrade

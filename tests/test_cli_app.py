@@ -103,8 +103,8 @@ def test_failed_sign_ins_are_counted_in_the_store_across_processes(tmp_path: Pat
     from conftest import make_app
 
     from habeas.app import Habeas
-    from habeas.app.users import MAX_FAILURES_ACCOUNT, MAX_FAILURES_ADDRESS, TooManyAttempts
-    from habeas.errors import HabeasError
+    from habeas.app.users import MAX_FAILURES_ACCOUNT, MAX_FAILURES_ADDRESS
+    from habeas.errors import HabeasError, TooManyAttempts
     from habeas.settings import Settings
 
     first = make_app(tmp_path / "d", users={"officer1": "case_officer"})

@@ -19,7 +19,7 @@ from habeas.cases import lifecycle as lc
 from habeas.cases.deadlines import tasks_for
 from habeas.cases.instruments import Order
 from habeas.cases.service import open_case
-from habeas.custody.facilities import CapacityFull, ensure_facilities, occupancy, place
+from habeas.custody.facilities import ensure_facilities, occupancy, place
 from habeas.custody.transport import (
     TRANSFER_COST,
     Flight,
@@ -28,8 +28,8 @@ from habeas.custody.transport import (
     plan_greedy,
     plan_min_cost,
 )
+from habeas.errors import AccessDenied, CapacityFull
 from habeas.governance.authz import AccessContext
-from habeas.governance.identity import AccessDenied
 from habeas.store.keys import register as register_key
 from habeas.store.operational import make_engine, session_factory, upgrade
 
@@ -90,7 +90,7 @@ def _order_doc(s: object, case_id: int) -> dict[str, str]:
 
 def test_nobody_is_held_without_an_arrest_or_a_decision_to_detain(engine: Engine) -> None:
     """A case still being identified (no arrest, no custody decision) is not placed."""
-    from habeas.cases.service import GateRefused
+    from habeas.errors import GateRefused
 
     with session_factory(engine)() as s, pytest.raises(GateRefused) as refused:
         place(s, CUSTODY, 21, "TINY", D)

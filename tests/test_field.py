@@ -16,10 +16,8 @@ from fieldkit import NYC, TODAY, approved_case, make_field_app, person, step, wa
 from sqlalchemy import func, select
 
 from habeas.app import Habeas
-from habeas.app.field.common import Conflict
 from habeas.app.field.schemas import OutcomeIn
-from habeas.errors import HabeasError, NotFound
-from habeas.governance.identity import AccessDenied
+from habeas.errors import AccessDenied, Conflict, HabeasError, NotFound
 from habeas.store.models import (
     Assignment,
     AuditEntry,

@@ -15,8 +15,7 @@ import pytest
 from habeas.app import Habeas
 from habeas.cli import render
 from habeas.cli.console import SafeConsole, clean
-from habeas.errors import HabeasError
-from habeas.governance.identity import AccessDenied
+from habeas.errors import AccessDenied, HabeasError
 from habeas.prioritize.policy import load_policy
 from habeas.resolve.export import export_clusters
 from habeas.sources.quarantine import QuarantinedRow
@@ -149,8 +148,8 @@ def test_the_quarantine_is_read_by_intake_and_oversight_not_by_case_work(
     """Quarantined rows are raw values as they arrived: a case officer may not list them
     (for any purpose), the engineers who run intake and oversight may; a refusal is
     audited."""
+    from habeas.errors import AccessDenied
     from habeas.governance.authz import PURPOSES
-    from habeas.governance.identity import AccessDenied
 
     app = indexed_app
     for purpose in PURPOSES:

@@ -33,10 +33,8 @@ from monitorkit import (
 from sqlalchemy import func, select
 
 from habeas.app import Habeas
-from habeas.errors import HabeasError
+from habeas.errors import AccessDenied, HabeasError, UndeclaredFeed
 from habeas.governance.disclosure import mask
-from habeas.governance.identity import AccessDenied
-from habeas.monitor.feeds import UndeclaredFeed
 from habeas.store.models import (
     Assignment,
     Case,

@@ -318,8 +318,7 @@ def test_reading_a_person_withholds_records_whose_source_does_not_declare_the_pu
 ) -> None:
     from sqlalchemy import select
 
-    from habeas.errors import Unauthenticated
-    from habeas.governance.identity import AccessDenied
+    from habeas.errors import AccessDenied, Unauthenticated
     from habeas.store.models import IndexRecord
 
     app = indexed_app
@@ -348,8 +347,8 @@ def test_listing_commands_keep_only_sources_the_purpose_allows(
 ) -> None:
     import duckdb
 
+    from habeas.errors import AccessDenied
     from habeas.governance.authz import AccessContext
-    from habeas.governance.identity import AccessDenied
     from habeas.resolve.review import queue
     from habeas.sources.access import allowed_source_list, readable_sources
     from habeas.store.keys import register as register_key
@@ -381,8 +380,8 @@ def test_resolution_leaves_out_a_source_that_does_not_declare_identity_resolutio
     left out of the index, the audit entry names it, and a case officer may not resolve."""
     import json
 
+    from habeas.errors import AccessDenied
     from habeas.governance.authz import AccessContext
-    from habeas.governance.identity import AccessDenied
     from habeas.resolve.access import resolve_as
     from habeas.store.keys import register as register_key
     from habeas.store.models import AuditEntry

@@ -15,9 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from habeas.app import Habeas
-from habeas.errors import HabeasError
-from habeas.governance.identity import AccessDenied
-from habeas.sources.registry import TwoPersonRule, decide, effective_purposes
+from habeas.errors import AccessDenied, HabeasError, TwoPersonRule
+from habeas.sources.registry import decide, effective_purposes
 from habeas.store.models import AuditEntry, IndexRecord, IndexSource
 
 TAX = "irs_returns"

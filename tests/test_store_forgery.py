@@ -12,7 +12,7 @@ from conftest import TODAY
 from sqlalchemy import create_engine, text
 
 from habeas.app import Habeas
-from habeas.governance.identity import AccessDenied
+from habeas.errors import AccessDenied
 
 
 def test_a_purpose_widened_by_hand_opens_nothing(indexed_app: Habeas) -> None:

@@ -23,9 +23,8 @@ from habeas.app.core import Habeas as App
 from habeas.app.custody import nationality_of
 from habeas.app.field.schemas import OutcomeIn
 from habeas.cases import gates
-from habeas.cases.service import GateRefused
 from habeas.custody.facilities import SYNTHETIC_FACILITIES
-from habeas.errors import HabeasError
+from habeas.errors import GateRefused, HabeasError
 from habeas.settings import Settings
 from habeas.store.models import Assignment, IndexRecord
 from habeas.synth.declarations import to_toml

@@ -13,8 +13,7 @@ from fastapi import Request, Response
 
 from habeas.app.core import Habeas, Principal
 from habeas.app.users import SignedIn
-from habeas.errors import Unauthenticated
-from habeas.governance.identity import AccessDenied
+from habeas.errors import AccessDenied, Unauthenticated
 
 SESSION_COOKIE = "habeas_session"
 CSRF_COOKIE = "habeas_csrf"

@@ -15,11 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from habeas.app.users import TooManyAttempts
-from habeas.cases.access import Conflict
-from habeas.cases.service import GateRefused, HistoryBroken
-from habeas.errors import HabeasError, NotFound, Unauthenticated
-from habeas.governance.identity import AccessDenied
+from habeas.errors import HabeasError
 
 PROBLEM = "application/problem+json"
 
@@ -56,31 +52,11 @@ def problem(status: int, title: str, detail: str, request: Request | None = None
 
 
 def for_error(exc: Exception, request: Request) -> JSONResponse:
-    """The problem for an application error."""
-
-    if isinstance(exc, Unauthenticated):
-        return problem(401, "Unauthenticated", str(exc), request)
-    if isinstance(exc, AccessDenied):
-        return problem(403, "Forbidden", str(exc), request, policy=exc.policy or None)
-    if isinstance(exc, GateRefused):
-        return problem(
-            403,
-            "Refused by law",
-            str(exc),
-            request,
-            reasons=list(exc.refused.reasons),
-            policy="lifecycle gate",
-        )
-    if isinstance(exc, NotFound):
-        return problem(404, "Not found", str(exc), request)
-    if isinstance(exc, Conflict):
-        return problem(409, "Conflict", str(exc), request)
-    if isinstance(exc, HistoryBroken):
-        return problem(409, "Case history does not verify", str(exc), request)
-    if isinstance(exc, TooManyAttempts):
-        return problem(429, "Too many attempts", str(exc), request)
+    """The problem for an application error: its status and title are the error's own
+    (``habeas.errors``); anything else is a 500 that says the request was rolled back."""
     if isinstance(exc, HabeasError):
-        return problem(422, "Unprocessable request", str(exc), request)
+        extra = {k: v for k, v in exc.problem().items() if v is not None}
+        return problem(exc.status, exc.title, str(exc), request, **extra)
     return problem(500, "Internal error", "the request failed; it was rolled back", request)
 
 

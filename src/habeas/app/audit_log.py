@@ -11,14 +11,13 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from habeas.cases.integrity import history_problem
-from habeas.errors import HabeasError
+from habeas.errors import AccessDenied, HabeasError
 from habeas.governance import audit
 from habeas.governance.audit import Refs, Verification
 from habeas.governance.audit_access import search
 from habeas.governance.authz import Resource, authorize
 from habeas.governance.chain import Checkpoint
 from habeas.governance.disclosure import facade
-from habeas.governance.identity import AccessDenied
 from habeas.monitor.inbox import inbox_problem
 from habeas.resolve.publish import sources_problem
 

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from habeas.cases.access import Conflict, case_resource, require_case
+from habeas.cases.access import case_resource, require_case
 from habeas.cases.flags import resolve_flag
 from habeas.cases.from_records import open_cases_from_index, sync_flags
 from habeas.cases.lifecycle import EVENTS, Refused, State, event_from_payload
 from habeas.cases.service import (
-    GateRefused,
     assign_counsel,
     attach_document,
     case_file,
@@ -34,11 +33,11 @@ from habeas.cases.service import (
     tasks_due,
     verify_document,
 )
-from habeas.errors import HabeasError, NotFound
+from habeas.errors import AccessDenied, Conflict, GateRefused, HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import authorize
 from habeas.governance.disclosure import facade
-from habeas.governance.identity import AccessDenied, refusal
+from habeas.governance.identity import refusal
 from habeas.prioritize.policy import DEFAULT_POLICY, load_policy
 from habeas.prioritize.service import prioritize_cases
 from habeas.store.models import Case, CourtRecordReview, FieldMember, FieldTeam, IndexPerson
@@ -639,8 +638,7 @@ def _generic_step_allowed(w: Any, case_id: int, request: StepRequest) -> None:
     if ctx.role == "event_feed":
         why = ("a feed's account records a step only through the monitor's intake, as the "
                "effect of a matched event (POST /events/{feed})")  # fmt: skip
-        exc = refusal(ctx, action, res, why)
-        exc.refusal = kept([why], "policy")
+        exc = refusal(ctx, action, res, why, kept([why], "policy"))
         raise exc
     if request.kind not in FIELD_STEPS:
         return
@@ -674,6 +672,6 @@ def _generic_step_allowed(w: Any, case_id: int, request: StepRequest) -> None:
         entry = {"user": ctx.user, "role": ctx.role, "purpose": ctx.purpose, "action": action,
                  "resources": res, "decision": "deny", "detail": "; ".join(reasons),
                  "request_id": ctx.request_id or None}  # fmt: skip
-        exc2 = GateRefused(Refused(request.kind, State(case.state), tuple(reasons)), entry)
-        exc2.refusal = kept(reasons, "field rules")
+        refused = Refused(request.kind, State(case.state), tuple(reasons))
+        exc2 = GateRefused(refused, entry, kept(reasons, "field rules"))
         raise exc2

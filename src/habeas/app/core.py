@@ -36,10 +36,9 @@ from habeas.app.index import PersonIndex
 from habeas.app.monitor import Monitor
 from habeas.app.pipeline import Pipeline
 from habeas.app.users import Users
-from habeas.errors import HabeasError, Unauthenticated
+from habeas.errors import AccessDenied, HabeasError, Unauthenticated
 from habeas.governance import audit, disclosure
 from habeas.governance.authz import PURPOSES, AccessContext, whole_identifiers
-from habeas.governance.identity import AccessDenied
 from habeas.settings import Settings
 from habeas.store import keys
 from habeas.store.models import CaseRefusal, User

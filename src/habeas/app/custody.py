@@ -14,11 +14,10 @@ from habeas.cases.access import case_resource, require_case
 from habeas.cases.service import readable_cases
 from habeas.custody.facilities import ensure_facilities, occupancy, place
 from habeas.custody.removal import book, lock_manifest, plan_transport, read_flights
-from habeas.errors import HabeasError, NotFound
+from habeas.errors import AccessDenied, HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import authorize
 from habeas.governance.disclosure import facade
-from habeas.governance.identity import AccessDenied
 from habeas.store.models import Case, CaseEvent, Facility, Placement
 
 if TYPE_CHECKING:

@@ -22,13 +22,11 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from habeas.cases.service import GateRefused, HistoryBroken
-from habeas.errors import HabeasError, NotFound
+from habeas.errors import AccessDenied, GateRefused, HabeasError, HistoryBroken, NotFound
 from habeas.governance import audit
 from habeas.governance.audit import DEFERRED
 from habeas.governance.authz import Resource, authorize
 from habeas.governance.disclosure import facade
-from habeas.governance.identity import AccessDenied
 from habeas.monitor import effects
 from habeas.monitor.effects import explanation
 from habeas.monitor.feeds import FeedRegistry

@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from habeas.errors import HabeasError
+from habeas.errors import AccessDenied, HabeasError
 from habeas.governance.authz import AccessContext, Resource, authorize, whole_identifiers
 from habeas.governance.disclosure import facade, field_kinds, natural_key_kinds, saw
-from habeas.governance.identity import AccessDenied
 from habeas.pipeline import intake_directory
 from habeas.resolve.access import evaluate_as, ingest_as, resolve_as
 from habeas.resolve.export import export_clusters

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from sqlalchemy import delete, func, insert, select
 
-from habeas.errors import HabeasError, Unauthenticated
+from habeas.errors import HabeasError, TooManyAttempts, Unauthenticated
 from habeas.governance import audit
 from habeas.governance.authz import PURPOSES, ROLES
 from habeas.governance.disclosure import facade
@@ -39,10 +39,6 @@ MAX_FAILURES_ACCOUNT = 5
 MAX_FAILURES_ADDRESS = 20
 
 """Accounts and addresses whose failures are remembered at once (memory stays bounded)."""
-
-
-class TooManyAttempts(HabeasError):
-    """Sign-in refused for a while: too many failures for the account or the address."""
 
 
 class UserPublic(BaseModel):

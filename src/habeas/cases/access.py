@@ -16,17 +16,11 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from habeas.cases.history import case_sealed
-from habeas.errors import HabeasError, NotFound
+from habeas.errors import AccessDenied, Conflict, HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize
-from habeas.governance.identity import AccessDenied
 from habeas.store.keys import key_for
 from habeas.store.models import Case
-
-
-class Conflict(HabeasError):
-    """A write based on a stale read: somebody changed the row first."""
-
 
 _HEAD_OF = text("SELECT event_hash FROM case_events WHERE case_id = :id ORDER BY seq DESC LIMIT 1")
 
@@ -142,13 +136,12 @@ def require_case(session: Session, ctx: AccessContext, case_id: int, action: str
             "request_id": ctx.request_id or None,
         }
         exc: HabeasError = (
-            NotFound(f"no case {case_id}")
+            NotFound(f"no case {case_id}", entry=entry)
             if probe.allowed
             else AccessDenied(
                 f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {probe.why()}",
-                None,
+                entry,
                 probe.why(),
             )
         )
-        exc.entry = entry
         raise exc

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from habeas.cases import lifecycle as lc
 from habeas.cases.instruments import APPEAL_DAYS
 from habeas.cases.lifecycle import TERMINAL
-from habeas.cases.service import GateRefused, case_file, index_flags, open_case, record_event
+from habeas.cases.service import case_file, index_flags, open_case, record_event
+from habeas.errors import AccessDenied, GateRefused
 from habeas.governance.authz import AccessContext
-from habeas.governance.identity import AccessDenied
 from habeas.sources.access import readable_sources
 from habeas.store.models import Case, CourtRecordReview, IndexFlag
 from habeas.store.staging import StagingStore

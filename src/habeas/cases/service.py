@@ -24,7 +24,7 @@ from sqlalchemy.orm.util import identity_key
 
 from habeas.cases import gates
 from habeas.cases import lifecycle as lc
-from habeas.cases.access import Conflict, case_resource
+from habeas.cases.access import case_resource
 from habeas.cases.court_basis import support_problems
 from habeas.cases.deadlines import TaskSpec, tasks_for
 from habeas.cases.follow_ups import AFTER_STEP, StepTaken
@@ -46,24 +46,14 @@ from habeas.cases.lifecycle import (
     replay,
     transition,
 )
-from habeas.errors import HabeasError, NotFound
+from habeas.errors import AccessDenied, Conflict, GateRefused, HabeasError, HistoryBroken, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize, authorize_batch
-from habeas.governance.identity import AccessDenied
 from habeas.store.keys import key_for, seal
 from habeas.store.models import Case, CaseDocument, CaseEvent, CaseRefusal, Instrument, Task, User
 
 OPENED = "opened"
 """The kind of a case's first stored event (not a lifecycle event: the case row itself)."""
-
-
-class GateRefused(HabeasError):
-    """The law (a gate of the lifecycle) refuses the step; ``refused.reasons`` names every why."""
-
-    def __init__(self, refused: Refused, entry: dict[str, Any] | None = None) -> None:
-        super().__init__(str(refused))
-        self.refused = refused
-        self.entry = entry
 
 
 def _now() -> datetime:
@@ -121,10 +111,6 @@ for a history serves only that history (a token copied between rows names nothin
 _HEAD = text(
     "SELECT seq, event_hash FROM case_events WHERE case_id = :id ORDER BY seq DESC LIMIT 1"
 )
-
-
-class HistoryBroken(HabeasError):
-    """A case's stored history does not verify: no step is taken on it."""
 
 
 def _cached(key: tuple[int, int, str] | None) -> CaseFile | None:
@@ -430,10 +416,13 @@ def record_event(
     decision = authorize(ctx, "write", case_resource(case), step=event.kind)
     if not decision.allowed:
         entry, kept = _refusal(session, ctx, case, event, [decision.why()], "policy")
-        exc = AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not "
-                           f"{event.kind} on case {case_id}: {decision.why()}", entry,
-                           decision.why())  # fmt: skip
-        exc.refusal = kept
+        exc = AccessDenied(
+            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {event.kind} on case "
+            f"{case_id}: {decision.why()}",
+            entry,
+            decision.why(),
+            refusal=kept,  # the refused attempt, kept on the case after the rollback
+        )
         raise exc
     head = _row_head(row)
     _check_head(conn, case_id, row.state, row.history_token, head, row.counsel)
@@ -462,9 +451,7 @@ def record_event(
         reasons = [*(result.reasons if isinstance(result, Refused) else ()), *problems]
         entry, kept = _refusal(session, ctx, case, event, reasons, "law")
         refused = Refused(event.kind, before.state, tuple(reasons))
-        exc2 = GateRefused(refused, entry)
-        exc2.refusal = kept
-        raise exc2
+        raise GateRefused(refused, entry, kept)
     refs: list[str] = []
     rows: list[dict[str, Any]] = []  # inserted once the case row is won (no duplicate seq)
     state_then = row.state

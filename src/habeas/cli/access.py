@@ -13,9 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from habeas.app.choices import PurposeName
-from habeas.cases.service import GateRefused
-from habeas.errors import Unauthenticated
-from habeas.governance.identity import AccessDenied
+from habeas.errors import AccessDenied, GateRefused, Unauthenticated
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal

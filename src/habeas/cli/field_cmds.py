@@ -11,8 +11,8 @@ import typer
 
 from habeas.cli.access import AsUser, principal
 from habeas.cli.context import application, out
-from habeas.errors import HabeasError
-from habeas.sources.files import MAX_DECLARATION_BYTES, UnreadableFile, read_bounded
+from habeas.errors import HabeasError, UnreadableFile
+from habeas.sources.files import MAX_DECLARATION_BYTES, read_bounded
 from habeas.synth.field import offices as synthetic_offices
 
 if TYPE_CHECKING:

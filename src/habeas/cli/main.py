@@ -19,13 +19,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from habeas import demo as demo_setup
 from habeas.app import Habeas
-from habeas.cases.service import GateRefused
 from habeas.cli import audit_cmds, cases_cmds, field_cmds, monitor_cmds, render, resolve_cmds
 from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.cli.context import Invocation, application, begin, err, out, quiet
 from habeas.cli.demo_view import run_demo
-from habeas.errors import HabeasError, Unauthenticated
-from habeas.governance.identity import AccessDenied
+from habeas.errors import HabeasError
 from habeas.logs import configure
 from habeas.server import create_api
 from habeas.store.canonical import ROW_REFUSED, VALUE_SET_ASIDE
@@ -475,16 +473,12 @@ def execute(argv: list[str] | None = None) -> int:
         if state.stopped:  # Typer made the interrupt an exit code (130), returned as such
             err.print(STOPPED)
             return 143
-    except (AccessDenied, GateRefused, Unauthenticated) as exc:
-        if debug:
-            raise
-        err.print(f"[bold red]refused:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return 3
     except HabeasError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return 2
+        said = "refused" if exc.exit_code == 3 else "error"
+        err.print(f"[bold red]{said}:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return exc.exit_code
     except typer.Exit as exc:
         if state.stopped:  # Typer turns the interrupt into exit 130
             err.print(STOPPED)

@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 from habeas.cases.access import case_resource
 from habeas.cases.follow_ups import StepTaken
 from habeas.cases.lifecycle import CaseFile, Refused, State
-from habeas.cases.service import GateRefused, case_file
-from habeas.errors import HabeasError
+from habeas.cases.service import case_file
+from habeas.errors import AccessDenied, CapacityFull, GateRefused, HabeasError
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize
-from habeas.governance.identity import AccessDenied
 from habeas.store.models import Case, Facility, Placement
 
 SYNTHETIC_FACILITIES = (
@@ -34,10 +33,6 @@ SYNTHETIC_FACILITIES = (
     ("ELIZABETH", "Elizabeth center (synthetic)", 300, "PBNDS 2011", "EWR", 40.66, -74.19),
     ("DILLEY", "Dilley center (synthetic)", 2400, "FRS 2020", "SAT", 28.67, -99.17),
 )  # fmt: skip
-
-
-class CapacityFull(HabeasError):
-    """The facility is full: the placement is refused, never squeezed in."""
 
 
 def ensure_facilities(
@@ -115,8 +110,10 @@ def place(
     ).scalar_one()  # fmt: skip
     if held >= facility.capacity:
         why = f"{facility_code} is full ({held} of {facility.capacity} beds)"
-        exc = CapacityFull(f"case {case_id} not placed: {why}")
-        exc.entry = _deny(session, ctx, case, f"custody_{step}", why)
+        exc = CapacityFull(
+            f"case {case_id} not placed: {why}",
+            entry=_deny(session, ctx, case, f"custody_{step}", why),
+        )
         raise exc
     if current is not None:
         current.ended_on = on

@@ -12,10 +12,9 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from habeas.errors import HabeasError
+from habeas.errors import AccessDenied, HabeasError
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize
-from habeas.governance.identity import AccessDenied
 from habeas.store.models import AuditEntry
 from habeas.store.operational import reading, session_factory
 

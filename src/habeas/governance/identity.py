@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from habeas.errors import HabeasError, NotFound
+from habeas.errors import AccessDenied, HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import ROLES, AccessContext, Resource, authorize
 from habeas.store.models import LoginSession, User
@@ -26,27 +26,25 @@ MIN_PASSWORD = 12
 DIRECTORY = Resource("UserDirectory", "users")
 
 
-class AccessDenied(HabeasError):
-    """A request the policies refuse. ``entry`` is the refusal's audit entry (the keyword
-    arguments of ``audit.append``): the application rolls the work back and appends it in a
-    transaction of its own, so a refusal is recorded and nothing else is. ``policy`` names
-    the deciding policy (or the default deny)."""
-
-    def __init__(self, message: str, entry: dict[str, Any] | None = None, policy: str = "") -> None:
-        super().__init__(message)
-        self.entry = entry
-        self.policy = policy
-
-
-def refusal(ctx: AccessContext, action: str, resources: list[str], why: str) -> AccessDenied:
-    """A refusal of ``action`` with its audit entry (appended when the work rolls back)."""
+def refusal(
+    ctx: AccessContext,
+    action: str,
+    resources: list[str],
+    why: str,
+    kept: dict[str, Any] | None = None,
+) -> AccessDenied:
+    """A refusal of ``action`` with its audit entry (appended when the work rolls back) and,
+    for a refused case step, the attempt ``kept`` on the case."""
     entry: dict[str, Any] = {
         "user": ctx.user, "role": ctx.role, "purpose": ctx.purpose, "action": action,
         "resources": resources, "decision": "deny", "detail": why,
         "request_id": ctx.request_id or None,
     }  # fmt: skip
     return AccessDenied(
-        f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {why}", entry, why
+        f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {why}",
+        entry,
+        why,
+        refusal=kept,
     )
 
 

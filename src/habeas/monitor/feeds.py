@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from habeas.errors import HabeasError, NotFound
+from habeas.errors import HabeasError, UndeclaredFeed
 from habeas.sources.declaration import SourceDeclaration
 from habeas.sources.rules import legal_basis_refusals
 from habeas.store.keys import load_or_create_key_file
@@ -36,10 +36,6 @@ class Feed:
     def name(self) -> str:
         """The feed's source name."""
         return self.declaration.name
-
-
-class UndeclaredFeed(NotFound):
-    """No departure feed of that name is declared and in force."""
 
 
 def read_feeds(staging: Path, today: date) -> tuple[dict[str, Feed], dict[str, str]]:

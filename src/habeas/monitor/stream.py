@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from habeas.errors import HabeasError
-from habeas.monitor.feeds import UndeclaredFeed
+from habeas.errors import HabeasError, UndeclaredFeed
 
 log = logging.getLogger("habeas.monitor")
 

@@ -16,9 +16,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from habeas.errors import HabeasError
+from habeas.errors import HabeasError, UnreadableFile
 from habeas.prioritize.facts import FACTS, Fact, forbidden_reason
-from habeas.sources.files import MAX_POLICY_BYTES, UnreadableFile, read_bounded
+from habeas.sources.files import MAX_POLICY_BYTES, read_bounded
 
 DEFAULT_POLICY = Path(__file__).parent / "policies" / "default.yaml"
 """The built-in priority policy."""

@@ -18,9 +18,9 @@ from sqlalchemy import Engine, select
 
 from habeas.cases.access import case_resource
 from habeas.cases.lifecycle import TERMINAL
+from habeas.errors import AccessDenied
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize_batch
-from habeas.governance.identity import AccessDenied
 from habeas.prioritize.facts import FACT_SOURCES, Fact, facts_for_persons
 from habeas.prioritize.policy import Policy, evaluate
 from habeas.sources.access import readable_sources

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from habeas.errors import AccessDenied
 from habeas.governance.authz import AccessContext, Resource, authorize
-from habeas.governance.identity import AccessDenied
 from habeas.resolve.quality import evaluate_index
 from habeas.resolve.run import resolve, resolve_incremental
 from habeas.sources.access import readable_sources, record, require_sources

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from habeas.errors import HabeasError
+from habeas.errors import AccessDenied, HabeasError
 from habeas.governance import audit
 from habeas.governance.authz import (
     AccessContext,
@@ -15,7 +15,6 @@ from habeas.governance.authz import (
     records_independent_of_person,
     source_decisions,
 )
-from habeas.governance.identity import AccessDenied
 from habeas.sources.registry import effective_purposes
 from habeas.store.staging import StagingStore
 

@@ -22,10 +22,10 @@ from pydantic import (
     model_validator,
 )
 
-from habeas.errors import DeclarationError
+from habeas.errors import DeclarationError, UnreadableFile
 from habeas.governance.authz import PURPOSE_MEANINGS as PURPOSES
 from habeas.sources.dates import format_precision
-from habeas.sources.files import MAX_DECLARATION_BYTES, UnreadableFile, read_bounded
+from habeas.sources.files import MAX_DECLARATION_BYTES, read_bounded
 from habeas.store.canonical import CANONICAL_FIELDS, PARTIAL_DATES
 
 Category = Literal[

@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from habeas.errors import HabeasError
+from habeas.errors import UnreadableFile
 
 MAX_SOURCE_BYTES = 8 * 1024**3
 MAX_DECLARATION_BYTES = 1024**2
@@ -21,10 +21,6 @@ MAX_REQUEST_BYTES = 256 * 1024**2
 MAX_POLICY_BYTES = 1024**2
 SYSTEM_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
 """Kernel and device trees: nothing in them is a file habeas should read as data."""
-
-
-class UnreadableFile(HabeasError):
-    """A named file that is not a regular file habeas may read, or is too large."""
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from habeas.errors import IngestError
+from habeas.errors import IngestError, UnreadableFile
 from habeas.sources.declaration import SourceDeclaration
-from habeas.sources.files import MAX_SOURCE_BYTES, UnreadableFile, preview, read_bounded
+from habeas.sources.files import MAX_SOURCE_BYTES, preview, read_bounded
 from habeas.store.staging import sql_literal
 
 PARQUET_MAGIC = b"PAR1"

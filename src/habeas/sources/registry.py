@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel
 
-from habeas.errors import HabeasError, SourceRefused, UnknownSource
+from habeas.errors import HabeasError, SourceRefused, TwoPersonRule, UnknownSource
 from habeas.sources.declaration import SourceDeclaration, load_declaration
 from habeas.sources.rules import Refusal, legal_basis_refusals, legal_basis_warnings
 from habeas.sources.tax_request import RequestEntry, read_request
@@ -424,10 +424,6 @@ def list_sources(store: StagingStore) -> list[RegisteredSource]:
     """Every source in the registry, registered or refused, by name."""
     names = [r[0] for r in store.rows("SELECT name FROM sources ORDER BY name")]
     return [get_source(store, n) for n in names]
-
-
-class TwoPersonRule(HabeasError):
-    """The same person may not both register and approve a widening of a source."""
 
 
 def usable_source(store: StagingStore, name: str, today: date) -> SourceDeclaration:

@@ -11,8 +11,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from habeas.errors import DeclarationError
-from habeas.sources.files import MAX_REQUEST_BYTES, UnreadableFile, read_bounded
+from habeas.errors import DeclarationError, UnreadableFile
+from habeas.sources.files import MAX_REQUEST_BYTES, read_bounded
 
 REQUEST_COLUMNS = ("given_name", "family_name", "street", "city", "state", "zip")
 

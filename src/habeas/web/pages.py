@@ -21,9 +21,8 @@ from fastapi.staticfiles import StaticFiles
 from habeas.api.auth import address, end_session, start_session
 from habeas.api.deps import H
 from habeas.app.cases import StepRequest
-from habeas.errors import HabeasError
+from habeas.errors import AccessDenied, HabeasError
 from habeas.governance.authz import PURPOSES
-from habeas.governance.identity import AccessDenied
 from habeas.web import CSP, STATIC
 from habeas.web.render import failed, form_of, me, refusal_fragment, render, to_login
 

@@ -14,8 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from habeas.api.auth import CSRF_COOKIE, SESSION_COOKIE, address, csrf_for
 from habeas.app.core import Habeas, Principal
-from habeas.errors import HabeasError, NotFound, Unauthenticated
-from habeas.governance.identity import AccessDenied
+from habeas.errors import AccessDenied, GateRefused, HabeasError
 from habeas.web import CSP, TEMPLATES
 
 
@@ -96,15 +95,9 @@ def to_login() -> RedirectResponse:
 
 def failed(request: Request, who: Me | None, exc: HabeasError) -> HTMLResponse:
     """The error page for a refusal or failure, with the status it deserves."""
-    status, title = 422, "Not possible"
-    if isinstance(exc, Unauthenticated):
-        status, title = 401, "Sign in again"
-    elif isinstance(exc, AccessDenied):
-        status, title = 403, "Refused"
-    elif isinstance(exc, NotFound):
-        status, title = 404, "Not found"
-    elif getattr(exc, "refused", None) is not None:
-        status, title = 403, "Refused by law"
+    titles = {401: "Sign in again", 403: "Refused", 404: "Not found"}
+    status = exc.status if exc.status in titles else 422
+    title = "Refused by law" if isinstance(exc, GateRefused) else titles.get(status, "Not possible")
     return render(request, "error.html", status, me=who, title=title, message=str(exc))
 
 

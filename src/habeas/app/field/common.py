@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from habeas.app.field.schemas import AssignmentOut, TeamOut
 from habeas.app.index.grants import grants
-from habeas.cases.access import Conflict as CaseConflict
+from habeas.errors import AccessDenied
 from habeas.field import queries
 from habeas.field.confidence import AddressSeen
 from habeas.governance.authz import Resource, authorize
-from habeas.governance.identity import AccessDenied
 from habeas.resolve.publish import sealed_sources
 from habeas.store.models import Assignment, FieldOffice, FieldTeam, IndexRecord
 
@@ -24,11 +23,6 @@ PLANNABLE = ("approved_for_field_action", "encountered")
 """Case states the planner shows: approved, and handed back after "not located"."""
 MAX_AHEAD = 14
 """Days ahead an assignment may be planned."""
-
-
-class Conflict(CaseConflict):
-    """The request cannot be applied as sent (an outcome UUID resent with other content,
-    an outcome for an assignment that was cancelled or closed): HTTP 409."""
 
 
 def now() -> datetime:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
-from habeas.app.field.common import Conflict, hhmm, now, refused, team_of, window
+from habeas.app.field.common import hhmm, now, refused, team_of, window
 from habeas.app.field.schemas import OfficerItem, OutcomeIn, OutcomeOut, TodayView
 from habeas.app.index.grants import grants
 from habeas.cases.access import case_resource
 from habeas.cases.events import RecordEncounter
 from habeas.cases.service import case_file, readable_cases, record_event
-from habeas.errors import HabeasError, NotFound
+from habeas.errors import Conflict, HabeasError, NotFound
 from habeas.field import queries, rules
 from habeas.governance.authz import authorize
 from habeas.resolve.publish import sealed_sources

@@ -11,10 +11,9 @@ from sqlalchemy import and_, false, or_
 from sqlalchemy.orm import Session
 
 from habeas.app.index.schemas import RecordOut
-from habeas.errors import HabeasError, NotFound
+from habeas.errors import AccessDenied, HabeasError, NotFound
 from habeas.governance.authz import AccessContext, Resource, authorize, source_decisions
 from habeas.governance.disclosure import mask
-from habeas.governance.identity import AccessDenied
 from habeas.resolve import queries
 from habeas.store.models import IndexRecord, IndexRun, IndexSource
 
@@ -59,8 +58,7 @@ def not_found(
 ) -> NotFound:
     """Not found — said the same way whether the thing is missing or withheld; the audit
     entry keeps the real reason."""
-    exc = NotFound(f"no {what}")
-    exc.entry = entry(ctx, action, resources, False, why)
+    exc = NotFound(f"no {what}", entry=entry(ctx, action, resources, False, why))
     return exc
 
 
