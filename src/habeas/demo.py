@@ -27,6 +27,7 @@ from habeas.custody.facilities import SYNTHETIC_FACILITIES
 from habeas.errors import GateRefused, HabeasError
 from habeas.settings import Settings
 from habeas.store.models import Assignment, IndexRecord
+from habeas.store.operational import is_sqlite
 from habeas.synth.declarations import to_toml
 from habeas.synth.events import feed_declarations, plan_stream
 from habeas.synth.field import offices
@@ -453,7 +454,7 @@ def tampered_copy(app: Habeas, case_id: int | None) -> tuple[str, Verification] 
     import tempfile
     from pathlib import Path
 
-    if case_id is None or app.engine.dialect.name != "sqlite":
+    if case_id is None or not is_sqlite(app.engine):
         return None
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "habeas.db"

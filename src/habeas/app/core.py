@@ -44,10 +44,12 @@ from habeas.store import keys
 from habeas.store.models import CaseRefusal, User
 from habeas.store.operational import (
     current_revision,
+    is_sqlite,
     make_engine,
     reading,
     revisions,
     session_factory,
+    sqlite_path,
     upgrade,
 )
 from habeas.store.staging import StagingStore
@@ -131,7 +133,7 @@ class Habeas:
         # reads write too); this process queues its own units of work on a lock of its own
         # rather than have them poll SQLite's busy handler against each other
         self._queue: threading.RLock | None = (
-            threading.RLock() if settings.operational_url.startswith("sqlite") else None
+            threading.RLock() if is_sqlite(settings.operational_url) else None
         )
 
         self.users: Users = Users(self)
@@ -154,10 +156,7 @@ class Habeas:
     # -- stores -------------------------------------------------------------------------
 
     def _sqlite_path(self) -> Path | None:
-        url = self.settings.operational_url
-        if url.startswith("sqlite:///"):
-            return Path(url.removeprefix("sqlite:///"))
-        return None
+        return sqlite_path(self.settings.operational_url)
 
     def store_exists(self) -> bool:
         """True when the operational store exists and is migrated."""

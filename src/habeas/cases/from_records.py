@@ -178,7 +178,7 @@ def open_cases_from_index(
     court: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if "eoir_cases" in wanted and persons:
         cols = ", ".join(f"r.{c}" for c in COURT_COLUMNS)
-        for row in store.con.execute(
+        for row in store.execute(
             f"""SELECT p.person_id, {cols} FROM person_records p JOIN records r USING (record_id)
                 WHERE r.source = 'eoir_cases' AND p.person_id IN (SELECT unnest(?))
                 ORDER BY r.order_date NULLS LAST, r.record_id""", [persons]

@@ -27,6 +27,7 @@ from habeas.errors import HabeasError
 from habeas.logs import configure
 from habeas.server import create_api
 from habeas.store.canonical import ROW_REFUSED, VALUE_SET_ASIDE
+from habeas.store.operational import is_sqlite
 from habeas.synth.profiles import PROFILES
 from habeas.synth.world import generate_world
 
@@ -410,7 +411,7 @@ def serve(
         uvicorn.run(create_api(a, workers=workers), host=host, port=port, log_level="warning",
                     proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)  # fmt: skip
         return
-    if a.settings.operational_url.startswith("sqlite"):
+    if is_sqlite(a.settings.operational_url):
         raise HabeasError(
             "--processes needs PostgreSQL: SQLite has one writer at a time, and "
             "one process already serves it fully"

@@ -36,7 +36,7 @@ from habeas.governance.chain import (
     signature_ok,
     verify_raw,
 )
-from habeas.store.operational import reading
+from habeas.store.operational import is_sqlite, reading
 
 KEY_FILE = "audit-signing-key.pem"
 _COLUMNS = 'seq, at, "user", role, purpose, action, resources, decision, request_id, detail, '
@@ -45,10 +45,10 @@ _NAMES = ("seq", "at", "user", "role", "purpose", "action", "resources", "decisi
           "request_id", "detail", "prev", "hash")  # fmt: skip
 
 
-def _statements(dialect: str) -> tuple[str, str, str]:
+def _statements(sqlite: bool) -> tuple[str, str, str]:
     """Head read, insert and head move, in the driver's own parameter style. SQLite needs no
     FOR UPDATE: its write transactions begin IMMEDIATE, holding the write lock."""
-    if dialect == "sqlite":
+    if sqlite:
         mark = ":{}".format
         head = "SELECT seq, entry_hash FROM audit_head WHERE id = 1"
     else:
@@ -60,7 +60,8 @@ def _statements(dialect: str) -> tuple[str, str, str]:
     return head, insert, move
 
 
-_SQL = {name: _statements(name) for name in ("sqlite", "postgresql")}
+_SQL = {sqlite: _statements(sqlite) for sqlite in (True, False)}
+"""The three statements on SQLite (True) and on PostgreSQL (False)."""
 PUBLIC_FILE = "audit-signing-key.pub.pem"
 
 
@@ -130,7 +131,7 @@ def _append_now(
 ) -> Entry:
     """Write one entry at the head of the chain, in the transaction of ``session``."""
     conn = session.connection() if isinstance(session, Session) else session
-    head_sql, insert_sql, move_sql = _SQL[conn.dialect.name]
+    head_sql, insert_sql, move_sql = _SQL[is_sqlite(conn)]
     # The driver's cursor, not SQLAlchemy's statement layer: an append is on every audited
     # call's path, and the three statements are fixed.
     cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

@@ -62,8 +62,9 @@ class Effect:
 
 
 _OPEN_CASE = text(
-    """SELECT id, state FROM cases WHERE person_id = :p AND state NOT IN
-       ('removed', 'departure_verified', 'closed') ORDER BY id DESC LIMIT 1"""
+    "SELECT id, state FROM cases WHERE person_id = :p AND state NOT IN ("
+    + ", ".join(f"'{s.value}'" for s in sorted(TERMINAL))  # the lifecycle's, not retyped
+    + ") ORDER BY id DESC LIMIT 1"
 )
 _LAST_CASE = text("SELECT id, state FROM cases WHERE person_id = :p ORDER BY id DESC LIMIT 1")
 _LAST_ENTRY = text(

@@ -212,7 +212,7 @@ def facts_for_persons(
         return {}
     allowed = [s for s in FACT_SOURCES if sources is None or s in sources]
     cols = ", ".join(f"r.{c}" for c in FACT_COLUMNS)
-    cur = store.con.execute(
+    cur = store.execute(
         f"""SELECT p.person_id, {cols}
             FROM person_records p JOIN records r USING (record_id)
             WHERE p.person_id IN (SELECT unnest($persons))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from habeas.errors import HabeasError
-from habeas.resolve.index import ensure_schema
 from habeas.store.staging import StagingStore
 
 FORMATS = {".csv": "(FORMAT csv, HEADER true)", ".parquet": "(FORMAT parquet)"}
@@ -35,7 +34,6 @@ def export_clusters(
         raise HabeasError(f"{out}: export to a .csv or .parquet file")
     if not out.parent.is_dir():
         raise HabeasError(f"{out.parent}: no such directory")
-    ensure_schema(store.con)
     n = int(store.con.execute("SELECT count(*) FROM person_records").fetchall()[0][0])
     if n == 0:
         raise HabeasError("no index yet: run `habeas resolve` first")

@@ -1,6 +1,7 @@
 """The master person index as stored: persons, links, scored pairs, flags, runs, review.
 
-Tables live in the staging store beside the records they index. A resolution run
+Tables live in the staging store beside the records they index (the store defines them:
+``habeas.store.staging.INDEX_SCHEMA``). A resolution run
 replaces the derived tables (and ``resolve_input``, the prepared records the model
 scored, kept for incremental runs and explanations) in one transaction; reviewers'
 decisions and unmerges are never replaced, only added to.
@@ -12,95 +13,9 @@ import duckdb
 
 from habeas.sources.dates import date_text_sql
 
-SCHEMA: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS resolution_runs (
-        run_id VARCHAR PRIMARY KEY,
-        mode VARCHAR NOT NULL,
-        engine VARCHAR NOT NULL,
-        started_at TIMESTAMP NOT NULL,
-        seconds DOUBLE NOT NULL,
-        records BIGINT NOT NULL,
-        persons BIGINT NOT NULL,
-        pairs_scored BIGINT NOT NULL,
-        match_threshold DOUBLE NOT NULL,
-        review_low DOUBLE NOT NULL,
-        model_json VARCHAR NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS persons (
-        person_id VARCHAR PRIMARY KEY,
-        records BIGINT NOT NULL,
-        sources VARCHAR[] NOT NULL,
-        run_id VARCHAR NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS person_records (
-        record_id VARCHAR PRIMARY KEY,
-        person_id VARCHAR NOT NULL,
-        source VARCHAR NOT NULL,
-        linked_via VARCHAR,
-        match_probability DOUBLE,
-        match_weight DOUBLE,
-        how VARCHAR NOT NULL,
-        run_id VARCHAR NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS match_pairs (
-        record_id_l VARCHAR NOT NULL,
-        record_id_r VARCHAR NOT NULL,
-        match_weight DOUBLE NOT NULL,
-        match_probability DOUBLE NOT NULL,
-        run_id VARCHAR NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS person_flags (
-        person_id VARCHAR NOT NULL,
-        flag VARCHAR NOT NULL,
-        detail VARCHAR NOT NULL,
-        record_ids VARCHAR[] NOT NULL,
-        status VARCHAR NOT NULL,
-        raised_at TIMESTAMP NOT NULL,
-        resolved_by VARCHAR,
-        resolution VARCHAR,
-        resolved_at TIMESTAMP
-    )""",
-    """CREATE TABLE IF NOT EXISTS review_queue (
-        record_id_l VARCHAR NOT NULL,
-        record_id_r VARCHAR NOT NULL,
-        person_l VARCHAR NOT NULL,
-        person_r VARCHAR NOT NULL,
-        match_probability DOUBLE NOT NULL,
-        match_weight DOUBLE NOT NULL,
-        run_id VARCHAR NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS person_splits (
-        person_id VARCHAR NOT NULL,
-        reason VARCHAR NOT NULL,
-        kept_apart_from VARCHAR[] NOT NULL,
-        run_id VARCHAR NOT NULL
-    )""",
-    """CREATE SEQUENCE IF NOT EXISTS review_seq START 1""",
-    """CREATE TABLE IF NOT EXISTS review_decisions (
-        decision_id BIGINT PRIMARY KEY DEFAULT nextval('review_seq'),
-        kind VARCHAR NOT NULL,
-        record_id_l VARCHAR,
-        record_id_r VARCHAR,
-        side_a VARCHAR[],
-        side_b VARCHAR[],
-        decision VARCHAR NOT NULL,
-        reviewer VARCHAR NOT NULL,
-        reason VARCHAR NOT NULL,
-        decided_at TIMESTAMP NOT NULL,
-        undone_by BIGINT
-    )""",
-)
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the index tables when missing."""
-    for ddl in SCHEMA:
-        con.execute(ddl)
-
 
 def last_run(con: duckdb.DuckDBPyConnection) -> tuple[str, float] | None:
     """The trained model (JSON) and match threshold of the latest run; None before any run."""
-    ensure_schema(con)
     rows = con.execute(
         "SELECT model_json, match_threshold FROM resolution_runs ORDER BY started_at DESC LIMIT 1"
     ).fetchall()

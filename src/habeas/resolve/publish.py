@@ -25,7 +25,6 @@ from unidecode import unidecode
 from habeas.cases.court_basis import COURT_CATEGORIES, COURT_FACT_COLUMNS
 from habeas.follow_ups import FollowUps
 from habeas.governance.disclosure import natural_key_kinds
-from habeas.resolve.index import ensure_schema
 from habeas.resolve.review import prioritized_sql
 from habeas.sources.dates import date_text_sql
 from habeas.sources.registry import shared_purposes, version_purposes
@@ -39,7 +38,7 @@ from habeas.store.models import (
     IndexRun,
     IndexSource,
 )
-from habeas.store.operational import reading
+from habeas.store.operational import is_sqlite, reading
 from habeas.store.staging import StagingStore
 
 DOB_TEXT = date_text_sql("r.dob", "coalesce(r.dob_precision, 'day')")
@@ -104,7 +103,7 @@ def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     names = list(rows[0])
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    mark = "?" if is_sqlite(conn) else "%s"
     cols = ", ".join(f'"{n}"' for n in names)
     sql = f"INSERT INTO {table.__tablename__} ({cols}) VALUES ({', '.join(mark for _ in names)})"
     cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -202,7 +201,6 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
     """Copy the index of run ``run_id`` into the operational store (one transaction,
     replacing the previous one); returns the number of records published."""
     con = store.con
-    ensure_schema(con)
     run = con.execute(
         """SELECT run_id, mode, engine, records, persons, match_threshold, model_json
            FROM resolution_runs WHERE run_id = ?""",

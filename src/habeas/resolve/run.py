@@ -27,7 +27,7 @@ from habeas.resolve.cluster import (
     number_kinds,
     numbers_conflict,
 )
-from habeas.resolve.index import ensure_schema, flags_sql, last_run
+from habeas.resolve.index import flags_sql, last_run
 from habeas.resolve.normalize import INPUT_COLUMNS, prepare
 from habeas.resolve.review import constraints
 from habeas.store.staging import StagingStore
@@ -114,7 +114,6 @@ def resolve(
     """
     started = time.perf_counter()
     note = progress or (lambda step: None)
-    ensure_schema(store.con)
     work = _work(store.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
     note("prepare")
     staged = store.con.sql(  # noqa: F841
@@ -284,7 +283,6 @@ def resolve_incremental(
     with the trained model."""
     started = time.perf_counter()
     note = progress or (lambda step: None)
-    ensure_schema(store.con)
     model_json = _last_model(store)
     if model_json is None:
         raise HabeasError("no index yet: run `habeas resolve` before --incremental")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from habeas.errors import HabeasError
@@ -43,10 +43,23 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def is_sqlite(store: str | Engine | Connection) -> bool:
+    """Whether an operational store (its URL, engine or connection) is SQLite: the one
+    place habeas asks which database it talks to (the other is PostgreSQL)."""
+    if isinstance(store, str):
+        return store.startswith("sqlite")
+    return store.dialect.name == "sqlite"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite store's URL (None for any other store)."""
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
 def make_engine(url: str, pool_size: int = 5) -> Engine:
     """An engine for ``url`` holding up to ``pool_size`` connections (one per concurrent
     caller, ten more on overflow); for SQLite, WAL mode and transactions begun by us."""
-    if url.startswith("sqlite"):
+    if is_sqlite(url):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,6 +127,86 @@ SCHEMA: tuple[str, ...] = (
 )
 
 
+INDEX_SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS resolution_runs (
+        run_id VARCHAR PRIMARY KEY,
+        mode VARCHAR NOT NULL,
+        engine VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        seconds DOUBLE NOT NULL,
+        records BIGINT NOT NULL,
+        persons BIGINT NOT NULL,
+        pairs_scored BIGINT NOT NULL,
+        match_threshold DOUBLE NOT NULL,
+        review_low DOUBLE NOT NULL,
+        model_json VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS persons (
+        person_id VARCHAR PRIMARY KEY,
+        records BIGINT NOT NULL,
+        sources VARCHAR[] NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS person_records (
+        record_id VARCHAR PRIMARY KEY,
+        person_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        linked_via VARCHAR,
+        match_probability DOUBLE,
+        match_weight DOUBLE,
+        how VARCHAR NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS match_pairs (
+        record_id_l VARCHAR NOT NULL,
+        record_id_r VARCHAR NOT NULL,
+        match_weight DOUBLE NOT NULL,
+        match_probability DOUBLE NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS person_flags (
+        person_id VARCHAR NOT NULL,
+        flag VARCHAR NOT NULL,
+        detail VARCHAR NOT NULL,
+        record_ids VARCHAR[] NOT NULL,
+        status VARCHAR NOT NULL,
+        raised_at TIMESTAMP NOT NULL,
+        resolved_by VARCHAR,
+        resolution VARCHAR,
+        resolved_at TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS review_queue (
+        record_id_l VARCHAR NOT NULL,
+        record_id_r VARCHAR NOT NULL,
+        person_l VARCHAR NOT NULL,
+        person_r VARCHAR NOT NULL,
+        match_probability DOUBLE NOT NULL,
+        match_weight DOUBLE NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS person_splits (
+        person_id VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        kept_apart_from VARCHAR[] NOT NULL,
+        run_id VARCHAR NOT NULL
+    )""",
+    """CREATE SEQUENCE IF NOT EXISTS review_seq START 1""",
+    """CREATE TABLE IF NOT EXISTS review_decisions (
+        decision_id BIGINT PRIMARY KEY DEFAULT nextval('review_seq'),
+        kind VARCHAR NOT NULL,
+        record_id_l VARCHAR,
+        record_id_r VARCHAR,
+        side_a VARCHAR[],
+        side_b VARCHAR[],
+        decision VARCHAR NOT NULL,
+        reviewer VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        decided_at TIMESTAMP NOT NULL,
+        undone_by BIGINT
+    )""",
+)
+"""The person index's tables (``habeas.resolve.index``), beside the records they index."""
+
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("quarantine", "disposition", f"VARCHAR DEFAULT '{ROW_REFUSED}'"),
     ("batches", "values_set_aside", "BIGINT DEFAULT 0"),
@@ -134,6 +216,47 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("sources", "seal", "VARCHAR"),
 )
 """Columns added after the first release: (table, column, type and default)."""
+
+SCHEMA_VERSION = 2
+"""The staging store's schema as this release defines it (1: before versions were
+recorded). A store at this version opens without looking at its tables; an older one is
+brought up to it once (columns added, the registry's first versions), then recorded."""
+
+SLOW_STATEMENT = 1.0
+"""Seconds after which a statement is logged at INFO (every statement is at DEBUG)."""
+
+_log = logging.getLogger(__name__)
+
+
+def run_statement(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
+    """Run one statement on the staging store, logged (DEBUG) and timed (a slow one at
+    INFO): the one place statements are seen, as Splink's ``_log_and_run_sql_execution``
+    is for its own."""
+    first = " ".join(sql.split())[:160]
+    _log.debug("staging: %s", first)
+    started = time.perf_counter()
+    try:
+        return con.execute(sql, params) if params is not None else con.execute(sql)
+    finally:
+        spent = time.perf_counter() - started
+        if spent >= SLOW_STATEMENT:
+            _log.info("staging: %.1f s: %s", spent, first)
+
+
+class Statements:
+    """The connection a transaction of the store hands out: its statements run through
+    ``run_statement``; anything else (register, unregister) is the connection's own."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        """Run one statement (logged and timed)."""
+        return run_statement(self._con, sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
 
 __all__ = ["RECORD_COLUMNS", "ROW_REFUSED", "VALUE_SET_ASIDE", "StagingStore"]
 
@@ -175,8 +298,6 @@ class StagingStore:
         except duckdb.IOException as exc:
             # DuckDB allows one writing process per file: say so instead of a traceback
             raise HabeasError(f"cannot open the staging store {path}: {exc}") from None
-        for ddl in SCHEMA:
-            self.con.execute(ddl)
         self.key = (
             load_or_create_key_file(staging_key_path(self.path))
             if isinstance(self.path, Path)
@@ -184,24 +305,41 @@ class StagingStore:
         )
         """The registry's seal key: a file outside the store (beside it, or the file
         ``HABEAS_STAGING_KEY_FILE`` names); copy it with the store."""
+        self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        """Create what is missing; bring a store of an older schema up to this one, once."""
+        self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        found = self.scalar("SELECT max(version) FROM schema_version")
+        if found == SCHEMA_VERSION:
+            return
+        if found is not None and found > SCHEMA_VERSION:
+            raise HabeasError(
+                f"the staging store {self.path} has schema version {found}; this habeas "
+                f"knows {SCHEMA_VERSION}: upgrade habeas"
+            )
+        for ddl in (*SCHEMA, *INDEX_SCHEMA):
+            self.execute(ddl)
         self._add_new_columns()
+        self.execute("DELETE FROM schema_version")
+        self.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
 
     def _add_new_columns(self) -> None:
         """Bring a store made by an earlier version up to the current canonical schema."""
         for table in ("records", "record_history"):
-            have = {r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()}
+            have = {r[0] for r in self.execute(f"DESCRIBE {table}").fetchall()}
             for name, sql_type in RECORD_COLUMNS:
                 if name not in have:
-                    self.con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
+                    self.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
         for table, column, ddl in ADDED_COLUMNS:
-            have = {r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()}
+            have = {r[0] for r in self.execute(f"DESCRIBE {table}").fetchall()}
             if column not in have:
-                self.con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+                self.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
                 if (table, column) == ("sources", "seal"):  # sealed as they stand now
-                    for (name,) in self.con.execute("SELECT name FROM sources").fetchall():
+                    for (name,) in self.execute("SELECT name FROM sources").fetchall():
                         self.reseal_source(name)
         # a registry from before versioning: its rows become each source's first version
-        self.con.execute(
+        self.execute(
             "INSERT INTO source_versions (name, version, status, refusals, declaration, "
             "declaration_path, declaration_sha256, registrant, registered_at, effective_from) "
             "SELECT name, version, status, refusals, declaration, declaration_path, "
@@ -216,12 +354,12 @@ class StagingStore:
 
     def reseal_source(self, name: str) -> None:
         """Seal the registry row of ``name`` as it now stands (after habeas changed it)."""
-        row = self.con.execute(
+        row = self.execute(
             "SELECT status, declaration, version FROM sources WHERE name = ?", [name]
         ).fetchall()
         if row:
             status, decl, version = row[0]
-            self.con.execute("UPDATE sources SET seal = ? WHERE name = ?",
+            self.execute("UPDATE sources SET seal = ? WHERE name = ?",
                              [self.source_seal(name, status, decl, version), name])  # fmt: skip
 
     def source_sealed(self, name: str, status: str, declaration: str, version: int,
@@ -241,21 +379,27 @@ class StagingStore:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All-or-nothing: commit when the block ends, roll back if it raises."""
-        self.con.execute("BEGIN TRANSACTION")
+    def transaction(self) -> Iterator[Any]:
+        """All-or-nothing: commit when the block ends, roll back if it raises. The block
+        gets the connection whose statements are logged and timed (``Statements``)."""
+        self.execute("BEGIN TRANSACTION")
         try:
-            yield self.con
+            yield Statements(self.con)
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        self.execute("COMMIT")
+
+    def execute(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
+        """Run one statement (logged and timed); fetch its result before the next."""
+        return run_statement(self.con, sql, params)
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a query and fetch every row."""
-        return self.con.execute(sql, params or []).fetchall()
+        rows: list[tuple[Any, ...]] = self.execute(sql, params or []).fetchall()
+        return rows
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         """Run a query and return the first column of its first row."""
-        rows = self.con.execute(sql, params or []).fetchall()  # DuckDB 2: drain every result
+        rows = self.execute(sql, params or []).fetchall()  # DuckDB 2: drain every result
         return rows[0][0] if rows else None
