@@ -53,8 +53,10 @@ def test_statements_are_logged_and_a_slow_one_is_named(
         assert any("SELECT 41 + 1" in r.getMessage() for r in caplog.records)
         caplog.clear()
         monkeypatch.setattr(staging, "SLOW_STATEMENT", 0.0)
-        with caplog.at_level(logging.INFO, logger="habeas.store.staging"):
-            with st.transaction() as con:
-                con.execute("SELECT count(*) FROM sources").fetchall()
+        with (
+            caplog.at_level(logging.INFO, logger="habeas.store.staging"),
+            st.transaction() as con,
+        ):
+            con.execute("SELECT count(*) FROM sources").fetchall()
         slow = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
         assert any("SELECT count(*) FROM sources" in m and " s: " in m for m in slow)
