@@ -47,10 +47,22 @@ def serve(
     ``log``, its output goes to that file (a long run would fill a pipe nobody reads)."""
     err: Any = log.open("a") if log is not None else subprocess.PIPE
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from habeas.cli.main import run; run()", "--data-dir",
-         str(data), "serve", "--port", str(port), *extra],
-        env=env, stdout=subprocess.DEVNULL, stderr=err, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "from habeas.cli.main import run; run()",
+            "--data-dir",
+            str(data),
+            "serve",
+            "--port",
+            str(port),
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+        text=True,
+    )
     for _ in range(150):
         try:
             httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
@@ -68,9 +80,20 @@ def _free_port() -> int:
 
 
 def _habeas(data: Path, *args: str, env: dict[str, str]) -> str:
-    run = subprocess.run([sys.executable, "-c", "from habeas.cli.main import run; run()",
-                          "--data-dir", str(data), *args], capture_output=True, text=True,
-                         env=env, check=False)  # fmt: skip
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from habeas.cli.main import run; run()",
+            "--data-dir",
+            str(data),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     if run.returncode != 0:
         raise SystemExit(f"habeas {' '.join(args)} failed: {run.stderr}")
     return run.stdout
@@ -91,8 +114,13 @@ def prepare(data: Path, people: int, env: dict[str, str]) -> dict[str, Any]:
     with app.sessions() as s:
         persons = sorted(set(s.execute(select(IndexRecord.person_id)).scalars()))
         names = [n for n in s.execute(select(IndexRecord.name).limit(2000)).scalars() if n]
-        cases = list(s.execute(select(Case.id).where(Case.state.not_in(
-            ["closed", "removed", "departure_verified"]))).scalars())  # fmt: skip
+        cases = list(
+            s.execute(
+                select(Case.id).where(
+                    Case.state.not_in(["closed", "removed", "departure_verified"])
+                )
+            ).scalars()
+        )
     app.close()
     return {"token": token, "persons": persons, "names": names, "cases": cases}
 
@@ -178,17 +206,30 @@ async def _call(conn: Connection, kind: str, arg: Any, tag: str) -> tuple[int, A
         code, seen = await conn.request("GET", f"/cases/{arg}")
         if code != 200:
             return code, None
-        step = {"kind": "add_instrument", "version": seen["case"]["version"],
-                "on": date.today().isoformat(),
-                "fields": {"instrument": "medical_clearance", "reference": tag,
-                           "authority": "bench clinic (synthetic)"}}  # fmt: skip
+        step = {
+            "kind": "add_instrument",
+            "version": seen["case"]["version"],
+            "on": date.today().isoformat(),
+            "fields": {
+                "instrument": "medical_clearance",
+                "reference": tag,
+                "authority": "bench clinic (synthetic)",
+            },
+        }
         code, _ = await conn.request("POST", f"/cases/{arg}/steps", step)
         return code, tag if code == 201 else None
     return code, None
 
 
-async def load(port: int, token: str, ids: dict[str, Any], clients: int, seconds: float,
-               max_requests: int, pause: float | None) -> dict[str, Any]:  # fmt: skip
+async def load(
+    port: int,
+    token: str,
+    ids: dict[str, Any],
+    clients: int,
+    seconds: float,
+    max_requests: int,
+    pause: float | None,
+) -> dict[str, Any]:
     """Run ``clients`` clients for ``seconds`` (or ``max_requests``); ``pause`` is the mean
     time between a client's requests (None: no pause, to find saturation)."""
     headers = {"Authorization": f"Bearer {token}", "X-Habeas-Purpose": "case_review"}
@@ -224,8 +265,13 @@ async def load(port: int, token: str, ids: dict[str, Any], clients: int, seconds
 
     t0 = time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(clients)))
-    return {"lat": lat, "codes": codes, "written": written, "server": server,
-            "seconds": time.perf_counter() - t0}  # fmt: skip
+    return {
+        "lat": lat,
+        "codes": codes,
+        "written": written,
+        "server": server,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -258,10 +304,21 @@ def direct(data: Path, ids: dict[str, Any], n: int, url: str | None) -> dict[str
                 app.cases.show(who, "case_review", arg, date.today())
             else:
                 view = app.cases.show(who, "case_review", arg, date.today())
-                app.cases.step(who, "case_review", arg, StepRequest(
-                    kind="add_instrument", on=date.today(), version=view.case["version"],
-                    fields={"instrument": "medical_clearance", "reference": f"DIRECT-{i}",
-                            "authority": "bench clinic (synthetic)"}))  # fmt: skip
+                app.cases.step(
+                    who,
+                    "case_review",
+                    arg,
+                    StepRequest(
+                        kind="add_instrument",
+                        on=date.today(),
+                        version=view.case["version"],
+                        fields={
+                            "instrument": "medical_clearance",
+                            "reference": f"DIRECT-{i}",
+                            "authority": "bench clinic (synthetic)",
+                        },
+                    ),
+                )
         except HabeasError:
             pass
         lat[kind].append(time.perf_counter() - t0)
@@ -281,8 +338,11 @@ def count_written(data: Path, url: str | None, tags: list[str]) -> tuple[int, in
 
     app = Habeas(Settings(data_dir=data, database_url=url))
     with app.sessions() as s:
-        refs = Counter(s.execute(select(Instrument.reference).where(
-            Instrument.reference.like("BENCH-%"))).scalars())  # fmt: skip
+        refs = Counter(
+            s.execute(
+                select(Instrument.reference).where(Instrument.reference.like("BENCH-%"))
+            ).scalars()
+        )
     app.close()
     lost = sum(1 for t in tags if refs[t] == 0)
     doubled = sum(1 for t in tags if refs[t] > 1) + sum(1 for r in refs if r not in set(tags))

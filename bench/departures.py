@@ -71,8 +71,9 @@ def serve(data: Path, env: dict[str, str], port: int, extra: tuple[str, ...]) ->
     return serve_api(data, env, port, extra, log=data / "serve.log")
 
 
-async def send_http(port: int, token: str, stream: list[Any], rate: float,
-                    restart: Any) -> dict[str, Any]:  # fmt: skip
+async def send_http(
+    port: int, token: str, stream: list[Any], rate: float, restart: Any
+) -> dict[str, Any]:
     """Offer the stream at ``rate``: every tick each feed posts what arrived; a batch
     that gets no answer (the server was killed) is sent again until it is answered."""
     headers = {"Authorization": f"Bearer {token}", "X-Habeas-Purpose": "identity_resolution"}
@@ -124,8 +125,13 @@ async def send_http(port: int, token: str, stream: list[Any], rate: float,
                 await asyncio.to_thread(restart)
             await asyncio.sleep(TICK)
         await asyncio.gather(*pending)
-    return {"latency": lat, "seconds": time.perf_counter() - started, "retried": retried,
-            "answered": answered, "refused": refused}  # fmt: skip
+    return {
+        "latency": lat,
+        "seconds": time.perf_counter() - started,
+        "retried": retried,
+        "answered": answered,
+        "refused": refused,
+    }
 
 
 def bench_sqlite(args: argparse.Namespace, tmp: Path) -> None:
@@ -151,8 +157,9 @@ def bench_sqlite(args: argparse.Namespace, tmp: Path) -> None:
         down.append(time.perf_counter() - t)  # until it answers, behind the feeds' resends
 
     try:
-        run = asyncio.run(send_http(port, token, stream, args.rate,
-                                    restart if args.kill_http else None))  # fmt: skip
+        run = asyncio.run(
+            send_http(port, token, stream, args.rate, restart if args.kill_http else None)
+        )
     finally:
         box["server"].terminate()
         box["server"].wait(timeout=30)
@@ -161,11 +168,15 @@ def bench_sqlite(args: argparse.Namespace, tmp: Path) -> None:
         f"SQLite/HTTP: {n:,} events offered at {args.rate:.0f}/s for {args.seconds:.0f} s; "
         f"all answered in {run['seconds']:.1f} s = {run['answered'] / run['seconds']:.0f}/s"
     )
-    print(f"  latency, arrival to committed effect: p50 {_pct(lat, 0.5) * 1000:.0f} ms, "
-          f"p99 {_pct(lat, 0.99) * 1000:.0f} ms (target p99 <= 250 ms)")  # fmt: skip
+    print(
+        f"  latency, arrival to committed effect: p50 {_pct(lat, 0.5) * 1000:.0f} ms, "
+        f"p99 {_pct(lat, 0.99) * 1000:.0f} ms (target p99 <= 250 ms)"
+    )
     if down:
-        print(f"  server killed (SIGKILL) half-way, answering again in {down[0]:.1f} s; "
-              f"{run['retried']:,} batch sends retried")  # fmt: skip
+        print(
+            f"  server killed (SIGKILL) half-way, answering again in {down[0]:.1f} s; "
+            f"{run['retried']:,} batch sends retried"
+        )
     if run["refused"]:
         print(f"  {len(run['refused'])} answers other than 200, the first: {run['refused'][0]}")
     ledger_check("SQLite", data, None, stream, args)
@@ -176,10 +187,23 @@ def bench_sqlite(args: argparse.Namespace, tmp: Path) -> None:
 
 def consumer(data: Path, url: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "habeas", "--data-dir", str(data), "monitor", "consume",
-         "--nats", url, "--as", "demo_feed"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "habeas",
+            "--data-dir",
+            str(data),
+            "monitor",
+            "consume",
+            "--nats",
+            url,
+            "--as",
+            "demo_feed",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 async def publish_at(url: str, stream: list[Any], rate: float, at_half: Any) -> float:
@@ -195,9 +219,14 @@ async def publish_at(url: str, stream: list[Any], rate: float, at_half: Any) -> 
     half = False
     while sent < len(stream):
         due = min(len(stream), int((time.perf_counter() - started) * rate) + 1)
-        acks = [js.publish(SUBJECT_PREFIX + e.feed, json.dumps(e.body).encode(),
-                           headers={"Nats-Msg-Id": f"{e.feed}:{e.event_id}:{i}"})
-                for i, e in enumerate(stream[sent:due], start=sent)]  # fmt: skip
+        acks = [
+            js.publish(
+                SUBJECT_PREFIX + e.feed,
+                json.dumps(e.body).encode(),
+                headers={"Nats-Msg-Id": f"{e.feed}:{e.event_id}:{i}"},
+            )
+            for i, e in enumerate(stream[sent:due], start=sent)
+        ]
         await asyncio.gather(*acks)
         sent = due
         if not half and sent >= len(stream) // 2:
@@ -217,8 +246,10 @@ def bench_postgres(args: argparse.Namespace, tmp: Path) -> None:
         data = tmp / "pg"
         t0 = time.perf_counter()
         prepare(data, args.people, env)
-        print(f"PostgreSQL: demo world of {args.people:,} people prepared in "
-              f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
+        print(
+            f"PostgreSQL: demo world of {args.people:,} people prepared in "
+            f"{time.perf_counter() - t0:.0f} s"
+        )
         n = int(args.rate * args.seconds)
         stream = plan(args.people, n, args.rate)
         box = {"c": consumer(data, nats_url, env)}
@@ -245,19 +276,25 @@ def bench_postgres(args: argparse.Namespace, tmp: Path) -> None:
         print(f"PostgreSQL/NATS: {n:,} events published at {args.rate:.0f}/s in {took:.1f} s")
         lat = rows["latency"]
         span = rows["span"]
-        print(f"  committed {len(lat):,} in {span:.1f} s from the first publish = "
-              f"{len(lat) / max(span, 1e-9):.0f}/s")  # fmt: skip
-        print(f"  latency, stored in the stream to committed effect: p50 "
-              f"{_pct(lat, 0.5) * 1000:.0f} ms, p99 {_pct(lat, 0.99) * 1000:.0f} ms "
-              "(target p99 <= 250 ms)")  # fmt: skip
+        print(
+            f"  committed {len(lat):,} in {span:.1f} s from the first publish = "
+            f"{len(lat) / max(span, 1e-9):.0f}/s"
+        )
+        print(
+            f"  latency, stored in the stream to committed effect: p50 "
+            f"{_pct(lat, 0.5) * 1000:.0f} ms, p99 {_pct(lat, 0.99) * 1000:.0f} ms "
+            "(target p99 <= 250 ms)"
+        )
         calm = rows["after_restart"]
         if calm:
             print(
                 f"  of which the events published after the restart settled: p50 "
                 f"{_pct(calm, 0.5) * 1000:.0f} ms, p99 {_pct(calm, 0.99) * 1000:.0f} ms"
             )
-        print(f"  consumer killed (SIGKILL) half-way and started again ({down[0]:.1f} s); "
-              "unacknowledged messages redelivered")  # fmt: skip
+        print(
+            f"  consumer killed (SIGKILL) half-way and started again ({down[0]:.1f} s); "
+            "unacknowledged messages redelivered"
+        )
         ledger_check("PostgreSQL", data, url, stream, args)
 
 
@@ -276,9 +313,12 @@ def _kept(app: Any) -> int:
 
     with app.reader() as s:
         inbox = s.execute(text("SELECT count(*) FROM monitor_inbox")).scalar()
-        quarantined = s.execute(text(
-            "SELECT count(DISTINCT source || ':' || coalesce(event_id, '#' || id)) "
-            "FROM monitor_quarantine")).scalar()  # fmt: skip
+        quarantined = s.execute(
+            text(
+                "SELECT count(DISTINCT source || ':' || coalesce(event_id, '#' || id)) "
+                "FROM monitor_quarantine"
+            )
+        ).scalar()
     return int(inbox or 0) + int(quarantined or 0)
 
 
@@ -286,8 +326,12 @@ def _latencies(app: Any) -> dict[str, Any]:
     from sqlalchemy import text
 
     with app.reader() as s:
-        rows = s.execute(text("SELECT received_at, committed_at FROM monitor_inbox "
-                              "WHERE via = 'nats' ORDER BY received_at")).all()  # fmt: skip
+        rows = s.execute(
+            text(
+                "SELECT received_at, committed_at FROM monitor_inbox "
+                "WHERE via = 'nats' ORDER BY received_at"
+            )
+        ).all()
 
     def ts(v: Any) -> datetime:
         return v if isinstance(v, datetime) else datetime.fromisoformat(str(v))
@@ -301,8 +345,9 @@ def _latencies(app: Any) -> dict[str, Any]:
     return {"latency": lat, "span": span, "after_restart": tail}
 
 
-def ledger_check(label: str, data: Path, url: str | None, stream: list[Any],
-                 args: argparse.Namespace) -> None:  # fmt: skip
+def ledger_check(
+    label: str, data: Path, url: str | None, stream: list[Any], args: argparse.Namespace
+) -> None:
     """Lost, doubled, and the matching's quality, against the ledger; then the same
     events matched in one batch."""
     import pyarrow.parquet as pq
@@ -319,17 +364,26 @@ def ledger_check(label: str, data: Path, url: str | None, stream: list[Any],
                 )
             )
         }
-        quarantined = {(r.source, r.event_id) for r in s.execute(text(
-            "SELECT source, event_id FROM monitor_quarantine"))}  # fmt: skip
-        nameless = s.execute(text(
-            "SELECT count(*) FROM monitor_quarantine WHERE event_id IS NULL")).scalar()  # fmt: skip
-        doubled = s.execute(text(
-            """SELECT count(*) FROM (SELECT case_id, kind FROM case_events
+        quarantined = {
+            (r.source, r.event_id)
+            for r in s.execute(text("SELECT source, event_id FROM monitor_quarantine"))
+        }
+        nameless = s.execute(
+            text("SELECT count(*) FROM monitor_quarantine WHERE event_id IS NULL")
+        ).scalar()
+        doubled = s.execute(
+            text(
+                """SELECT count(*) FROM (SELECT case_id, kind FROM case_events
                WHERE kind IN ('verify_departure', 'report_departure') GROUP BY case_id, kind
-               HAVING count(*) > 1) d""")).scalar()  # fmt: skip
-        audited = s.execute(text(
-            """SELECT count(*) FROM (SELECT resources FROM audit_entries WHERE action =
-               'monitor_event' GROUP BY resources HAVING count(*) > 1) d""")).scalar()  # fmt: skip
+               HAVING count(*) > 1) d"""
+            )
+        ).scalar()
+        audited = s.execute(
+            text(
+                """SELECT count(*) FROM (SELECT resources FROM audit_entries WHERE action =
+               'monitor_event' GROUP BY resources HAVING count(*) > 1) d"""
+            )
+        ).scalar()
         records = dict(s.execute(text("SELECT record_id, person_id FROM index_records")).all())
     id_less = sum(
         1 for k, e in planned.items() if e.kind == "malformed" and k[1].startswith("(none")
@@ -340,10 +394,12 @@ def ledger_check(label: str, data: Path, url: str | None, stream: list[Any],
         if k not in inbox and k not in quarantined and not k[1].startswith("(none")
     ]
     lost_nameless = max(0, id_less - int(nameless or 0))
-    print(f"{label}: ledger {len(planned):,} distinct events ({sum(e.repeat for e in stream):,} "
-          f"repeats besides); inbox {len(inbox):,}, quarantined {len(quarantined):,}: lost "
-          f"{len(lost) + lost_nameless}, effects applied twice {int(doubled or 0)}, events "
-          f"audited twice {int(audited or 0)}")  # fmt: skip
+    print(
+        f"{label}: ledger {len(planned):,} distinct events ({sum(e.repeat for e in stream):,} "
+        f"repeats besides); inbox {len(inbox):,}, quarantined {len(quarantined):,}: lost "
+        f"{len(lost) + lost_nameless}, effects applied twice {int(doubled or 0)}, events "
+        f"audited twice {int(audited or 0)}"
+    )
     truth = pq.read_table(data / "world" / "truth.parquet").to_pydict()
     true_of = dict(zip(truth["record_id"], truth["person_id"], strict=True))
     majority: dict[str, Counter[str]] = {}
@@ -371,11 +427,13 @@ def ledger_check(label: str, data: Path, url: str | None, stream: list[Any],
         else:
             wrong += 1
     share = 100 / max(known, 1)
-    print(f"  matching: {known:,} events of people in the world: right person "
-          f"{right * share:.1f}%, "
-          f"to review {review * share:.1f}%, wrong {wrong} (target 0); strangers linked to "
-          f"someone {strangers_linked}; right but to an index person that merges two people "
-          f"{merged}")  # fmt: skip
+    print(
+        f"  matching: {known:,} events of people in the world: right person "
+        f"{right * share:.1f}%, "
+        f"to review {review * share:.1f}%, wrong {wrong} (target 0); strangers linked to "
+        f"someone {strangers_linked}; right but to an index person that merges two people "
+        f"{merged}"
+    )
     batch_matching(app, stream)
     app.close()
 

@@ -130,12 +130,26 @@ def world(people: int, flights: int, seed: int = 1) -> tuple[list[Ready], list[F
     hubs = ["MIA", "ONT", "ELP", "ATL", "SEA", "BRO", "EWR", "SAT"]
     countries = [f"C{i:02d}" for i in range(25)]
     weights = [1 / (i + 1) for i in range(25)]  # a few destinations take most people
-    ready = [Ready(f"p{i}", rng.choice(hubs), rng.choices(countries, weights)[0],
-                   D + timedelta(days=rng.randint(0, 42))) for i in range(people)]  # fmt: skip
+    ready = [
+        Ready(
+            f"p{i}",
+            rng.choice(hubs),
+            rng.choices(countries, weights)[0],
+            D + timedelta(days=rng.randint(0, 42)),
+        )
+        for i in range(people)
+    ]
     seats = people * 1.1 / flights
-    fl = [Flight(f"f{i}", D + timedelta(days=rng.randint(0, 56)), rng.choice(hubs),
-                 rng.choices(countries, weights)[0], max(1, int(rng.gauss(seats, seats / 4))))
-          for i in range(flights)]  # fmt: skip
+    fl = [
+        Flight(
+            f"f{i}",
+            D + timedelta(days=rng.randint(0, 56)),
+            rng.choice(hubs),
+            rng.choices(countries, weights)[0],
+            max(1, int(rng.gauss(seats, seats / 4))),
+        )
+        for i in range(flights)
+    ]
     return ready, fl
 
 

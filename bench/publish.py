@@ -45,8 +45,10 @@ def main() -> None:
     t = time.perf_counter()
     result = resolve(st, datetime(2026, 11, 1, 9))
     t_res = time.perf_counter() - t
-    print(f"world    {args.people:,} people: ingest {t_in:.1f} s; resolve {t_res:.1f} s "
-          f"→ {result.records:,} records, {result.persons:,} persons")  # fmt: skip
+    print(
+        f"world    {args.people:,} people: ingest {t_in:.1f} s; resolve {t_res:.1f} s "
+        f"→ {result.records:,} records, {result.persons:,} persons"
+    )
     targets = [("SQLite", f"sqlite:///{tmp / 'habeas.db'}")]
     pg = None
     if not args.skip_postgres:
@@ -68,18 +70,23 @@ def main() -> None:
                 )
             sessions = session_factory(engine)
             with sessions() as s:
-                persons = list(s.execute(select(IndexRecord.person_id).distinct()
-                                         .limit(500)).scalars())  # fmt: skip
+                persons = list(
+                    s.execute(select(IndexRecord.person_id).distinct().limit(500)).scalars()
+                )
             t = time.perf_counter()
             for pid in persons:
                 with sessions() as s:
-                    list(s.execute(select(IndexRecord).where(
-                        IndexRecord.person_id == pid)).scalars())  # fmt: skip
+                    list(
+                        s.execute(select(IndexRecord).where(IndexRecord.person_id == pid)).scalars()
+                    )
             op = (time.perf_counter() - t) / len(persons)
             t = time.perf_counter()
             for pid in persons:
-                st.rows("""SELECT r.* FROM person_records p JOIN records r USING (record_id)
-                           WHERE p.person_id = ?""", [pid])  # fmt: skip
+                st.rows(
+                    """SELECT r.* FROM person_records p JOIN records r USING (record_id)
+                           WHERE p.person_id = ?""",
+                    [pid],
+                )
             batch = (time.perf_counter() - t) / len(persons)
             print(
                 f"read     {label:<10} a person's records: {op * 1000:.2f} ms from the "

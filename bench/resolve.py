@@ -60,13 +60,19 @@ def _scores(pred: dict[str, Any], truth: dict[str, Any]) -> dict[str, float]:
 
     whole = {k: pred.get(k, f"unindexed:{k}") for k in truth}
     s = score_clusters(whole, truth)
-    return {"pair_f1": s.pair_f1, "bcubed_f1": s.bcubed_f1, "records": s.records,
-            "pair_p": s.pair_precision, "pair_r": s.pair_recall}  # fmt: skip
+    return {
+        "pair_f1": s.pair_f1,
+        "bcubed_f1": s.bcubed_f1,
+        "records": s.records,
+        "pair_p": s.pair_precision,
+        "pair_r": s.pair_recall,
+    }
 
 
 # ---------------------------------------------------------------- vanilla Splink
-def _vanilla(table: Any, settings: Any, prior_rules: list[Any], em_rules: list[Any],
-             threshold: float) -> tuple[dict[str, Any], float]:  # fmt: skip
+def _vanilla(
+    table: Any, settings: Any, prior_rules: list[Any], em_rules: list[Any], threshold: float
+) -> tuple[dict[str, Any], float]:
     """Splink as its documentation runs it: prior, u by sampling, EM, predict, cluster."""
     import logging
 
@@ -122,8 +128,9 @@ def vanilla_historical(_: Any) -> dict[str, Any]:
     pred, seconds = _vanilla(
         table, settings, prior, [block_on("first_name", "surname"), block_on("dob")], 0.95
     )
-    truth = dict(zip(table.column("unique_id").to_pylist(), table.column("cluster").to_pylist(),
-                     strict=True))  # fmt: skip
+    truth = dict(
+        zip(table.column("unique_id").to_pylist(), table.column("cluster").to_pylist(), strict=True)
+    )
     return {"seconds": seconds, "all": _scores(pred, truth), "pred": pred, "peak": _peak_gib()}
 
 
@@ -196,8 +203,13 @@ def habeas_historical(_: Any) -> dict[str, Any]:
     st.close()
     shutil.rmtree(tmp)
     truth = _historical_truth()
-    return {"seconds": seconds, "all": _scores(pred, truth), "pred": pred,
-            "quarantined": quarantined, "peak": _peak_gib()}  # fmt: skip
+    return {
+        "seconds": seconds,
+        "all": _scores(pred, truth),
+        "pred": pred,
+        "quarantined": quarantined,
+        "peak": _peak_gib(),
+    }
 
 
 def habeas_synthetic(args: tuple[str, str, bool]) -> dict[str, Any]:
@@ -330,8 +342,13 @@ def _citizenship(st: Any, world: Path) -> dict[str, Any]:
     ).fetchall()
     con.unregister("truth_map")
     con.unregister("people_status")
-    return {"stale": stale, "carried": carried, "noncitizens": noncitizens,
-            "wrong": by_other, "own": by_own}  # fmt: skip
+    return {
+        "stale": stale,
+        "carried": carried,
+        "noncitizens": noncitizens,
+        "wrong": by_other,
+        "own": by_own,
+    }
 
 
 def habeas_febrl(_: Any) -> dict[str, Any]:

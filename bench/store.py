@@ -45,10 +45,14 @@ def _case(i: int) -> Resource:
     return Resource(
         "Case",
         f"case-{i}",
-        {"person": {"__entity": {"type": "Habeas::Person", "id": person}}, "person_id": person,
-         "counsel": "lawyer1" if i % 2 else "", "state": "identified"},
+        {
+            "person": {"__entity": {"type": "Habeas::Person", "id": person}},
+            "person_id": person,
+            "counsel": "lawyer1" if i % 2 else "",
+            "state": "identified",
+        },
         ({"uid": {"type": "Habeas::Person", "id": person}, "attrs": {"flags": []}, "parents": []},),
-    )  # fmt: skip
+    )
 
 
 def bench_authz(n: int = 5000) -> None:
@@ -64,9 +68,11 @@ def bench_authz(n: int = 5000) -> None:
     decisions = authorize_batch(ctx, "read", cases)
     batch = (time.perf_counter() - t) / n
     allowed = sum(d.allowed for d in decisions)
-    print(f"authz    single {single * 1e6:,.0f} µs/decision; batch of {n:,}: "
-          f"{batch * 1e6:,.0f} µs/decision ({allowed} allowed); "
-          "target <= 100 µs batched")  # fmt: skip
+    print(
+        f"authz    single {single * 1e6:,.0f} µs/decision; batch of {n:,}: "
+        f"{batch * 1e6:,.0f} µs/decision ({allowed} allowed); "
+        "target <= 100 µs batched"
+    )
 
 
 def _resolved_store(tmp: Path, people: int) -> StagingStore:
@@ -88,8 +94,15 @@ def _cases_store(url: str, persons: list[str], pool_size: int = 5) -> Engine:
     with session_factory(engine).begin() as s:
         bootstrap_admin(s, "bench_admin", "a long bench passphrase")
         for i, pid in enumerate(persons, start=1):
-            s.add(Case(id=i, person_id=pid, state="under_review", note="0",
-                       updated_at=datetime(2026, 11, 2)))  # fmt: skip
+            s.add(
+                Case(
+                    id=i,
+                    person_id=pid,
+                    state="under_review",
+                    note="0",
+                    updated_at=datetime(2026, 11, 2),
+                )
+            )
     return engine
 
 
@@ -107,8 +120,10 @@ def bench_mix(tmp: Path, people: int, calls: int = 3000) -> None:
     print(f"mix      index of {len(persons):,} persons built in {time.perf_counter() - t:.0f} s")
     ctx = AccessContext("officer1", "case_officer", "case_review")
     rng = random.Random(7)
-    plan = [(rng.choices(["person", "case", "edit"], [70, 20, 10])[0], rng.randrange(len(persons)))
-            for _ in range(calls)]  # fmt: skip
+    plan = [
+        (rng.choices(["person", "case", "edit"], [70, 20, 10])[0], rng.randrange(len(persons)))
+        for _ in range(calls)
+    ]
     engine = _cases_store(f"sqlite:///{tmp / 'habeas.db'}", persons)
     run_id = st.rows("SELECT run_id FROM resolution_runs")[0][0]
     publish(engine, st, run_id)
@@ -137,10 +152,16 @@ def bench_mix(tmp: Path, people: int, calls: int = 3000) -> None:
         def call(kind: str, i: int) -> None:
             if kind == "person":
                 with sessions() as s:
-                    list(s.execute(select(IndexRecord).where(
-                        IndexRecord.person_id == persons[i])).scalars())  # fmt: skip
-                    list(s.execute(select(IndexFlag).where(
-                        IndexFlag.person_id == persons[i])).scalars())  # fmt: skip
+                    list(
+                        s.execute(
+                            select(IndexRecord).where(IndexRecord.person_id == persons[i])
+                        ).scalars()
+                    )
+                    list(
+                        s.execute(
+                            select(IndexFlag).where(IndexFlag.person_id == persons[i])
+                        ).scalars()
+                    )
                 return
             with sessions.begin() as s:
                 case = s.get(Case, i + 1)
@@ -165,12 +186,16 @@ def bench_mix(tmp: Path, people: int, calls: int = 3000) -> None:
     count = Counter(kind for kind, _ in plan)
     for kind in ("person", "case", "edit"):
         w, wo = took["with"][kind] / count[kind], took["without"][kind] / count[kind]
-        print(f"mix      {kind:<6} x{count[kind]:>5,}: {wo * 1e3:6.2f} ms without, "
-              f"{w * 1e3:6.2f} ms with authorization + audit "
-              f"(+{(w / wo - 1) * 100:.0f}%)")  # fmt: skip
+        print(
+            f"mix      {kind:<6} x{count[kind]:>5,}: {wo * 1e3:6.2f} ms without, "
+            f"{w * 1e3:6.2f} ms with authorization + audit "
+            f"(+{(w / wo - 1) * 100:.0f}%)"
+        )
     w, wo = sum(took["with"].values()), sum(took["without"].values())
-    print(f"mix      all {calls:,} calls: {wo:.2f} s without, {w:.2f} s with "
-          f"(overhead {(w / wo - 1) * 100:.1f}%) — target <= 10%")  # fmt: skip
+    print(
+        f"mix      all {calls:,} calls: {wo:.2f} s without, {w:.2f} s with "
+        f"(overhead {(w / wo - 1) * 100:.1f}%) — target <= 10%"
+    )
     app.close()
 
 
@@ -196,8 +221,9 @@ def bench_writers(url: str, label: str, writers: int = 50, rounds: int = 10) -> 
                     with sessions.begin() as s:
                         seen = read_case(s, ctx, case_id)
                     with sessions.begin() as s:
-                        update_case_note(s, ctx, case_id, seen["version"],
-                                         str(int(seen["note"]) + 1))  # fmt: skip
+                        update_case_note(
+                            s, ctx, case_id, seen["version"], str(int(seen["note"]) + 1)
+                        )
                     with lock:
                         done[case_id] += 1
                     break
@@ -220,11 +246,13 @@ def bench_writers(url: str, label: str, writers: int = 50, rounds: int = 10) -> 
     lost = sum(done[i] - int(c.note) for i, c in final.items() if c is not None)
     versions_ok = all(c is not None and c.version == 1 + done[i] for i, c in final.items())
     v = verify_store(engine)
-    print(f"writers  {label:<10} {writers} writers x {rounds} updates on 5 cases: "
-          f"{sum(done.values()):,} applied in {took:.1f} s, conflicts reported "
-          f"{sum(conflicts.values()):,} {dict(conflicts)}, lost updates {lost}, "
-          f"versions consistent {versions_ok}, "
-          f"audit chain ok {v.ok} ({v.entries:,} entries)")  # fmt: skip
+    print(
+        f"writers  {label:<10} {writers} writers x {rounds} updates on 5 cases: "
+        f"{sum(done.values()):,} applied in {took:.1f} s, conflicts reported "
+        f"{sum(conflicts.values()):,} {dict(conflicts)}, lost updates {lost}, "
+        f"versions consistent {versions_ok}, "
+        f"audit chain ok {v.ok} ({v.entries:,} entries)"
+    )
     engine.dispose()
 
 
@@ -235,14 +263,35 @@ def _fill(path: Path, n: int) -> None:
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
     batch = []
     for i in range(1, n + 1):
-        e = Entry(i, (t0 + timedelta(seconds=i)).isoformat(timespec="microseconds"),
-                  f"user{i % 50}", "case_officer", "case_review", "read_case",
-                  (f"case:{i % 9000}", f"person:P{i % 7000}"), "allow" if i % 11 else "deny",
-                  f"req{i}")  # fmt: skip
+        e = Entry(
+            i,
+            (t0 + timedelta(seconds=i)).isoformat(timespec="microseconds"),
+            f"user{i % 50}",
+            "case_officer",
+            "case_review",
+            "read_case",
+            (f"case:{i % 9000}", f"person:P{i % 7000}"),
+            "allow" if i % 11 else "deny",
+            f"req{i}",
+        )
         h = entry_hash(prev, e)
         resources = resources_json(e.resources)
-        batch.append((e.seq, e.at, e.user, e.role, e.purpose, e.action, resources,
-                      e.decision, e.request_id, "", prev, h))  # fmt: skip
+        batch.append(
+            (
+                e.seq,
+                e.at,
+                e.user,
+                e.role,
+                e.purpose,
+                e.action,
+                resources,
+                e.decision,
+                e.request_id,
+                "",
+                prev,
+                h,
+            )
+        )
         prev = h
         if len(batch) == 50_000:
             con.executemany("INSERT INTO audit_entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", batch)
@@ -263,11 +312,17 @@ def bench_audit(entries: int) -> None:
     t = time.perf_counter()
     for i in range(2000):
         with sessions.begin() as s:
-            audit.append(s, user="u", role="case_officer", purpose="case_review",
-                         action="read_case", resources=[f"case:{i}"], decision="allow")  # fmt: skip
+            audit.append(
+                s,
+                user="u",
+                role="case_officer",
+                purpose="case_review",
+                action="read_case",
+                resources=[f"case:{i}"],
+                decision="allow",
+            )
     per = (time.perf_counter() - t) / 2000
-    print(f"append   {1 / per:,.0f} entries/s, one transaction each "
-          f"({per * 1e3:.2f} ms per entry)")  # fmt: skip
+    print(f"append   {1 / per:,.0f} entries/s, one transaction each ({per * 1e3:.2f} ms per entry)")
     engine = make_engine(f"sqlite:///{tmp / 'b.db'}")
     upgrade(engine)
     t = time.perf_counter()
@@ -276,8 +331,10 @@ def bench_audit(entries: int) -> None:
     t = time.perf_counter()
     v = verify_store(engine)
     took = time.perf_counter() - t
-    print(f"verify   {v.entries:,} entries in {took:.1f} s ({v.entries / took:,.0f}/s), "
-          f"ok={v.ok} — target 1M <= 10 s")  # fmt: skip
+    print(
+        f"verify   {v.entries:,} entries in {took:.1f} s ({v.entries / took:,.0f}/s), "
+        f"ok={v.ok} — target 1M <= 10 s"
+    )
     key = audit.load_or_create_key(tmp / "keys")
     t = time.perf_counter()
     cp = audit.make_checkpoint(engine, key)

@@ -103,10 +103,19 @@ def exit_event(
 ) -> dict[str, Any]:
     """An airline's exit record of the subject, exactly as their passport reads."""
     p = s.truth
-    body = {"event_id": event_id, "departed_at": stamp(at), "document_number": p.passport,
-            "document_country": p.country[1], "surname": p.family_name.upper(),
-            "given_names": p.given_name.upper(), "birth_date": p.dob.isoformat(), "sex": p.sex,
-            "airport": "JFK", "flight": "AA100", "destination": p.country[1]}  # fmt: skip
+    body = {
+        "event_id": event_id,
+        "departed_at": stamp(at),
+        "document_number": p.passport,
+        "document_country": p.country[1],
+        "surname": p.family_name.upper(),
+        "given_names": p.given_name.upper(),
+        "birth_date": p.dob.isoformat(),
+        "sex": p.sex,
+        "airport": "JFK",
+        "flight": "AA100",
+        "destination": p.country[1],
+    }
     body.update(over)
     return body
 
@@ -114,10 +123,17 @@ def exit_event(
 def crossing(s: Subject, event_id: str, direction: str, at: datetime) -> dict[str, Any]:
     """A land-border crossing of the subject."""
     p = s.truth
-    return {"crossing_id": event_id, "crossed_at": stamp(at), "direction": direction,
-            "document_number": p.passport, "document_country": p.country[1],
-            "surname": p.family_name.upper(), "given_names": p.given_name.upper(),
-            "birth_date": p.dob.isoformat(), "port_code": "ELP"}  # fmt: skip
+    return {
+        "crossing_id": event_id,
+        "crossed_at": stamp(at),
+        "direction": direction,
+        "document_number": p.passport,
+        "document_country": p.country[1],
+        "surname": p.family_name.upper(),
+        "given_names": p.given_name.upper(),
+        "birth_date": p.dob.isoformat(),
+        "port_code": "ELP",
+    }
 
 
 def self_report(s: Subject, event_id: str, **over: Any) -> dict[str, Any]:
@@ -139,31 +155,60 @@ def self_report(s: Subject, event_id: str, **over: Any) -> dict[str, Any]:
     return body
 
 
-def step(app: Habeas, who: str, purpose: str, case_id: int, kind: str, on: date,
-         **fields: Any) -> Any:  # fmt: skip
-    return app.cases.step(app.users.local(who, "t"), purpose, case_id,
-                          StepRequest(kind=kind, on=on, fields=fields))  # fmt: skip
+def step(
+    app: Habeas, who: str, purpose: str, case_id: int, kind: str, on: date, **fields: Any
+) -> Any:
+    return app.cases.step(
+        app.users.local(who, "t"), purpose, case_id, StepRequest(kind=kind, on=on, fields=fields)
+    )
 
 
-NYC = {"street": "12 W 31st St", "city": "New York", "state": "NY", "zip": "10001",
-       "lat": 40.7486, "lon": -73.9880}  # fmt: skip
+NYC = {
+    "street": "12 W 31st St",
+    "city": "New York",
+    "state": "NY",
+    "zip": "10001",
+    "lat": 40.7486,
+    "lon": -73.9880,
+}
 
 
 def approved(app: Habeas, s: Subject) -> int:
     """The subject's case carried to approved for field action (an I-200, a second
     person's approval), with a current address in the NE office's area."""
     with app.sessions() as ses:
-        ses.add(IndexRecord(record_id=f"addr-{s.person_id}", person_id=s.person_id,
-                            source="dmv_licenses", source_key=f"addr-{s.person_id}",
-                            name="", name_key="", family_key="", how="test", features="{}",
-                            run_id="test", address_date=(TODAY - timedelta(days=10)).isoformat(),
-                            **NYC))  # fmt: skip
+        ses.add(
+            IndexRecord(
+                record_id=f"addr-{s.person_id}",
+                person_id=s.person_id,
+                source="dmv_licenses",
+                source_key=f"addr-{s.person_id}",
+                name="",
+                name_key="",
+                family_key="",
+                how="test",
+                features="{}",
+                run_id="test",
+                address_date=(TODAY - timedelta(days=10)).isoformat(),
+                **NYC,
+            )
+        )
         ses.commit()
-    case_id = app.cases.open_case(app.users.local("officer1", "t"), "case_review", s.person_id,
-                                  PAST).case_id  # fmt: skip
+    case_id = app.cases.open_case(
+        app.users.local("officer1", "t"), "case_review", s.person_id, PAST
+    ).case_id
     step(app, "officer1", "case_review", case_id, "begin_review", PAST)
-    step(app, "officer1", "case_review", case_id, "charge", PAST, instrument="nta",
-         reference=f"NTA-{s.person_id}", authority="ICE ERO (synthetic)")  # fmt: skip
+    step(
+        app,
+        "officer1",
+        "case_review",
+        case_id,
+        "charge",
+        PAST,
+        instrument="nta",
+        reference=f"NTA-{s.person_id}",
+        authority="ICE ERO (synthetic)",
+    )
     step(
         app,
         "super1",
@@ -176,16 +221,18 @@ def approved(app: Habeas, s: Subject) -> int:
         authority="FOD (synthetic)",
     )
     step(app, "officer1", "case_review", case_id, "request_field_action", PAST + timedelta(days=2))
-    step(app, "super2", "field_operation", case_id, "approve_field_action",
-         PAST + timedelta(days=3))  # fmt: skip
+    step(
+        app, "super2", "field_operation", case_id, "approve_field_action", PAST + timedelta(days=3)
+    )
     return case_id
 
 
 def assigned(app: Habeas, s: Subject) -> tuple[int, int]:
     """The subject's approved case on team NE-1's list today: (case, assignment)."""
     case_id = approved(app, s)
-    report = app.field.assign(app.users.local("super1", "t"), "field_operation", [case_id],
-                              "NE-1", TODAY)  # fmt: skip
+    report = app.field.assign(
+        app.users.local("super1", "t"), "field_operation", [case_id], "NE-1", TODAY
+    )
     assert not report.refused, report.refused
     return case_id, report.assigned[0].id
 
@@ -194,8 +241,9 @@ def on_manifest(app: Habeas, s: Subject) -> int:
     """The subject's case through proceedings to a final order and a seat on flight F-9."""
     officer = ("officer1", "case_review")
     custody = ("custody1", "custody")
-    case_id = app.cases.open_case(app.users.local("officer1", "t"), "case_review", s.person_id,
-                                  PAST).case_id  # fmt: skip
+    case_id = app.cases.open_case(
+        app.users.local("officer1", "t"), "case_review", s.person_id, PAST
+    ).case_id
 
     def order() -> dict[str, str]:
         doc = app.cases.attach(
@@ -207,32 +255,72 @@ def on_manifest(app: Habeas, s: Subject) -> int:
         )
         if doc.new:  # a second person checks it against the court's docket
             supervisor = app.users.local("super2", "t")
-            app.cases.verify_document(supervisor, "case_review", case_id, doc.sha256,
-                                      "immigration_judge", f"EOIR-{case_id}")  # fmt: skip
+            app.cases.verify_document(
+                supervisor,
+                "case_review",
+                case_id,
+                doc.sha256,
+                "immigration_judge",
+                f"EOIR-{case_id}",
+            )
         return {"document": doc.name, "document_sha256": doc.sha256}
 
     def d(n: int) -> date:
         return PAST + timedelta(days=n)
 
     step(app, *officer, case_id, "begin_review", d(0))
-    step(app, *officer, case_id, "charge", d(1), instrument="nta", reference=f"NTA-{case_id}",
-         authority="ICE ERO (synthetic)")  # fmt: skip
+    step(
+        app,
+        *officer,
+        case_id,
+        "charge",
+        d(1),
+        instrument="nta",
+        reference=f"NTA-{case_id}",
+        authority="ICE ERO (synthetic)",
+    )
     step(app, *officer, case_id, "begin_proceedings", d(2))
     step(app, *officer, case_id, "decide", d(10), authority="IJ (synthetic)", **order())
     step(app, *officer, case_id, "waive_appeal", d(10), **order())
-    step(app, "super1", "field_operation", case_id, "issue_warrant", d(11), instrument="i205",
-         reference=f"I205-{case_id}", authority="FOD (synthetic)")  # fmt: skip
+    step(
+        app,
+        "super1",
+        "field_operation",
+        case_id,
+        "issue_warrant",
+        d(11),
+        instrument="i205",
+        reference=f"I205-{case_id}",
+        authority="FOD (synthetic)",
+    )
     step(app, *officer, case_id, "request_field_action", d(12))
     step(app, "super2", "field_operation", case_id, "approve_field_action", d(13))
     step(app, "super1", "field_operation", case_id, "assign", d(14), team="NE-1")
     step(app, "field1", "field_operation", case_id, "record_encounter", d(15), outcome="arrested")
     step(app, *custody, case_id, "decide_custody", d(15), custody="detained")
-    step(app, *custody, case_id, "add_instrument", d(16), instrument="travel_document",
-         reference=f"TD-{case_id}", authority="consulate of MX", country="MX",
-         expires_on=(TODAY + timedelta(days=60)).isoformat())  # fmt: skip
-    step(app, *custody, case_id, "add_instrument", d(16), instrument="medical_clearance",
-         reference=f"MED-{case_id}", authority="IHSC",
-         expires_on=(TODAY + timedelta(days=30)).isoformat())  # fmt: skip
+    step(
+        app,
+        *custody,
+        case_id,
+        "add_instrument",
+        d(16),
+        instrument="travel_document",
+        reference=f"TD-{case_id}",
+        authority="consulate of MX",
+        country="MX",
+        expires_on=(TODAY + timedelta(days=60)).isoformat(),
+    )
+    step(
+        app,
+        *custody,
+        case_id,
+        "add_instrument",
+        d(16),
+        instrument="medical_clearance",
+        reference=f"MED-{case_id}",
+        authority="IHSC",
+        expires_on=(TODAY + timedelta(days=30)).isoformat(),
+    )
     step(app, *custody, case_id, "set_destination", d(16), country="MX")
     step(app, *custody, case_id, "mark_ready", d(17))
     step(app, *custody, case_id, "add_to_manifest", d(18), flight="F-9")
@@ -262,7 +350,13 @@ def audit_entries(app: Habeas, action: str) -> list[dict[str, Any]]:
     from sqlalchemy import text
 
     with app.reader() as s:
-        rows = s.execute(text('SELECT action, resources, detail, "user" FROM audit_entries '
-                              "WHERE action = :a ORDER BY seq"), {"a": action}).all()  # fmt: skip
-    return [{"action": a, "resources": json.loads(r), "detail": d, "user": u}
-            for a, r, d, u in rows]  # fmt: skip
+        rows = s.execute(
+            text(
+                'SELECT action, resources, detail, "user" FROM audit_entries '
+                "WHERE action = :a ORDER BY seq"
+            ),
+            {"a": action},
+        ).all()
+    return [
+        {"action": a, "resources": json.loads(r), "detail": d, "user": u} for a, r, d, u in rows
+    ]

@@ -100,8 +100,11 @@ def test_reads_are_audited_with_purpose_and_refusals_too(engine: Engine) -> None
     assert case["person_id"] == "P1"
     entry = _entries(engine)[-1]
     assert (entry.user, entry.purpose, entry.action, entry.decision) == (
-        "officer1", "case_review", "read_case", "allow",
-    )  # fmt: skip
+        "officer1",
+        "case_review",
+        "read_case",
+        "allow",
+    )
     assert "person:P1" in entry.resources
     wrong_purpose = AccessContext("officer1", "case_officer", "analytics")
     refusals = []

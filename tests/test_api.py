@@ -60,12 +60,17 @@ def world_api(store_url: str, resolved: Path, tmp_path: Path) -> Iterator[World]
 
 def _unflagged_person(app: Habeas) -> str:
     with app.sessions() as s:
-        pid = s.execute(
-            select(IndexRecord.person_id)
-            .where(IndexRecord.person_id.not_in(select(IndexFlag.person_id)))
-            .group_by(IndexRecord.person_id).having(func.count() >= 2)
-            .order_by(IndexRecord.person_id)
-        ).scalars().first()  # fmt: skip
+        pid = (
+            s.execute(
+                select(IndexRecord.person_id)
+                .where(IndexRecord.person_id.not_in(select(IndexFlag.person_id)))
+                .group_by(IndexRecord.person_id)
+                .having(func.count() >= 2)
+                .order_by(IndexRecord.person_id)
+            )
+            .scalars()
+            .first()
+        )
     assert pid is not None
     return pid
 
@@ -105,15 +110,18 @@ def test_reads_with_purpose_masking_and_problems(world_api: World) -> None:
     name = body["records"][0]["name"]
     r = c.get("/persons", params={"name": name}, headers=w.headers("officer1", "case_review"))
     assert r.status_code == 200 and r.json()["hits"][0]["person_id"] == pid
-    r = c.get("/persons", params={"dob": "1990-02-31"},
-              headers=w.headers("officer1", "case_review"))  # fmt: skip
+    r = c.get(
+        "/persons", params={"dob": "1990-02-31"}, headers=w.headers("officer1", "case_review")
+    )
     assert r.status_code == 422 and "dob" in r.json()["detail"]
-    r = c.get("/persons", params={"limit": 0, "name": "x"},
-              headers=w.headers("officer1", "case_review"))  # fmt: skip
+    r = c.get(
+        "/persons", params={"limit": 0, "name": "x"}, headers=w.headers("officer1", "case_review")
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.limit"
     a, b = (rec["record_id"] for rec in body["records"][:2])
-    r = c.get("/explain", params={"left": a, "right": b},
-              headers=w.headers("eng1", "identity_resolution"))  # fmt: skip
+    r = c.get(
+        "/explain", params={"left": a, "right": b}, headers=w.headers("eng1", "identity_resolution")
+    )
     assert r.status_code == 200 and r.json()["steps"]
 
 
@@ -124,14 +132,23 @@ def test_case_steps_conflicts_and_gates_over_http(world_api: World) -> None:
     r = c.post("/cases", json={"person_id": pid, "on": "2026-11-01"}, headers=officer)
     assert r.status_code == 201, r.text
     case_id = r.json()["case_id"]
-    r = c.post(f"/cases/{case_id}/steps", json={"kind": "begin_review", "on": "2026-11-01"},
-               headers=officer)  # fmt: skip
+    r = c.post(
+        f"/cases/{case_id}/steps",
+        json={"kind": "begin_review", "on": "2026-11-01"},
+        headers=officer,
+    )
     assert r.status_code == 201 and r.json()["state"] == "under_review"
     version = r.json()["version"]
-    r = c.post(f"/cases/{case_id}/steps", json={"kind": "charge", "on": "2026-11-01",
-                                                "version": version - 1,
-                                                "fields": {"reference": "NTA-1"}},
-               headers=officer)  # fmt: skip
+    r = c.post(
+        f"/cases/{case_id}/steps",
+        json={
+            "kind": "charge",
+            "on": "2026-11-01",
+            "version": version - 1,
+            "fields": {"reference": "NTA-1"},
+        },
+        headers=officer,
+    )
     assert r.status_code == 409 and "reload it" in r.json()["detail"]
     r = c.post(
         f"/cases/{case_id}/steps",
@@ -147,8 +164,11 @@ def test_case_steps_conflicts_and_gates_over_http(world_api: World) -> None:
     assert r.status_code == 422 and "expires_on must be a date" in r.json()["detail"]
     r = c.post(f"/cases/{case_id}/steps", json={"kind": "teleport"}, headers=officer)
     assert r.status_code == 422 and "unknown step 'teleport'" in r.json()["detail"]
-    r = c.post(f"/cases/{case_id}/steps", json={"kind": "charge", "fields": {"actor": "super1"}},
-               headers=officer)  # fmt: skip
+    r = c.post(
+        f"/cases/{case_id}/steps",
+        json={"kind": "charge", "fields": {"actor": "super1"}},
+        headers=officer,
+    )
     assert r.status_code == 422 and "actor and role are the account's" in r.json()["detail"]
     r = c.get(f"/cases/{case_id}", headers=officer)
     assert r.status_code == 200 and r.json()["case"]["state"] == "under_review"
@@ -157,8 +177,15 @@ def test_case_steps_conflicts_and_gates_over_http(world_api: World) -> None:
     assert view["history"][1]["on"] == "2026-11-01" and view["history"][1]["recorded_at"]
     assert any(x["kind"] == "assign" and x["reasons"] for x in view["refused"])
     ahead = (date.today() + timedelta(days=9)).isoformat()
-    r = c.post(f"/cases/{case_id}/steps", json={"kind": "charge", "on": ahead, "fields": {
-        "reference": "NTA-9", "authority": "ICE ERO"}}, headers=officer)  # fmt: skip
+    r = c.post(
+        f"/cases/{case_id}/steps",
+        json={
+            "kind": "charge",
+            "on": ahead,
+            "fields": {"reference": "NTA-9", "authority": "ICE ERO"},
+        },
+        headers=officer,
+    )
     assert r.status_code == 403 and any(f"dated {ahead}, after" in x for x in r.json()["reasons"])
     body = {"name": "IJ order (synthetic)", "content_base64": "VGhlIG9yZGVyLg=="}
     r = c.post(f"/cases/{case_id}/documents", json=body, headers=officer)
@@ -168,13 +195,18 @@ def test_case_steps_conflicts_and_gates_over_http(world_api: World) -> None:
     assert r.status_code == 200 and r.content == b"The order."
     r = c.get(f"/cases/{case_id}/documents/{'0' * 64}", headers=officer)
     assert r.status_code == 404
-    r = c.post(f"/cases/{case_id}/documents", json={**body, "content_base64": "not base64!"},
-               headers=officer)  # fmt: skip
+    r = c.post(
+        f"/cases/{case_id}/documents",
+        json={**body, "content_base64": "not base64!"},
+        headers=officer,
+    )
     assert r.status_code == 422 and "not base64" in r.json()["detail"]
     r = c.get("/court-records/date-review", headers=officer)
     assert r.status_code == 200 and isinstance(r.json(), list)
-    assert c.get("/court-records/date-review", headers=w.headers("officer1", "analytics")
-                 ).status_code == 403  # fmt: skip
+    assert (
+        c.get("/court-records/date-review", headers=w.headers("officer1", "analytics")).status_code
+        == 403
+    )
     # counsel: their client's case only, and a refusal looks the same for any other case
     r = c.put(f"/cases/{case_id}/counsel", json={"counsel": "counsel1"}, headers=officer)
     assert r.status_code == 204, r.text
@@ -188,8 +220,14 @@ def test_case_steps_conflicts_and_gates_over_http(world_api: World) -> None:
 
 def test_password_sign_in_cookie_csrf_and_rate_limits(world_api: World) -> None:
     c, w = world_api.client, world_api
-    r = c.post("/auth/login", json={"username": "officer1", "password": w.passwords["officer1"],
-                                    "purpose": "case_review"})  # fmt: skip
+    r = c.post(
+        "/auth/login",
+        json={
+            "username": "officer1",
+            "password": w.passwords["officer1"],
+            "purpose": "case_review",
+        },
+    )
     assert r.status_code == 200 and r.json()["role"] == "case_officer"
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
@@ -217,17 +255,28 @@ def test_password_sign_in_cookie_csrf_and_rate_limits(world_api: World) -> None:
     c.post("/auth/logout", headers={"X-CSRF-Token": c.cookies["habeas_csrf"]})
     c.cookies.clear()
     for _ in range(5):
-        r = c.post("/auth/login", json={"username": "super1", "password": "wrong one",
-                                        "purpose": "case_review"})  # fmt: skip
+        r = c.post(
+            "/auth/login",
+            json={"username": "super1", "password": "wrong one", "purpose": "case_review"},
+        )
         assert r.status_code == 401
-    r = c.post("/auth/login", json={"username": "super1", "password": w.passwords["super1"],
-                                    "purpose": "case_review"})  # fmt: skip
+    r = c.post(
+        "/auth/login",
+        json={"username": "super1", "password": w.passwords["super1"], "purpose": "case_review"},
+    )
     assert r.status_code == 429  # even the right password, for a while
     with w.app.sessions() as s:
         from habeas.store.models import AuditEntry
 
-        logins = s.execute(select(AuditEntry.decision).where(AuditEntry.action == "login")
-                           .order_by(AuditEntry.seq)).scalars().all()  # fmt: skip
+        logins = (
+            s.execute(
+                select(AuditEntry.decision)
+                .where(AuditEntry.action == "login")
+                .order_by(AuditEntry.seq)
+            )
+            .scalars()
+            .all()
+        )
     assert logins.count("deny") == 6 and logins.count("allow") == 1
 
 
@@ -236,8 +285,11 @@ def test_admin_routes_and_the_audit_log(world_api: World) -> None:
     admin = w.headers("root", "oversight")
     r = c.post("/users", json={"username": "newbie", "role": "case_officer"}, headers=admin)
     assert r.status_code == 201 and len(r.json()["secret"]) > 12
-    r = c.post("/users", json={"username": "x", "role": "admin"},
-               headers=w.headers("officer1", "case_review"))  # fmt: skip
+    r = c.post(
+        "/users",
+        json={"username": "x", "role": "admin"},
+        headers=w.headers("officer1", "case_review"),
+    )
     assert r.status_code == 403
     r = c.post("/tokens", json={"username": "newbie", "days": 1}, headers=admin)
     token, token_id = r.json()["secret"], r.json()["token_id"]
@@ -265,9 +317,14 @@ def test_admin_routes_and_the_audit_log(world_api: World) -> None:
 
     r = c.post("/auth/login", content=chunks(), headers={"Content-Type": "application/json"})
     assert r.status_code == 413 and "at most" in r.json()["detail"]
-    r = c.post("/events/airline_exits", content=chunks(),
-               headers={**w.headers("officer1", "identity_resolution"),
-                        "Content-Type": "application/json"})  # fmt: skip
+    r = c.post(
+        "/events/airline_exits",
+        content=chunks(),
+        headers={
+            **w.headers("officer1", "identity_resolution"),
+            "Content-Type": "application/json",
+        },
+    )
     assert r.status_code == 413
     assert c.get("/docs").status_code == 200 and "<script" not in c.get("/docs").text
     assert c.get("/openapi.json").json()["info"]["title"] == "habeas"
@@ -300,8 +357,11 @@ def test_schemathesis_finds_no_server_error_and_no_open_route(world_api: World) 
     problems: list[str] = []
 
     def check(case: schemathesis.Case) -> None:
-        for headers in ({}, w.headers("officer1", "case_review"),
-                        w.headers("eng1", "identity_resolution")):  # fmt: skip
+        for headers in (
+            {},
+            w.headers("officer1", "case_review"),
+            w.headers("eng1", "identity_resolution"),
+        ):
             response = case.call(headers=headers)
             case.validate_response(response, checks=[not_a_server_error])
             open_route = not headers and case.operation.path != "/auth/login"
@@ -348,25 +408,38 @@ def test_over_http_a_self_written_order_is_no_courts_act(world_api: World) -> No
     c, w = world_api.client, world_api
     pid = _unflagged_person(w.app)
     officer = w.headers("officer1", "case_review")
-    case_id = c.post("/cases", json={"person_id": pid, "on": "2026-11-01"},
-                     headers=officer).json()["case_id"]  # fmt: skip
-    for kind, fields in (("begin_review", {}),
-                         ("charge", {"instrument": "nta", "reference": f"NTA-H{case_id}",
-                                     "authority": "ICE ERO"}),
-                         ("begin_proceedings", {})):  # fmt: skip
-        r = c.post(f"/cases/{case_id}/steps", json={"kind": kind, "on": "2026-11-01",
-                                                    "fields": fields}, headers=officer)  # fmt: skip
+    case_id = c.post("/cases", json={"person_id": pid, "on": "2026-11-01"}, headers=officer).json()[
+        "case_id"
+    ]
+    for kind, fields in (
+        ("begin_review", {}),
+        ("charge", {"instrument": "nta", "reference": f"NTA-H{case_id}", "authority": "ICE ERO"}),
+        ("begin_proceedings", {}),
+    ):
+        r = c.post(
+            f"/cases/{case_id}/steps",
+            json={"kind": kind, "on": "2026-11-01", "fields": fields},
+            headers=officer,
+        )
         assert r.status_code == 201, r.text
     text = b"The respondent is ordered removed. -- officer1"
     doc = {"name": "order.txt", "content_base64": base64.b64encode(text).decode()}
     r = c.post(f"/cases/{case_id}/documents", headers=officer, json=doc)
     sha = r.json()["sha256"]
-    decide = {"kind": "decide", "on": "2026-11-02",
-              "fields": {"outcome": "removal_order", "authority": "federal_court",
-                         "document": "order.txt", "document_sha256": sha}}  # fmt: skip
+    decide = {
+        "kind": "decide",
+        "on": "2026-11-02",
+        "fields": {
+            "outcome": "removal_order",
+            "authority": "federal_court",
+            "document": "order.txt",
+            "document_sha256": sha,
+        },
+    }
     r = c.post(f"/cases/{case_id}/steps", json=decide, headers=officer)
-    assert r.status_code == 403 and any("verified it against the court's docket" in x
-                                        for x in r.json()["reasons"])  # fmt: skip
+    assert r.status_code == 403 and any(
+        "verified it against the court's docket" in x for x in r.json()["reasons"]
+    )
     r = c.post(
         f"/cases/{case_id}/documents/{sha}/verification",
         headers=officer,

@@ -29,13 +29,24 @@ def _ids(app: Habeas) -> tuple[str, str, str, int]:
     """A person, two of their records, and a case on them."""
     with app.sessions() as s:
         flagged = select(IndexFlag.person_id)
-        pid = s.execute(
-            select(IndexRecord.person_id).where(IndexRecord.person_id.not_in(flagged))
-            .group_by(IndexRecord.person_id).having(func.count() >= 2)
-            .order_by(IndexRecord.person_id)
-        ).scalars().first()  # fmt: skip
-        recs = list(s.execute(select(IndexRecord.record_id).where(
-            IndexRecord.person_id == pid).order_by(IndexRecord.record_id)).scalars())  # fmt: skip
+        pid = (
+            s.execute(
+                select(IndexRecord.person_id)
+                .where(IndexRecord.person_id.not_in(flagged))
+                .group_by(IndexRecord.person_id)
+                .having(func.count() >= 2)
+                .order_by(IndexRecord.person_id)
+            )
+            .scalars()
+            .first()
+        )
+        recs = list(
+            s.execute(
+                select(IndexRecord.record_id)
+                .where(IndexRecord.person_id == pid)
+                .order_by(IndexRecord.record_id)
+            ).scalars()
+        )
     assert pid is not None
     officer = app.users.local("officer1", "test")
     case_id = app.cases.open_case(officer, "case_review", pid, TODAY, "test").case_id
@@ -56,11 +67,13 @@ USE_CASES: dict[str, UseCase] = {
     "cases.open_from_records": lambda a, p, u, x: a.cases.open_from_records(p, u, TODAY, 1),
     "cases.list": lambda a, p, u, x: a.cases.list_cases(p, u),
     "cases.show": lambda a, p, u, x: a.cases.show(p, u, x[3], TODAY),
-    "cases.step": lambda a, p, u, x: a.cases.step(p, u, x[3], StepRequest(kind="begin_review",
-                                                                          on=TODAY)),
+    "cases.step": lambda a, p, u, x: a.cases.step(
+        p, u, x[3], StepRequest(kind="begin_review", on=TODAY)
+    ),
     "cases.counsel": lambda a, p, u, x: a.cases.counsel(p, u, x[3], "counsel1"),
     "cases.resolve_flag": lambda a, p, u, x: a.cases.resolve_flag(
-        p, u, x[3], "citizenship", "a written reason here", "the file", TODAY),
+        p, u, x[3], "citizenship", "a written reason here", "the file", TODAY
+    ),
     "cases.tasks": lambda a, p, u, x: a.cases.tasks(p, u, TODAY),
     "cases.date_review": lambda a, p, u, x: a.cases.date_review(p, u),
     "cases.settle_deadlines": lambda a, p, u, x: a.cases.settle_deadlines(p, u),
@@ -74,12 +87,13 @@ USE_CASES: dict[str, UseCase] = {
     "custody.lock": lambda a, p, u, x: a.custody.lock(p, u, "F1", TODAY),
     "pipeline.quarantine": lambda a, p, u, x: a.pipeline.quarantine(p, u),
     "pipeline.resolve": lambda a, p, u, x: a.pipeline.resolve(p, u, incremental=True),
-    "pipeline.ingest": lambda a, p, u, x: a.pipeline.ingest(p, u, "eoir_cases",
-                                                           Path("missing.csv"), TODAY),
+    "pipeline.ingest": lambda a, p, u, x: a.pipeline.ingest(
+        p, u, "eoir_cases", Path("missing.csv"), TODAY
+    ),
     "pipeline.export": lambda a, p, u, x: a.pipeline.export(p, u, a.settings.data_dir / "x.csv"),
     "audit.show": lambda a, p, u, x: a.audit.show(p, u, AuditFilter()),
     "audit.sign": lambda a, p, u, x: a.audit.sign(p, u),
-}  # fmt: skip
+}
 """Every use case on personal data, with arguments that would succeed for the right caller."""
 
 ADMIN_CASES: dict[str, Callable[[Habeas, Principal | None], Any]] = {
@@ -110,8 +124,11 @@ def test_every_use_case_refuses_no_principal_an_unknown_account_and_a_wrong_purp
     with pytest.raises(HabeasError, match="unknown purpose 'gossip'"):
         use(app, app.users.local("officer1", "test"), "gossip", ids)
     with app.sessions() as s:
-        entries = list(s.execute(select(AuditEntry).where(AuditEntry.seq > before)
-                                 .order_by(AuditEntry.seq)).scalars())  # fmt: skip
+        entries = list(
+            s.execute(
+                select(AuditEntry).where(AuditEntry.seq > before).order_by(AuditEntry.seq)
+            ).scalars()
+        )
     # every refusal is in the log, and nothing else was done by these calls
     assert [e.decision for e in entries] == ["deny"] * len(entries) and len(entries) >= 4
     assert {e.user for e in entries} >= {"anonymous", "ghost", "officer1"}
@@ -237,8 +254,9 @@ def test_a_failed_review_decision_and_a_lock_of_no_flight_are_audited_as_failure
     with pytest.raises(NotFound, match="nobody is on a manifest"):
         app.custody.lock(app.users.local("custody1", "test"), "custody", "NO-SUCH", TODAY)
     with app.sessions() as s:
-        last = list(s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2))
-                    .scalars())  # fmt: skip
+        last = list(
+            s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2)).scalars()
+        )
     assert last[0].action == "transport_lock:outcome" and "failed" in last[0].detail
     assert last[1].action == "review_decide" and last[1].decision == "deny"
 
@@ -249,9 +267,15 @@ def test_identifiers_are_masked_unless_the_role_and_purpose_need_them(
     """Who sees which identifier whole (the rest see the last four)."""
     app = indexed_app
     with app.sessions() as s:
-        rec = s.execute(select(IndexRecord).where(IndexRecord.a_number.is_not(None),
-                                                  IndexRecord.source == "uscis_benefits")
-                        ).scalars().first()  # fmt: skip
+        rec = (
+            s.execute(
+                select(IndexRecord).where(
+                    IndexRecord.a_number.is_not(None), IndexRecord.source == "uscis_benefits"
+                )
+            )
+            .scalars()
+            .first()
+        )
         assert rec is not None
     whole = {  # (account, purpose) → identifier kinds shown whole
         ("eng1", "identity_resolution"): {"a_number", "ssn", "passport_number"},
@@ -289,9 +313,18 @@ def test_reads_never_wait_on_a_resolution_run_in_another_process(indexed_app: Ha
     app = indexed_app
     pid, left, right, case_id = _ids(app)
     officer, engineer = app.users.local("officer1", "t"), app.users.local("eng1", "t")
-    cmd = [sys.executable, "-c", "from habeas.cli.main import run; run()",
-           "--data-dir", str(app.settings.data_dir), "resolve", "--as", "eng1",
-           "--purpose", "identity_resolution"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-c",
+        "from habeas.cli.main import run; run()",
+        "--data-dir",
+        str(app.settings.data_dir),
+        "resolve",
+        "--as",
+        "eng1",
+        "--purpose",
+        "identity_resolution",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     reads = 0
     target = str(app.settings.staging_path.resolve())

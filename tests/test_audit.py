@@ -37,11 +37,16 @@ def _log(tmp_path: Path, n: int = 8) -> tuple[Path, Engine]:
     for i in range(n):
         with sessions.begin() as s:
             audit.append(
-                s, user=f"user{i % 3}", role="case_officer", purpose="case_review",
-                action="read_case", resources=[f"case:{i}", f"person:P{i}"],
-                decision="allow" if i % 4 else "deny", request_id=f"req{i}",
+                s,
+                user=f"user{i % 3}",
+                role="case_officer",
+                purpose="case_review",
+                action="read_case",
+                resources=[f"case:{i}", f"person:P{i}"],
+                decision="allow" if i % 4 else "deny",
+                request_id=f"req{i}",
                 now=T0 + timedelta(minutes=i),
-            )  # fmt: skip
+            )
     return path, engine
 
 
@@ -72,11 +77,22 @@ def test_an_edit_with_a_recomputed_hash_still_breaks_the_next_link(tmp_path: Pat
     con = sqlite3.connect(path)
     prev = con.execute("SELECT prev_hash FROM audit_entries WHERE seq = 5").fetchone()[0]
     con.close()
-    forged = Entry(5, (T0 + timedelta(minutes=4)).isoformat(timespec="microseconds"), "user1",
-                   "case_officer", "case_review", "read_case", ("case:4", "person:P4"), "allow",
-                   "req4")  # fmt: skip
-    _sql(path, "UPDATE audit_entries SET decision='allow', entry_hash=? WHERE seq=5",
-         (entry_hash(prev, forged),))  # fmt: skip
+    forged = Entry(
+        5,
+        (T0 + timedelta(minutes=4)).isoformat(timespec="microseconds"),
+        "user1",
+        "case_officer",
+        "case_review",
+        "read_case",
+        ("case:4", "person:P4"),
+        "allow",
+        "req4",
+    )
+    _sql(
+        path,
+        "UPDATE audit_entries SET decision='allow', entry_hash=? WHERE seq=5",
+        (entry_hash(prev, forged),),
+    )
     v = verify_store(engine)
     assert v.first_break is not None and v.first_break.seq == 6
     assert "previous entry's hash" in v.first_break.reason
@@ -112,8 +128,11 @@ def test_a_truncated_tail_is_found_only_with_a_checkpoint(tmp_path: Path) -> Non
     assert cp.size == 8
     _sql(path, "DELETE FROM audit_entries WHERE seq > 5")
     # a careful forger moves the head row back too: a prefix is then a valid chain
-    _sql(path, "UPDATE audit_head SET seq = 5, "
-               "entry_hash = (SELECT entry_hash FROM audit_entries WHERE seq = 5)")  # fmt: skip
+    _sql(
+        path,
+        "UPDATE audit_head SET seq = 5, "
+        "entry_hash = (SELECT entry_hash FROM audit_entries WHERE seq = 5)",
+    )
     assert verify_store(engine).ok
     public = audit.load_public(tmp_path / "keys" / audit.PUBLIC_FILE)
     v = verify_store(engine, cp, public)
@@ -149,8 +168,16 @@ def test_a_rewritten_history_before_the_checkpoint_is_found(tmp_path: Path) -> N
     sessions = session_factory(engine)
     for _ in range(4):
         with sessions.begin() as s:
-            audit.append(s, user="admin", role="admin", purpose="oversight", action="noop",
-                         resources=[], decision="allow", now=T0)  # fmt: skip
+            audit.append(
+                s,
+                user="admin",
+                role="admin",
+                purpose="oversight",
+                action="noop",
+                resources=[],
+                decision="allow",
+                now=T0,
+            )
     assert verify_store(engine).ok
     public = audit.load_public(tmp_path / "keys" / audit.PUBLIC_FILE)
     v = verify_store(engine, cp, public)
@@ -161,8 +188,15 @@ def test_an_entry_rolls_back_with_its_transaction(tmp_path: Path) -> None:
     _, engine = _log(tmp_path, n=2)
     sessions = session_factory(engine)
     with pytest.raises(RuntimeError), sessions.begin() as s:
-        audit.append(s, user="u", role="case_officer", purpose="case_review", action="edit",
-                     resources=["case:1"], decision="allow")  # fmt: skip
+        audit.append(
+            s,
+            user="u",
+            role="case_officer",
+            purpose="case_review",
+            action="edit",
+            resources=["case:1"],
+            decision="allow",
+        )
         raise RuntimeError("the change failed")
     v = verify_store(engine)
     assert v.ok and v.entries == 2
@@ -233,11 +267,22 @@ def test_canonical_bytes_equal_sorted_compact_json(
     at, user, role, purpose, action, decision, request_id, detail, _ = fields
     e = Entry(seq, at, user, role, purpose, action, tuple(resources), decision, request_id, detail)
     reference = json.dumps(
-        {"seq": seq, "at": at, "user": user, "role": role, "purpose": purpose,
-         "action": action, "resources": resources, "decision": decision,
-         "request_id": request_id, "detail": detail},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    ).encode()  # fmt: skip
+        {
+            "seq": seq,
+            "at": at,
+            "user": user,
+            "role": role,
+            "purpose": purpose,
+            "action": action,
+            "resources": resources,
+            "decision": decision,
+            "request_id": request_id,
+            "detail": detail,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
     assert e.canonical() == reference
 
 
@@ -263,9 +308,14 @@ def test_entries_after_the_checkpoint_are_counted_as_not_covered(tmp_path: Path)
     with engine.begin() as conn:
         for i in range(3):
             audit.append(
-                conn, user="forger", role="admin", purpose="oversight",
-                action="read_person", resources=[f"person:P{i}"], decision="allow",
-            )  # fmt: skip
+                conn,
+                user="forger",
+                role="admin",
+                purpose="oversight",
+                action="read_person",
+                resources=[f"person:P{i}"],
+                decision="allow",
+            )
     public = audit.load_public(tmp_path / "keys" / audit.PUBLIC_FILE)
     v = verify_store(engine, cp, public)
     assert v.ok and v.beyond_checkpoint == 3

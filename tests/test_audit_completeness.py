@@ -70,8 +70,13 @@ def test_a_failed_ingest_leaves_its_failure_not_only_the_allow(
     bad.write_bytes(b"\x1f\x8b\x08\x00garbage")
     before = count(app)
     with pytest.raises(HabeasError, match="gzip"):
-        app.pipeline.ingest(app.users.local("eng1", "test"), "identity_resolution",
-                            "ssa_numident", bad, date(2026, 10, 31))  # fmt: skip
+        app.pipeline.ingest(
+            app.users.local("eng1", "test"),
+            "identity_resolution",
+            "ssa_numident",
+            bad,
+            date(2026, 10, 31),
+        )
     new = entries(app)[before:]
     assert [e.decision for e in new] == ["allow", "deny"]
     assert "gzip" in new[-1].detail

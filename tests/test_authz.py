@@ -21,31 +21,38 @@ from habeas.governance.authz import (
 
 Y, N = True, False
 # Reading a case: rows are roles, columns the purposes in this order.
-CASE_READ_COLUMNS = ("identity_resolution", "case_review", "field_operation", "custody",
-                     "oversight", "redress", "analytics")  # fmt: skip
+CASE_READ_COLUMNS = (
+    "identity_resolution",
+    "case_review",
+    "field_operation",
+    "custody",
+    "oversight",
+    "redress",
+    "analytics",
+)
 CASE_READ = {
     "integration_engineer": (N, N, N, N, N, N, N),
-    "case_officer":         (N, Y, N, N, N, N, N),
-    "supervisor":           (N, Y, Y, N, N, N, N),
-    "field_officer":        (N, N, Y, N, N, N, N),
-    "custody_officer":      (N, N, N, Y, N, N, N),
-    "oversight":            (N, N, N, N, Y, N, N),
-    "counsel":              (N, N, N, N, N, N, N),  # not their client's case: see below
-    "admin":                (N, N, N, N, N, N, N),
-    "event_feed":           (N, N, N, N, N, N, N),  # posts events; reads nothing
-}  # fmt: skip
+    "case_officer": (N, Y, N, N, N, N, N),
+    "supervisor": (N, Y, Y, N, N, N, N),
+    "field_officer": (N, N, Y, N, N, N, N),
+    "custody_officer": (N, N, N, Y, N, N, N),
+    "oversight": (N, N, N, N, Y, N, N),
+    "counsel": (N, N, N, N, N, N, N),  # not their client's case: see below
+    "admin": (N, N, N, N, N, N, N),
+    "event_feed": (N, N, N, N, N, N, N),  # posts events; reads nothing
+}
 # Writing a case (a step every writing role may record: a release).
 CASE_WRITE = {
     "integration_engineer": (N, N, N, N, N, N, N),
-    "case_officer":         (N, Y, N, N, N, N, N),
-    "supervisor":           (N, Y, Y, N, N, N, N),
-    "field_officer":        (N, N, N, N, N, N, N),
-    "custody_officer":      (N, N, N, Y, N, N, N),
-    "oversight":            (N, N, N, N, N, N, N),
-    "counsel":              (N, N, N, N, N, N, N),
-    "admin":                (N, N, N, N, N, N, N),
-    "event_feed":           (N, N, N, N, N, N, N),  # only what a departure does: below
-}  # fmt: skip
+    "case_officer": (N, Y, N, N, N, N, N),
+    "supervisor": (N, Y, Y, N, N, N, N),
+    "field_officer": (N, N, N, N, N, N, N),
+    "custody_officer": (N, N, N, Y, N, N, N),
+    "oversight": (N, N, N, N, N, N, N),
+    "counsel": (N, N, N, N, N, N, N),
+    "admin": (N, N, N, N, N, N, N),
+    "event_feed": (N, N, N, N, N, N, N),  # only what a departure does: below
+}
 
 
 def case(person: str = "P1", counsel: str = "") -> Resource:
@@ -204,27 +211,44 @@ def test_only_integration_engineers_load_and_resolve_and_only_for_identity_resol
 
 # Which role may take which case step (write, with the step in the context), for the
 # purpose the role works under. Rows: roles; columns: the steps below, in order.
-STEPS = ("charge", "approve_field_action", "resolve_flag", "record_encounter",
-         "decide_custody", "confirm_removal", "place", "assign_counsel", "issue_warrant",
-         "grant_administrative_stay", "lift_stay", "waive_appeal")  # fmt: skip
-STEP_PURPOSE = {"case_officer": "case_review", "supervisor": "field_operation",
-                "field_officer": "field_operation", "custody_officer": "custody",
-                "integration_engineer": "identity_resolution", "oversight": "oversight",
-                "counsel": "redress", "admin": "oversight",
-                "event_feed": "identity_resolution"}  # fmt: skip
+STEPS = (
+    "charge",
+    "approve_field_action",
+    "resolve_flag",
+    "record_encounter",
+    "decide_custody",
+    "confirm_removal",
+    "place",
+    "assign_counsel",
+    "issue_warrant",
+    "grant_administrative_stay",
+    "lift_stay",
+    "waive_appeal",
+)
+STEP_PURPOSE = {
+    "case_officer": "case_review",
+    "supervisor": "field_operation",
+    "field_officer": "field_operation",
+    "custody_officer": "custody",
+    "integration_engineer": "identity_resolution",
+    "oversight": "oversight",
+    "counsel": "redress",
+    "admin": "oversight",
+    "event_feed": "identity_resolution",
+}
 STEP_TABLE = {
     #              charge approve resolve encounter custody remove place counsel warrant
     #              I-246 lift waive
-    "case_officer":         (Y, N, N, N, N, N, N, Y, N, N, Y, Y),
-    "supervisor":           (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    "field_officer":        (N, N, N, Y, N, N, N, N, N, N, N, N),
-    "custody_officer":      (N, N, N, N, Y, Y, Y, N, N, N, N, N),
+    "case_officer": (Y, N, N, N, N, N, N, Y, N, N, Y, Y),
+    "supervisor": (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    "field_officer": (N, N, N, Y, N, N, N, N, N, N, N, N),
+    "custody_officer": (N, N, N, N, Y, Y, Y, N, N, N, N, N),
     "integration_engineer": (N, N, N, N, N, N, N, N, N, N, N, N),
-    "oversight":            (N, N, N, N, N, N, N, N, N, N, N, N),
-    "counsel":              (N, N, N, N, N, N, N, N, N, N, N, N),
-    "admin":                (N, N, N, N, N, N, N, N, N, N, N, N),
-    "event_feed":           (N, N, N, N, N, N, N, N, N, N, N, N),
-}  # fmt: skip
+    "oversight": (N, N, N, N, N, N, N, N, N, N, N, N),
+    "counsel": (N, N, N, N, N, N, N, N, N, N, N, N),
+    "admin": (N, N, N, N, N, N, N, N, N, N, N, N),
+    "event_feed": (N, N, N, N, N, N, N, N, N, N, N, N),
+}
 
 
 @pytest.mark.parametrize("purpose", PURPOSES)

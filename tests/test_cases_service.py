@@ -54,11 +54,15 @@ def _person(app: Habeas, person_id: str) -> None:
         s.commit()
 
 
-def act(app: Habeas, who: str, purpose: str, case_id: int, kind: str, days: int = 0,
-        **fields: object) -> StepDone:  # fmt: skip
-    return app.cases.step(app.users.local(who, "test"), purpose, case_id,
-                          StepRequest(kind=kind, on=D + timedelta(days=days),
-                                      fields=fields))  # type: ignore[arg-type]  # fmt: skip
+def act(
+    app: Habeas, who: str, purpose: str, case_id: int, kind: str, days: int = 0, **fields: object
+) -> StepDone:
+    return app.cases.step(
+        app.users.local(who, "test"),
+        purpose,
+        case_id,
+        StepRequest(kind=kind, on=D + timedelta(days=days), fields=fields),
+    )  # type: ignore[arg-type]
 
 
 def test_a_case_moves_through_authorized_gated_audited_steps(app_on: Habeas) -> None:
@@ -109,9 +113,15 @@ def test_a_case_moves_through_authorized_gated_audited_steps(app_on: Habeas) -> 
         entries = list(s.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
     assert view.case["state"] == "encountered"
     assert [h["kind"] for h in view.history] == [
-        "opened", "begin_review", "charge", "issue_warrant", "request_field_action",
-        "approve_field_action", "assign", "record_encounter",
-    ]  # fmt: skip
+        "opened",
+        "begin_review",
+        "charge",
+        "issue_warrant",
+        "request_field_action",
+        "approve_field_action",
+        "assign",
+        "record_encounter",
+    ]
     assert view.history[2]["actor"] == "officer1" and events[-1].actor == "field1"
     assert instruments == {"NTA-9": "nta", "W-1": "i200"}
     denied = [(e.user, e.action, e.detail) for e in entries if e.decision == "deny"]

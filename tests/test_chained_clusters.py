@@ -104,10 +104,12 @@ def test_a_record_attaches_to_the_person_its_links_point_into() -> None:
     names = ("a", "b", "c", "lone", "pair1", "pair2")
     records: dict[str, dict[str, object]] = {r: dict(ANA) for r in names}
     pairs = [
-        ("a", "b", 0.99), ("b", "c", 0.99),  # one person of three records
+        ("a", "b", 0.99),
+        ("b", "c", 0.99),  # one person of three records
         ("lone", "a", 0.85),  # a record alone, one link of 0.85 into that person
-        ("pair1", "pair2", 0.99), ("pair1", "c", 0.85),  # two records, only one link in
-    ]  # fmt: skip
+        ("pair1", "pair2", 0.99),
+        ("pair1", "c", 0.85),  # two records, only one link in
+    ]
     con = _work(records, pairs)
     cluster_records(con, Constraints(), 0.95)
     assert _groups(con) == {frozenset({"a", "b", "c", "lone"}), frozenset({"pair1", "pair2"})}
@@ -183,12 +185,16 @@ def test_an_index_from_an_earlier_version_asks_for_a_full_run(tmp_path: Path, to
     from habeas.store.staging import StagingStore
 
     with StagingStore(tmp_path / "s.duckdb") as st:
-        st.con.execute("CREATE TABLE resolution_runs (run_id VARCHAR, mode VARCHAR, engine "
-                       "VARCHAR, started_at TIMESTAMP, seconds DOUBLE, records BIGINT, persons "
-                       "BIGINT, pairs_scored BIGINT, match_threshold DOUBLE, review_low DOUBLE, "
-                       "model_json VARCHAR)")  # fmt: skip
-        st.con.execute("INSERT INTO resolution_runs VALUES ('r', 'full', 'duckdb', now(), 1, 1, "
-                       "1, 1, 0.95, 0.5, '{}')")  # fmt: skip
+        st.con.execute(
+            "CREATE TABLE resolution_runs (run_id VARCHAR, mode VARCHAR, engine "
+            "VARCHAR, started_at TIMESTAMP, seconds DOUBLE, records BIGINT, persons "
+            "BIGINT, pairs_scored BIGINT, match_threshold DOUBLE, review_low DOUBLE, "
+            "model_json VARCHAR)"
+        )
+        st.con.execute(
+            "INSERT INTO resolution_runs VALUES ('r', 'full', 'duckdb', now(), 1, 1, "
+            "1, 1, 0.95, 0.5, '{}')"
+        )
         st.con.execute("CREATE TABLE resolve_input (unique_id VARCHAR, given VARCHAR)")
         with pytest.raises(HabeasError, match="run a full `habeas resolve` before --incremental"):
             resolve_incremental(st, datetime(2026, 11, 1))

@@ -129,8 +129,17 @@ def _serve_signs_in_with_a_printed_password(data: Path, cwd: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    cmd = [sys.executable, "-c", "from habeas.cli.main import run; run()", "--data-dir",
-           str(data), "serve", "--demo-accounts", "--port", str(port)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-c",
+        "from habeas.cli.main import run; run()",
+        "--data-dir",
+        str(data),
+        "serve",
+        "--demo-accounts",
+        "--port",
+        str(port),
+    ]
     server = subprocess.Popen(
         cmd, cwd=cwd, stdout=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"}
     )
@@ -141,8 +150,9 @@ def _serve_signs_in_with_a_printed_password(data: Path, cwd: Path) -> None:
         assert f"sign in at http://127.0.0.1:{port}/" in text, text
         found = re.search(r"demo_field\s+(\S+)\s+\(field_officer; purpose field_operation\)", text)
         assert found, text
-        body = json.dumps({"username": "demo_field", "password": found.group(1),
-                           "purpose": "field_operation"}).encode()  # fmt: skip
+        body = json.dumps(
+            {"username": "demo_field", "password": found.group(1), "purpose": "field_operation"}
+        ).encode()
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/auth/login", body, {"Content-Type": "application/json"}
         )
@@ -267,8 +277,18 @@ def test_ingest_and_quarantine_list(tmp_path: Path, world: WorldSummary) -> None
     data = str(tmp_path / "d")
     boot = habeas("--data-dir", data, "users", "bootstrap", "root", cwd=tmp_path)
     assert boot.returncode == 0 and "password (shown once)" in boot.stdout
-    add = habeas("--data-dir", data, "users", "add", "eng1", "--role", "integration_engineer",
-                 "--as", "root", cwd=tmp_path)  # fmt: skip
+    add = habeas(
+        "--data-dir",
+        data,
+        "users",
+        "add",
+        "eng1",
+        "--role",
+        "integration_engineer",
+        "--as",
+        "root",
+        cwd=tmp_path,
+    )
     assert add.returncode == 0, add.stderr
     habeas(
         "--data-dir",
@@ -279,15 +299,27 @@ def test_ingest_and_quarantine_list(tmp_path: Path, world: WorldSummary) -> None
         *ENG,
         cwd=tmp_path,
     )
-    sneaky = habeas("--data-dir", data, "users", "add", "eng2", "--role", "admin",
-                    "--as", "eng1", cwd=tmp_path)  # fmt: skip
+    sneaky = habeas(
+        "--data-dir", data, "users", "add", "eng2", "--role", "admin", "--as", "eng1", cwd=tmp_path
+    )
     assert sneaky.returncode == 3 and "may not create_user" in sneaky.stderr
     file = str(world.files["clear_broker"])
-    run = habeas("--data-dir", data, "ingest", "clear_broker", file, "--as", "root",
-                 "--purpose", "oversight", cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "ingest",
+        "clear_broker",
+        file,
+        "--as",
+        "root",
+        "--purpose",
+        "oversight",
+        cwd=tmp_path,
+    )
     assert run.returncode == 3 and "may not ingest clear_broker" in run.stderr
-    dry = habeas("--data-dir", data, "ingest", "clear_broker", file, "--dry-run", *ENG,
-                 cwd=tmp_path)  # fmt: skip
+    dry = habeas(
+        "--data-dir", data, "ingest", "clear_broker", file, "--dry-run", *ENG, cwd=tmp_path
+    )
     assert dry.returncode == 0 and "dry run (nothing kept) clear_broker" in dry.stdout
     assert "fields filled:" in dry.stdout and "full_name 100%" in dry.stdout
     run = habeas("--data-dir", data, "ingest", "clear_broker", file, *ENG, cwd=tmp_path)
@@ -299,20 +331,62 @@ def test_ingest_and_quarantine_list(tmp_path: Path, world: WorldSummary) -> None
     assert "already ingested" in again.stdout and "nothing changed" in again.stdout
     q = habeas("--data-dir", data, "quarantine", "list", "--source", "clear_broker", cwd=tmp_path)
     assert q.returncode == 3 and "no credentials" in q.stderr
-    q = habeas("--data-dir", data, "quarantine", "list", "--source", "clear_broker",
-               "--as", "eng1", "--purpose", "identity_resolution", cwd=tmp_path)  # fmt: skip
+    q = habeas(
+        "--data-dir",
+        data,
+        "quarantine",
+        "list",
+        "--source",
+        "clear_broker",
+        "--as",
+        "eng1",
+        "--purpose",
+        "identity_resolution",
+        cwd=tmp_path,
+    )
     assert q.returncode == 0 and "quarantine:" in q.stdout and "clear_broker" in q.stdout
-    kept = habeas("--data-dir", data, "quarantine", "list", "--kept", "--json",
-                  "--as", "eng1", "--purpose", "identity_resolution", cwd=tmp_path)  # fmt: skip
+    kept = habeas(
+        "--data-dir",
+        data,
+        "quarantine",
+        "list",
+        "--kept",
+        "--json",
+        "--as",
+        "eng1",
+        "--purpose",
+        "identity_resolution",
+        cwd=tmp_path,
+    )
     assert kept.returncode == 0, kept.stderr
     page = json.loads(kept.stdout)
     assert page["total"] > 0
     assert {r["disposition"] for r in page["rows"]} == {"value set aside; record kept"}
-    refused = habeas("--data-dir", data, "quarantine", "list", "--refused", "--json",
-                     "--as", "eng1", "--purpose", "identity_resolution", cwd=tmp_path)  # fmt: skip
+    refused = habeas(
+        "--data-dir",
+        data,
+        "quarantine",
+        "list",
+        "--refused",
+        "--json",
+        "--as",
+        "eng1",
+        "--purpose",
+        "identity_resolution",
+        cwd=tmp_path,
+    )
     assert refused.returncode == 0 and json.loads(refused.stdout)["total"] == 0
-    q = habeas("--data-dir", data, "quarantine", "list", "--as", "root", "--purpose",
-               "oversight", cwd=tmp_path)  # fmt: skip
+    q = habeas(
+        "--data-dir",
+        data,
+        "quarantine",
+        "list",
+        "--as",
+        "root",
+        "--purpose",
+        "oversight",
+        cwd=tmp_path,
+    )
     assert q.returncode == 3 and "refused" in q.stderr
 
 
@@ -342,8 +416,16 @@ def test_bad_option_value_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_synth_writes_the_messy_profile(tmp_path: Path) -> None:
-    run = habeas("--data-dir", str(tmp_path / "d"), "synth", "--people", "200", "--profile",
-                 "messy", cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        str(tmp_path / "d"),
+        "synth",
+        "--people",
+        "200",
+        "--profile",
+        "messy",
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     decl = (tmp_path / "d" / "world" / "fbi_criminal.toml").read_text(encoding="utf-8")
     assert 'kinds = ["a_number", "ssn"]' in decl and 'split = "auto"' in decl
@@ -364,8 +446,9 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
             continue
         data_file = next(p for p in world.out.glob(f"{decl.stem}.*") if p.suffix != ".toml")
         if decl.stem == "uscis_benefits":  # an officer may not load data
-            run = habeas("--data-dir", data, "ingest", decl.stem, str(data_file), *officer,
-                         cwd=tmp_path)  # fmt: skip
+            run = habeas(
+                "--data-dir", data, "ingest", decl.stem, str(data_file), *officer, cwd=tmp_path
+            )
             assert run.returncode == 3 and "may not ingest uscis_benefits" in run.stderr
         run = habeas("--data-dir", data, "ingest", decl.stem, str(data_file), *ENG, cwd=tmp_path)
         assert run.returncode == 0, run.stderr
@@ -388,21 +471,57 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
     run = habeas("--data-dir", data, "explain", a, b, *eng, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "prior" in run.stdout and "total match weight" in run.stdout
-    run = habeas("--data-dir", data, "eval", "resolve", "--truth", str(world.truth), *eng,
-                 cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir", data, "eval", "resolve", "--truth", str(world.truth), *eng, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr
     assert "pairwise  precision" in run.stdout and "blocking recall" in run.stdout
     run = habeas("--data-dir", data, "review", "queue", "--limit", "3", *eng, cwd=tmp_path)
     assert run.returncode == 0 and "pairs await review" in run.stdout
-    run = habeas("--data-dir", data, "review", "decide", a, b, "maybe",
-                 "--reason", "not sure at all", *eng, cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "review",
+        "decide",
+        a,
+        b,
+        "maybe",
+        "--reason",
+        "not sure at all",
+        *eng,
+        cwd=tmp_path,
+    )
     assert run.returncode == 2 and "'maybe' is not one of" in run.stderr
-    run = habeas("--data-dir", data, "review", "decide", a, b, "same",
-                 "--reason", "same A-number on the paper file", *eng, cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "review",
+        "decide",
+        a,
+        b,
+        "same",
+        "--reason",
+        "same A-number on the paper file",
+        *eng,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0 and "recorded" in run.stdout, run.stderr
-    run = habeas("--data-dir", data, "review", "decide", a, b, "different", "--reason",
-                 "an officer may not decide links", "--as", "officer1", "--purpose",
-                 "case_review", cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "review",
+        "decide",
+        a,
+        b,
+        "different",
+        "--reason",
+        "an officer may not decide links",
+        "--as",
+        "officer1",
+        "--purpose",
+        "case_review",
+        cwd=tmp_path,
+    )
     assert run.returncode == 3 and "refused" in run.stderr
     run = habeas("--data-dir", data, "explain", a, "rNOPE", *eng, cwd=tmp_path)
     assert run.returncode == 2 and "rNOPE" in run.stderr
@@ -435,29 +554,58 @@ def test_resolution_commands_end_to_end(tmp_path: Path, world: WorldSummary) -> 
         cwd=tmp_path,
     )
     assert run.returncode == 0 and person in run.stdout, run.stderr
-    run = habeas("--data-dir", data, "person", person, "--as", "officer1",
-                 "--purpose", "case_review", cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "person",
+        person,
+        "--as",
+        "officer1",
+        "--purpose",
+        "case_review",
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert f"person {person}" in run.stdout and a in run.stdout
-    run = habeas("--data-dir", data, "person", person, "--as", "root", "--purpose", "oversight",
-                 cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir", data, "person", person, "--as", "root", "--purpose", "oversight", cwd=tmp_path
+    )
     assert run.returncode == 3 and "admin-reads-no-personal-data" in run.stderr
-    run = habeas("--data-dir", data, "person", person, "--purpose", "case_review",
-                 cwd=tmp_path, env={"HABEAS_USER": "eng1"})  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "person",
+        person,
+        "--purpose",
+        "case_review",
+        cwd=tmp_path,
+        env={"HABEAS_USER": "eng1"},
+    )
     assert run.returncode == 3 and "deny by default" in run.stderr
     run = habeas("--data-dir", data, "audit", "show", "--person", person, cwd=tmp_path)
     assert run.returncode == 3 and "no credentials" in run.stderr
-    run = habeas("--data-dir", data, "audit", "show", "--person", person, "--as", "officer1",
-                 cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir", data, "audit", "show", "--person", person, "--as", "officer1", cwd=tmp_path
+    )
     assert run.returncode == 3 and "may not read the audit log" in run.stderr
-    run = habeas("--data-dir", data, "audit", "show", "--person", person, "--as", "ig1",
-                 cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir", data, "audit", "show", "--person", person, "--as", "ig1", cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("read_person") >= 3
     # the officer's refused search and this one name the person, and both are in the log
     assert run.stdout.count("read_audit") == 2 and run.stdout.count("deny") >= 1
-    run = habeas("--data-dir", data, "review", "queue", "--as", "root", "--purpose", "oversight",
-                 cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "review",
+        "queue",
+        "--as",
+        "root",
+        "--purpose",
+        "oversight",
+        cwd=tmp_path,
+    )
     assert run.returncode == 3 and "refused" in run.stderr
     run = habeas("--data-dir", data, "resolve", "--engine", "oracle", *eng, cwd=tmp_path)
     assert run.returncode == 2 and "'oracle' is not one of" in run.stderr
@@ -477,22 +625,45 @@ def _case_commands(tmp_path: Path, data: str) -> None:
     run = habeas("--data-dir", data, "cases", "show", "1", *on, *officer, cwd=tmp_path)
     assert run.returncode == 0 and "history (legal date" in run.stdout
     assert "removal gate:" in run.stdout
-    run = habeas("--data-dir", data, "cases", "show", "1", "--as", "officer1", "--purpose",
-                 "analytics", cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "cases",
+        "show",
+        "1",
+        "--as",
+        "officer1",
+        "--purpose",
+        "analytics",
+        cwd=tmp_path,
+    )
     assert run.returncode == 3 and "may not read case 1" in run.stderr
-    run = habeas("--data-dir", data, "cases", "step", "1", "confirm_removal", *on, *officer,
-                 cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir", data, "cases", "step", "1", "confirm_removal", *on, *officer, cwd=tmp_path
+    )
     assert run.returncode == 3 and "no policy permits it" in run.stderr
-    run = habeas("--data-dir", data, "cases", "step", "1", "approve_field_action", *on,
-                 "--as", "officer1", "--purpose", "case_review", cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "cases",
+        "step",
+        "1",
+        "approve_field_action",
+        *on,
+        "--as",
+        "officer1",
+        "--purpose",
+        "case_review",
+        cwd=tmp_path,
+    )
     assert run.returncode == 3 and "supervisor-steps" in run.stderr
-    run = habeas("--data-dir", data, "cases", "step", "1", "close", *on, *officer,
-                 cwd=tmp_path)  # fmt: skip
+    run = habeas("--data-dir", data, "cases", "step", "1", "close", *on, *officer, cwd=tmp_path)
     assert run.returncode == 3 and "closing a case needs a reason" in run.stderr
     run = habeas("--data-dir", data, "cases", "step", "1", "teleport", *officer, cwd=tmp_path)
     assert run.returncode == 2 and "'teleport' is not one of" in run.stderr
-    run = habeas("--data-dir", data, "cases", "step", "1", "close", "--set", "race=x",
-                 *officer, cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir", data, "cases", "step", "1", "close", "--set", "race=x", *officer, cwd=tmp_path
+    )
     assert run.returncode == 2 and "unknown field(s) race" in run.stderr
     run = habeas("--data-dir", data, "tasks", "due", *on, *officer, cwd=tmp_path)
     assert run.returncode == 0 and "tasks due" in run.stdout
@@ -505,11 +676,30 @@ def _case_commands(tmp_path: Path, data: str) -> None:
     run = habeas("--data-dir", data, "policy", "check", str(bad), cwd=tmp_path)
     assert run.returncode == 2 and "rule 'by-religion' (rules[0])" in run.stderr
     assert "protected trait (religion)" in run.stderr
-    run = habeas("--data-dir", data, "transport", "plan", "--as", "officer1", "--purpose",
-                 "case_review", cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "transport",
+        "plan",
+        "--as",
+        "officer1",
+        "--purpose",
+        "case_review",
+        cwd=tmp_path,
+    )
     assert run.returncode == 0 and "transport: 0 ready for removal" in run.stdout
-    run = habeas("--data-dir", data, "transport", "lock", "F-NONE", "--as", "officer1",
-                 "--purpose", "case_review", cwd=tmp_path)  # fmt: skip
+    run = habeas(
+        "--data-dir",
+        data,
+        "transport",
+        "lock",
+        "F-NONE",
+        "--as",
+        "officer1",
+        "--purpose",
+        "case_review",
+        cwd=tmp_path,
+    )
     assert run.returncode == 2 and "nobody is on a manifest of flight 'F-NONE'" in run.stderr
     run = habeas(
         "--data-dir",
@@ -546,19 +736,30 @@ def test_audit_commands_verify_checkpoint_and_report_tampering(tmp_path: Path) -
     sessions = session_factory(make_engine(f"sqlite:///{tmp_path / 'd' / 'habeas.db'}"))
     with sessions.begin() as s:
         bootstrap_admin(s, "root", "a long admin passphrase")
-        create_user(s, AccessContext("root", "admin", "oversight"), "ig1", "oversight",
-                    "a long inspector passphrase")  # fmt: skip
+        create_user(
+            s,
+            AccessContext("root", "admin", "oversight"),
+            "ig1",
+            "oversight",
+            "a long inspector passphrase",
+        )
     for i in range(3):
         with sessions.begin() as s:
-            audit.append(s, user="officer1", role="case_officer", purpose="case_review",
-                         action="read_person", resources=[f"person:P{i}"], decision="allow",
-                         now=datetime(2026, 11, 2, 9, i, tzinfo=UTC))  # fmt: skip
+            audit.append(
+                s,
+                user="officer1",
+                role="case_officer",
+                purpose="case_review",
+                action="read_person",
+                resources=[f"person:P{i}"],
+                decision="allow",
+                now=datetime(2026, 11, 2, 9, i, tzinfo=UTC),
+            )
     cp = tmp_path / "cp.json"
     assert habeas("--data-dir", data, "audit", "checkpoint", str(cp), cwd=tmp_path).returncode == 0
     run = habeas("--data-dir", data, "audit", "verify", "--checkpoint", str(cp), cwd=tmp_path)
     assert run.returncode == 0 and "audit verify OK: 5 entries" in run.stdout
-    run = habeas("--data-dir", data, "audit", "show", "--person", "P1", "--as", "ig1",
-                 cwd=tmp_path)  # fmt: skip
+    run = habeas("--data-dir", data, "audit", "show", "--person", "P1", "--as", "ig1", cwd=tmp_path)
     assert run.returncode == 0 and "person:P1" in run.stdout and "person:P2" not in run.stdout
     run = habeas(
         "--data-dir", data, "audit", "checkpoint", str(tmp_path / "no" / "cp.json"), cwd=tmp_path

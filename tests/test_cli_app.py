@@ -44,10 +44,20 @@ def test_habeas_serve_answers_over_http_and_refuses_without_credentials(tmp_path
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-c", "from habeas.cli.main import run; run()", "--data-dir",
-         str(tmp_path / "d"), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "from habeas.cli.main import run; run()",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -65,9 +75,11 @@ def test_habeas_serve_answers_over_http_and_refuses_without_credentials(tmp_path
         # new address on every try is still one address, held after 20 failures
         codes = []
         for i in range(21):
-            r = httpx.post(f"{base}/auth/login", json={"username": f"spray{i}",
-                           "password": "wrong", "purpose": "case_review"},
-                           headers={"X-Forwarded-For": f"198.51.100.{i}"})  # fmt: skip
+            r = httpx.post(
+                f"{base}/auth/login",
+                json={"username": f"spray{i}", "password": "wrong", "purpose": "case_review"},
+                headers={"X-Forwarded-For": f"198.51.100.{i}"},
+            )
             codes.append(r.status_code)
         assert codes[:20] == [401] * 20 and codes[20] == 429, codes
     finally:
@@ -103,7 +115,10 @@ def test_failed_sign_ins_are_counted_in_the_store_across_processes(tmp_path: Pat
     from conftest import make_app
 
     from habeas.app import Habeas
-    from habeas.app.users import MAX_FAILURES_ACCOUNT, MAX_FAILURES_ADDRESS
+    from habeas.settings import Settings
+
+    MAX_FAILURES_ACCOUNT = Settings.model_fields["max_failures_account"].default
+    MAX_FAILURES_ADDRESS = Settings.model_fields["max_failures_address"].default
     from habeas.errors import HabeasError, TooManyAttempts
     from habeas.settings import Settings
 

@@ -34,10 +34,22 @@ def test_sigterm_stops_a_resolution_within_seconds_leaving_the_old_index(
         before = st.rows("SELECT run_id FROM resolution_runs ORDER BY ALL")
         linked = st.scalar("SELECT count(*) FROM person_records")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from habeas.cli.main import run; run()", "--data-dir",
-         str(tmp_path / "data"), "resolve", "--as", "eng1", "--purpose", "identity_resolution"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "from habeas.cli.main import run; run()",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "resolve",
+            "--as",
+            "eng1",
+            "--purpose",
+            "identity_resolution",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     for line in proc.stderr:  # the progress lines
         if "train" in line:

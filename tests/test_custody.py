@@ -37,8 +37,10 @@ CUSTODY = AccessContext("custody1", "custody_officer", "custody")
 OFFICER = AccessContext("officer1", "case_officer", "case_review")
 D = date.today() - timedelta(days=30)  # every step dated in the past, whenever this runs
 ORDER = b"reinstatement decision (synthetic)"
-SMALL = (("TINY", "A small facility (synthetic)", 5, "NDS 2019", "ELP", 31.8, -106.4),
-         ("OTHER", "Another facility (synthetic)", 50, "NDS 2019", "SAT", 29.4, -98.5))  # fmt: skip
+SMALL = (
+    ("TINY", "A small facility (synthetic)", 5, "NDS 2019", "ELP", 31.8, -106.4),
+    ("OTHER", "Another facility (synthetic)", 50, "NDS 2019", "SAT", 29.4, -98.5),
+)
 
 
 @pytest.fixture
@@ -64,16 +66,34 @@ def _arrest(s: object, case_id: int) -> None:
     field_officer = AccessContext("field1", "field_officer", "field_operation")
     steps: list[tuple[AccessContext, lc.Event]] = [
         (OFFICER, lc.BeginReview(D, "", "")),
-        (OFFICER, lc.Charge(D, "", "", instrument="reinstatement", reference=f"R-{case_id}",
-                            authority="ICE ERO (synthetic)")),
+        (
+            OFFICER,
+            lc.Charge(
+                D,
+                "",
+                "",
+                instrument="reinstatement",
+                reference=f"R-{case_id}",
+                authority="ICE ERO (synthetic)",
+            ),
+        ),
         (OFFICER, lc.FinalizeOrder(D, "", "", **_order_doc(s, case_id))),
-        (supervisor, lc.IssueWarrant(D, "", "", instrument="i205", reference=f"I205-{case_id}",
-                                     authority="Field Office Director (synthetic)")),
+        (
+            supervisor,
+            lc.IssueWarrant(
+                D,
+                "",
+                "",
+                instrument="i205",
+                reference=f"I205-{case_id}",
+                authority="Field Office Director (synthetic)",
+            ),
+        ),
         (OFFICER, lc.RequestFieldAction(D, "", "")),
         (supervisor, lc.ApproveFieldAction(D, "", "")),
         (supervisor, lc.Assign(D, "", "", team="t")),
         (field_officer, lc.RecordEncounter(D, "", "", outcome="arrested")),
-    ]  # fmt: skip
+    ]
     for ctx, event in steps:
         record_event(s, ctx, case_id, event)  # type: ignore[arg-type]
 
@@ -155,8 +175,10 @@ def test_a_transfer_ends_the_old_placement_and_is_counted(engine: Engine) -> Non
 
 def test_the_exact_plan_waits_instead_of_transferring_when_that_is_cheaper() -> None:
     people = [Ready("a", "ELP", "GTM", D), Ready("b", "ELP", "GTM", D)]
-    flights = [Flight("far-today", D, "SAT", "GTM", 1), Flight("near-later", D + timedelta(days=1),
-               "ELP", "GTM", 2)]  # fmt: skip
+    flights = [
+        Flight("far-today", D, "SAT", "GTM", 1),
+        Flight("near-later", D + timedelta(days=1), "ELP", "GTM", 2),
+    ]
     exact, greedy = plan_min_cost(people, flights), plan_greedy(people, flights)
     assert exact.assigned == {"a": "near-later", "b": "near-later"}
     assert exact.objective == 2 and greedy.objective == TRANSFER_COST + 1  # a transfers, b waits
@@ -165,12 +187,16 @@ def test_the_exact_plan_waits_instead_of_transferring_when_that_is_cheaper() -> 
 
 def test_nobody_flies_before_ready_or_over_capacity_and_the_rest_are_explained() -> None:
     people = [Ready(f"p{i}", "ELP", "HND", D + timedelta(days=i)) for i in range(4)]
-    flights = [Flight("early", D, "ELP", "HND", 10), Flight("mid", D + timedelta(days=2),
-               "ELP", "HND", 1)]  # fmt: skip
+    flights = [
+        Flight("early", D, "ELP", "HND", 10),
+        Flight("mid", D + timedelta(days=2), "ELP", "HND", 1),
+    ]
     plan = plan_min_cost(people, flights)
     assert check_plan(plan, people, flights) == []
     assert plan.assigned == {"p0": "early", "p1": "mid"} or plan.assigned == {
-        "p0": "early", "p2": "mid"}  # fmt: skip
+        "p0": "early",
+        "p2": "mid",
+    }
     assert len(plan.unassigned) == 2
     assert all(
         r.startswith("no flight capacity to HND on or after") for r in plan.unassigned.values()
@@ -183,11 +209,22 @@ def worlds(draw: st.DrawFn) -> tuple[list[Ready], list[Flight]]:
     countries = ["GTM", "HND", "MEX"]
     n = draw(st.integers(0, 60))
     rng = random.Random(draw(st.integers(0, 10_000)))
-    people = [Ready(f"p{i}", rng.choice(hubs), rng.choice(countries),
-                    D + timedelta(days=rng.randint(0, 10))) for i in range(n)]  # fmt: skip
-    flights = [Flight(f"f{i}", D + timedelta(days=rng.randint(0, 14)), rng.choice(hubs),
-                      rng.choice(countries), rng.randint(1, 8))
-               for i in range(draw(st.integers(0, 15)))]  # fmt: skip
+    people = [
+        Ready(
+            f"p{i}", rng.choice(hubs), rng.choice(countries), D + timedelta(days=rng.randint(0, 10))
+        )
+        for i in range(n)
+    ]
+    flights = [
+        Flight(
+            f"f{i}",
+            D + timedelta(days=rng.randint(0, 14)),
+            rng.choice(hubs),
+            rng.choice(countries),
+            rng.randint(1, 8),
+        )
+        for i in range(draw(st.integers(0, 15)))
+    ]
     return people, flights
 
 
@@ -208,13 +245,22 @@ def test_plans_keep_every_constraint_and_the_exact_one_never_loses_to_greedy(
 
 
 def test_deadlines_from_a_case_history() -> None:
-    vd = lc.CaseFile("1", "P1", state=lc.State.FINAL_ORDER, final_on=D, order=Order(
-        "voluntary_departure", D, "ij", departure_deadline=D + timedelta(days=60)))  # fmt: skip
+    vd = lc.CaseFile(
+        "1",
+        "P1",
+        state=lc.State.FINAL_ORDER,
+        final_on=D,
+        order=Order("voluntary_departure", D, "ij", departure_deadline=D + timedelta(days=60)),
+    )
     (task,) = tasks_for(vd)
     assert task.kind == "voluntary_departure_due" and task.due_on == D + timedelta(days=60)
     assert task.status(D + timedelta(days=61)) == "missed" and task.status(D) == "open"
-    detained = lc.replace(vd, order=Order("removal_order", D, "ij"), custody="detained",
-                          custody_on=D + timedelta(days=10))  # fmt: skip
+    detained = lc.replace(
+        vd,
+        order=Order("removal_order", D, "ij"),
+        custody="detained",
+        custody_on=D + timedelta(days=10),
+    )
     assert [(t.kind, t.due_on) for t in tasks_for(detained)] == [
         ("custody_review_90", D + timedelta(days=100)),
         ("custody_review_180", D + timedelta(days=190)),
@@ -235,15 +281,34 @@ def _make_ready(s: object, case_id: int, papers_until: date) -> None:
 
     steps: list[tuple[AccessContext, lc.Event]] = [
         (CUSTODY, lc.DecideCustody(D, "", "", custody="detained")),
-        (CUSTODY, lc.AddInstrument(D, "", "", instrument="travel_document",
-                                   reference=f"TD-{case_id}", country="GTM",
-                                   authority="consulate of GTM", expires_on=papers_until)),
-        (CUSTODY, lc.AddInstrument(D, "", "", instrument="medical_clearance",
-                                   reference=f"M-{case_id}", authority="IHSC",
-                                   expires_on=D + timedelta(days=30))),
+        (
+            CUSTODY,
+            lc.AddInstrument(
+                D,
+                "",
+                "",
+                instrument="travel_document",
+                reference=f"TD-{case_id}",
+                country="GTM",
+                authority="consulate of GTM",
+                expires_on=papers_until,
+            ),
+        ),
+        (
+            CUSTODY,
+            lc.AddInstrument(
+                D,
+                "",
+                "",
+                instrument="medical_clearance",
+                reference=f"M-{case_id}",
+                authority="IHSC",
+                expires_on=D + timedelta(days=30),
+            ),
+        ),
         (CUSTODY, lc.SetDestination(D, "", "", country="GTM")),
         (CUSTODY, lc.MarkReady(D, "", "")),
-    ]  # fmt: skip
+    ]
     for ctx, event in steps:
         record_event(s, ctx, case_id, event)  # type: ignore[arg-type]
 
@@ -302,9 +367,11 @@ def test_a_flight_schedule_file_is_checked_row_by_row(tmp_path: Path) -> None:
         ("flight,day,hub,country,capacity\nF1,2026-12-03,ELP,GTM,many\n", "row 2, field capacity"),
         ("flight,day,hub,country,capacity\nF1,2026-12-03,ELP,GTM,0\n", "must be at least 1"),
         ("flight,day,hub,country,capacity\nF1,2026-12-03,,GTM,4\n", "row 2, field hub: empty"),
-        ("flight,day,hub,country,capacity\nF1,2026-12-03,ELP,GTM,4\nF1,2026-12-04,ELP,GTM,4\n",
-         "row 3, field flight: 'F1' listed twice"),
-    ):  # fmt: skip
+        (
+            "flight,day,hub,country,capacity\nF1,2026-12-03,ELP,GTM,4\nF1,2026-12-04,ELP,GTM,4\n",
+            "row 3, field flight: 'F1' listed twice",
+        ),
+    ):
         bad = tmp_path / "bad.csv"
         bad.write_text(body)
         with pytest.raises(HabeasError, match=message):

@@ -160,8 +160,11 @@ class Canaries:
 
 def _identifiers_of(r: IndexRecord) -> dict[str, str]:
     out: dict[str, str] = {}
-    for kind, value in (("a_number", r.a_number), ("ssn", r.ssn),
-                        ("passport_number", r.passport_number)):  # fmt: skip
+    for kind, value in (
+        ("a_number", r.a_number),
+        ("ssn", r.ssn),
+        ("passport_number", r.passport_number),
+    ):
         if value:
             out[normalized(value)] = kind
     for column, value in json.loads(r.features or "{}").items():
@@ -181,21 +184,30 @@ def canaries(
     with app.reader() as s:
         # a person with an SSN-keyed record and a licence-keyed one (the natural key *is*
         # the identifier), and a subject of the monitor with a passport
-        ssa = set(s.scalars(select(IndexRecord.person_id).where(
-            IndexRecord.source == "ssa_numident")))  # fmt: skip
-        dmv = set(s.scalars(select(IndexRecord.person_id).where(
-            IndexRecord.source == "dmv_licenses")))  # fmt: skip
+        ssa = set(
+            s.scalars(select(IndexRecord.person_id).where(IndexRecord.source == "ssa_numident"))
+        )
+        dmv = set(
+            s.scalars(select(IndexRecord.person_id).where(IndexRecord.source == "dmv_licenses"))
+        )
         both = sorted(ssa & dmv)
         assert both, "the world has nobody with an SSA and a DMV record"
         rich = s.execute(
-            select(IndexRecord.person_id).where(IndexRecord.person_id.in_(both))
-            .group_by(IndexRecord.person_id).order_by(func.count().desc(), IndexRecord.person_id)
+            select(IndexRecord.person_id)
+            .where(IndexRecord.person_id.in_(both))
+            .group_by(IndexRecord.person_id)
+            .order_by(func.count().desc(), IndexRecord.person_id)
             .limit(1)
-        ).scalar_one()  # fmt: skip
+        ).scalar_one()
     subject = mk.subjects(app, world.out)[0]
     case_id = mk.approved(app, subject)
-    doc = app.cases.attach(app.users.local("officer1", "t"), "case_review", case_id,
-                           "note (synthetic)", b"a synthetic note")  # fmt: skip
+    doc = app.cases.attach(
+        app.users.local("officer1", "t"),
+        "case_review",
+        case_id,
+        "note (synthetic)",
+        b"a synthetic note",
+    )
     # an exit whose passport conflicts with the subject's: sent to review, quoting both
     other = "X" + subject.truth.passport[1:][::-1]
     mk.post(app, "airline_exits", [mk.exit_event(subject, "EV-CANARY-1", document_number=other)])
@@ -219,12 +231,16 @@ def canaries(
     values = {v: k for v, k in values.items() if len(v) >= 6}
     assert {"ssn", "license_number", "passport_number", "a_number"} <= set(values.values())
     with app.reader() as s:
-        ssn = normalized(s.scalars(select(IndexRecord.ssn).where(
-            IndexRecord.person_id == rich, IndexRecord.ssn.is_not(None))).first())  # fmt: skip
+        ssn = normalized(
+            s.scalars(
+                select(IndexRecord.ssn).where(
+                    IndexRecord.person_id == rich, IndexRecord.ssn.is_not(None)
+                )
+            ).first()
+        )
     passport = normalized(subject.truth.passport)
     pairs = [(a, b) for i, a in enumerate(rich_records) for b in rich_records[i + 1 :]][:6]
-    yield Canaries(app, data, values, persons, records, pairs, case_id, doc.sha256, ssn,
-                   passport)  # fmt: skip
+    yield Canaries(app, data, values, persons, records, pairs, case_id, doc.sha256, ssn, passport)
     app.close()
 
 
@@ -329,11 +345,18 @@ def test_no_page_shows_a_whole_identifier_outside_its_grant(canaries: Canaries) 
     root = app.users.local("root", "t")
     c = canaries
     pages = [
-        "/", "/search?name=a", f"/search?identifier={c.ssn}", f"/search?identifier={c.passport}",
-        *(f"/person/{p}" for p in c.persons), f"/case/{c.case_id}", "/planner",
-        "/planner/route", "/today", "/custody",
+        "/",
+        "/search?name=a",
+        f"/search?identifier={c.ssn}",
+        f"/search?identifier={c.passport}",
+        *(f"/person/{p}" for p in c.persons),
+        f"/case/{c.case_id}",
+        "/planner",
+        "/planner/route",
+        "/today",
+        "/custody",
         *(f"/why?left={a}&right={b}" for a, b in c.pairs),
-    ]  # fmt: skip
+    ]
     found: list[str] = []
     shown = 0
     with TestClient(create_api(app), follow_redirects=True) as client:
@@ -372,19 +395,25 @@ def test_no_read_command_prints_a_whole_identifier_outside_its_grant(
     # the commands whose answers can carry identifiers (the rest call the same use cases
     # as the routes walked above), each as a person reads it in the terminal or as JSON
     commands: list[list[str]] = [
-        ["search", "--identifier", c.ssn, "--json"], ["person", c.persons[0]],
-        ["person", c.persons[1], "--json"], ["record", c.records[0], "--json"],
-        ["explain", a, b], ["cases", "show", str(c.case_id)], ["monitor", "reviews"],
-        ["quarantine", "list", "--limit", "500"], ["audit", "show", "--limit", "500"],
-    ]  # fmt: skip
+        ["search", "--identifier", c.ssn, "--json"],
+        ["person", c.persons[0]],
+        ["person", c.persons[1], "--json"],
+        ["record", c.records[0], "--json"],
+        ["explain", a, b],
+        ["cases", "show", str(c.case_id)],
+        ["monitor", "reviews"],
+        ["quarantine", "list", "--limit", "500"],
+        ["audit", "show", "--limit", "500"],
+    ]
     found: list[str] = []
     printed = 0
     for role, account in ACCOUNTS.items():
         for purpose in PURPOSES:
             for cmd in commands:
                 capsys.readouterr()
-                code = main.execute(["--data-dir", str(c.data), *cmd, "--as", account,
-                                     "--purpose", purpose])  # fmt: skip
+                code = main.execute(
+                    ["--data-dir", str(c.data), *cmd, "--as", account, "--purpose", purpose]
+                )
                 out, err = capsys.readouterr()
                 assert "Traceback" not in err, (cmd, role, purpose, err[-800:])
                 printed += code == 0
@@ -393,8 +422,19 @@ def test_no_read_command_prints_a_whole_identifier_outside_its_grant(
             # the export writes natural keys to a file
             out_file = tmp_path / f"{role}-{purpose}.csv"
             capsys.readouterr()
-            main.execute(["--data-dir", str(c.data), "export", "clusters", str(out_file),
-                          "--as", account, "--purpose", purpose])  # fmt: skip
+            main.execute(
+                [
+                    "--data-dir",
+                    str(c.data),
+                    "export",
+                    "clusters",
+                    str(out_file),
+                    "--as",
+                    account,
+                    "--purpose",
+                    purpose,
+                ]
+            )
             capsys.readouterr()
             if out_file.exists():
                 for leak in _leaks(out_file.read_text(), c.values, _whole(role, purpose)):

@@ -51,8 +51,15 @@ def test_every_document_exists_is_linked_and_links_resolve() -> None:
 def test_the_readme_starts_where_a_newcomer_starts() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first_screen = "\n".join(readme.splitlines()[:60])
-    for must in ("make demo", "make test", "## Try this next", "person PERSON_ID", "explain",
-                 "cases show", "audit show"):  # fmt: skip
+    for must in (
+        "make demo",
+        "make test",
+        "## Try this next",
+        "person PERSON_ID",
+        "explain",
+        "cases show",
+        "audit show",
+    ):
         assert must in first_screen
     assert "issue" not in readme.lower()
     assert len(readme) < 8_000
@@ -79,16 +86,29 @@ def test_every_command_the_readme_shows_runs_on_the_demo(
     with app.sessions() as s:
         case = s.execute(select(Case).order_by(Case.id).limit(1)).scalar_one()
         pid = s.execute(
-            select(IndexRecord.person_id).group_by(IndexRecord.person_id)
-            .having(func.count() >= 2).order_by(IndexRecord.person_id).limit(1)
-        ).scalar_one()  # fmt: skip
-        records = s.execute(
-            select(IndexRecord.record_id).where(IndexRecord.person_id == pid)
-            .order_by(IndexRecord.record_id).limit(2)
-        ).scalars().all()  # fmt: skip
+            select(IndexRecord.person_id)
+            .group_by(IndexRecord.person_id)
+            .having(func.count() >= 2)
+            .order_by(IndexRecord.person_id)
+            .limit(1)
+        ).scalar_one()
+        records = (
+            s.execute(
+                select(IndexRecord.record_id)
+                .where(IndexRecord.person_id == pid)
+                .order_by(IndexRecord.record_id)
+                .limit(2)
+            )
+            .scalars()
+            .all()
+        )
     app.close()
-    values = {"PERSON_ID": pid, "RECORD_ID_2": records[1], "RECORD_ID": records[0],
-              "CASE_ID": str(case.id)}  # fmt: skip
+    values = {
+        "PERSON_ID": pid,
+        "RECORD_ID_2": records[1],
+        "RECORD_ID": records[0],
+        "CASE_ID": str(case.id),
+    }
     commands = _readme_commands()
     assert len(commands) == 5
     for line in commands:

@@ -59,8 +59,13 @@ def assigned(app: Habeas, pid: str, team: str = "NE-1", **kw: Any) -> tuple[int,
 
 
 def outcome(assignment: int, kind: str = "arrested", **kw: Any) -> OutcomeIn:
-    return OutcomeIn(uuid=str(uuid.uuid4()), assignment_id=assignment, outcome=kind,
-                     occurred_at=datetime.now(UTC).replace(microsecond=0), **kw)  # fmt: skip
+    return OutcomeIn(
+        uuid=str(uuid.uuid4()),
+        assignment_id=assignment,
+        outcome=kind,
+        occurred_at=datetime.now(UTC).replace(microsecond=0),
+        **kw,
+    )
 
 
 def events(app: Habeas, case_id: int, kind: str) -> int:
@@ -75,8 +80,15 @@ def events(app: Habeas, case_id: int, kind: str) -> int:
 
 def test_the_planner_shows_approved_cases_of_the_area_only(field_app: Habeas) -> None:
     ok = approved_case(field_app, "P-NY")
-    west = approved_case(field_app, "P-CA", addresses=[dict(NYC, street="1 Main St", city="LA",
-                         state="CA", zip="90012", lat=34.05, lon=-118.24)])  # fmt: skip
+    west = approved_case(
+        field_app,
+        "P-CA",
+        addresses=[
+            dict(
+                NYC, street="1 Main St", city="LA", state="CA", zip="90012", lat=34.05, lon=-118.24
+            )
+        ],
+    )
     # a person at the same address without a case, and a case only requested: never shown
     person(field_app, "P-NEIGHBOUR", "Ben Nearby", [NYC])
     requested = warrant_case(field_app, "P-REQ")
@@ -108,8 +120,9 @@ def test_a_case_not_approved_is_not_on_the_planner_and_cannot_be_assigned(
     field_app: Habeas,
 ) -> None:
     person(field_app, "P-Q", "Quinn Test", [NYC])
-    case_id = field_app.cases.open_case(me(field_app, "officer1"), "case_review", "P-Q",
-                                        TODAY - timedelta(days=5)).case_id  # fmt: skip
+    case_id = field_app.cases.open_case(
+        me(field_app, "officer1"), "case_review", "P-Q", TODAY - timedelta(days=5)
+    ).case_id
     step(field_app, "officer1", "case_review", case_id, "begin_review", TODAY - timedelta(days=5))
     assert case_id not in field_app.field.planner(me(field_app, "super1"), F).points.case_id
     report = field_app.field.assign(me(field_app, "super1"), F, [case_id], "NE-1", TODAY)
@@ -139,8 +152,15 @@ def test_the_planner_is_a_supervisors_for_the_field_purpose(field_app: Habeas) -
 
 
 def test_addresses_the_purpose_may_not_read_never_reach_the_map(field_app: Habeas) -> None:
-    irs_newer = dict(NYC, source="irs_returns", street="99 Hidden Rd", zip="10301",
-                     lat=40.64, lon=-74.08, address_date=TODAY.isoformat())  # fmt: skip
+    irs_newer = dict(
+        NYC,
+        source="irs_returns",
+        street="99 Hidden Rd",
+        zip="10301",
+        lat=40.64,
+        lon=-74.08,
+        address_date=TODAY.isoformat(),
+    )
     case_id = approved_case(field_app, "P-IRS", addresses=[NYC, irs_newer])
     only_irs = approved_case(field_app, "P-ONLYIRS", addresses=[irs_newer])
     view = field_app.field.planner(me(field_app, "super1"), F)
@@ -153,10 +173,17 @@ def test_addresses_the_purpose_may_not_read_never_reach_the_map(field_app: Habea
 
 
 def test_address_confidence_is_shown_in_its_parts(field_app: Habeas) -> None:
-    far = dict(NYC, source="usms_warrants", street="1 Elm St", zip="12207", lat=42.65,
-               lon=-73.75, address_date=(TODAY - timedelta(days=60)).isoformat())  # fmt: skip
+    far = dict(
+        NYC,
+        source="usms_warrants",
+        street="1 Elm St",
+        zip="12207",
+        lat=42.65,
+        lon=-73.75,
+        address_date=(TODAY - timedelta(days=60)).isoformat(),
+    )
     case_id = approved_case(field_app, "P-C", addresses=[NYC, far])
-    c = field_app.field.planner_case(me(field_app, "super1"), F, case_id)  # fmt: skip
+    c = field_app.field.planner_case(me(field_app, "super1"), F, case_id)
     parts = {p["name"]: p for p in c.address["parts"]}
     assert set(parts) == {"recency", "agreement", "spread"}
     assert c.address["confidence"] == sum(p["points"] for p in parts.values())
@@ -220,8 +247,13 @@ def test_an_assigned_case_cannot_be_assigned_twice(field_app: Habeas) -> None:
 def test_a_route_orders_the_stops_within_their_windows(field_app: Habeas) -> None:
     ids = []
     for k, (lat, lon) in enumerate([(40.75, -73.99), (40.80, -73.95), (40.70, -74.01)]):
-        ids.append(approved_case(field_app, f"P-R{k}", addresses=[dict(NYC, lat=lat, lon=lon,
-                                 street=f"{k} Route St")]))  # fmt: skip
+        ids.append(
+            approved_case(
+                field_app,
+                f"P-R{k}",
+                addresses=[dict(NYC, lat=lat, lon=lon, street=f"{k} Route St")],
+            )
+        )
     field_app.field.assign(me(field_app, "super1"), F, ids, "NE-1", TODAY, (9 * 60, 12 * 60), 30)
     plan = field_app.field.route(me(field_app, "super1"), F, "NE-1", TODAY, seconds=1)
     assert sorted(s.case_id for s in plan.stops) == sorted(ids) and not plan.left_out
@@ -260,8 +292,9 @@ def test_an_outcome_is_audited_with_what_it_did(field_app: Habeas) -> None:
     sent = outcome(a, "located_not_detained", place="front door", notes="spoke briefly")
     field_app.field.report(me(field_app, "field1"), F, sent)
     with field_app.sessions() as s:
-        detail = s.execute(select(AuditEntry.detail).where(
-            AuditEntry.action == "field_outcome:outcome")).scalar_one()  # fmt: skip
+        detail = s.execute(
+            select(AuditEntry.detail).where(AuditEntry.action == "field_outcome:outcome")
+        ).scalar_one()
     assert "located_not_detained" in detail and sent.uuid in detail
 
 
@@ -305,8 +338,15 @@ def test_not_located_sends_the_case_back_to_the_planner(field_app: Habeas) -> No
 
 def test_an_arrest_is_checked_against_the_gate_when_it_is_reported(field_app: Habeas) -> None:
     case_id, a = assigned(field_app, "P-W")
-    step(field_app, "super1", F, case_id, "withdraw_instrument", reference="I200-P-W",
-         reason="recalled by the field office director")  # fmt: skip
+    step(
+        field_app,
+        "super1",
+        F,
+        case_id,
+        "withdraw_instrument",
+        reference="I200-P-W",
+        reason="recalled by the field office director",
+    )
     with field_app.sessions() as s:
         row = s.get(Assignment, a)
         assert row.status == "cancelled" and "(withdrawn)" in row.reason
@@ -322,12 +362,18 @@ def test_an_arrest_is_checked_against_the_gate_when_it_is_reported(field_app: Ha
     ("kind", "fields", "why"),
     [
         ("verify_departure", {"proof": "airline exit record (synthetic)"}, "departure verified"),
-        ("raise_flag", {"flag": "citizenship", "detail": "passport record (synthetic)"},
-         "citizenship"),
-        ("grant_stay", {"stay_id": "BIA-STAY-1", "authority": "bia",
-                        "reason": "motion to reopen pending"}, "stay"),
+        (
+            "raise_flag",
+            {"flag": "citizenship", "detail": "passport record (synthetic)"},
+            "citizenship",
+        ),
+        (
+            "grant_stay",
+            {"stay_id": "BIA-STAY-1", "authority": "bia", "reason": "motion to reopen pending"},
+            "stay",
+        ),
     ],
-)  # fmt: skip
+)
 def test_what_stops_the_field_action_cancels_the_open_assignment_at_once(
     field_app: Habeas, kind: str, fields: dict[str, Any], why: str
 ) -> None:
@@ -340,8 +386,9 @@ def test_what_stops_the_field_action_cancels_the_open_assignment_at_once(
             "BIA stay order (synthetic)",
             b"stay order",
         )
-        field_app.cases.verify_document(me(field_app, "super2"), "case_review", case_id,
-                                        doc.sha256, "bia", "BIA-A-001")  # fmt: skip
+        field_app.cases.verify_document(
+            me(field_app, "super2"), "case_review", case_id, doc.sha256, "bia", "BIA-A-001"
+        )
         fields = {**fields, "document": doc.name, "document_sha256": doc.sha256}
     try:
         step(field_app, "super1", F, case_id, kind, **fields)
@@ -405,12 +452,20 @@ def test_bad_outcomes_are_refused_with_what_is_wrong() -> None:
     with pytest.raises(ValueError, match="needs its time zone"):  # a bare local time
         OutcomeIn(uuid=good, assignment_id=1, outcome="arrested", occurred_at=datetime.now())
     with pytest.raises(ValueError, match="ahead of the server's clock"):  # 11 hours ahead
-        OutcomeIn(uuid=good, assignment_id=1, outcome="arrested",
-                  occurred_at=datetime.now(UTC) + timedelta(hours=11))  # fmt: skip
+        OutcomeIn(
+            uuid=good,
+            assignment_id=1,
+            outcome="arrested",
+            occurred_at=datetime.now(UTC) + timedelta(hours=11),
+        )
     # a true report from UTC+14 (its local date may be the server's tomorrow) is accepted
     kiribati = timezone(timedelta(hours=14))
-    sent = OutcomeIn(uuid=good, assignment_id=1, outcome="arrested",
-                     occurred_at=datetime.now(kiribati) - timedelta(minutes=1))  # fmt: skip
+    sent = OutcomeIn(
+        uuid=good,
+        assignment_id=1,
+        outcome="arrested",
+        occurred_at=datetime.now(kiribati) - timedelta(minutes=1),
+    )
     assert sent.occurred_at.utcoffset() == timedelta(hours=14)
     from habeas.field.rules import outcome_problems
 
@@ -426,12 +481,26 @@ def test_sharing_case_decisions_changes_no_decision(field_app: Habeas) -> None:
     from habeas.governance.authz import AccessContext, authorize, authorize_batch, case_reads_shared
     from habeas.store.models import Case
 
-    rows = [Case(id=i, person_id=f"P{i}", state=st, counsel=cn)
-            for i, (st, cn) in enumerate([("assigned", ""), ("assigned", "counsel1"),
-                                          ("approved_for_field_action", ""), ("assigned", "")] * 3,
-                                         start=1)]  # fmt: skip
-    for role, purpose in (("supervisor", F), ("case_officer", "case_review"),
-                          ("field_officer", F), ("counsel", "redress"), ("admin", F)):  # fmt: skip
+    rows = [
+        Case(id=i, person_id=f"P{i}", state=st, counsel=cn)
+        for i, (st, cn) in enumerate(
+            [
+                ("assigned", ""),
+                ("assigned", "counsel1"),
+                ("approved_for_field_action", ""),
+                ("assigned", ""),
+            ]
+            * 3,
+            start=1,
+        )
+    ]
+    for role, purpose in (
+        ("supervisor", F),
+        ("case_officer", "case_review"),
+        ("field_officer", F),
+        ("counsel", "redress"),
+        ("admin", F),
+    ):
         ctx = AccessContext("someone", role, purpose, client="P2" if role == "counsel" else "")
         batch = authorize_batch(ctx, "read", [case_resource(c) for c in rows])
         one = [authorize(ctx, "read", case_resource(c)) for c in rows]
@@ -463,9 +532,21 @@ def test_a_field_set_up_names_what_is_wrong_and_is_the_admins(
         f.write_text(text)
         with pytest.raises(HabeasError, match=why):
             field_app.field.set_up(root, *read_set_up(f))
-    shift = {"code": "Y", "name": "y", "states": ["NY"],
-             "teams": [{"code": "Y-1", "start_label": "s", "start_lat": 40.0, "start_lon": -74.0,
-                        "shift_start": 600, "shift_end": 500}]}  # fmt: skip
+    shift = {
+        "code": "Y",
+        "name": "y",
+        "states": ["NY"],
+        "teams": [
+            {
+                "code": "Y-1",
+                "start_label": "s",
+                "start_lat": 40.0,
+                "start_lon": -74.0,
+                "shift_start": 600,
+                "shift_end": 500,
+            }
+        ],
+    }
     with pytest.raises(HabeasError, match="team Y-1: the shift must fall within a day"):
         field_app.field.set_up(root, [shift], {})
     shift["teams"][0]["shift_end"] = 900  # type: ignore[index]

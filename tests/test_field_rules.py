@@ -14,9 +14,15 @@ from habeas.field.routing import RouteError, Stop, Team, nearest_neighbour_km, p
 TODAY = date(2026, 12, 1)
 
 
-def seen(source: str, street: str | None, zip_: str | None, when: str | None,
-         lat: float | None = None, lon: float | None = None,
-         state: str | None = "NY") -> AddressSeen:  # fmt: skip
+def seen(
+    source: str,
+    street: str | None,
+    zip_: str | None,
+    when: str | None,
+    lat: float | None = None,
+    lon: float | None = None,
+    state: str | None = "NY",
+) -> AddressSeen:
     return AddressSeen(
         f"{source}-{street}", source, street, "New York", state, zip_, lat, lon, when
     )

@@ -114,9 +114,13 @@ def test_random_bytes(store: StagingStore, folder: Path, data: bytes) -> None:
     ending=st.sampled_from(["\n", "\r\n", "\r"]),
 )
 def test_random_csv(
-    store: StagingStore, folder: Path, header: list[str], rows: list[list[str]], delimiter: str,
+    store: StagingStore,
+    folder: Path,
+    header: list[str],
+    rows: list[list[str]],
+    delimiter: str,
     ending: str,
-) -> None:  # fmt: skip
+) -> None:
     def quoted(v: str) -> str:
         return '"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\n\r;|') else v
 
@@ -128,10 +132,11 @@ def test_random_csv(
 
 json_value = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), cell),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
-)  # fmt: skip
+)
 
 
 @FUZZ
@@ -155,10 +160,11 @@ def test_random_json_lines(store: StagingStore, folder: Path, lines: list[Any]) 
 toml_scalar = st.one_of(st.text(max_size=20), st.integers(), st.booleans(), st.dates())
 toml_value = st.recursive(
     toml_scalar,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                 max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=10,
-)  # fmt: skip
+)
 BASE: dict[str, Any] = tomllib.loads(DECLARATION.format(kind="csv"))
 
 

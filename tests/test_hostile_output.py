@@ -92,8 +92,9 @@ def test_quarantine_is_purged_after_its_retention(indexed_app: Habeas) -> None:
         app.pipeline.purge_quarantine(app.users.local("officer1", "test"), "case_review", last)
     eng = app.users.local("eng1", "test")
     assert app.pipeline.purge_quarantine(eng, "identity_resolution", date(2000, 1, 1)) == {}
-    purged = app.pipeline.purge_quarantine(eng, "identity_resolution", date.fromordinal(
-        last.toordinal() + 1))  # fmt: skip
+    purged = app.pipeline.purge_quarantine(
+        eng, "identity_resolution", date.fromordinal(last.toordinal() + 1)
+    )
     assert sum(purged.values()) == total
     with app.staging() as st:
         assert st.scalar("SELECT count(*) FROM quarantine") == 0
@@ -159,8 +160,9 @@ def test_the_quarantine_is_read_by_intake_and_oversight_not_by_case_work(
     assert app.pipeline.quarantine(app.users.local("ig1", "t"), "oversight").total
     from habeas.governance.audit_access import AuditFilter
 
-    last = app.audit.show(app.users.local("ig1", "t"), "oversight",
-                          AuditFilter(user="officer1", limit=500))  # fmt: skip
+    last = app.audit.show(
+        app.users.local("ig1", "t"), "oversight", AuditFilter(user="officer1", limit=500)
+    )
     assert any(
         e.action == "quarantine_list" and e.decision == "deny" and e.user == "officer1"
         for e in last

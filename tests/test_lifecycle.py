@@ -474,8 +474,9 @@ def test_voluntary_departure_runs_to_its_deadline() -> None:
     )
     # once the alternate order took effect (the deadline passed), a fugitive step dated
     # back inside the period is still refused, naming both dates
-    after = ok(decided, lc.AlternateOrderEffective(day(64), lc.LIFECYCLE_ACTOR, "system",
-                                                   deadline=day(63)))  # fmt: skip
+    after = ok(
+        decided, lc.AlternateOrderEffective(day(64), lc.LIFECYCLE_ACTOR, "system", deadline=day(63))
+    )
     why = " ".join(refused(after, lc.MarkFugitive(day(58), *OFFICER, reason="no show")))
     assert f"dated {day(58)}" in why and f"runs until {day(63)}" in why
     assert ok(decided, lc.MarkFugitive(day(64), *OFFICER, reason="did not depart")).state == (
@@ -821,35 +822,53 @@ def test_the_remaining_removal_gate_reasons_are_specific() -> None:
     assert gates.hold_reasons(window, day(5)) == [
         f"appeal window open until {day(30)} (removal is stayed meanwhile unless appeal is waived)"
     ]
-    relief = lc.replace(none, final_on=day(0), order=Order("relief_granted", day(0), "ij",
-                                                           appeal_waived=True))  # fmt: skip
+    relief = lc.replace(
+        none, final_on=day(0), order=Order("relief_granted", day(0), "ij", appeal_waived=True)
+    )
     assert gates.final_order_reasons(relief, day(40)) == [
         "relief was granted: there is no order of removal"
     ]
-    vd = lc.replace(none, final_on=day(0), order=Order("voluntary_departure", day(0), "ij",
-                                                       departure_deadline=day(60),
-                                                       appeal_waived=True))  # fmt: skip
+    vd = lc.replace(
+        none,
+        final_on=day(0),
+        order=Order(
+            "voluntary_departure", day(0), "ij", departure_deadline=day(60), appeal_waived=True
+        ),
+    )
     assert gates.final_order_reasons(vd, day(10)) == [f"voluntary departure runs until {day(60)}"]
     assert gates.final_order_reasons(vd, day(61)) == []
 
 
 def test_an_enforcement_step_cannot_be_backdated_past_a_stay_flag_or_protection() -> None:
     """Dating a step before a protection was recorded must not slip it past the gate."""
-    ready = run(ready_papers(final_order(), 13), lc.MarkReady(day(14), "co1", "custody_officer"),
-                lc.AddToManifest(day(15), "co1", "custody_officer", flight="FL-1"))  # fmt: skip
+    ready = run(
+        ready_papers(final_order(), 13),
+        lc.MarkReady(day(14), "co1", "custody_officer"),
+        lc.AddToManifest(day(15), "co1", "custody_officer", flight="FL-1"),
+    )
     stayed = ok(
         ready, court(lc.GrantStay, day(20), "bia", "supervisor", stay_id="s", reason="motion")
     )
     back = lc.AddToManifest(day(16), "co1", "custody_officer", flight="FL-1")
     assert any(r.startswith(f"dated {day(16)}, before {day(20)}") for r in refused(stayed, back))
-    flagged = ok(ready, lc.RaiseFlag(day(20), "index", "integration_engineer",
-                                     detail="birth record", record_ids=("r1",)))  # fmt: skip
-    resolved = ok(flagged, lc.ResolveFlag(day(21), *SUPERVISOR, reason="a namesake's record",
-                                          evidence="birth registry"))  # fmt: skip
+    flagged = ok(
+        ready,
+        lc.RaiseFlag(
+            day(20), "index", "integration_engineer", detail="birth record", record_ids=("r1",)
+        ),
+    )
+    resolved = ok(
+        flagged,
+        lc.ResolveFlag(
+            day(21), *SUPERVISOR, reason="a namesake's record", evidence="birth registry"
+        ),
+    )
     board_early = lc.ConfirmRemoval(day(16), "co1", "custody_officer")
-    assert any(r.startswith(f"dated {day(16)}, before {day(20)}")
-               for r in refused(resolved, board_early))  # fmt: skip
+    assert any(
+        r.startswith(f"dated {day(16)}, before {day(20)}") for r in refused(resolved, board_early)
+    )
     assert ok(resolved, lc.ConfirmRemoval(day(22), "co1", "custody_officer")).state == State.REMOVED
     lift_first = court(lc.LiftStay, day(19), "bia", "supervisor", stay_id="s")
-    assert any("lifted on or after the day it was granted" in r
-               for r in refused(stayed, lift_first))  # fmt: skip
+    assert any(
+        "lifted on or after the day it was granted" in r for r in refused(stayed, lift_first)
+    )

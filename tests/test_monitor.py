@@ -143,8 +143,13 @@ def test_a_verified_exit_takes_a_booked_person_off_the_flight(
     assert state(mon, case_id) == "departure_verified"
     assert steps(mon, case_id, "take_off_manifest") == 1
     with mon.reader() as ses:
-        last = ses.execute(select(CaseEvent).where(CaseEvent.case_id == case_id)
-                           .order_by(CaseEvent.seq.desc())).scalars().first()  # fmt: skip
+        last = (
+            ses.execute(
+                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq.desc())
+            )
+            .scalars()
+            .first()
+        )
         assert last is not None and last.kind == "verify_departure" and last.actor == "feed1"
         proof = json.loads(last.payload)["proof"]
         assert "executed by self-departure (8 U.S.C. 1101(g))" in proof
@@ -241,12 +246,15 @@ def test_a_forged_or_rewritten_or_deleted_inbox_row_is_caught(
     real = exit_event(s, "AX-FORGE-1")
     raw = create_engine(mon.settings.operational_url)
     with raw.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO monitor_inbox (source, event_id, kind, occurred_at, received_at, "
-            "committed_at, via, status, effect, record, retain_until) VALUES ('airline_exits', "
-            "'AX-FORGE-1', 'exit', '2026-01-01 00:00:00', '2026-01-01 00:00:00', "
-            "'2026-01-01 00:00:00', 'http', 'no_effect', 'nothing', :r, '2099-01-01')"
-        ), {"r": json.dumps({"surname": "X"})})  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO monitor_inbox (source, event_id, kind, occurred_at, received_at, "
+                "committed_at, via, status, effect, record, retain_until) VALUES ('airline_exits', "
+                "'AX-FORGE-1', 'exit', '2026-01-01 00:00:00', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00', 'http', 'no_effect', 'nothing', :r, '2099-01-01')"
+            ),
+            {"r": json.dumps({"surname": "X"})},
+        )
     got = post(mon, "airline_exits", [real])
     assert statuses(got) == ["quarantined"]
     assert "does not carry its seal" in (got.results[0].reason or "")
@@ -261,8 +269,9 @@ def test_a_forged_or_rewritten_or_deleted_inbox_row_is_caught(
     assert statuses(post(mon, "airline_exits", [exit_event(t, "AX-FORGE-2")])) == ["applied"]
     assert mon.audit.verify()[0].ok
     with raw.begin() as conn:  # a rewrite: the event now says it did nothing
-        conn.execute(text("UPDATE monitor_inbox SET status = 'no_effect' "
-                          "WHERE event_id = 'AX-FORGE-2'"))  # fmt: skip
+        conn.execute(
+            text("UPDATE monitor_inbox SET status = 'no_effect' WHERE event_id = 'AX-FORGE-2'")
+        )
     v, _ = mon.audit.verify()
     assert "inbox row airline_exits:AX-FORGE-2 does not carry its seal" in (v.history_problem or "")
     with raw.begin() as conn:
@@ -286,16 +295,18 @@ def test_an_exit_dated_before_birth_or_before_the_order_closes_nothing(
     assert statuses(got) == ["review"]
     assert state(mon, case_id) == "approved_for_field_action"
     with mon.reader() as ses:
-        why = ses.execute(select(EventReview.detail).where(
-            EventReview.event_id == "AX-1901")).scalar_one()  # fmt: skip
+        why = ses.execute(
+            select(EventReview.detail).where(EventReview.event_id == "AX-1901")
+        ).scalar_one()
     assert "dated 1901-03-04, before the person was born" in why
     manifest = on_manifest(mon, t)  # an order decided on PAST + 10 days
     early = exit_event(t, "AX-EARLY", at=dt.combine(PAST + timedelta(days=3), dt.min.time()))
     assert statuses(post(mon, "airline_exits", [early])) == ["review"]
     assert state(mon, manifest) == "on_manifest"
     with mon.reader() as ses:
-        why = ses.execute(select(EventReview.detail).where(
-            EventReview.event_id == "AX-EARLY")).scalar_one()  # fmt: skip
+        why = ses.execute(
+            select(EventReview.detail).where(EventReview.event_id == "AX-EARLY")
+        ).scalar_one()
     assert "before the order of" in why and "does not execute it" in why
 
 
@@ -391,9 +402,19 @@ def test_bad_events_are_quarantined_naming_the_field_and_the_rule(
     no_id = exit_event(s, "x")
     no_id.pop("event_id")
     bad_time = exit_event(s, "AX-BAD-TIME", departed_at="yesterday")
-    receipt = post(mon, "airline_exits", [b'{"broken', 17, no_id, future, bad_time,
-                                         exit_event(s, "AX-BAD-CTRL", surname="A\x1bB"),
-                                         {"event_id": "AX-BIG", "pad": "x" * 70_000}])  # fmt: skip
+    receipt = post(
+        mon,
+        "airline_exits",
+        [
+            b'{"broken',
+            17,
+            no_id,
+            future,
+            bad_time,
+            exit_event(s, "AX-BAD-CTRL", surname="A\x1bB"),
+            {"event_id": "AX-BIG", "pad": "x" * 70_000},
+        ],
+    )
     assert statuses(receipt) == ["quarantined"] * 7
     reasons = {r.position: r.reason for r in receipt.results}
     assert "malformed JSON" in reasons[1] and "not an object" in reasons[2]
@@ -428,8 +449,12 @@ def test_only_the_feed_account_posts_and_it_is_audited(mon: Habeas, people: list
     denied = [e for e in audit_entries(mon, "monitor_receive")]
     assert len(denied) >= 3
     with pytest.raises(Exception, match="purpose"):
-        mon.monitor.receive(mon.users.local("feed1", "t"), "case_review", "airline_exits",
-                            [exit_event(people[0], "X3")])  # fmt: skip
+        mon.monitor.receive(
+            mon.users.local("feed1", "t"),
+            "case_review",
+            "airline_exits",
+            [exit_event(people[0], "X3")],
+        )
     assert inbox(mon, "airline_exits", "X2") is None and inbox(mon, "airline_exits", "X3") is None
 
 
@@ -438,8 +463,12 @@ def test_a_reviewer_decides_same_or_different(mon: Habeas, people: list[Subject]
     the event's identity from that person: the next event like it waits again."""
     s = people[3]
     case_id = approved(mon, s)
-    bad = self_report(s, "SR-REV-1", first_name="Q" + s.truth.given_name[1:],
-                      last_name=s.truth.family_name[:-1] + "q")  # fmt: skip
+    bad = self_report(
+        s,
+        "SR-REV-1",
+        first_name="Q" + s.truth.given_name[1:],
+        last_name=s.truth.family_name[:-1] + "q",
+    )
     bad.pop("a_number")  # the app sent no A-number, the names are misspelt, the day is off
     bad["date_of_birth"] = s.truth.dob.replace(day=min(28, s.truth.dob.day % 28 + 1)).isoformat()
     bad["last_name"] = s.truth.family_name  # the family name is right: a candidate, unsure
@@ -451,8 +480,9 @@ def test_a_reviewer_decides_same_or_different(mon: Habeas, people: list[Subject]
     # "same" names only a person the event was matched against, never an unrelated one
     unrelated = people[6].person_id
     with pytest.raises(HabeasError, match="only a person the event was matched against"):
-        mon.monitor.decide(officer, "case_review", review.id, "same",
-                           "naming somebody else entirely", unrelated)  # fmt: skip
+        mon.monitor.decide(
+            officer, "case_review", review.id, "same", "naming somebody else entirely", unrelated
+        )
     said = mon.monitor.decide(
         officer,
         "case_review",
@@ -514,20 +544,25 @@ def test_the_http_way_in_answers_each_event_and_refuses_what_is_wrong(
         return {"Authorization": f"Bearer {token}", "X-Habeas-Purpose": purpose}
 
     with TestClient(create_api(mon)) as client:
-        r = client.post("/events/airline_exits", json=[exit_event(s, "AX-HTTP-1"), {"nope": 1}],
-                        headers=h(feed))  # fmt: skip
+        r = client.post(
+            "/events/airline_exits", json=[exit_event(s, "AX-HTTP-1"), {"nope": 1}], headers=h(feed)
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert [x["status"] for x in body["results"]] == ["applied", "quarantined"]
         assert s.person_id not in r.text and "case" not in json.dumps(body["results"])
         assert "event_id" in body["results"][1]["reason"]
-        again = client.post("/events/airline_exits", json=[exit_event(s, "AX-HTTP-1")],
-                            headers=h(feed))  # fmt: skip
+        again = client.post(
+            "/events/airline_exits", json=[exit_event(s, "AX-HTTP-1")], headers=h(feed)
+        )
         assert again.json()["duplicates"] == 1
         missing = client.post("/events/no_such_feed", json=[{}], headers=h(feed))
         assert missing.status_code == 404 and "no_such_feed" in missing.json()["detail"]
-        wrong = client.post("/events/airline_exits", json=[exit_event(s, "AX-HTTP-2")],
-                            headers=h(officer, "case_review"))  # fmt: skip
+        wrong = client.post(
+            "/events/airline_exits",
+            json=[exit_event(s, "AX-HTTP-2")],
+            headers=h(officer, "case_review"),
+        )
         assert wrong.status_code == 403
         shape = client.post("/events/airline_exits", json={"events": []}, headers=h(feed))
         assert shape.status_code == 422
@@ -553,16 +588,38 @@ def test_synth_events_and_monitor_status_from_the_terminal(
     data = str(mon.settings.data_dir)
     stream = tmp_path / "s.jsonl"
     ledger = tmp_path / "ledger.jsonl"
-    assert execute(["--data-dir", data, "synth", "events", "--rate", "20", "--seconds", "3",
-                    "--people", "1500", "--seed", "11", "--out", str(stream),
-                    "--ledger", str(ledger)]) == 0  # fmt: skip
+    assert (
+        execute(
+            [
+                "--data-dir",
+                data,
+                "synth",
+                "events",
+                "--rate",
+                "20",
+                "--seconds",
+                "3",
+                "--people",
+                "1500",
+                "--seed",
+                "11",
+                "--out",
+                str(stream),
+                "--ledger",
+                str(ledger),
+            ]
+        )
+        == 0
+    )
     lines = stream.read_text().splitlines()
     assert len(lines) == 60 and len(ledger.read_text().splitlines()) == 60
     assert execute(["--data-dir", data, "monitor", "post", str(stream), "--as", "feed1"]) == 0
     printed = capsys.readouterr().out
     assert "60 events:" in printed
-    assert execute(["--data-dir", data, "monitor", "status", "--as", "ig1", "--purpose",
-                    "oversight"]) == 0  # fmt: skip
+    assert (
+        execute(["--data-dir", data, "monitor", "status", "--as", "ig1", "--purpose", "oversight"])
+        == 0
+    )
     assert "effects:" in capsys.readouterr().out
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"source": "airline_exits", "event": {}}\nnot json\n')
@@ -584,14 +641,22 @@ def test_an_event_naming_a_key_twice_is_refused_by_every_way_in(
     body = json.dumps(exit_event(s, "AX-TWICE"))
     twice = body[:-1] + ', "surname": "SOMEBODY ELSE"}'
     feed = mon.users.create_token(mon.users.local("root", "t"), "feed1", "test").secret
-    headers = {"Authorization": f"Bearer {feed}", "X-Habeas-Purpose": "identity_resolution",
-               "Content-Type": "application/json"}  # fmt: skip
+    headers = {
+        "Authorization": f"Bearer {feed}",
+        "X-Habeas-Purpose": "identity_resolution",
+        "Content-Type": "application/json",
+    }
     with TestClient(create_api(mon)) as client:
         r = client.post("/events/airline_exits", content=f"[{twice}]", headers=headers)
     assert r.status_code == 422 and "names the key 'surname' twice" in r.json()["detail"]
     assert inbox(mon, "airline_exits", "AX-TWICE") is None
-    got = mon.monitor.receive(mon.users.local("feed1", "t"), "identity_resolution",
-                              "airline_exits", [twice.encode()], via="folder")  # fmt: skip
+    got = mon.monitor.receive(
+        mon.users.local("feed1", "t"),
+        "identity_resolution",
+        "airline_exits",
+        [twice.encode()],
+        via="folder",
+    )
     assert statuses(got) == ["quarantined"] and "repeats a key" in (got.results[0].reason or "")
 
 
@@ -615,8 +680,9 @@ def test_over_http_a_feed_closes_no_case_and_same_names_only_a_candidate(
 
     with TestClient(create_api(mon)) as client:
         step = {"kind": "verify_departure", "fields": {"proof": "trust me"}}
-        r = client.post(f"/cases/{case_id}/steps", headers=h(feed, "identity_resolution"),
-                        json=step)  # fmt: skip
+        r = client.post(
+            f"/cases/{case_id}/steps", headers=h(feed, "identity_resolution"), json=step
+        )
         assert r.status_code == 403 and "monitor's intake" in r.json()["detail"]
         assert state(mon, case_id) == "approved_for_field_action"
         bad = self_report(s, "SR-HTTP-SAME", first_name="Q" + s.truth.given_name[1:])
@@ -627,8 +693,14 @@ def test_over_http_a_feed_closes_no_case_and_same_names_only_a_candidate(
         assert statuses(post(mon, "departure_app_reports", [bad])) == ["review"]
         r = client.get("/monitor/reviews", headers=h(officer, "case_review"))
         [review] = [x for x in r.json() if x["event_id"] == "SR-HTTP-SAME"]
-        r = client.post(f"/monitor/reviews/{review['id']}", headers=h(officer, "case_review"),
-                        json={"decision": "same", "reason": "another person entirely",
-                              "person_id": other.person_id})  # fmt: skip
+        r = client.post(
+            f"/monitor/reviews/{review['id']}",
+            headers=h(officer, "case_review"),
+            json={
+                "decision": "same",
+                "reason": "another person entirely",
+                "person_id": other.person_id,
+            },
+        )
         assert r.status_code == 422 and "matched against" in r.json()["detail"]
     assert state(mon, case_id) == "approved_for_field_action"

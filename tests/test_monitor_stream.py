@@ -44,10 +44,22 @@ def consumer(data: Path, url: str) -> subprocess.Popen[bytes]:
     """The consumer, its output in the data folder (a pipe nobody reads would stop it)."""
     log = (data / "consumer.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "habeas", "--data-dir", str(data), "monitor", "consume",
-         "--nats", url, "--as", "feed1"],
-        stdout=log, stderr=log,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "habeas",
+            "--data-dir",
+            str(data),
+            "monitor",
+            "consume",
+            "--nats",
+            url,
+            "--as",
+            "feed1",
+        ],
+        stdout=log,
+        stderr=log,
+    )
 
 
 def log_of(data: Path) -> str:
@@ -75,8 +87,10 @@ def test_a_consumer_killed_mid_stream_loses_nothing_and_doubles_nothing(
     people = subjects(app, world.out)
     cased = {approved(app, s): s for s in people[:4]}
     stream = plan_stream(1500, 11, 400, now() - timedelta(minutes=10), 1, WORLD_DATE)
-    items = [(e.feed, json.dumps(e.body).encode(), f"{e.feed}:{e.event_id}:{i}")
-             for i, e in enumerate(stream)]  # fmt: skip
+    items = [
+        (e.feed, json.dumps(e.body).encode(), f"{e.feed}:{e.event_id}:{i}")
+        for i, e in enumerate(stream)
+    ]
     for k, s in enumerate(cased.values()):  # their exits, twice each, in the middle
         body = json.dumps(exit_event(s, f"AX-KILL-{k}")).encode()
         items[150 + k : 150 + k] = [("airline_exits", body, f"kill-{k}-a")]
@@ -134,9 +148,12 @@ def _json(b: bytes) -> bool:
 
 
 def _id(feed: str) -> str:
-    return {"airline_exits": "event_id", "land_border_crossings": "crossing_id",
-            "departure_app_reports": "report_id", "removal_verifications": "notice_id"}.get(
-        feed, "event_id")  # fmt: skip
+    return {
+        "airline_exits": "event_id",
+        "land_border_crossings": "crossing_id",
+        "departure_app_reports": "report_id",
+        "removal_verifications": "notice_id",
+    }.get(feed, "event_id")
 
 
 def test_a_watched_folder_commits_a_file_then_moves_it(
@@ -159,8 +176,20 @@ def test_a_watched_folder_commits_a_file_then_moves_it(
     path = folder / "airline_exits" / "batch-1.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     # a file its writer touched a moment ago is left for the next look
-    code = execute(["--data-dir", str(data), "monitor", "watch", str(folder), "--once",
-                    "--settle", "30", "--as", "feed1"])  # fmt: skip
+    code = execute(
+        [
+            "--data-dir",
+            str(data),
+            "monitor",
+            "watch",
+            str(folder),
+            "--once",
+            "--settle",
+            "30",
+            "--as",
+            "feed1",
+        ]
+    )
     assert code == 0 and path.exists()
     with app.reader() as ses:
         assert ses.get(Case, case_id).state != "departure_verified"  # type: ignore[union-attr]
@@ -179,8 +208,12 @@ def test_a_watched_folder_commits_a_file_then_moves_it(
     # the same file again (a crash before the move): repeats, nothing done twice
     os.replace(folder / "airline_exits" / "done" / "batch-1.jsonl", path)
     os.utime(path, (settled, settled))
-    assert execute(["--data-dir", str(data), "monitor", "watch", str(folder), "--once",
-                    "--as", "feed1"]) == 0  # fmt: skip
+    assert (
+        execute(
+            ["--data-dir", str(data), "monitor", "watch", str(folder), "--once", "--as", "feed1"]
+        )
+        == 0
+    )
     with app.reader() as ses:
         n = ses.execute(
             select(func.count()).where(
@@ -203,8 +236,9 @@ def test_a_consumer_on_an_idle_stream_keeps_waiting(nats_url: str) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         loop.call_later(2.0, stop.set)
-        return await consume(nats_url, lambda *_: None, lambda *_: None, stop,
-                             reports.append, idle=0.1)  # fmt: skip
+        return await consume(
+            nats_url, lambda *_: None, lambda *_: None, stop, reports.append, idle=0.1
+        )
 
     done = asyncio.run(run())
     assert len(reports) >= 3 and done.backlog == 0  # it looked, again and again, and lived

@@ -62,21 +62,32 @@ def test_a_store_at_every_earlier_version_upgrades_keeping_its_rows(
             ),
             {"t": datetime(2026, 1, 2, 3, 4, 5)},
         )
-        audit.append(s, user="ig_admin", role="admin", purpose="oversight", action="seed",
-                     resources=["case:7"], decision="allow")  # fmt: skip
+        audit.append(
+            s,
+            user="ig_admin",
+            role="admin",
+            purpose="oversight",
+            action="seed",
+            resources=["case:7"],
+            decision="allow",
+        )
         if "0002" <= start < "0005":  # a case event recorded before 0005 chained histories
             s.execute(
-                text("INSERT INTO case_events (case_id, at, kind, actor, role, state_after, "
-                     "payload) VALUES (7, :t, 'opened', 'o1', 'case_officer', 'identified', "
-                     "'{\"on\": \"2026-01-02\"}')"),
+                text(
+                    "INSERT INTO case_events (case_id, at, kind, actor, role, state_after, "
+                    "payload) VALUES (7, :t, 'opened', 'o1', 'case_officer', 'identified', "
+                    '\'{"on": "2026-01-02"}\')'
+                ),
                 {"t": datetime(2026, 1, 2, 3, 4, 6)},
-            )  # fmt: skip
+            )
     if start >= "0011":  # a row written by a habeas that seals case rows
         from habeas.cases.history import case_seal
 
         with engine.begin() as conn:
-            conn.execute(text("UPDATE cases SET history_token = :t WHERE id = 7"),
-                         {"t": case_seal(b"k" * 32, 7, "identified", "")})  # fmt: skip
+            conn.execute(
+                text("UPDATE cases SET history_token = :t WHERE id = 7"),
+                {"t": case_seal(b"k" * 32, 7, "identified", "")},
+            )
     before = verify_store(engine)
     upgrade(engine)
     assert current_revision(engine) == revisions()[-1]
@@ -140,8 +151,15 @@ def test_tampering_is_found_on_either_database(store_url: str, tamper: str) -> N
     sessions = session_factory(engine)
     for i in range(6):
         with sessions.begin() as s:
-            audit.append(s, user=f"u{i}", role="case_officer", purpose="case_review",
-                         action="read_case", resources=[f"case:{i}"], decision="allow")  # fmt: skip
+            audit.append(
+                s,
+                user=f"u{i}",
+                role="case_officer",
+                purpose="case_review",
+                action="read_case",
+                resources=[f"case:{i}"],
+                decision="allow",
+            )
     assert verify_store(engine).ok
     with engine.begin() as conn:  # as a database administrator would, outside habeas
         if tamper == "edit":

@@ -34,17 +34,26 @@ def test_the_default_install_is_light_and_the_extras_carry_the_rest() -> None:
 
 
 def test_the_demo_needs_no_system_package() -> None:
-    run = subprocess.run(["bash", str(ROOT / "scripts/ensure-system.sh"), "demo"],
-                         capture_output=True, text=True, check=False)  # fmt: skip
+    run = subprocess.run(
+        ["bash", str(ROOT / "scripts/ensure-system.sh"), "demo"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 0 and "no system package" in run.stdout
-    bad = subprocess.run(["bash", str(ROOT / "scripts/ensure-system.sh"), "everything"],
-                         capture_output=True, text=True, check=False)  # fmt: skip
+    bad = subprocess.run(
+        ["bash", str(ROOT / "scripts/ensure-system.sh"), "everything"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode == 2 and "unknown target" in bad.stderr
 
 
 def test_python_dash_m_habeas_and_one_version() -> None:
-    run = subprocess.run([sys.executable, "-m", "habeas", "--version"],
-                         capture_output=True, text=True, check=False)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "habeas", "--version"], capture_output=True, text=True, check=False
+    )
     assert run.returncode == 0 and run.stdout.strip() == f"habeas {version('habeas')}"
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["version"] == version("habeas")
@@ -66,11 +75,18 @@ def test_verbose_logs_a_long_jobs_stages_to_a_file_and_quiet_is_quiet(
     data = str(indexed_app.settings.data_dir)  # type: ignore[attr-defined]
     source = str(world.out / "ssa_numident.csv")  # type: ignore[attr-defined]
     log = tmp_path / "job.log"
-    args = ["ingest", "ssa_numident", source, "--as", "eng1", "--purpose",
-            "identity_resolution", "--dry-run"]  # fmt: skip
+    args = [
+        "ingest",
+        "ssa_numident",
+        source,
+        "--as",
+        "eng1",
+        "--purpose",
+        "identity_resolution",
+        "--dry-run",
+    ]
     assert execute(["--data-dir", data, "-v", "--log-file", str(log), *args]) == 0
     text = log.read_text(encoding="utf-8")
     assert "INFO habeas.cli: ingest ssa_numident: read" in text and "done (100%)" in text
     assert execute(["--data-dir", data, "--quiet", "--verbose", *args]) == 2
-    assert execute(["--data-dir", data, "--log-file", str(tmp_path / "no" / "x.log"),
-                    *args]) == 2  # fmt: skip
+    assert execute(["--data-dir", data, "--log-file", str(tmp_path / "no" / "x.log"), *args]) == 2

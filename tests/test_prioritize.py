@@ -81,10 +81,16 @@ def test_each_protected_trait_is_refused_naming_rule_and_field(
 
 @pytest.mark.parametrize(
     "field,trait",
-    [("language", "ethnicity"), ("primary_language", "ethnicity"),
-     ("surname_origin", "ethnicity"), ("zip_code", "race"), ("neighborhood", "race"),
-     ("tattoos", "associations or affiliations"), ("social_media", "political")],
-)  # fmt: skip
+    [
+        ("language", "ethnicity"),
+        ("primary_language", "ethnicity"),
+        ("surname_origin", "ethnicity"),
+        ("zip_code", "race"),
+        ("neighborhood", "race"),
+        ("tattoos", "associations or affiliations"),
+        ("social_media", "political"),
+    ],
+)
 def test_declared_proxies_are_refused_like_the_trait(
     tmp_path: Path, field: str, trait: str
 ) -> None:
@@ -167,22 +173,67 @@ def test_evaluation_gives_tier_score_and_the_records_behind_each_rule() -> None:
 def test_facts_are_computed_from_records_with_their_ids() -> None:
     today = date(2026, 11, 1)
     rows = [
-        {"record_id": "f1", "source": "fbi_criminal", "offense_class": "felony",
-         "disposition": "convicted", "disposition_date": date(2020, 5, 1)},
-        {"record_id": "f2", "source": "fbi_criminal", "offense_class": "felony",
-         "disposition": "convicted", "disposition_date": date(2001, 5, 1)},
-        {"record_id": "f3", "source": "fbi_criminal", "offense_class": "misdemeanor",
-         "disposition": "pending", "disposition_date": None},
-        {"record_id": "e1", "source": "eoir_cases", "order_type": "removal",
-         "order_date": date(2025, 1, 10), "appeal_status": "none", "appeal_date": None,
-         "stay_status": "none", "departure_deadline": None},
-        {"record_id": "c1", "source": "cbp_crossings", "event_type": "ENTRY",
-         "event_date": date(2024, 11, 1)},
-    ]  # fmt: skip
-    full = [{c: r.get(c) for c in ("record_id", "source", "offense_class", "disposition",
-             "disposition_date", "warrant_status", "order_type", "order_date", "appeal_status",
-             "appeal_date", "stay_status", "departure_deadline", "event_type", "event_date",
-             "release_reason")} for r in rows]  # fmt: skip
+        {
+            "record_id": "f1",
+            "source": "fbi_criminal",
+            "offense_class": "felony",
+            "disposition": "convicted",
+            "disposition_date": date(2020, 5, 1),
+        },
+        {
+            "record_id": "f2",
+            "source": "fbi_criminal",
+            "offense_class": "felony",
+            "disposition": "convicted",
+            "disposition_date": date(2001, 5, 1),
+        },
+        {
+            "record_id": "f3",
+            "source": "fbi_criminal",
+            "offense_class": "misdemeanor",
+            "disposition": "pending",
+            "disposition_date": None,
+        },
+        {
+            "record_id": "e1",
+            "source": "eoir_cases",
+            "order_type": "removal",
+            "order_date": date(2025, 1, 10),
+            "appeal_status": "none",
+            "appeal_date": None,
+            "stay_status": "none",
+            "departure_deadline": None,
+        },
+        {
+            "record_id": "c1",
+            "source": "cbp_crossings",
+            "event_type": "ENTRY",
+            "event_date": date(2024, 11, 1),
+        },
+    ]
+    full = [
+        {
+            c: r.get(c)
+            for c in (
+                "record_id",
+                "source",
+                "offense_class",
+                "disposition",
+                "disposition_date",
+                "warrant_status",
+                "order_type",
+                "order_date",
+                "appeal_status",
+                "appeal_date",
+                "stay_status",
+                "departure_deadline",
+                "event_type",
+                "event_date",
+                "release_reason",
+            )
+        }
+        for r in rows
+    ]
     f = compute_facts(full, today)
     assert f["felony_convictions"] == Fact(2, ("f1", "f2"))
     assert f["felony_convictions_10y"] == Fact(1, ("f1",))
@@ -195,15 +246,21 @@ def test_facts_are_computed_from_records_with_their_ids() -> None:
 
 def test_explanations_name_real_records_of_the_person(index: StagingStore) -> None:
     policy = load_policy(DEFAULT)
-    persons = [r[0] for r in index.rows(
-        """SELECT DISTINCT p.person_id FROM person_records p JOIN records r USING (record_id)
-           WHERE r.source IN ('fbi_criminal', 'eoir_cases') ORDER BY 1 LIMIT 200""")]  # fmt: skip
+    persons = [
+        r[0]
+        for r in index.rows(
+            """SELECT DISTINCT p.person_id FROM person_records p JOIN records r USING (record_id)
+           WHERE r.source IN ('fbi_criminal', 'eoir_cases') ORDER BY 1 LIMIT 200"""
+        )
+    ]
     facts = facts_for_persons(index, persons, date(2026, 11, 1))
     fired_any = 0
     for pid in persons:
         p = evaluate(policy, facts[pid])
-        mine = {r[0] for r in index.rows(
-            "SELECT record_id FROM person_records WHERE person_id = ?", [pid])}  # fmt: skip
+        mine = {
+            r[0]
+            for r in index.rows("SELECT record_id FROM person_records WHERE person_id = ?", [pid])
+        }
         for f in p.fired:
             fired_any += 1
             assert f.record_ids, f
@@ -252,12 +309,15 @@ def test_cases_are_rescored_only_when_their_facts_change(
     assert fired and all(f["record_ids"] for f in fired)
     eoir = index.rows(
         "SELECT r.record_id FROM person_records p JOIN records r USING (record_id) "
-        "WHERE p.person_id = ? AND r.source = 'eoir_cases'", [pid])  # fmt: skip
+        "WHERE p.person_id = ? AND r.source = 'eoir_cases'",
+        [pid],
+    )
     index.con.execute(
         "UPDATE records SET appeal_status = 'pending' WHERE record_id = ?", [eoir[0][0]]
-    )  # fmt: skip  a correction arrives: an appeal was filed
+    )  # a correction arrives: an appeal was filed
     third = prioritize_cases(engine, index, officer, policy, today)
     assert third.scored == 1 and third.unchanged == opened - 1
     with pytest.raises(Exception, match="may not prioritize"):
-        prioritize_cases(engine, index, AccessContext("c", "custody_officer", "custody"),
-                         policy, today)  # fmt: skip
+        prioritize_cases(
+            engine, index, AccessContext("c", "custody_officer", "custody"), policy, today
+        )

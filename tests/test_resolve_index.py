@@ -397,8 +397,9 @@ def test_resolution_leaves_out_a_source_that_does_not_declare_identity_resolutio
     upgrade(engine)
     register_key(engine, b"test-history-key-of-32-bytes-xx!")
     with pytest.raises(AccessDenied, match="may not resolve"):
-        resolve_as(engine, index, AccessContext("o1", "case_officer", "case_review"), NOW,
-                   reuse_model=True)  # fmt: skip
+        resolve_as(
+            engine, index, AccessContext("o1", "case_officer", "case_review"), NOW, reuse_model=True
+        )
     engineer = AccessContext("e1", "integration_engineer", "identity_resolution")
     result = resolve_as(engine, index, engineer, NOW, reuse_model=True)
     assert result.records == index.scalar(
@@ -411,7 +412,9 @@ def test_resolution_leaves_out_a_source_that_does_not_declare_identity_resolutio
     with session_factory(engine)() as s:
         entries = list(s.query(AuditEntry).order_by(AuditEntry.seq))
     assert [(e.user, e.action, e.decision) for e in entries] == [
-        ("o1", "resolve", "deny"), ("e1", "resolve", "allow"), ("e1", "resolve_done", "allow"),
-    ]  # fmt: skip
+        ("o1", "resolve", "deny"),
+        ("e1", "resolve", "allow"),
+        ("e1", "resolve_done", "allow"),
+    ]
     assert "left out: dmv_licenses" in entries[1].detail
     assert verify_store(engine).ok

@@ -51,11 +51,26 @@ def test_prepare_fills_keys_from_a_full_name_alone() -> None:
            t(record_id, source, given_name, middle_name, family_name, full_name, dob)"""
     )
     for col in (
-        "a_number", "ssn", "tin", "itin", "passport_number", "fbi_number", "license_number",
-        "license_state", "phone", "national_id", "zip", "postal_code", "state", "region",
+        "a_number",
+        "ssn",
+        "tin",
+        "itin",
+        "passport_number",
+        "fbi_number",
+        "license_number",
+        "license_state",
+        "phone",
+        "national_id",
+        "zip",
+        "postal_code",
+        "state",
+        "region",
         "place_of_birth",
-        "occupation", "sex", "dob_precision", "city",
-    ):  # fmt: skip
+        "occupation",
+        "sex",
+        "dob_precision",
+        "city",
+    ):
         con.execute(f"ALTER TABLE staged ADD COLUMN {col} VARCHAR")
     con.execute("ALTER TABLE staged ADD COLUMN lat DOUBLE")
     con.execute("ALTER TABLE staged ADD COLUMN lon DOUBLE")

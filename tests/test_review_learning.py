@@ -33,8 +33,10 @@ def test_the_queue_puts_the_decisions_that_change_most_first(index: StagingStore
     assert total > 1 and rows
     priorities = [r["priority"] for r in rows]
     assert priorities == sorted(priorities, reverse=True)
-    scored = index.rows(f"SELECT match_probability, records_l, records_r, split, priority, why "
-                        f"FROM ({prioritized_sql(MATCH_THRESHOLD)})")  # fmt: skip
+    scored = index.rows(
+        f"SELECT match_probability, records_l, records_r, split, priority, why "
+        f"FROM ({prioritized_sql(MATCH_THRESHOLD)})"
+    )
     import math
 
     for p, nl, nr, split, priority, why in scored:

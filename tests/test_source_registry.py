@@ -33,8 +33,9 @@ def tax_copy(app: Habeas, tmp_path: Path, purposes: list[str]) -> Path:
     for name in ("irs_returns.jsonl", "irs_request.csv"):
         shutil.copy(src / name, dest / name)
     lines = (src / "irs_returns.toml").read_text(encoding="utf-8").splitlines()
-    lines = [f"purposes = {json.dumps(purposes)}" if ln.startswith("purposes") else ln
-             for ln in lines]  # fmt: skip
+    lines = [
+        f"purposes = {json.dumps(purposes)}" if ln.startswith("purposes") else ln for ln in lines
+    ]
     (dest / "irs_returns.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return dest / "irs_returns.toml"
 
@@ -71,8 +72,11 @@ def test_a_widening_waits_for_oversight_and_old_records_keep_their_purposes(
     today = date.today()
     pid = tax_person(app)
     assert not field_officer_sees_tax(app, pid)
-    widened = tax_copy(app, tmp_path, ["identity_resolution", "case_review", "oversight",
-                                       "redress", "field_operation"])  # fmt: skip
+    widened = tax_copy(
+        app,
+        tmp_path,
+        ["identity_resolution", "case_review", "oversight", "redress", "field_operation"],
+    )
     [reg] = app.pipeline.register(who(app, "eng1"), "identity_resolution", [widened], today)
     assert reg.status == "pending" and reg.version == 2
     assert any("field_operation" in w for w in reg.widens)
@@ -101,8 +105,11 @@ def test_a_widening_waits_for_oversight_and_old_records_keep_their_purposes(
     assert [(h.version, h.status) for h in history] == [(1, "superseded"), (2, "registered")]
     assert history[1].registrant == "eng1" and history[1].sha256 != history[0].sha256
     with app.sessions() as s:
-        details = [e.detail for e in s.execute(select(AuditEntry)).scalars()
-                   if e.action == "register_source:outcome"]  # fmt: skip
+        details = [
+            e.detail
+            for e in s.execute(select(AuditEntry)).scalars()
+            if e.action == "register_source:outcome"
+        ]
     assert any("sha256 before" in d and "awaits oversight" in d for d in details)
 
 
@@ -112,8 +119,7 @@ def test_a_narrowing_takes_effect_at_once_in_the_published_index(
     app = indexed_app
     assert "case_review" in tax_purposes_in_index(app)
     narrowed = tax_copy(app, tmp_path, ["identity_resolution", "oversight"])
-    [reg] = app.pipeline.register(who(app, "eng1"), "identity_resolution", [narrowed],
-                                  date.today())  # fmt: skip
+    [reg] = app.pipeline.register(who(app, "eng1"), "identity_resolution", [narrowed], date.today())
     assert reg.status == "registered" and not reg.widens
     assert tax_purposes_in_index(app) == ["identity_resolution", "oversight"]
     pid = tax_person(app)
@@ -126,8 +132,7 @@ def test_a_refused_change_never_displaces_the_version_in_force(
 ) -> None:
     app = indexed_app
     bad = tax_copy(app, tmp_path, ["case_review"])
-    bad.write_text(bad.read_text(encoding="utf-8").replace("6103(i)(2)", "6103"),
-                   encoding="utf-8")  # fmt: skip
+    bad.write_text(bad.read_text(encoding="utf-8").replace("6103(i)(2)", "6103"), encoding="utf-8")
     [reg] = app.pipeline.register(who(app, "eng1"), "identity_resolution", [bad], date.today())
     assert reg.status == "refused"
     with app.staging() as st:
@@ -180,8 +185,10 @@ def test_the_attacks_through_http(indexed_app: Habeas, tmp_path: Path) -> None:
 
     app = indexed_app
     root = who(app, "root")
-    tokens = {n: app.users.create_token(root, n, "test").secret
-              for n in ("eng1", "ig1", "field1", "officer1")}  # fmt: skip
+    tokens = {
+        n: app.users.create_token(root, n, "test").secret
+        for n in ("eng1", "ig1", "field1", "officer1")
+    }
 
     def h(name: str, purpose: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {tokens[name]}", "X-Habeas-Purpose": purpose}
@@ -204,11 +211,17 @@ def test_the_attacks_through_http(indexed_app: Habeas, tmp_path: Path) -> None:
         assert [v["status"] for v in hist.json()] == ["superseded", "registered"]
         # a case officer reads no quarantine; intake's engineer reading the tax quarantine
         # sees row numbers, never a taxpayer's name
-        q = c.get("/quarantine", params={"source": TAX, "limit": 500},
-                  headers=h("officer1", "case_review"))  # fmt: skip
+        q = c.get(
+            "/quarantine",
+            params={"source": TAX, "limit": 500},
+            headers=h("officer1", "case_review"),
+        )
         assert q.status_code == 403, q.text
-        q = c.get("/quarantine", params={"source": TAX, "limit": 500},
-                  headers=h("eng1", "identity_resolution"))  # fmt: skip
+        q = c.get(
+            "/quarantine",
+            params={"source": TAX, "limit": 500},
+            headers=h("eng1", "identity_resolution"),
+        )
         assert q.status_code == 200, q.text
         scope = [e for e in q.json()["rows"] if e["rule"] == "tax-6103-request-scope"]
         assert scope and all(e["value"] is None and e["row_number"] for e in scope)
@@ -241,8 +254,11 @@ def test_records_ingested_under_a_widened_version_are_read_for_it_and_older_ones
 ) -> None:
     app = indexed_app
     eng = who(app, "eng1")
-    widened = tax_copy(app, tmp_path, ["identity_resolution", "case_review", "oversight",
-                                       "redress", "field_operation"])  # fmt: skip
+    widened = tax_copy(
+        app,
+        tmp_path,
+        ["identity_resolution", "case_review", "oversight", "redress", "field_operation"],
+    )
     app.pipeline.register(eng, "identity_resolution", [widened], date.today())
     app.pipeline.decide_source(who(app, "ig1"), "oversight", TAX, 2, True, "request 2026-8")
     with app.sessions() as s:
@@ -250,8 +266,11 @@ def test_records_ingested_under_a_widened_version_are_read_for_it_and_older_ones
         assert old is not None
         pid, key, old_id = old.person_id, old.source_key, old.record_id
     tin = key.split("|")[0]
-    line = next(ln for ln in (widened.parent / "irs_returns.jsonl").read_text(
-        encoding="utf-8").splitlines() if json.loads(ln)["tin"] == tin)  # fmt: skip
+    line = next(
+        ln
+        for ln in (widened.parent / "irs_returns.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(ln)["tin"] == tin
+    )
     row = json.loads(line) | {"tax_year": 2011}
     newer = tmp_path / "irs_2024.jsonl"
     newer.write_text(json.dumps(row) + "\n", encoding="utf-8")

@@ -30,9 +30,12 @@ def test_a_purpose_widened_by_hand_opens_nothing(indexed_app: Habeas) -> None:
         for name, purposes, versions in rows.all():
             wide = sorted({*json.loads(purposes), "analytics"})
             v = {k: sorted({*p, "analytics"}) for k, p in json.loads(versions or "{}").items()}
-            conn.execute(text("UPDATE index_sources SET purposes = :p, version_purposes = :v "
-                              "WHERE name = :n"),
-                         {"p": json.dumps(wide), "v": json.dumps(v), "n": name})  # fmt: skip
+            conn.execute(
+                text(
+                    "UPDATE index_sources SET purposes = :p, version_purposes = :v WHERE name = :n"
+                ),
+                {"p": json.dumps(wide), "v": json.dumps(v), "n": name},
+            )
     raw.dispose()
     with pytest.raises(AccessDenied):  # the widened rows carry no seal: read for nothing
         app.index.person(officer, "analytics", person)
@@ -58,14 +61,20 @@ def test_a_purpose_widened_in_the_staging_registry_is_not_laundered(
         decl = json.loads(st.scalar("SELECT declaration FROM sources WHERE name = 'dmv_licenses'"))
         assert "analytics" not in decl["purposes"]
         decl["purposes"] = sorted({*decl["purposes"], "analytics"})
-        st.con.execute("UPDATE sources SET declaration = ? WHERE name = 'dmv_licenses'",
-                       [json.dumps(decl)])  # fmt: skip
+        st.con.execute(
+            "UPDATE sources SET declaration = ? WHERE name = 'dmv_licenses'", [json.dumps(decl)]
+        )
         assert effective_purposes(st)["dmv_licenses"] == []  # in force for nothing
         assert get_source(st, "dmv_licenses").status == "unsealed"
         refresh_index_purposes(app.engine, st)
     with pytest.raises(HabeasError, match="does not carry its seal"):
-        app.pipeline.ingest(app.users.local("eng1", "t"), "identity_resolution",
-                            "dmv_licenses", Path("unused.parquet"), TODAY)  # fmt: skip
+        app.pipeline.ingest(
+            app.users.local("eng1", "t"),
+            "identity_resolution",
+            "dmv_licenses",
+            Path("unused.parquet"),
+            TODAY,
+        )
     officer = app.users.local("officer1", "t")
     with pytest.raises(AccessDenied):
         app.index.person(officer, "analytics", "anyone")

@@ -42,8 +42,9 @@ class Server:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_api(app), host="127.0.0.1", port=self.port,
-                                log_level="warning")  # fmt: skip
+        config = uvicorn.Config(
+            create_api(app), host="127.0.0.1", port=self.port, log_level="warning"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -103,10 +104,19 @@ def count(app: Habeas, model: Any, *where: Any) -> int:
 
 def test_a_supervisor_draws_an_area_assigns_and_routes(world: Any, browser: Any) -> None:
     app, pw, server = world
-    ids = [approved_case(app, f"P-M{k}", addresses=[dict(NYC, lat=40.70 + k * 0.02,
-           lon=-74.00 + k * 0.01, street=f"{k} Map Ave")]) for k in range(4)]  # fmt: skip
-    outside = approved_case(app, "P-FAR", addresses=[dict(NYC, street="5 Far Rd", zip="14201",
-                            lat=42.89, lon=-78.87)])  # fmt: skip
+    ids = [
+        approved_case(
+            app,
+            f"P-M{k}",
+            addresses=[
+                dict(NYC, lat=40.70 + k * 0.02, lon=-74.00 + k * 0.01, street=f"{k} Map Ave")
+            ],
+        )
+        for k in range(4)
+    ]
+    outside = approved_case(
+        app, "P-FAR", addresses=[dict(NYC, street="5 Far Rd", zip="14201", lat=42.89, lon=-78.87)]
+    )
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     sign_in(page, server, "super1", pw["super1"], F)
     page.wait_for_selector("#planner[data-ready='1']")
@@ -139,8 +149,9 @@ def test_a_supervisor_draws_an_area_assigns_and_routes(world: Any, browser: Any)
     assert "nearest-neighbour" in page.inner_text("#result")
     shot(page, "planner-routed")
     with app.sessions() as s:
-        seqs = sorted(s.execute(select(Assignment.route_seq).where(
-            Assignment.case_id.in_(ids))).scalars())  # fmt: skip
+        seqs = sorted(
+            s.execute(select(Assignment.route_seq).where(Assignment.case_id.in_(ids))).scalars()
+        )
     assert seqs == [1, 2, 3, 4]
     sheet = browser.new_page()
     sheet.context.add_cookies(page.context.cookies())
@@ -177,8 +188,9 @@ def test_an_officer_reports_offline_and_it_lands_once(world: Any, browser: Any) 
     case_id = approved_case(app, "P-OFF")
     second = approved_case(app, "P-OFF2")
     app.field.assign(app.users.local("super1", "t"), F, [case_id, second], "NE-1", TODAY)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                has_touch=True)  # fmt: skip
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     page = phone.new_page()
     sign_in(page, server, "field1", pw["field1"], F)
     page.wait_for_selector("body[data-ready='1'][data-kept='1']")  # kept for offline use
@@ -262,8 +274,10 @@ def test_a_resend_of_the_same_outcome_is_answered_as_recorded(world: Any, browse
         assignment,
     )
     assert statuses == [201, False, 201, True]
-    assert count(app, CaseEvent, CaseEvent.case_id == case_id,
-                 CaseEvent.kind == "record_encounter") == 1  # fmt: skip
+    assert (
+        count(app, CaseEvent, CaseEvent.case_id == case_id, CaseEvent.kind == "record_encounter")
+        == 1
+    )
 
 
 def test_a_cancelled_assignment_says_why_and_refuses_an_outcome(world: Any, browser: Any) -> None:
@@ -274,8 +288,14 @@ def test_a_cancelled_assignment_says_why_and_refuses_an_outcome(world: Any, brow
     sign_in(page, server, "field1", pw["field1"], F)
     page.wait_for_selector("body[data-ready='1']")
     # the person leaves while the officer's page is open
-    step(app, "officer1", "case_review", case_id, "verify_departure",
-         proof="airline exit manifest (synthetic)")  # fmt: skip
+    step(
+        app,
+        "officer1",
+        "case_review",
+        case_id,
+        "verify_departure",
+        proof="airline exit manifest (synthetic)",
+    )
     card = page.locator(".item").first
     card.locator("input[value=arrested]").check()
     card.locator("button[type=submit]").click()
@@ -305,8 +325,10 @@ def test_a_non_subject_cannot_be_marked_arrested_on_the_phone(world: Any, browse
     with app.sessions() as s:
         row = s.execute(select(FieldOutcome)).scalar_one()
     assert row.outcome == "not_subject" and not row.subject
-    assert count(app, CaseEvent, CaseEvent.case_id == case_id,
-                 CaseEvent.kind == "record_encounter") == 0  # fmt: skip
+    assert (
+        count(app, CaseEvent, CaseEvent.case_id == case_id, CaseEvent.kind == "record_encounter")
+        == 0
+    )
 
 
 def test_pages_load_nothing_from_another_host(world: Any, browser: Any) -> None:
@@ -324,8 +346,10 @@ def test_pages_load_nothing_from_another_host(world: Any, browser: Any) -> None:
         ctx = browser.new_context()
         page = ctx.new_page()
         page.on("request", lambda r: (seen.append(r.url), hosts.add(urlparse(r.url).netloc)))
-        page.on("console", lambda m: violations.append(m.text)
-                if "Content Security Policy" in m.text else None)  # fmt: skip
+        page.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         sign_in(page, server, who, pw[who], purpose)
         for path in paths:
             resp = page.goto(server.url + path)

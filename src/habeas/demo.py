@@ -286,8 +286,11 @@ def case_walk(
         )
     if executable:
         c = executable[-1]
-        warrant = {"instrument": "i205", "reference": f"I205-{c}",
-                   "authority": "Field Office Director (synthetic)"}  # fmt: skip
+        warrant = {
+            "instrument": "i205",
+            "reference": f"I205-{c}",
+            "authority": "Field Office Director (synthetic)",
+        }
         # a warrant dated three weeks ahead, recorded today: nothing is recorded before it
         # happens
         ahead = today + timedelta(days=21)
@@ -319,8 +322,11 @@ def case_walk(
     plan = offices()
     office = plan[0]["code"]
     team = f"{office}-1"
-    app.field.set_up(as_(app, DEMO_ADMIN), plan,
-                     {"demo_supervisor": (office, None), "demo_field": (office, team)})  # fmt: skip
+    app.field.set_up(
+        as_(app, DEMO_ADMIN),
+        plan,
+        {"demo_supervisor": (office, None), "demo_field": (office, team)},
+    )
     facilities = [row[0] for row in SYNTHETIC_FACILITIES]
     carried = []
     for i, c in enumerate(executable[: min(carry, max(len(executable) - 1, 0))]):
@@ -382,8 +388,11 @@ def field_walk(app: Habeas, today: date, limit: int = 150) -> list[str]:
         view = app.cases.show(officer, "case_review", c.id, today)
         if gates.hold_reasons(view.file, today) or any(f.open for f in view.file.flags):
             continue
-        warrant = {"instrument": "i205", "reference": f"I205-{c.id}",
-                   "authority": "Field Office Director (synthetic)"}  # fmt: skip
+        warrant = {
+            "instrument": "i205",
+            "reference": f"I205-{c.id}",
+            "authority": "Field Office Director (synthetic)",
+        }
         steps = [
             ("demo_supervisor", "field_operation", "issue_warrant", warrant),
             ("demo_officer", "case_review", "request_field_action", {}),
@@ -554,8 +563,9 @@ def run(app: Habeas, people: int, seed: int, stages: Stages) -> bool:
     world_dir = app.settings.data_dir / "world"
     summary = generate_world(world_dir, people, seed, progress=stages.tick)
     stages.world(summary, time.perf_counter() - started)
-    report = app.pipeline.intake(engineer, "identity_resolution", world_dir, date.today(),
-                                 on_source=stages.note)  # fmt: skip
+    report = app.pipeline.intake(
+        engineer, "identity_resolution", world_dir, date.today(), on_source=stages.note
+    )
     stages.intake(report, time.perf_counter() - started)
     published = app.pipeline.resolve(
         engineer, "identity_resolution", progress=lambda s: stages.say(f"resolve: {s}")
@@ -596,22 +606,27 @@ def monitor_walk(app: Habeas, people: int, seed: int, events: int = 300) -> list
     if "demo_feed" not in {u.username for u in app.users.list_users(admin)}:
         app.users.add(admin, "demo_feed", "event_feed")
     feed = as_(app, "demo_feed")
-    lines = [f"{sum(r.accepted for r in regs)} departure feeds declared "
-             f"({', '.join(sorted(feed_declarations()))}); account demo_feed (event_feed) posts "
-             "them and can record only what stops enforcement"]  # fmt: skip
+    lines = [
+        f"{sum(r.accepted for r in regs)} departure feeds declared "
+        f"({', '.join(sorted(feed_declarations()))}); account demo_feed (event_feed) posts "
+        "them and can record only what stops enforcement"
+    ]
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     stream = plan_stream(people, seed, events, now - timedelta(seconds=events), 1.0, WORLD_DATE)
     started = time.perf_counter()
     tally = app.monitor.post_stream(feed, [(e.feed, e.body) for e in stream])
     took = time.perf_counter() - started
-    lines.append(f"stream of {len(stream)} events in {took:.1f} s: "
-                 + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))  # fmt: skip
+    lines.append(
+        f"stream of {len(stream)} events in {took:.1f} s: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(tally.items()))
+    )
     lines += _exit_of_an_assigned_person(app, people, seed, feed, now)
     status = app.monitor.status(as_(app, "demo_oversight"), "oversight")
-    lines.append(f"monitor: latency p50 {status.latency_ms_p50} ms, p99 {status.latency_ms_p99} "
-                 f"ms; quarantined {status.quarantined}; reviews pending "
-                 + (", ".join(f"{k} {v}" for k, v in sorted(status.pending_reviews.items()))
-                    or "none"))  # fmt: skip
+    lines.append(
+        f"monitor: latency p50 {status.latency_ms_p50} ms, p99 {status.latency_ms_p99} "
+        f"ms; quarantined {status.quarantined}; reviews pending "
+        + (", ".join(f"{k} {v}" for k, v in sorted(status.pending_reviews.items())) or "none")
+    )
     return lines
 
 
@@ -623,8 +638,11 @@ def _exit_of_an_assigned_person(
     from sqlalchemy import select
 
     field_officer = as_(app, "demo_field")
-    items = [i for i in app.field.today(field_officer, "field_operation", date.today()).items
-             if i.status == "open"]  # fmt: skip
+    items = [
+        i
+        for i in app.field.today(field_officer, "field_operation", date.today()).items
+        if i.status == "open"
+    ]
     if not items:
         return ["no open assignment on demo_field's list to see cancelled"]
     item = items[0]
@@ -632,21 +650,35 @@ def _exit_of_an_assigned_person(
         a = s.get(Assignment, item.id)
         assert a is not None
         person = a.person_id
-        records = set(s.execute(select(IndexRecord.record_id)
-                                .where(IndexRecord.person_id == person)).scalars())  # fmt: skip
+        records = set(
+            s.execute(
+                select(IndexRecord.record_id).where(IndexRecord.person_id == person)
+            ).scalars()
+        )
     truth = pq.read_table(app.settings.data_dir / "world" / "truth.parquet").to_pydict()
     true = {t for r, t in zip(truth["record_id"], truth["person_id"], strict=True) if r in records}
     who = next((p for p in generate_people(people, seed, WORLD_DATE) if p.pid in true), None)
     if who is None or not who.passport:
         return [f"the person of assignment {item.id} holds no passport: no exit record to play"]
-    body = {"event_id": f"AX-DEMO-{item.id}", "departed_at": now.strftime("%Y-%m-%dT%H:%M:%S"),
-            "document_number": who.passport, "document_country": who.country[1],
-            "surname": who.family_name.upper(), "given_names": who.given_name.upper(),
-            "birth_date": who.dob.isoformat(), "sex": who.sex, "airport": "JFK",
-            "flight": "AA100", "destination": who.country[1]}  # fmt: skip
+    body = {
+        "event_id": f"AX-DEMO-{item.id}",
+        "departed_at": now.strftime("%Y-%m-%dT%H:%M:%S"),
+        "document_number": who.passport,
+        "document_country": who.country[1],
+        "surname": who.family_name.upper(),
+        "given_names": who.given_name.upper(),
+        "birth_date": who.dob.isoformat(),
+        "sex": who.sex,
+        "airport": "JFK",
+        "flight": "AA100",
+        "destination": who.country[1],
+    }
     receipt = app.monitor.receive(feed, "identity_resolution", "airline_exits", [body])
-    after = [i for i in app.field.today(field_officer, "field_operation", date.today()).items
-             if i.id == item.id]  # fmt: skip
+    after = [
+        i
+        for i in app.field.today(field_officer, "field_operation", date.today()).items
+        if i.id == item.id
+    ]
     shown = after[0] if after else None
     return [
         f"exit record AX-DEMO-{item.id} (airline_exits) for the person of case {item.case_id}: "

@@ -10,7 +10,6 @@ nothing from another host at ``/docs``.
 from __future__ import annotations
 
 import gc
-import os
 import time
 from typing import Any
 
@@ -35,8 +34,8 @@ def from_environment() -> FastAPI:
     """The API over an application built from HABEAS_* variables (for server processes
     that uvicorn starts itself: `habeas serve --processes N`)."""
 
-    workers = int(os.environ.get("HABEAS_SERVE_THREADS", "8"))
-    return create_api(Habeas(Settings()), workers=workers)
+    settings = Settings()
+    return create_api(Habeas(settings), workers=settings.serve_threads)
 
 
 def create_api(app: Habeas, workers: int = 8) -> FastAPI:
@@ -118,9 +117,11 @@ class Limits:
             from starlette.requests import Request
 
             response = problems.problem(
-                413, "Payload too large", f"request bodies are at most {MAX_BODY:,} bytes",
+                413,
+                "Payload too large",
+                f"request bodies are at most {MAX_BODY:,} bytes",
                 Request(scope),
-            )  # fmt: skip
+            )
             await response(scope, receive, send)
 
         replaced = False

@@ -31,6 +31,22 @@ class Settings(BaseSettings):
         "audit log count it).",
     )
 
+    serve_threads: int = Field(
+        default=8, ge=1, le=256, description="Requests one server process serves at once."
+    )
+    session_hours: int = Field(
+        default=8, ge=1, le=24, description="How long a signed-in session lasts (hours)."
+    )
+    sign_in_window_minutes: int = Field(
+        default=15, ge=1, le=1440, description="The window sign-in failures are counted in."
+    )
+    max_failures_account: int = Field(
+        default=5, ge=1, le=1000, description="Failures that lock an account for the window."
+    )
+    max_failures_address: int = Field(
+        default=20, ge=1, le=100_000, description="Failures that lock an address for the window."
+    )
+
     @property
     def staging_path(self) -> Path:
         """The DuckDB file holding the source registry, staged records and quarantine."""

@@ -54,9 +54,14 @@ def start_session(request: Request, response: Response, got: SignedIn) -> None:
         (CSRF_COOKIE, csrf_for(got.session), False),
     ):
         response.set_cookie(
-            name, value, httponly=httponly, samesite="strict", secure=secure,
-            max_age=max_age, path="/",
-        )  # fmt: skip
+            name,
+            value,
+            httponly=httponly,
+            samesite="strict",
+            secure=secure,
+            max_age=max_age,
+            path="/",
+        )
 
 
 def end_session(app: Habeas, request: Request, response: Response) -> None:

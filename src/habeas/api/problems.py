@@ -34,8 +34,9 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
-def problem(status: int, title: str, detail: str, request: Request | None = None,
-            **extra: Any) -> JSONResponse:  # fmt: skip
+def problem(
+    status: int, title: str, detail: str, request: Request | None = None, **extra: Any
+) -> JSONResponse:
     """A problem-details response."""
     body = Problem(
         type=f"https://habeas.invalid/problems/{title.lower().replace(' ', '-')}",

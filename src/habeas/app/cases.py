@@ -299,9 +299,12 @@ class Cases:
         return view
 
     def take_due_effects(
-        self, principal: Principal | None, purpose: str | None, case_ids: list[int],
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        case_ids: list[int],
         client: str = "",
-    ) -> int:  # fmt: skip
+    ) -> int:
         """Record on these cases the events the law has made happen by today (an alternate
         order of removal after a missed voluntary departure deadline), as the lifecycle's;
         the reader's unit of work names them. Returns how many were recorded."""
@@ -319,8 +322,9 @@ class Cases:
 
         # counsel probes as their client's counsel; everyone else as for any case
         client = getattr(ctx, "client", "") or ""
-        anyone = Case(id=0, person_id=client or "*", state="identified",
-                      counsel=ctx.user if client else "")  # fmt: skip
+        anyone = Case(
+            id=0, person_id=client or "*", state="identified", counsel=ctx.user if client else ""
+        )
         d = authorize(ctx, "read", case_resource(anyone))
         if not d.allowed:
             raise AccessDenied(
@@ -391,13 +395,19 @@ class Cases:
             require_case(w.session, w.ctx, case_id, "case_attach_document")
             digest, new = attach_document(w.session, w.ctx, case_id, name, content)
             w.done(f"document {digest[:16]}… on case {case_id}", [f"case:{case_id}"])
-            return DocumentOut(case_id=case_id, sha256=digest, name=name.strip(),
-                               size=len(content), new=new)  # fmt: skip
+            return DocumentOut(
+                case_id=case_id, sha256=digest, name=name.strip(), size=len(content), new=new
+            )
 
     def verify_document(
-        self, principal: Principal | None, purpose: str | None, case_id: int, sha256: str,
-        issuer: str, docket: str,
-    ) -> DocumentOut:  # fmt: skip
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        case_id: int,
+        sha256: str,
+        issuer: str,
+        docket: str,
+    ) -> DocumentOut:
         """A supervisor who did not attach a document checks it against the court's docket
         and records the issuing court and the docket reference: only then may a court's
         act cite it, with that court as its authority (audited)."""
@@ -405,17 +415,29 @@ class Cases:
         with self.app.work(principal, purpose, "case_verify_document", write=True) as w:
             require_case(w.session, w.ctx, case_id, "case_verify_document")
             doc = verify_document(w.session, w.ctx, case_id, sha256, issuer, docket)
-            w.done(f"document {sha256[:16]}… verified as {issuer}'s (docket {docket})",
-                   [f"case:{case_id}", f"document:{sha256}"])  # fmt: skip
-            return DocumentOut(case_id=case_id, sha256=doc.sha256, name=doc.name,
-                               size=doc.size, new=False, issuer=doc.issuer,
-                               docket_reference=doc.docket_reference,
-                               verified_by=doc.verified_by)  # fmt: skip
+            w.done(
+                f"document {sha256[:16]}… verified as {issuer}'s (docket {docket})",
+                [f"case:{case_id}", f"document:{sha256}"],
+            )
+            return DocumentOut(
+                case_id=case_id,
+                sha256=doc.sha256,
+                name=doc.name,
+                size=doc.size,
+                new=False,
+                issuer=doc.issuer,
+                docket_reference=doc.docket_reference,
+                verified_by=doc.verified_by,
+            )
 
     def document(
-        self, principal: Principal | None, purpose: str | None, case_id: int, sha256: str,
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        case_id: int,
+        sha256: str,
         client: str = "",
-    ) -> tuple[str, bytes]:  # fmt: skip
+    ) -> tuple[str, bytes]:
         """A document kept on the case (its name and bytes), for a reader of the case."""
 
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
@@ -573,8 +595,13 @@ class Cases:
 def _passed_departures(rows: list[dict[str, Any]]) -> list[int]:
     """The cases among deadline rows whose voluntary departure deadline has passed."""
     today = date.today()
-    return sorted({r["case_id"] for r in rows
-                   if r["kind"] == "voluntary_departure_due" and r["due_on"] < today})  # fmt: skip
+    return sorted(
+        {
+            r["case_id"]
+            for r in rows
+            if r["kind"] == "voluntary_departure_due" and r["due_on"] < today
+        }
+    )
 
 
 def history_payload(view: CaseView) -> list[dict[str, Any]]:
@@ -630,14 +657,22 @@ def _generic_step_allowed(w: Any, case_id: int, request: StepRequest) -> None:
         return
 
     def kept(reasons: list[str], by: str) -> dict[str, Any]:
-        return {"case_id": case_id, "at": datetime.now(UTC).replace(tzinfo=None),
-                "kind": request.kind, "actor": ctx.user, "role": ctx.role,
-                "on_date": request.on or date.today(), "reasons": json.dumps(reasons),
-                "refused_by": by}  # fmt: skip
+        return {
+            "case_id": case_id,
+            "at": datetime.now(UTC).replace(tzinfo=None),
+            "kind": request.kind,
+            "actor": ctx.user,
+            "role": ctx.role,
+            "on_date": request.on or date.today(),
+            "reasons": json.dumps(reasons),
+            "refused_by": by,
+        }
 
     if ctx.role == "event_feed":
-        why = ("a feed's account records a step only through the monitor's intake, as the "
-               "effect of a matched event (POST /events/{feed})")  # fmt: skip
+        why = (
+            "a feed's account records a step only through the monitor's intake, as the "
+            "effect of a matched event (POST /events/{feed})"
+        )
         exc = refusal(ctx, action, res, why, kept([why], "policy"))
         raise exc
     if request.kind not in FIELD_STEPS:
@@ -650,17 +685,25 @@ def _generic_step_allowed(w: Any, case_id: int, request: StepRequest) -> None:
         code = str(request.fields.get("team", ""))
         team = s.get(FieldTeam, code) if code else None
         if team is None:
-            reasons.append(f"team {code!r} is no team of any field office (an administrator "
-                           "sets them up: habeas field set-up)")  # fmt: skip
+            reasons.append(
+                f"team {code!r} is no team of any field office (an administrator "
+                "sets them up: habeas field set-up)"
+            )
         elif member is None or member.team is not None or member.office != team.office:
-            reasons.append(f"team {code} is of office {team.office}, which {ctx.user} does "
-                           "not supervise (a supervisor assigns through the planner)")  # fmt: skip
+            reasons.append(
+                f"team {code} is of office {team.office}, which {ctx.user} does "
+                "not supervise (a supervisor assigns through the planner)"
+            )
     else:
         assigned = case_file(s, case).team
         team = s.get(FieldTeam, assigned) if assigned else None
         on_team = member is not None and bool(assigned) and member.team == assigned
-        supervises = (member is not None and member.team is None and team is not None
-                      and member.office == team.office)  # fmt: skip
+        supervises = (
+            member is not None
+            and member.team is None
+            and team is not None
+            and member.office == team.office
+        )
         if not (on_team or supervises):
             reasons.append(
                 f"case {case_id} is "
@@ -669,9 +712,16 @@ def _generic_step_allowed(w: Any, case_id: int, request: StepRequest) -> None:
                 "assignment of your team)"
             )
     if reasons:
-        entry = {"user": ctx.user, "role": ctx.role, "purpose": ctx.purpose, "action": action,
-                 "resources": res, "decision": "deny", "detail": "; ".join(reasons),
-                 "request_id": ctx.request_id or None}  # fmt: skip
+        entry = {
+            "user": ctx.user,
+            "role": ctx.role,
+            "purpose": ctx.purpose,
+            "action": action,
+            "resources": res,
+            "decision": "deny",
+            "detail": "; ".join(reasons),
+            "request_id": ctx.request_id or None,
+        }
         refused = Refused(request.kind, State(case.state), tuple(reasons))
         exc2 = GateRefused(refused, entry, kept(reasons, "field rules"))
         raise exc2

@@ -15,6 +15,7 @@ import hmac
 import logging
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -65,6 +66,8 @@ if TYPE_CHECKING:
     from habeas.store.staging import StagingStore
 
 log = logging.getLogger(__name__)
+SLOW_WORK = 2.0
+"""Seconds after which a unit of work is logged as slow (at INFO)."""
 
 
 @dataclass(frozen=True)
@@ -318,12 +321,17 @@ class Habeas:
 
     @contextmanager
     def _unit(
-        self, principal: Principal | None, purpose: str | None, action: str, client: str,
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        action: str,
+        client: str,
         write: bool,
-    ) -> Iterator[Work]:  # fmt: skip
+    ) -> Iterator[Work]:
         session = self.sessions()
         audit.defer_until_commit(session)
         ctx: AccessContext | None = None
+        started = time.perf_counter()
         try:
             ctx = self.context(session, principal, purpose, client)
             w = Work(session, ctx, action)
@@ -344,10 +352,15 @@ class Habeas:
         except BaseException as exc:
             session.rollback()
             session.close()
+            if not isinstance(exc, HabeasError):  # not a refusal: the store or a bug
+                log.warning("%s failed: %s: %s", action, type(exc).__name__, str(exc)[:300])
             self.record_failure(ctx, principal, purpose, action, exc)
             raise
         finally:
             session.close()
+            spent = time.perf_counter() - started
+            if spent >= SLOW_WORK:
+                log.info("%s took %.1f s", action, spent)
 
     def batch_context(
         self, principal: Principal | None, purpose: str | None, action: str

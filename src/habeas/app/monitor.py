@@ -139,26 +139,46 @@ class Monitor:
         with self.app.work(principal, purpose, "monitor_receive") as w:
             feed = self.feeds.get(source, date.today())
             res = Resource("Source", feed.name, {"purposes": list(feed.declaration.purposes)})
-            steps = Resource("Case", "any", {"person": {"__entity": {"type": "Habeas::Person",
-                                                                    "id": "any"}},
-                                             "person_id": "any", "counsel": "", "state": ""},
-                             ({"uid": {"type": "Habeas::Person", "id": "any"},
-                               "attrs": {"flags": []}, "parents": []},))  # fmt: skip
+            steps = Resource(
+                "Case",
+                "any",
+                {
+                    "person": {"__entity": {"type": "Habeas::Person", "id": "any"}},
+                    "person_id": "any",
+                    "counsel": "",
+                    "state": "",
+                },
+                (
+                    {
+                        "uid": {"type": "Habeas::Person", "id": "any"},
+                        "attrs": {"flags": []},
+                        "parents": [],
+                    },
+                ),
+            )
             posts = authorize(w.ctx, "post_events", res)
             acts = authorize(w.ctx, "write", steps, step="verify_departure")
             if not (posts.allowed and acts.allowed):
                 why = posts.why() if not posts.allowed else acts.why()
 
                 entry: dict[str, Any] = dict(
-                    user=w.ctx.user, role=w.ctx.role, purpose=w.ctx.purpose,
-                    action="monitor_receive", resources=[f"source:{feed.name}"],
-                    decision="deny", detail=why, request_id=w.ctx.request_id or None,
-                )  # fmt: skip
+                    user=w.ctx.user,
+                    role=w.ctx.role,
+                    purpose=w.ctx.purpose,
+                    action="monitor_receive",
+                    resources=[f"source:{feed.name}"],
+                    decision="deny",
+                    detail=why,
+                    request_id=w.ctx.request_id or None,
+                )
                 audit.append(w.session, **entry)
-                raise AccessDenied(f"{w.ctx.user} ({w.ctx.role}, purpose {w.ctx.purpose}) may "
-                                   f"not post {feed.name} events: {why} (a feed posts with an "
-                                   "event_feed account, purpose identity_resolution)",
-                                   entry, why)  # fmt: skip
+                raise AccessDenied(
+                    f"{w.ctx.user} ({w.ctx.role}, purpose {w.ctx.purpose}) may "
+                    f"not post {feed.name} events: {why} (a feed posts with an "
+                    "event_feed account, purpose identity_resolution)",
+                    entry,
+                    why,
+                )
             return feed
 
     def model(self) -> Any:
@@ -173,9 +193,15 @@ class Monitor:
             return self._model
 
     def receive(
-        self, principal: Principal | None, purpose: str | None, source: str, events: list[Any],
-        via: str = "http", received_at: datetime | None = None, first: int = 1,
-    ) -> Receipt:  # fmt: skip
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        source: str,
+        events: list[Any],
+        via: str = "http",
+        received_at: datetime | None = None,
+        first: int = 1,
+    ) -> Receipt:
         """Take a batch of ``source``'s events: each new one is matched and its effect
         committed with its inbox row; repeats are acknowledged; bad ones quarantined."""
 
@@ -188,16 +214,26 @@ class Monitor:
         arrived = received_at or _now()
         feed = self._authorize(principal, purpose, source)
         batch = check_batch(feed, events, _now(), first)
-        results = [EventResult(position=r.position, event_id=r.event_id, status="quarantined",
-                               reason=r.describe()) for r in batch.rejected]  # fmt: skip
+        results = [
+            EventResult(
+                position=r.position, event_id=r.event_id, status="quarantined", reason=r.describe()
+            )
+            for r in batch.rejected
+        ]
         if batch.rejected:
             self._quarantine(principal, purpose, feed, batch.rejected, via, arrived)
         fresh, dups, conflicts = self._split_known(feed, batch.checked)
         if conflicts:
             self._quarantine(principal, purpose, feed, conflicts, via, arrived)
-            results += [EventResult(position=r.position, event_id=r.event_id,
-                                    status="quarantined", reason=r.describe())
-                        for r in conflicts]  # fmt: skip
+            results += [
+                EventResult(
+                    position=r.position,
+                    event_id=r.event_id,
+                    status="quarantined",
+                    reason=r.describe(),
+                )
+                for r in conflicts
+            ]
         results += [
             EventResult(
                 position=e.position,
@@ -207,17 +243,27 @@ class Monitor:
             )
             for e in dups
         ]
-        results += [EventResult(position=p, event_id=i, status="duplicate",
-                                reason="sent twice in this batch; the first counts")
-                    for p, i in batch.repeated]  # fmt: skip
+        results += [
+            EventResult(
+                position=p,
+                event_id=i,
+                status="duplicate",
+                reason="sent twice in this batch; the first counts",
+            )
+            for p, i in batch.repeated
+        ]
         if fresh:
             results += self._process(principal, purpose, feed, fresh, via, arrived)
         results.sort(key=lambda r: r.position)
         counts = Counter(r.status for r in results)
-        return Receipt(source=feed.name, received=len(events),
-                       new=len(results) - counts["duplicate"] - counts["quarantined"],
-                       duplicates=counts["duplicate"], quarantined=counts["quarantined"],
-                       results=results)  # fmt: skip
+        return Receipt(
+            source=feed.name,
+            received=len(events),
+            new=len(results) - counts["duplicate"] - counts["quarantined"],
+            duplicates=counts["duplicate"],
+            quarantined=counts["quarantined"],
+            results=results,
+        )
 
     def _split_known(
         self, feed: Feed, events: list[Checked]
@@ -238,33 +284,62 @@ class Monitor:
             if row is None:
                 fresh.append(e)
             elif not inbox_sealed(key, row):
-                conflicts.append(Rejected(e.position, e.event_id, None, "inbox_row_unsealed",
-                                          "the inbox already holds this event id, but its row "
-                                          "does not carry its seal (written outside habeas): "
-                                          "nothing was done; report it to oversight"))  # fmt: skip
+                conflicts.append(
+                    Rejected(
+                        e.position,
+                        e.event_id,
+                        None,
+                        "inbox_row_unsealed",
+                        "the inbox already holds this event id, but its row "
+                        "does not carry its seal (written outside habeas): "
+                        "nothing was done; report it to oversight",
+                    )
+                )
             elif row.record != json.dumps(e.record, sort_keys=True):
-                conflicts.append(Rejected(e.position, e.event_id, None, "event_id_conflict",
-                                          "this event id was received before with other "
-                                          "content: not a repeat; nothing was done"))  # fmt: skip
+                conflicts.append(
+                    Rejected(
+                        e.position,
+                        e.event_id,
+                        None,
+                        "event_id_conflict",
+                        "this event id was received before with other "
+                        "content: not a repeat; nothing was done",
+                    )
+                )
             else:
                 dups.append(e)
         return fresh, dups, conflicts
 
-    def _quarantine(self, principal: Principal | None, purpose: str | None, feed: Feed,
-                    rejected: list[Rejected], via: str, arrived: datetime) -> None:  # fmt: skip
+    def _quarantine(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        feed: Feed,
+        rejected: list[Rejected],
+        via: str,
+        arrived: datetime,
+    ) -> None:
         """Keep every refused event's reason (values of allowed fields only, cut short)."""
         keep = min(feed.declaration.retention_days, QUARANTINE_DAYS)
         declared = set(feed.declaration.fields)
         with self.app.work(principal, purpose, "monitor_quarantine", write=True) as w:
             for r in rejected:
                 value = r.value if r.field in declared else None
-                w.session.add(EventQuarantine(
-                    source=feed.name, event_id=r.event_id, via=via, position=r.position,
-                    received_at=arrived, field=r.field, rule=r.rule, reason=r.reason[:2000],
-                    value=value[:200] if value else None,
-                    retain_until=arrived.date() + timedelta(days=keep)))  # fmt: skip
-            w.done(f"{len(rejected)} {feed.name} event(s) quarantined",
-                   [f"source:{feed.name}"])  # fmt: skip
+                w.session.add(
+                    EventQuarantine(
+                        source=feed.name,
+                        event_id=r.event_id,
+                        via=via,
+                        position=r.position,
+                        received_at=arrived,
+                        field=r.field,
+                        rule=r.rule,
+                        reason=r.reason[:2000],
+                        value=value[:200] if value else None,
+                        retain_until=arrived.date() + timedelta(days=keep),
+                    )
+                )
+            w.done(f"{len(rejected)} {feed.name} event(s) quarantined", [f"source:{feed.name}"])
 
     def _kept_apart(self) -> list[tuple[str, frozenset[tuple[str, str]]]]:
 
@@ -294,12 +369,22 @@ class Monitor:
             link = decide_link(cands, mine, model.threshold, kept)
             links.append((e, link, compared.get(link.record_id or "")))
         with self.app.work(principal, purpose, "monitor_event") as w:
-            return [self._commit(w, feed, e, link, compared, via, arrived, model)
-                    for e, link, compared in links]  # fmt: skip
+            return [
+                self._commit(w, feed, e, link, compared, via, arrived, model)
+                for e, link, compared in links
+            ]
 
-    def _commit(self, w: Any, feed: Feed, e: Checked, link: Any,
-                compared: dict[str, Any] | None, via: str, arrived: datetime,
-                model: Any) -> EventResult:  # fmt: skip
+    def _commit(
+        self,
+        w: Any,
+        feed: Feed,
+        e: Checked,
+        link: Any,
+        compared: dict[str, Any] | None,
+        via: str,
+        arrived: datetime,
+        model: Any,
+    ) -> EventResult:
         """One event's effect, inbox row and audit entry, under a savepoint of the batch's
         transaction: all three or none (a repeat, a refusal undoes only its own event)."""
 
@@ -313,8 +398,12 @@ class Monitor:
                 effects.audit_event(session, w.ctx, feed, e, link, effect)
         except IntegrityError:  # another consumer committed the same event first
             del deferred[mark:]
-            return EventResult(position=e.position, event_id=e.event_id, status="duplicate",
-                               reason="already received; nothing done again")  # fmt: skip
+            return EventResult(
+                position=e.position,
+                event_id=e.event_id,
+                status="duplicate",
+                reason="already received; nothing done again",
+            )
         except (GateRefused, AccessDenied, HabeasError) as exc:
             if isinstance(exc, NotFound):
                 raise
@@ -323,8 +412,16 @@ class Monitor:
             # the law or a policy refused the step: the event is kept, for a person
             with session.begin_nested():
                 effect = effects.Effect("review", None, f"the case step was refused: {exc}")
-                effects.review(session, feed, e, "refused", effect.text, link.person_id,
-                               None, [f"{feed.name}:{e.event_id}"])  # fmt: skip
+                effects.review(
+                    session,
+                    feed,
+                    e,
+                    "refused",
+                    effect.text,
+                    link.person_id,
+                    None,
+                    [f"{feed.name}:{e.event_id}"],
+                )
                 self._inbox(session, feed, e, link, effect, compared, model, via, arrived)
                 effects.audit_event(session, w.ctx, feed, e, link, effect)
         return EventResult(position=e.position, event_id=e.event_id, status=effect.status)
@@ -342,25 +439,50 @@ class Monitor:
         if refusal:
             session.execute(insert(CaseRefusal), refusal)
 
-    def _inbox(self, session: Any, feed: Feed, e: Checked, link: Any, effect: Any,
-               compared: dict[str, Any] | None, model: Any, via: str,
-               arrived: datetime) -> None:  # fmt: skip
-        session.add(InboxEvent(
-            source=feed.name, event_id=e.event_id, kind=e.kind, occurred_at=e.occurred_at,
-            received_at=arrived, committed_at=_now(), via=via, status=effect.status,
-            person_id=link.person_id if link.linked else None,
-            record_id=link.record_id if link.linked else None, case_id=effect.case_id,
-            match_probability=link.probability, match_weight=link.weight,
-            explanation=explanation(compared, model.model_json), effect=effect.text[:4000],
-            record=json.dumps(e.record, sort_keys=True),
-            dropped=", ".join(e.dropped) or None,
-            retain_until=e.occurred_at.date() + timedelta(days=feed.declaration.retention_days),
-        ))  # fmt: skip
+    def _inbox(
+        self,
+        session: Any,
+        feed: Feed,
+        e: Checked,
+        link: Any,
+        effect: Any,
+        compared: dict[str, Any] | None,
+        model: Any,
+        via: str,
+        arrived: datetime,
+    ) -> None:
+        session.add(
+            InboxEvent(
+                source=feed.name,
+                event_id=e.event_id,
+                kind=e.kind,
+                occurred_at=e.occurred_at,
+                received_at=arrived,
+                committed_at=_now(),
+                via=via,
+                status=effect.status,
+                person_id=link.person_id if link.linked else None,
+                record_id=link.record_id if link.linked else None,
+                case_id=effect.case_id,
+                match_probability=link.probability,
+                match_weight=link.weight,
+                explanation=explanation(compared, model.model_json),
+                effect=effect.text[:4000],
+                record=json.dumps(e.record, sort_keys=True),
+                dropped=", ".join(e.dropped) or None,
+                retain_until=e.occurred_at.date() + timedelta(days=feed.declaration.retention_days),
+            )
+        )
         reseal(session, feed.name, e.event_id)
         session.flush()  # a repeat fails here, before anything else commits
 
-    def post_stream(self, principal: Principal | None, items: list[tuple[str, Any]],
-                    batch: int = 50, via: str = "cli") -> dict[str, int]:  # fmt: skip
+    def post_stream(
+        self,
+        principal: Principal | None,
+        items: list[tuple[str, Any]],
+        batch: int = 50,
+        via: str = "cli",
+    ) -> dict[str, int]:
         """Post a stream of (feed, event) in order, each feed's events in batches of up to
         ``batch`` (within a window of the stream, so feeds interleave as they arrived);
         returns the tally of what became of the events."""
@@ -372,14 +494,22 @@ class Monitor:
                 groups.setdefault(feed, []).append(event)
             for feed, events in groups.items():
                 for k in range(0, len(events), batch):
-                    receipt = self.receive(principal, "identity_resolution", feed,
-                                           events[k : k + batch], via=via)  # fmt: skip
+                    receipt = self.receive(
+                        principal, "identity_resolution", feed, events[k : k + batch], via=via
+                    )
                     for r in receipt.results:
                         tally[r.status] = tally.get(r.status, 0) + 1
         return tally
 
-    def refuse_undeclared(self, principal: Principal | None, purpose: str | None,
-                          source: str, count: int, why: str, via: str) -> None:  # fmt: skip
+    def refuse_undeclared(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        source: str,
+        count: int,
+        why: str,
+        via: str,
+    ) -> None:
         """Keep, in quarantine, that ``count`` events came from a stream subject naming no
         declared feed (their content is not kept: no declaration allows any of it)."""
         with self.app.work(principal, purpose, "monitor_quarantine", write=True) as w:
@@ -399,8 +529,10 @@ class Monitor:
                         retain_until=now.date() + timedelta(days=QUARANTINE_DAYS),
                     )
                 )
-            w.done(f"{count} event(s) of undeclared feed {source[:64]!r} quarantined",
-                   [f"source:{source[:64]}"])  # fmt: skip
+            w.done(
+                f"{count} event(s) of undeclared feed {source[:64]!r} quarantined",
+                [f"source:{source[:64]}"],
+            )
 
     # -- consumers ---------------------------------------------------------------------
 
@@ -409,8 +541,11 @@ class Monitor:
         with self.app.sessions() as s, s.begin():
             row = s.get(EventConsumer, name)
             if row is None:
-                s.add(EventConsumer(name=name, via=via, backlog=backlog, delivered=delivered,
-                                    seen_at=_now()))  # fmt: skip
+                s.add(
+                    EventConsumer(
+                        name=name, via=via, backlog=backlog, delivered=delivered, seen_at=_now()
+                    )
+                )
             else:
                 row.backlog, row.delivered, row.seen_at = backlog, delivered, _now()
 
@@ -427,42 +562,66 @@ class Monitor:
                 .where(InboxEvent.committed_at >= since)
                 .limit(200_000)
             ).all()
-            effects = dict(s.execute(select(InboxEvent.status, func.count())
-                                     .group_by(InboxEvent.status)).all())  # fmt: skip
-            kinds = dict(s.execute(select(InboxEvent.kind, func.count())
-                                   .group_by(InboxEvent.kind)).all())  # fmt: skip
+            effects = dict(
+                s.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all()
+            )
+            kinds = dict(
+                s.execute(select(InboxEvent.kind, func.count()).group_by(InboxEvent.kind)).all()
+            )
             quarantined = s.execute(select(func.count()).select_from(EventQuarantine)).scalar()
-            reviews = dict(s.execute(select(EventReview.kind, func.count())
-                                     .where(EventReview.status == "open")
-                                     .group_by(EventReview.kind)).all())  # fmt: skip
+            reviews = dict(
+                s.execute(
+                    select(EventReview.kind, func.count())
+                    .where(EventReview.status == "open")
+                    .group_by(EventReview.kind)
+                ).all()
+            )
             consumers: list[dict[str, Any]] = [
-                {"name": c.name, "via": c.via, "backlog": c.backlog, "delivered": c.delivered,
-                 "seen_at": c.seen_at.isoformat(timespec="seconds")}
+                {
+                    "name": c.name,
+                    "via": c.via,
+                    "backlog": c.backlog,
+                    "delivered": c.delivered,
+                    "seen_at": c.seen_at.isoformat(timespec="seconds"),
+                }
                 for c in s.execute(select(EventConsumer).order_by(EventConsumer.name)).scalars()
-            ]  # fmt: skip
+            ]
         lat = sorted((c - r).total_seconds() * 1000 for r, c, _ in recent)
         lag = sorted((c - o).total_seconds() for _, c, o in recent)
         recently = (now - timedelta(minutes=5)).isoformat(timespec="seconds")
         fresh = [c for c in consumers if str(c["seen_at"]) > recently]
         return MonitorStatus(
-            at=now, window_seconds=STATUS_WINDOW, events_in_window=len(recent),
+            at=now,
+            window_seconds=STATUS_WINDOW,
+            events_in_window=len(recent),
             throughput_per_second=round(len(recent) / STATUS_WINDOW, 2),
-            latency_ms_p50=_pct(lat, 0.5), latency_ms_p99=_pct(lat, 0.99),
-            lag_seconds_p50=_pct(lag, 0.5), backlog=sum(int(str(c["backlog"])) for c in fresh),
-            consumers=consumers, effects={str(k): int(v) for k, v in effects.items()},
-            by_kind={str(k): int(v) for k, v in kinds.items()}, quarantined=int(quarantined or 0),
+            latency_ms_p50=_pct(lat, 0.5),
+            latency_ms_p99=_pct(lat, 0.99),
+            lag_seconds_p50=_pct(lag, 0.5),
+            backlog=sum(int(str(c["backlog"])) for c in fresh),
+            consumers=consumers,
+            effects={str(k): int(v) for k, v in effects.items()},
+            by_kind={str(k): int(v) for k, v in kinds.items()},
+            quarantined=int(quarantined or 0),
             pending_reviews={str(k): int(v) for k, v in reviews.items()},
-        )  # fmt: skip
+        )
 
-    def reviews(self, principal: Principal | None, purpose: str | None,
-                limit: int = 100) -> list[ReviewRow]:  # fmt: skip
+    def reviews(
+        self, principal: Principal | None, purpose: str | None, limit: int = 100
+    ) -> list[ReviewRow]:
         """The open review tasks (case officers and supervisors, purpose case_review)."""
         with self.app.work(principal, purpose, "monitor_reviews") as w:
             _may_review(w)
-            rows = w.session.execute(
-                select(EventReview).where(EventReview.status == "open")
-                .order_by(EventReview.id).limit(max(1, min(limit, 1000)))
-            ).scalars().all()  # fmt: skip
+            rows = (
+                w.session.execute(
+                    select(EventReview)
+                    .where(EventReview.status == "open")
+                    .order_by(EventReview.id)
+                    .limit(max(1, min(limit, 1000)))
+                )
+                .scalars()
+                .all()
+            )
             out = [
                 ReviewRow(
                     id=r.id,
@@ -477,12 +636,21 @@ class Monitor:
                 )
                 for r in rows
             ]
-            w.done(f"{len(out)} open review(s) read",
-                   [f"person:{r.person_id}" for r in out if r.person_id][:200])  # fmt: skip
+            w.done(
+                f"{len(out)} open review(s) read",
+                [f"person:{r.person_id}" for r in out if r.person_id][:200],
+            )
             return out
 
-    def decide(self, principal: Principal | None, purpose: str | None, review_id: int,
-               decision: str, reason: str, person_id: str | None = None) -> str:  # fmt: skip
+    def decide(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        review_id: int,
+        decision: str,
+        reason: str,
+        person_id: str | None = None,
+    ) -> str:
         """Decide a review: ``same`` (the event is ``person_id``'s: its effect is applied
         now, as this reviewer's steps), ``different`` (not that person: kept apart from
         them from now on) or ``dismiss`` (seen, nothing to do), with the reason."""
@@ -516,13 +684,21 @@ class Monitor:
                 assert row is not None
                 feed = self.feeds.get(r.source, date.today())
                 ev = Checked(0, r.event_id, row.kind, row.occurred_at, json.loads(row.record))
-                link = Link(True, person_id, None, row.match_probability, row.match_weight,
-                            (f"decided by {w.ctx.user}: {reason}",))  # fmt: skip
+                link = Link(
+                    True,
+                    person_id,
+                    None,
+                    row.match_probability,
+                    row.match_weight,
+                    (f"decided by {w.ctx.user}: {reason}",),
+                )
                 effect = effects.apply(w.session, w.ctx, feed, ev, link, date.today())
                 if not inbox_sealed(key_for(w.session.connection()), row):
-                    raise HistoryBroken(f"the inbox row of event {r.source}:{r.event_id} does "
-                                        "not carry its seal (written outside habeas): nothing "
-                                        "is done on it; report it to oversight")  # fmt: skip
+                    raise HistoryBroken(
+                        f"the inbox row of event {r.source}:{r.event_id} does "
+                        "not carry its seal (written outside habeas): nothing "
+                        "is done on it; report it to oversight"
+                    )
                 row.status, row.person_id, row.case_id = effect.status, person_id, effect.case_id
                 row.effect = f"{effect.text} (after review {review_id} by {w.ctx.user})"[:4000]
                 w.session.flush()
@@ -532,17 +708,25 @@ class Monitor:
             r.reason, r.decided_at = reason.strip()[:2000], _now()
             if decision == "different" and person_id:
                 r.person_id = person_id
-            w.done(f"review {review_id}: {said}"[:500],
-                   [f"event:{r.source}:{r.event_id}", *([f"person:{r.person_id}"]
-                                                       if r.person_id else [])])  # fmt: skip
+            w.done(
+                f"review {review_id}: {said}"[:500],
+                [
+                    f"event:{r.source}:{r.event_id}",
+                    *([f"person:{r.person_id}"] if r.person_id else []),
+                ],
+            )
             return said
 
 
 def _may_review(w: Any) -> None:
     if w.ctx.role not in ("case_officer", "supervisor") or w.ctx.purpose != "case_review":
-        raise AccessDenied(f"{w.ctx.user} ({w.ctx.role}, purpose {w.ctx.purpose}) may not "
-                           "review departure events: case officers and supervisors do, for "
-                           "case_review", None, "monitor reviews: case_review only")  # fmt: skip
+        raise AccessDenied(
+            f"{w.ctx.user} ({w.ctx.role}, purpose {w.ctx.purpose}) may not "
+            "review departure events: case officers and supervisors do, for "
+            "case_review",
+            None,
+            "monitor reviews: case_review only",
+        )
 
 
 def _pct(values: list[float], q: float) -> float | None:

@@ -250,8 +250,14 @@ class Pipeline:
         self._require_register(ctx, name)
         with self.app.staging_work(principal, purpose, "retire_source", ctx=ctx) as w:
             version = retire(w.store, name, ctx.user, reason.strip())
-        record(self.app.engine, ctx, "retire_source:outcome", [f"source:{name}"], True,
-               f"{name} version {version} retired: {reason}")  # fmt: skip
+        record(
+            self.app.engine,
+            ctx,
+            "retire_source:outcome",
+            [f"source:{name}"],
+            True,
+            f"{name} version {version} retired: {reason}",
+        )
         return version
 
     def source_history(
@@ -418,8 +424,7 @@ class Pipeline:
         ctx = self.app.batch_context(principal, purpose, "purge_quarantine")
         decision = authorize(ctx, "purge", Resource("Source", "quarantine", {"purposes": []}))
         if not decision.allowed:
-            record(self.app.engine, ctx, "purge_quarantine", ["quarantine"], False,
-                   decision.why())  # fmt: skip
+            record(self.app.engine, ctx, "purge_quarantine", ["quarantine"], False, decision.why())
             raise AccessDenied(
                 f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not purge the "
                 f"quarantine: {decision.why()}",
@@ -431,9 +436,13 @@ class Pipeline:
         with self.app.staging_work(principal, purpose, "purge_quarantine", ctx=ctx) as w:
             purged = purge(w.store, on)
         record(
-            self.app.engine, ctx, "purge_quarantine", ["quarantine"], True,
+            self.app.engine,
+            ctx,
+            "purge_quarantine",
+            ["quarantine"],
+            True,
             f"as of {on}: " + (", ".join(f"{s} {n}" for s, n in sorted(purged.items())) or "none"),
-        )  # fmt: skip
+        )
         return purged
 
     def export(self, principal: Principal | None, purpose: str | None, path: Path) -> int:

@@ -29,14 +29,10 @@ from habeas.store.models import ApiToken, LoginSession, SignInFailure, User
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
 
-SESSION_HOURS = 8
 CREDENTIAL_CACHE_SECONDS = 2.0
 """How long this process trusts a checked token or session before reading it again: a
 revocation here takes effect at once, one made by another process within this time."""
 TOKEN_DAYS = 90
-WINDOW_SECONDS = 15 * 60
-MAX_FAILURES_ACCOUNT = 5
-MAX_FAILURES_ADDRESS = 20
 
 """Accounts and addresses whose failures are remembered at once (memory stays bounded)."""
 
@@ -115,19 +111,20 @@ class Users:
         """Whether the account or the address failed too often in the window (counted
         in the store: every server process and a restart see the same count)."""
 
-        cutoff = _now() - timedelta(seconds=WINDOW_SECONDS)
+        cutoff = _now() - timedelta(minutes=self.app.settings.sign_in_window_minutes)
         with self.app.reader() as s:
             counts = dict(
                 s.execute(
                     select(SignInFailure.key, func.count())
-                    .where(SignInFailure.key.in_([k[:128] for k in keys]),
-                           SignInFailure.at >= cutoff)
+                    .where(
+                        SignInFailure.key.in_([k[:128] for k in keys]), SignInFailure.at >= cutoff
+                    )
                     .group_by(SignInFailure.key)
                 ).all()
-            )  # fmt: skip
+            )
         return (
-            counts.get(keys[0][:128], 0) >= MAX_FAILURES_ACCOUNT
-            or counts.get(keys[1][:128], 0) >= MAX_FAILURES_ADDRESS
+            counts.get(keys[0][:128], 0) >= self.app.settings.max_failures_account
+            or counts.get(keys[1][:128], 0) >= self.app.settings.max_failures_address
         )
 
     def _fail(self, keys: list[str]) -> None:
@@ -138,7 +135,8 @@ class Users:
         with self.app.engine.begin() as conn:
             conn.execute(
                 delete(SignInFailure).where(
-                    SignInFailure.at < now - timedelta(seconds=WINDOW_SECONDS)
+                    SignInFailure.at
+                    < now - timedelta(minutes=self.app.settings.sign_in_window_minutes)
                 )
             )
             conn.execute(insert(SignInFailure), [{"key": k[:128], "at": now} for k in keys])
@@ -191,7 +189,7 @@ class Users:
                 )
                 raise Unauthenticated("wrong user name or password")
             secret = "hs_" + secrets.token_urlsafe(32)
-            expires = _now() + timedelta(hours=SESSION_HOURS)
+            expires = _now() + timedelta(hours=self.app.settings.session_hours)
             s.add(
                 LoginSession(
                     user_id=user.id,

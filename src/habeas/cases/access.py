@@ -37,8 +37,9 @@ def _counsel_of(case: Case) -> str:
         return case.counsel
     conn = session.connection()
     head = conn.execute(_HEAD_OF, {"id": case.id}).scalar()
-    trusted = case_sealed(key_for(conn), case.id, case.state, head or "", case.counsel,
-                          case.history_token)  # fmt: skip
+    trusted = case_sealed(
+        key_for(conn), case.id, case.state, head or "", case.counsel, case.history_token
+    )
     return case.counsel if trusted else ""
 
 
@@ -61,17 +62,23 @@ def case_resource(case: Case, flags: list[str] | None = None) -> Resource:
 def _decide(session: Session, ctx: AccessContext, action: str, case: Case, step: str = "") -> None:
     decision = authorize(ctx, action, case_resource(case), step=step)
     entry = dict(
-        user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=f"{action}_case",
+        user=ctx.user,
+        role=ctx.role,
+        purpose=ctx.purpose,
+        action=f"{action}_case",
         resources=[f"case:{case.id}", f"person:{case.person_id}"],
-        decision="allow" if decision.allowed else "deny", detail=decision.why(),
+        decision="allow" if decision.allowed else "deny",
+        detail=decision.why(),
         request_id=ctx.request_id or None,
-    )  # fmt: skip
+    )
     audit.append(session, **entry)  # type: ignore[arg-type]
     if not decision.allowed:
         raise AccessDenied(
             f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action} case {case.id}: "
-            f"{decision.why()}", entry, decision.why(),
-        )  # fmt: skip
+            f"{decision.why()}",
+            entry,
+            decision.why(),
+        )
 
 
 def read_case(session: Session, ctx: AccessContext, case_id: int) -> dict[str, Any]:
@@ -81,9 +88,13 @@ def read_case(session: Session, ctx: AccessContext, case_id: int) -> dict[str, A
         raise HabeasError(f"no case {case_id}")
     _decide(session, ctx, "read", case)
     return {
-        "id": case.id, "person_id": case.person_id, "state": case.state, "note": case.note,
-        "counsel": case.counsel, "version": case.version,
-    }  # fmt: skip
+        "id": case.id,
+        "person_id": case.person_id,
+        "state": case.state,
+        "note": case.note,
+        "counsel": case.counsel,
+        "version": case.version,
+    }
 
 
 def update_case_note(

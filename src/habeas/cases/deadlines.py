@@ -48,29 +48,54 @@ def tasks_for(case: CaseFile) -> list[TaskSpec]:
         decided = (
             case.custody_on if case.custody_on and case.custody_on >= case.encountered_on else None
         )
-        out.append(TaskSpec("custody_decision", case.encountered_on + timedelta(days=2),
-                            f"arrested {case.encountered_on}: decide custody within 48 hours "
-                            "(8 CFR 287.3(d))", decided))  # fmt: skip
+        out.append(
+            TaskSpec(
+                "custody_decision",
+                case.encountered_on + timedelta(days=2),
+                f"arrested {case.encountered_on}: decide custody within 48 hours (8 CFR 287.3(d))",
+                decided,
+            )
+        )
     if order is not None and order.kind == "voluntary_departure" and order.departure_deadline:
-        out.append(TaskSpec("voluntary_departure_due", order.departure_deadline,
-                            f"voluntary departure granted {order.decided_on} must be completed "
-                            "and verified by this date"))  # fmt: skip
+        out.append(
+            TaskSpec(
+                "voluntary_departure_due",
+                order.departure_deadline,
+                f"voluntary departure granted {order.decided_on} must be completed "
+                "and verified by this date",
+            )
+        )
     elif order is not None and order.alternate and order.departure_deadline:
-        out.append(TaskSpec("voluntary_departure_due", order.departure_deadline,
-                            f"voluntary departure granted {order.decided_on} must be completed "
-                            "and verified by this date", missed=True))  # fmt: skip
+        out.append(
+            TaskSpec(
+                "voluntary_departure_due",
+                order.departure_deadline,
+                f"voluntary departure granted {order.decided_on} must be completed "
+                "and verified by this date",
+                missed=True,
+            )
+        )
     if case.departure_reported_on is not None:
-        out.append(TaskSpec("verify_reported_departure",
-                            case.departure_reported_on + timedelta(days=VERIFY_REPORT_DAYS),
-                            f"departure reported {case.departure_reported_on} "
-                            f"({case.departure_report[:120]}): verify it against an exit record "
-                            "or a consular notice, or set it aside"))  # fmt: skip
+        out.append(
+            TaskSpec(
+                "verify_reported_departure",
+                case.departure_reported_on + timedelta(days=VERIFY_REPORT_DAYS),
+                f"departure reported {case.departure_reported_on} "
+                f"({case.departure_report[:120]}): verify it against an exit record "
+                "or a consular notice, or set it aside",
+            )
+        )
     if case.final_on is not None and case.custody == "detained":
         start = max(case.final_on, case.custody_on or case.final_on)
         for days in (90, 180):
-            out.append(TaskSpec(f"custody_review_{days}", start + timedelta(days=days),
-                                f"post-order custody review, {days} days into detention under "
-                                f"the final order of {case.final_on}"))  # fmt: skip
+            out.append(
+                TaskSpec(
+                    f"custody_review_{days}",
+                    start + timedelta(days=days),
+                    f"post-order custody review, {days} days into detention under "
+                    f"the final order of {case.final_on}",
+                )
+            )
     if case.custody in ("atd", "order_of_supervision") and case.custody_on is not None:
         for k in range(1, CHECK_IN_FOR // CHECK_IN_EVERY + 1):
             due = case.custody_on + timedelta(days=k * CHECK_IN_EVERY)

@@ -28,8 +28,12 @@ from habeas.sources.access import readable_sources
 from habeas.store.models import Case, CourtRecordReview, IndexFlag
 from habeas.store.staging import StagingStore
 
-STAY_AUTHORITY = {"BIA": "bia", "IJ": "immigration_judge", "federal court": "federal_court",
-                  "DHS": "agency"}  # fmt: skip
+STAY_AUTHORITY = {
+    "BIA": "bia",
+    "IJ": "immigration_judge",
+    "federal court": "federal_court",
+    "DHS": "agency",
+}
 """A court feed's names for who granted or lifted a stay. A name the feed uses that is not
 here is taken as the highest authority: nothing less may lift the stay it names."""
 
@@ -53,8 +57,12 @@ def contradictions(rec: dict[str, Any], today: date) -> list[str]:
     charged, decided = _day(rec.get("charge_date")), _day(rec.get("order_date"))
     appealed, stayed = _day(rec.get("appeal_date")), _day(rec.get("stay_date"))
     deadline = _day(rec.get("departure_deadline"))
-    for name, day in (("charge_date", charged), ("order_date", decided),
-                      ("appeal_date", appealed), ("stay_date", stayed)):  # fmt: skip
+    for name, day in (
+        ("charge_date", charged),
+        ("order_date", decided),
+        ("appeal_date", appealed),
+        ("stay_date", stayed),
+    ):
         if day is not None and day > today:
             out.append(f"{name} {day} is after today ({today})")
     if charged and decided and decided < charged:
@@ -71,8 +79,10 @@ def contradictions(rec: dict[str, Any], today: date) -> list[str]:
     if appeal in ("pending", "dismissed", "sustained") and appealed is None:
         out.append(f"an appeal {appeal} without its date")
     if order == "voluntary_departure" and (deadline is None or (decided and deadline <= decided)):
-        out.append(f"voluntary departure with the deadline {deadline or 'missing'}, not after "
-                   f"the decision of {decided}")  # fmt: skip
+        out.append(
+            f"voluntary departure with the deadline {deadline or 'missing'}, not after "
+            f"the decision of {decided}"
+        )
     if stay in ("lifted", "denied") and stayed is None:
         out.append(f"a stay {stay} without the date it was")
     return out
@@ -91,16 +101,29 @@ def court_events(rec: dict[str, Any], today: date, actor: str, role: str) -> lis
     court = rec.get("location") or ""
     judge = f"immigration judge, {court}" if court else "immigration judge (court not on record)"
     ev: list[lc.Event] = [
-        lc.Charge(charged, actor, role, basis=basis, instrument="nta",
-                  authority="DHS (notice to appear, as the court record shows it)"),
+        lc.Charge(
+            charged,
+            actor,
+            role,
+            basis=basis,
+            instrument="nta",
+            authority="DHS (notice to appear, as the court record shows it)",
+        ),
         lc.BeginProceedings(None, actor, role, basis=basis),
-    ]  # fmt: skip
+    ]
     order = rec.get("order_type")
     if order in ("removal", "voluntary_departure", "relief_granted") and decided:
-        ev.append(lc.Decide(decided, actor, role, basis=basis,
-                            outcome="removal_order" if order == "removal" else order,
-                            authority=judge,
-                            departure_deadline=_day(rec.get("departure_deadline"))))  # fmt: skip
+        ev.append(
+            lc.Decide(
+                decided,
+                actor,
+                role,
+                basis=basis,
+                outcome="removal_order" if order == "removal" else order,
+                authority=judge,
+                departure_deadline=_day(rec.get("departure_deadline")),
+            )
+        )
         appeal = rec.get("appeal_status") or "none"
         if appeal == "waived" and appealed:
             ev.append(lc.WaiveAppeal(appealed, actor, role, basis=basis))
@@ -111,27 +134,52 @@ def court_events(rec: dict[str, Any], today: date, actor: str, role: str) -> lis
             ev.append(lc.FileAppeal(None, actor, role, basis=basis))
             ev.append(lc.DecideAppeal(appealed, actor, role, basis=basis, outcome=appeal))
         elif order != "relief_granted" and decided + timedelta(days=APPEAL_DAYS) < today:
-            law = (f"no appeal on the record within the {APPEAL_DAYS} days after the decision "
-                   f"of {decided}: final when the period ran out (8 CFR 1241.1(c))")  # fmt: skip
-            ev.append(lc.FinalizeOrder(decided + timedelta(days=APPEAL_DAYS + 1), actor, role,
-                                       basis=basis, reason=law))  # fmt: skip
+            law = (
+                f"no appeal on the record within the {APPEAL_DAYS} days after the decision "
+                f"of {decided}: final when the period ran out (8 CFR 1241.1(c))"
+            )
+            ev.append(
+                lc.FinalizeOrder(
+                    decided + timedelta(days=APPEAL_DAYS + 1), actor, role, basis=basis, reason=law
+                )
+            )
     stay = rec.get("stay_status") or "none"
     named = str(rec.get("stay_authority") or "")
     authority = STAY_AUTHORITY.get(named, "federal_court")
     why = f"stay on court record {rec['source_key']} (authority {named or 'not given'})"
     if stay == "granted":
-        ev.append(lc.GrantStay(stayed, actor, role, basis=basis, stay_id=f"stay-{basis}",
-                               authority=authority, reason=why))  # fmt: skip
+        ev.append(
+            lc.GrantStay(
+                stayed,
+                actor,
+                role,
+                basis=basis,
+                stay_id=f"stay-{basis}",
+                authority=authority,
+                reason=why,
+            )
+        )
     elif stay == "lifted":
         # the record dates the lift, not the grant, and names the lifting authority
-        ev.append(lc.GrantStay(None, actor, role, basis=basis, stay_id=f"stay-{basis}",
-                               authority=authority, reason=why))  # fmt: skip
-        ev.append(lc.LiftStay(stayed, actor, role, basis=basis, stay_id=f"stay-{basis}",
-                              authority=authority))  # fmt: skip
+        ev.append(
+            lc.GrantStay(
+                None,
+                actor,
+                role,
+                basis=basis,
+                stay_id=f"stay-{basis}",
+                authority=authority,
+                reason=why,
+            )
+        )
+        ev.append(
+            lc.LiftStay(
+                stayed, actor, role, basis=basis, stay_id=f"stay-{basis}", authority=authority
+            )
+        )
     elif stay == "denied":
         denied = f"stay denied on court record {rec['source_key']}"
-        ev.append(lc.DenyStay(stayed, actor, role, basis=basis, authority=authority,
-                              reason=denied))  # fmt: skip
+        ev.append(lc.DenyStay(stayed, actor, role, basis=basis, authority=authority, reason=denied))
     return ev
 
 
@@ -149,15 +197,29 @@ class OpenReport:
     review_examples: list[str] = field(default_factory=list)
 
 
-COURT_COLUMNS = ("record_id", "source_key", "charge_date", "location", "order_type",
-                 "order_date", "departure_deadline", "appeal_status", "appeal_date",
-                 "stay_status", "stay_date", "stay_authority")  # fmt: skip
+COURT_COLUMNS = (
+    "record_id",
+    "source_key",
+    "charge_date",
+    "location",
+    "order_type",
+    "order_date",
+    "departure_deadline",
+    "appeal_status",
+    "appeal_date",
+    "stay_status",
+    "stay_date",
+    "stay_authority",
+)
 
 
 def open_cases_from_index(
-    session: Session, store: StagingStore, ctx: AccessContext, today: date,
+    session: Session,
+    store: StagingStore,
+    ctx: AccessContext,
+    today: date,
     limit: int | None = None,
-) -> OpenReport:  # fmt: skip
+) -> OpenReport:
     """Open a case for every person with a court record or an active criminal warrant
     (the first ``limit``), seeding its history from the court record."""
     allowed = {s for s, w in readable_sources(store, ctx).items() if w == "allowed"}
@@ -168,11 +230,16 @@ def open_cases_from_index(
             "from records: neither court records nor warrants may be read for "
             "this purpose"
         )
-    persons = [r[0] for r in store.rows(
-        """SELECT DISTINCT p.person_id FROM person_records p JOIN records r USING (record_id)
+    persons = [
+        r[0]
+        for r in store.rows(
+            """SELECT DISTINCT p.person_id FROM person_records p JOIN records r USING (record_id)
            WHERE (r.source = 'eoir_cases' AND ?)
               OR (r.source = 'usms_warrants' AND r.warrant_status = 'active' AND ?)
-           ORDER BY 1""", ["eoir_cases" in wanted, "usms_warrants" in wanted])]  # fmt: skip
+           ORDER BY 1""",
+            ["eoir_cases" in wanted, "usms_warrants" in wanted],
+        )
+    ]
     if limit is not None:
         persons = persons[:limit]
     court: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -181,8 +248,9 @@ def open_cases_from_index(
         for row in store.execute(
             f"""SELECT p.person_id, {cols} FROM person_records p JOIN records r USING (record_id)
                 WHERE r.source = 'eoir_cases' AND p.person_id IN (SELECT unnest(?))
-                ORDER BY r.order_date NULLS LAST, r.record_id""", [persons]
-        ).fetchall():  # fmt: skip
+                ORDER BY r.order_date NULLS LAST, r.record_id""",
+            [persons],
+        ).fetchall():
             court[row[0]].append(dict(zip(COURT_COLUMNS, row[1:], strict=True)))
     report = OpenReport()
     have = set(session.execute(select(Case.person_id)).scalars())
@@ -224,9 +292,15 @@ def _to_review(session: Session, record_id: str, person_id: str, problems: list[
     now = datetime.now(UTC).replace(tzinfo=None)
     row = session.get(CourtRecordReview, record_id)
     if row is None:
-        session.add(CourtRecordReview(record_id=record_id, person_id=person_id,
-                                      reasons=json.dumps(problems), found_at=now,
-                                      status="open"))  # fmt: skip
+        session.add(
+            CourtRecordReview(
+                record_id=record_id,
+                person_id=person_id,
+                reasons=json.dumps(problems),
+                found_at=now,
+                status="open",
+            )
+        )
     else:
         row.reasons, row.found_at = json.dumps(problems), now
 
@@ -236,22 +310,41 @@ def sync_flags(session: Session, ctx: AccessContext, today: date) -> int:
     flags the case does not carry yet (a step raises them too; this shows them on cases
     nobody has touched since). Returns the number of flags raised."""
 
-    flagged = set(session.execute(
-        select(IndexFlag.person_id).where(IndexFlag.status == "open",
-                                          IndexFlag.flag.in_(["citizenship", "lawful_status"]))
-    ).scalars())  # fmt: skip
+    flagged = set(
+        session.execute(
+            select(IndexFlag.person_id).where(
+                IndexFlag.status == "open", IndexFlag.flag.in_(["citizenship", "lawful_status"])
+            )
+        ).scalars()
+    )
     if not flagged:
         return 0
-    cases = list(session.execute(
-        select(Case).where(Case.state.not_in([t.value for t in TERMINAL]),
-                           Case.person_id.in_(sorted(flagged))).order_by(Case.id)
-    ).scalars())  # fmt: skip
+    cases = list(
+        session.execute(
+            select(Case)
+            .where(
+                Case.state.not_in([t.value for t in TERMINAL]), Case.person_id.in_(sorted(flagged))
+            )
+            .order_by(Case.id)
+        ).scalars()
+    )
     raised = 0
     conn = session.connection()
     for case in cases:
         for ev in index_flags(conn, case.person_id, case_file(session, case), today):
-            record_event(session, ctx, case.id, lc.RaiseFlag(
-                today, ctx.user, ctx.role, basis=ev.basis, flag=ev.flag, detail=ev.detail,
-                record_ids=ev.record_ids))  # fmt: skip
+            record_event(
+                session,
+                ctx,
+                case.id,
+                lc.RaiseFlag(
+                    today,
+                    ctx.user,
+                    ctx.role,
+                    basis=ev.basis,
+                    flag=ev.flag,
+                    detail=ev.detail,
+                    record_ids=ev.record_ids,
+                ),
+            )
             raised += 1
     return raised

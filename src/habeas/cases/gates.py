@@ -29,8 +29,10 @@ def hold_reasons(case: CaseFile, day: date) -> list[str]:
         filed = case.appeal.filed_on or "on a date not on the record"
         out.append(f"appeal to the {case.appeal.body} filed {filed}, pending")
     if case.order is not None and case.order.window_open_on(day):
-        out.append(f"appeal window open until {case.order.appeal_window_ends} "
-                   "(removal is stayed meanwhile unless appeal is waived)")  # fmt: skip
+        out.append(
+            f"appeal window open until {case.order.appeal_window_ends} "
+            "(removal is stayed meanwhile unless appeal is waived)"
+        )
     return out
 
 
@@ -63,8 +65,10 @@ def instrument_reasons(case: CaseFile, day: date) -> list[str]:
     if i200 or i205:
         seen = "; ".join(f"{i.describe()} ({i.status})" for i in (*i200, *i205))
         return [f"no warrant valid on {day}: {seen}"]
-    return ["no valid instrument: neither an I-200 administrative warrant nor an I-205 "
-            "warrant of removal on a final order"]  # fmt: skip
+    return [
+        "no valid instrument: neither an I-200 administrative warrant nor an I-205 "
+        "warrant of removal on a final order"
+    ]
 
 
 def field_action_reasons(case: CaseFile, day: date) -> list[str]:
@@ -72,9 +76,11 @@ def field_action_reasons(case: CaseFile, day: date) -> list[str]:
     out = instrument_reasons(case, day)
     out += flag_reasons(case, ("citizenship", "lawful_status"))
     if case.departure_reported_on is not None:
-        out.append(f"a departure was reported on {case.departure_reported_on} "
-                   f"({case.departure_report[:120]}): field action is held until it is "
-                   "verified or the report set aside")  # fmt: skip
+        out.append(
+            f"a departure was reported on {case.departure_reported_on} "
+            f"({case.departure_report[:120]}): field action is held until it is "
+            "verified or the report set aside"
+        )
     req = case.field_request
     if req is None or not req.approved_by:
         out.append("no approval: a supervisor other than the requester must approve first")
@@ -90,8 +96,10 @@ def removal_reasons(case: CaseFile, day: date, ready: bool = False) -> list[str]
     if not case.destination:
         out.append("no destination country set")
     elif case.destination in case.barred:
-        out.append(f"removal to {case.destination} is barred by a grant of protection "
-                   "(withholding or the torture convention)")  # fmt: skip
+        out.append(
+            f"removal to {case.destination} is barred by a grant of protection "
+            "(withholding or the torture convention)"
+        )
     valid = [i for i in docs if i.valid_on(day) and i.country == case.destination]
     if not valid:
         if docs:

@@ -40,12 +40,24 @@ class StoredEvent:
         built directly; equal to ``json.dumps(..., sort_keys=True, separators=(",", ":"),
         ensure_ascii=False)`` of the same fields (a test checks it)."""
         return (
-            '{"actor":' + _enc(self.actor)
-            + ',"at":' + _enc(self.at.isoformat(timespec="microseconds"))
-            + ',"case_id":' + str(int(self.case_id)) + ',"kind":' + _enc(self.kind)
-            + ',"payload":' + _enc(self.payload) + ',"role":' + _enc(self.role)
-            + ',"seq":' + str(int(self.seq)) + ',"state_after":' + _enc(self.state_after) + "}"
-        ).encode()  # fmt: skip
+            '{"actor":'
+            + _enc(self.actor)
+            + ',"at":'
+            + _enc(self.at.isoformat(timespec="microseconds"))
+            + ',"case_id":'
+            + str(int(self.case_id))
+            + ',"kind":'
+            + _enc(self.kind)
+            + ',"payload":'
+            + _enc(self.payload)
+            + ',"role":'
+            + _enc(self.role)
+            + ',"seq":'
+            + str(int(self.seq))
+            + ',"state_after":'
+            + _enc(self.state_after)
+            + "}"
+        ).encode()
 
     def hashed(self, prev: str, key: bytes | None) -> str:
         """HMAC-SHA256, keyed by the history key, over the previous event's hash (32
@@ -82,12 +94,13 @@ def chain_problem(events: Iterable[StoredEvent], key: bytes | None) -> str | Non
     prev, expected = GENESIS, 1
     for e in events:
         if e.seq != expected:
-            return (f"case {e.case_id}: expected event {expected}, found {e.seq} (an event "
-                    "was deleted or inserted)")  # fmt: skip
+            return (
+                f"case {e.case_id}: expected event {expected}, found {e.seq} (an event "
+                "was deleted or inserted)"
+            )
         if e.prev_hash != prev:
             return f"case {e.case_id}: event {e.seq} ({e.kind}) does not name its predecessor"
         if not hmac.compare_digest(e.hashed(prev, key), e.event_hash):
-            return (f"case {e.case_id}: event {e.seq} ({e.kind}) does not match its hash "
-                    "(edited)")  # fmt: skip
+            return f"case {e.case_id}: event {e.seq} ({e.kind}) does not match its hash (edited)"
         prev, expected = e.event_hash, expected + 1
     return None

@@ -20,8 +20,11 @@ InstrumentKind = Literal[
     "medical_clearance",  # fit to travel
 ]
 CHARGING_KINDS: tuple[str, ...] = (
-    "nta", "expedited_removal", "reinstatement", "administrative_removal",
-)  # fmt: skip
+    "nta",
+    "expedited_removal",
+    "reinstatement",
+    "administrative_removal",
+)
 SUMMARY_KINDS: tuple[str, ...] = ("expedited_removal", "reinstatement", "administrative_removal")
 """Charging documents that are themselves removal orders (no hearing before a judge)."""
 WARRANT_KINDS: tuple[str, ...] = ("i200", "i205")
@@ -42,8 +45,12 @@ FORMS: dict[str, str] = {
 StayAuthority = Literal["immigration_judge", "bia", "federal_court", "agency", "automatic"]
 STAY_AUTHORITIES: tuple[str, ...] = ("immigration_judge", "bia", "federal_court", "agency")
 STAY_RANK: dict[str, int] = {
-    "agency": 1, "immigration_judge": 2, "automatic": 2, "bia": 3, "federal_court": 4,
-}  # fmt: skip
+    "agency": 1,
+    "immigration_judge": 2,
+    "automatic": 2,
+    "bia": 3,
+    "federal_court": 4,
+}
 """Who may lift whose stay: the authority that granted it, or a higher one. An automatic
 stay (a motion to reopen an in-absentia order) ends with the decision on the motion, by
 the immigration judge or higher."""
@@ -59,8 +66,10 @@ def number_problem(number: str) -> str | None:
     if not number.strip():
         return "the document's number as issued is missing"
     if not _NUMBER.fullmatch(number):
-        return (f"{number[:70]!r} is not a document number (1-64 letters, digits, spaces "
-                "and . / # : _ -)")  # fmt: skip
+        return (
+            f"{number[:70]!r} is not a document number (1-64 letters, digits, spaces "
+            "and . / # : _ -)"
+        )
     return None
 
 

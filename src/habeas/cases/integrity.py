@@ -22,8 +22,9 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
         found = inspect(conn)
         columns = (
             {c["name"] for c in found.get_columns("case_events")}
-            if found.has_table("case_events") else set()
-        )  # fmt: skip
+            if found.has_table("case_events")
+            else set()
+        )
     if "event_hash" not in columns:  # a store before revision 0005: nothing chained yet
         return 0, None
     sql = text(
@@ -36,8 +37,10 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
 
     def gone(case: int, cited: dict[int, tuple[str, int]]) -> str:
         seq, (_, entry) = min(cited.items())
-        return (f"case {case}: event {seq}, recorded by audit entry {entry}, is missing from "
-                "the case's history: it was deleted")  # fmt: skip
+        return (
+            f"case {case}: event {seq}, recorded by audit entry {entry}, is missing from "
+            "the case's history: it was deleted"
+        )
 
     def vanished_before(case: int | None) -> str | None:
         """A case the log recorded events on whose whole history is gone (checked in case
@@ -59,11 +62,15 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
         for e in events:
             recorded = cited.pop(e.seq, None)
             if recorded is None:
-                return (f"case {e.case_id}: event {e.seq} ({e.kind}) is in no audit entry: "
-                        "it was inserted outside habeas")  # fmt: skip
+                return (
+                    f"case {e.case_id}: event {e.seq} ({e.kind}) is in no audit entry: "
+                    "it was inserted outside habeas"
+                )
             if recorded[0] != e.event_hash:
-                return (f"case {e.case_id}: event {e.seq} ({e.kind}) is not the event audit "
-                        f"entry {recorded[1]} recorded: it was edited")  # fmt: skip
+                return (
+                    f"case {e.case_id}: event {e.seq} ({e.kind}) is not the event audit "
+                    f"entry {recorded[1]} recorded: it was edited"
+                )
         return gone(case, cited) if cited else None
 
     with reading(engine).connect() as conn:
@@ -74,8 +81,20 @@ def history_problem(engine: Engine, refs: Refs) -> tuple[int, str | None]:
                 problem = problem or close(current)
                 current = []
             when = at if isinstance(at, datetime) else datetime.fromisoformat(at)
-            current.append(StoredEvent(case_id, seq or 0, when, kind, actor, role, state,
-                                       payload, prev or "", digest or ""))  # fmt: skip
+            current.append(
+                StoredEvent(
+                    case_id,
+                    seq or 0,
+                    when,
+                    kind,
+                    actor,
+                    role,
+                    state,
+                    payload,
+                    prev or "",
+                    digest or "",
+                )
+            )
     if current:
         problem = problem or close(current)
     return n, problem or vanished_before(None) or case_rows_problem(engine)

@@ -222,9 +222,14 @@ FROM: dict[str, frozenset[State] | None] = {
 """The states each event may happen in; None (absent) means any state but a terminal one."""
 
 SUPERVISOR_ONLY = frozenset(
-    {"approve_field_action", "refuse_field_action", "resolve_flag", "issue_warrant",
-     "grant_administrative_stay"}
-)  # fmt: skip
+    {
+        "approve_field_action",
+        "refuse_field_action",
+        "resolve_flag",
+        "issue_warrant",
+        "grant_administrative_stay",
+    }
+)
 SYSTEM_ONLY = frozenset({"alternate_order_effective"})
 """Events the law makes happen (recorded by the lifecycle, or by an officer noting them)."""
 
@@ -258,17 +263,19 @@ def _document_reasons(
         reasons.append(f"{form}: name the office or authority that issued it (authority)")
     for i in case.instruments:
         if e.reference.strip() and i.reference == e.reference.strip() and i.kind == kind:
-            reasons.append(f"{form} number {i.reference} is already on the case "
-                           f"({i.describe()}): a duplicate is refused")  # fmt: skip
+            reasons.append(
+                f"{form} number {i.reference} is already on the case "
+                f"({i.describe()}): a duplicate is refused"
+            )
     if kind in WARRANT_KINDS:
         if e.role != "supervisor":
-            reasons.append(f"a {form} is signed by an authorized supervisory officer, "
-                           f"not a {e.role}")  # fmt: skip
+            reasons.append(
+                f"a {form} is signed by an authorized supervisory officer, not a {e.role}"
+            )
         day = e.on or date.min
         active = [i for i in case.instruments if i.kind == kind and i.valid_on(day)]
         if active and not any(i.reference == e.reference.strip() for i in active):
-            reasons.append(f"{active[0].describe()} is active: withdraw it before issuing "
-                           "another")  # fmt: skip
+            reasons.append(f"{active[0].describe()} is active: withdraw it before issuing another")
     expires = getattr(e, "expires_on", None)
     if expires is not None and e.on is not None and expires < e.on:
         reasons.append(f"{form}: expires {expires}, before it was issued on {e.on}")
@@ -284,12 +291,15 @@ def _basis_reasons(e: Event) -> list[str]:
     if e.document_sha256 and not e.document.strip():
         out.append("a document hash needs the document's reference (document)")
     if e.document.strip() and not e.document_sha256:
-        out.append(f"document {e.document[:70]!r} is attached without its SHA-256 "
-                   "(document_sha256)")  # fmt: skip
+        out.append(
+            f"document {e.document[:70]!r} is attached without its SHA-256 (document_sha256)"
+        )
     if type(e).court_fact and not e.basis.strip() and not e.document.strip():
-        out.append(f"{e.kind.replace('_', ' ')} is a court's act: cite the ingested court "
-                   "record (basis) or attach the order (document and document_sha256); an "
-                   "officer's word is not a court's")  # fmt: skip
+        out.append(
+            f"{e.kind.replace('_', ' ')} is a court's act: cite the ingested court "
+            "record (basis) or attach the order (document and document_sha256); an "
+            "officer's word is not a court's"
+        )
     return out
 
 
@@ -350,8 +360,10 @@ def _date_reasons(case: CaseFile, e: Event) -> list[str]:
     assert e.on is not None
     out = []
     if e.recorded is not None and e.on > e.recorded:
-        out.append(f"dated {e.on}, after {e.recorded}, the day it is recorded: a step is "
-                   "recorded on or after the day it happened, never before")  # fmt: skip
+        out.append(
+            f"dated {e.on}, after {e.recorded}, the day it is recorded: a step is "
+            "recorded on or after the day it happened, never before"
+        )
     for label, then in _dependencies(case, e):
         if then is not None and e.on < then:
             out.append(f"dated {e.on}, before the {label} of {then} it follows")
@@ -371,16 +383,20 @@ def transition(case: CaseFile, event: Event) -> CaseFile | Refused:
     if kind in SUPERVISOR_ONLY and event.role != "supervisor":
         reasons.append(f"only a supervisor may {kind.replace('_', ' ')} (not a {event.role})")
     if kind in SYSTEM_ONLY and event.role not in ("system", "case_officer", "supervisor"):
-        reasons.append(f"{kind.replace('_', ' ')} is recorded by the lifecycle or a case "
-                       f"officer, not a {event.role}")  # fmt: skip
+        reasons.append(
+            f"{kind.replace('_', ' ')} is recorded by the lifecycle or a case "
+            f"officer, not a {event.role}"
+        )
     reasons.extend(_basis_reasons(event))
     if event.on is None:
         if not type(event).undated_ok:
             reasons.append(f"{kind.replace('_', ' ')} carries the date it happened (on)")
             return Refused(kind, case.state, tuple(dict.fromkeys(reasons)))
         if not event.basis.strip():
-            reasons.append("a step whose date is not known cites the record that shows it "
-                           "(basis): a date is never borrowed")  # fmt: skip
+            reasons.append(
+                "a step whose date is not known cites the record that shows it "
+                "(basis): a date is never borrowed"
+            )
     else:
         reasons.extend(_date_reasons(case, event))
     if event.enforcement:
@@ -424,10 +440,15 @@ def _charge(case: CaseFile, e: Charge, reasons: list[str]) -> CaseFile:
             reasons.append(f"{FORMS[e.instrument]} is itself an order: it needs its date")
             return case
         order = Order("removal_order", e.on, doc.issuing_authority, summary=True)
-        return replace(case, state=S.CHARGED, instruments=(*case.instruments, doc), order=order,
-                       final_on=e.on, charged_on=e.on)  # fmt: skip
-    return replace(case, state=S.CHARGED, instruments=(*case.instruments, doc),
-                   charged_on=e.on)  # fmt: skip
+        return replace(
+            case,
+            state=S.CHARGED,
+            instruments=(*case.instruments, doc),
+            order=order,
+            final_on=e.on,
+            charged_on=e.on,
+        )
+    return replace(case, state=S.CHARGED, instruments=(*case.instruments, doc), charged_on=e.on)
 
 
 def _issue_warrant(case: CaseFile, e: IssueWarrant, reasons: list[str]) -> CaseFile:
@@ -538,16 +559,22 @@ def _proceedings(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
 def _decide(case: CaseFile, e: Decide, reasons: list[str]) -> CaseFile:
     on = _on(e)
     if e.outcome not in ("removal_order", "voluntary_departure", "relief_granted"):
-        reasons.append(f"decision {e.outcome!r} is not removal_order, voluntary_departure or "
-                       "relief_granted")  # fmt: skip
+        reasons.append(
+            f"decision {e.outcome!r} is not removal_order, voluntary_departure or relief_granted"
+        )
     if not e.authority.strip():
         reasons.append("a decision names the judge or court that made it (authority)")
     if e.outcome == "voluntary_departure" and (
         e.departure_deadline is None or e.departure_deadline <= on
     ):
         reasons.append("voluntary departure is granted with a deadline after the decision")
-    order = Order(e.outcome, on, e.authority.strip(), in_absentia=e.in_absentia,  # type: ignore[arg-type]
-                  departure_deadline=e.departure_deadline)  # fmt: skip
+    order = Order(
+        e.outcome,  # type: ignore[arg-type]
+        on,
+        e.authority.strip(),
+        in_absentia=e.in_absentia,
+        departure_deadline=e.departure_deadline,
+    )
     if e.outcome == "relief_granted":
         return replace(case, state=S.CLOSED, order=order, closed_reason="relief granted")
     return replace(case, state=S.APPEAL_WINDOW, order=order)
@@ -583,8 +610,10 @@ def _finalize(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
             reasons.append(f"the appeal window is open until {case.order.appeal_window_ends}")
         return replace(case, state=S.FINAL_ORDER, final_on=on)
     if case.order is None or not case.order.summary:
-        reasons.append("only a summary order (expedited removal, reinstatement, administrative "
-                       "removal) is final without proceedings")  # fmt: skip
+        reasons.append(
+            "only a summary order (expedited removal, reinstatement, administrative "
+            "removal) is final without proceedings"
+        )
     return replace(case, state=S.FINAL_ORDER)
 
 
@@ -595,20 +624,21 @@ def _stay_authority(authority: str, reasons: list[str]) -> None:
 
 def _grant_stay(case: CaseFile, e: GrantStay, reasons: list[str]) -> CaseFile:
     _stay_authority(e.authority, reasons)
-    return _with_stay(case, e, e.stay_id, e.authority, e.reason or "stay of removal", reasons,
-                      e.until)  # fmt: skip
+    return _with_stay(
+        case, e, e.stay_id, e.authority, e.reason or "stay of removal", reasons, e.until
+    )
 
 
 def _admin_stay(case: CaseFile, e: GrantAdministrativeStay, reasons: list[str]) -> CaseFile:
     if case.final_on is None:
         reasons.append("an I-246 administrative stay is of a final order, and there is none")
     if not e.document.strip():
-        reasons.append("an I-246 stay attaches the signed decision (document and "
-                       "document_sha256)")  # fmt: skip
+        reasons.append("an I-246 stay attaches the signed decision (document and document_sha256)")
     if e.until is not None and e.until < _on(e):
         reasons.append(f"the stay ends {e.until}, before it was granted on {e.on}")
-    return _with_stay(case, e, e.stay_id, "agency", e.reason or "I-246 administrative stay",
-                      reasons, e.until)  # fmt: skip
+    return _with_stay(
+        case, e, e.stay_id, "agency", e.reason or "I-246 administrative stay", reasons, e.until
+    )
 
 
 def _later(a: date | None, b: date | None) -> date | None:
@@ -617,17 +647,35 @@ def _later(a: date | None, b: date | None) -> date | None:
     return b if a is None or b > a else a
 
 
-def _with_stay(case: CaseFile, e: Event, stay_id: str, authority: str, why: str,
-               reasons: list[str], until: date | None = None) -> CaseFile:  # fmt: skip
+def _with_stay(
+    case: CaseFile,
+    e: Event,
+    stay_id: str,
+    authority: str,
+    why: str,
+    reasons: list[str],
+    until: date | None = None,
+) -> CaseFile:
     sid = stay_id or f"stay-{len(case.stays) + 1}"
     if any(s.stay_id == sid for s in case.stays):
         reasons.append(f"a stay {sid!r} is already on the case")
-    stay = Stay(sid, authority, e.on, why, until=until,  # type: ignore[arg-type]
-                basis=e.basis or e.document)  # fmt: skip
+    stay = Stay(
+        sid,
+        authority,  # type: ignore[arg-type]
+        e.on,
+        why,
+        until=until,
+        basis=e.basis or e.document,
+    )
     state = S.READY_FOR_REMOVAL if case.state == S.ON_MANIFEST else case.state
     flight = "" if case.state == S.ON_MANIFEST else case.flight
-    return replace(case, stays=(*case.stays, stay), state=state, flight=flight,
-                   protected_on=_later(case.protected_on, e.on))  # fmt: skip
+    return replace(
+        case,
+        stays=(*case.stays, stay),
+        state=state,
+        flight=flight,
+        protected_on=_later(case.protected_on, e.on),
+    )
 
 
 def _deny_stay(case: CaseFile, e: DenyStay, reasons: list[str]) -> CaseFile:
@@ -639,22 +687,28 @@ def _lift_stay(case: CaseFile, e: LiftStay, reasons: list[str]) -> CaseFile:
     on = _on(e)
     stay = next((s for s in case.stays if s.stay_id == e.stay_id and s.active_on(on)), None)
     if stay is None:
-        reasons.append(f"no stay {e.stay_id!r} in force on {e.on} (a stay is lifted on or "
-                       "after the day it was granted)")  # fmt: skip
+        reasons.append(
+            f"no stay {e.stay_id!r} in force on {e.on} (a stay is lifted on or "
+            "after the day it was granted)"
+        )
     elif e.authority not in STAY_RANK or e.authority == "automatic":
         known = ", ".join(STAY_AUTHORITIES)
-        reasons.append(f"lifting a stay names the authority that lifted it ({known}), "
-                       f"not {e.authority!r}")  # fmt: skip
+        reasons.append(
+            f"lifting a stay names the authority that lifted it ({known}), not {e.authority!r}"
+        )
     elif STAY_RANK[e.authority] < STAY_RANK[stay.authority]:
-        reasons.append(f"a stay granted by the {stay.authority} is lifted by the {stay.authority} "
-                       f"or a higher authority, not the {e.authority}")  # fmt: skip
+        reasons.append(
+            f"a stay granted by the {stay.authority} is lifted by the {stay.authority} "
+            f"or a higher authority, not the {e.authority}"
+        )
     elif stay.authority == "agency" and e.authority == "agency" and e.role != "supervisor":
         reasons.append(f"an agency stay is lifted by a supervisory officer, not a {e.role}")
     stays = tuple(
         replace(s, lifted_on=on, lifted_by=e.authority)
-        if s.stay_id == e.stay_id and s.lifted_on is None else s
+        if s.stay_id == e.stay_id and s.lifted_on is None
+        else s
         for s in case.stays
-    )  # fmt: skip
+    )
     return replace(case, stays=stays)
 
 
@@ -687,8 +741,16 @@ def _reconsider(case: CaseFile, e: FileMotionToReconsider, reasons: list[str]) -
 
 def _vacated(case: CaseFile) -> CaseFile:
     """The order is vacated: proceedings resume, nothing executes it."""
-    return replace(case, state=S.IN_PROCEEDINGS, order=None, final_on=None, appeal=None,
-                   flight="", ready_on=None, manifest_on=None)  # fmt: skip
+    return replace(
+        case,
+        state=S.IN_PROCEEDINGS,
+        order=None,
+        final_on=None,
+        appeal=None,
+        flight="",
+        ready_on=None,
+        manifest_on=None,
+    )
 
 
 def _decide_motion(case: CaseFile, e: DecideMotion, reasons: list[str]) -> CaseFile:
@@ -701,9 +763,10 @@ def _decide_motion(case: CaseFile, e: DecideMotion, reasons: list[str]) -> CaseF
         reasons.append(f"a motion is granted or denied, not {e.outcome!r}")
     stays = tuple(
         replace(s, lifted_on=on, lifted_by=motion.body)
-        if motion.stay_id and s.stay_id == motion.stay_id and s.lifted_on is None else s
+        if motion.stay_id and s.stay_id == motion.stay_id and s.lifted_on is None
+        else s
         for s in case.stays
-    )  # fmt: skip
+    )
     decided = replace(case, stays=stays, motion=replace(motion, decided_on=on, outcome=e.outcome))
     return _vacated(decided) if e.outcome == "granted" else decided
 
@@ -738,8 +801,9 @@ def _alternate(case: CaseFile, e: AlternateOrderEffective, reasons: list[str]) -
     if on <= order.departure_deadline:
         reasons.append(f"the voluntary departure period runs until {order.departure_deadline}")
     if e.deadline != order.departure_deadline:
-        reasons.append(f"the deadline cited ({e.deadline}) is not the grant's "
-                       f"({order.departure_deadline})")  # fmt: skip
+        reasons.append(
+            f"the deadline cited ({e.deadline}) is not the grant's ({order.departure_deadline})"
+        )
     return replace(case, order=replace(order, kind="removal_order", alternate=True))
 
 
@@ -754,10 +818,15 @@ def due_effects(case: CaseFile, today: date) -> list[Event]:
         return []
     if case.appeal is not None and case.appeal.pending:
         return []
-    why = (f"voluntary departure deadline {deadline} passed with no verified departure: the "
-           "alternate order of removal takes effect (8 CFR 1240.26(d))")  # fmt: skip
-    return [AlternateOrderEffective(deadline + timedelta(days=1), LIFECYCLE_ACTOR, "system",
-                                    basis=why, deadline=deadline)]  # fmt: skip
+    why = (
+        f"voluntary departure deadline {deadline} passed with no verified departure: the "
+        "alternate order of removal takes effect (8 CFR 1240.26(d))"
+    )
+    return [
+        AlternateOrderEffective(
+            deadline + timedelta(days=1), LIFECYCLE_ACTOR, "system", basis=why, deadline=deadline
+        )
+    ]
 
 
 def _destination(case: CaseFile, e: SetDestination, reasons: list[str]) -> CaseFile:
@@ -774,8 +843,13 @@ def _protection(case: CaseFile, e: GrantProtection, reasons: list[str]) -> CaseF
     state, flight = case.state, case.flight
     if case.state == S.ON_MANIFEST and e.country == case.destination:
         state, flight = S.READY_FOR_REMOVAL, ""
-    return replace(case, barred=(*case.barred, e.country), state=state, flight=flight,
-                   protected_on=_later(case.protected_on, e.on))  # fmt: skip
+    return replace(
+        case,
+        barred=(*case.barred, e.country),
+        state=state,
+        flight=flight,
+        protected_on=_later(case.protected_on, e.on),
+    )
 
 
 def _ready(case: CaseFile, e: Event, reasons: list[str]) -> CaseFile:
@@ -830,11 +904,15 @@ def _fugitive(case: CaseFile, e: MarkFugitive, reasons: list[str]) -> CaseFile:
     # since: nobody is a fugitive on a day inside the period they had to leave
     granted = order is not None and (order.kind == "voluntary_departure" or order.alternate)
     if granted and deadline is None:
-        reasons.append("voluntary departure was granted with no known deadline: nobody is "
-                       "marked fugitive until the deadline is on the case")  # fmt: skip
+        reasons.append(
+            "voluntary departure was granted with no known deadline: nobody is "
+            "marked fugitive until the deadline is on the case"
+        )
     elif granted and deadline is not None and _on(e) <= deadline:
-        reasons.append(f"the step is dated {_on(e)}, inside the voluntary departure period, "
-                       f"which runs until {deadline}")  # fmt: skip
+        reasons.append(
+            f"the step is dated {_on(e)}, inside the voluntary departure period, "
+            f"which runs until {deadline}"
+        )
     return replace(case, state=S.FUGITIVE)
 
 
@@ -865,9 +943,11 @@ def _raise_flag(case: CaseFile, e: RaiseFlag, reasons: list[str]) -> CaseFile:
     # a citizenship flag stops every enforcement step, so nothing is backdated past it; a
     # lawful-status flag holds field action only (and is checked there, whatever the date)
     protected = _later(case.protected_on, e.on) if e.flag == "citizenship" else case.protected_on
-    return replace(case, flags=(*case.flags, Flag(e.flag, e.detail, e.record_ids,
-                                                  raised_on=e.on)),
-                   protected_on=protected)  # fmt: skip
+    return replace(
+        case,
+        flags=(*case.flags, Flag(e.flag, e.detail, e.record_ids, raised_on=e.on)),
+        protected_on=protected,
+    )
 
 
 def _resolve_flag(case: CaseFile, e: ResolveFlag, reasons: list[str]) -> CaseFile:
@@ -879,32 +959,57 @@ def _resolve_flag(case: CaseFile, e: ResolveFlag, reasons: list[str]) -> CaseFil
         reasons.append("resolving a flag names the evidence examined")
     flags = tuple(
         replace(f, resolved_by=e.actor, reason=e.reason, evidence=e.evidence)
-        if f.kind == e.flag and f.open else f
+        if f.kind == e.flag and f.open
+        else f
         for f in case.flags
-    )  # fmt: skip
+    )
     return replace(case, flags=flags)
 
 
 _HANDLERS: dict[str, Handler] = {
-    "begin_review": _begin_review, "charge": _charge, "issue_warrant": _issue_warrant,
-    "add_instrument": _add_instrument, "withdraw_instrument": _withdraw,
-    "request_field_action": _request, "approve_field_action": _approve,
-    "refuse_field_action": _refuse_request, "assign": _assign, "record_encounter": _encounter,
-    "decide_custody": _custody, "begin_proceedings": _proceedings, "decide": _decide,
-    "waive_appeal": _waive, "file_appeal": _file_appeal, "decide_appeal": _decide_appeal,
-    "finalize_order": _finalize, "grant_stay": _grant_stay,
-    "grant_administrative_stay": _admin_stay, "deny_stay": _deny_stay, "lift_stay": _lift_stay,
-    "file_motion_to_reopen": _motion, "file_motion_to_reconsider": _reconsider,
-    "decide_motion": _decide_motion, "file_petition_for_review": _petition,
-    "decide_petition": _decide_petition, "alternate_order_effective": _alternate,
+    "begin_review": _begin_review,
+    "charge": _charge,
+    "issue_warrant": _issue_warrant,
+    "add_instrument": _add_instrument,
+    "withdraw_instrument": _withdraw,
+    "request_field_action": _request,
+    "approve_field_action": _approve,
+    "refuse_field_action": _refuse_request,
+    "assign": _assign,
+    "record_encounter": _encounter,
+    "decide_custody": _custody,
+    "begin_proceedings": _proceedings,
+    "decide": _decide,
+    "waive_appeal": _waive,
+    "file_appeal": _file_appeal,
+    "decide_appeal": _decide_appeal,
+    "finalize_order": _finalize,
+    "grant_stay": _grant_stay,
+    "grant_administrative_stay": _admin_stay,
+    "deny_stay": _deny_stay,
+    "lift_stay": _lift_stay,
+    "file_motion_to_reopen": _motion,
+    "file_motion_to_reconsider": _reconsider,
+    "decide_motion": _decide_motion,
+    "file_petition_for_review": _petition,
+    "decide_petition": _decide_petition,
+    "alternate_order_effective": _alternate,
     "set_destination": _destination,
-    "grant_protection": _protection, "mark_ready": _ready, "add_to_manifest": _manifest,
-    "take_off_manifest": _off_manifest, "confirm_removal": _removed,
-    "verify_departure": _departed, "report_departure": _reported,
-    "reject_departure_report": _report_rejected, "mark_fugitive": _fugitive, "release": _release,
+    "grant_protection": _protection,
+    "mark_ready": _ready,
+    "add_to_manifest": _manifest,
+    "take_off_manifest": _off_manifest,
+    "confirm_removal": _removed,
+    "verify_departure": _departed,
+    "report_departure": _reported,
+    "reject_departure_report": _report_rejected,
+    "mark_fugitive": _fugitive,
+    "release": _release,
     "close": _close,
-    "check_in": _check_in, "raise_flag": _raise_flag, "resolve_flag": _resolve_flag,
-}  # fmt: skip
+    "check_in": _check_in,
+    "raise_flag": _raise_flag,
+    "resolve_flag": _resolve_flag,
+}
 
 
 def replay(case: CaseFile, events: list[Event]) -> CaseFile:
@@ -913,7 +1018,8 @@ def replay(case: CaseFile, events: list[Event]) -> CaseFile:
     for i, event in enumerate(events):
         result = transition(case, event)
         if isinstance(result, Refused):
-            raise ValueError(f"stored event {i + 1} ({event.kind} on {event.on}) no longer "
-                             f"applies: {result}")  # fmt: skip
+            raise ValueError(
+                f"stored event {i + 1} ({event.kind} on {event.on}) no longer applies: {result}"
+            )
         case = result
     return case

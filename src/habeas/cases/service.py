@@ -61,29 +61,46 @@ def _now() -> datetime:
 
 
 def _audit(
-    session: Session, ctx: AccessContext, action: str, case: Case, allowed: bool, detail: str,
+    session: Session,
+    ctx: AccessContext,
+    action: str,
+    case: Case,
+    allowed: bool,
+    detail: str,
     events: list[str] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Append the entry in the session's transaction; returned, so that a refusal can carry
     it to the application (which keeps it after rolling the work back). ``events`` name
     the stored events the entry records, with their hashes."""
     entry: dict[str, Any] = dict(
-        user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
+        user=ctx.user,
+        role=ctx.role,
+        purpose=ctx.purpose,
+        action=action,
         resources=[f"case:{case.id}", f"person:{case.person_id}", *(events or [])],
-        decision="allow" if allowed else "deny", detail=detail,
+        decision="allow" if allowed else "deny",
+        detail=detail,
         request_id=ctx.request_id or None,
-    )  # fmt: skip
+    )
     audit.append(session, **entry)
     return entry
 
 
-def _denied(session: Session, ctx: AccessContext, action: str, case: Case, doing: str,
-            why: str, events: list[str] | None = None) -> AccessDenied:  # fmt: skip
+def _denied(
+    session: Session,
+    ctx: AccessContext,
+    action: str,
+    case: Case,
+    doing: str,
+    why: str,
+    events: list[str] | None = None,
+) -> AccessDenied:
     """Audit a policy refusal on a case and return the error to raise (it carries the entry,
     for the application to keep after rolling the work back)."""
     entry = _audit(session, ctx, action, case, False, why, events)
-    return AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {doing}: "
-                        f"{why}", entry, why)  # fmt: skip
+    return AccessDenied(
+        f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {doing}: {why}", entry, why
+    )
 
 
 def _get(session: Session, case_id: int) -> Case:
@@ -145,10 +162,20 @@ def stored_events(session: Session, case_id: int) -> list[StoredEvent]:
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
     ).scalars()
     return [
-        StoredEvent(r.case_id, r.seq or 0, r.at, r.kind, r.actor, r.role, r.state_after,
-                    r.payload, r.prev_hash or "", r.event_hash or "")
+        StoredEvent(
+            r.case_id,
+            r.seq or 0,
+            r.at,
+            r.kind,
+            r.actor,
+            r.role,
+            r.state_after,
+            r.payload,
+            r.prev_hash or "",
+            r.event_hash or "",
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def _file_at(session: Session, case_id: int, person_id: str, head: Head) -> CaseFile:
@@ -187,8 +214,9 @@ def _check_head(
         )
 
 
-def row_seal_ok(conn: Any, case_id: int, state: str, token: str | None, head_hash: str,
-                counsel: str | None) -> bool:  # fmt: skip
+def row_seal_ok(
+    conn: Any, case_id: int, state: str, token: str | None, head_hash: str, counsel: str | None
+) -> bool:
     """Whether a case row's state, counsel and last event carry their seal (for lists and
     views that read the state column: an edited state is not believed)."""
     return case_sealed(key_for(conn), case_id, state, head_hash, counsel, token)
@@ -209,9 +237,17 @@ _ADD_EVENT = text(
 ).bindparams(bindparam("on_date", type_=Date), bindparam("at", type_=DateTime))
 
 
-def _store_event(conn: Any, case_id: int, head: Head, kind: str, actor: str, role: str,
-                 state_after: str, payload: dict[str, Any],
-                 pending: list[dict[str, Any]] | None = None) -> tuple[Head, str]:  # fmt: skip
+def _store_event(
+    conn: Any,
+    case_id: int,
+    head: Head,
+    kind: str,
+    actor: str,
+    role: str,
+    state_after: str,
+    payload: dict[str, Any],
+    pending: list[dict[str, Any]] | None = None,
+) -> tuple[Head, str]:
     """Append one event to the case's chain (or, with ``pending``, prepare its row for
     the caller to insert once the case row is won); returns the new head and the event's
     reference for the audit entry that records it."""
@@ -221,11 +257,18 @@ def _store_event(conn: Any, case_id: int, head: Head, kind: str, actor: str, rol
     digest = stored.hashed(prev, key_for(conn))
     on = payload.get("on")
     row = {
-        "case_id": case_id, "seq": seq + 1, "at": stored.at, "kind": kind, "actor": actor,
-        "role": role, "state_after": state_after, "payload": text_payload,
+        "case_id": case_id,
+        "seq": seq + 1,
+        "at": stored.at,
+        "kind": kind,
+        "actor": actor,
+        "role": role,
+        "state_after": state_after,
+        "payload": text_payload,
         "on_date": date.fromisoformat(on) if isinstance(on, str) else None,
-        "prev_hash": prev, "event_hash": digest,
-    }  # fmt: skip
+        "prev_hash": prev,
+        "event_hash": digest,
+    }
     if pending is None:
         conn.execute(_ADD_EVENT, row)
     else:
@@ -237,18 +280,32 @@ def open_case(
     session: Session, ctx: AccessContext, person_id: str, on: date, basis: str = ""
 ) -> Case:
     """Open a case on a person (one open case per person), audited."""
-    case = Case(person_id=person_id, state="identified", note="", counsel=None,
-                updated_at=_now(), opened_at=datetime.combine(on, datetime.min.time()))  # fmt: skip
+    case = Case(
+        person_id=person_id,
+        state="identified",
+        note="",
+        counsel=None,
+        updated_at=_now(),
+        opened_at=datetime.combine(on, datetime.min.time()),
+    )
     decision = authorize(ctx, "write", case_resource(case), step=OPENED)
     if not decision.allowed:
         entry: dict[str, Any] = dict(
-            user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="case_open",
-            resources=[f"person:{person_id}"], decision="deny", detail=decision.why(),
+            user=ctx.user,
+            role=ctx.role,
+            purpose=ctx.purpose,
+            action="case_open",
+            resources=[f"person:{person_id}"],
+            decision="deny",
+            detail=decision.why(),
             request_id=ctx.request_id or None,
-        )  # fmt: skip
+        )
         audit.append(session, **entry)
-        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not open a "
-                           f"case: {decision.why()}", entry, decision.why())  # fmt: skip
+        raise AccessDenied(
+            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not open a case: {decision.why()}",
+            entry,
+            decision.why(),
+        )
     if on > date.today():
         raise HabeasError(f"a case is opened on {on}, after today ({date.today()})")
     # decided first: a refused caller learns nothing of the person's cases
@@ -261,9 +318,16 @@ def open_case(
         raise HabeasError(f"person {person_id} already has open case {existing.id}")
     session.add(case)
     session.flush()
-    head, ref = _store_event(session.connection(), case.id, None, OPENED, ctx.user, ctx.role,
-                             "identified", {"on": on.isoformat(), "basis": basis,
-                                            "recorded": date.today().isoformat()})  # fmt: skip
+    head, ref = _store_event(
+        session.connection(),
+        case.id,
+        None,
+        OPENED,
+        ctx.user,
+        ctx.role,
+        "identified",
+        {"on": on.isoformat(), "basis": basis, "recorded": date.today().isoformat()},
+    )
     assert head is not None
     token = case_seal(key_for(session.connection()), case.id, "identified", head[1])
     session.connection().execute(_NAME_HEAD, {"id": case.id, "token": token})
@@ -322,8 +386,17 @@ def index_flags(conn: Any, person_id: str, file: CaseFile, on: date) -> list[lc.
             continue
         # dated the day the index raised it (never after the step that meets it)
         when = _as_date(raised) or on
-        out.append(lc.RaiseFlag(min(when, on), INDEX_ACTOR, "system", basis=f"index run {run}",
-                                flag=flag, detail=detail, record_ids=records))  # fmt: skip
+        out.append(
+            lc.RaiseFlag(
+                min(when, on),
+                INDEX_ACTOR,
+                "system",
+                basis=f"index run {run}",
+                flag=flag,
+                detail=detail,
+                record_ids=records,
+            )
+        )
     return out
 
 
@@ -355,35 +428,47 @@ def evidence_problems(conn: Any, person_id: str, case_id: int, event: Event) -> 
         elif row.court_facts is None:
             out.append(f"record {basis} ({row.source}) is not a court record")
         else:
-            out += support_problems(event.kind, event.on, event_payload(event),
-                                    json.loads(row.court_facts), basis)  # fmt: skip
+            out += support_problems(
+                event.kind, event.on, event_payload(event), json.loads(row.court_facts), basis
+            )
     if event.document_sha256:
         attached = conn.execute(_ATTACHED, {"case": case_id, "sha": event.document_sha256})
         if attached.scalar() is None:
-            out.append(f"document_sha256 {event.document_sha256[:16]}… is not a document "
-                       f"attached to case {case_id}: attach the order itself first (cases "
-                       "attach), so counsel and the court can read what was cited")  # fmt: skip
+            out.append(
+                f"document_sha256 {event.document_sha256[:16]}… is not a document "
+                f"attached to case {case_id}: attach the order itself first (cases "
+                "attach), so counsel and the court can read what was cited"
+            )
     reference = str(getattr(event, "reference", "")).strip()
     if reference and event.kind in ("charge", "issue_warrant", "add_instrument"):
         kind = str(getattr(event, "instrument", ""))
-        other = conn.execute(_SAME_NUMBER, {"kind": kind, "ref": reference,
-                                            "case": case_id}).scalar()  # fmt: skip
+        other = conn.execute(
+            _SAME_NUMBER, {"kind": kind, "ref": reference, "case": case_id}
+        ).scalar()
         if other is not None:
-            out.append(f"{kind} number {reference} is already on case {other}: a document "
-                       "number is issued once")  # fmt: skip
+            out.append(
+                f"{kind} number {reference} is already on case {other}: a document "
+                "number is issued once"
+            )
     return out
 
 
-def _refusal(session: Session, ctx: AccessContext, case: Case, event: Event,
-             reasons: list[str], by: str) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+def _refusal(
+    session: Session, ctx: AccessContext, case: Case, event: Event, reasons: list[str], by: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Audit a refused step and keep it on the case's list of refused attempts; both are
     returned for the application to keep after it rolls the work back."""
     entry = _audit(session, ctx, f"case_{event.kind}", case, False, "; ".join(reasons))
     row: dict[str, Any] = {
-        "case_id": case.id, "at": _now(), "kind": event.kind, "actor": ctx.user,
-        "role": ctx.role, "on_date": event.on, "reasons": json.dumps(reasons),
+        "case_id": case.id,
+        "at": _now(),
+        "kind": event.kind,
+        "actor": ctx.user,
+        "role": ctx.role,
+        "on_date": event.on,
+        "reasons": json.dumps(reasons),
         "refused_by": by,
-    }  # fmt: skip
+    }
     session.connection().execute(insert(CaseRefusal), row)
     return entry, row
 
@@ -407,11 +492,19 @@ def record_event(
     if row is None:
         raise HabeasError(f"no case {case_id}")
     # a detached stand-in: the row is changed below by one conditional UPDATE, not the ORM
-    case = Case(id=row.id, person_id=row.person_id, state=row.state, counsel=row.counsel,
-                version=row.version, history_token=row.history_token)  # fmt: skip
+    case = Case(
+        id=row.id,
+        person_id=row.person_id,
+        state=row.state,
+        counsel=row.counsel,
+        version=row.version,
+        history_token=row.history_token,
+    )
     if expected_version is not None and case.version != expected_version:
-        raise Conflict(f"case {case_id} is at version {case.version}, not {expected_version}: "
-                       "reload it and apply the step again")  # fmt: skip
+        raise Conflict(
+            f"case {case_id} is at version {case.version}, not {expected_version}: "
+            "reload it and apply the step again"
+        )
     action = f"case_{event.kind}"
     decision = authorize(ctx, "write", case_resource(case), step=event.kind)
     if not decision.allowed:
@@ -431,8 +524,11 @@ def record_event(
     # deadline), and the flags a resolution run published, with nothing run in between
     prior: list[tuple[Event, CaseFile]] = []  # each recorded first, with the case it left
     pending = lc.due_effects(before, today)
-    pending += [f for f in index_flags(conn, case.person_id, before, today)
-                if not (isinstance(event, lc.RaiseFlag) and event.flag == f.flag)]  # fmt: skip
+    pending += [
+        f
+        for f in index_flags(conn, case.person_id, before, today)
+        if not (isinstance(event, lc.RaiseFlag) and event.flag == f.flag)
+    ]
     for earlier in pending:
         earlier = replace(earlier, recorded=today)
         moved = transition(before, earlier)
@@ -456,17 +552,43 @@ def record_event(
     rows: list[dict[str, Any]] = []  # inserted once the case row is won (no duplicate seq)
     state_then = row.state
     for earlier, left in prior:
-        head, ref = _store_event(conn, case_id, head, earlier.kind, earlier.actor, earlier.role,
-                                 left.state.value, event_payload(earlier), rows)  # fmt: skip
+        head, ref = _store_event(
+            conn,
+            case_id,
+            head,
+            earlier.kind,
+            earlier.actor,
+            earlier.role,
+            left.state.value,
+            event_payload(earlier),
+            rows,
+        )
         refs.append(ref)
         state_then = left.state.value
-    head, ref = _store_event(conn, case_id, head, event.kind, ctx.user, ctx.role,
-                             result.state.value, event_payload(event), rows)  # fmt: skip
+    head, ref = _store_event(
+        conn,
+        case_id,
+        head,
+        event.kind,
+        ctx.user,
+        ctx.role,
+        result.state.value,
+        event_payload(event),
+        rows,
+    )
     refs.append(ref)
     assert head is not None
     token = case_seal(key_for(conn), case_id, result.state.value, head[1], row.counsel)
-    moved_row = conn.execute(_MOVE_CASE, {"id": case_id, "v": case.version, "token": token,
-                                          "state": result.state.value, "at": _now()})  # fmt: skip
+    moved_row = conn.execute(
+        _MOVE_CASE,
+        {
+            "id": case_id,
+            "v": case.version,
+            "token": token,
+            "state": result.state.value,
+            "at": _now(),
+        },
+    )
     if moved_row.rowcount != 1:
         raise Conflict(f"case {case_id} was changed by someone else meanwhile")
     conn.execute(_ADD_EVENT, rows)
@@ -476,14 +598,23 @@ def record_event(
     _sync_instruments(session, case_id, before, result)
     if tasks_for(before) != tasks_for(result) or prior:
         _sync_tasks(session, case_id, result)
-    AFTER_STEP.run(StepTaken(session, ctx, case_id, before, result, event.kind,
-                             event.on or today, today))  # fmt: skip
+    AFTER_STEP.run(
+        StepTaken(session, ctx, case_id, before, result, event.kind, event.on or today, today)
+    )
     _remember((case_id, *head), result)
     noted = "".join(f"; {p.kind.replace('_', ' ')} recorded first ({p.basis})" for p, _ in prior)
-    _audit(session, ctx, action, case, True, f"{state_then} → {result.state}"
-           + (f"; basis {event.basis}" if event.basis else "")
-           + (f"; document {event.document} sha256 {event.document_sha256}"
-              if event.document else "") + noted, refs)  # fmt: skip
+    _audit(
+        session,
+        ctx,
+        action,
+        case,
+        True,
+        f"{state_then} → {result.state}"
+        + (f"; basis {event.basis}" if event.basis else "")
+        + (f"; document {event.document} sha256 {event.document_sha256}" if event.document else "")
+        + noted,
+        refs,
+    )
     return result
 
 
@@ -498,8 +629,9 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
     seen = Case(id=row.id, person_id=row.person_id, state=row.state, counsel=row.counsel)
     decision = authorize(ctx, "read", case_resource(seen))
     if not decision.allowed:  # only a reader of the case sees what is due on it
-        raise _denied(session, ctx, "case_due_effects", seen, f"read case {case_id}",
-                      decision.why())  # fmt: skip
+        raise _denied(
+            session, ctx, "case_due_effects", seen, f"read case {case_id}", decision.why()
+        )
     head = _row_head(row)
     _check_head(conn, case_id, row.state, row.history_token, head, row.counsel)
     file = _file_at(session, case_id, row.person_id, head)
@@ -510,29 +642,44 @@ def record_due_effects(session: Session, ctx: AccessContext, case_id: int, today
         after = transition(file, due)
         if isinstance(after, Refused):
             continue
-        head, ref = _store_event(conn, case_id, head, due.kind, due.actor, due.role,
-                                 after.state.value, event_payload(due), rows)  # fmt: skip
+        head, ref = _store_event(
+            conn,
+            case_id,
+            head,
+            due.kind,
+            due.actor,
+            due.role,
+            after.state.value,
+            event_payload(due),
+            rows,
+        )
         file = after
         refs.append(ref)
     if not refs:
         return 0
     assert head is not None
     token = case_seal(key_for(conn), case_id, file.state.value, head[1], row.counsel)
-    moved = conn.execute(_MOVE_CASE, {"id": case_id, "v": row.version, "token": token,
-                                      "state": file.state.value, "at": _now()})  # fmt: skip
+    moved = conn.execute(
+        _MOVE_CASE,
+        {"id": case_id, "v": row.version, "token": token, "state": file.state.value, "at": _now()},
+    )
     if moved.rowcount != 1:
         raise Conflict(f"case {case_id} was changed by someone else meanwhile")
     conn.execute(_ADD_EVENT, rows)
     _sync_tasks(session, case_id, file)
     _remember((case_id, *head), file)
     audit.append(
-        session, user=lc.LIFECYCLE_ACTOR, role="system", purpose=ctx.purpose,
-        action="case_due_effects", resources=[f"case:{case_id}", f"person:{row.person_id}",
-                                              *refs],
-        decision="allow", detail=f"{len(refs)} event(s) the law made happen by {today}, "
+        session,
+        user=lc.LIFECYCLE_ACTOR,
+        role="system",
+        purpose=ctx.purpose,
+        action="case_due_effects",
+        resources=[f"case:{case_id}", f"person:{row.person_id}", *refs],
+        decision="allow",
+        detail=f"{len(refs)} event(s) the law made happen by {today}, "
         f"recorded when {ctx.user} ({ctx.role}) read the case",
         request_id=ctx.request_id or None,
-    )  # fmt: skip
+    )
     return len(refs)
 
 
@@ -547,24 +694,48 @@ def attach_document(
     case = _get(session, case_id)
     decision = authorize(ctx, "write", case_resource(case), step="attach_document")
     if not decision.allowed:
-        raise _denied(session, ctx, "case_attach_document", case,
-                      f"attach a document to case {case_id}", decision.why())  # fmt: skip
+        raise _denied(
+            session,
+            ctx,
+            "case_attach_document",
+            case,
+            f"attach a document to case {case_id}",
+            decision.why(),
+        )
     clean = name.strip()
     if not clean or len(clean) > 200 or any(ord(ch) < 32 for ch in clean):
         raise HabeasError("a document's name is 1 to 200 printable characters")
     if not content:
         raise HabeasError(f"document {clean!r} is empty")
     if len(content) > MAX_DOCUMENT:
-        raise HabeasError(f"document {clean!r} is {len(content):,} bytes; a case keeps "
-                          f"documents of {MAX_DOCUMENT:,} bytes at most")  # fmt: skip
+        raise HabeasError(
+            f"document {clean!r} is {len(content):,} bytes; a case keeps "
+            f"documents of {MAX_DOCUMENT:,} bytes at most"
+        )
     digest = hashlib.sha256(content).hexdigest()
     if session.get(CaseDocument, (case_id, digest)) is not None:
         return digest, False
-    session.add(CaseDocument(case_id=case_id, sha256=digest, name=clean, size=len(content),
-                             content=content, added_by=ctx.user, added_at=_now()))  # fmt: skip
+    session.add(
+        CaseDocument(
+            case_id=case_id,
+            sha256=digest,
+            name=clean,
+            size=len(content),
+            content=content,
+            added_by=ctx.user,
+            added_at=_now(),
+        )
+    )
     session.flush()
-    _audit(session, ctx, "case_attach_document", case, True,
-           f"document {clean!r}, {len(content):,} bytes", [f"document:{digest}"])  # fmt: skip
+    _audit(
+        session,
+        ctx,
+        "case_attach_document",
+        case,
+        True,
+        f"document {clean!r}, {len(content):,} bytes",
+        [f"document:{digest}"],
+    )
     return digest, True
 
 
@@ -575,11 +746,26 @@ citing it takes this one as its authority, so an agency's paper never outranks a
 _DOCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./#:_()-]{2,63}")
 
 
-def verification_seal(key: bytes, case_id: int, sha256: str, issuer: str, docket: str,
-                      verified_by: str, verified_at: datetime) -> str:  # fmt: skip
+def verification_seal(
+    key: bytes,
+    case_id: int,
+    sha256: str,
+    issuer: str,
+    docket: str,
+    verified_by: str,
+    verified_at: datetime,
+) -> str:
     """The seal of a document's verification (a verifier written in by hand lacks it)."""
-    return seal(key, "document_verified", case_id, sha256, issuer, docket, verified_by,
-                verified_at.strftime("%Y-%m-%d %H:%M:%S"))  # fmt: skip
+    return seal(
+        key,
+        "document_verified",
+        case_id,
+        sha256,
+        issuer,
+        docket,
+        verified_by,
+        verified_at.strftime("%Y-%m-%d %H:%M:%S"),
+    )
 
 
 def verify_document(
@@ -593,35 +779,59 @@ def verify_document(
     case = _get(session, case_id)
     decision = authorize(ctx, "write", case_resource(case), step="verify_document")
     if not decision.allowed:
-        raise _denied(session, ctx, "case_verify_document", case,
-                      f"verify a document on case {case_id}", decision.why())  # fmt: skip
+        raise _denied(
+            session,
+            ctx,
+            "case_verify_document",
+            case,
+            f"verify a document on case {case_id}",
+            decision.why(),
+        )
     if issuer not in ISSUERS:
         raise HabeasError(f"issuer must be one of {', '.join(ISSUERS)}, not {issuer[:40]!r}")
     docket = docket.strip()
     if not _DOCKET.fullmatch(docket):
-        raise HabeasError("the docket reference is 3 to 64 letters, digits and . / # : _ ( ) -, "
-                          "as the court's docket shows it")  # fmt: skip
+        raise HabeasError(
+            "the docket reference is 3 to 64 letters, digits and . / # : _ ( ) -, "
+            "as the court's docket shows it"
+        )
     doc = session.get(CaseDocument, (case_id, sha256))
     if doc is None:
         raise NotFound(f"no document {sha256[:64]!r} on case {case_id}")
     if doc.added_by == ctx.user:
-        why = ("the person who attached a document does not verify it: a second person "
-               "checks it against the docket")  # fmt: skip
-        raise _denied(session, ctx, "case_verify_document", case,
-                      f"verify document {sha256[:16]}…", why)  # fmt: skip
+        why = (
+            "the person who attached a document does not verify it: a second person "
+            "checks it against the docket"
+        )
+        raise _denied(
+            session, ctx, "case_verify_document", case, f"verify document {sha256[:16]}…", why
+        )
     if doc.verified_by is not None:
         on = f"{doc.verified_at:%Y-%m-%d}" if doc.verified_at else "?"
-        raise HabeasError(f"document {sha256[:16]}… was verified by {doc.verified_by} on {on} "
-                          f"(docket {doc.docket_reference})")  # fmt: skip
+        raise HabeasError(
+            f"document {sha256[:16]}… was verified by {doc.verified_by} on {on} "
+            f"(docket {doc.docket_reference})"
+        )
     at = _now().replace(microsecond=0)
     doc.issuer, doc.docket_reference, doc.verified_by, doc.verified_at = (
-        issuer, docket, ctx.user, at)  # fmt: skip
-    doc.verification_seal = verification_seal(key_for(session.connection()), case_id, sha256,
-                                              issuer, docket, ctx.user, at)  # fmt: skip
+        issuer,
+        docket,
+        ctx.user,
+        at,
+    )
+    doc.verification_seal = verification_seal(
+        key_for(session.connection()), case_id, sha256, issuer, docket, ctx.user, at
+    )
     session.flush()
-    _audit(session, ctx, "case_verify_document", case, True,
-           f"document {doc.name!r} verified as {issuer}'s against docket {docket}",
-           [f"document:{sha256}"])  # fmt: skip
+    _audit(
+        session,
+        ctx,
+        "case_verify_document",
+        case,
+        True,
+        f"document {doc.name!r} verified as {issuer}'s against docket {docket}",
+        [f"document:{sha256}"],
+    )
     return doc
 
 
@@ -643,17 +853,31 @@ def verified_issuer(conn: Any, case_id: int, event: Event) -> tuple[str | None, 
     if row is None:
         return None, ""  # not attached: evidence_problems says so
     if row.verified_by is None:
-        return None, (f"document {event.document_sha256[:16]}… is cited as a court's act, but "
-                      "nobody has verified it against the court's docket: a supervisor who did "
-                      "not attach it verifies it first (cases verify-document, with the docket "
-                      "reference); a text an officer attached is not a court's act")  # fmt: skip
-    at = row.verified_at if isinstance(row.verified_at, datetime) else datetime.fromisoformat(
-        str(row.verified_at))  # fmt: skip
-    expected = verification_seal(key_for(conn), case_id, event.document_sha256, row.issuer,
-                                 row.docket_reference, row.verified_by, at)  # fmt: skip
+        return None, (
+            f"document {event.document_sha256[:16]}… is cited as a court's act, but "
+            "nobody has verified it against the court's docket: a supervisor who did "
+            "not attach it verifies it first (cases verify-document, with the docket "
+            "reference); a text an officer attached is not a court's act"
+        )
+    at = (
+        row.verified_at
+        if isinstance(row.verified_at, datetime)
+        else datetime.fromisoformat(str(row.verified_at))
+    )
+    expected = verification_seal(
+        key_for(conn),
+        case_id,
+        event.document_sha256,
+        row.issuer,
+        row.docket_reference,
+        row.verified_by,
+        at,
+    )
     if row.verification_seal is None or not hmac.compare_digest(expected, row.verification_seal):
-        return None, (f"the verification of document {event.document_sha256[:16]}… does not "
-                      "carry its seal (written outside habeas): it is not believed")  # fmt: skip
+        return None, (
+            f"the verification of document {event.document_sha256[:16]}… does not "
+            "carry its seal (written outside habeas): it is not believed"
+        )
     return str(row.issuer), ""
 
 
@@ -663,10 +887,18 @@ def read_document(session: Session, ctx: AccessContext, case_id: int, sha256: st
     case = _get(session, case_id)
     decision = authorize(ctx, "read", case_resource(case))
     if not decision.allowed:
-        raise _denied(session, ctx, "read_case_document", case, f"read case {case_id}",
-                      decision.why(), [f"document:{sha256[:64]}"])  # fmt: skip
-    _audit(session, ctx, "read_case_document", case, True, decision.why(),
-           [f"document:{sha256[:64]}"])  # fmt: skip
+        raise _denied(
+            session,
+            ctx,
+            "read_case_document",
+            case,
+            f"read case {case_id}",
+            decision.why(),
+            [f"document:{sha256[:64]}"],
+        )
+    _audit(
+        session, ctx, "read_case_document", case, True, decision.why(), [f"document:{sha256[:64]}"]
+    )
     doc = session.get(CaseDocument, (case_id, sha256))
     if doc is None:
         raise NotFound(f"no document {sha256[:64]!r} on case {case_id}")
@@ -680,8 +912,14 @@ def assign_counsel(session: Session, ctx: AccessContext, case_id: int, counsel: 
     case = _get(session, case_id)
     decision = authorize(ctx, "write", case_resource(case), step="assign_counsel")
     if not decision.allowed:
-        raise _denied(session, ctx, "case_assign_counsel", case,
-                      f"assign counsel on case {case_id}", decision.why())  # fmt: skip
+        raise _denied(
+            session,
+            ctx,
+            "case_assign_counsel",
+            case,
+            f"assign counsel on case {case_id}",
+            decision.why(),
+        )
     account = session.execute(select(User).where(User.username == counsel)).scalar_one_or_none()
     if account is None or account.role != "counsel" or not account.active:
         raise HabeasError(f"{counsel!r} is not an active counsel account")
@@ -691,8 +929,9 @@ def assign_counsel(session: Session, ctx: AccessContext, case_id: int, counsel: 
     _check_head(conn, case_id, case.state, case.history_token, head, case.counsel)
     case.counsel = counsel
     case.updated_at = _now()
-    case.history_token = case_seal(key_for(conn), case_id, case.state,
-                                   head[1] if head else "", counsel)  # fmt: skip
+    case.history_token = case_seal(
+        key_for(conn), case_id, case.state, head[1] if head else "", counsel
+    )
     session.flush()
     _audit(session, ctx, "case_assign_counsel", case, True, f"counsel {counsel}")
 
@@ -703,19 +942,35 @@ def _sync_instruments(session: Session, case_id: int, before: CaseFile, after: C
     for inst in after.instruments:
         prior = old.get(inst.reference)
         if prior is None:
-            session.add(Instrument(
-                case_id=case_id, kind=inst.kind, reference=inst.reference,
-                issuing_authority=inst.issuing_authority, issued_on=inst.issued_on,
-                expires_on=inst.expires_on, status=inst.status,
-                detail=json.dumps({k: v for k, v in (
-                    ("country", inst.country), ("signed_by", inst.signed_by),
-                    ("document_sha256", inst.document_sha256), ("basis", inst.basis)) if v}),
-            ))  # fmt: skip
+            session.add(
+                Instrument(
+                    case_id=case_id,
+                    kind=inst.kind,
+                    reference=inst.reference,
+                    issuing_authority=inst.issuing_authority,
+                    issued_on=inst.issued_on,
+                    expires_on=inst.expires_on,
+                    status=inst.status,
+                    detail=json.dumps(
+                        {
+                            k: v
+                            for k, v in (
+                                ("country", inst.country),
+                                ("signed_by", inst.signed_by),
+                                ("document_sha256", inst.document_sha256),
+                                ("basis", inst.basis),
+                            )
+                            if v
+                        }
+                    ),
+                )
+            )
         elif prior.status != inst.status:
             row = session.execute(
-                select(Instrument).where(Instrument.case_id == case_id,
-                                         Instrument.reference == inst.reference)
-            ).scalar_one()  # fmt: skip
+                select(Instrument).where(
+                    Instrument.case_id == case_id, Instrument.reference == inst.reference
+                )
+            ).scalar_one()
             row.status = inst.status
 
 
@@ -730,8 +985,16 @@ def _sync_tasks(session: Session, case_id: int, file: CaseFile) -> None:
         status = "done" if spec.done_on else ("missed" if spec.missed else "open")
         row = rows.get(key)
         if row is None:
-            session.add(Task(case_id=case_id, kind=spec.kind, due_on=spec.due_on,
-                             status=status, detail=spec.detail, done_on=spec.done_on))  # fmt: skip
+            session.add(
+                Task(
+                    case_id=case_id,
+                    kind=spec.kind,
+                    due_on=spec.due_on,
+                    status=status,
+                    detail=spec.detail,
+                    done_on=spec.done_on,
+                )
+            )
         elif row.status != status or row.done_on != spec.done_on:
             row.status, row.done_on = status, spec.done_on
     for key, row in rows.items():
@@ -740,21 +1003,29 @@ def _sync_tasks(session: Session, case_id: int, file: CaseFile) -> None:
 
 
 def readable_cases(
-    session: Session, ctx: AccessContext, cases: list[Case], audit_action: str, detail: str,
+    session: Session,
+    ctx: AccessContext,
+    cases: list[Case],
+    audit_action: str,
+    detail: str,
     limit: int | None = None,
-) -> list[Case]:  # fmt: skip
+) -> list[Case]:
     """The cases (in order, at most ``limit``) this caller may read for this purpose; one
     audit entry names the cases returned (a refusal of all of them is a denial)."""
     decisions = authorize_batch(ctx, "read", [case_resource(c) for c in cases]) if cases else []
     allowed = [c for c, d in zip(cases, decisions, strict=True) if d.allowed][:limit]
     audit.append(
-        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=audit_action,
+        session,
+        user=ctx.user,
+        role=ctx.role,
+        purpose=ctx.purpose,
+        action=audit_action,
         resources=[f"case:{c.id}" for c in allowed],
         decision="allow" if allowed or not cases else "deny",
         detail=f"{detail}; {len(allowed)} of {len(cases)} shown"
         + ("" if allowed or not cases else f"; {decisions[0].why()}"),
         request_id=ctx.request_id or None,
-    )  # fmt: skip
+    )
     return allowed
 
 
@@ -765,20 +1036,32 @@ def tasks_due(
     may read for this purpose; one audit entry names the cases shown."""
     horizon = today + timedelta(days=within_days)
     rows = session.execute(
-        select(Task, Case).join(Case, Case.id == Task.case_id)
-        .where(Task.status == "open", Task.due_on <= horizon).order_by(Task.due_on, Task.id)
-    ).all()  # fmt: skip
+        select(Task, Case)
+        .join(Case, Case.id == Task.case_id)
+        .where(Task.status == "open", Task.due_on <= horizon)
+        .order_by(Task.due_on, Task.id)
+    ).all()
     cases = list({c.id: c for _, c in rows}.values())
-    readable = {c.id for c in readable_cases(session, ctx, cases, "tasks_due",
-                                             f"deadlines due by {horizon}")}  # fmt: skip
+    readable = {
+        c.id
+        for c in readable_cases(session, ctx, cases, "tasks_due", f"deadlines due by {horizon}")
+    }
     out = []
     for task, case in rows:
         if case.id not in readable:
             continue
         spec = TaskSpec(task.kind, task.due_on, task.detail, task.done_on)
-        out.append({"case_id": case.id, "person_id": case.person_id, "kind": task.kind,
-                    "due_on": task.due_on, "status": spec.status(today), "detail": task.detail,
-                    "state": case.state})  # fmt: skip
+        out.append(
+            {
+                "case_id": case.id,
+                "person_id": case.person_id,
+                "kind": task.kind,
+                "due_on": task.due_on,
+                "status": spec.status(today),
+                "detail": task.detail,
+                "state": case.state,
+            }
+        )
     out.sort(key=lambda r: (r["status"] != "missed", r["due_on"]))
     return out
 
@@ -801,8 +1084,20 @@ class CaseView:
 
 
 _OUTCOME_FIELDS = ("outcome", "custody", "instrument", "flag", "protection", "motion")
-_DETAIL_FIELDS = ("reference", "reason", "team", "country", "stay_id", "until", "expires_on",
-                  "departure_deadline", "deadline", "proof", "evidence", "detail")  # fmt: skip
+_DETAIL_FIELDS = (
+    "reference",
+    "reason",
+    "team",
+    "country",
+    "stay_id",
+    "until",
+    "expires_on",
+    "departure_deadline",
+    "deadline",
+    "proof",
+    "evidence",
+    "detail",
+)
 
 
 def court_entry(e: CaseEvent) -> dict[str, Any]:
@@ -812,15 +1107,23 @@ def court_entry(e: CaseEvent) -> dict[str, Any]:
     p = json.loads(e.payload)
     authority = p.get("authority") or p.get("court") or p.get("body") or ""
     return {
-        "seq": e.seq, "kind": e.kind, "on": p.get("on") or "date not on the record",
-        "recorded_at": e.at, "actor": e.actor, "role": e.role, "state_after": e.state_after,
+        "seq": e.seq,
+        "kind": e.kind,
+        "on": p.get("on") or "date not on the record",
+        "recorded_at": e.at,
+        "actor": e.actor,
+        "role": e.role,
+        "state_after": e.state_after,
         "outcome": next((str(p[k]) for k in _OUTCOME_FIELDS if p.get(k)), ""),
-        "authority": authority, "basis": p.get("basis", ""),
-        "document": p.get("document", ""), "document_sha256": p.get("document_sha256", ""),
+        "authority": authority,
+        "basis": p.get("basis", ""),
+        "document": p.get("document", ""),
+        "document_sha256": p.get("document_sha256", ""),
         "flight": p.get("flight", ""),
         "detail": {k: p[k] for k in _DETAIL_FIELDS if p.get(k) not in (None, "", [])},
-        "event_hash": e.event_hash, "payload": p,
-    }  # fmt: skip
+        "event_hash": e.event_hash,
+        "payload": p,
+    }
 
 
 def show_case(session: Session, ctx: AccessContext, case_id: int, today: date) -> CaseView:
@@ -848,28 +1151,44 @@ def show_case(session: Session, ctx: AccessContext, case_id: int, today: date) -
         ).scalars()
     ]
     refused = [
-        {"at": r.at, "kind": r.kind, "actor": r.actor, "role": r.role,
-         "on": r.on_date.isoformat() if r.on_date else "", "refused_by": r.refused_by,
-         "reasons": json.loads(r.reasons)}
+        {
+            "at": r.at,
+            "kind": r.kind,
+            "actor": r.actor,
+            "role": r.role,
+            "on": r.on_date.isoformat() if r.on_date else "",
+            "refused_by": r.refused_by,
+            "reasons": json.loads(r.reasons),
+        }
         for r in session.execute(
             select(CaseRefusal).where(CaseRefusal.case_id == case.id).order_by(CaseRefusal.id)
         ).scalars()
-    ]  # fmt: skip
+    ]
     instruments = [
-        {"kind": i.kind, "form": FORMS.get(i.kind, i.kind),
-         "number": i.reference or "(number not on the record)",
-         "issued_on": i.issued_on.isoformat() if i.issued_on else "date not on the record",
-         "issuing_authority": i.issuing_authority, "signed_by": i.signed_by,
-         "expires_on": i.expires_on.isoformat() if i.expires_on else "",
-         "status": i.status, "country": i.country, "document_sha256": i.document_sha256,
-         "basis": i.basis}
+        {
+            "kind": i.kind,
+            "form": FORMS.get(i.kind, i.kind),
+            "number": i.reference or "(number not on the record)",
+            "issued_on": i.issued_on.isoformat() if i.issued_on else "date not on the record",
+            "issuing_authority": i.issuing_authority,
+            "signed_by": i.signed_by,
+            "expires_on": i.expires_on.isoformat() if i.expires_on else "",
+            "status": i.status,
+            "country": i.country,
+            "document_sha256": i.document_sha256,
+            "basis": i.basis,
+        }
         for i in file.instruments
-    ]  # fmt: skip
+    ]
     return CaseView(
         case={
-            "id": case.id, "person_id": case.person_id, "state": file.state.value,
-            "version": case.version, "opened_at": case.opened_at,
-            "priority_tier": case.priority_tier, "priority_score": case.priority_score,
+            "id": case.id,
+            "person_id": case.person_id,
+            "state": file.state.value,
+            "version": case.version,
+            "opened_at": case.opened_at,
+            "priority_tier": case.priority_tier,
+            "priority_score": case.priority_score,
             "policy_version": case.policy_version,
             "priority_explanation": json.loads(case.priority_explanation or "[]"),
         },
@@ -883,7 +1202,7 @@ def show_case(session: Session, ctx: AccessContext, case_id: int, today: date) -
         refused=refused,
         instruments=instruments,
         due=len(effects),
-    )  # fmt: skip
+    )
 
 
 def list_cases(
@@ -896,8 +1215,9 @@ def list_cases(
 ) -> list[dict[str, Any]]:
     """Cases this caller may read for this purpose, by tier then score (one audit entry
     naming the cases shown); ``person_id`` keeps one person's."""
-    q = select(Case).order_by(Case.priority_tier.is_(None), Case.priority_tier,
-                              Case.priority_score.desc(), Case.id)  # fmt: skip
+    q = select(Case).order_by(
+        Case.priority_tier.is_(None), Case.priority_tier, Case.priority_score.desc(), Case.id
+    )
     if tier is not None:
         q = q.where(Case.priority_tier == tier)
     if state is not None:
@@ -913,14 +1233,21 @@ def list_cases(
     out = []
     for c in shown:
         ok = row_seal_ok(conn, c.id, c.state, c.history_token, heads.get(c.id) or "", c.counsel)
-        out.append({
-            "id": c.id, "person_id": c.person_id,
-            "state": c.state if ok else f"{c.state} (does not verify: the case row was edited; "
-                                        "report it to oversight)",
-            "verified": ok, "tier": c.priority_tier, "score": c.priority_score,
-            "policy_version": c.policy_version,
-            "explanation": json.loads(c.priority_explanation or "[]"),
-        })  # fmt: skip
+        out.append(
+            {
+                "id": c.id,
+                "person_id": c.person_id,
+                "state": c.state
+                if ok
+                else f"{c.state} (does not verify: the case row was edited; "
+                "report it to oversight)",
+                "verified": ok,
+                "tier": c.priority_tier,
+                "score": c.priority_score,
+                "policy_version": c.policy_version,
+                "explanation": json.loads(c.priority_explanation or "[]"),
+            }
+        )
     return out
 
 

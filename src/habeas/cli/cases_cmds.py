@@ -180,8 +180,10 @@ def cases_date_review(
         return
     out.print(f"{len(rows)} court record(s) with contradictory dates")
     for r in rows:
-        out.print(escape(f"  {r.record_id} (person {r.person_id}): " + "; ".join(r.reasons)),
-                  highlight=False)  # fmt: skip
+        out.print(
+            escape(f"  {r.record_id} (person {r.person_id}): " + "; ".join(r.reasons)),
+            highlight=False,
+        )
 
 
 @cases_app.command("show")
@@ -250,12 +252,16 @@ def cases_attach(
     except OSError as exc:
         raise HabeasError(f"{path}: cannot read the document ({exc.strerror})") from None
     if size > MAX_DOCUMENT:
-        raise HabeasError(f"{path}: {size:,} bytes; a case keeps documents of "
-                          f"{MAX_DOCUMENT:,} bytes at most")  # fmt: skip
+        raise HabeasError(
+            f"{path}: {size:,} bytes; a case keeps documents of {MAX_DOCUMENT:,} bytes at most"
+        )
     a, who = _who(as_user)
     doc = a.cases.attach(who, purpose, case_id, name or path.name, path.read_bytes())
-    out.print(f"case {case_id}: document {doc.name} sha256 {doc.sha256}"
-              + ("" if doc.new else " (already attached)"), highlight=False)  # fmt: skip
+    out.print(
+        f"case {case_id}: document {doc.name} sha256 {doc.sha256}"
+        + ("" if doc.new else " (already attached)"),
+        highlight=False,
+    )
 
 
 @cases_app.command("verify-document")
@@ -271,8 +277,10 @@ def cases_verify_document(
     it): only then may a court's act cite it, with that court as its authority."""
     a, who = _who(as_user)
     doc = a.cases.verify_document(who, purpose, case_id, sha256, issuer, docket)
-    said = (f"case {case_id}: document {doc.name} verified as {doc.issuer}'s "
-            f"(docket {doc.docket_reference}) by {doc.verified_by}")  # fmt: skip
+    said = (
+        f"case {case_id}: document {doc.name} verified as {doc.issuer}'s "
+        f"(docket {doc.docket_reference}) by {doc.verified_by}"
+    )
     out.print(said, highlight=False)
 
 
@@ -469,12 +477,14 @@ def case_view(out: Console, v: CaseView) -> None:
         digest = f", document sha256 {i['document_sha256'][:16]}…" if i["document_sha256"] else ""
         shown = f", shown by record {i['basis']}" if i["basis"] else ""
         out.print(
-            escape(f"  {i['form']} no. {i['number']}: issued {i['issued_on']} by "
-                   f"{i['issuing_authority']}, "
-                   f"{'recorded' if i['basis'] else 'signed'} by {i['signed_by']}{until}{digest}"
-                   f"{shown} — {i['status']}"),
+            escape(
+                f"  {i['form']} no. {i['number']}: issued {i['issued_on']} by "
+                f"{i['issuing_authority']}, "
+                f"{'recorded' if i['basis'] else 'signed'} by {i['signed_by']}{until}{digest}"
+                f"{shown} — {i['status']}"
+            ),
             highlight=False,
-        )  # fmt: skip
+        )
     for s in f.stays:
         lifted = f", lifted {s.lifted_on} by {s.lifted_by}" if s.lifted_on else ""
         when = s.granted_on or "(date not on the record)"
@@ -511,21 +521,26 @@ def _case_history(out: Console, v: CaseView) -> None:
         if h["document"]:
             parts.append(f"document {h['document']} (sha256 {h['document_sha256'][:16]}…)")
         out.print(
-            escape(f"  #{h['seq']} {h['on']} {h['kind']} → {h['state_after']}; recorded "
-                   f"{h['recorded_at']:%Y-%m-%d %H:%M} by {h['actor']} ({h['role']})"
-                   + "".join(f"; {p}" for p in parts)),
+            escape(
+                f"  #{h['seq']} {h['on']} {h['kind']} → {h['state_after']}; recorded "
+                f"{h['recorded_at']:%Y-%m-%d %H:%M} by {h['actor']} ({h['role']})"
+                + "".join(f"; {p}" for p in parts)
+            ),
             highlight=False,
-        )  # fmt: skip
+        )
     if v.refused:
         out.print(f"refused attempts ({len(v.refused)}):")
     for attempt in v.refused:
         out.print(
-            escape(f"  {attempt['at']:%Y-%m-%d %H:%M} {attempt['kind']}"
-                   + (f" dated {attempt['on']}" if attempt["on"] else "")
-                   + f" by {attempt['actor']} ({attempt['role']}), refused by "
-                   + f"{attempt['refused_by']}: " + "; ".join(attempt["reasons"])),
+            escape(
+                f"  {attempt['at']:%Y-%m-%d %H:%M} {attempt['kind']}"
+                + (f" dated {attempt['on']}" if attempt["on"] else "")
+                + f" by {attempt['actor']} ({attempt['role']}), refused by "
+                + f"{attempt['refused_by']}: "
+                + "; ".join(attempt["reasons"])
+            ),
             highlight=False,
-        )  # fmt: skip
+        )
 
 
 def transport(out: Console, r: TransportReport) -> None:

@@ -58,8 +58,9 @@ class Printed:
     def resolved(self, published: Published, evaluation: Evaluation) -> None:
         """Resolution, publication and scores."""
         resolve_cmds.resolution(self.out, published.resolution)
-        self.out.print(f"  published {published.published_records:,} records into the "
-                       "operational store")  # fmt: skip
+        self.out.print(
+            f"  published {published.published_records:,} records into the operational store"
+        )
         self.out.print("[bold]against the world's truth[/]")
         resolve_cmds.scores(self.out, evaluation.scores, evaluation.blocking_recall)
 
@@ -74,12 +75,16 @@ class Printed:
         """The lifecycle walk."""
         out = self.out
         o, p = t["opened"], t["priorities"]
-        out.print(f"[bold]cases[/] {o.opened:,} opened from court records and warrants, "
-                  f"{o.steps:,} steps recorded ({seconds:.1f} s)")  # fmt: skip
+        out.print(
+            f"[bold]cases[/] {o.opened:,} opened from court records and warrants, "
+            f"{o.steps:,} steps recorded ({seconds:.1f} s)"
+        )
         for kind, n in sorted(o.refused.items()):
             out.print(f"  {n:,} stopped by a gate at {kind}")
-        out.print(f"  {o.to_review:,} court records sent to review for contradictory dates "
-                  "(not seeded: a history nobody could believe)")  # fmt: skip
+        out.print(
+            f"  {o.to_review:,} court records sent to review for contradictory dates "
+            "(not seeded: a history nobody could believe)"
+        )
         for line in o.review_examples:
             out.print(f"    {escape(line)}", highlight=False)
         tiers = ", ".join(f"tier {k}: {n:,}" for k, n in sorted(p.by_tier.items()))
@@ -89,29 +94,39 @@ class Printed:
         for line in t["refusals"]:
             out.print(f"  {escape(line)}", highlight=False)
         ready = sum("ready for removal" in c for c in t["carried"])
-        out.print(f"[bold]carried to removal[/] {ready} of {len(t['carried'])} final-order "
-                  "cases, each step by its role (request, approve, assign, arrest, custody, "
-                  "papers)")  # fmt: skip
+        out.print(
+            f"[bold]carried to removal[/] {ready} of {len(t['carried'])} final-order "
+            "cases, each step by its role (request, approve, assign, arrest, custody, "
+            "papers)"
+        )
         for line in t["carried"]:
             if "ready for removal" not in line:
                 out.print(f"  {escape(line)}", highlight=False)
         if t["resolved"]:
             out.print(f"  {t['resolved']}")
-        out.print(f"[bold]deadlines passed[/] {t['settled']:,} alternate orders of removal took "
-                  "effect (voluntary departure deadline passed with no verified departure, "
-                  "8 CFR 1240.26(d)), each recorded citing its deadline")  # fmt: skip
+        out.print(
+            f"[bold]deadlines passed[/] {t['settled']:,} alternate orders of removal took "
+            "effect (voluntary departure deadline passed with no verified departure, "
+            "8 CFR 1240.26(d)), each recorded citing its deadline"
+        )
         kinds = Counter((r.kind, r.status) for r in t["tasks"])
-        out.print("[bold]deadlines[/] " + (", ".join(
-            f"{k} {st}: {n:,}" for (k, st), n in sorted(kinds.items())) or "none"))  # fmt: skip
+        out.print(
+            "[bold]deadlines[/] "
+            + (", ".join(f"{k} {st}: {n:,}" for (k, st), n in sorted(kinds.items())) or "none")
+        )
         cases_cmds.transport(out, t["transport"])
-        out.print(f"  {t['booking'].booked} booked on manifests (the removal gate checked "
-                  "again for each)")  # fmt: skip
+        out.print(
+            f"  {t['booking'].booked} booked on manifests (the removal gate checked again for each)"
+        )
         if t["tamper"] is not None:
             what, v = t["tamper"]
             found = v.history_problem or v.first_break or "nothing (a bug: report it)"
             verdict = "OK" if v.ok else "FAILED"
-            out.print(f"[bold]tamper check[/] {escape(what)}: audit verify on the copy "
-                      f"{verdict}: {escape(str(found))}", highlight=False)  # fmt: skip
+            out.print(
+                f"[bold]tamper check[/] {escape(what)}: audit verify on the copy "
+                f"{verdict}: {escape(str(found))}",
+                highlight=False,
+            )
 
     def field(self, lines: list[str]) -> None:
         """The field offices, the planner's cases and a routed day."""
@@ -121,8 +136,9 @@ class Printed:
     def monitor(self, lines: list[str]) -> None:
         """The departure feeds, the stream played and what it did."""
         for i, line in enumerate(lines):
-            self.out.print(("[bold]monitor[/] " if i == 0 else "  ") + escape(line),
-                           highlight=False)  # fmt: skip
+            self.out.print(
+                ("[bold]monitor[/] " if i == 0 else "  ") + escape(line), highlight=False
+            )
 
     def verified(self, v: Verification) -> None:
         """The chain, recomputed."""
@@ -136,9 +152,13 @@ class Printed:
 
 
 def run_demo(
-    app: Habeas, people: int, seed: int, out: Console, err: Console,
+    app: Habeas,
+    people: int,
+    seed: int,
+    out: Console,
+    err: Console,
     progress: Callable[[], Progress],
-) -> int:  # fmt: skip
+) -> int:
     """Run the demo on ``app``; the exit code (4 when the audit chain does not verify)."""
 
     with progress() as bar:

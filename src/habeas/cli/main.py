@@ -7,6 +7,7 @@ Exit codes: 0 done, 2 a problem in the input or the request (one line on stderr)
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from datetime import date
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+import uvicorn
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -197,8 +199,9 @@ def sources_history(
     render.emit_json(out, rows) if as_json else render.source_history(out, rows)
 
 
-def _decide(name: str, version: int, reason: str, as_user: str | None, purpose: str | None,
-            approve: bool) -> None:  # fmt: skip
+def _decide(
+    name: str, version: int, reason: str, as_user: str | None, purpose: str | None, approve: bool
+) -> None:
     a = application()
     v = a.pipeline.decide_source(principal(a, as_user), purpose, name, version, approve, reason)
     out.print(f"{v.name} version {v.version}: {v.status} by {v.decided_by}")
@@ -292,12 +295,16 @@ def ingest_cmd(
 
         def step(stage: str, share: float) -> None:
             bar.update(task, completed=share, note=stage)
-            log.info("ingest %s: %s (%.0f%%)", source, stage, share * 100)
 
         result = a.pipeline.ingest(
-            principal(a, as_user), purpose, source, path, date.today(), progress=step,
+            principal(a, as_user),
+            purpose,
+            source,
+            path,
+            date.today(),
+            progress=step,
             dry_run=dry_run,
-        )  # fmt: skip
+        )
     render.ingest_result(out, result)
 
 
@@ -367,21 +374,33 @@ def _print_demo_accounts(a: Habeas, host: str, port: int) -> None:
         raise HabeasError(
             f"no demo accounts in {a.settings.data_dir}: run `habeas demo` first"
         ) from None
-    out.print(f"[bold]sign in at http://{host}:{port}/[/] with the demo's accounts (new "
-              "passwords, shown once):")  # fmt: skip
+    out.print(
+        f"[bold]sign in at http://{host}:{port}/[/] with the demo's accounts (new "
+        "passwords, shown once):"
+    )
     for name, role in demo_setup.DEMO_USERS:
         got = a.users.reset_password(admin, name)
-        out.print(f"  {name:<16} {got.secret}  ({role}; purpose {demo_setup.DEMO_PURPOSE[name]})",
-                  highlight=False, soft_wrap=True)  # fmt: skip
-    out.print("planner: demo_supervisor (field_operation) → /planner; the phone view: "
-              "demo_field (field_operation) → /today; stop with Ctrl-C")  # fmt: skip
+        out.print(
+            f"  {name:<16} {got.secret}  ({role}; purpose {demo_setup.DEMO_PURPOSE[name]})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    out.print(
+        "planner: demo_supervisor (field_operation) → /planner; the phone view: "
+        "demo_field (field_operation) → /today; stop with Ctrl-C"
+    )
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker threads for requests.")] = 8,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Worker threads for requests (default HABEAS_SERVE_THREADS, 8)."
+        ),
+    ] = None,
     processes: Annotated[
         int, typer.Option(min=1, max=32, help="Server processes (PostgreSQL only).")
     ] = 1,
@@ -396,26 +415,37 @@ def serve(
 ) -> None:
     """Serve the pages at / and the HTTP API (its OpenAPI at /openapi.json, docs at
     /docs)."""
-    import os
-
-    import uvicorn
-
     a = application()
     a.engine  # noqa: B018 - refuse a missing store before listening
     if demo_accounts:
         _print_demo_accounts(a, host, port)
+    workers = workers or a.settings.serve_threads
     # X-Forwarded-For is believed only from the proxies the settings name (by default from
     # none: a client on this machine could otherwise name any address it likes)
     proxies = a.settings.forwarded_allow_ips.strip()
     if processes == 1:
-        uvicorn.run(create_api(a, workers=workers), host=host, port=port, log_level="warning",
-                    proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)  # fmt: skip
+        uvicorn.run(
+            create_api(a, workers=workers),
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or None,
+        )
         return
     if is_sqlite(a.settings.operational_url):
         raise HabeasError(
             "--processes needs PostgreSQL: SQLite has one writer at a time, and "
             "one process already serves it fully"
         )
+    _serve_processes(a, host, port, workers, processes, proxies)
+
+
+def _serve_processes(
+    a: Habeas, host: str, port: int, workers: int, processes: int, proxies: str
+) -> None:
+    """``processes`` server processes, each building its application from the settings
+    this one was given (passed as HABEAS_* variables)."""
     s = a.settings
     os.environ.update(
         {

@@ -103,15 +103,17 @@ def synth_events(
     else:
         out_file.write_text(lines, encoding="utf-8")
     if ledger is not None:
-        ledger.write_text("\n".join(json.dumps(e.ledger()) for e in stream) + "\n",
-                          encoding="utf-8")  # fmt: skip
+        ledger.write_text(
+            "\n".join(json.dumps(e.ledger()) for e in stream) + "\n", encoding="utf-8"
+        )
     if declarations is not None:
         declarations.mkdir(parents=True, exist_ok=True)
         for name, decl in feed_declarations().items():
             (declarations / f"{name}.toml").write_text(to_toml(decl, HEADER), encoding="utf-8")
     if out_file is not None:
-        err.print(f"{len(stream):,} events of {len({e.feed for e in stream})} feeds "
-                  f"written to {out_file}")  # fmt: skip
+        err.print(
+            f"{len(stream):,} events of {len({e.feed for e in stream})} feeds written to {out_file}"
+        )
 
 
 @monitor_app.command("post")
@@ -155,8 +157,7 @@ def watch(
     while True:
         feeds = a.monitor.feeds.names(datetime.now().date())
         done = watch_once(folder, feeds, receive, settle)
-        a.monitor.report_consumer(f"folder:{folder.name}", "folder", done.waiting,
-                                  done.events)  # fmt: skip
+        a.monitor.report_consumer(f"folder:{folder.name}", "folder", done.waiting, done.events)
         for why in done.refused:
             err.print(f"[yellow]left:[/] {escape(why)}", highlight=False)
         if done.files or once:
@@ -181,8 +182,7 @@ def consume_cmd(
     who = principal(a, as_user)
 
     def receive(feed: str, events: list[Any], arrived: datetime) -> Any:
-        return a.monitor.receive(who, FEED_PURPOSE, feed, events, via="nats",
-                                 received_at=arrived)  # fmt: skip
+        return a.monitor.receive(who, FEED_PURPOSE, feed, events, via="nats", received_at=arrived)
 
     def refuse(feed: str, n: int, why: str) -> None:
         a.monitor.refuse_undeclared(who, FEED_PURPOSE, feed, n, why, "nats")
@@ -192,8 +192,9 @@ def consume_cmd(
     def report(done: Any) -> None:
         if time.monotonic() - last[0] > 2:
             last[0] = time.monotonic()
-            a.monitor.report_consumer("nats:" + url.rsplit("/", 1)[-1], "nats",
-                                      done.backlog, done.messages)  # fmt: skip
+            a.monitor.report_consumer(
+                "nats:" + url.rsplit("/", 1)[-1], "nats", done.backlog, done.messages
+            )
 
     async def run() -> Any:
         stop = asyncio.Event()
@@ -214,15 +215,19 @@ def status(as_user: AsUser = None, purpose: Purpose = None, as_json: Json = Fals
     if as_json:
         out.print_json(s.model_dump_json())
         return
-    out.print(f"last {s.window_seconds} s: {s.events_in_window:,} events, "
-              f"{s.throughput_per_second:,.1f}/s; latency p50 {s.latency_ms_p50} ms, "
-              f"p99 {s.latency_ms_p99} ms; lag p50 {s.lag_seconds_p50} s; "
-              f"backlog {s.backlog:,}")  # fmt: skip
-    out.print("effects: " + (", ".join(f"{k} {v:,}" for k, v in sorted(s.effects.items()))
-                             or "none yet"))  # fmt: skip
-    out.print(f"quarantined: {s.quarantined:,}; reviews pending: "
-              + (", ".join(f"{k} {v:,}" for k, v in sorted(s.pending_reviews.items()))
-                 or "none"))  # fmt: skip
+    out.print(
+        f"last {s.window_seconds} s: {s.events_in_window:,} events, "
+        f"{s.throughput_per_second:,.1f}/s; latency p50 {s.latency_ms_p50} ms, "
+        f"p99 {s.latency_ms_p99} ms; lag p50 {s.lag_seconds_p50} s; "
+        f"backlog {s.backlog:,}"
+    )
+    out.print(
+        "effects: " + (", ".join(f"{k} {v:,}" for k, v in sorted(s.effects.items())) or "none yet")
+    )
+    out.print(
+        f"quarantined: {s.quarantined:,}; reviews pending: "
+        + (", ".join(f"{k} {v:,}" for k, v in sorted(s.pending_reviews.items())) or "none")
+    )
 
 
 @monitor_app.command("reviews")
@@ -234,9 +239,12 @@ def reviews(as_user: AsUser = None, purpose: Purpose = None, as_json: Json = Fal
         out.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
         return
     for r in rows:
-        out.print(f"{r.id}  {r.kind}  {r.source}:{r.event_id}  "
-                  f"person {r.person_id or '-'}  case {r.case_id or '-'}\n    "
-                  f"{escape(r.detail)}", highlight=False)  # fmt: skip
+        out.print(
+            f"{r.id}  {r.kind}  {r.source}:{r.event_id}  "
+            f"person {r.person_id or '-'}  case {r.case_id or '-'}\n    "
+            f"{escape(r.detail)}",
+            highlight=False,
+        )
     if not rows:
         out.print("no open reviews")
 
@@ -252,5 +260,4 @@ def decide(
 ) -> None:
     """Decide a review task: ``same`` applies the event's effect now, as your steps."""
     a = application()
-    out.print(a.monitor.decide(principal(a, as_user), purpose, review_id, decision, reason,
-                               person))  # fmt: skip
+    out.print(a.monitor.decide(principal(a, as_user), purpose, review_id, decision, reason, person))

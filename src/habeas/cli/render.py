@@ -56,8 +56,16 @@ def registration(out: Console, reg: Registration) -> None:
 def source_history(out: Console, versions: list[SourceVersionOut]) -> None:
     """A source's versions as a table."""
     table = Table(title=f"history of {escape(versions[0].name)}" if versions else "history")
-    for col in ("version", "status", "sha256", "registrant", "registered", "in force",
-                "decided by", "widens / refusals"):  # fmt: skip
+    for col in (
+        "version",
+        "status",
+        "sha256",
+        "registrant",
+        "registered",
+        "in force",
+        "decided by",
+        "widens / refusals",
+    ):
         table.add_column(col, overflow="fold")
     for v in versions:
         span = (
@@ -67,10 +75,15 @@ def source_history(out: Console, versions: list[SourceVersionOut]) -> None:
             else ""
         )
         table.add_row(
-            str(v.version), v.status, v.sha256[:16], escape(v.registrant),
-            f"{v.registered_at:%Y-%m-%d %H:%M}", span, escape(v.decided_by or ""),
+            str(v.version),
+            v.status,
+            v.sha256[:16],
+            escape(v.registrant),
+            f"{v.registered_at:%Y-%m-%d %H:%M}",
+            span,
+            escape(v.decided_by or ""),
             escape("; ".join(v.widens + v.refusals)),
-        )  # fmt: skip
+        )
     out.print(table)
 
 
@@ -179,9 +192,15 @@ def intake(out: Console, report: IntakeReport, seconds: float) -> None:
     for r in report.results:
         if r.already_ingested:
             table.add_row(
-                r.source, "already ingested: nothing changed", "", "", "", "", "",
+                r.source,
+                "already ingested: nothing changed",
+                "",
+                "",
+                "",
+                "",
+                "",
                 f"{r.seconds:.2f}",
-            )  # fmt: skip
+            )
             continue
         table.add_row(
             r.source,
@@ -198,6 +217,19 @@ def intake(out: Console, report: IntakeReport, seconds: float) -> None:
         for reason, n in r.set_aside.items():
             set_aside[f"{r.source} · {reason}"] += n
     out.print(table)
+    _intake_reasons(out, report, reasons, set_aside)
+    accepted = sum(r.rows_accepted for r in report.results)
+    out.print(
+        f"[bold]done[/] {len(report.results)} sources ingested, {len(report.refused)} refused, "
+        f"{accepted:,} records staged in {seconds:.1f} s"
+    )
+
+
+def _intake_reasons(
+    out: Console, report: IntakeReport, reasons: Counter[str], set_aside: Counter[str]
+) -> None:
+    """What minimization dropped, why rows were quarantined and values set aside, which
+    sources were refused and which failed."""
     dropped = [r for r in report.results if r.dropped]
     if dropped:
         out.print("[bold]fields dropped by minimization (values dropped)[/]")
@@ -220,11 +252,6 @@ def intake(out: Console, report: IntakeReport, seconds: float) -> None:
                 out.print(f"  [red]{name}[/] {escape(str(refusal))}", highlight=False)
     for name, message in report.failures.items():
         out.print(f"  [red]failed[/] {name}: {escape(message)}", highlight=False)
-    accepted = sum(r.rows_accepted for r in report.results)
-    out.print(
-        f"[bold]done[/] {len(report.results)} sources ingested, {len(report.refused)} refused, "
-        f"{accepted:,} records staged in {seconds:.1f} s"
-    )
 
 
 def emit_json(out: Console, value: object) -> None:

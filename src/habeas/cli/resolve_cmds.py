@@ -68,13 +68,9 @@ def resolve_cmd(
     """Resolve staged records into persons (train, score, cluster), then publish the
     index into the operational store (an integration engineer, purpose
     identity_resolution; audited)."""
-    import logging
-
-    log = logging.getLogger("habeas.cli")
 
     def _stage(stage: str) -> None:
-        """Each stage on stderr (unless --quiet) and in the log."""
-        log.info("resolve: %s", stage)
+        """Each stage on stderr (unless --quiet); the run logs it too."""
         if not quiet():
             err.print(f"… {stage}")
 

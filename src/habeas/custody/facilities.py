@@ -32,7 +32,7 @@ SYNTHETIC_FACILITIES = (
     ("PORT-ISABEL", "Port Isabel center (synthetic)", 1200, "PBNDS 2008", "BRO", 26.08, -97.42),
     ("ELIZABETH", "Elizabeth center (synthetic)", 300, "PBNDS 2011", "EWR", 40.66, -74.19),
     ("DILLEY", "Dilley center (synthetic)", 2400, "FRS 2020", "SAT", 28.67, -99.17),
-)  # fmt: skip
+)
 
 
 def ensure_facilities(
@@ -43,8 +43,17 @@ def ensure_facilities(
     added = 0
     for code, name, capacity, standard, hub, lat, lon in rows:
         if code not in have:
-            session.add(Facility(code=code, name=name, capacity=capacity, standard=standard,
-                                 hub=hub, lat=lat, lon=lon))  # fmt: skip
+            session.add(
+                Facility(
+                    code=code,
+                    name=name,
+                    capacity=capacity,
+                    standard=standard,
+                    hub=hub,
+                    lat=lat,
+                    lon=lon,
+                )
+            )
             added += 1
     return added
 
@@ -54,10 +63,15 @@ def _deny(
 ) -> dict[str, Any]:
     """Audit a refusal in the session; the entry, for the app to keep after rolling back."""
     entry: dict[str, Any] = dict(
-        user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
-        resources=[f"case:{case.id}", f"person:{case.person_id}"], decision="deny",
-        detail=why, request_id=ctx.request_id or None,
-    )  # fmt: skip
+        user=ctx.user,
+        role=ctx.role,
+        purpose=ctx.purpose,
+        action=action,
+        resources=[f"case:{case.id}", f"person:{case.person_id}"],
+        decision="deny",
+        detail=why,
+        request_id=ctx.request_id or None,
+    )
     audit.append(session, **entry)
     return entry
 
@@ -65,21 +79,32 @@ def _deny(
 def custody_reason(file: CaseFile) -> str:
     """Why the case's person may not be held in a facility now ("" when they may): only
     after an arrest (pending the custody decision) or a decision to detain."""
-    if file.state in (State.REMOVED, State.DEPARTURE_VERIFIED, State.CLOSED, State.RELEASED,
-                      State.FUGITIVE):  # fmt: skip
+    if file.state in (
+        State.REMOVED,
+        State.DEPARTURE_VERIFIED,
+        State.CLOSED,
+        State.RELEASED,
+        State.FUGITIVE,
+    ):
         return f"the case is {file.state}: nobody is held on it"
     if file.custody == "detained":
         return ""
     if file.state == State.ENCOUNTERED and file.encounter == "arrested":
         return ""
-    return (f"the case is {file.state} (custody {file.custody or 'not decided'}): a person is "
-            "held only after an arrest or a decision to detain")  # fmt: skip
+    return (
+        f"the case is {file.state} (custody {file.custody or 'not decided'}): a person is "
+        "held only after an arrest or a decision to detain"
+    )
 
 
 def place(
-    session: Session, ctx: AccessContext, case_id: int, facility_code: str, on: date,
+    session: Session,
+    ctx: AccessContext,
+    case_id: int,
+    facility_code: str,
+    on: date,
     reason: str = "placement",
-) -> Placement:  # fmt: skip
+) -> Placement:
     """Hold the case's person in a facility from ``on`` (a transfer if held elsewhere)."""
     case = session.get(Case, case_id)
     if case is None:
@@ -91,8 +116,12 @@ def place(
     decision = authorize(ctx, "write", case_resource(case), step=step)
     if not decision.allowed:
         entry = _deny(session, ctx, case, f"custody_{step}", decision.why())
-        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {step} "
-                           f"case {case_id}: {decision.why()}", entry, decision.why())  # fmt: skip
+        raise AccessDenied(
+            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {step} "
+            f"case {case_id}: {decision.why()}",
+            entry,
+            decision.why(),
+        )
     held_lawfully = custody_reason(case_file(session, case))
     if held_lawfully:
         entry = _deny(session, ctx, case, f"custody_{step}", held_lawfully)
@@ -105,9 +134,10 @@ def place(
     if current is not None and current.facility_id == facility.id:
         raise HabeasError(f"case {case_id} is already held at {facility_code}")
     held = session.execute(
-        select(func.count()).select_from(Placement)
+        select(func.count())
+        .select_from(Placement)
         .where(Placement.facility_id == facility.id, Placement.ended_on.is_(None))
-    ).scalar_one()  # fmt: skip
+    ).scalar_one()
     if held >= facility.capacity:
         why = f"{facility_code} is full ({held} of {facility.capacity} beds)"
         exc = CapacityFull(
@@ -118,17 +148,23 @@ def place(
     if current is not None:
         current.ended_on = on
         reason = f"transfer: {reason}"
-    placement = Placement(case_id=case_id, facility_id=facility.id, started_on=on, ended_on=None,
-                          reason=reason)  # fmt: skip
+    placement = Placement(
+        case_id=case_id, facility_id=facility.id, started_on=on, ended_on=None, reason=reason
+    )
     session.add(placement)
     session.flush()
     where = [f"case:{case.id}", f"person:{case.person_id}", f"facility:{facility_code}"]
     audit.append(
-        session, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=f"custody_{step}",
-        resources=where, decision="allow",
+        session,
+        user=ctx.user,
+        role=ctx.role,
+        purpose=ctx.purpose,
+        action=f"custody_{step}",
+        resources=where,
+        decision="allow",
         detail=f"{reason}; {held + 1} of {facility.capacity} beds",
         request_id=ctx.request_id or None,
-    )  # fmt: skip
+    )
     return placement
 
 
@@ -145,19 +181,32 @@ def end_placement(session: Session, case_id: int, on: date) -> bool:
 
 def occupancy(session: Session) -> list[dict[str, Any]]:
     """Each facility's capacity, people held and transfers in so far (no personal data)."""
-    held = dict(session.execute(
-        select(Placement.facility_id, func.count()).where(Placement.ended_on.is_(None))
-        .group_by(Placement.facility_id)
-    ).all())  # fmt: skip
-    transfers = dict(session.execute(
-        select(Placement.facility_id, func.count()).where(Placement.reason.like("transfer%"))
-        .group_by(Placement.facility_id)
-    ).all())  # fmt: skip
+    held = dict(
+        session.execute(
+            select(Placement.facility_id, func.count())
+            .where(Placement.ended_on.is_(None))
+            .group_by(Placement.facility_id)
+        ).all()
+    )
+    transfers = dict(
+        session.execute(
+            select(Placement.facility_id, func.count())
+            .where(Placement.reason.like("transfer%"))
+            .group_by(Placement.facility_id)
+        ).all()
+    )
     return [
-        {"code": f.code, "name": f.name, "capacity": f.capacity, "held": held.get(f.id, 0),
-         "standard": f.standard, "hub": f.hub, "transfers_in": transfers.get(f.id, 0)}
+        {
+            "code": f.code,
+            "name": f.name,
+            "capacity": f.capacity,
+            "held": held.get(f.id, 0),
+            "standard": f.standard,
+            "hub": f.hub,
+            "transfers_in": transfers.get(f.id, 0),
+        }
         for f in session.execute(select(Facility).order_by(Facility.code)).scalars()
-    ]  # fmt: skip
+    ]
 
 
 def end_placement_on_exit(step: StepTaken) -> None:

@@ -67,23 +67,32 @@ class TransportReport:
     examples: dict[str, str] = field(default_factory=dict)
 
 
-ACTIVE = (State.FINAL_ORDER.value, State.READY_FOR_REMOVAL.value, State.CUSTODY_DECIDED.value,
-          State.FUGITIVE.value, State.RELEASED.value)  # fmt: skip
+ACTIVE = (
+    State.FINAL_ORDER.value,
+    State.READY_FOR_REMOVAL.value,
+    State.CUSTODY_DECIDED.value,
+    State.FUGITIVE.value,
+    State.RELEASED.value,
+)
 
 
 def removal_candidates(
     session: Session, ctx: AccessContext, today: date
 ) -> tuple[list[Ready], Counter[str], dict[str, str]]:
     """Ready people (by case id), and the causes that hold the others back."""
-    cases = list(session.execute(
-        select(Case).where(Case.state.in_(ACTIVE)).order_by(Case.id)
-    ).scalars())  # fmt: skip
-    readable = readable_cases(session, ctx, cases, "transport_candidates",
-                              f"removal candidates for transport on {today}")  # fmt: skip
-    hub_of = dict(session.execute(
-        select(Placement.case_id, Facility.hub).join(Facility, Facility.id == Placement.facility_id)
-        .where(Placement.ended_on.is_(None))
-    ).all())  # fmt: skip
+    cases = list(
+        session.execute(select(Case).where(Case.state.in_(ACTIVE)).order_by(Case.id)).scalars()
+    )
+    readable = readable_cases(
+        session, ctx, cases, "transport_candidates", f"removal candidates for transport on {today}"
+    )
+    hub_of = dict(
+        session.execute(
+            select(Placement.case_id, Facility.hub)
+            .join(Facility, Facility.id == Placement.facility_id)
+            .where(Placement.ended_on.is_(None))
+        ).all()
+    )
     ready: list[Ready] = []
     held: Counter[str] = Counter()
     examples: dict[str, str] = {}
@@ -116,8 +125,15 @@ def synthetic_flights(
         for hub in rng.sample(hubs, k=min(len(hubs), rng.randint(1, 3))):
             day = start + timedelta(days=rng.randint(0, 6))
             while day < start + timedelta(days=days):
-                flights.append(Flight(f"{hub}-{country}-{day:%m%d}", day, hub, country,
-                                      rng.choice((20, 40, 60, 135))))  # fmt: skip
+                flights.append(
+                    Flight(
+                        f"{hub}-{country}-{day:%m%d}",
+                        day,
+                        hub,
+                        country,
+                        rng.choice((20, 40, 60, 135)),
+                    )
+                )
                 day += timedelta(days=rng.choice((7, 7, 14)))
     return flights
 
@@ -129,8 +145,9 @@ def plan_transport(
     ready, held, examples = removal_candidates(session, ctx, today)
     if flights is None:
         flights = synthetic_flights([r.country for r in ready], today)
-    return TransportReport(plan_min_cost(ready, flights), plan_greedy(ready, flights), ready,
-                           flights, held, examples)  # fmt: skip
+    return TransportReport(
+        plan_min_cost(ready, flights), plan_greedy(ready, flights), ready, flights, held, examples
+    )
 
 
 def book(session: Session, ctx: AccessContext, report: TransportReport, today: date) -> list[str]:
@@ -171,8 +188,9 @@ def read_flights(path: Path) -> list[Flight]:
             try:
                 capacity = int(row["capacity"])
             except ValueError:
-                raise HabeasError(f"{where}, field capacity: {row['capacity']!r} is not a "
-                                  "whole number") from None  # fmt: skip
+                raise HabeasError(
+                    f"{where}, field capacity: {row['capacity']!r} is not a whole number"
+                ) from None
             if capacity < 1:
                 raise HabeasError(f"{where}, field capacity: must be at least 1")
             for name in ("flight", "hub", "country"):
@@ -181,8 +199,11 @@ def read_flights(path: Path) -> list[Flight]:
             if row["flight"] in seen:
                 raise HabeasError(f"{where}, field flight: {row['flight']!r} listed twice")
             seen.add(row["flight"])
-            out.append(Flight(row["flight"].strip(), day, row["hub"].strip(),
-                              row["country"].strip(), capacity))  # fmt: skip
+            out.append(
+                Flight(
+                    row["flight"].strip(), day, row["hub"].strip(), row["country"].strip(), capacity
+                )
+            )
     return out
 
 
@@ -200,19 +221,29 @@ def lock_manifest(session: Session, ctx: AccessContext, flight: str, today: date
     longer passes is taken off the manifest, with the gate's reasons as the step's reason.
     (Boarding checks the gate once more.)"""
 
-    on = list(session.execute(
-        select(Case).where(Case.state == State.ON_MANIFEST.value).order_by(Case.id)
-    ).scalars())  # fmt: skip
-    mine = [c for c in readable_cases(session, ctx, on, "lock_manifest", f"flight {flight}")
-            if case_file(session, c).flight == flight]  # fmt: skip
+    on = list(
+        session.execute(
+            select(Case).where(Case.state == State.ON_MANIFEST.value).order_by(Case.id)
+        ).scalars()
+    )
+    mine = [
+        c
+        for c in readable_cases(session, ctx, on, "lock_manifest", f"flight {flight}")
+        if case_file(session, c).flight == flight
+    ]
     lock = ManifestLock(flight)
     for case in mine:
         reasons = gates.removal_reasons(case_file(session, case), today, ready=True)
         if not reasons:
             lock.kept.append(case.id)
             continue
-        record_event(session, ctx, case.id, lc.TakeOffManifest(
-            min(today, date.today()), "", "",
-            reason="manifest lock: " + "; ".join(reasons)))  # fmt: skip
+        record_event(
+            session,
+            ctx,
+            case.id,
+            lc.TakeOffManifest(
+                min(today, date.today()), "", "", reason="manifest lock: " + "; ".join(reasons)
+            ),
+        )
         lock.taken_off[case.id] = reasons
     return lock

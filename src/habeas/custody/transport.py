@@ -69,8 +69,9 @@ class Plan:
     @property
     def objective(self) -> int:
         """Days waited + transfer cost per transfer + penalty per person left behind."""
-        return (self.wait_days + TRANSFER_COST * self.transfers
-                + UNASSIGNED_COST * len(self.unassigned))  # fmt: skip
+        return (
+            self.wait_days + TRANSFER_COST * self.transfers + UNASSIGNED_COST * len(self.unassigned)
+        )
 
     @property
     def mean_wait(self) -> float:
@@ -105,8 +106,11 @@ def check_plan(plan: Plan, people: list[Ready], flights: list[Flight]) -> list[s
             problems.append(f"{pid} on {fid} ({f.day}) before ready ({p.ready_on})")
         if f.country != p.country:
             problems.append(f"{pid} to {f.country}, not {p.country}")
-    problems += [f"{fid} over capacity ({n} > {fl[fid].capacity})"
-                 for fid, n in used.items() if n > fl[fid].capacity]  # fmt: skip
+    problems += [
+        f"{fid} over capacity ({n} > {fl[fid].capacity})"
+        for fid, n in used.items()
+        if n > fl[fid].capacity
+    ]
     if set(plan.assigned) & set(plan.unassigned):
         problems.append("someone is both assigned and unassigned")
     if set(plan.assigned) | set(plan.unassigned) != set(by_pid):
@@ -217,11 +221,14 @@ def plan_min_cost(people: list[Ready], flights: list[Flight]) -> Plan:
     supplies[0] = -len(people)
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(
-        np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
-        np.array(caps, dtype=np.int64), np.array(costs, dtype=np.int64),
-    )  # fmt: skip
-    smcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32),
-                            np.array(supplies, dtype=np.int64))  # fmt: skip
+        np.array(tails, dtype=np.int32),
+        np.array(heads, dtype=np.int32),
+        np.array(caps, dtype=np.int64),
+        np.array(costs, dtype=np.int64),
+    )
+    smcf.set_nodes_supplies(
+        np.arange(len(supplies), dtype=np.int32), np.array(supplies, dtype=np.int64)
+    )
     status = smcf.solve()
     if status != smcf.OPTIMAL:  # pragma: no cover - the network is always feasible
         raise RuntimeError(f"min-cost flow did not solve: status {status}")

@@ -41,8 +41,20 @@ from habeas.store.operational import is_sqlite, reading
 KEY_FILE = "audit-signing-key.pem"
 _COLUMNS = 'seq, at, "user", role, purpose, action, resources, decision, request_id, detail, '
 _COLUMNS += "prev_hash, entry_hash"
-_NAMES = ("seq", "at", "user", "role", "purpose", "action", "resources", "decision",
-          "request_id", "detail", "prev", "hash")  # fmt: skip
+_NAMES = (
+    "seq",
+    "at",
+    "user",
+    "role",
+    "purpose",
+    "action",
+    "resources",
+    "decision",
+    "request_id",
+    "detail",
+    "prev",
+    "hash",
+)
 
 
 def _statements(sqlite: bool) -> tuple[str, str, str]:
@@ -106,10 +118,16 @@ def append(
     if decision not in ("allow", "deny"):
         raise HabeasError(f"audit decision must be allow or deny, not {decision!r}")
     entry: dict[str, Any] = {
-        "user": user, "role": role, "purpose": purpose, "action": action,
-        "resources": list(resources), "decision": decision, "detail": detail,
-        "request_id": request_id, "now": now,
-    }  # fmt: skip
+        "user": user,
+        "role": role,
+        "purpose": purpose,
+        "action": action,
+        "resources": list(resources),
+        "decision": decision,
+        "detail": detail,
+        "request_id": request_id,
+        "now": now,
+    }
     if isinstance(session, Session) and DEFERRED in session.info:
         session.info[DEFERRED].append(entry)
         return
@@ -157,11 +175,20 @@ def _append_now(
     cur.execute(
         insert_sql,
         {
-            "seq": entry.seq, "at": entry.at, "user": user, "role": role, "purpose": purpose,
-            "action": action, "resources": resources_json(resources), "decision": decision,
-            "request_id": entry.request_id, "detail": detail, "prev": prev, "hash": digest,
+            "seq": entry.seq,
+            "at": entry.at,
+            "user": user,
+            "role": role,
+            "purpose": purpose,
+            "action": action,
+            "resources": resources_json(resources),
+            "decision": decision,
+            "request_id": entry.request_id,
+            "detail": detail,
+            "prev": prev,
+            "hash": digest,
         },
-    )  # fmt: skip
+    )
     cur.execute(move_sql, {"seq": entry.seq, "hash": digest})
     cur.close()
     return entry

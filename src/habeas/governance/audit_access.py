@@ -59,11 +59,16 @@ def search(engine: Engine, ctx: AccessContext, f: AuditFilter) -> list[AuditEntr
     decision = authorize(ctx, "read_audit", Resource("AuditLog", "log", {}))
     with session_factory(engine).begin() as s:
         audit.append(
-            s, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="read_audit",
+            s,
+            user=ctx.user,
+            role=ctx.role,
+            purpose=ctx.purpose,
+            action="read_audit",
             resources=["audit_log"] + ([f"person:{f.person}"] if f.person else []),
             decision="allow" if decision.allowed else "deny",
-            detail=f"{f.describe()}; {decision.why()}", request_id=ctx.request_id or None,
-        )  # fmt: skip
+            detail=f"{f.describe()}; {decision.why()}",
+            request_id=ctx.request_id or None,
+        )
     if not decision.allowed:
         raise AccessDenied(
             f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not read the audit log: "

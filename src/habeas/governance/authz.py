@@ -181,9 +181,12 @@ def _context(ctx: AccessContext, step: str, identifier: str = "") -> str:
 
 
 def request_for(
-    ctx: AccessContext, action: str, resource: Resource, step: str = "",
+    ctx: AccessContext,
+    action: str,
+    resource: Resource,
+    step: str = "",
     context: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The Cedar request for one decision (``step``: the case event a write records)."""
     return {
         "principal": _uid("User", ctx.user),
@@ -384,15 +387,23 @@ def whole_identifiers(ctx: AccessContext) -> frozenset[str]:
     pol = load_policies()
     src = {"type": "Habeas::Source", "id": "*"}
     anyone = {"type": "Habeas::Person", "id": "*"}
-    record = Resource("Record", "*", {"source": {"__entity": src}, "person": {"__entity": anyone}},
-                      ({"uid": src, "attrs": {"purposes": []}, "parents": []},
-                       {"uid": anyone, "attrs": {"flags": []}, "parents": []}))  # fmt: skip
+    record = Resource(
+        "Record",
+        "*",
+        {"source": {"__entity": src}, "person": {"__entity": anyone}},
+        (
+            {"uid": src, "attrs": {"purposes": []}, "parents": []},
+            {"uid": anyone, "attrs": {"flags": []}, "parents": []},
+        ),
+    )
     whole = set()
     for kind in IDENTIFIERS:
         result = cedarpy.is_authorized(
             request_for(ctx, "see_identifier", record, context=_context(ctx, "", kind)),
-            pol.policy_set, entities_for(ctx, record), pol.schema_handle,
-        )  # fmt: skip
+            pol.policy_set,
+            entities_for(ctx, record),
+            pol.schema_handle,
+        )
         if _decision(pol, result).allowed:
             whole.add(kind)
     out = frozenset(whole)

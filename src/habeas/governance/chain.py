@@ -40,9 +40,17 @@ class Entry:
     def canonical(self) -> bytes:
         """Deterministic bytes: sorted-key compact JSON, UTF-8."""
         return canonical_bytes(
-            self.seq, self.at, self.user, self.role, self.purpose, self.action,
-            resources_json(self.resources), self.decision, self.request_id, self.detail,
-        )  # fmt: skip
+            self.seq,
+            self.at,
+            self.user,
+            self.role,
+            self.purpose,
+            self.action,
+            resources_json(self.resources),
+            self.decision,
+            self.request_id,
+            self.detail,
+        )
 
 
 def resources_json(resources: Iterable[str]) -> str:
@@ -54,20 +62,45 @@ _enc = json.encoder.encode_basestring
 
 
 def canonical_bytes(
-    seq: int, at: str, user: str, role: str, purpose: str, action: str, resources: str,
-    decision: str, request_id: str, detail: str,
-) -> bytes:  # fmt: skip
+    seq: int,
+    at: str,
+    user: str,
+    role: str,
+    purpose: str,
+    action: str,
+    resources: str,
+    decision: str,
+    request_id: str,
+    detail: str,
+) -> bytes:
     """Sorted-key compact JSON of an entry, built directly (``resources`` already JSON).
 
     Equal to ``json.dumps(entry, sort_keys=True, separators=(",", ":"),
     ensure_ascii=False)``; a test checks that for arbitrary text.
     """
     return (
-        '{"action":' + _enc(action) + ',"at":' + _enc(at) + ',"decision":' + _enc(decision)
-        + ',"detail":' + _enc(detail) + ',"purpose":' + _enc(purpose)
-        + ',"request_id":' + _enc(request_id) + ',"resources":' + resources
-        + ',"role":' + _enc(role) + ',"seq":' + str(seq) + ',"user":' + _enc(user) + "}"
-    ).encode()  # fmt: skip
+        '{"action":'
+        + _enc(action)
+        + ',"at":'
+        + _enc(at)
+        + ',"decision":'
+        + _enc(decision)
+        + ',"detail":'
+        + _enc(detail)
+        + ',"purpose":'
+        + _enc(purpose)
+        + ',"request_id":'
+        + _enc(request_id)
+        + ',"resources":'
+        + resources
+        + ',"role":'
+        + _enc(role)
+        + ',"seq":'
+        + str(seq)
+        + ',"user":'
+        + _enc(user)
+        + "}"
+    ).encode()
 
 
 def entry_hash(prev_hash: str, entry: Entry) -> str:

@@ -342,10 +342,9 @@ def _published_record_loaded(target: Any, _context: Any) -> None:
     if d is None:
         return
     d.saw_fields(
-        {"a_number": target.a_number, "ssn": target.ssn,
-         "passport_number": target.passport_number},
+        {"a_number": target.a_number, "ssn": target.ssn, "passport_number": target.passport_number},
         FIELD_KINDS,
-    )  # fmt: skip
+    )
     kinds = target.key_kinds.split("|") if target.key_kinds is not None else None
     parts = str(target.source_key or "").split("|")
     for i, part in enumerate(parts):

@@ -36,10 +36,15 @@ def refusal(
     """A refusal of ``action`` with its audit entry (appended when the work rolls back) and,
     for a refused case step, the attempt ``kept`` on the case."""
     entry: dict[str, Any] = {
-        "user": ctx.user, "role": ctx.role, "purpose": ctx.purpose, "action": action,
-        "resources": resources, "decision": "deny", "detail": why,
+        "user": ctx.user,
+        "role": ctx.role,
+        "purpose": ctx.purpose,
+        "action": action,
+        "resources": resources,
+        "decision": "deny",
+        "detail": why,
         "request_id": ctx.request_id or None,
-    }  # fmt: skip
+    }
     return AccessDenied(
         f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {why}",
         entry,
@@ -54,16 +59,22 @@ def require_directory(
     """Allow only a principal the policies let ``manage_users`` (the admin); audited."""
     decision = authorize(ctx, "manage_users", DIRECTORY)
     entry: dict[str, Any] = dict(
-        user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
-        resources=[f"user:{target}"], decision="allow" if decision.allowed else "deny",
-        detail=decision.why(), request_id=ctx.request_id or None,
-    )  # fmt: skip
+        user=ctx.user,
+        role=ctx.role,
+        purpose=ctx.purpose,
+        action=action,
+        resources=[f"user:{target}"],
+        decision="allow" if decision.allowed else "deny",
+        detail=decision.why(),
+        request_id=ctx.request_id or None,
+    )
     audit.append(session, **entry)
     if not decision.allowed:
         raise AccessDenied(
-            f"{ctx.user} ({ctx.role}) may not {action}: {decision.why()}", entry,
+            f"{ctx.user} ({ctx.role}) may not {action}: {decision.why()}",
+            entry,
             decision.why(),
-        )  # fmt: skip
+        )
 
 
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -99,10 +110,13 @@ def create_user(
     check_username(username)
     require_directory(session, ctx, "create_user", username)
     twin = next(
-        (u for u in session.execute(select(User.username)).scalars()
-         if username_skeleton(u) == username_skeleton(username)),
+        (
+            u
+            for u in session.execute(select(User.username)).scalars()
+            if username_skeleton(u) == username_skeleton(username)
+        ),
         None,
-    )  # fmt: skip
+    )
     if twin == username:
         raise HabeasError(f"user {username!r} already exists")
     if twin is not None:
@@ -151,14 +165,23 @@ def bootstrap_admin(session: Session, username: str, password: str) -> User:
     if len(password) < MIN_PASSWORD:
         raise HabeasError(f"a password needs at least {MIN_PASSWORD} characters")
     user = User(
-        username=username, role="admin", password_hash=_HASHER.hash(password), active=True,
+        username=username,
+        role="admin",
+        password_hash=_HASHER.hash(password),
+        active=True,
         created_at=datetime.now(UTC).replace(tzinfo=None),
-    )  # fmt: skip
+    )
     session.add(user)
     audit.append(
-        session, user=username, role="admin", purpose="oversight", action="bootstrap_admin",
-        resources=[f"user:{username}"], decision="allow", detail="first account of the store",
-    )  # fmt: skip
+        session,
+        user=username,
+        role="admin",
+        purpose="oversight",
+        action="bootstrap_admin",
+        resources=[f"user:{username}"],
+        decision="allow",
+        detail="first account of the store",
+    )
     session.flush()
     return user
 

@@ -93,21 +93,39 @@ def _cite(feed: Feed, event: Checked) -> str:
 def _match(link: Link) -> str:
     if link.probability is None or link.weight is None or link.record_id is None:
         return f"linked to person {link.person_id}: " + "; ".join(link.reasons)
-    return (f"matched to person {link.person_id} through record {link.record_id} "
-            f"(p={link.probability:.4f}, weight {link.weight:.1f})")  # fmt: skip
+    return (
+        f"matched to person {link.person_id} through record {link.record_id} "
+        f"(p={link.probability:.4f}, weight {link.weight:.1f})"
+    )
 
 
 _BIRTHS = text("SELECT DISTINCT dob FROM index_records WHERE person_id = :p AND dob IS NOT NULL")
 
 
 def review(
-    session: Session, feed: Feed, event: Checked, kind: str, detail: str,
-    person_id: str | None, case_id: int | None, cites: list[str],
-) -> None:  # fmt: skip
+    session: Session,
+    feed: Feed,
+    event: Checked,
+    kind: str,
+    detail: str,
+    person_id: str | None,
+    case_id: int | None,
+    cites: list[str],
+) -> None:
     """Open a review task about the event."""
-    session.add(EventReview(source=feed.name, event_id=event.event_id, kind=kind, status="open",
-                            person_id=person_id, case_id=case_id, detail=detail[:4000],
-                            cites=json.dumps(cites), opened_at=_now()))  # fmt: skip
+    session.add(
+        EventReview(
+            source=feed.name,
+            event_id=event.event_id,
+            kind=kind,
+            status="open",
+            person_id=person_id,
+            case_id=case_id,
+            detail=detail[:4000],
+            cites=json.dumps(cites),
+            opened_at=_now(),
+        )
+    )
 
 
 def apply(
@@ -126,8 +144,16 @@ def apply(
             )
         ]
         cites = [me, *(r for r in [link.record_id] if r), *candidates]
-        review(session, feed, event, "match", f"not linked: {why} (candidates: {rivals})",
-               link.person_id, None, cites)  # fmt: skip
+        review(
+            session,
+            feed,
+            event,
+            "match",
+            f"not linked: {why} (candidates: {rivals})",
+            link.person_id,
+            None,
+            cites,
+        )
         status = "review" if link.person_id else "unmatched"
         return Effect(status, None, f"sent to review: {why}", review="match")
     person = str(link.person_id)
@@ -144,16 +170,28 @@ def apply(
         if file.state == State.DEPARTURE_VERIFIED and entry_after_departure(on, file.departed_on):
             exit_ = conn.execute(_VERIFYING_EXIT, {"p": person, "c": case.id}).one_or_none()
             earlier = f"{exit_.source}:{exit_.event_id}" if exit_ else f"case {case.id}'s record"
-            detail = (f"entry on {on} ({cite}) after the departure verified on "
-                      f"{file.departed_on} ({earlier}); nothing was reopened: decide whether "
-                      "a new case is warranted")  # fmt: skip
-            review(session, feed, event, "entry_after_departure", detail, person, case.id,
-                   [me, earlier])  # fmt: skip
+            detail = (
+                f"entry on {on} ({cite}) after the departure verified on "
+                f"{file.departed_on} ({earlier}); nothing was reopened: decide whether "
+                "a new case is warranted"
+            )
+            review(
+                session,
+                feed,
+                event,
+                "entry_after_departure",
+                detail,
+                person,
+                case.id,
+                [me, earlier],
+            )
             return Effect("review", case.id, detail, review="entry_after_departure")
         if file.departure_reported_on is not None and file.state not in TERMINAL:
-            detail = (f"entry on {on} ({cite}) after a departure reported on "
-                      f"{file.departure_reported_on}: the report may be false; set it aside "
-                      "or verify it")  # fmt: skip
+            detail = (
+                f"entry on {on} ({cite}) after a departure reported on "
+                f"{file.departure_reported_on}: the report may be false; set it aside "
+                "or verify it"
+            )
             review(session, feed, event, "entry_after_departure", detail, person, case.id, [me])
             return Effect("review", case.id, detail, review="entry_after_departure")
         return Effect("no_effect", case.id, "entry recorded")
@@ -163,11 +201,21 @@ def apply(
         if isinstance(last_entry, str):
             last_entry = datetime.fromisoformat(last_entry)
         if exit_is_stale(event.occurred_at, last_entry):
-            detail = (f"exit at {event.occurred_at:%Y-%m-%d %H:%M} ({cite}) arrived after an "
-                      f"entry at {last_entry:%Y-%m-%d %H:%M}: the person may be back; "
-                      "nothing was closed")  # fmt: skip
-            review(session, feed, event, "exit_before_entry", detail, person,
-                   row.id if row else None, [me])  # fmt: skip
+            detail = (
+                f"exit at {event.occurred_at:%Y-%m-%d %H:%M} ({cite}) arrived after an "
+                f"entry at {last_entry:%Y-%m-%d %H:%M}: the person may be back; "
+                "nothing was closed"
+            )
+            review(
+                session,
+                feed,
+                event,
+                "exit_before_entry",
+                detail,
+                person,
+                row.id if row else None,
+                [me],
+            )
             return Effect("review", row.id if row else None, detail, review="exit_before_entry")
     if row is None:
         last = conn.execute(_LAST_CASE, {"p": person}).one_or_none()
@@ -175,8 +223,9 @@ def apply(
             return Effect(
                 "no_effect", int(last.id), f"departure already verified on case {last.id}"
             )
-        return Effect("no_case", None, f"{event.kind.replace('_', ' ')} recorded; the person "
-                      "has no open case")  # fmt: skip
+        return Effect(
+            "no_case", None, f"{event.kind.replace('_', ' ')} recorded; the person has no open case"
+        )
     case_id = int(row.id)
     case = session.get(Case, case_id)
     assert case is not None
@@ -194,20 +243,30 @@ def apply(
                 "no_effect", case_id, f"a departure is already reported on case {case_id}"
             )
         assignments = conn.execute(_ASSIGNMENTS, {"c": case_id}).scalar() or 0
-        record_event(session, ctx, case_id, lc.ReportDeparture(
-            on, "", "", basis="", report=f"self-report {cite}; {_match(link)}"))  # fmt: skip
+        record_event(
+            session,
+            ctx,
+            case_id,
+            lc.ReportDeparture(on, "", "", basis="", report=f"self-report {cite}; {_match(link)}"),
+        )
         steps.append("report_departure")
         due = on + timedelta(days=VERIFY_REPORT_DAYS)
-        said = (f"case {case_id}: departure reported; field action held"
-                + (f", {assignments} assignment(s) cancelled" if assignments else "")
-                + f"; verification due {due}")  # fmt: skip
+        said = (
+            f"case {case_id}: departure reported; field action held"
+            + (f", {assignments} assignment(s) cancelled" if assignments else "")
+            + f"; verification due {due}"
+        )
         return Effect("applied", case_id, said, steps)
     assignments = conn.execute(_ASSIGNMENTS, {"c": case_id}).scalar() or 0
     check_ins = conn.execute(_CHECK_INS, {"c": case_id}).scalar() or 0
     parts = [f"case {case_id}"]
     if before.state == State.ON_MANIFEST:
-        record_event(session, ctx, case_id, lc.TakeOffManifest(
-            on, "", "", reason=f"departure verified by {cite}"))  # fmt: skip
+        record_event(
+            session,
+            ctx,
+            case_id,
+            lc.TakeOffManifest(on, "", "", reason=f"departure verified by {cite}"),
+        )
         steps.append("take_off_manifest")
         parts.append(f"taken off flight {before.flight}")
     meaning = executed_order(before)
@@ -232,10 +291,17 @@ def audit_event(
     if effect.case_id is not None:
         resources.append(f"case:{effect.case_id}")
     how = _match(link) if link.linked else "not linked"
-    audit.append(session, user=ctx.user, role=ctx.role, purpose=ctx.purpose,
-                 action="monitor_event", resources=resources, decision="allow",
-                 detail=f"{event.kind} {effect.status}: {effect.text}; {how}"[:2000],
-                 request_id=ctx.request_id or None)  # fmt: skip
+    audit.append(
+        session,
+        user=ctx.user,
+        role=ctx.role,
+        purpose=ctx.purpose,
+        action="monitor_event",
+        resources=resources,
+        decision="allow",
+        detail=f"{event.kind} {effect.status}: {effect.text}; {how}"[:2000],
+        request_id=ctx.request_id or None,
+    )
 
 
 def explanation(compared: dict[str, Any] | None, model_json: str) -> str | None:
@@ -245,6 +311,15 @@ def explanation(compared: dict[str, Any] | None, model_json: str) -> str | None:
 
     model = json.loads(model_json)
     steps = steps_of(model, compared)
-    return json.dumps([{"comparison": s.comparison, "level": s.level, "values": s.values,
-                        "weight": round(s.weight, 3), "tf": round(s.tf_adjustment, 3)}
-                       for s in steps])  # fmt: skip
+    return json.dumps(
+        [
+            {
+                "comparison": s.comparison,
+                "level": s.level,
+                "values": s.values,
+                "weight": round(s.weight, 3),
+                "tf": round(s.tf_adjustment, 3),
+            }
+            for s in steps
+        ]
+    )

@@ -68,8 +68,10 @@ def read_feeds(staging: Path, today: date) -> tuple[dict[str, Feed], dict[str, s
         decl = SourceDeclaration.model_validate(json.loads(decl_json))
         expected = registry_seal(key, name, status, decl_json, version)
         if seal is None or not hmac.compare_digest(expected, seal):
-            refused[name] = ("its registry row does not carry its seal (edited outside habeas): "
-                             "no event of it is taken")  # fmt: skip
+            refused[name] = (
+                "its registry row does not carry its seal (edited outside habeas): "
+                "no event of it is taken"
+            )
         elif decl.event is None:
             refused[name] = (
                 "a source of records, not an event feed (its declaration has no [event])"

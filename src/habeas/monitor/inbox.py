@@ -15,8 +15,18 @@ from sqlalchemy import Engine, inspect, text
 from habeas.store.keys import key_for, seal
 from habeas.store.operational import reading
 
-_SEAL_COLUMNS = ("source", "event_id", "kind", "occurred_at", "status", "person_id",
-                 "record_id", "case_id", "effect", "record")  # fmt: skip
+_SEAL_COLUMNS = (
+    "source",
+    "event_id",
+    "kind",
+    "occurred_at",
+    "status",
+    "person_id",
+    "record_id",
+    "case_id",
+    "effect",
+    "record",
+)
 
 
 def _moment(value: Any) -> str:
@@ -46,18 +56,25 @@ def inbox_problem(engine: Engine) -> str | None:
             return None
         held = set()
         cols = ", ".join(_SEAL_COLUMNS)
-        for row in conn.execute(text(f"SELECT {cols}, seal FROM monitor_inbox "
-                                     "ORDER BY source, event_id")):  # fmt: skip
+        for row in conn.execute(
+            text(f"SELECT {cols}, seal FROM monitor_inbox ORDER BY source, event_id")
+        ):
             if not inbox_sealed(key_for(engine), row):
-                return (f"inbox row {row.source}:{row.event_id} does not carry its seal (it "
-                        "was rewritten, or written outside habeas)")  # fmt: skip
+                return (
+                    f"inbox row {row.source}:{row.event_id} does not carry its seal (it "
+                    "was rewritten, or written outside habeas)"
+                )
             held.add(f"event:{row.source}:{row.event_id}")
-        for (resources,) in conn.execute(text(
-            "SELECT resources FROM audit_entries WHERE action = 'monitor_event' "
-            "AND decision = 'allow' ORDER BY seq"
-        )):  # fmt: skip
+        for (resources,) in conn.execute(
+            text(
+                "SELECT resources FROM audit_entries WHERE action = 'monitor_event' "
+                "AND decision = 'allow' ORDER BY seq"
+            )
+        ):
             for r in json.loads(resources):
                 if r.startswith("event:") and r not in held:
-                    return (f"{r[6:]}: the log recorded this event, the inbox no longer holds "
-                            "it (deleted)")  # fmt: skip
+                    return (
+                        f"{r[6:]}: the log recorded this event, the inbox no longer holds "
+                        "it (deleted)"
+                    )
     return None

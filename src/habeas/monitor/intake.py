@@ -30,8 +30,14 @@ MAX_EVENT_BYTES = 64 * 1024
 """The largest event (one JSON object); a departure is a few hundred bytes."""
 FUTURE_SLACK = timedelta(minutes=10)
 """How far ahead of this machine's clock an event may be dated (clocks drift)."""
-DIRECTIONS = {"EXIT": "exit", "DEPARTURE": "exit", "OUT": "exit", "ENTRY": "entry",
-              "ARRIVAL": "entry", "IN": "entry"}  # fmt: skip
+DIRECTIONS = {
+    "EXIT": "exit",
+    "DEPARTURE": "exit",
+    "OUT": "exit",
+    "ENTRY": "entry",
+    "ARRIVAL": "entry",
+    "IN": "entry",
+}
 
 
 @dataclass(frozen=True)
@@ -144,23 +150,37 @@ def check_batch(feed: Feed, events: list[Any], now: datetime, first: int = 1) ->
     for i, event in enumerate(events[:MAX_EVENTS], start=first):
         line = _line(event)
         if len(line) > MAX_EVENT_BYTES:
-            out.rejected.append(Rejected(i, None, None, "size", f"event of {len(line):,} bytes; "
-                                         f"an event is at most {MAX_EVENT_BYTES:,}"))  # fmt: skip
+            out.rejected.append(
+                Rejected(
+                    i,
+                    None,
+                    None,
+                    "size",
+                    f"event of {len(line):,} bytes; an event is at most {MAX_EVENT_BYTES:,}",
+                )
+            )
             continue
         lines.append(line)
         positions.append(i)
     for i in range(first + MAX_EVENTS, first + len(events)):
-        out.rejected.append(Rejected(i, None, None, "batch-size",
-                                     f"a batch holds at most {MAX_EVENTS} events"))  # fmt: skip
+        out.rejected.append(
+            Rejected(i, None, None, "batch-size", f"a batch holds at most {MAX_EVENTS} events")
+        )
     if not lines:
         return out
     assert MAX_EVENT_BYTES < MAX_LINE_BYTES
     data = b"\n".join(lines) + b"\n"
     raw = read_jsonl(Path(f"<{decl.name} events>"), data, hashlib.sha256(data).hexdigest(), decl)
     query = build_validation_query(
-        decl, raw.column_sql, raw.bad_utf8_sql, raw.row_filter_sql, raw.struct_error_sql,
-        raw.struct_text_sql, now.date(), raw.nested_sql,
-    )  # fmt: skip
+        decl,
+        raw.column_sql,
+        raw.bad_utf8_sql,
+        raw.row_filter_sql,
+        raw.struct_error_sql,
+        raw.struct_text_sql,
+        now.date(),
+        raw.nested_sql,
+    )
     con = _connection()
     try:
         con.register("raw", raw.table)
@@ -179,9 +199,15 @@ def check_batch(feed: Feed, events: list[Any], now: datetime, first: int = 1) ->
         try:
             obj = json.loads(line, object_pairs_hook=no_repeated_keys)
         except RepeatedKey as exc:
-            out.rejected.append(Rejected(pos, None, str(exc)[:64], "structure",
-                                         "the event repeats a key: which value is meant "
-                                         "is not known"))  # fmt: skip
+            out.rejected.append(
+                Rejected(
+                    pos,
+                    None,
+                    str(exc)[:64],
+                    "structure",
+                    "the event repeats a key: which value is meant is not known",
+                )
+            )
             continue
         except ValueError:  # the validation query already refused it; belt and braces
             out.rejected.append(Rejected(pos, None, None, "structure", "malformed JSON"))
@@ -192,21 +218,30 @@ def check_batch(feed: Feed, events: list[Any], now: datetime, first: int = 1) ->
         if errors:
             e = errors[0]
             extra = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            out.rejected.append(Rejected(pos, event_id, e["field"], e["rule"],
-                                         str(e["reason"]) + extra, e["value"]))  # fmt: skip
+            out.rejected.append(
+                Rejected(pos, event_id, e["field"], e["rule"], str(e["reason"]) + extra, e["value"])
+            )
             continue
         if not event_id or len(str(raw_id)) > 128:
-            out.rejected.append(Rejected(pos, None, spec.id, "event-id",
-                                         "the event id is 1 to 128 characters"))  # fmt: skip
+            out.rejected.append(
+                Rejected(pos, None, spec.id, "event-id", "the event id is 1 to 128 characters")
+            )
             continue
         if event_id in seen:  # the same event twice in one batch: the first counts
             out.repeated.append((pos, event_id))
             continue
         at = _when(str(obj.get(spec.at, "")), at_formats)
         if at is None:
-            out.rejected.append(Rejected(pos, event_id, spec.at, "date",
-                                         f"not a time in {' or '.join(at_formats)}",
-                                         str(obj.get(spec.at))[:200]))  # fmt: skip
+            out.rejected.append(
+                Rejected(
+                    pos,
+                    event_id,
+                    spec.at,
+                    "date",
+                    f"not a time in {' or '.join(at_formats)}",
+                    str(obj.get(spec.at))[:200],
+                )
+            )
             continue
         if at > now + FUTURE_SLACK:
             out.rejected.append(

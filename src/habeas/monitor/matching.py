@@ -30,16 +30,35 @@ from habeas.resolve.normalize import prepare
 from habeas.resolve.publish import name_key
 
 STAGED = (
-    ("record_id", "VARCHAR"), ("source", "VARCHAR"), ("given_name", "VARCHAR"),
-    ("middle_name", "VARCHAR"), ("family_name", "VARCHAR"), ("full_name", "VARCHAR"),
-    ("dob", "DATE"), ("dob_precision", "VARCHAR"), ("a_number", "VARCHAR"), ("ssn", "VARCHAR"),
-    ("tin", "VARCHAR"), ("itin", "VARCHAR"), ("passport_number", "VARCHAR"),
-    ("fbi_number", "VARCHAR"), ("license_number", "VARCHAR"), ("license_state", "VARCHAR"),
-    ("phone", "VARCHAR"), ("national_id", "VARCHAR"), ("zip", "VARCHAR"), ("lat", "DOUBLE"),
-    ("lon", "DOUBLE"), ("postal_code", "VARCHAR"), ("state", "VARCHAR"), ("region", "VARCHAR"),
-    ("city", "VARCHAR"), ("place_of_birth", "VARCHAR"), ("occupation", "VARCHAR"),
+    ("record_id", "VARCHAR"),
+    ("source", "VARCHAR"),
+    ("given_name", "VARCHAR"),
+    ("middle_name", "VARCHAR"),
+    ("family_name", "VARCHAR"),
+    ("full_name", "VARCHAR"),
+    ("dob", "DATE"),
+    ("dob_precision", "VARCHAR"),
+    ("a_number", "VARCHAR"),
+    ("ssn", "VARCHAR"),
+    ("tin", "VARCHAR"),
+    ("itin", "VARCHAR"),
+    ("passport_number", "VARCHAR"),
+    ("fbi_number", "VARCHAR"),
+    ("license_number", "VARCHAR"),
+    ("license_state", "VARCHAR"),
+    ("phone", "VARCHAR"),
+    ("national_id", "VARCHAR"),
+    ("zip", "VARCHAR"),
+    ("lat", "DOUBLE"),
+    ("lon", "DOUBLE"),
+    ("postal_code", "VARCHAR"),
+    ("state", "VARCHAR"),
+    ("region", "VARCHAR"),
+    ("city", "VARCHAR"),
+    ("place_of_birth", "VARCHAR"),
+    ("occupation", "VARCHAR"),
     ("sex", "VARCHAR"),
-)  # fmt: skip
+)
 """The staged-record columns ``prepare`` reads."""
 MAX_CANDIDATES = 400
 """Records compared per event at most (the strongest blocks first)."""
@@ -67,10 +86,13 @@ def published_model(conn: Connection) -> Model:
                 ORDER BY published_at DESC, run_id DESC LIMIT 1""")
     ).one_or_none()
     if row is None:
-        raise HabeasError("no person index is published yet: run `habeas resolve` first; "
-                          "events cannot be matched to anyone before it")  # fmt: skip
-    return Model(row.run_id, row.model_json, json.loads(row.input_schema),
-                 float(row.match_threshold))  # fmt: skip
+        raise HabeasError(
+            "no person index is published yet: run `habeas resolve` first; "
+            "events cannot be matched to anyone before it"
+        )
+    return Model(
+        row.run_id, row.model_json, json.loads(row.input_schema), float(row.match_threshold)
+    )
 
 
 def record_id_of(source: str, event_id: str) -> str:
@@ -99,10 +121,12 @@ _CANDIDATES = text(
         UNION SELECT {_COLUMNS} FROM index_records
           WHERE family_key IN :families AND family_key || '|' || substr(dob, 1, 4) IN :years"""
 ).bindparams(
-    bindparam("numbers", expanding=True), bindparam("passports", expanding=True),
-    bindparam("dobs", expanding=True), bindparam("families", expanding=True),
+    bindparam("numbers", expanding=True),
+    bindparam("passports", expanding=True),
+    bindparam("dobs", expanding=True),
+    bindparam("families", expanding=True),
     bindparam("years", expanding=True),
-)  # fmt: skip
+)
 """Each block on its own index (one OR across them would read the whole table)."""
 _HELD = text(
     "SELECT person_id, a_number, passport_number FROM index_records WHERE person_id IN :persons"
@@ -110,8 +134,9 @@ _HELD = text(
 
 
 def _keys(events: list[Checked]) -> dict[str, list[str]]:
-    keys: dict[str, set[str]] = {k: set() for k in ("numbers", "passports", "dobs", "families",
-                                                    "years")}  # fmt: skip
+    keys: dict[str, set[str]] = {
+        k: set() for k in ("numbers", "passports", "dobs", "families", "years")
+    }
     for e in events:
         r = e.record
         if r.get("a_number"):
@@ -167,8 +192,10 @@ class Matcher:
             staged.append([vals.get(n) for n in names])
         _table(con, "ev_staged", [list(x) for x in STAGED], staged)
         prepare(con, "ev_staged", out="ev_input", keep_centroids=True)
-        prepared = {r["unique_id"]: r for r in con.sql("SELECT * FROM ev_input").to_arrow_table()
-                    .to_pylist()}  # fmt: skip
+        prepared = {
+            r["unique_id"]: r
+            for r in con.sql("SELECT * FROM ev_input").to_arrow_table().to_pylist()
+        }
         schema = model.schema
         cols = [n for n, _ in schema]
         tf_cols = [c for c in cols if c.startswith("tf_")]
@@ -202,8 +229,9 @@ class Matcher:
         persons = sorted({p for _, _, p in owners})
         held: dict[str, set[tuple[str, str]]] = {}
         for pid, a_num, passport in conn.execute(_HELD, {"persons": persons}).all():
-            held.setdefault(pid, set()).update(identifiers(
-                {"a_number": a_num, "passport_number": passport}))  # fmt: skip
+            held.setdefault(pid, set()).update(
+                identifiers({"a_number": a_num, "passport_number": passport})
+            )
         for row in result:
             event_id, rid, pid = by_pair[(ids[row["unique_id_l"]], row["unique_id_r"])]
             cands, compared = out[event_id]
@@ -285,8 +313,12 @@ def _compare(con: duckdb.DuckDBPyConnection, api: Any, model: Model) -> list[dic
 
     quiet_splink()
     scored = compare_records(
-        con.table("pair_l"), con.table("pair_r"), json.loads(model.model_json), api,
-        sql_cache_key=model.key, join_condition="l.pair_id = r.pair_id",
-    )  # fmt: skip
+        con.table("pair_l"),
+        con.table("pair_r"),
+        json.loads(model.model_json),
+        api,
+        sql_cache_key=model.key,
+        join_condition="l.pair_id = r.pair_id",
+    )
     rows: list[dict[str, Any]] = scored.as_duckdbpyrelation().to_arrow_table().to_pylist()
     return rows

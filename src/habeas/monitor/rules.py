@@ -64,8 +64,10 @@ def identifier_conflicts(
         theirs = sorted(v for k, v in person if k == kind)
         if theirs and not any(_near(value, v) for v in theirs):
             shown = ", ".join(mask(v) or "" for v in theirs[:3])
-            out.append(f"{kind.replace('_', ' ')} {mask(value)} on the event, {shown} "
-                       "on the person's records")  # fmt: skip
+            out.append(
+                f"{kind.replace('_', ' ')} {mask(value)} on the event, {shown} "
+                "on the person's records"
+            )
     return out
 
 
@@ -88,28 +90,40 @@ def decide_link(
     top = ranked[0]
     reasons: list[str] = []
     if top.probability < threshold:
-        reasons.append(f"the strongest link (person {top.person_id}, p={top.probability:.3f}) is "
-                       f"below the threshold {threshold}")  # fmt: skip
+        reasons.append(
+            f"the strongest link (person {top.person_id}, p={top.probability:.3f}) is "
+            f"below the threshold {threshold}"
+        )
     if top.person_id in kept_apart:
         reasons.append(f"a reviewer decided this identity is not person {top.person_id}")
     conflicts = identifier_conflicts(event_identifiers, top.identifiers)
     reasons += conflicts
     if len(ranked) > 1 and ranked[1].probability >= RIVAL_FLOOR:
-        reasons.append(f"person {ranked[1].person_id} is linked too (p={ranked[1].probability:.3f})"
-                       ": two people resemble the event")  # fmt: skip
-    return Link(not reasons, top.person_id, top.record_id, top.probability, top.weight,
-                tuple(reasons), rivals)  # fmt: skip
+        reasons.append(
+            f"person {ranked[1].person_id} is linked too (p={ranked[1].probability:.3f})"
+            ": two people resemble the event"
+        )
+    return Link(
+        not reasons,
+        top.person_id,
+        top.record_id,
+        top.probability,
+        top.weight,
+        tuple(reasons),
+        rivals,
+    )
 
 
 def executed_order(case: CaseFile) -> str:
     """What a verified departure does to the case's order, said plainly (or '')."""
     order = case.order
     if order is not None and order.kind == "voluntary_departure":
-        return (f"the voluntary departure granted {order.decided_on} is complied with "
-                "(8 CFR 240.25)")  # fmt: skip
+        return f"the voluntary departure granted {order.decided_on} is complied with (8 CFR 240.25)"
     if case.final_on is not None and order is not None and order.kind == "removal_order":
-        return (f"the final order of removal of {case.final_on} counts as executed by "
-                "self-departure (8 U.S.C. 1101(g))")  # fmt: skip
+        return (
+            f"the final order of removal of {case.final_on} counts as executed by "
+            "self-departure (8 U.S.C. 1101(g))"
+        )
     return ""
 
 
@@ -127,8 +141,11 @@ def _earliest(text: str) -> date | None:
     """The first day a published date (1967, 1967-05 or 1967-05-03) can be."""
     parts = text.split("-")
     try:
-        return date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1,
-                    int(parts[2]) if len(parts) > 2 else 1)  # fmt: skip
+        return date(
+            int(parts[0]),
+            int(parts[1]) if len(parts) > 1 else 1,
+            int(parts[2]) if len(parts) > 2 else 1,
+        )
     except (ValueError, IndexError):
         return None
 
@@ -139,11 +156,15 @@ def dated_before(on: date, births: list[str], case: CaseFile) -> str | None:
     order it would execute. None when the date fits."""
     born = [d for d in (_earliest(b) for b in births if b) if d is not None]
     if born and on < min(born):
-        return (f"the event is dated {on}, before the person was born ({min(born)} at the "
-                "earliest, by their records): a wrong date or a wrong person")  # fmt: skip
+        return (
+            f"the event is dated {on}, before the person was born ({min(born)} at the "
+            "earliest, by their records): a wrong date or a wrong person"
+        )
     order = case.order
     decided = order.decided_on if order is not None else None
     if decided is not None and on < decided:
-        return (f"the event is dated {on}, before the order of {decided} it would execute: a "
-                "departure before an order does not execute it")  # fmt: skip
+        return (
+            f"the event is dated {on}, before the order of {decided} it would execute: a "
+            "departure before an order does not execute it"
+        )
     return None

@@ -25,14 +25,17 @@ def scratch_nats() -> Iterator[str]:
     """Yield the URL of a fresh ``nats-server -js`` on loopback."""
     binary = shutil.which("nats-server")
     if binary is None:
-        raise HabeasError("no nats-server: run `bash scripts/ensure-system.sh nats` (it "
-                          "installs Debian's nats-server)")  # fmt: skip
+        raise HabeasError(
+            "no nats-server: run `bash scripts/ensure-system.sh nats` (it "
+            "installs Debian's nats-server)"
+        )
     store = tempfile.mkdtemp(prefix="habeas-nats-")
     port = _free_port()
     proc = subprocess.Popen(
         [binary, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", store],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 15
         while True:

@@ -49,8 +49,14 @@ async def ensure_stream(js: Any) -> None:
     try:
         await js.stream_info(STREAM)
     except NotFoundError:
-        await js.add_stream(StreamConfig(name=STREAM, subjects=[SUBJECT_PREFIX + ">"],
-                                         max_age=7 * 24 * 3600, duplicate_window=120))  # fmt: skip
+        await js.add_stream(
+            StreamConfig(
+                name=STREAM,
+                subjects=[SUBJECT_PREFIX + ">"],
+                max_age=7 * 24 * 3600,
+                duplicate_window=120,
+            )
+        )
 
 
 @dataclass
@@ -69,9 +75,13 @@ Refuse = Callable[[str, int, str], None]
 
 
 async def consume(
-    url: str, receive: Receive, refuse: Refuse, stop: asyncio.Event,
-    report: Callable[[Consumed], None] | None = None, idle: float = 0.2,
-) -> Consumed:  # fmt: skip
+    url: str,
+    receive: Receive,
+    refuse: Refuse,
+    stop: asyncio.Event,
+    report: Callable[[Consumed], None] | None = None,
+    idle: float = 0.2,
+) -> Consumed:
     """Consume until ``stop`` is set; returns the tally."""
     nats = _need_nats()
     from nats.errors import TimeoutError as FetchTimeout
@@ -83,10 +93,12 @@ async def consume(
         js = nc.jetstream()
         await ensure_stream(js)
         sub = await js.pull_subscribe(
-            SUBJECT_PREFIX + ">", durable=DURABLE,
-            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT,
-                                  max_ack_pending=20_000),
-        )  # fmt: skip
+            SUBJECT_PREFIX + ">",
+            durable=DURABLE,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT, max_ack_pending=20_000
+            ),
+        )
         while not stop.is_set():
             try:
                 msgs = await sub.fetch(batch=FETCH, timeout=idle)
@@ -106,8 +118,12 @@ async def consume(
                 except UndeclaredFeed as exc:
                     await asyncio.to_thread(refuse, feed, len(part), str(exc))
                 except Exception as exc:  # the store or the registry failed: nothing acked
-                    log.warning("%s events not taken (%s: %s); delivered again in 1 s",
-                                feed, type(exc).__name__, str(exc)[:300])  # fmt: skip
+                    log.warning(
+                        "%s events not taken (%s: %s); delivered again in 1 s",
+                        feed,
+                        type(exc).__name__,
+                        str(exc)[:300],
+                    )
                     for m in part:
                         await m.nak(delay=1.0)
                     continue

@@ -31,38 +31,87 @@ class FactDef:
 FACTS: dict[str, FactDef] = {
     f.name: f
     for f in (
-        FactDef("felony_convictions", "int", "felony convictions on record",
-                ("fbi_criminal.offense_class", "fbi_criminal.disposition")),
-        FactDef("felony_convictions_10y", "int",
-                "felony convictions with a disposition in the last ten years",
-                ("fbi_criminal.offense_class", "fbi_criminal.disposition",
-                 "fbi_criminal.disposition_date")),
-        FactDef("misdemeanor_convictions", "int", "misdemeanor convictions on record",
-                ("fbi_criminal.offense_class", "fbi_criminal.disposition")),
-        FactDef("pending_charges", "int", "criminal charges with no disposition yet",
-                ("fbi_criminal.disposition",)),
-        FactDef("active_warrants", "int", "criminal warrants still active",
-                ("usms_warrants.warrant_status",)),
-        FactDef("final_order", "bool",
-                "an order of removal that is final (appeal waived, dismissed, or not filed "
-                "within 30 days)",
-                ("eoir_cases.order_type", "eoir_cases.order_date", "eoir_cases.appeal_status")),
-        FactDef("final_order_age_days", "int", "days since that order became final",
-                ("eoir_cases.order_date", "eoir_cases.appeal_date")),
-        FactDef("appeal_pending", "bool", "an appeal of the order is pending",
-                ("eoir_cases.appeal_status",)),
-        FactDef("stay_granted", "bool", "a stay of removal is on record",
-                ("eoir_cases.stay_status",)),
-        FactDef("voluntary_departure_overdue", "bool",
-                "voluntary departure granted, its deadline passed, and no exit recorded since",
-                ("eoir_cases.order_type", "eoir_cases.departure_deadline",
-                 "cbp_crossings.event_type", "cbp_crossings.event_date")),
-        FactDef("prior_removals", "int", "removals recorded by custody",
-                ("ice_detention.release_reason",)),
-        FactDef("days_since_last_entry", "int", "days since the last recorded entry",
-                ("cbp_crossings.event_type", "cbp_crossings.event_date")),
+        FactDef(
+            "felony_convictions",
+            "int",
+            "felony convictions on record",
+            ("fbi_criminal.offense_class", "fbi_criminal.disposition"),
+        ),
+        FactDef(
+            "felony_convictions_10y",
+            "int",
+            "felony convictions with a disposition in the last ten years",
+            (
+                "fbi_criminal.offense_class",
+                "fbi_criminal.disposition",
+                "fbi_criminal.disposition_date",
+            ),
+        ),
+        FactDef(
+            "misdemeanor_convictions",
+            "int",
+            "misdemeanor convictions on record",
+            ("fbi_criminal.offense_class", "fbi_criminal.disposition"),
+        ),
+        FactDef(
+            "pending_charges",
+            "int",
+            "criminal charges with no disposition yet",
+            ("fbi_criminal.disposition",),
+        ),
+        FactDef(
+            "active_warrants",
+            "int",
+            "criminal warrants still active",
+            ("usms_warrants.warrant_status",),
+        ),
+        FactDef(
+            "final_order",
+            "bool",
+            "an order of removal that is final (appeal waived, dismissed, or not filed "
+            "within 30 days)",
+            ("eoir_cases.order_type", "eoir_cases.order_date", "eoir_cases.appeal_status"),
+        ),
+        FactDef(
+            "final_order_age_days",
+            "int",
+            "days since that order became final",
+            ("eoir_cases.order_date", "eoir_cases.appeal_date"),
+        ),
+        FactDef(
+            "appeal_pending",
+            "bool",
+            "an appeal of the order is pending",
+            ("eoir_cases.appeal_status",),
+        ),
+        FactDef(
+            "stay_granted", "bool", "a stay of removal is on record", ("eoir_cases.stay_status",)
+        ),
+        FactDef(
+            "voluntary_departure_overdue",
+            "bool",
+            "voluntary departure granted, its deadline passed, and no exit recorded since",
+            (
+                "eoir_cases.order_type",
+                "eoir_cases.departure_deadline",
+                "cbp_crossings.event_type",
+                "cbp_crossings.event_date",
+            ),
+        ),
+        FactDef(
+            "prior_removals",
+            "int",
+            "removals recorded by custody",
+            ("ice_detention.release_reason",),
+        ),
+        FactDef(
+            "days_since_last_entry",
+            "int",
+            "days since the last recorded entry",
+            ("cbp_crossings.event_type", "cbp_crossings.event_date"),
+        ),
     )
-}  # fmt: skip
+}
 """Every fact a policy may name."""
 
 PROTECTED_TRAITS: dict[str, tuple[str, ...]] = {
@@ -70,12 +119,19 @@ PROTECTED_TRAITS: dict[str, tuple[str, ...]] = {
     "ethnicity": ("ethnicity", "ethnic", "ancestry"),
     "religion": ("religion", "religious", "faith", "worship", "church", "mosque", "synagogue"),
     "political opinion or activity": ("political", "politics", "protest", "activist", "party"),
-    "associations or affiliations": ("association", "associations", "affiliation",
-                                     "affiliations", "gang", "membership", "member"),
+    "associations or affiliations": (
+        "association",
+        "associations",
+        "affiliation",
+        "affiliations",
+        "gang",
+        "membership",
+        "member",
+    ),
     "health": ("health", "medical", "disability", "disabled", "diagnosis", "hiv", "mental"),
     "sexual orientation": ("sexual", "orientation", "lgbt", "lgbtq", "gay", "lesbian"),
     "gender identity": ("gender", "transgender", "nonbinary"),
-}  # fmt: skip
+}
 """Each trait and the words that name it in a field (matched on whole words of a name)."""
 
 PROXIES: dict[str, str] = {
@@ -97,8 +153,14 @@ PROXIES: dict[str, str] = {
 }
 """Fields declared as proxies for a protected trait: refused like the trait itself."""
 
-NATIONALITY_FIELDS = ("nationality", "country_of_birth", "citizenship_country",
-                      "passport_country", "country", "destination")  # fmt: skip
+NATIONALITY_FIELDS = (
+    "nationality",
+    "country_of_birth",
+    "citizenship_country",
+    "passport_country",
+    "country",
+    "destination",
+)
 """Nationality is a fact for travel documents and transport only, never for priority."""
 
 
@@ -118,8 +180,10 @@ def forbidden_reason(name: str) -> str | None:
         if any(w in keys for w in ws):
             return f"'{name}' names a protected trait ({trait})"
     if joined in NATIONALITY_FIELDS or "nationality" in ws:
-        return (f"'{name}' is nationality, which is used for travel documents and transport, "
-                "never for priority")  # fmt: skip
+        return (
+            f"'{name}' is nationality, which is used for travel documents and transport, "
+            "never for priority"
+        )
     return None
 
 
@@ -132,10 +196,22 @@ class Fact:
 
 
 FACT_COLUMNS = (
-    "record_id", "source", "offense_class", "disposition", "disposition_date",
-    "warrant_status", "order_type", "order_date", "appeal_status", "appeal_date",
-    "stay_status", "departure_deadline", "event_type", "event_date", "release_reason",
-)  # fmt: skip
+    "record_id",
+    "source",
+    "offense_class",
+    "disposition",
+    "disposition_date",
+    "warrant_status",
+    "order_type",
+    "order_date",
+    "appeal_status",
+    "appeal_date",
+    "stay_status",
+    "departure_deadline",
+    "event_type",
+    "event_date",
+    "release_reason",
+)
 FACT_SOURCES = ("fbi_criminal", "usms_warrants", "eoir_cases", "ice_detention", "cbp_crossings")
 
 
@@ -150,8 +226,11 @@ def compute_facts(rows: Iterable[dict[str, Any]], today: date) -> dict[str, Fact
     fbi = [r for r in recs if r["source"] == "fbi_criminal"]
     convicted = [r for r in fbi if r["disposition"] == "convicted"]
     felonies = [r for r in convicted if r["offense_class"] == "felony"]
-    recent = [r for r in felonies if r["disposition_date"]
-              and r["disposition_date"] >= today - timedelta(days=3652)]  # fmt: skip
+    recent = [
+        r
+        for r in felonies
+        if r["disposition_date"] and r["disposition_date"] >= today - timedelta(days=3652)
+    ]
     misdemeanors = [r for r in convicted if r["offense_class"] == "misdemeanor"]
     pending = [r for r in fbi if r["disposition"] == "pending"]
     put("felony_convictions", len(felonies), (r["record_id"] for r in felonies))
@@ -172,8 +251,11 @@ def compute_facts(rows: Iterable[dict[str, Any]], today: date) -> dict[str, Fact
         elif status == "none" and r["order_date"] + timedelta(days=30) < today:
             finals.append((r["order_date"] + timedelta(days=30), r["record_id"]))
     put("final_order", bool(finals), (i for _, i in finals))
-    put("final_order_age_days", (today - min(d for d, _ in finals)).days if finals else None,
-        (i for _, i in finals))  # fmt: skip
+    put(
+        "final_order_age_days",
+        (today - min(d for d, _ in finals)).days if finals else None,
+        (i for _, i in finals),
+    )
     appeals = [r for r in eoir if r["appeal_status"] == "pending"]
     put("appeal_pending", bool(appeals), (r["record_id"] for r in appeals))
     stays = [r for r in eoir if r["stay_status"] == "granted"]
@@ -190,8 +272,9 @@ def compute_facts(rows: Iterable[dict[str, Any]], today: date) -> dict[str, Fact
             if not left:
                 overdue.append(r)
     put("voluntary_departure_overdue", bool(overdue), (r["record_id"] for r in overdue))
-    removals = [r for r in recs if r["source"] == "ice_detention"
-                and r["release_reason"] == "REMOVED"]  # fmt: skip
+    removals = [
+        r for r in recs if r["source"] == "ice_detention" and r["release_reason"] == "REMOVED"
+    ]
     put("prior_removals", len(removals), (r["record_id"] for r in removals))
     if entries:
         last = max(entries, key=lambda r: r["event_date"])

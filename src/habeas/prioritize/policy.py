@@ -164,11 +164,13 @@ def check_document(doc: Any, where: str) -> list[str]:
         if why:
             problems.append(f"{where}: {label}: {why}")
         elif key == "fact" and isinstance(value, str) and value not in FACTS:
-            problems.append(f"{where}: {label}: unknown fact '{value}'; facts are "
-                            f"{', '.join(sorted(FACTS))}")  # fmt: skip
+            problems.append(
+                f"{where}: {label}: unknown fact '{value}'; facts are {', '.join(sorted(FACTS))}"
+            )
         if key == "value" and isinstance(value, str):
-            problems.append(f"{where}: {label}: value {value!r} is text; facts are numbers "
-                            "or true/false")  # fmt: skip
+            problems.append(
+                f"{where}: {label}: value {value!r} is text; facts are numbers or true/false"
+            )
     return list(dict.fromkeys(problems))
 
 
@@ -252,8 +254,9 @@ class Priority:
             values = ", ".join(f"{k}={v}" for k, v in f.facts)
             recs = ", ".join(f.record_ids) or "no record"
             forced = f", sets tier {f.tier}" if f.tier else ""
-            out.append(f"{f.rule_id} ({f.points:+d}{forced}): {f.description} [{values}] "
-                       f"records: {recs}")  # fmt: skip
+            out.append(
+                f"{f.rule_id} ({f.points:+d}{forced}): {f.description} [{values}] records: {recs}"
+            )
         return out
 
 
@@ -265,9 +268,16 @@ def evaluate(policy: Policy, facts: dict[str, Fact]) -> Priority:
         if rule.when.holds(facts):
             names = list(dict.fromkeys(rule.when.facts()))
             ids = sorted({i for n in names for i in facts[n].record_ids if n in facts})
-            fired.append(Fired(rule.id, rule.description, rule.points, rule.tier,
-                               tuple((n, facts[n].value if n in facts else None) for n in names),
-                               tuple(ids)))  # fmt: skip
+            fired.append(
+                Fired(
+                    rule.id,
+                    rule.description,
+                    rule.points,
+                    rule.tier,
+                    tuple((n, facts[n].value if n in facts else None) for n in names),
+                    tuple(ids),
+                )
+            )
     score = sum(f.points for f in fired)
     bands = sorted(policy.body.tiers, key=lambda b: b.tier)
     tier = next((b.tier for b in bands if score >= b.min_score), bands[-1].tier)

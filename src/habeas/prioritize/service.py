@@ -57,17 +57,30 @@ def prioritize_cases(
     report = PrioritizeReport(policy.version, sources=sources)
     sessions = session_factory(engine)
     with sessions.begin() as s:
-        cases = list(s.execute(
-            select(Case).where(Case.state.not_in([t.value for t in TERMINAL])).order_by(Case.id)
-        ).scalars())  # fmt: skip
-        decisions = authorize_batch(ctx, "write", [case_resource(c) for c in cases],
-                                    step="prioritize") if cases else []  # fmt: skip
+        cases = list(
+            s.execute(
+                select(Case).where(Case.state.not_in([t.value for t in TERMINAL])).order_by(Case.id)
+            ).scalars()
+        )
+        decisions = (
+            authorize_batch(ctx, "write", [case_resource(c) for c in cases], step="prioritize")
+            if cases
+            else []
+        )
         allowed = [c for c, d in zip(cases, decisions, strict=True) if d.allowed]
         report.refused = len(cases) - len(allowed)
         if cases and not allowed:
-            audit.append(s, user=ctx.user, role=ctx.role, purpose=ctx.purpose,
-                         action="prioritize", resources=["cases"], decision="deny",
-                         detail=decisions[0].why(), request_id=ctx.request_id or None)  # fmt: skip
+            audit.append(
+                s,
+                user=ctx.user,
+                role=ctx.role,
+                purpose=ctx.purpose,
+                action="prioritize",
+                resources=["cases"],
+                decision="deny",
+                detail=decisions[0].why(),
+                request_id=ctx.request_id or None,
+            )
         else:
             facts = facts_for_persons(store, [c.person_id for c in allowed], today, sources)
             changed = []
@@ -89,13 +102,20 @@ def prioritize_cases(
                 report.by_tier[p.tier] += 1
             report.scored = len(changed)
             audit.append(
-                s, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action="prioritize",
-                resources=[f"case:{c.id}" for c in changed], decision="allow",
+                s,
+                user=ctx.user,
+                role=ctx.role,
+                purpose=ctx.purpose,
+                action="prioritize",
+                resources=[f"case:{c.id}" for c in changed],
+                decision="allow",
                 detail=f"policy {policy.version}; {len(changed)} scored, {report.unchanged} "
                 f"unchanged; facts from {', '.join(sources) or 'no source'}",
                 request_id=ctx.request_id or None,
-            )  # fmt: skip
+            )
     if cases and not allowed:
-        raise AccessDenied(f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not prioritize "
-                           f"cases: {decisions[0].why()}")  # fmt: skip
+        raise AccessDenied(
+            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not prioritize "
+            f"cases: {decisions[0].why()}"
+        )
     return report

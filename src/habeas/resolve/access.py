@@ -64,14 +64,21 @@ def ingest_as(
             f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not ingest {source}: "
             f"{decision.why()}"
         )
-    result = ingest(store, source, path, today, progress=progress or (lambda s, f: None),
-                    dry_run=dry_run)  # fmt: skip
-    record(engine, ctx, "ingest_done", [*what, f"batch:{result.batch_id}"], True,
-           ("dry run, nothing kept: " if result.dry_run else "")
-           + f"read {result.rows_read}, accepted {result.rows_accepted}, quarantined "
-           f"{result.rows_quarantined}, values set aside {result.values_set_aside}, new "
-           f"{result.rows_new}, updated {result.rows_updated}"
-           + ("; already ingested" if result.already_ingested else ""))  # fmt: skip
+    result = ingest(
+        store, source, path, today, progress=progress or (lambda s, f: None), dry_run=dry_run
+    )
+    record(
+        engine,
+        ctx,
+        "ingest_done",
+        [*what, f"batch:{result.batch_id}"],
+        True,
+        ("dry run, nothing kept: " if result.dry_run else "")
+        + f"read {result.rows_read}, accepted {result.rows_accepted}, quarantined "
+        f"{result.rows_quarantined}, values set aside {result.values_set_aside}, new "
+        f"{result.rows_new}, updated {result.rows_updated}"
+        + ("; already ingested" if result.already_ingested else ""),
+    )
     return result
 
 
@@ -101,19 +108,37 @@ def resolve_as(
         raise AccessDenied(
             f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not resolve: {reason}"
         )
-    record(engine, ctx, "resolve", ["person_index"], True,
-           "sources: " + ", ".join(allowed)
-           + (f"; left out: {', '.join(withheld)}" if withheld else ""))  # fmt: skip
+    record(
+        engine,
+        ctx,
+        "resolve",
+        ["person_index"],
+        True,
+        "sources: "
+        + ", ".join(allowed)
+        + (f"; left out: {', '.join(withheld)}" if withheld else ""),
+    )
     if incremental:
         result = resolve_incremental(store, now, progress=progress, sources=allowed)
     else:
         result = resolve(
-            store, now, engine=resolver,  # type: ignore[arg-type]
-            reuse_model=reuse_model, progress=progress, sources=allowed, learn=learn,
-        )  # fmt: skip
-    record(engine, ctx, "resolve_done", ["person_index", f"run:{result.run_id}"], True,
-           f"{result.records:,} records, {result.persons:,} persons"
-           + ("; " + "; ".join(result.learned) if result.learned else ""))  # fmt: skip
+            store,
+            now,
+            engine=resolver,  # type: ignore[arg-type]
+            reuse_model=reuse_model,
+            progress=progress,
+            sources=allowed,
+            learn=learn,
+        )
+    record(
+        engine,
+        ctx,
+        "resolve_done",
+        ["person_index", f"run:{result.run_id}"],
+        True,
+        f"{result.records:,} records, {result.persons:,} persons"
+        + ("; " + "; ".join(result.learned) if result.learned else ""),
+    )
     return result
 
 
@@ -121,6 +146,7 @@ def evaluate_as(engine: Engine, store: StagingStore, ctx: AccessContext, truth: 
     """Score the index against a truth file: needs ``resolve`` on every indexed source."""
 
     needed = {r[0] for r in store.rows("SELECT DISTINCT source FROM records")}
-    require_sources(engine, store, ctx, "evaluate_index", needed, ["person_index"],
-                    cedar_action="resolve")  # fmt: skip
+    require_sources(
+        engine, store, ctx, "evaluate_index", needed, ["person_index"], cedar_action="resolve"
+    )
     return evaluate_index(store, truth)

@@ -214,8 +214,9 @@ def _attach_small(
     members: dict[int, set[str]] = {}
     for rid, lab in label_of.items():
         members.setdefault(lab, set()).add(rid)
-    numbers = {lab: set().union(*(numbers_of.get(r, set()) for r in recs))
-               for lab, recs in members.items()}  # fmt: skip
+    numbers = {
+        lab: set().union(*(numbers_of.get(r, set()) for r in recs)) for lab, recs in members.items()
+    }
     for _ in range(ATTACH_ROUNDS):
         evidence: dict[int, dict[int, list[float]]] = {}
         for a, b, p in cross:
@@ -354,9 +355,12 @@ def assign_ids(work: duckdb.DuckDBPyConnection) -> None:
 
 
 def derive_tables(
-    work: duckdb.DuckDBPyConnection, run_id: str, threshold: float, review_low: float,
+    work: duckdb.DuckDBPyConnection,
+    run_id: str,
+    threshold: float,
+    review_low: float,
     now: datetime,
-) -> None:  # fmt: skip
+) -> None:
     """Create work tables new_person_records, new_persons, new_review_queue, new_flags."""
     work.execute(
         """CREATE OR REPLACE TABLE new_person_records AS

@@ -360,9 +360,12 @@ def score_new(
         )
     db_api = DuckDBAPI(connection=con)
     scored = compare_records(
-        con.table("new_side_a"), con.table("new_side_b"), settings, db_api,
+        con.table("new_side_a"),
+        con.table("new_side_b"),
+        settings,
+        db_api,
         join_condition="l.pair_id = r.pair_id",
-    )  # fmt: skip
+    )
     table = (
         scored.as_duckdbpyrelation()
         .filter(f"match_probability >= {float(floor)}")

@@ -71,10 +71,29 @@ def _columns_for(comparison: dict[str, object]) -> list[str]:
     levels = comparison["comparison_levels"]
     assert isinstance(levels, list)
     text = " ".join(str(lv.get("sql_condition", "")) for lv in levels)
-    return sorted({c for c in ("given", "family", "dob_str", "a_number", "taxpayer_id",
-                               "passport", "fbi_number", "license", "national_id", "phone",
-                               "zip", "postal_code", "place_of_birth", "occupation", "sex")
-                   if f"{c}_l" in text})  # fmt: skip
+    return sorted(
+        {
+            c
+            for c in (
+                "given",
+                "family",
+                "dob_str",
+                "a_number",
+                "taxpayer_id",
+                "passport",
+                "fbi_number",
+                "license",
+                "national_id",
+                "phone",
+                "zip",
+                "postal_code",
+                "place_of_birth",
+                "occupation",
+                "sex",
+            )
+            if f"{c}_l" in text
+        }
+    )
 
 
 def steps_of(model: dict[str, Any], result: dict[str, Any]) -> list[Step]:
@@ -87,16 +106,25 @@ def steps_of(model: dict[str, Any], result: dict[str, Any]) -> list[Step]:
         values = "; ".join(
             f"{c}: {result.get(f'{c}_l')!s} | {result.get(f'{c}_r')!s}" for c in cols
         )
-        steps.append(Step(comparison=name, level=_level_label(comp, gamma), values=values,
-                          weight=float(result.get(f"mw_{name}") or 0.0),
-                          tf_adjustment=float(result.get(f"mw_tf_adj_{name}") or 0.0)))  # fmt: skip
+        steps.append(
+            Step(
+                comparison=name,
+                level=_level_label(comp, gamma),
+                values=values,
+                weight=float(result.get(f"mw_{name}") or 0.0),
+                tf_adjustment=float(result.get(f"mw_tf_adj_{name}") or 0.0),
+            )
+        )
     return steps
 
 
 def explain_features(
-    model_json: str, schema: list[list[str]], left: dict[str, Any], right: dict[str, Any],
+    model_json: str,
+    schema: list[list[str]],
+    left: dict[str, Any],
+    right: dict[str, Any],
     threshold: float,
-) -> Explanation:  # fmt: skip
+) -> Explanation:
     """Explain a pair from the prepared values the published index keeps for each record
     (with their term frequencies), without the batch store: an in-memory DuckDB builds the
     two rows in the scored schema, and Splink compares them."""
@@ -116,12 +144,17 @@ def explain_features(
         con.close()
     prior = model["probability_two_random_records_match"]
     return Explanation(
-        left=str(left.get("unique_id")), right=str(right.get("unique_id")),
-        prior_weight=_log2(prior / (1 - prior)), steps=steps_of(model, result),
+        left=str(left.get("unique_id")),
+        right=str(right.get("unique_id")),
+        prior_weight=_log2(prior / (1 - prior)),
+        steps=steps_of(model, result),
         match_weight=float(result["match_weight"]),
-        match_probability=float(result["match_probability"]), threshold=float(threshold),
-        person_left=None, person_right=None, decision=None,
-    )  # fmt: skip
+        match_probability=float(result["match_probability"]),
+        threshold=float(threshold),
+        person_left=None,
+        person_right=None,
+        decision=None,
+    )
 
 
 def explain_pair(store: StagingStore, left: str, right: str) -> Explanation:

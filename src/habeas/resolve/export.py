@@ -19,9 +19,11 @@ def csv_safe_sql(expr: str) -> str:
 
 
 def export_clusters(
-    store: StagingStore, out: Path, sources: list[str] | None = None,
+    store: StagingStore,
+    out: Path,
+    sources: list[str] | None = None,
     masked: list[str] | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """Write indexed records with their person to ``out`` (.csv or .parquet); rows written.
 
     ``sources`` limits the export to records of those sources (the ones the reader's

@@ -97,10 +97,21 @@ def phonetic(token: str) -> str | None:
 
 
 _SKELETON_STEPS: tuple[tuple[str, str], ...] = (
-    ("tsch", "c"), ("sch", "s"), ("sh", "s"), ("tch", "c"), ("ch", "c"), ("zh", "j"),
-    ("kh", "h"), ("ph", "f"), ("th", "t"), ("ck", "k"), ("q", "k"), ("w", "v"),
-    ("y", "i"), ("ou", "u"),
-)  # fmt: skip
+    ("tsch", "c"),
+    ("sch", "s"),
+    ("sh", "s"),
+    ("tch", "c"),
+    ("ch", "c"),
+    ("zh", "j"),
+    ("kh", "h"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("ck", "k"),
+    ("q", "k"),
+    ("w", "v"),
+    ("y", "i"),
+    ("ou", "u"),
+)
 
 
 @cache
@@ -151,9 +162,11 @@ def zip_centroids() -> pa.Table:
 
 
 def prepare(
-    con: duckdb.DuckDBPyConnection, records: str, out: str = "resolve_input",
+    con: duckdb.DuckDBPyConnection,
+    records: str,
+    out: str = "resolve_input",
     keep_centroids: bool = False,
-) -> int:  # fmt: skip
+) -> int:
     """Create table ``out`` in ``con`` from the staged-records table ``records``.
 
     Returns the number of input rows. Runs as set-based SQL; Python only folds the

@@ -118,9 +118,10 @@ def _court_facts(con: Any) -> dict[str, str]:
     """Per record of a court's source (by its declared category), the court facts a case
     step citing it is checked against, as JSON."""
     courts = [
-        name for name, decl in con.execute("SELECT name, declaration FROM sources").fetchall()
+        name
+        for name, decl in con.execute("SELECT name, declaration FROM sources").fetchall()
         if json.loads(decl).get("category") in COURT_CATEGORIES
-    ]  # fmt: skip
+    ]
     if not courts:
         return {}
     have = {r[0] for r in con.execute("DESCRIBE records").fetchall()}
@@ -152,8 +153,9 @@ def source_sealed(key: bytes, row: Any) -> bool:
     version_purposes, seal) carries its seal."""
     import hmac
 
-    expected = source_seal(key, row.name, row.agency, row.legal_authority, row.purposes,
-                           row.version_purposes)  # fmt: skip
+    expected = source_seal(
+        key, row.name, row.agency, row.legal_authority, row.purposes, row.version_purposes
+    )
     return row.seal is not None and hmac.compare_digest(expected, row.seal)
 
 
@@ -178,10 +180,14 @@ def refresh_index_purposes(engine: Engine, store: StagingStore) -> None:
                 conn.execute(
                     update(IndexSource)
                     .where(IndexSource.name == name)
-                    .values(purposes=new, version_purposes=new_versions,
-                            seal=source_seal(key_for(conn), name, row.agency,
-                                             row.legal_authority, new, new_versions))
-                )  # fmt: skip
+                    .values(
+                        purposes=new,
+                        version_purposes=new_versions,
+                        seal=source_seal(
+                            key_for(conn), name, row.agency, row.legal_authority, new, new_versions
+                        ),
+                    )
+                )
 
 
 @dataclass(frozen=True)
@@ -404,8 +410,14 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         )
         key = key_for(conn)
         for src in sources:
-            src["seal"] = source_seal(key, src["name"], src["agency"], src["legal_authority"],
-                                      src["purposes"], src["version_purposes"])  # fmt: skip
+            src["seal"] = source_seal(
+                key,
+                src["name"],
+                src["agency"],
+                src["legal_authority"],
+                src["purposes"],
+                src["version_purposes"],
+            )
         _insert(conn, IndexSource, sources)
         _insert(conn, IndexPerson, persons)
         _insert(conn, IndexRecord, record_rows)
@@ -425,14 +437,18 @@ def sources_problem(engine: Engine) -> str | None:
         columns = {c["name"] for c in inspect(conn).get_columns("index_sources")}
         if "seal" not in columns:
             return None
-        for row in conn.execute(text(
-            "SELECT name, agency, legal_authority, purposes, version_purposes, seal "
-            "FROM index_sources ORDER BY name"
-        )):  # fmt: skip
+        for row in conn.execute(
+            text(
+                "SELECT name, agency, legal_authority, purposes, version_purposes, seal "
+                "FROM index_sources ORDER BY name"
+            )
+        ):
             if not source_sealed(key_for(engine), row):
-                return (f"published source {row.name} does not carry its seal (its row was "
-                        "edited outside habeas): its records are withheld until the next "
-                        "publish")  # fmt: skip
+                return (
+                    f"published source {row.name} does not carry its seal (its row was "
+                    "edited outside habeas): its records are withheld until the next "
+                    "publish"
+                )
     return None
 
 

@@ -8,6 +8,7 @@ the previous index whole.
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -75,6 +76,8 @@ Progress = Callable[[str], None]
 WORK_MEMORY = "3GB"
 """DuckDB's memory limit for resolution; beyond it, intermediate tables spill to disk."""
 
+_log = logging.getLogger(__name__)
+
 
 def _work(threads: int) -> duckdb.DuckDBPyConnection:
     scratch = tempfile.mkdtemp(prefix="habeas-resolve-")
@@ -83,6 +86,17 @@ def _work(threads: int) -> duckdb.DuckDBPyConnection:
     )
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+def _stages(progress: Progress | None) -> Progress:
+    """Each stage of a run logged (the stage boundaries of a long job) and passed on."""
+
+    def note(stage: str) -> None:
+        _log.info("resolve: %s", stage)
+        if progress is not None:
+            progress(stage)
+
+    return note
 
 
 def _run_id(mode: str, now: datetime) -> str:
@@ -113,7 +127,7 @@ def resolve(
     (``engine.learn_from_labels``) and scores with it; the run reports what changed.
     """
     started = time.perf_counter()
-    note = progress or (lambda step: None)
+    note = _stages(progress)
     work = _work(store.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
     note("prepare")
     staged = store.con.sql(  # noqa: F841
@@ -258,19 +272,36 @@ def _summary(
         ).fetchall()
     )
     return Resolution(
-        run_id, mode, engine, records, new, persons, pairs, links, queue,
-        {str(k): int(v) for k, v in flags.items()}, 0.0,
-    )  # fmt: skip
+        run_id,
+        mode,
+        engine,
+        records,
+        new,
+        persons,
+        pairs,
+        links,
+        queue,
+        {str(k): int(v) for k, v in flags.items()},
+        0.0,
+    )
 
 
 def _finish_run(store: StagingStore, result: Resolution, model_json: str) -> None:
     store.con.execute(
         "INSERT INTO resolution_runs VALUES (?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
         [
-            result.run_id, result.mode, result.engine, result.seconds, result.records,
-            result.persons, result.pairs_scored, MATCH_THRESHOLD, REVIEW_LOW, model_json,
+            result.run_id,
+            result.mode,
+            result.engine,
+            result.seconds,
+            result.records,
+            result.persons,
+            result.pairs_scored,
+            MATCH_THRESHOLD,
+            REVIEW_LOW,
+            model_json,
         ],
-    )  # fmt: skip
+    )
 
 
 def resolve_incremental(
@@ -282,7 +313,7 @@ def resolve_incremental(
     """Link records staged since the last run (of ``sources``, all when None) to the index
     with the trained model."""
     started = time.perf_counter()
-    note = progress or (lambda step: None)
+    note = _stages(progress)
     model_json = _last_model(store)
     if model_json is None:
         raise HabeasError("no index yet: run `habeas resolve` before --incremental")

@@ -39,22 +39,37 @@ def readable_sources(
 
 
 def record(
-    engine: Engine, ctx: AccessContext, action: str, resources: list[str], allowed: bool,
+    engine: Engine,
+    ctx: AccessContext,
+    action: str,
+    resources: list[str],
+    allowed: bool,
     detail: str,
-) -> None:  # fmt: skip
+) -> None:
     """One audit entry for a command's access (committed on its own)."""
     with engine.begin() as conn:
         audit.append(
-            conn, user=ctx.user, role=ctx.role, purpose=ctx.purpose, action=action,
-            resources=resources, decision="allow" if allowed else "deny", detail=detail,
+            conn,
+            user=ctx.user,
+            role=ctx.role,
+            purpose=ctx.purpose,
+            action=action,
+            resources=resources,
+            decision="allow" if allowed else "deny",
+            detail=detail,
             request_id=ctx.request_id or None,
-        )  # fmt: skip
+        )
 
 
 def require_sources(
-    engine: Engine, store: StagingStore, ctx: AccessContext, action: str, needed: set[str],
-    resources: list[str], cedar_action: str = "read",
-) -> None:  # fmt: skip
+    engine: Engine,
+    store: StagingStore,
+    ctx: AccessContext,
+    action: str,
+    needed: set[str],
+    resources: list[str],
+    cedar_action: str = "read",
+) -> None:
     """Allow only if Cedar permits ``cedar_action`` on every needed source's records for this
     purpose; audit either way."""
     why = readable_sources(store, ctx, cedar_action)
@@ -81,7 +96,14 @@ def allowed_source_list(
             "records may be read by this role for this purpose"
         )
     withheld = sorted(set(why) - set(allowed))
-    record(engine, ctx, action, [resource], True,
-           "sources: " + ", ".join(allowed) + (f"; withheld: {', '.join(withheld)}"
-                                               if withheld else ""))  # fmt: skip
+    record(
+        engine,
+        ctx,
+        action,
+        [resource],
+        True,
+        "sources: "
+        + ", ".join(allowed)
+        + (f"; withheld: {', '.join(withheld)}" if withheld else ""),
+    )
     return allowed

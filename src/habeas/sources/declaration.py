@@ -66,8 +66,10 @@ class FormatSpec(_Strict):
     @classmethod
     def _printable(cls, value: str) -> str:
         if value in ("\n", "\r") or (not value.isprintable() and value != "\t"):
-            raise ValueError(f"{value!r} cannot separate or quote fields (a line break or "
-                             "an unprintable character)")  # fmt: skip
+            raise ValueError(
+                f"{value!r} cannot separate or quote fields (a line break or "
+                "an unprintable character)"
+            )
         return value
 
     @model_validator(mode="after")
@@ -314,9 +316,12 @@ def _format_problems(key: str, spec: FieldSpec) -> list[tuple[str, str]]:
             problems.append((key, f"{fmt!r} names no year (%Y or %y)"))
         elif precision != "day" and spec.to not in PARTIAL_DATES:
             problems.append(
-                (key, f"{fmt!r} gives only the {precision}; {spec.to} dates an event and must "
-                      "be a whole date (only a date of birth or an address date may be partial)")
-            )  # fmt: skip
+                (
+                    key,
+                    f"{fmt!r} gives only the {precision}; {spec.to} dates an event and must "
+                    "be a whole date (only a date of birth or an address date may be partial)",
+                )
+            )
     return problems
 
 

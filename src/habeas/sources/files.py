@@ -85,10 +85,15 @@ def read_bounded(path: Path, limit: int, what: str, within: Path | None = None) 
 
 
 _MAGIC = (
-    (b"\x1f\x8b", "gzip-compressed data"), (b"PK\x03\x04", "a zip archive"),
-    (b"PAR1", "a Parquet file"), (b"%PDF", "a PDF"), (b"\xff\xfe", "UTF-16 text"),
-    (b"\xfe\xff", "UTF-16 text"), (b"\x7fELF", "a program"), (b"SQLite format", "a database"),
-)  # fmt: skip
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"PAR1", "a Parquet file"),
+    (b"%PDF", "a PDF"),
+    (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"),
+    (b"\x7fELF", "a program"),
+    (b"SQLite format", "a database"),
+)
 
 
 def preview(data: bytes) -> str:

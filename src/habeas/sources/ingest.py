@@ -6,6 +6,7 @@ transaction: a crash leaves the store as before the batch or after it).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from habeas.store.staging import (
 
 Progress = Callable[[str, float], None]
 """Called with a stage name (read, validate, write, commit, done) and a share done."""
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,6 +79,16 @@ class _RollBack(Exception):
     """Raised inside a dry run's transaction so that nothing it wrote stays."""
 
 
+def _logged(source: str, progress: Progress) -> Progress:
+    """Each stage of an ingest logged (the stage boundaries of a long job), then passed on."""
+
+    def step(stage: str, share: float) -> None:
+        _log.info("ingest %s: %s (%.0f%%)", source, stage, share * 100)
+        progress(stage, share)
+
+    return step
+
+
 def ingest(
     store: StagingStore,
     source: str,
@@ -93,6 +106,7 @@ def ingest(
     started = time.perf_counter()
     today = today or date.today()
     decl = usable_source(store, source, today)
+    progress = _logged(source, progress)
     progress("read", 0.0)
     raw = read_source_file(path, decl)
     version = int(store.scalar("SELECT version FROM sources WHERE name = ?", [source]) or 1)
@@ -133,9 +147,15 @@ def ingest(
         try:
             with store.transaction():
                 _write_batch(
-                    store, decl.name, decl.retention_days, raw, batch_id, now, query.canonical,
+                    store,
+                    decl.name,
+                    decl.retention_days,
+                    raw,
+                    batch_id,
+                    now,
+                    query.canonical,
                     version,
-                )  # fmt: skip
+                )
                 _write_quarantine(
                     store, decl.name, raw, batch_id, now, decl.retention_days, decl.tax is not None
                 )
@@ -368,11 +388,10 @@ def _write_quarantine(
         con.executemany(
             f"{into} VALUES (?, ?, ?, ?, NULL, NULL, 'structure', ?, ?, ?, ?)",
             [
-                [batch_id, source, str(raw.path), r.row_number, r.reason, now, ROW_REFUSED,
-                 retain]
+                [batch_id, source, str(raw.path), r.row_number, r.reason, now, ROW_REFUSED, retain]
                 for r in raw.rejects
             ],
-        )  # fmt: skip
+        )
 
 
 __all__ = ["IngestResult", "Progress", "batch_id_for", "ingest"]

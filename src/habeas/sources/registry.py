@@ -81,8 +81,12 @@ def evaluate(path: Path, today: date) -> Registration:
     )
 
 
-def widening(old: SourceDeclaration, new: SourceDeclaration, old_entries: set[tuple[str, ...]],
-             new_entries: set[tuple[str, ...]]) -> list[str]:  # fmt: skip
+def widening(
+    old: SourceDeclaration,
+    new: SourceDeclaration,
+    old_entries: set[tuple[str, ...]],
+    new_entries: set[tuple[str, ...]],
+) -> list[str]:
     """What ``new`` allows that ``old`` did not: each item needs oversight's approval."""
     out: list[str] = []
     added = sorted(set(new.purposes) - set(old.purposes))
@@ -157,8 +161,9 @@ def register(
         previous = in_force[3] if in_force else None
         status: RegistrationStatus
         if reg.accepted and in_force is not None and previous == reg.sha256:
-            return replace(reg, status="unchanged", version=int(in_force[0]),
-                           previous_sha256=previous)  # fmt: skip
+            return replace(
+                reg, status="unchanged", version=int(in_force[0]), previous_sha256=previous
+            )
         if reg.accepted and last[1] == reg.sha256 and last[2] == "pending":
             return replace(reg, status="pending", version=version - 1, previous_sha256=previous)
         widens: list[str] = []
@@ -168,16 +173,30 @@ def register(
             status = "registered"
         else:
             old = SourceDeclaration.model_validate(json.loads(in_force[2]))
-            widens = widening(old, decl, _stored_entries(con, decl.name, int(in_force[0])),
-                              _entries(reg.request_entries))  # fmt: skip
+            widens = widening(
+                old,
+                decl,
+                _stored_entries(con, decl.name, int(in_force[0])),
+                _entries(reg.request_entries),
+            )
             status = "pending" if widens else "registered"
         con.execute(
             "INSERT INTO source_versions (name, version, status, refusals, declaration, "
             "declaration_path, declaration_sha256, registrant, registered_at, widens) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [decl.name, version, status, [str(r) for r in reg.refusals],
-             decl.model_dump_json(), str(path.resolve()), reg.sha256, registrant, now, widens],
-        )  # fmt: skip
+            [
+                decl.name,
+                version,
+                status,
+                [str(r) for r in reg.refusals],
+                decl.model_dump_json(),
+                str(path.resolve()),
+                reg.sha256,
+                registrant,
+                now,
+                widens,
+            ],
+        )
         if decl.tax is not None and reg.request_entries:
             _store_request(con, decl, version, reg.request_entries)
         if status == "registered":
@@ -188,17 +207,27 @@ def register(
             con.execute(
                 "INSERT INTO sources (name, status, refusals, declaration, declaration_path, "
                 "declaration_sha256, registered_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [decl.name, "refused", [str(r) for r in reg.refusals], decl.model_dump_json(),
-                 str(path.resolve()), reg.sha256, now, version],
-            )  # fmt: skip
+                [
+                    decl.name,
+                    "refused",
+                    [str(r) for r in reg.refusals],
+                    decl.model_dump_json(),
+                    str(path.resolve()),
+                    reg.sha256,
+                    now,
+                    version,
+                ],
+            )
         store.reseal_source(decl.name)
     return replace(reg, status=status, version=version, previous_sha256=previous, widens=widens)
 
 
 def _store_request(
-    con: duckdb.DuckDBPyConnection, decl: SourceDeclaration, version: int,
+    con: duckdb.DuckDBPyConnection,
+    decl: SourceDeclaration,
+    version: int,
     entries: list[RequestEntry],
-) -> None:  # fmt: skip
+) -> None:
     assert decl.tax is not None
     table = pa.table(
         {
@@ -330,13 +359,22 @@ def history(store: StagingStore, name: str) -> list[SourceVersion]:
         get_source(store, name)  # names what is registered
     return [
         SourceVersion(
-            name=r[0], version=int(r[1]), status=r[2], sha256=r[3], registrant=r[4],
-            registered_at=r[5], effective_from=r[6], effective_to=r[7], decided_by=r[8],
-            decided_at=r[9], widens=list(r[10] or []), refusals=list(r[11] or []),
+            name=r[0],
+            version=int(r[1]),
+            status=r[2],
+            sha256=r[3],
+            registrant=r[4],
+            registered_at=r[5],
+            effective_from=r[6],
+            effective_to=r[7],
+            decided_by=r[8],
+            decided_at=r[9],
+            widens=list(r[10] or []),
+            refusals=list(r[11] or []),
             purposes=list(json.loads(r[12]).get("purposes", [])),
         )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def version_purposes(store: StagingStore) -> dict[str, dict[int, list[str]]]:
@@ -414,9 +452,11 @@ def get_source(store: StagingStore, name: str) -> RegisteredSource:
     decl = SourceDeclaration.model_validate(json.loads(decl_json))
     if not store.source_sealed(name, status, decl_json, version, seal):
         status = "unsealed"
-        refusals = [f"[unsealed] the registry row of {name} does not carry its seal (edited "
-                    "outside habeas): nothing is ingested or read under it; report it to "
-                    "oversight and register the declaration again"]  # fmt: skip
+        refusals = [
+            f"[unsealed] the registry row of {name} does not carry its seal (edited "
+            "outside habeas): nothing is ingested or read under it; report it to "
+            "oversight and register the declaration again"
+        ]
     return RegisteredSource(decl, status, list(refusals), decl_path, at)
 
 

@@ -94,27 +94,46 @@ class KnownAgency:
 
 _BENEFIT, _TAX = "benefit_program", "tax_information"
 KNOWN_AGENCIES = (
-    KnownAgency("Social Security Administration", _BENEFIT,
-                ("social security administration", "ssa", "soc sec admin", "social security")),
-    KnownAgency("Centers for Medicare & Medicaid Services", _BENEFIT,
-                ("centers for medicare and medicaid services", "cms", "medicare", "medicaid")),
-    KnownAgency("Department of Health and Human Services", _BENEFIT,
-                ("department of health and human services", "hhs", "dhhs",
-                 "health and human services")),
-    KnownAgency("Department of Housing and Urban Development", _BENEFIT,
-                ("department of housing and urban development", "hud",
-                 "housing and urban development")),
+    KnownAgency(
+        "Social Security Administration",
+        _BENEFIT,
+        ("social security administration", "ssa", "soc sec admin", "social security"),
+    ),
+    KnownAgency(
+        "Centers for Medicare & Medicaid Services",
+        _BENEFIT,
+        ("centers for medicare and medicaid services", "cms", "medicare", "medicaid"),
+    ),
+    KnownAgency(
+        "Department of Health and Human Services",
+        _BENEFIT,
+        ("department of health and human services", "hhs", "dhhs", "health and human services"),
+    ),
+    KnownAgency(
+        "Department of Housing and Urban Development",
+        _BENEFIT,
+        ("department of housing and urban development", "hud", "housing and urban development"),
+    ),
     KnownAgency("Department of Labor", _BENEFIT, ("department of labor", "dol")),
-    KnownAgency("Department of Veterans Affairs", _BENEFIT,
-                ("department of veterans affairs", "va", "veterans affairs",
-                 "veterans administration")),
-    KnownAgency("Food and Nutrition Service", _BENEFIT,
-                ("food and nutrition service", "fns", "snap", "usda fns")),
-    KnownAgency("Internal Revenue Service", _TAX,
-                ("internal revenue service", "irs", "internal revenue")),
-    KnownAgency("Department of the Treasury", _TAX,
-                ("department of the treasury", "treasury", "us treasury", "treas")),
-)  # fmt: skip
+    KnownAgency(
+        "Department of Veterans Affairs",
+        _BENEFIT,
+        ("department of veterans affairs", "va", "veterans affairs", "veterans administration"),
+    ),
+    KnownAgency(
+        "Food and Nutrition Service",
+        _BENEFIT,
+        ("food and nutrition service", "fns", "snap", "usda fns"),
+    ),
+    KnownAgency(
+        "Internal Revenue Service", _TAX, ("internal revenue service", "irs", "internal revenue")
+    ),
+    KnownAgency(
+        "Department of the Treasury",
+        _TAX,
+        ("department of the treasury", "treasury", "us treasury", "treas"),
+    ),
+)
 """Agencies whose records must be declared in their own category, whatever the spelling."""
 
 

@@ -243,10 +243,37 @@ def _phone() -> tuple[str, list[Check]]:
 
 
 SURNAME_PARTICLES = (
-    "de", "del", "della", "dela", "di", "da", "das", "do", "dos", "du", "la", "las", "le",
-    "los", "van", "von", "der", "den", "ter", "ten", "bin", "ibn", "bint", "al", "el", "y",
-    "st", "st.", "mac", "abu",
-)  # fmt: skip
+    "de",
+    "del",
+    "della",
+    "dela",
+    "di",
+    "da",
+    "das",
+    "do",
+    "dos",
+    "du",
+    "la",
+    "las",
+    "le",
+    "los",
+    "van",
+    "von",
+    "der",
+    "den",
+    "ter",
+    "ten",
+    "bin",
+    "ibn",
+    "bint",
+    "al",
+    "el",
+    "y",
+    "st",
+    "st.",
+    "mac",
+    "abu",
+)
 """Words that belong to the family name that follows them (de la Cruz, van der Berg)."""
 
 _PARTICLE_RUN = "(?:(?:" + "|".join(p.replace(".", "\\.") for p in SURNAME_PARTICLES) + ")\\s+)*"
@@ -363,8 +390,15 @@ def build_validation_query(
             for kind, expr in split_values.items():
                 values[kind] = expr
                 produced_by[kind] = col
-            errors.append(error(f"length({alias}) > {MAX_TEXT_LENGTH}", col, alias, "length",
-                                f"value longer than {MAX_TEXT_LENGTH} characters"))  # fmt: skip
+            errors.append(
+                error(
+                    f"length({alias}) > {MAX_TEXT_LENGTH}",
+                    col,
+                    alias,
+                    "length",
+                    f"value longer than {MAX_TEXT_LENGTH} characters",
+                )
+            )
             errors += _shape_errors(col, alias, error, nested=col in nested_sql)
             for chk in checks:
                 errors.append(error(f"({chk.condition})", col, alias, chk.rule, chk.reason))
@@ -475,9 +509,14 @@ def _shape_errors(col: str, alias: str, error: Callable[..., str], nested: bool)
     ]
     if nested:
         out.append(
-            error(f"{alias}_nested", col, alias, "json-value",
-                  "is a JSON array or object, or NaN or Infinity, not one JSON value")
-        )  # fmt: skip
+            error(
+                f"{alias}_nested",
+                col,
+                alias,
+                "json-value",
+                "is a JSON array or object, or NaN or Infinity, not one JSON value",
+            )
+        )
     return out
 
 

@@ -61,13 +61,14 @@ def scratch_postgres(fsync: bool = False, synchronous_commit: bool = True) -> It
         opts += " -c fsync=off"
     if not synchronous_commit:
         opts += " -c synchronous_commit=off"
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(base / "log"),
-        "start")  # fmt: skip
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(base / "log"), "start")
     try:
         yield f"postgresql+psycopg://habeas@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast",
-                        "stop"], capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 

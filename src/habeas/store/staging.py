@@ -359,11 +359,14 @@ class StagingStore:
         ).fetchall()
         if row:
             status, decl, version = row[0]
-            self.execute("UPDATE sources SET seal = ? WHERE name = ?",
-                             [self.source_seal(name, status, decl, version), name])  # fmt: skip
+            self.execute(
+                "UPDATE sources SET seal = ? WHERE name = ?",
+                [self.source_seal(name, status, decl, version), name],
+            )
 
-    def source_sealed(self, name: str, status: str, declaration: str, version: int,
-                      seal: str | None) -> bool:  # fmt: skip
+    def source_sealed(
+        self, name: str, status: str, declaration: str, version: int, seal: str | None
+    ) -> bool:
         """Whether a registry row carries its seal (a row edited outside habeas does not)."""
         expected = self.source_seal(name, status, declaration, version)
         return seal is not None and hmac.compare_digest(expected, seal)

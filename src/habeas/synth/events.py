@@ -157,8 +157,13 @@ class Planned:
 
     def ledger(self) -> dict[str, Any]:
         """The ledger's row (never sent to habeas)."""
-        return {"feed": self.feed, "event_id": self.event_id, "person": self.person,
-                "kind": self.kind, "repeat": self.repeat}  # fmt: skip
+        return {
+            "feed": self.feed,
+            "event_id": self.event_id,
+            "person": self.person,
+            "kind": self.kind,
+            "repeat": self.repeat,
+        }
 
 
 def _stamp(at: datetime) -> str:
@@ -176,9 +181,15 @@ def _stranger(rng: random.Random, n: int, seed: int, as_of: date) -> Person:
 
 
 def plan_stream(
-    people: int, seed: int, events: int, start: datetime, rate: float, as_of: date,
-    stream_seed: int = 1, tag: str = "",
-) -> list[Planned]:  # fmt: skip
+    people: int,
+    seed: int,
+    events: int,
+    start: datetime,
+    rate: float,
+    as_of: date,
+    stream_seed: int = 1,
+    tag: str = "",
+) -> list[Planned]:
     """``events`` events (repeats included) for the world of ``people`` persons and
     ``seed``, happening from ``start`` at ``rate`` a second, in delivery order; ``tag``
     goes into every event id (streams of one world with different tags share none)."""
@@ -226,12 +237,16 @@ def plan_stream(
                 broken[_BIRTH[feed]] = "1987-13-45"
             else:
                 broken.pop(_ID[feed])
-            planned = Planned(feed, str(broken.get(_ID[feed], f"(none {n})")), broken,
-                              planned.person, "malformed")  # fmt: skip
+            planned = Planned(
+                feed, str(broken.get(_ID[feed], f"(none {n})")), broken, planned.person, "malformed"
+            )
         out.append(planned)
         if rng.random() < 0.04 and len(out) < events:  # delivered again, later
-            out.append(Planned(feed, planned.event_id, planned.body, planned.person,
-                               planned.kind, repeat=True))  # fmt: skip
+            out.append(
+                Planned(
+                    feed, planned.event_id, planned.body, planned.person, planned.kind, repeat=True
+                )
+            )
     out = out[:events]
     for i in range(len(out) - 1):  # out of order: a few events overtake the one before
         if rng.random() < 0.08:
@@ -250,8 +265,12 @@ def _repeats_after_first(out: list[Planned]) -> list[Planned]:
     return fixed
 
 
-_ID = {"airline_exits": "event_id", "land_border_crossings": "crossing_id",
-       "departure_app_reports": "report_id", "removal_verifications": "notice_id"}  # fmt: skip
+_ID = {
+    "airline_exits": "event_id",
+    "land_border_crossings": "crossing_id",
+    "departure_app_reports": "report_id",
+    "removal_verifications": "notice_id",
+}
 _BIRTH = {
     "airline_exits": "birth_date",
     "land_border_crossings": "birth_date",
@@ -268,31 +287,56 @@ def _body(
     if rng.random() < 0.03:
         family = typo(rng, family)
     if feed == "airline_exits":
-        return {"event_id": f"AX{tag}{n:09d}", "departed_at": _stamp(at),
-                "document_number": p.passport, "document_country": p.country[1],
-                "surname": family.upper(), "given_names": given.upper(),
-                "birth_date": _dob(rng, p), "sex": p.sex, "airport": rng.choice(PORTS[:7]),
-                "flight": f"{rng.choice(('AA', 'DL', 'UA', 'AM', 'AV'))}{rng.randrange(10, 999)}",
-                "destination": p.country[1]}  # fmt: skip
+        return {
+            "event_id": f"AX{tag}{n:09d}",
+            "departed_at": _stamp(at),
+            "document_number": p.passport,
+            "document_country": p.country[1],
+            "surname": family.upper(),
+            "given_names": given.upper(),
+            "birth_date": _dob(rng, p),
+            "sex": p.sex,
+            "airport": rng.choice(PORTS[:7]),
+            "flight": f"{rng.choice(('AA', 'DL', 'UA', 'AM', 'AV'))}{rng.randrange(10, 999)}",
+            "destination": p.country[1],
+        }
     if feed == "land_border_crossings":
         surname, names = family.upper(), given.upper()
         if rng.random() < 0.08:
             surname, names = names, surname  # name order swapped at the booth
-        return {"crossing_id": f"LB{tag}{n:09d}", "crossed_at": _stamp(at),
-                "direction": "EXIT" if kind == "exit" else "ENTRY",
-                "document_number": p.passport, "document_country": p.country[1],
-                "surname": surname, "given_names": names, "birth_date": _dob(rng, p),
-                "port_code": rng.choice(PORTS[7:])}  # fmt: skip
+        return {
+            "crossing_id": f"LB{tag}{n:09d}",
+            "crossed_at": _stamp(at),
+            "direction": "EXIT" if kind == "exit" else "ENTRY",
+            "document_number": p.passport,
+            "document_country": p.country[1],
+            "surname": surname,
+            "given_names": names,
+            "birth_date": _dob(rng, p),
+            "port_code": rng.choice(PORTS[7:]),
+        }
     if feed == "departure_app_reports":
-        return {"report_id": f"SR{tag}{n:09d}", "reported_at": _stamp(at), "a_number": p.a_number,
-                "first_name": given, "last_name": family, "date_of_birth": _dob(rng, p),
-                "country_now": p.country[1] or rng.choice(ABROAD),
-                "photo_ref": f"selfie-{rng.randrange(10**12):012d}.jpg",
-                "latitude": round(rng.uniform(-30, 50), 4),
-                "longitude": round(rng.uniform(-110, 120), 4)}  # fmt: skip
-    return {"notice_id": f"VD{tag}{n:09d}", "verified_at": _stamp(at), "a_number": p.a_number,
-            "surname": family.upper(), "given_name": given.upper(),
-            "birth_date": _dob(rng, p), "country": p.country[1]}  # fmt: skip
+        return {
+            "report_id": f"SR{tag}{n:09d}",
+            "reported_at": _stamp(at),
+            "a_number": p.a_number,
+            "first_name": given,
+            "last_name": family,
+            "date_of_birth": _dob(rng, p),
+            "country_now": p.country[1] or rng.choice(ABROAD),
+            "photo_ref": f"selfie-{rng.randrange(10**12):012d}.jpg",
+            "latitude": round(rng.uniform(-30, 50), 4),
+            "longitude": round(rng.uniform(-110, 120), 4),
+        }
+    return {
+        "notice_id": f"VD{tag}{n:09d}",
+        "verified_at": _stamp(at),
+        "a_number": p.a_number,
+        "surname": family.upper(),
+        "given_name": given.upper(),
+        "birth_date": _dob(rng, p),
+        "country": p.country[1],
+    }
 
 
 def as_lines(stream: list[Planned]) -> Iterator[str]:

@@ -106,8 +106,9 @@ def _people(people: list[Person]) -> dict[str, Person]:
 def _rename_column(table: Any, old: str, new: str, values: list[Any]) -> None:
     at = table.columns.index(old)
     table.columns[at] = new
-    table.data = {(new if c == old else c): (values if c == old else v)
-                  for c, v in table.data.items()}  # fmt: skip
+    table.data = {
+        (new if c == old else c): (values if c == old else v) for c, v in table.data.items()
+    }
 
 
 def _whole_name(rng: random.Random, p: Person, upper: bool, fold: bool) -> str:

@@ -102,8 +102,9 @@ def document(
     name, content = h.cases.document(c.principal, c.purpose, case_id, sha256, client)
     safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)[:100]
     disposition = f'attachment; filename="{safe}"'
-    return Response(content, media_type="application/octet-stream",
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return Response(
+        content, media_type="application/octet-stream", headers={"Content-Disposition": disposition}
+    )
 
 
 @router.post("/cases/{case_id}/documents/{sha256}/verification", tags=["cases"])
@@ -118,8 +119,9 @@ def verify_document(
     """A supervisor who did not attach the document checks it against the court's
     docket: the issuing court and the docket reference (only a verified document may
     be cited as a court's act, and it takes that court as its authority)."""
-    return h.cases.verify_document(c.principal, c.purpose, case_id, sha256, body.issuer,
-                                     body.docket_reference)  # fmt: skip
+    return h.cases.verify_document(
+        c.principal, c.purpose, case_id, sha256, body.issuer, body.docket_reference
+    )
 
 
 @router.put("/cases/{case_id}/counsel", tags=["cases"], status_code=204)

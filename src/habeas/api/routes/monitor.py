@@ -85,8 +85,9 @@ async def stream(h: H, request: Request, c: C) -> StreamingResponse:
             await asyncio.sleep(STREAM_EVERY)
 
     h.monitor.status(c.principal, c.purpose)  # refused before the stream starts
-    return StreamingResponse(beats(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store"})  # fmt: skip
+    return StreamingResponse(
+        beats(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/monitor/reviews", tags=["monitor"])
@@ -102,6 +103,7 @@ def decide(
     h: H, c: C, review_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ReviewDecision
 ) -> dict[str, str]:
     """Decide a review: same (the event's effect is applied now), different, dismiss."""
-    said = h.monitor.decide(c.principal, c.purpose, review_id, body.decision,
-                              body.reason, body.person_id)  # fmt: skip
+    said = h.monitor.decide(
+        c.principal, c.purpose, review_id, body.decision, body.reason, body.person_id
+    )
     return {"decided": said}

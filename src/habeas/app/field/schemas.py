@@ -202,13 +202,17 @@ class OutcomeIn(BaseModel):
     @classmethod
     def _zoned_and_not_ahead(cls, v: datetime) -> datetime:
         if v.tzinfo is None or v.utcoffset() is None:
-            raise ValueError("occurred_at needs its time zone, as the device knows it "
-                             "(e.g. 2026-12-07T14:05-05:00 or ...Z)")  # fmt: skip
+            raise ValueError(
+                "occurred_at needs its time zone, as the device knows it "
+                "(e.g. 2026-12-07T14:05-05:00 or ...Z)"
+            )
         now = datetime.now(UTC)
         if v > now + CLOCK_SKEW:
-            raise ValueError(f"occurred_at {v.isoformat()} is {v - now} ahead of the server's "
-                             f"clock ({now:%Y-%m-%d %H:%M} UTC): an outcome is reported after it "
-                             "happens")  # fmt: skip
+            raise ValueError(
+                f"occurred_at {v.isoformat()} is {v - now} ahead of the server's "
+                f"clock ({now:%Y-%m-%d %H:%M} UTC): an outcome is reported after it "
+                "happens"
+            )
         return v
 
     def digest(self) -> str:

@@ -54,7 +54,10 @@ def downgrade() -> None:
     op.drop_table("instruments")
     with op.batch_alter_table("cases") as batch:
         for column in (
-            "priority_explanation", "policy_version", "priority_score", "priority_tier",
+            "priority_explanation",
+            "policy_version",
+            "priority_score",
+            "priority_tier",
             "opened_at",
-        ):  # fmt: skip
+        ):
             batch.drop_column(column)

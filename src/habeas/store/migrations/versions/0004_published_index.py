@@ -118,6 +118,13 @@ def downgrade() -> None:
     op.drop_table("login_sessions")
     with op.batch_alter_table("api_tokens") as batch:
         batch.drop_column("expires_at")
-    for table in ("index_decisions", "index_review", "index_flags", "index_records",
-                  "index_persons", "index_sources", "index_runs"):  # fmt: skip
+    for table in (
+        "index_decisions",
+        "index_review",
+        "index_flags",
+        "index_records",
+        "index_persons",
+        "index_sources",
+        "index_runs",
+    ):
         op.drop_table(table)

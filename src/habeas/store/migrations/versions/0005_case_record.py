@@ -95,14 +95,22 @@ def _chain_existing() -> None:
         head[case_id] = (seq + 1, digest)
         refs.setdefault(case_id, []).append(audit.event_ref(case_id, seq + 1, digest))
     for case_id, (_, digest) in head.items():  # the case row names its last event
-        conn.execute(sa.text("UPDATE cases SET history_token = :t WHERE id = :id"),
-                     {"t": digest[:32], "id": case_id})  # fmt: skip
+        conn.execute(
+            sa.text("UPDATE cases SET history_token = :t WHERE id = :id"),
+            {"t": digest[:32], "id": case_id},
+        )
     for case_id, cited in sorted(refs.items()):
         # from here on the log vouches for these events as they stood at the upgrade
-        audit.append(conn, user="habeas-migration", role="system", purpose="oversight",
-                     action="case_history_chained", resources=[f"case:{case_id}", *cited],
-                     decision="allow", detail="events recorded before revision 0005, "
-                     "chained as they stood at the upgrade")  # fmt: skip
+        audit.append(
+            conn,
+            user="habeas-migration",
+            role="system",
+            purpose="oversight",
+            action="case_history_chained",
+            resources=[f"case:{case_id}", *cited],
+            decision="allow",
+            detail="events recorded before revision 0005, chained as they stood at the upgrade",
+        )
 
 
 def downgrade() -> None:

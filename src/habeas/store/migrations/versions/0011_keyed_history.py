@@ -64,18 +64,27 @@ def _key_existing() -> None:
             cited.append(audit.event_ref(case_id, e.seq, digest))
             prev = digest
         heads[case_id] = prev
-        audit.append(conn, user="habeas-migration", role="system", purpose="oversight",
-                     action="case_history_keyed", resources=[f"case:{case_id}", *cited],
-                     decision="allow", detail="a history whose unkeyed chain held, keyed "
-                     "with the history key at revision 0011")  # fmt: skip
+        audit.append(
+            conn,
+            user="habeas-migration",
+            role="system",
+            purpose="oversight",
+            action="case_history_keyed",
+            resources=[f"case:{case_id}", *cited],
+            decision="allow",
+            detail="a history whose unkeyed chain held, keyed "
+            "with the history key at revision 0011",
+        )
     for case_id, state, counsel in conn.execute(
         sa.text("SELECT id, state, counsel FROM cases")
     ).all():
         if case_id in by_case and case_id not in heads:
             continue  # its history does not verify: its row is not sealed either
         token = case_seal(key, case_id, state, heads.get(case_id, ""), counsel)
-        conn.execute(sa.text("UPDATE cases SET history_token = :t WHERE id = :id"),
-                     {"t": token, "id": case_id})  # fmt: skip
+        conn.execute(
+            sa.text("UPDATE cases SET history_token = :t WHERE id = :id"),
+            {"t": token, "id": case_id},
+        )
 
 
 def downgrade() -> None:

@@ -36,6 +36,11 @@ def downgrade() -> None:
     """Drop them."""
     op.drop_table("sign_in_failures")
     with op.batch_alter_table("case_documents") as t:
-        for name in ("verification_seal", "verified_at", "verified_by", "docket_reference",
-                     "issuer"):  # fmt: skip
+        for name in (
+            "verification_seal",
+            "verified_at",
+            "verified_by",
+            "docket_reference",
+            "issuer",
+        ):
             t.drop_column(name)
