@@ -434,7 +434,8 @@ def main() -> None:
         if not args.skip_sqlite:
             run_store("SQLite", Path(tmp) / "sqlite", env, args)
         if not args.skip_postgres:
-            from habeas.store.scratch_postgres import scratch_postgres
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+            from servers.postgres import scratch_postgres
 
             # fsync on; commits not waited for, as SQLite's WAL mode with synchronous=NORMAL
             with scratch_postgres(fsync=True, synchronous_commit=False) as url:

@@ -238,8 +238,9 @@ async def publish_at(url: str, stream: list[Any], rate: float, at_half: Any) -> 
 
 
 def bench_postgres(args: argparse.Namespace, tmp: Path) -> None:
-    from habeas.monitor.scratch_nats import scratch_nats
-    from habeas.store.scratch_postgres import scratch_postgres
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from servers.nats import scratch_nats
+    from servers.postgres import scratch_postgres
 
     with scratch_postgres(fsync=True, synchronous_commit=False) as url, scratch_nats() as nats_url:
         env = {**os.environ, "HABEAS_DATABASE_URL": url}

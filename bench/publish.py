@@ -11,6 +11,7 @@ the same read from the batch engine (the path the index took before it was publi
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -52,7 +53,8 @@ def main() -> None:
     targets = [("SQLite", f"sqlite:///{tmp / 'habeas.db'}")]
     pg = None
     if not args.skip_postgres:
-        from habeas.store.scratch_postgres import scratch_postgres
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from servers.postgres import scratch_postgres
 
         pg = scratch_postgres(fsync=True)
         targets.append(("PostgreSQL", pg.__enter__()))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
+import sys
 import tempfile
 import threading
 import time
@@ -358,7 +359,8 @@ def main() -> None:
     bench_mix(tmp, args.people)
     bench_writers(f"sqlite:///{tmp / 'writers.db'}", "SQLite")
     if not args.skip_postgres:
-        from habeas.store.scratch_postgres import fresh_database, scratch_postgres
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from servers.postgres import fresh_database, scratch_postgres
 
         with scratch_postgres(fsync=True) as url:
             bench_writers(fresh_database(url, "writers"), "PostgreSQL")

@@ -454,7 +454,8 @@ def main() -> None:
             if not args.skip_sqlite:
                 bench_phones("SQLite", tmp / "phones-sqlite", None, args)
             if not args.skip_postgres:
-                from habeas.store.scratch_postgres import fresh_database, scratch_postgres
+                sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+                from servers.postgres import fresh_database, scratch_postgres
 
                 with scratch_postgres() as base:
                     url = fresh_database(base, "bench_web")

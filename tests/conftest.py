@@ -109,7 +109,7 @@ def index(resolved: Path, tmp_path: Path) -> StagingStore:
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server started for this test session (and stopped after it);
     a missing installation fails the tests that need it, naming the fix."""
-    from habeas.store.scratch_postgres import scratch_postgres
+    from servers.postgres import scratch_postgres
 
     with scratch_postgres() as url:
         yield url
@@ -120,7 +120,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty operational store on SQLite and, in a second run, on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'habeas.db'}"
-    from habeas.store.scratch_postgres import fresh_database
+    from servers.postgres import fresh_database
 
     url: str = request.getfixturevalue("postgres_url")
     return fresh_database(url, "t" + tmp_path.name.replace("-", "_").lower()[-40:])

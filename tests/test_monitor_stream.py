@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 from monitorkit import approved, exit_event, monitor_app, now, subjects
+from servers.nats import scratch_nats
 from sqlalchemy import func, select
 
-from habeas.monitor.scratch_nats import scratch_nats
 from habeas.store.models import Case, CaseEvent, EventQuarantine, InboxEvent
 from habeas.synth.events import plan_stream
 from habeas.synth.world import WORLD_DATE

@@ -87,6 +87,6 @@ def test_verbose_logs_a_long_jobs_stages_to_a_file_and_quiet_is_quiet(
     ]
     assert execute(["--data-dir", data, "-v", "--log-file", str(log), *args]) == 0
     text = log.read_text(encoding="utf-8")
-    assert "INFO habeas.cli: ingest ssa_numident: read" in text and "done (100%)" in text
+    assert "INFO habeas.sources.ingest: ingest ssa_numident: read" in text and "done (100%)" in text
     assert execute(["--data-dir", data, "--quiet", "--verbose", *args]) == 2
     assert execute(["--data-dir", data, "--log-file", str(tmp_path / "no" / "x.log"), *args]) == 2
