@@ -9,6 +9,7 @@ import ast
 import re
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "habeas"
@@ -255,3 +256,29 @@ def test_every_use_case_of_every_facade_leaves_through_the_masking_exit() -> Non
     # the use-case groups a facade is built of are covered too
     assert is_disclosed(inspect.getattr_static(type(app.field), "planner"))
     assert is_disclosed(inspect.getattr_static(type(app.index), "search"))
+
+
+def test_use_cases_read_the_day_from_the_application_s_clock(app_on: Any) -> None:
+    from datetime import date, datetime
+
+    import pytest
+
+    from habeas.app.core import Habeas
+    from habeas.errors import HabeasError
+
+    class Fixed:
+        def today(self) -> date:
+            return date(2030, 1, 2)
+
+        def now(self) -> datetime:
+            return datetime(2030, 1, 2, 9, 0)
+
+    app = Habeas(app_on.settings, clock=Fixed())
+    assert app.today() == date(2030, 1, 2)
+    supervisor = app.users.local("super1", "test")
+    with pytest.raises(HabeasError, match="today to 14 days ahead, not 2030-01-20"):
+        app.field.assign(supervisor, "field_operation", [1], "NE-1", date(2030, 1, 20))
+    # within the clock's window the day passes; the case (there is none) is refused alone
+    report = app.field.assign(supervisor, "field_operation", [1], "NE-1", date(2030, 1, 3))
+    assert report.assigned == [] and [r.case_id for r in report.refused] == [1]
+    app.close()

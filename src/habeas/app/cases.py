@@ -291,7 +291,7 @@ class Cases:
         with self.app.work(principal, purpose, "read_case", client=client) as w:
             require_case(w.session, w.ctx, case_id, "read_case")
             view = show_case(w.session, w.ctx, case_id, on)
-        if view.due and on >= date.today():
+        if view.due and on >= self.app.today():
             # what time made happen is recorded as soon as anyone reads the case
             self.take_due_effects(principal, purpose, [case_id], client=client)
             with self.app.work(principal, purpose, "read_case", client=client) as w:
@@ -312,7 +312,7 @@ class Cases:
         with self.app.work(principal, purpose, "case_due_effects", client=client) as w:
             for case_id in case_ids:
                 require_case(w.session, w.ctx, case_id, "case_due_effects")
-            n = sum(record_due_effects(w.session, w.ctx, c, date.today()) for c in case_ids)
+            n = sum(record_due_effects(w.session, w.ctx, c, self.app.today()) for c in case_ids)
             if n:
                 w.done(f"{n} event(s) the law made happen", [f"case:{c}" for c in case_ids])
             return n
@@ -353,7 +353,7 @@ class Cases:
         conflict when the case moved on since ``request.version``. A flag resolution is
         recorded on every open case of the person and in the index."""
 
-        on = request.on or date.today()
+        on = request.on or self.app.today()
         event = _event(request.kind, request.fields, on)
         if request.kind == "resolve_flag":
             f = request.fields
@@ -372,7 +372,7 @@ class Cases:
             )
         with self.app.work(principal, purpose, f"case_{request.kind}", write=True) as w:
             require_case(w.session, w.ctx, case_id, f"case_{request.kind}")
-            _generic_step_allowed(w, case_id, request)
+            _generic_step_allowed(w, case_id, request, self.app.today())
             after = record_event(w.session, w.ctx, case_id, event, request.version)
             version = w.session.execute(select(Case.version).where(Case.id == case_id)).scalar_one()
             w.done(f"case {case_id} now {after.state}", [f"case:{case_id}"])
@@ -550,7 +550,7 @@ class Cases:
                 return tasks_due(w.session, w.ctx, on, within)
 
         rows = due()
-        passed = _passed_departures(rows)
+        passed = _passed_departures(rows, self.app.today())
         if passed and self.take_due_effects(principal, purpose, passed):
             rows = due()  # what the passed deadlines made law is on the cases now
         return [TaskRow(**r) for r in rows[offset : offset + limit]]
@@ -562,8 +562,8 @@ class Cases:
 
         with self.app.work(principal, purpose, "tasks_due") as w:
             self.probe(w.ctx, "tasks_due")
-            rows = tasks_due(w.session, w.ctx, date.today(), 0)
-        passed = _passed_departures(rows)
+            rows = tasks_due(w.session, w.ctx, self.app.today(), 0)
+        passed = _passed_departures(rows, self.app.today())
         return self.take_due_effects(principal, purpose, passed) if passed else 0
 
     def prioritize(
@@ -592,9 +592,8 @@ class Cases:
         return raised, report
 
 
-def _passed_departures(rows: list[dict[str, Any]]) -> list[int]:
+def _passed_departures(rows: list[dict[str, Any]], today: date) -> list[int]:
     """The cases among deadline rows whose voluntary departure deadline has passed."""
-    today = date.today()
     return sorted(
         {
             r["case_id"]
@@ -643,7 +642,7 @@ FIELD_STEPS = frozenset({"assign", "record_encounter"})
 assignment of the officer's team); the generic step route enforces the same."""
 
 
-def _generic_step_allowed(w: Any, case_id: int, request: StepRequest) -> None:
+def _generic_step_allowed(w: Any, case_id: int, request: StepRequest, today: date) -> None:
     """What the step route enforces beyond Cedar and the lifecycle: a feed's account
     reaches a case only through the monitor's intake (a matched event), a team named by
     an assignment exists and is of an office the caller supervises, and an encounter is
@@ -663,7 +662,7 @@ def _generic_step_allowed(w: Any, case_id: int, request: StepRequest) -> None:
             "kind": request.kind,
             "actor": ctx.user,
             "role": ctx.role,
-            "on_date": request.on or date.today(),
+            "on_date": request.on or today,
             "reasons": json.dumps(reasons),
             "refused_by": by,
         }

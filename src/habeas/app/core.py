@@ -20,8 +20,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import OperationalError
@@ -82,6 +83,30 @@ class Principal:
     seal: str = field(repr=False, compare=False)
 
 
+class Clock(Protocol):
+    """What the application asks the time of: the legal day, and the moment."""
+
+    def today(self) -> date:
+        """The day, in the agency's zone (this machine's)."""
+        ...
+
+    def now(self) -> datetime:
+        """The moment, in this machine's zone, naive (as the batch engine keeps it)."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock."""
+
+    def today(self) -> date:
+        """Today on this machine."""
+        return date.today()
+
+    def now(self) -> datetime:
+        """Now on this machine."""
+        return datetime.now()
+
+
 @dataclass
 class Work:
     """One use case's unit of work: the session, the caller's context, its outcome."""
@@ -123,8 +148,10 @@ class Habeas:
     """The application: built from settings, with nothing done at import or construction
     beyond remembering them; the stores open on first use."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        """Where use cases read the day and the moment (a test passes a fixed one)."""
         disclosure.install()
         wiring.install()
         self._secret = secrets.token_bytes(32)
@@ -149,6 +176,10 @@ class Habeas:
         self.field: Field = Field(self)
         self.audit: AuditLog = AuditLog(self)
         self.monitor: Monitor = Monitor(self)
+
+    def today(self) -> date:
+        """The day use cases act on unless told another (``clock``)."""
+        return self.clock.today()
 
     @property
     def serializes_calls(self) -> bool:

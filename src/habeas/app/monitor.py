@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -137,7 +137,7 @@ class Monitor:
     def _authorize(self, principal: Principal | None, purpose: str | None, source: str) -> Feed:
         """The feed, if the caller may post its events and record what they do."""
         with self.app.work(principal, purpose, "monitor_receive") as w:
-            feed = self.feeds.get(source, date.today())
+            feed = self.feeds.get(source, self.app.today())
             res = Resource("Source", feed.name, {"purposes": list(feed.declaration.purposes)})
             steps = Resource(
                 "Case",
@@ -393,7 +393,7 @@ class Monitor:
         mark = len(deferred)
         try:
             with session.begin_nested():
-                effect = effects.apply(session, w.ctx, feed, e, link, date.today())
+                effect = effects.apply(session, w.ctx, feed, e, link, self.app.today())
                 self._inbox(session, feed, e, link, effect, compared, model, via, arrived)
                 effects.audit_event(session, w.ctx, feed, e, link, effect)
         except IntegrityError:  # another consumer committed the same event first
@@ -682,7 +682,7 @@ class Monitor:
                     )
                 row = w.session.get(InboxEvent, (r.source, r.event_id))
                 assert row is not None
-                feed = self.feeds.get(r.source, date.today())
+                feed = self.feeds.get(r.source, self.app.today())
                 ev = Checked(0, r.event_id, row.kind, row.occurred_at, json.loads(row.record))
                 link = Link(
                     True,
@@ -692,7 +692,7 @@ class Monitor:
                     row.match_weight,
                     (f"decided by {w.ctx.user}: {reason}",),
                 )
-                effect = effects.apply(w.session, w.ctx, feed, ev, link, date.today())
+                effect = effects.apply(w.session, w.ctx, feed, ev, link, self.app.today())
                 if not inbox_sealed(key_for(w.session.connection()), row):
                     raise HistoryBroken(
                         f"the inbox row of event {r.source}:{r.event_id} does "

@@ -344,7 +344,7 @@ class Pipeline:
                 self.app.engine,
                 w.store,
                 ctx,
-                datetime.now(),
+                self.app.clock.now(),
                 incremental=incremental,
                 resolver=engine,
                 reuse_model=reuse_model,

@@ -178,7 +178,7 @@ def sources_add(
             raise HabeasError(f"{f}: no such file or folder")
         paths.extend(sorted(f.glob("*.toml")) if f.is_dir() else [f])
     a = application()
-    regs = a.pipeline.register(principal(a, as_user), purpose, paths, date.today())
+    regs = a.pipeline.register(principal(a, as_user), purpose, paths, a.today())
     for reg in regs:
         render.registration(out, reg)
     if any(not r.accepted for r in regs):
@@ -264,7 +264,7 @@ def sources_check(
 ) -> None:
     """Re-apply the legal-basis rules to every source (agreements lapse); exit 3 if any fails."""
     a = application()
-    today = parse_date(on) if on else date.today()
+    today = parse_date(on) if on else a.today()
     results = a.pipeline.check(principal(a, as_user), purpose, today)
     render.emit_json(out, results) if as_json else render.source_check(out, results, today)
     if any(not r.ok for r in results):
@@ -301,7 +301,7 @@ def ingest_cmd(
             purpose,
             source,
             path,
-            date.today(),
+            a.today(),
             progress=step,
             dry_run=dry_run,
         )
@@ -341,7 +341,7 @@ def quarantine_purge(
     """Delete quarantine entries past their retention (an integration engineer; audited)."""
     a = application()
     purged = a.pipeline.purge_quarantine(
-        principal(a, as_user), purpose, parse_date(on) if on else date.today()
+        principal(a, as_user), purpose, parse_date(on) if on else a.today()
     )
     for source, n in sorted(purged.items()):
         out.print(f"{source}: {n:,} entries purged")

@@ -169,7 +169,7 @@ def person(request: Request, h: H, person_id: str) -> Response:
         cases = h.cases.for_person(who.principal, who.purpose, person_id[:64])
         view = None
         if cases:
-            view = h.cases.show(who.principal, who.purpose, cases[0].id, date.today())
+            view = h.cases.show(who.principal, who.purpose, cases[0].id, h.today())
     except HabeasError as exc:
         return failed(request, who, exc)
     steps = STEPS.get(who.role, {}).get(view.file.state.value, []) if view else []
@@ -194,7 +194,7 @@ def case(request: Request, h: H, case_id: int, notice: str = "") -> Response:
     if who is None:
         return to_login()
     try:
-        view = h.cases.show(who.principal, who.purpose, case_id, date.today())
+        view = h.cases.show(who.principal, who.purpose, case_id, h.today())
     except HabeasError as exc:
         return failed(request, who, exc)
     steps = STEPS.get(who.role, {}).get(view.file.state.value, [])
@@ -223,7 +223,7 @@ async def case_step(request: Request, h: H, case_id: int) -> Response:
         )
     except HabeasError as exc:
         try:
-            view = h.cases.show(who.principal, who.purpose, case_id, date.today())
+            view = h.cases.show(who.principal, who.purpose, case_id, h.today())
         except HabeasError:
             return failed(request, who, exc)
         steps = STEPS.get(who.role, {}).get(view.file.state.value, [])
@@ -248,7 +248,7 @@ def planner(request: Request, h: H) -> Response:
         me=who,
         office=view.office_name,
         teams=view.teams,
-        today=date.today().isoformat(),
+        today=h.today().isoformat(),
     )
 
 
@@ -283,7 +283,7 @@ def custody(request: Request, h: H) -> Response:
     if who is None:
         return to_login()
     try:
-        board = h.custody.board(who.principal, who.purpose, date.today())
+        board = h.custody.board(who.principal, who.purpose, h.today())
     except HabeasError as exc:
         return failed(request, who, exc)
     return render(request, "custody.html", me=who, board=board)

@@ -46,7 +46,7 @@ def cases(
 def open_case(h: H, c: C, body: OpenCase) -> CaseOpened:
     """Open a case on a person of the index."""
     return h.cases.open_case(
-        c.principal, c.purpose, body.person_id, body.on or date.today(), body.basis
+        c.principal, c.purpose, body.person_id, body.on or h.today(), body.basis
     )
 
 
@@ -61,7 +61,7 @@ def case(
 ) -> dict[str, Any]:
     """A case: instruments, gates with their reasons, priority, history, deadlines."""
 
-    view = h.cases.show(c.principal, c.purpose, case_id, on or date.today(), client=client)
+    view = h.cases.show(c.principal, c.purpose, case_id, on or h.today(), client=client)
     return JSONResponse(case_json(view))  # type: ignore[return-value]  # plain data already
 
 
@@ -148,7 +148,7 @@ def resolve_flag(
         flag,
         body.reason,
         body.evidence,
-        body.on or date.today(),
+        body.on or h.today(),
     )
 
 
@@ -170,4 +170,4 @@ def tasks(
     offset: Offset = 0,
 ) -> list[TaskRow]:
     """Deadlines due soon, missed ones first."""
-    return h.cases.tasks(c.principal, c.purpose, on or date.today(), within, limit, offset)
+    return h.cases.tasks(c.principal, c.purpose, on or h.today(), within, limit, offset)

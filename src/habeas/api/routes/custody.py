@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter
 
 from habeas.api.deps import C, H, edge
@@ -22,7 +20,7 @@ def place(h: H, c: C, body: Place) -> PlacementOut:
         c.purpose,
         body.case_id,
         body.facility,
-        body.on or date.today(),
+        body.on or h.today(),
         body.reason,
     )
 
@@ -38,14 +36,14 @@ def occupancy(h: H, c: C) -> list[FacilityLoad]:
 @edge
 def transport_plan(h: H, c: C, body: Day) -> TransportOut:
     """Plan removal transport (min-cost flow, greedy beside)."""
-    return transport_out(h.custody.plan(c.principal, c.purpose, body.on or date.today()))
+    return transport_out(h.custody.plan(c.principal, c.purpose, body.on or h.today()))
 
 
 @router.post("/transport/book", tags=["custody"])
 @edge
 def transport_book(h: H, c: C, body: Day) -> TransportOut:
     """Plan and book the seated people onto manifests (each gated again)."""
-    report, booking = h.custody.book(c.principal, c.purpose, body.on or date.today())
+    report, booking = h.custody.book(c.principal, c.purpose, body.on or h.today())
     return transport_out(report, booking)
 
 
@@ -53,5 +51,5 @@ def transport_book(h: H, c: C, body: Day) -> TransportOut:
 @edge
 def transport_lock(h: H, c: C, body: Lock) -> LockOut:
     """Lock a flight's manifest, taking off whoever no longer passes the gate."""
-    lock = h.custody.lock(c.principal, c.purpose, body.flight, body.on or date.today())
+    lock = h.custody.lock(c.principal, c.purpose, body.flight, body.on or h.today())
     return LockOut(flight=lock.flight, kept=lock.kept, taken_off=lock.taken_off)

@@ -28,7 +28,7 @@ def sources(h: H, c: C) -> list[SourceOut]:
 @edge
 def sources_check(h: H, c: C, on: date | None = None) -> list[SourceCheck]:
     """Every source's legal basis re-checked as of ``on`` (agreements lapse)."""
-    return h.pipeline.check(c.principal, c.purpose, on or date.today())
+    return h.pipeline.check(c.principal, c.purpose, on or h.today())
 
 
 SourceName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,62}$")]

@@ -51,7 +51,7 @@ class Assigning:
 
         if not 1 <= len(case_ids) <= 500:
             raise HabeasError("assign 1 to 500 cases at a time")
-        today = date.today()
+        today = self.app.today()
         if not today <= day <= today + timedelta(days=MAX_AHEAD):
             raise HabeasError(f"the day must be today to {MAX_AHEAD} days ahead, not {day}")
         if not (0 <= window[0] < window[1] <= 24 * 60) or not 5 <= stop_minutes <= 240:

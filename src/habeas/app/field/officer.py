@@ -37,7 +37,7 @@ class Officer:
         instrument, the identity summary this purpose allows (no photo), the address and
         its confidence; cancelled ones with the reason (audited)."""
 
-        day = day or date.today()
+        day = day or self.app.today()
         with self.app.work(principal, purpose, "field_today") as w:
             team = team_of(w, "field_today")
             rows = queries.team_day(w.session, team.code, day)

@@ -50,7 +50,7 @@ class Planner:
         address and confidence; persons with an open flag are marked, not hidden (one
         audit entry names the cases shown)."""
 
-        today = today or date.today()
+        today = today or self.app.today()
         with self.app.work(principal, purpose, "field_planner") as w:
             office = office_of(w, "field_planner")
             states = office.states.split(",")
@@ -114,7 +114,7 @@ class Planner:
         known address with its confidence in parts, its sources and dates, the other
         addresses the sources hold, earlier attempts, and any open flag (audited)."""
 
-        today = today or date.today()
+        today = today or self.app.today()
         with self.app.work(principal, purpose, "field_planner_case") as w:
             office = office_of(w, "field_planner_case")
             require_case(w.session, w.ctx, case_id, "field_planner_case")

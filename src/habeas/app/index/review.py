@@ -5,7 +5,6 @@ engine for the next run and shown in the published index at once."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from habeas.app.index.grants import check_page, entry, grants, not_found, refuse
@@ -116,7 +115,9 @@ class Reviewing:
         with self.app.work(principal, purpose, "review_decide", write=True) as w:
             self._review_records(w, "review_decide", [left, right])
             with self.app.staging() as st:
-                rec = decide(st.con, left, right, decision, w.ctx.user, reason, datetime.now())
+                rec = decide(
+                    st.con, left, right, decision, w.ctx.user, reason, self.app.clock.now()
+                )
                 publish_decisions(w.session, st, [rec.decision_id])
             w.done(f"decision {rec.decision_id}: {decision}", [f"record:{left}", f"record:{right}"])
             return DecisionRecorded(decision_id=rec.decision_id, warnings=list(rec.warnings))
@@ -135,7 +136,7 @@ class Reviewing:
             members = queries.person_record_ids(w.session, person_id)
             self._review_records(w, "review_unmerge", members or records)
             with self.app.staging() as st:
-                rec = unmerge(st.con, person_id, records, w.ctx.user, reason, datetime.now())
+                rec = unmerge(st.con, person_id, records, w.ctx.user, reason, self.app.clock.now())
                 publish_decisions(w.session, st, [rec.decision_id])
             w.done(f"unmerge decision {rec.decision_id}", [f"person:{person_id}"])
             return DecisionRecorded(decision_id=rec.decision_id, warnings=[])
@@ -151,7 +152,7 @@ class Reviewing:
                 raise NotFound(f"no published decision {decision_id}")
             self._review_records(w, "review_undo", json.loads(d.record_ids))
             with self.app.staging() as st:
-                rec = undo_unmerge(st.con, decision_id, w.ctx.user, reason, datetime.now())
+                rec = undo_unmerge(st.con, decision_id, w.ctx.user, reason, self.app.clock.now())
                 publish_decisions(w.session, st, [decision_id, rec.decision_id])
             w.done(
                 f"unmerge {decision_id} undone by {rec.decision_id}", [f"decision:{decision_id}"]
