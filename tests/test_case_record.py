@@ -19,9 +19,10 @@ from sqlalchemy import create_engine, select, text
 from habeas.app import Habeas
 from habeas.app.cases import StepDone, StepRequest
 from habeas.cases import lifecycle as lc
+from habeas.cases.casefile import CaseFile, Refused, State
 from habeas.cases.from_records import contradictions, court_events
 from habeas.cases.history import GENESIS, StoredEvent
-from habeas.cases.lifecycle import CaseFile, Refused, State, transition
+from habeas.cases.lifecycle import transition
 from habeas.errors import AccessDenied, GateRefused, HistoryBroken
 from habeas.store.models import (
     Case,

@@ -13,7 +13,8 @@ from sqlalchemy import Engine, select
 from habeas.app import Habeas
 from habeas.app.cases import StepDone, StepRequest
 from habeas.cases import lifecycle as lc
-from habeas.cases.service import assign_counsel, list_cases, open_case, record_event, show_case
+from habeas.cases.queries import list_cases, show_case
+from habeas.cases.service import assign_counsel, open_case, record_event
 from habeas.errors import AccessDenied, Conflict, GateRefused
 from habeas.governance.authz import AccessContext
 from habeas.store.keys import register as register_key

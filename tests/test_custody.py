@@ -100,7 +100,7 @@ def _arrest(s: object, case_id: int) -> None:
 
 def _order_doc(s: object, case_id: int) -> dict[str, str]:
     """The reinstatement decision, attached to the case (what its finality cites)."""
-    from habeas.cases.service import attach_document, verify_document
+    from habeas.cases.documents import attach_document, verify_document
 
     digest, _ = attach_document(s, OFFICER, case_id, "reinstatement decision", ORDER)  # type: ignore[arg-type]
     checker = AccessContext("super2", "supervisor", "case_review")  # a second person

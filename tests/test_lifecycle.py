@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from habeas.cases import lifecycle as lc
-from habeas.cases.lifecycle import CaseFile, Refused, State, transition
+from habeas.cases.casefile import CaseFile, Refused, State
+from habeas.cases.lifecycle import transition
 
 D0 = date(2026, 1, 5)
 OFFICER = ("officer1", "case_officer")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from habeas.cases.casefile import CaseFile
 from habeas.cases.instruments import Order
-from habeas.cases.lifecycle import CaseFile
 from habeas.monitor.rules import (
     Candidate,
     decide_link,

@@ -16,23 +16,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from habeas.cases.access import case_resource, require_case
+from habeas.cases.casefile import Refused, State
+from habeas.cases.documents import attach_document, read_document, verify_document
+from habeas.cases.event_store import case_file
 from habeas.cases.flags import resolve_flag
 from habeas.cases.from_records import open_cases_from_index, sync_flags
-from habeas.cases.lifecycle import EVENTS, Refused, State, event_from_payload
-from habeas.cases.service import (
-    assign_counsel,
-    attach_document,
-    case_file,
-    list_cases,
-    open_case,
-    read_document,
-    readable_cases,
-    record_due_effects,
-    record_event,
-    show_case,
-    tasks_due,
-    verify_document,
-)
+from habeas.cases.lifecycle import EVENTS, event_from_payload
+from habeas.cases.queries import list_cases, readable_cases, show_case, tasks_due
+from habeas.cases.service import assign_counsel, open_case, record_due_effects, record_event
 from habeas.errors import AccessDenied, Conflict, GateRefused, HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import authorize
@@ -45,7 +36,7 @@ from habeas.store.models import Case, CourtRecordReview, FieldMember, FieldTeam,
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
     from habeas.cases.from_records import OpenReport
-    from habeas.cases.service import CaseView
+    from habeas.cases.queries import CaseView
     from habeas.prioritize.service import PrioritizeReport
 
 STATES: tuple[str, ...] = tuple(s.value for s in State)

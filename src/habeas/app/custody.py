@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from habeas.cases.access import case_resource, require_case
-from habeas.cases.service import readable_cases
+from habeas.cases.queries import readable_cases
 from habeas.custody.facilities import ensure_facilities, occupancy, place
 from habeas.custody.removal import book, lock_manifest, plan_transport, read_flights
 from habeas.errors import AccessDenied, HabeasError, NotFound

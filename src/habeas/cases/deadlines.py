@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from habeas.cases.lifecycle import TERMINAL, CaseFile
+from habeas.cases.casefile import TERMINAL, CaseFile
 
 CHECK_IN_EVERY = 30
 """Days between check-ins for alternatives to detention and orders of supervision."""

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from habeas.cases import lifecycle as lc
-from habeas.cases.lifecycle import TERMINAL
+from habeas.cases.casefile import TERMINAL
 from habeas.cases.service import record_event
 from habeas.errors import HabeasError, NotFound
 from habeas.governance.authz import AccessContext

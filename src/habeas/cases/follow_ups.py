@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from habeas.cases.lifecycle import CaseFile, State
+from habeas.cases.casefile import CaseFile, State
 from habeas.follow_ups import FollowUps
 from habeas.governance.authz import AccessContext
 

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from habeas.cases import lifecycle as lc
+from habeas.cases.casefile import TERMINAL
+from habeas.cases.event_store import case_file
 from habeas.cases.instruments import APPEAL_DAYS
-from habeas.cases.lifecycle import TERMINAL
-from habeas.cases.service import case_file, index_flags, open_case, record_event
+from habeas.cases.service import index_flags, open_case, record_event
 from habeas.errors import AccessDenied, GateRefused
 from habeas.governance.authz import AccessContext
 from habeas.sources.access import readable_sources

@@ -5,10 +5,8 @@ return every reason a step may not happen on a given day (an empty list: the gat
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from habeas.cases.lifecycle import CaseFile
+from habeas.cases.casefile import CaseFile
 
 
 def flag_reasons(case: CaseFile, kinds: tuple[str, ...]) -> list[str]:

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from habeas.app.cases import STEP_KINDS, StepRequest, case_json, step_fields
 from habeas.app.choices import StateName, StepKind
-from habeas.cases.service import MAX_DOCUMENT
+from habeas.cases.documents import MAX_DOCUMENT
 from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.cli.context import application, out
 from habeas.cli.render import emit_json
@@ -25,7 +25,7 @@ from habeas.prioritize.policy import load_policy
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
-    from habeas.cases.service import CaseView
+    from habeas.cases.queries import CaseView
     from habeas.custody.removal import TransportReport
 
 FlagName = Literal["citizenship", "lawful_status"]

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from habeas.cases.access import case_resource
+from habeas.cases.casefile import CaseFile, Refused, State
+from habeas.cases.event_store import case_file
 from habeas.cases.follow_ups import StepTaken
-from habeas.cases.lifecycle import CaseFile, Refused, State
-from habeas.cases.service import case_file
 from habeas.errors import AccessDenied, CapacityFull, GateRefused, HabeasError
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize

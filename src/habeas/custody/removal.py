@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 
 from habeas.cases import gates
 from habeas.cases import lifecycle as lc
-from habeas.cases.lifecycle import State
-from habeas.cases.service import case_file, readable_cases, record_event
+from habeas.cases.casefile import State
+from habeas.cases.event_store import case_file
+from habeas.cases.queries import readable_cases
+from habeas.cases.service import record_event
 from habeas.custody.facilities import SYNTHETIC_FACILITIES
 from habeas.custody.transport import Flight, Plan, Ready, plan_greedy, plan_min_cost
 from habeas.errors import GateRefused, HabeasError

@@ -18,9 +18,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from habeas.cases.casefile import CaseFile
 from habeas.cases.flags import FLAGS
 from habeas.cases.follow_ups import StepTaken
-from habeas.cases.lifecycle import CaseFile
 from habeas.field.rules import cancel_reasons
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from habeas.cases import gates
-from habeas.cases.lifecycle import CaseFile, State
+from habeas.cases.casefile import CaseFile, State
 
 SUBJECT_OUTCOMES = ("arrested", "located_not_detained", "not_located")
 NOT_SUBJECT = "not_subject"

@@ -26,9 +26,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from habeas.cases import lifecycle as lc
+from habeas.cases.casefile import TERMINAL, State
 from habeas.cases.deadlines import VERIFY_REPORT_DAYS
-from habeas.cases.lifecycle import TERMINAL, State
-from habeas.cases.service import case_file, record_event
+from habeas.cases.event_store import case_file
+from habeas.cases.service import record_event
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext
 from habeas.monitor.feeds import Feed

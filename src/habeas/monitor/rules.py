@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from habeas.cases.lifecycle import CaseFile
+from habeas.cases.casefile import CaseFile
 from habeas.governance.disclosure import mask
 from habeas.resolve.cluster import osa_distance
 

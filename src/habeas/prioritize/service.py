@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, select
 
 from habeas.cases.access import case_resource
-from habeas.cases.lifecycle import TERMINAL
+from habeas.cases.casefile import TERMINAL
 from habeas.errors import AccessDenied
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize_batch

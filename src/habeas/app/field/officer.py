@@ -13,8 +13,10 @@ from habeas.app.field.common import hhmm, now, refused, team_of, window
 from habeas.app.field.schemas import OfficerItem, OutcomeIn, OutcomeOut, TodayView
 from habeas.app.index.grants import grants
 from habeas.cases.access import case_resource
+from habeas.cases.event_store import case_file
 from habeas.cases.events import RecordEncounter
-from habeas.cases.service import case_file, readable_cases, record_event
+from habeas.cases.queries import readable_cases
+from habeas.cases.service import record_event
 from habeas.errors import Conflict, HabeasError, NotFound
 from habeas.field import queries, rules
 from habeas.governance.authz import authorize

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from habeas.app.field.common import PLANNABLE, office_of, readable_addresses, teams
 from habeas.app.field.schemas import PlannerCase, PlannerPoints, PlannerView
 from habeas.cases.access import require_case
-from habeas.cases.service import readable_cases
+from habeas.cases.queries import readable_cases
 from habeas.errors import NotFound
 from habeas.field import queries
 from habeas.field.confidence import estimate
