@@ -282,3 +282,14 @@ def test_use_cases_read_the_day_from_the_application_s_clock(app_on: Any) -> Non
     report = app.field.assign(supervisor, "field_operation", [1], "NE-1", date(2030, 1, 3))
     assert report.assigned == [] and [r.case_id for r in report.refused] == [1]
     app.close()
+
+
+def test_the_application_layer_holds_no_sql() -> None:
+    """Use cases call a domain or query function; the SQL lives in the areas below."""
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in sorted((SRC / "app").rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.search(r"\b(select|insert|update|delete|text)\(|\.execute\(", line)
+    ]
+    assert found == []

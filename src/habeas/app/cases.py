@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
+from habeas.cases import queries
 from habeas.cases.access import case_resource, require_case
 from habeas.cases.casefile import Refused, State
 from habeas.cases.documents import attach_document, read_document, verify_document
@@ -31,7 +31,7 @@ from habeas.governance.disclosure import facade
 from habeas.governance.identity import refusal
 from habeas.prioritize.policy import DEFAULT_POLICY, load_policy
 from habeas.prioritize.service import prioritize_cases
-from habeas.store.models import Case, CourtRecordReview, FieldMember, FieldTeam, IndexPerson
+from habeas.store.models import Case, FieldMember, FieldTeam, IndexPerson
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -245,11 +245,7 @@ class Cases:
 
         with self.app.work(principal, purpose, "person_cases") as w:
             self.probe(w.ctx, "person_cases")
-            rows = list(
-                w.session.execute(
-                    select(Case).where(Case.person_id == person_id).order_by(Case.id.desc())
-                ).scalars()
-            )
+            rows = queries.cases_of_person(w.session, person_id)
             shown = readable_cases(
                 w.session, w.ctx, rows, "person_cases", f"cases of person {person_id}"
             )
@@ -365,7 +361,7 @@ class Cases:
             require_case(w.session, w.ctx, case_id, f"case_{request.kind}")
             _generic_step_allowed(w, case_id, request, self.app.today())
             after = record_event(w.session, w.ctx, case_id, event, request.version)
-            version = w.session.execute(select(Case.version).where(Case.id == case_id)).scalar_one()
+            _, version = queries.state_and_version(w.session, case_id)
             w.done(f"case {case_id} now {after.state}", [f"case:{case_id}"])
             return StepDone(
                 case_id=case_id, kind=request.kind, state=after.state.value, version=version
@@ -472,9 +468,7 @@ class Cases:
                     "reload it and apply the step again"
                 )
             done = resolve_flag(w.session, w.ctx, case_id, flag, reason, evidence, on)
-            state, now = w.session.execute(
-                select(Case.state, Case.version).where(Case.id == case_id)
-            ).one()
+            state, now = queries.state_and_version(w.session, case_id)
             w.done(
                 f"{flag} resolved on cases {', '.join(map(str, done))}", [f"case:{c}" for c in done]
             )
@@ -491,14 +485,7 @@ class Cases:
             raise HabeasError("limit must be 1 to 500 and offset 0 or more")
         with self.app.work(principal, purpose, "court_record_review") as w:
             self.probe(w.ctx, "court_record_review")
-            rows = list(
-                w.session.execute(
-                    select(CourtRecordReview)
-                    .order_by(CourtRecordReview.found_at, CourtRecordReview.record_id)
-                    .limit(limit)
-                    .offset(offset)
-                ).scalars()
-            )
+            rows = queries.court_record_reviews(w.session, limit, offset)
             audit.append(
                 w.session,
                 user=w.ctx.user,

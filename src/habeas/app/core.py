@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,12 +38,12 @@ from habeas.app.index import PersonIndex
 from habeas.app.monitor import Monitor
 from habeas.app.pipeline import Pipeline
 from habeas.app.users import Users
+from habeas.cases.common import keep_refused_attempt
 from habeas.errors import AccessDenied, HabeasError, Unauthenticated
-from habeas.governance import audit, disclosure
+from habeas.governance import accounts, audit, disclosure
 from habeas.governance.authz import PURPOSES, AccessContext, whole_identifiers
 from habeas.settings import Settings
 from habeas.store import keys
-from habeas.store.models import CaseRefusal, User
 from habeas.store.operational import (
     current_revision,
     is_sqlite,
@@ -321,9 +321,7 @@ class Habeas:
             )
         if purpose not in PURPOSES:
             raise HabeasError(f"unknown purpose {purpose!r}; purposes are {', '.join(PURPOSES)}")
-        user = session.execute(
-            select(User).where(User.username == principal.username)
-        ).scalar_one_or_none()
+        user = accounts.account(session, principal.username)
         if user is None or not user.active:
             raise Unauthenticated(f"no active account {principal.username!r}")
         request_id = f"{principal.origin[:44]}:{uuid.uuid4().hex[:16]}"
@@ -446,7 +444,7 @@ class Habeas:
                     audit.append(conn, **entry)
                     refusal = getattr(exc, "refusal", None)
                     if refusal:
-                        conn.execute(insert(CaseRefusal), refusal)
+                        keep_refused_attempt(conn, refusal)
                     if entry.get("decision") == "deny":
                         return
                 user = ctx.user if ctx else (principal.username if principal else "anonymous")

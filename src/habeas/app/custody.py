@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from habeas.cases import queries as case_queries
 from habeas.cases.access import case_resource, require_case
 from habeas.cases.queries import readable_cases
-from habeas.custody.facilities import ensure_facilities, occupancy, place
+from habeas.custody.facilities import ensure_facilities, occupancy, place, placements_held
 from habeas.custody.removal import book, lock_manifest, plan_transport, read_flights
 from habeas.errors import AccessDenied, HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import authorize
 from habeas.governance.disclosure import facade
-from habeas.store.models import Case, CaseEvent, Facility, Placement
+from habeas.store.models import Case, CaseEvent
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -117,29 +118,12 @@ class Custody:
         shown)."""
         import json
 
-        from sqlalchemy import select
-
         with self.app.work(principal, purpose, "custody_board") as w:
             self.app.cases.probe(w.ctx, "custody_board")
-            held = w.session.execute(
-                select(Placement, Facility.code)
-                .join(Facility, Facility.id == Placement.facility_id)
-                .where(Placement.ended_on.is_(None))
-                .order_by(Facility.code, Placement.started_on)
-            ).all()
-            moves = (
-                w.session.execute(
-                    select(CaseEvent)
-                    .where(CaseEvent.kind.in_(("add_to_manifest", "take_off_manifest")))
-                    .order_by(CaseEvent.case_id, CaseEvent.seq)
-                )
-                .scalars()
-                .all()
-            )
+            held = placements_held(w.session)
+            moves = case_queries.manifest_moves(w.session)
             ids = {p.case_id for p, _ in held} | {e.case_id for e in moves}
-            cases = {
-                c.id: c for c in w.session.execute(select(Case).where(Case.id.in_(ids))).scalars()
-            }
+            cases = case_queries.cases_by_id(w.session, ids)
             shown = {
                 c.id
                 for c in readable_cases(

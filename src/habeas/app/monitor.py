@@ -19,15 +19,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from habeas.cases.common import keep_refused_attempt
 from habeas.errors import AccessDenied, GateRefused, HabeasError, HistoryBroken, NotFound
 from habeas.governance import audit
 from habeas.governance.audit import DEFERRED
 from habeas.governance.authz import Resource, authorize
 from habeas.governance.disclosure import facade
-from habeas.monitor import effects
+from habeas.monitor import effects, queries
 from habeas.monitor.effects import explanation
 from habeas.monitor.feeds import FeedRegistry
 from habeas.monitor.inbox import inbox_seal, inbox_sealed
@@ -35,7 +35,7 @@ from habeas.monitor.intake import MAX_EVENTS, Checked, Rejected, check_batch
 from habeas.monitor.matching import Matcher, identifiers, published_model
 from habeas.monitor.rules import Link, decide_link
 from habeas.store.keys import key_for
-from habeas.store.models import CaseRefusal, EventConsumer, EventQuarantine, EventReview, InboxEvent
+from habeas.store.models import EventConsumer, EventQuarantine, EventReview, InboxEvent
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -106,17 +106,6 @@ class ReviewRow(BaseModel):
     detail: str
     cites: list[str]
     opened_at: datetime
-
-
-_KNOWN = text(
-    """SELECT source, event_id, kind, occurred_at, status, person_id, record_id, case_id,
-              effect, record, seal FROM monitor_inbox WHERE source = :s AND event_id IN :ids"""
-).bindparams(bindparam("ids", expanding=True))
-_APART = text(
-    """SELECT r.person_id, i.record FROM monitor_reviews r JOIN monitor_inbox i
-         ON i.source = r.source AND i.event_id = r.event_id
-       WHERE r.decision = 'different' AND r.person_id IS NOT NULL"""
-)
 
 
 @facade
@@ -274,10 +263,7 @@ class Monitor:
 
         with self.app.reader() as s:
             key = key_for(s.connection())
-            known = {
-                r.event_id: r
-                for r in s.execute(_KNOWN, {"s": feed.name, "ids": [e.event_id for e in events]})
-            }
+            known = queries.known_events(s, feed.name, [e.event_id for e in events])
         fresh, dups, conflicts = [], [], []
         for e in events:
             row = known.get(e.event_id)
@@ -344,7 +330,7 @@ class Monitor:
     def _kept_apart(self) -> list[tuple[str, frozenset[tuple[str, str]]]]:
 
         with self.app.reader() as s:
-            rows = s.execute(_APART).all()
+            rows = queries.kept_apart(s)
         return [(pid, identifiers(json.loads(rec))) for pid, rec in rows]
 
     def _process(
@@ -430,14 +416,13 @@ class Monitor:
     def _keep_refusal(session: Any, exc: BaseException) -> None:
         """A refused step's own audit entry and refusal row, kept after its savepoint was
         rolled back (as the application keeps them after a rollback)."""
-        from sqlalchemy import insert
 
         entry = getattr(exc, "entry", None)
         if entry:
             audit.append(session, **entry)
         refusal = getattr(exc, "refusal", None)
         if refusal:
-            session.execute(insert(CaseRefusal), refusal)
+            keep_refused_attempt(session.connection(), refusal)
 
     def _inbox(
         self,
@@ -557,25 +542,8 @@ class Monitor:
         since = now - timedelta(seconds=STATUS_WINDOW)
         with self.app.work(principal, purpose, "monitor_status") as w:
             s = w.session
-            recent = s.execute(
-                select(InboxEvent.received_at, InboxEvent.committed_at, InboxEvent.occurred_at)
-                .where(InboxEvent.committed_at >= since)
-                .limit(200_000)
-            ).all()
-            effects = dict(
-                s.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all()
-            )
-            kinds = dict(
-                s.execute(select(InboxEvent.kind, func.count()).group_by(InboxEvent.kind)).all()
-            )
-            quarantined = s.execute(select(func.count()).select_from(EventQuarantine)).scalar()
-            reviews = dict(
-                s.execute(
-                    select(EventReview.kind, func.count())
-                    .where(EventReview.status == "open")
-                    .group_by(EventReview.kind)
-                ).all()
-            )
+            recent = queries.committed_since(s, since)
+            counted = queries.counts(s)
             consumers: list[dict[str, Any]] = [
                 {
                     "name": c.name,
@@ -584,7 +552,7 @@ class Monitor:
                     "delivered": c.delivered,
                     "seen_at": c.seen_at.isoformat(timespec="seconds"),
                 }
-                for c in s.execute(select(EventConsumer).order_by(EventConsumer.name)).scalars()
+                for c in queries.consumers(s)
             ]
         lat = sorted((c - r).total_seconds() * 1000 for r, c, _ in recent)
         lag = sorted((c - o).total_seconds() for _, c, o in recent)
@@ -600,10 +568,10 @@ class Monitor:
             lag_seconds_p50=_pct(lag, 0.5),
             backlog=sum(int(str(c["backlog"])) for c in fresh),
             consumers=consumers,
-            effects={str(k): int(v) for k, v in effects.items()},
-            by_kind={str(k): int(v) for k, v in kinds.items()},
-            quarantined=int(quarantined or 0),
-            pending_reviews={str(k): int(v) for k, v in reviews.items()},
+            effects=counted.effects,
+            by_kind=counted.by_kind,
+            quarantined=counted.quarantined,
+            pending_reviews=counted.reviews,
         )
 
     def reviews(
@@ -612,16 +580,7 @@ class Monitor:
         """The open review tasks (case officers and supervisors, purpose case_review)."""
         with self.app.work(principal, purpose, "monitor_reviews") as w:
             _may_review(w)
-            rows = (
-                w.session.execute(
-                    select(EventReview)
-                    .where(EventReview.status == "open")
-                    .order_by(EventReview.id)
-                    .limit(max(1, min(limit, 1000)))
-                )
-                .scalars()
-                .all()
-            )
+            rows = queries.open_reviews(w.session, limit)
             out = [
                 ReviewRow(
                     id=r.id,

@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, insert, select
 
 from habeas.errors import HabeasError, TooManyAttempts, Unauthenticated
-from habeas.governance import audit
+from habeas.governance import accounts, audit
 from habeas.governance.authz import PURPOSES, ROLES
 from habeas.governance.disclosure import facade
 from habeas.governance.identity import (
@@ -24,7 +23,7 @@ from habeas.governance.identity import (
     require_directory,
     set_password,
 )
-from habeas.store.models import ApiToken, LoginSession, SignInFailure, User
+from habeas.store.models import ApiToken, LoginSession
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
@@ -113,15 +112,7 @@ class Users:
 
         cutoff = _now() - timedelta(minutes=self.app.settings.sign_in_window_minutes)
         with self.app.reader() as s:
-            counts = dict(
-                s.execute(
-                    select(SignInFailure.key, func.count())
-                    .where(
-                        SignInFailure.key.in_([k[:128] for k in keys]), SignInFailure.at >= cutoff
-                    )
-                    .group_by(SignInFailure.key)
-                ).all()
-            )
+            counts = accounts.failures_since(s, [k[:128] for k in keys], cutoff)
         return (
             counts.get(keys[0][:128], 0) >= self.app.settings.max_failures_account
             or counts.get(keys[1][:128], 0) >= self.app.settings.max_failures_address
@@ -132,14 +123,9 @@ class Users:
         than the window are dropped (a spray of names cannot grow the table for long)."""
 
         now = _now()
+        forget = now - timedelta(minutes=self.app.settings.sign_in_window_minutes)
         with self.app.engine.begin() as conn:
-            conn.execute(
-                delete(SignInFailure).where(
-                    SignInFailure.at
-                    < now - timedelta(minutes=self.app.settings.sign_in_window_minutes)
-                )
-            )
-            conn.execute(insert(SignInFailure), [{"key": k[:128], "at": now} for k in keys])
+            accounts.count_failure(conn, [k[:128] for k in keys], now, forget)
 
     def _audit_login(
         self, username: str, role: str, purpose: str, address: str, ok: bool, detail: str
@@ -222,11 +208,7 @@ class Users:
     def from_session(self, secret: str, address: str) -> tuple[Principal, str]:
         """The principal and purpose of a live login session."""
         with self.app.reader() as s:
-            row = s.execute(
-                select(LoginSession, User)
-                .join(User, User.id == LoginSession.user_id)
-                .where(LoginSession.token_hash == _hash(secret))
-            ).one_or_none()
+            row = accounts.login_session_and_account(s, _hash(secret))
         if row is None:
             raise Unauthenticated("unknown session: sign in again")
         sess, user = row
@@ -239,9 +221,7 @@ class Users:
     def logout(self, secret: str) -> None:
         """End a login session."""
         with self.app.sessions() as s:
-            row = s.execute(
-                select(LoginSession).where(LoginSession.token_hash == _hash(secret))
-            ).scalar_one_or_none()
+            row = accounts.login_session(s, _hash(secret))
             if row is not None and row.revoked_at is None:
                 row.revoked_at = _now()
                 s.commit()
@@ -260,11 +240,7 @@ class Users:
 
     def _from_token(self, token: str, address: str) -> Principal:
         with self.app.reader() as s:
-            row = s.execute(
-                select(ApiToken, User)
-                .join(User, User.id == ApiToken.user_id)
-                .where(ApiToken.token_hash == _hash(token))
-            ).one_or_none()
+            row = accounts.token_and_account(s, _hash(token))
         if row is None:
             raise Unauthenticated("unknown API token")
         tok, user = row
@@ -313,7 +289,7 @@ class Users:
 
         with self.app.work(principal, "oversight", "list_users") as w:
             require_directory(w.session, w.ctx, "list_users")
-            rows = w.session.execute(select(User).order_by(User.username)).scalars()
+            rows = accounts.accounts(w.session)
             return [
                 UserPublic(
                     username=u.username, role=u.role, active=u.active, created_at=u.created_at
@@ -327,7 +303,8 @@ class Users:
             raise Unauthenticated("no credentials: pass --as ACCOUNT, or sign in")
         with self.app.sessions() as s:
             ctx = self.app.context(s, principal, "oversight")
-            u = s.execute(select(User).where(User.username == ctx.user)).scalar_one()
+            u = accounts.account(s, ctx.user)
+            assert u is not None  # the context was just read from it
             return UserPublic(
                 username=u.username, role=u.role, active=u.active, created_at=u.created_at
             )
@@ -340,9 +317,7 @@ class Users:
             raise HabeasError(f"a token lasts 1 to 366 days, not {days}")
         with self.app.work(principal, "oversight", "issue_token", write=True) as w:
             require_directory(w.session, w.ctx, "issue_token", username)
-            user = w.session.execute(
-                select(User).where(User.username == username)
-            ).scalar_one_or_none()
+            user = accounts.account(w.session, username)
             if user is None:
                 raise HabeasError(f"no account {username!r}")
             token = "hab_" + secrets.token_urlsafe(32)

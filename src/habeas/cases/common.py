@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from habeas.errors import AccessDenied, HabeasError
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext
-from habeas.store.models import Case, CaseEvent
+from habeas.store.models import Case, CaseEvent, CaseRefusal
 
 
 def utc_now() -> datetime:
@@ -75,3 +75,9 @@ def case_events(session: Session, case_id: int) -> list[CaseEvent]:
             select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
         ).scalars()
     )
+
+
+def keep_refused_attempt(conn: Connection, refusal: dict[str, Any]) -> None:
+    """Keep a refused step on the case's list of refused attempts (after the work that
+    tried it was rolled back)."""
+    conn.execute(insert(CaseRefusal), refusal)

@@ -4,6 +4,7 @@ instruments, gates and refused attempts), and the list."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from habeas.cases.lifecycle import transition
 from habeas.cases.service import index_flags
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, authorize, authorize_batch
-from habeas.store.models import Case, CaseEvent, CaseRefusal, Task
+from habeas.store.models import Case, CaseEvent, CaseRefusal, CourtRecordReview, Task
 
 
 def readable_cases(
@@ -282,3 +283,43 @@ _HEADS = text(
        WHERE e.case_id IN :ids
          AND e.seq = (SELECT max(seq) FROM case_events WHERE case_id = e.case_id)"""
 ).bindparams(bindparam("ids", expanding=True))
+
+
+def cases_of_person(session: Session, person_id: str) -> list[Case]:
+    """A person's cases, newest first (no access check: callers filter them)."""
+    q = select(Case).where(Case.person_id == person_id).order_by(Case.id.desc())
+    return list(session.execute(q).scalars())
+
+
+def cases_by_id(session: Session, ids: Iterable[int]) -> dict[int, Case]:
+    """Cases by id."""
+    return {c.id: c for c in session.execute(select(Case).where(Case.id.in_(list(ids)))).scalars()}
+
+
+def state_and_version(session: Session, case_id: int) -> tuple[str, int]:
+    """A case's state and version as stored now."""
+    state, version = session.execute(
+        select(Case.state, Case.version).where(Case.id == case_id)
+    ).one()
+    return str(state), int(version)
+
+
+def court_record_reviews(session: Session, limit: int, offset: int) -> list[CourtRecordReview]:
+    """Court records set aside for their contradicting dates, oldest first."""
+    q = (
+        select(CourtRecordReview)
+        .order_by(CourtRecordReview.found_at, CourtRecordReview.record_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.execute(q).scalars())
+
+
+def manifest_moves(session: Session) -> list[CaseEvent]:
+    """Every case event that put a person on a manifest or took them off, by case."""
+    q = (
+        select(CaseEvent)
+        .where(CaseEvent.kind.in_(("add_to_manifest", "take_off_manifest")))
+        .order_by(CaseEvent.case_id, CaseEvent.seq)
+    )
+    return list(session.execute(q).scalars().all())

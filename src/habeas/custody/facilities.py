@@ -213,3 +213,14 @@ def end_placement_on_exit(step: StepTaken) -> None:
     """Follow-up of a case step: a case leaving custody ends its open placement."""
     if step.left_custody:
         end_placement(step.session, step.case_id, step.on)
+
+
+def placements_held(session: Session) -> list[tuple[Placement, str]]:
+    """The open placements with their facility's code, by facility and start."""
+    q = (
+        select(Placement, Facility.code)
+        .join(Facility, Facility.id == Placement.facility_id)
+        .where(Placement.ended_on.is_(None))
+        .order_by(Facility.code, Placement.started_on)
+    )
+    return [(p, str(code)) for p, code in session.execute(q).all()]
