@@ -185,12 +185,7 @@ def test_an_index_from_an_earlier_version_asks_for_a_full_run(tmp_path: Path, to
     from habeas.store.staging import StagingStore
 
     with StagingStore(tmp_path / "s.duckdb") as st:
-        st.con.execute(
-            "CREATE TABLE resolution_runs (run_id VARCHAR, mode VARCHAR, engine "
-            "VARCHAR, started_at TIMESTAMP, seconds DOUBLE, records BIGINT, persons "
-            "BIGINT, pairs_scored BIGINT, match_threshold DOUBLE, review_low DOUBLE, "
-            "model_json VARCHAR)"
-        )
+        # the store defines the runs' table; the prepared input is an earlier version's
         st.con.execute(
             "INSERT INTO resolution_runs VALUES ('r', 'full', 'duckdb', now(), 1, 1, "
             "1, 1, 0.95, 0.5, '{}')"
