@@ -284,7 +284,7 @@ def _pct(xs: list[float], p: float) -> float:
 def direct(data: Path, ids: dict[str, Any], n: int, url: str | None) -> dict[str, list[float]]:
     """The same calls on the application directly (no HTTP), one after another."""
     from habeas.app import Habeas
-    from habeas.app.cases import StepRequest
+    from habeas.app.cases.schemas import StepRequest
     from habeas.errors import HabeasError
     from habeas.settings import Settings
 

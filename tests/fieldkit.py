@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from habeas.app import Habeas
-from habeas.app.cases import StepRequest
+from habeas.app.cases.schemas import StepRequest
 from habeas.store.models import IndexPerson, IndexRecord, IndexRun, IndexSource
 from habeas.synth.field import offices
 

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from conftest import copy_staging
 
 from habeas.app import Habeas
-from habeas.app.cases import StepRequest
+from habeas.app.cases.schemas import StepRequest
 from habeas.store.models import IndexRecord
 from habeas.synth.declarations import to_toml
 from habeas.synth.events import STAMP, feed_declarations

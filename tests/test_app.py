@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from habeas.app import Habeas, Principal
-from habeas.app.cases import StepRequest
+from habeas.app.cases.schemas import StepRequest
 from habeas.errors import AccessDenied, HabeasError, NotFound, Unauthenticated
 from habeas.governance.audit_access import AuditFilter
 from habeas.store.models import AuditEntry, Case, CaseEvent, IndexFlag, IndexRecord, User

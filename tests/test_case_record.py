@@ -17,7 +17,7 @@ from rich.console import Console
 from sqlalchemy import create_engine, select, text
 
 from habeas.app import Habeas
-from habeas.app.cases import StepDone, StepRequest
+from habeas.app.cases.schemas import StepDone, StepRequest
 from habeas.cases import lifecycle as lc
 from habeas.cases.casefile import CaseFile, Refused, State
 from habeas.cases.from_records import contradictions, court_events

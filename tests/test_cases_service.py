@@ -11,7 +11,7 @@ from conftest import copy_staging
 from sqlalchemy import Engine, select
 
 from habeas.app import Habeas
-from habeas.app.cases import StepDone, StepRequest
+from habeas.app.cases.schemas import StepDone, StepRequest
 from habeas.cases import lifecycle as lc
 from habeas.cases.queries import list_cases, show_case
 from habeas.cases.service import assign_counsel, open_case, record_event

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from habeas.app import choices
-from habeas.app.cases import STATES, STEP_KINDS, step_fields
+from habeas.app.cases.schemas import STATES, STEP_KINDS, step_fields
 from habeas.governance.authz import PURPOSES, ROLES
 
 

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from habeas.app.cases import StepRequest
+from habeas.app.cases.schemas import StepRequest
 from habeas.app.core import Habeas, Principal
 from habeas.app.core import Habeas as App
 from habeas.app.custody import nationality_of

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from habeas.app.cases import STEP_KINDS, StepRequest, case_json, step_fields
+from habeas.app.cases.schemas import STEP_KINDS, StepRequest, case_json, step_fields
 from habeas.app.choices import StateName, StepKind
 from habeas.cases.documents import MAX_DOCUMENT
 from habeas.cli.access import AsUser, Json, Purpose, principal

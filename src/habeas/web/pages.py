@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from habeas.api.auth import address, end_session, start_session
 from habeas.api.deps import H
-from habeas.app.cases import StepRequest
+from habeas.app.cases.schemas import StepRequest
 from habeas.errors import AccessDenied, HabeasError
 from habeas.governance.authz import PURPOSES
 from habeas.web import CSP, STATIC

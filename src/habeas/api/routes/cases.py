@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from habeas.api.deps import MAX_ID, C, H, Limit, Offset, edge
 from habeas.api.schemas import Counsel, DocumentIn, DocumentVerification, FlagResolution, OpenCase
-from habeas.app.cases import (
+from habeas.app.cases.schemas import (
     CaseList,
     CaseOpened,
     DateReview,
