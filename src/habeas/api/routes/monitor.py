@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from habeas.api.deps import C, H, edge
-from habeas.app.monitor import MonitorStatus, Receipt, ReviewRow
+from habeas.app.monitor.schemas import MonitorStatus, Receipt, ReviewRow
 from habeas.errors import HabeasError
 from habeas.monitor.intake import RepeatedKey, no_repeated_keys
 

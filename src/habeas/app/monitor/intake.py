@@ -1,13 +1,6 @@
-"""Use cases of the monitor: events received from a feed (over HTTP, from a watched
-folder, from a NATS stream — the edges differ, this is one call), the monitor's status,
-and the review queue of events that may not act alone.
-
-A feed posts with an integration account (role ``event_feed``), for the purpose
-identity_resolution; the account's role is the store's. Each new event commits with its
-inbox row, its effect and its audit entry in one transaction; a repeat of an event
-already in the inbox is acknowledged and does nothing; a refused event is quarantined
-with its reason. The answer to a feed says what became of each event, never who it is.
-"""
+"""Events received from a feed (over HTTP, from a watched folder, from a NATS stream: one
+call), checked, matched, committed with their inbox row, effect and audit entry in one
+transaction; repeats acknowledged; refusals quarantined."""
 
 from __future__ import annotations
 
@@ -18,110 +11,49 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
+from habeas.app.monitor.schemas import EventResult, Receipt
 from habeas.cases.common import keep_refused_attempt
-from habeas.errors import AccessDenied, GateRefused, HabeasError, HistoryBroken, NotFound
+from habeas.errors import AccessDenied, GateRefused, HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.audit import DEFERRED
 from habeas.governance.authz import Resource, authorize
-from habeas.governance.disclosure import facade
 from habeas.monitor import effects, queries
 from habeas.monitor.effects import explanation
 from habeas.monitor.feeds import FeedRegistry
 from habeas.monitor.inbox import inbox_seal, inbox_sealed
 from habeas.monitor.intake import MAX_EVENTS, Checked, Rejected, check_batch
 from habeas.monitor.matching import Matcher, identifiers, published_model
-from habeas.monitor.rules import Link, decide_link
+from habeas.monitor.rules import decide_link
 from habeas.store.keys import key_for
-from habeas.store.models import EventConsumer, EventQuarantine, EventReview, InboxEvent
+from habeas.store.models import EventConsumer, EventQuarantine, InboxEvent
 
 if TYPE_CHECKING:
     from habeas.app.core import Habeas, Principal
     from habeas.monitor.feeds import Feed
     from habeas.monitor.intake import Checked, Rejected
 
+
 QUARANTINE_DAYS = 180
 STATUS_WINDOW = 60
 """Seconds of recent events the status's rates and latencies are read over."""
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """Now, in UTC, as the store keeps it (naive)."""
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class EventResult(BaseModel):
-    """What became of one event (no personal data: a feed learns no one's identity)."""
+class Intake:
+    """Use cases: receiving events. Holds the feeds in force and the matcher."""
 
-    position: int
-    event_id: str | None
-    status: str
-    """applied | no_case | no_effect | review | unmatched | duplicate | quarantined"""
-    reason: str = ""
-
-
-class Receipt(BaseModel):
-    """A batch's answer."""
-
-    source: str
-    received: int
-    new: int
-    duplicates: int
-    quarantined: int
-    results: list[EventResult]
-
-
-class MonitorStatus(BaseModel):
-    """How the monitor is doing (aggregates only)."""
-
-    at: datetime
-    window_seconds: int
-    events_in_window: int
-    throughput_per_second: float
-    latency_ms_p50: float | None
-    """From an event's arrival at habeas to its committed effect, in the window."""
-    latency_ms_p99: float | None
-    lag_seconds_p50: float | None
-    """From when the event happened to its committed effect, in the window."""
-    backlog: int
-    """Events the consumers report waiting (stream pending, files not yet read)."""
-    consumers: list[dict[str, Any]]
-    effects: dict[str, int]
-    """Events by what they did (applied, no_case, review, …), all time."""
-    by_kind: dict[str, int]
-    quarantined: int
-    pending_reviews: dict[str, int]
-
-
-class ReviewRow(BaseModel):
-    """An open review task about an event."""
-
-    id: int
-    source: str
-    event_id: str
-    kind: str
-    person_id: str | None
-    case_id: int | None
-    detail: str
-    cites: list[str]
-    opened_at: datetime
-
-
-@facade
-class Monitor:
-    """The monitor's use cases over one application."""
-
-    def __init__(self, app: Habeas) -> None:
-
-        self.app = app
-        self.feeds = FeedRegistry(app.settings.staging_path)
-        self.matcher = Matcher()
-        self._model: Any = None
-        self._model_at = float("-inf")
-        self._lock = threading.Lock()
-
-    # -- receiving ---------------------------------------------------------------------
+    app: Habeas
+    feeds: FeedRegistry
+    matcher: Matcher
+    _model: Any
+    _model_at: float
+    _lock: threading.Lock
 
     def _authorize(self, principal: Principal | None, purpose: str | None, source: str) -> Feed:
         """The feed, if the caller may post its events and record what they do."""
@@ -200,9 +132,9 @@ class Monitor:
             raise HabeasError(f"a batch holds at most {MAX_EVENTS} events, not {len(events):,}")
         if via not in ("http", "folder", "nats", "cli"):
             raise HabeasError(f"unknown way in {via!r}")
-        arrived = received_at or _now()
+        arrived = received_at or utc_now()
         feed = self._authorize(principal, purpose, source)
-        batch = check_batch(feed, events, _now(), first)
+        batch = check_batch(feed, events, utc_now(), first)
         results = [
             EventResult(
                 position=r.position, event_id=r.event_id, status="quarantined", reason=r.describe()
@@ -443,7 +375,7 @@ class Monitor:
                 kind=e.kind,
                 occurred_at=e.occurred_at,
                 received_at=arrived,
-                committed_at=_now(),
+                committed_at=utc_now(),
                 via=via,
                 status=effect.status,
                 person_id=link.person_id if link.linked else None,
@@ -498,7 +430,7 @@ class Monitor:
         """Keep, in quarantine, that ``count`` events came from a stream subject naming no
         declared feed (their content is not kept: no declaration allows any of it)."""
         with self.app.work(principal, purpose, "monitor_quarantine", write=True) as w:
-            now = _now()
+            now = utc_now()
             for k in range(count):
                 w.session.add(
                     EventQuarantine(
@@ -519,8 +451,6 @@ class Monitor:
                 [f"source:{source[:64]}"],
             )
 
-    # -- consumers ---------------------------------------------------------------------
-
     def report_consumer(self, name: str, via: str, backlog: int, delivered: int) -> None:
         """A consumer's own report of what waits for it (no personal data)."""
         with self.app.sessions() as s, s.begin():
@@ -528,170 +458,11 @@ class Monitor:
             if row is None:
                 s.add(
                     EventConsumer(
-                        name=name, via=via, backlog=backlog, delivered=delivered, seen_at=_now()
+                        name=name, via=via, backlog=backlog, delivered=delivered, seen_at=utc_now()
                     )
                 )
             else:
-                row.backlog, row.delivered, row.seen_at = backlog, delivered, _now()
-
-    # -- watching ----------------------------------------------------------------------
-
-    def status(self, principal: Principal | None, purpose: str | None) -> MonitorStatus:
-        """Throughput, latency, lag, backlog, effects and pending reviews (aggregates)."""
-        now = _now()
-        since = now - timedelta(seconds=STATUS_WINDOW)
-        with self.app.work(principal, purpose, "monitor_status") as w:
-            s = w.session
-            recent = queries.committed_since(s, since)
-            counted = queries.counts(s)
-            consumers: list[dict[str, Any]] = [
-                {
-                    "name": c.name,
-                    "via": c.via,
-                    "backlog": c.backlog,
-                    "delivered": c.delivered,
-                    "seen_at": c.seen_at.isoformat(timespec="seconds"),
-                }
-                for c in queries.consumers(s)
-            ]
-        lat = sorted((c - r).total_seconds() * 1000 for r, c, _ in recent)
-        lag = sorted((c - o).total_seconds() for _, c, o in recent)
-        recently = (now - timedelta(minutes=5)).isoformat(timespec="seconds")
-        fresh = [c for c in consumers if str(c["seen_at"]) > recently]
-        return MonitorStatus(
-            at=now,
-            window_seconds=STATUS_WINDOW,
-            events_in_window=len(recent),
-            throughput_per_second=round(len(recent) / STATUS_WINDOW, 2),
-            latency_ms_p50=_pct(lat, 0.5),
-            latency_ms_p99=_pct(lat, 0.99),
-            lag_seconds_p50=_pct(lag, 0.5),
-            backlog=sum(int(str(c["backlog"])) for c in fresh),
-            consumers=consumers,
-            effects=counted.effects,
-            by_kind=counted.by_kind,
-            quarantined=counted.quarantined,
-            pending_reviews=counted.reviews,
-        )
-
-    def reviews(
-        self, principal: Principal | None, purpose: str | None, limit: int = 100
-    ) -> list[ReviewRow]:
-        """The open review tasks (case officers and supervisors, purpose case_review)."""
-        with self.app.work(principal, purpose, "monitor_reviews") as w:
-            _may_review(w)
-            rows = queries.open_reviews(w.session, limit)
-            out = [
-                ReviewRow(
-                    id=r.id,
-                    source=r.source,
-                    event_id=r.event_id,
-                    kind=r.kind,
-                    person_id=r.person_id,
-                    case_id=r.case_id,
-                    detail=r.detail,
-                    cites=json.loads(r.cites),
-                    opened_at=r.opened_at,
-                )
-                for r in rows
-            ]
-            w.done(
-                f"{len(out)} open review(s) read",
-                [f"person:{r.person_id}" for r in out if r.person_id][:200],
-            )
-            return out
-
-    def decide(
-        self,
-        principal: Principal | None,
-        purpose: str | None,
-        review_id: int,
-        decision: str,
-        reason: str,
-        person_id: str | None = None,
-    ) -> str:
-        """Decide a review: ``same`` (the event is ``person_id``'s: its effect is applied
-        now, as this reviewer's steps), ``different`` (not that person: kept apart from
-        them from now on) or ``dismiss`` (seen, nothing to do), with the reason."""
-
-        if decision not in ("same", "different", "dismiss"):
-            raise HabeasError("a decision is same, different or dismiss")
-        if len(reason.strip()) < 5:
-            raise HabeasError("a decision needs its reason (5 characters or more)")
-        with self.app.work(principal, purpose, "monitor_decide", write=True) as w:
-            _may_review(w)
-            r = w.session.get(EventReview, review_id)
-            if r is None:
-                raise NotFound(f"no review {review_id}")
-            if r.status != "open":
-                raise HabeasError(f"review {review_id} was decided by {r.decided_by}")
-            said = decision
-            if decision == "same":
-                if r.kind != "match" or not person_id:
-                    raise HabeasError("same names the person, on a review of a match")
-                cited = json.loads(r.cites)
-                candidates = {c.removeprefix("person:") for c in cited if c.startswith("person:")}
-                if r.person_id:
-                    candidates.add(r.person_id)
-                if person_id not in candidates:
-                    raise HabeasError(
-                        "same may name only a person the event was matched against ("
-                        + (", ".join(sorted(candidates)) or "none: the event matched nobody")
-                        + f"), not {person_id}"
-                    )
-                row = w.session.get(InboxEvent, (r.source, r.event_id))
-                assert row is not None
-                feed = self.feeds.get(r.source, self.app.today())
-                ev = Checked(0, r.event_id, row.kind, row.occurred_at, json.loads(row.record))
-                link = Link(
-                    True,
-                    person_id,
-                    None,
-                    row.match_probability,
-                    row.match_weight,
-                    (f"decided by {w.ctx.user}: {reason}",),
-                )
-                effect = effects.apply(w.session, w.ctx, feed, ev, link, self.app.today())
-                if not inbox_sealed(key_for(w.session.connection()), row):
-                    raise HistoryBroken(
-                        f"the inbox row of event {r.source}:{r.event_id} does "
-                        "not carry its seal (written outside habeas): nothing "
-                        "is done on it; report it to oversight"
-                    )
-                row.status, row.person_id, row.case_id = effect.status, person_id, effect.case_id
-                row.effect = f"{effect.text} (after review {review_id} by {w.ctx.user})"[:4000]
-                w.session.flush()
-                reseal(w.session, row.source, row.event_id)
-                said = f"same as {person_id}: {effect.text}"
-            r.status, r.decided_by, r.decision = "decided", w.ctx.user, decision
-            r.reason, r.decided_at = reason.strip()[:2000], _now()
-            if decision == "different" and person_id:
-                r.person_id = person_id
-            w.done(
-                f"review {review_id}: {said}"[:500],
-                [
-                    f"event:{r.source}:{r.event_id}",
-                    *([f"person:{r.person_id}"] if r.person_id else []),
-                ],
-            )
-            return said
-
-
-def _may_review(w: Any) -> None:
-    if w.ctx.role not in ("case_officer", "supervisor") or w.ctx.purpose != "case_review":
-        raise AccessDenied(
-            f"{w.ctx.user} ({w.ctx.role}, purpose {w.ctx.purpose}) may not "
-            "review departure events: case officers and supervisors do, for "
-            "case_review",
-            None,
-            "monitor reviews: case_review only",
-        )
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    return round(values[min(len(values) - 1, int(q * len(values)))], 1)
+                row.backlog, row.delivered, row.seen_at = backlog, delivered, utc_now()
 
 
 def reseal(session: Any, source: str, event_id: str) -> None:
