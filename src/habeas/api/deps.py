@@ -21,8 +21,10 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
-def habeas(request: Request) -> Habeas:
-    """The application the server was built over (``create_api`` puts it in its state)."""
+async def habeas(request: Request) -> Habeas:
+    """The application the server was built over (``create_api`` puts it in its state).
+    Async on purpose: FastAPI runs a plain function dependency in a worker thread, and a
+    hop to a thread on every request is what the SQLite edge avoids (``edge``)."""
     app: Habeas = request.app.state.habeas
     return app
 
