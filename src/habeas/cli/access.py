@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from habeas.app.choices import PurposeName
+from habeas.cli.context import application
 from habeas.errors import AccessDenied, GateRefused, Unauthenticated
 
 if TYPE_CHECKING:
@@ -42,6 +43,12 @@ def cli_origin() -> str:
 def principal(app: Habeas, as_user: str | None) -> Principal | None:
     """The terminal's principal for ``--as`` (None without one: the app refuses)."""
     return app.users.local(as_user, cli_origin())
+
+
+def acting(as_user: str | None) -> tuple[Habeas, Principal | None]:
+    """This invocation's application and the terminal's principal for ``--as``."""
+    app = application()
+    return app, principal(app, as_user)
 
 
 @contextmanager

@@ -16,15 +16,14 @@ from rich.table import Table
 from habeas.app.cases.schemas import STEP_KINDS, StepRequest, case_json, step_fields
 from habeas.app.choices import StateName, StepKind
 from habeas.cases.documents import MAX_DOCUMENT
-from habeas.cli.access import AsUser, Json, Purpose, principal
-from habeas.cli.context import application, out
+from habeas.cli.access import AsUser, Json, Purpose, acting
+from habeas.cli.context import out
 from habeas.cli.render import emit_json
 from habeas.errors import HabeasError
 from habeas.prioritize.facts import FACTS
 from habeas.prioritize.policy import load_policy
 
 if TYPE_CHECKING:
-    from habeas.app.core import Habeas, Principal
     from habeas.cases.queries import CaseView
     from habeas.custody.removal import TransportReport
 
@@ -71,11 +70,6 @@ GROUPS: tuple[tuple[typer.Typer, str], ...] = (
 """This module's command groups and their names."""
 
 
-def _who(as_user: str | None) -> tuple[Habeas, Principal | None]:
-    a = application()
-    return a, principal(a, as_user)
-
-
 @policy_app.command("check")
 def policy_check(
     path: Annotated[Path, typer.Argument(help="A policy file (YAML).")],
@@ -102,7 +96,7 @@ def prioritize_cmd(
 ) -> None:
     """Raise new index flags on open cases, then score every open case whose facts
     changed since its last score (audited)."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     raised, report = a.cases.prioritize(who, purpose, _day(on), policy)
     if raised:
         out.print(f"{raised:,} new flag(s) from the index raised on open cases")
@@ -127,7 +121,7 @@ def cases_open(
 ) -> None:
     """Open a case on a person, or cases for every person with a court record or an
     active warrant (history from the court record; flags raised by the first step)."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     if person_id is not None:
         got = a.cases.open_case(who, purpose, person_id, _day(on), basis)
         out.print(f"case {got.case_id} opened on person {got.person_id}: {got.state}")
@@ -155,7 +149,7 @@ def cases_list(
     as_json: Json = False,
 ) -> None:
     """Cases by tier and score, with the rules that fired (counsel: --client)."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     got = a.cases.list_cases(who, purpose, tier, state, limit, offset, client=client)
     if as_json:
         emit_json(out, got)
@@ -173,7 +167,7 @@ def cases_date_review(
 ) -> None:
     """Court records set aside because their dates contradict each other (not seeded
     into a case), each with every reason."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     rows = a.cases.date_review(who, purpose, limit, offset)
     if as_json:
         emit_json(out, rows)
@@ -197,7 +191,7 @@ def cases_show(
 ) -> None:
     """State, instruments, gates with reasons, priority explanation, history."""
 
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     view = a.cases.show(who, purpose, case_id, _day(on), client=client)
     if as_json:
         emit_json(out, case_json(view))
@@ -231,7 +225,7 @@ def cases_step(
 ) -> None:
     """Record one step; refused (exit 3) with every reason when policy or law says no."""
 
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     req = StepRequest(kind=kind, on=_day(on), fields=_fields(field), version=version)
     done = a.cases.step(who, purpose, case_id, req)
     out.print(f"case {case_id}: {kind} recorded; now {done.state} (version {done.version})")
@@ -255,7 +249,7 @@ def cases_attach(
         raise HabeasError(
             f"{path}: {size:,} bytes; a case keeps documents of {MAX_DOCUMENT:,} bytes at most"
         )
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     doc = a.cases.attach(who, purpose, case_id, name or path.name, path.read_bytes())
     out.print(
         f"case {case_id}: document {doc.name} sha256 {doc.sha256}"
@@ -275,7 +269,7 @@ def cases_verify_document(
 ) -> None:
     """Verify a document against the court's docket (a supervisor who did not attach
     it): only then may a court's act cite it, with that court as its authority."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     doc = a.cases.verify_document(who, purpose, case_id, sha256, issuer, docket)
     said = (
         f"case {case_id}: document {doc.name} verified as {doc.issuer}'s "
@@ -292,7 +286,7 @@ def cases_counsel(
     purpose: Purpose = None,
 ) -> None:
     """Record the person's counsel (who may then read the case for redress)."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     a.cases.counsel(who, purpose, case_id, counsel)
     out.print(f"case {case_id}: counsel {counsel}")
 
@@ -308,7 +302,7 @@ def cases_resolve_flag(
     purpose: Purpose = None,
 ) -> None:
     """A supervisor resolves a flag (on every open case of the person, and the index)."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     done = a.cases.resolve_flag(who, purpose, case_id, flag, reason, evidence, _day(on))
     out.print(f"{flag} flag resolved on case(s) {', '.join(map(str, done.cases))}")
 
@@ -324,7 +318,7 @@ def tasks_due_cmd(
     as_json: Json = False,
 ) -> None:
     """Deadlines due soon, missed ones first."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     rows = a.cases.tasks(who, purpose, _day(on), within, limit, offset)
     if as_json:
         emit_json(out, rows)
@@ -349,7 +343,7 @@ def custody_place(
     purpose: Purpose = None,
 ) -> None:
     """Place (or transfer) a person; refused when the facility is full."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     p = a.custody.place(who, purpose, case_id, facility, _day(on), reason)
     out.print(f"case {case_id} held at {facility} from {p.started_on} ({escape(p.reason)})")
 
@@ -359,7 +353,7 @@ def custody_occupancy(
     as_user: AsUser = None, purpose: Purpose = None, as_json: Json = False
 ) -> None:
     """Beds held and free per facility (counts only)."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     rows = a.custody.occupancy(who, purpose)
     if as_json:
         emit_json(out, rows)
@@ -377,7 +371,7 @@ def custody_occupancy(
 @custody_app.command("synthetic-facilities")
 def custody_synthetic(as_user: AsUser = None, purpose: Purpose = None) -> None:
     """Add the synthetic world's facilities (for the demo and tests, never real ones)."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     n = a.custody.synthetic_facilities(who, purpose)
     out.print(f"{n} synthetic facilities added")
 
@@ -391,7 +385,7 @@ def transport_lock(
 ) -> None:
     """Lock a flight's manifest: the removal gate is checked again for everyone on it,
     and whoever no longer passes is taken off with the reasons."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     lock = a.custody.lock(who, purpose, flight, _day(on))
     out.print(
         f"manifest {flight} locked: {len(lock.kept)} on board list, {len(lock.taken_off)} taken off"
@@ -416,7 +410,7 @@ def transport_plan(
     purpose: Purpose = None,
 ) -> None:
     """Assign ready people to flights (min-cost flow; greedy baseline beside it)."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     if not book_seats:
         transport(out, a.custody.plan(who, purpose, _day(on), flights))
         return

@@ -11,12 +11,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from habeas.app.choices import EngineName
-from habeas.cli.access import AsUser, Json, Purpose, principal
-from habeas.cli.context import application, err, out, quiet
+from habeas.cli.access import AsUser, Json, Purpose, acting
+from habeas.cli.context import err, out, quiet
 from habeas.cli.render import emit_json
 
 if TYPE_CHECKING:  # the resolver pulls in Splink: load it only for resolution commands
-    from habeas.app.core import Habeas, Principal
     from habeas.app.index.schemas import ExplanationOut, PersonFile, ReviewQueue
     from habeas.resolve.evaluate import Scores
     from habeas.resolve.run import Resolution
@@ -38,11 +37,6 @@ GROUPS: tuple[tuple[typer.Typer, str], ...] = (
     (eval_app, "eval"),
 )
 """This module's command groups and their names."""
-
-
-def _who(as_user: str | None) -> tuple[Habeas, Principal | None]:
-    a = application()
-    return a, principal(a, as_user)
 
 
 @commands.command("resolve")
@@ -74,7 +68,7 @@ def resolve_cmd(
         if not quiet():
             err.print(f"… {stage}")
 
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     got = a.pipeline.resolve(
         who,
         purpose,
@@ -97,7 +91,7 @@ def explain_cmd(
     as_json: Json = False,
 ) -> None:
     """Why two records were linked or not: each comparison's weight, the prior, the total."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     e = a.index.explain(who, purpose, left, right)
     emit_json(out, e) if as_json else explanation(out, e)
 
@@ -110,7 +104,7 @@ def person_cmd(
     as_json: Json = False,
 ) -> None:
     """One person: records (those the purpose allows), links, flags, decisions. Audited."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     got = a.index.person(who, purpose, person_id)
     if as_json:
         emit_json(out, got)
@@ -132,7 +126,7 @@ def search_cmd(
     as_json: Json = False,
 ) -> None:
     """Find persons by name, date of birth or identifier, best match first. Audited."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     got = a.index.search(
         who, purpose, name=name, dob=dob, identifier=identifier, limit=limit, offset=offset
     )
@@ -167,7 +161,7 @@ def record_cmd(
     as_json: Json = False,
 ) -> None:
     """One record: its source, legal authority, person and link. Audited."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     r = a.index.record(who, purpose, record_id)
     if as_json:
         emit_json(out, r)
@@ -184,7 +178,7 @@ def export_clusters_cmd(
 ) -> None:
     """Write source, source key, record id and person id of the records this role may
     export for this purpose."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     n = a.pipeline.export(who, purpose, path)
     out.print(f"wrote {n:,} records to {path}")
 
@@ -196,7 +190,7 @@ def eval_resolve_cmd(
     purpose: Purpose = None,
 ) -> None:
     """Pairwise and B-cubed precision/recall/F1, exact recovery and blocking recall."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     ev = a.pipeline.evaluate(who, purpose, truth)
     scores(out, ev.scores, ev.blocking_recall)
     if ev.unmatched_truth_records:
@@ -215,7 +209,7 @@ def review_queue_cmd(
     as_json: Json = False,
 ) -> None:
     """Pairs the model is unsure about, across two persons, most uncertain first."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     q = a.index.review_queue(who, purpose, limit, offset)
     emit_json(out, q) if as_json else review_queue(out, q)
 
@@ -230,7 +224,7 @@ def review_decide_cmd(
     purpose: Purpose = None,
 ) -> None:
     """Record a decision on a pair; it overrides the model in every later run."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     rec = a.index.decide(who, purpose, left, right, decision, reason)
     for w in rec.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
@@ -246,7 +240,7 @@ def review_unmerge_cmd(
     purpose: Purpose = None,
 ) -> None:
     """Split records off a person; they stay apart in every later run until undone."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     rec = a.index.unmerge(who, purpose, person_id, records, reason)
     out.print(f"unmerge recorded as decision {rec.decision_id}; run `habeas resolve` to apply")
 
@@ -259,7 +253,7 @@ def review_undo_cmd(
     purpose: Purpose = None,
 ) -> None:
     """Withdraw an unmerge (recorded as a decision of its own)."""
-    a, who = _who(as_user)
+    a, who = acting(as_user)
     rec = a.index.undo(who, purpose, decision_id, reason)
     out.print(f"unmerge {decision_id} undone by decision {rec.decision_id}")
 
