@@ -17,6 +17,23 @@ from habeas.synth.world import WORLD_DATE, WorldSummary, generate_world
 
 wiring.install()  # the follow-ups of a case step and a publish, as the application has them
 
+SESSION_DAY = date.today()
+"""The day this test session began: the tests' "today", and the day the applications they
+build read from their clock, so that a run crossing midnight keeps one day."""
+
+
+class SessionClock:
+    """The applications' clock in the tests: the session's day, the machine's moment."""
+
+    def today(self) -> date:
+        """The day the session began."""
+        return SESSION_DAY
+
+    def now(self) -> datetime:
+        """Now on this machine."""
+        return datetime.now()
+
+
 LANES = {
     "postgres": "postgres_url",
     "nats": "nats_url",
@@ -140,7 +157,7 @@ def make_app(data_dir: Path, url: str | None = None, users: dict[str, str] | Non
     from habeas.app import Habeas
     from habeas.settings import Settings
 
-    app = Habeas(Settings(data_dir=data_dir, database_url=url))
+    app = Habeas(Settings(data_dir=data_dir, database_url=url), clock=SessionClock())
     data_dir.mkdir(parents=True, exist_ok=True)
     app.users.bootstrap("root")
     root = app.users.local("root", "test")
@@ -156,7 +173,7 @@ def open_copy(template: Path, data_dir: Path):  # type: ignore[no-untyped-def]
     from habeas.settings import Settings
 
     shutil.copytree(template, data_dir)
-    return Habeas(Settings(data_dir=data_dir))
+    return Habeas(Settings(data_dir=data_dir), clock=SessionClock())
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from conftest import SESSION_DAY
+
 from habeas.app import Habeas
 from habeas.app.cases.schemas import StepRequest
 from habeas.store.models import IndexPerson, IndexRecord, IndexRun, IndexSource
 from habeas.synth.field import offices
 
-TODAY = date.today()
+TODAY = SESSION_DAY  # the applications' clock reads the same day
 PAST = TODAY - timedelta(days=30)
 ROLES = {
     "officer1": "case_officer",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from conftest import copy_staging
+from conftest import SESSION_DAY, copy_staging
 
 from habeas.app import Habeas
 from habeas.app.cases.schemas import StepRequest
@@ -23,7 +23,7 @@ from habeas.synth.people import Person
 from habeas.synth.population import generate_people
 from habeas.synth.world import HEADER, WORLD_DATE
 
-TODAY = date.today()
+TODAY = SESSION_DAY  # the applications' clock reads the same day
 PAST = TODAY - timedelta(days=60)
 MEMBERS = {"super1": ("NE", None), "super2": ("NE", None), "field1": ("NE", "NE-1")}
 FEED = "identity_resolution"

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from conftest import SESSION_DAY
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
@@ -34,7 +35,7 @@ from habeas.store.models import (
     Task,
 )
 
-TODAY = date.today()
+TODAY = SESSION_DAY  # the applications' clock reads the same day
 PAST = TODAY - timedelta(days=200)
 """Every step below is dated in the past, whenever the suite runs."""
 ORDER = {"document": "IJ order (synthetic)", "document_sha256": "ab" * 32}
