@@ -20,6 +20,7 @@ import random
 import secrets
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def bench_transitions(cases: int) -> None:
     files = {cid: lc.CaseFile(str(cid), f"P{cid}") for cid in ids}
     t = time.perf_counter()
     for cid, ctx, ev in work:
-        result = lc.transition(files[cid], lc.replace(ev, actor=ctx.user, role=ctx.role))
+        result = lc.transition(files[cid], replace(ev, actor=ctx.user, role=ctx.role))
         assert isinstance(result, lc.CaseFile), result
         files[cid] = result
     took = time.perf_counter() - t

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from habeas.cases import lifecycle as lc
 from habeas.cases.casefile import CaseFile, Refused, State
 from habeas.cases.from_records import contradictions, court_events
 from habeas.cases.history import GENESIS, StoredEvent
+from habeas.cases.instruments import Instrument as CaseInstrument
 from habeas.cases.lifecycle import transition
 from habeas.errors import AccessDenied, GateRefused, HistoryBroken
 from habeas.store.models import (
@@ -254,7 +256,7 @@ def test_a_step_out_of_order_is_refused_naming_both_dates() -> None:
     final = transition(decided, lc.WaiveAppeal(day(20), "o", "case_officer", **ORDER))
     assert isinstance(final, CaseFile)
     ready = transition(
-        lc.replace(final, state=State.FINAL_ORDER), lc.MarkReady(day(18), "c", "custody_officer")
+        replace(final, state=State.FINAL_ORDER), lc.MarkReady(day(18), "c", "custody_officer")
     )
     assert isinstance(ready, Refused)
     assert f"dated {day(18)}, before the final order of {day(20)} it follows" in ready.reasons
@@ -410,7 +412,7 @@ def test_a_case_officer_cannot_sign_a_warrant_even_past_the_policy() -> None:
         "c",
         "P",
         state=State.CHARGED,
-        instruments=(lc.Instrument("nta", "N", "ICE", day(0), signed_by="o"),),
+        instruments=(CaseInstrument("nta", "N", "ICE", day(0), signed_by="o"),),
     )
     result = transition(
         case,
@@ -922,12 +924,12 @@ def test_an_i246_stay_is_the_agencys_granted_by_a_supervisor_with_the_decision()
     assert ok(stayed, lc.MarkReady(day(51), "c", "custody_officer")).state == (
         State.READY_FOR_REMOVAL
     )  # the stay ran out
-    by_officer = transition(_final(), lc.replace(grant, role="case_officer"))
+    by_officer = transition(_final(), replace(grant, role="case_officer"))
     assert isinstance(by_officer, Refused)
     assert "only a supervisor may grant administrative stay (not a case_officer)" in (
         by_officer.reasons
     )
-    bare = transition(_final(), lc.replace(grant, document="", document_sha256=""))
+    bare = transition(_final(), replace(grant, document="", document_sha256=""))
     assert isinstance(bare, Refused) and any("I-246" in r for r in bare.reasons)
 
 

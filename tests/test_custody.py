@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -255,7 +256,7 @@ def test_deadlines_from_a_case_history() -> None:
     (task,) = tasks_for(vd)
     assert task.kind == "voluntary_departure_due" and task.due_on == D + timedelta(days=60)
     assert task.status(D + timedelta(days=61)) == "missed" and task.status(D) == "open"
-    detained = lc.replace(
+    detained = replace(
         vd,
         order=Order("removal_order", D, "ij"),
         custody="detained",
@@ -265,13 +266,13 @@ def test_deadlines_from_a_case_history() -> None:
         ("custody_review_90", D + timedelta(days=100)),
         ("custody_review_180", D + timedelta(days=190)),
     ]
-    atd = lc.replace(detained, custody="atd", check_ins=(D + timedelta(days=38),))
+    atd = replace(detained, custody="atd", check_ins=(D + timedelta(days=38),))
     checks = [t for t in tasks_for(atd) if t.kind == "check_in"]
     assert len(checks) == 6 and checks[0].due_on == D + timedelta(days=40)
     assert checks[0].status(D + timedelta(days=90)) == "done"
     assert checks[1].status(D + timedelta(days=74)) == "missed"  # due day 70, 3 days' grace
     assert checks[1].status(D + timedelta(days=73)) == "open"
-    closed = lc.replace(atd, state=lc.State.CLOSED)
+    closed = replace(atd, state=lc.State.CLOSED)
     assert tasks_for(closed) == []
 
 

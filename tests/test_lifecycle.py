@@ -3,6 +3,7 @@ driven by random event sequences (Hypothesis)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -191,7 +192,7 @@ def test_the_requester_may_not_approve_and_only_a_supervisor_approves() -> None:
 
 
 def test_assignment_without_approval_is_refused_even_from_a_forged_state() -> None:
-    forged = lc.replace(with_warrant(), state=State.APPROVED)  # no request, no approval
+    forged = replace(with_warrant(), state=State.APPROVED)  # no request, no approval
     reasons = refused(forged, lc.Assign(day(5), *OFFICER, team="t"))
     assert "no approval: a supervisor other than the requester must approve first" in reasons
 
@@ -355,7 +356,7 @@ def test_removal_waits_for_the_appeal_window_and_a_pending_appeal() -> None:
     )
     final = run(appealed, court(lc.DecideAppeal, day(90), "bia", "supervisor", outcome="dismissed"))
     assert final.state == State.FINAL_ORDER and final.final_on == day(90)
-    forged = lc.replace(appealed, state=State.READY_FOR_REMOVAL, final_on=day(30))
+    forged = replace(appealed, state=State.READY_FOR_REMOVAL, final_on=day(30))
     reasons = refused(
         ready_papers_on(forged, 30), lc.AddToManifest(day(31), "co1", "custody_officer", flight="F")
     )
@@ -371,7 +372,7 @@ def ready_papers_on(case: CaseFile, n: int) -> CaseFile:
         Instrument("travel_document", "TD", "Consulate", day(n), day(n + 60), country="MX"),
         Instrument("medical_clearance", "M", "IHSC", day(n), day(n + 30)),
     )
-    return lc.replace(case, instruments=(*case.instruments, *docs), destination="MX")
+    return replace(case, instruments=(*case.instruments, *docs), destination="MX")
 
 
 def test_a_stay_of_any_authority_holds_removal_and_takes_the_person_off_the_manifest() -> None:
@@ -430,7 +431,7 @@ def test_a_motion_on_an_order_not_in_absentia_is_recorded_and_stays_nothing() ->
     )
     assert granted.state == State.IN_PROCEEDINGS and granted.final_on is None
     assert "no final order of removal" in refused(
-        lc.replace(granted, state=State.FINAL_ORDER),
+        replace(granted, state=State.FINAL_ORDER),
         lc.MarkReady(day(31), "co1", "custody_officer"),
     )
 
@@ -819,17 +820,17 @@ def test_the_remaining_removal_gate_reasons_are_specific() -> None:
 
     none = CaseFile("c", "P")
     assert gates.final_order_reasons(none, day(1)) == ["no final order of removal"]
-    window = lc.replace(none, final_on=day(0), order=Order("removal_order", day(0), "ij"))
+    window = replace(none, final_on=day(0), order=Order("removal_order", day(0), "ij"))
     assert gates.hold_reasons(window, day(5)) == [
         f"appeal window open until {day(30)} (removal is stayed meanwhile unless appeal is waived)"
     ]
-    relief = lc.replace(
+    relief = replace(
         none, final_on=day(0), order=Order("relief_granted", day(0), "ij", appeal_waived=True)
     )
     assert gates.final_order_reasons(relief, day(40)) == [
         "relief was granted: there is no order of removal"
     ]
-    vd = lc.replace(
+    vd = replace(
         none,
         final_on=day(0),
         order=Order(
