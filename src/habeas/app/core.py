@@ -36,6 +36,7 @@ from habeas.app.custody import Custody
 from habeas.app.field import Field
 from habeas.app.index import PersonIndex
 from habeas.app.monitor import Monitor
+from habeas.app.packets import Packets
 from habeas.app.pipeline import Pipeline
 from habeas.app.users import Users
 from habeas.cases.common import keep_refused_attempt
@@ -176,6 +177,7 @@ class Habeas:
         self.field: Field = Field(self)
         self.audit: AuditLog = AuditLog(self)
         self.monitor: Monitor = Monitor(self)
+        self.packets: Packets = Packets(self)
 
     def today(self) -> date:
         """The day use cases act on unless told another (``clock``)."""

@@ -43,6 +43,11 @@ def _counsel_of(case: Case) -> str:
     return case.counsel if trusted else ""
 
 
+def sealed_counsel(case: Case) -> str:
+    """The case's counsel if the case row's seal vouches for it, else ''."""
+    return _counsel_of(case)
+
+
 def case_resource(case: Case, flags: list[str] | None = None) -> Resource:
     """The Cedar view of a case: its person, counsel and state, nothing else."""
     person = {"type": "Habeas::Person", "id": case.person_id}

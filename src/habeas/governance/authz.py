@@ -268,19 +268,31 @@ _PERSON_IN_RECORD_RULES = re.compile(r'resource\.person\b(?!_)|Habeas::Record::"
 depend on more than the caller, the purpose and the source's declared purposes."""
 
 
-def records_independent_of_person(text: str | None = None) -> bool:
-    """True when no policy (``text``, or the loaded ones) reads a record's person or names a
-    record: then reading a source's records is decided once per caller, purpose and
-    declared purposes."""
+def records_independent_of_person(text: str | None = None, role: str | None = None) -> bool:
+    """True when no policy (``text``, or the loaded ones; with ``role``, those that can
+    apply to a user of that role) reads a record's person or names a record: then reading
+    a source's records is decided once per caller, purpose and declared purposes."""
     if text is None:
-        return _loaded_independent()
+        return _loaded_independent(role)
     return not _PERSON_IN_RECORD_RULES.search(text)
 
 
 @cache
-def _loaded_independent() -> bool:
-    """The check on the loaded policies, made once (they do not change while running)."""
-    return records_independent_of_person(load_policies().text)
+def _loaded_independent(role: str | None) -> bool:
+    """The check on the loaded policies, made once per role (they do not change while
+    running)."""
+    pol = load_policies()
+    if role is None:
+        return records_independent_of_person(pol.text)
+    for policy in json_policies(pol.text).values():
+        if not _applies_to(policy, role):
+            continue
+        conditions = json.dumps(policy.get("conditions"))
+        scope = policy.get("resource", {})
+        named = scope.get("op") in ("==", "in") and "Habeas::Record" in json.dumps(scope)
+        if named or '"attr": "person"' in conditions:
+            return False
+    return True
 
 
 CASE_KEYS = ("state", "counsel")
@@ -334,7 +346,7 @@ def source_decisions(
     When the policies allow it (``records_independent_of_person``), each decision is made
     on the source alone and kept for the process (the policies never change while it
     runs); otherwise every source is decided with this person's entity attached."""
-    independent = records_independent_of_person()
+    independent = records_independent_of_person(role=ctx.role)
     out: dict[str, Decision] = {}
     todo: list[tuple[str, tuple[Any, ...]]] = []
     for source, purposes in sorted(sources.items()):

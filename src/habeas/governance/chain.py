@@ -224,3 +224,82 @@ def signature_ok(cp: Checkpoint, public: Ed25519PublicKey) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+class MerkleTree:
+    """RFC 9162 Merkle tree over leaves' bytes, with inclusion proofs (audit paths).
+
+    Subtree hashes are kept as they are computed, so many proofs over one tree cost one
+    pass over the leaves. The root equals ``merkle_root`` of the same leaves."""
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        self._leaves = [_leaf(x) for x in leaves]
+        self._memo: dict[tuple[int, int], bytes] = {}
+
+    def __len__(self) -> int:
+        return len(self._leaves)
+
+    def _hash(self, lo: int, hi: int) -> bytes:
+        if hi - lo == 1:
+            return self._leaves[lo]
+        key = (lo, hi)
+        hit = self._memo.get(key)
+        if hit is None:
+            k = _split(hi - lo)
+            hit = _node(self._hash(lo, lo + k), self._hash(lo + k, hi))
+            self._memo[key] = hit
+        return hit
+
+    def root(self) -> str:
+        """The tree's root hash (hex)."""
+        if not self._leaves:
+            return hashlib.sha256(b"").hexdigest()
+        return self._hash(0, len(self._leaves)).hex()
+
+    def proof(self, index: int) -> list[str]:
+        """The audit path of leaf ``index`` (0-based), leaf to root (hex hashes)."""
+        path: list[str] = []
+        lo, hi, m = 0, len(self._leaves), index
+        stack = []
+        while hi - lo > 1:
+            k = _split(hi - lo)
+            if m < k:
+                stack.append(self._hash(lo + k, hi))
+                hi = lo + k
+            else:
+                stack.append(self._hash(lo, lo + k))
+                lo, m = lo + k, m - k
+        path = [h.hex() for h in reversed(stack)]
+        return path
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than ``n`` (n > 1)."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def inclusion_ok(leaf: bytes, index: int, size: int, path: Sequence[str], root: str) -> bool:
+    """RFC 9162 section 2.1.3.2: whether ``leaf`` is entry ``index`` (0-based) of the tree of
+    ``size`` leaves whose root is ``root``, by its audit path."""
+    if index >= size:
+        return False
+    fn, sn = index, size - 1
+    r = _leaf(leaf)
+    for p in path:
+        h = bytes.fromhex(p)
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = _node(h, r)
+            if not fn & 1:
+                while fn & 1 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = _node(r, h)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r.hex() == root

@@ -24,7 +24,7 @@ from habeas.governance.authz import AccessContext, authorize_batch
 from habeas.prioritize.facts import FACT_SOURCES, Fact, facts_for_persons
 from habeas.prioritize.policy import Policy, evaluate
 from habeas.sources.access import readable_sources
-from habeas.store.models import Case
+from habeas.store.models import Case, PriorityHistory
 from habeas.store.operational import session_factory
 from habeas.store.staging import StagingStore
 
@@ -99,6 +99,17 @@ def prioritize_cases(
                 case.facts_hash = h
                 case.updated_at = now
                 changed.append(case)
+                s.add(
+                    PriorityHistory(
+                        case_id=case.id,
+                        valid_from=now,
+                        policy_version=p.policy_version,
+                        tier=p.tier,
+                        score=float(p.score),
+                        explanation=case.priority_explanation,
+                        facts_hash=h,
+                    )
+                )
                 report.by_tier[p.tier] += 1
             report.scored = len(changed)
             audit.append(

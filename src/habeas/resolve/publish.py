@@ -25,11 +25,13 @@ from unidecode import unidecode
 from habeas.cases.court_basis import COURT_CATEGORIES, COURT_FACT_COLUMNS
 from habeas.follow_ups import FollowUps
 from habeas.governance.disclosure import natural_key_kinds
+from habeas.resolve.history import record_after_publish, record_changes
 from habeas.resolve.review import prioritized_sql
 from habeas.sources.dates import date_text_sql
 from habeas.sources.registry import shared_purposes, version_purposes
 from habeas.store.keys import key_for, seal
 from habeas.store.models import (
+    Case,
     IndexDecision,
     IndexFlag,
     IndexPerson,
@@ -425,6 +427,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         _insert(conn, IndexReview, review)
         _insert(conn, IndexDecision, decisions)
         AFTER_PUBLISH.run(Published(conn, run_id))
+        record_after_publish(conn, now)
     return len(record_rows)
 
 
@@ -469,7 +472,8 @@ def sealed_sources(session: Session) -> dict[str, IndexSource]:
 
 def publish_decisions(session: Session, store: Any, ids: list[int]) -> None:
     """Show new reviewers' decisions in the published index at once (the next run applies
-    them to the links)."""
+    them to the links); the persons with cases it touches get a row of index history."""
+    touched: set[str] = set()
     for i, k, dec, left, right, a, b, who, why, at, undone in store.con.execute(
         """SELECT decision_id, kind, decision, record_id_l, record_id_r, side_a, side_b,
                   reviewer, reason, decided_at, undone_by FROM review_decisions
@@ -477,6 +481,7 @@ def publish_decisions(session: Session, store: Any, ids: list[int]) -> None:
         [ids],
     ).fetchall():
         rec_ids = sorted({x for x in [left, right, *(a or []), *(b or [])] if x})
+        touched.update(rec_ids)
         session.merge(
             IndexDecision(
                 decision_id=int(i),
@@ -489,3 +494,17 @@ def publish_decisions(session: Session, store: Any, ids: list[int]) -> None:
                 undone_by=undone,
             )
         )
+    if touched:
+        session.flush()
+        conn = session.connection()
+        persons = set(
+            conn.execute(
+                select(IndexRecord.person_id).where(IndexRecord.record_id.in_(sorted(touched)))
+            ).scalars()
+        )
+        with_cases = set(
+            conn.execute(select(Case.person_id).where(Case.person_id.in_(sorted(persons))))
+            .scalars()
+            .all()
+        )
+        record_changes(conn, with_cases, datetime.now(UTC).replace(tzinfo=None), "review")

@@ -26,7 +26,7 @@ def readable_sources(
 
     Listing commands decide per source, which is sound only while no policy reads a
     record's person; should one ever do, they refuse to run rather than guess."""
-    if not records_independent_of_person():
+    if not records_independent_of_person(role=ctx.role):
         raise HabeasError(
             "the authorization policies read a record's person: records can no longer be "
             "listed per source (decide them record by record)"

@@ -576,3 +576,76 @@ class EventConsumer(Base):
     backlog: Mapped[int]
     delivered: Mapped[int]
     seen_at: Mapped[datetime]
+
+
+class IndexHistory(Base):
+    """The person index as it stood for one person with a case, from ``valid_from`` until
+    the person's next row (append-only): their records, the links between them, flags and
+    reviewers' decisions, as canonical JSON. A packet "as of" a past moment reads the row
+    that was valid then; the seal (HMAC, history key) shows a row written outside habeas."""
+
+    __tablename__ = "index_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    valid_from: Mapped[datetime] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    """publish | review | packet: what made the index change, or a packet saw it first."""
+    run_id: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str] = mapped_column(String(64))
+
+
+class PriorityHistory(Base):
+    """A case's priority each time it changed (append-only): the policy version, tier,
+    score, the rules that fired with the records they read, and the facts' fingerprint."""
+
+    __tablename__ = "priority_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
+    valid_from: Mapped[datetime]
+    policy_version: Mapped[str] = mapped_column(String(64))
+    tier: Mapped[int | None]
+    score: Mapped[float | None] = mapped_column(Float)
+    explanation: Mapped[str] = mapped_column(Text)
+    facts_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class BatesSequence(Base):
+    """The next Bates number of a prefix: a production takes a range and moves it on, so
+    no number is ever given twice."""
+
+    __tablename__ = "bates_sequences"
+
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class PacketProduction(Base):
+    """A packet given out: a disclosure (5 U.S.C. 552a(c)) kept with its recipient, purpose,
+    requester, the moment it is "as of", its Bates range, the records it carried and the
+    hashes of its files, so it can be rebuilt later and compared hash for hash."""
+
+    __tablename__ = "packet_productions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    case_id: Mapped[int | None]
+    produced_at: Mapped[datetime]
+    as_of: Mapped[datetime]
+    requester: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(200))
+    formats: Mapped[str] = mapped_column(String(32))
+    bates_prefix: Mapped[str | None] = mapped_column(String(16))
+    bates_begin: Mapped[int | None] = mapped_column(BigInteger)
+    bates_end: Mapped[int | None] = mapped_column(BigInteger)
+    packet_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    record_ids: Mapped[str] = mapped_column(Text)
+    """JSON: the records the packet carried (what a later correction must reach)."""
+    seal: Mapped[str] = mapped_column(String(64))

@@ -128,17 +128,23 @@ def version_purposes(src: IndexSource) -> dict[int, list[str]]:
     return {1: list(json.loads(src.purposes))}
 
 
-def grants(ctx: AccessContext, action: str, sources: dict[str, IndexSource]) -> Grants:
+def grants(
+    ctx: AccessContext,
+    action: str,
+    sources: dict[str, IndexSource],
+    person: Resource | None = None,
+) -> Grants:
     """Which sources' records, by declaration version, this caller may ``action`` for this
-    purpose (one Cedar decision per source and version)."""
+    purpose (one Cedar decision per source and version); about ``person`` when given (a
+    policy may read who the records are about), else about anyone."""
     keyed: dict[str, list[str]] = {}
     pair_of: dict[str, tuple[str, int]] = {}
     for name, src in sources.items():
         for version, purposes in version_purposes(src).items():
             key = f"{name}@v{version}"
             keyed[key], pair_of[key] = purposes, (name, version)
-    anyone = Resource("Person", "*", {"flags": []})
-    decided = source_decisions(ctx, action, keyed, anyone)
+    subject = person or Resource("Person", "*", {"flags": []})
+    decided = source_decisions(ctx, action, keyed, subject)
     return Grants(frozenset(pair_of[k] for k, d in decided.items() if d.allowed))
 
 
