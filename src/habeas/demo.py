@@ -10,6 +10,7 @@ a demo account's principal, exactly as the CLI and the API make them.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -362,6 +363,7 @@ def case_walk(
         "top": top,
         "refusals": refusals,
         "carried": carried,
+        "carried_ids": executable[: len(carried)],
         "resolved": resolved,
         "tasks": tasks,
         "settled": settled,
@@ -549,6 +551,9 @@ class Stages(Protocol):
     def monitor(self, lines: list[str]) -> None:
         """Departure feeds declared, a short stream played, a cancelled assignment."""
 
+    def packets(self, lines: list[str]) -> None:
+        """An evidence packet produced for counsel, where it is and its hashes."""
+
     def verified(self, verification: Verification) -> None:
         """The audit chain recomputed."""
 
@@ -583,9 +588,46 @@ def run(app: Habeas, people: int, seed: int, stages: Stages) -> bool:
     stages.field(field_walk(app, date.today()))
     stages.say("monitor: a short stream of departure events")
     stages.monitor(monitor_walk(app, people, seed))
+    stages.say("packet: counsel's evidence packet for a client")
+    stages.packets(packet_walk(app, walk.get("carried_ids", [])))
     verification, _ = app.audit.verify()
     stages.verified(verification)
     return verification.ok
+
+
+def packet_walk(app: Habeas, carried: list[int]) -> list[str]:
+    """demo_counsel is recorded as counsel on a case carried to removal; they produce the
+    client's evidence packet into the data directory, and it verifies."""
+    officer, counsel = as_(app, "demo_officer"), as_(app, "demo_counsel")
+    if not carried:
+        return ["no case was carried far enough for a packet"]
+    case_id = carried[0]
+    view = app.cases.show(officer, "case_review", case_id, date.today())
+    client = str(view.case["person_id"])
+    app.cases.counsel(officer, "case_review", case_id, "demo_counsel")
+    produced = app.packets.produce(
+        counsel,
+        "redress",
+        client,
+        recipient="Immigration Court, motion to reopen (synthetic)",
+        client=client,
+    )
+    folder = app.settings.data_dir / "packets" / f"production-{produced.production_id}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    for name, data in produced.files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    check = app.packets.verify(folder)
+    return [
+        f"demo_counsel (redress, client {client}) produced packet {produced.production_id}: "
+        f"{produced.pages} pages, Bates {produced.bates}",
+        f"folder {folder}",
+        f"packet.json sha256 {produced.packet_sha256}",
+        f"packet.pdf  sha256 {produced.pdf_sha256}",
+        "packet verify " + ("OK" if check.ok else "FAILED: " + "; ".join(check.problems)),
+        f"sign in as demo_counsel at /login: Clients > {client} > Produce the packet",
+    ]
 
 
 def monitor_walk(app: Habeas, people: int, seed: int, events: int = 300) -> list[str]:

@@ -23,6 +23,7 @@ from habeas.api.routes import ROUTERS
 from habeas.app.core import Habeas
 from habeas.errors import HabeasError
 from habeas.settings import Settings
+from habeas.web.counsel import router as counsel_pages
 from habeas.web.pages import STATIC_FILES
 from habeas.web.pages import router as pages
 
@@ -65,6 +66,7 @@ def create_api(app: Habeas, workers: int = 8) -> FastAPI:
         api.include_router(router)
     api.mount("/static", STATIC_FILES, name="static")
     api.include_router(pages)
+    api.include_router(counsel_pages)
     api.add_middleware(Limits)
 
     @api.get("/docs", include_in_schema=False)

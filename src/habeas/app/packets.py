@@ -274,7 +274,9 @@ class Packets:
         state = state_as_of(conn, person_id, as_of)
         readable = [
             c
-            for c, d in zip(every, authorize_batch(ctx, "read", [_case_res(c) for c in every]), strict=True)
+            for c, d in zip(
+                every, authorize_batch(ctx, "read", [_case_res(c) for c in every]), strict=True
+            )
             if d.allowed and (case_id is None or c.id == case_id)
         ]
         readable = sorted(
@@ -314,7 +316,11 @@ class Packets:
         """An earlier production built again as of its moment, for its requester's view,
         with its Bates range; compared hash for hash with what was recorded then."""
         with self.app.work(principal, purpose, "rebuild_packet", client=client, write=True) as w:
-            p = w.session.get(PacketProduction, production_id) if 0 < production_id < 2**31 else None
+            p = (
+                w.session.get(PacketProduction, production_id)
+                if 0 < production_id < 2**31
+                else None
+            )
             if p is None:
                 raise NotFound(
                     f"no production {production_id}",
@@ -335,9 +341,7 @@ class Packets:
                     ),
                     "role or purpose differs",
                 )
-            packet, raw_ids, cases, exhibits = self._build(
-                w, p.person_id, p.case_id, p.as_of, live=False
-            )
+            packet, _, _, exhibits = self._build(w, p.person_id, p.case_id, p.as_of, live=False)
             req = Request(
                 person_id=p.person_id,
                 case_id=p.case_id,
@@ -486,7 +490,11 @@ def _produced(number: int, req: Request, files: Any) -> Produced:
     bates = None
     pages = None
     if files.bates_begin is not None:
-        bates = f"{number_of(req.prefix, files.bates_begin)}-{number_of(req.prefix, files.bates_end)}"
+        first, last = (
+            number_of(req.prefix, files.bates_begin),
+            number_of(req.prefix, files.bates_end),
+        )
+        bates = f"{first}-{last}"
         pages = files.bates_end - files.bates_begin + 1
     return Produced(
         production_id=number,

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from habeas.errors import HabeasError, TooManyAttempts, Unauthenticated
 from habeas.governance import accounts, audit
-from habeas.governance.authz import PURPOSES, ROLES
+from habeas.governance.authz import PURPOSES, ROLES, USUAL_PURPOSE
 from habeas.governance.disclosure import facade
 from habeas.governance.identity import (
     authenticate,
@@ -147,7 +147,7 @@ class Users:
         """Check a password and open a login session for one purpose; failures are counted
         per account and per address, and refused for a while past the limit."""
 
-        if purpose not in PURPOSES:
+        if purpose and purpose not in PURPOSES:
             why = f"unknown purpose {purpose[:32]!r}; purposes are {', '.join(PURPOSES)}"
             self._audit_login(username, "none", purpose, address, False, why)
             raise HabeasError(why)
@@ -174,6 +174,12 @@ class Users:
                     username, "none", purpose, address, False, "wrong user name or password"
                 )
                 raise Unauthenticated("wrong user name or password")
+            purpose = purpose or USUAL_PURPOSE.get(user.role, "")
+            if not purpose:
+                s.rollback()
+                why = f"a {user.role} account names the purpose of its session"
+                self._audit_login(username, user.role, "none", address, False, why)
+                raise HabeasError(why)
             secret = "hs_" + secrets.token_urlsafe(32)
             expires = _now() + timedelta(hours=self.app.settings.session_hours)
             s.add(

@@ -140,6 +140,11 @@ class Printed:
                 ("[bold]monitor[/] " if i == 0 else "  ") + escape(line), highlight=False
             )
 
+    def packets(self, lines: list[str]) -> None:
+        """The evidence packet produced for counsel."""
+        for i, line in enumerate(lines):
+            self.out.print(("[bold]packet[/] " if i == 0 else "  ") + escape(line), highlight=False)
+
     def verified(self, v: Verification) -> None:
         """The chain, recomputed."""
         if v.ok:

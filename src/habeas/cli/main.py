@@ -21,7 +21,15 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from habeas import demo as demo_setup
 from habeas.app import Habeas
-from habeas.cli import audit_cmds, cases_cmds, field_cmds, monitor_cmds, render, resolve_cmds
+from habeas.cli import (
+    audit_cmds,
+    cases_cmds,
+    field_cmds,
+    monitor_cmds,
+    packet_cmds,
+    render,
+    resolve_cmds,
+)
 from habeas.cli.access import AsUser, Json, Purpose, principal
 from habeas.cli.context import Invocation, application, begin, err, out, quiet
 from habeas.cli.demo_view import run_demo
@@ -99,7 +107,7 @@ def main(
         run.overrides["threads"] = threads
 
 
-for _area in (resolve_cmds, audit_cmds, cases_cmds, field_cmds, monitor_cmds):
+for _area in (resolve_cmds, audit_cmds, cases_cmds, field_cmds, monitor_cmds, packet_cmds):
     app.registered_commands += _area.commands.registered_commands
     for _group, _name in _area.GROUPS:
         app.add_typer(_group, name=_name)

@@ -46,6 +46,17 @@ PURPOSE_MEANINGS: dict[str, str] = {
 """The declared purposes and what each is for; a source declares the ones its records may
 be read for, and a request names one."""
 
+USUAL_PURPOSE: dict[str, str] = {
+    "integration_engineer": "identity_resolution",
+    "case_officer": "case_review",
+    "supervisor": "case_review",
+    "field_officer": "field_operation",
+    "custody_officer": "custody",
+    "oversight": "oversight",
+    "counsel": "redress",
+}
+"""The purpose a sign-in takes when none is chosen: the one each role's work is for."""
+
 PURPOSES: tuple[str, ...] = tuple(PURPOSE_MEANINGS)
 """The declared purposes a request may name (the same set sources declare)."""
 

@@ -500,13 +500,11 @@ def document_bytes(session: Session, case_id: int, sha256: str) -> bytes:
     return bytes(doc.content) if doc is not None else b""
 
 
-def disclosures_before(
-    session: Session, person_id: str, as_of: datetime
-) -> list[dict[str, Any]]:
+def disclosures_before(session: Session, person_id: str, as_of: datetime) -> list[dict[str, Any]]:
     """Packets about the person given out before ``as_of`` (the accounting of disclosures)."""
     rows = session.execute(
         select(PacketProduction)
-        .where(PacketProduction.person_id == person_id, PacketProduction.produced_at <= as_of)
+        .where(PacketProduction.person_id == person_id, PacketProduction.produced_at < as_of)
         .order_by(PacketProduction.id)
     ).scalars()
     return [

@@ -61,9 +61,7 @@ def certify(statement: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]
 
 def manifest_of(files: dict[str, bytes]) -> dict[str, Any]:
     """Every file's SHA-256 and size, by name."""
-    return {
-        "files": {n: {"sha256": sha256(b), "bytes": len(b)} for n, b in sorted(files.items())}
-    }
+    return {"files": {n: {"sha256": sha256(b), "bytes": len(b)} for n, b in sorted(files.items())}}
 
 
 def sign_manifest(manifest: bytes, key: Ed25519PrivateKey) -> bytes:
@@ -183,8 +181,7 @@ def _check_signature(folder: Path, key: Ed25519PublicKey | None, check: Check) -
         check.problems.append(f"{SIGNATURE}: the signature does not verify (altered)")
     elif sha256(manifest) != named:
         check.problems.append(
-            f"{MANIFEST}: its SHA-256 is {sha256(manifest)}, the signature names {named} "
-            "(altered)"
+            f"{MANIFEST}: its SHA-256 is {sha256(manifest)}, the signature names {named} (altered)"
         )
     check.checked.append(f"{SIGNATURE}: signature over {MANIFEST}")
 

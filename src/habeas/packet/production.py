@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from habeas.errors import HabeasError
 from habeas.packet import SCHEMA_VERSION
@@ -172,7 +172,7 @@ def allocate(conn: Connection, prefix: str, pages: int) -> int:
         select(BatesSequence.next_number).where(BatesSequence.prefix == prefix)
     ).scalar_one_or_none()
     if row is None:
-        conn.execute(BatesSequence.__table__.insert(), [{"prefix": prefix, "next_number": 1}])
+        conn.execute(insert(BatesSequence), [{"prefix": prefix, "next_number": 1}])
         row = 1
     begin = int(row)
     moved = conn.execute(
@@ -219,7 +219,7 @@ def reserve(conn: Connection, req: Request) -> int:
     the certification names the production before its hashes are known)."""
     row = _row(req, Files(), [])
     row["seal"] = ""
-    stmt = PacketProduction.__table__.insert().returning(PacketProduction.__table__.c.id)
+    stmt = insert(PacketProduction).returning(PacketProduction.id)
     return int(conn.execute(stmt, row).scalar_one())
 
 
@@ -230,9 +230,7 @@ def finish(
     records it carried and its files' hashes, sealed."""
     row = _row(req, files, record_ids)
     row["seal"] = production_seal(key_for(conn), {"id": production_id, **row})
-    conn.execute(
-        update(PacketProduction).where(PacketProduction.id == production_id).values(**row)
-    )
+    conn.execute(update(PacketProduction).where(PacketProduction.id == production_id).values(**row))
     return PacketProduction(id=production_id, **row)
 
 

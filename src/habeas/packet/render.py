@@ -12,7 +12,7 @@ import json
 import math
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -120,8 +120,6 @@ def render_pdf(
 
 
 def _utc_seconds(naive: datetime) -> int:
-    from datetime import UTC
-
     return math.floor(naive.replace(tzinfo=UTC).timestamp())
 
 
@@ -146,7 +144,12 @@ _ENV = Environment(
 def waterfall_svg(w: dict[str, Any], width: int = 360, row: int = 16) -> dict[str, Any]:
     """A cumulative waterfall's geometry for the HTML's inline SVG: one bar per step from
     the running sum before it to the sum after it, the prior first and the total last."""
-    points = [0.0, w["prior_weight"], *(b["cumulative"] for b in w["bars"]), w["match_weight"]]
+    points: list[float] = [
+        0.0,
+        w["prior_weight"],
+        *(b["cumulative"] for b in w["bars"]),
+        w["match_weight"],
+    ]
     lo, hi = min(points), max(points)
     span = max(hi - lo, 1.0)
 

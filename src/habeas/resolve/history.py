@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
 from habeas.store.keys import key_for
 from habeas.store.models import (
@@ -210,8 +210,8 @@ def record_changes(
             }
         )
     if rows:
-        conn.execute(IndexHistory.__table__.insert(), rows)
-    return [r["person_id"] for r in rows]
+        conn.execute(insert(IndexHistory), rows)
+    return [str(r["person_id"]) for r in rows]
 
 
 def persons_with_cases(conn: Connection) -> list[str]:

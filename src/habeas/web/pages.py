@@ -30,6 +30,7 @@ HOME = {
     "supervisor": "/planner",
     "field_officer": "/today",
     "custody_officer": "/custody",
+    "counsel": "/clients",
 }
 STEPS = {
     "case_officer": {
@@ -76,7 +77,7 @@ def home(request: Request, h: H) -> Response:
 
 @router.get("/login")
 def login_page(request: Request, h: H) -> Response:
-    return render(request, "login.html", me=None, purposes=PURPOSES, purpose="case_review")
+    return render(request, "login.html", me=None, purposes=PURPOSES, purpose="")
 
 
 @router.post("/login")
@@ -91,7 +92,7 @@ async def login(request: Request, h: H) -> Response:
             me=None,
             purposes=PURPOSES,
             refusal=str(exc),
-            purpose="case_review",
+            purpose="",
         )
     username, purpose = form.get("username", "")[:64], form.get("purpose", "")
     try:

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from habeas.api.routes import admin, audit, auth, cases, custody, field, monitor, persons, sources
+from habeas.api.routes import (
+    admin,
+    audit,
+    auth,
+    cases,
+    custody,
+    field,
+    monitor,
+    packets,
+    persons,
+    sources,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
@@ -17,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     monitor.router,
     custody.router,
     audit.router,
+    packets.router,
     admin.router,
 )
 """Every router, in the order the API serves (and documents) them."""
