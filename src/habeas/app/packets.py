@@ -170,7 +170,9 @@ def validate(packet: dict[str, Any]) -> None:
         jsonschema.validate(packet, schema, cls=jsonschema.Draft202012Validator)
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path)
-        raise HabeasError(f"the packet does not follow its schema at {where}: {exc.message}")
+        raise HabeasError(
+            f"the packet does not follow its schema at {where}: {exc.message}"
+        ) from None
 
 
 @facade
@@ -272,6 +274,11 @@ class Packets:
         if live:
             record_changes(conn, [person_id], as_of, "packet")
         state = state_as_of(conn, person_id, as_of)
+        if live and state is not None and not state.sealed:
+            # the last row was written or edited outside habeas: the live index is
+            # recorded again (the forged row stays, and a packet as of its time names it)
+            record_changes(conn, [person_id], as_of, "packet: the last row did not verify", True)
+            state = state_as_of(conn, person_id, as_of)
         readable = [
             c
             for c, d in zip(

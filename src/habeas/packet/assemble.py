@@ -47,7 +47,10 @@ from habeas.store.models import (
 )
 
 REMOVAL_STEPS = frozenset({"mark_ready", "add_to_manifest", "confirm_removal"})
-"""Enforcement steps the removal gate stands before (the others: the field-action gate)."""
+"""Enforcement steps the removal gate stands before."""
+FIELD_STEPS = frozenset({"assign", "record_encounter", "decide_custody"})
+"""Enforcement steps the field-action gate stands before (the others on the way to it —
+a charge, a warrant, a request, an approval — answer to the citizenship-flag check)."""
 
 
 @dataclass(frozen=True)
@@ -292,18 +295,18 @@ def _gates(case: Case, events: list[CaseEvent]) -> tuple[list[dict[str, Any]], s
             continue
         event = event_from_payload(json.loads(e.payload))
         if event.enforcement and event.on is not None:
-            removal = e.kind in REMOVAL_STEPS
-            reasons = (
-                gates.removal_reasons(file, event.on)
-                if removal
-                else gates.field_action_reasons(file, event.on)
-            )
+            if e.kind in REMOVAL_STEPS:
+                gate, reasons = "removal", gates.removal_reasons(file, event.on)
+            elif e.kind in FIELD_STEPS:
+                gate, reasons = "field action", gates.field_action_reasons(file, event.on)
+            else:
+                gate, reasons = "citizenship flag", gates.flag_reasons(file, ("citizenship",))
             out.append(
                 {
                     "id": f"gate:{case.id}:{e.seq}",
                     "event_seq": e.seq,
                     "step": e.kind,
-                    "gate": "removal" if removal else "field action",
+                    "gate": gate,
                     "on": iso(event.on),
                     "open": not reasons,
                     "reasons": reasons,

@@ -185,10 +185,11 @@ def latest_hashes(conn: Connection, person_ids: Iterable[str]) -> dict[str, str]
 
 
 def record_changes(
-    conn: Connection, person_ids: Iterable[str], now: datetime, reason: str
+    conn: Connection, person_ids: Iterable[str], now: datetime, reason: str, force: bool = False
 ) -> list[str]:
     """Append a history row for each person whose live index content differs from their
-    last row; returns the persons written."""
+    last row (``force``: whatever their last row holds, as when it does not verify);
+    returns the persons written."""
     contents = live_contents(conn, person_ids)
     last = latest_hashes(conn, contents)
     key = key_for(conn)
@@ -196,7 +197,7 @@ def record_changes(
     for pid, content in sorted(contents.items()):
         text = canonical(content)
         sha = hashlib.sha256(text.encode()).hexdigest()
-        if last.get(pid) == sha:
+        if last.get(pid) == sha and not force:
             continue
         rows.append(
             {
