@@ -6,6 +6,7 @@
 #   ensure-system.sh postgres  the PostgreSQL server binaries (the tests start a server)
 #   ensure-system.sh browser   Chromium, for the pages' browser tests (Playwright drives it)
 #   ensure-system.sh nats      the NATS server, for departure feeds over JetStream
+#   ensure-system.sh poppler   poppler's pdftotext, with which the tests read packets' PDFs
 #   ensure-system.sh test      everything the tests start: all of the above
 set -euo pipefail
 target="${1:-test}"
@@ -16,8 +17,9 @@ case "$target" in
   postgres) want=(postgres) ;;
   browser) want=(chromium) ;;
   nats) want=(nats) ;;
-  test) want=(java postgres chromium nats) ;;
-  *) echo "ensure-system.sh: unknown target '$target' (demo, spark, postgres, browser, nats, test)" >&2; exit 2 ;;
+  poppler) want=(poppler) ;;
+  test) want=(java postgres chromium nats poppler) ;;
+  *) echo "ensure-system.sh: unknown target '$target' (demo, spark, postgres, browser, nats, poppler, test)" >&2; exit 2 ;;
 esac
 missing=()
 for w in "${want[@]}"; do
@@ -26,6 +28,7 @@ for w in "${want[@]}"; do
     postgres) compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql) ;;
     chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
     nats) command -v nats-server >/dev/null 2>&1 || missing+=(nats-server) ;;
+    poppler) command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils) ;;
   esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -39,5 +42,6 @@ for w in "${want[@]}"; do
     postgres) ls /usr/lib/postgresql/*/bin/pg_ctl | head -1 ;;
     chromium) /usr/bin/chromium --version 2>/dev/null | head -1 ;;
     nats) echo "nats-server $(nats-server --version 2>&1 | head -1)" ;;
+    poppler) pdftotext -v 2>&1 | head -1 ;;
   esac
 done

@@ -137,7 +137,9 @@ def test_the_golden_packet_is_schema_valid_and_every_id_is_in_the_html_and_the_p
 
             leaf = canonical_bytes(*row)
             assert inclusion_ok(leaf, a["seq"] - 1, cp["size"], a["inclusion_proof"], cp["root"])
-            assert not inclusion_ok(leaf + b" ", a["seq"] - 1, cp["size"], a["inclusion_proof"], cp["root"])
+            assert not inclusion_ok(
+                leaf + b" ", a["seq"] - 1, cp["size"], a["inclusion_proof"], cp["root"]
+            )
 
 
 def test_the_pdf_is_pdfa_3b_tagged_fonts_embedded_bates_on_every_page(
@@ -320,10 +322,14 @@ def test_a_forged_history_row_is_named_in_the_packet(packet_app: Any) -> None:
     # an as-of build on the forged row says it does not verify
     assert packet["person"]["index_state"]["verified"]
     with app.sessions() as s:
-        first = s.execute(
-            text("SELECT valid_from FROM index_history WHERE person_id = :p ORDER BY id"),
-            {"p": person},
-        ).scalars().first()
+        first = (
+            s.execute(
+                text("SELECT valid_from FROM index_history WHERE person_id = :p ORDER BY id"),
+                {"p": person},
+            )
+            .scalars()
+            .first()
+        )
     from datetime import datetime
 
     moment = first if isinstance(first, datetime) else datetime.fromisoformat(str(first))
@@ -337,3 +343,108 @@ def test_a_forged_history_row_is_named_in_the_packet(packet_app: Any) -> None:
         formats=("json",),
     )
     assert not json.loads(past.files["packet.json"])["person"]["index_state"]["verified"]
+
+
+def test_counsel_gets_the_packet_through_the_cli(packet_app: Any, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from habeas.cli.main import app as cli
+
+    app, person, _ = packet_app
+    data = str(app.settings.data_dir)
+    app.close()
+    run = CliRunner()
+    base = ["--data-dir", data, "packet"]
+    who = ["--as", "counsel1", "--purpose", "redress", "--client", person]
+    got = run.invoke(cli, [*base, person, *who, "--recipient", COURT, "--out", str(tmp_path / "p")])
+    assert got.exit_code == 0, got.output
+    assert "Bates HAB" in got.output and (tmp_path / "p" / "packet.pdf").is_file()
+    ok = run.invoke(cli, [*base, "verify", str(tmp_path / "p")])
+    assert ok.exit_code == 0 and "packet verify OK" in ok.output
+    listed = run.invoke(cli, [*base, "disclosures", person, *who])
+    assert listed.exit_code == 0 and COURT in listed.output
+    same = run.invoke(cli, [*base, "rebuild", "1", *who])
+    assert same.exit_code == 0 and "identical" in same.output, same.output
+    other = run.invoke(
+        cli,
+        [
+            *base,
+            "P-NOBODY",
+            "--as",
+            "counsel1",
+            "--purpose",
+            "redress",
+            "--client",
+            "P-NOBODY",
+            "--recipient",
+            COURT,
+            "--out",
+            str(tmp_path / "q"),
+        ],
+    )
+    # (the program's entry point turns these into one line and exit code 2)
+    assert isinstance(other.exception, NotFound) and "no person P-NOBODY" in str(other.exception)
+    bad = run.invoke(cli, [*base, person, *who, "--recipient", COURT, "--out", str(tmp_path / "p")])
+    assert isinstance(bad.exception, HabeasError) and "not empty" in str(bad.exception)
+    (tmp_path / "p" / "packet.json").write_bytes(b"{}")
+    broken = run.invoke(cli, [*base, "verify", str(tmp_path / "p")])
+    assert broken.exit_code == 4 and "packet.json" in broken.output
+
+
+def test_counsel_gets_the_packet_through_the_api(packet_app: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from habeas.server import create_api
+
+    app, person, _ = packet_app
+    root = app.users.local("root", "test")
+    token = app.users.create_token(root, "counsel1", "test").secret
+    h = {"Authorization": f"Bearer {token}", "X-Habeas-Purpose": "redress"}
+    with TestClient(create_api(app)) as c:
+        q = {"recipient": COURT, "client": person, "format": "pdf"}
+        r = c.get(f"/persons/{person}/packet", params=q, headers=h)
+        assert r.status_code == 200, r.text
+        assert r.content.startswith(b"%PDF") and r.headers["x-habeas-production"]
+        n = r.headers["x-habeas-production"]
+        again = c.get(f"/packets/{n}/pdf", params={"client": person}, headers=h)
+        assert again.status_code == 200 and again.content == r.content
+        d = c.get(f"/persons/{person}/disclosures", params={"client": person}, headers=h)
+        assert d.status_code == 200 and d.json()[0]["recipient"] == COURT
+        clients = c.get("/counsel/clients", headers=h)
+        assert [x["person_id"] for x in clients.json()] == [person]
+        nobody = c.get("/persons/P-NOBODY/packet", params={**q, "client": "P-NOBODY"}, headers=h)
+        assert nobody.status_code == 404 and "P-NOBODY" in nobody.json()["detail"]
+        bad = c.get(f"/persons/{person}/packet", params={**q, "format": "exe"}, headers=h)
+        assert bad.status_code == 422
+
+
+@pytest.mark.browser
+def test_a_lawyer_reaches_the_clients_packet_in_three_clicks(packet_app: Any) -> None:
+    from playwright.sync_api import sync_playwright
+    from test_web import CHROMIUM, Server, shot
+
+    app, person, _ = packet_app
+    root = app.users.local("root", "test")
+    password = app.users.reset_password(root, "counsel1").secret
+    with Server(app) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(server.url + "/login")
+        page.fill("input[name=username]", "counsel1")
+        page.fill("input[name=password]", password)
+        page.click("#login button[type=submit]")  # the usual purpose: redress
+        page.wait_for_load_state("networkidle")
+        assert "redress" in page.inner_text("#purpose")
+        assert person in page.inner_text("#clients")
+        page.click(f"a.client:has-text('{person}')")  # 1
+        page.click("#produce")  # 2
+        page.wait_for_load_state("networkidle")
+        assert "Bates HAB" in page.inner_text("main")
+        page.click("#open-html")  # 3
+        page.wait_for_load_state("networkidle")
+        assert "Evidence packet" in page.inner_text("h1") and person in page.content()
+        shot(page, "counsel-packet")
+        # someone else's person: not found, with nothing about them
+        page.goto(f"{server.url}/client/P-NOBODY")
+        assert "Not found" in page.inner_text("main") or "no person" in page.inner_text("main")
+        browser.close()
