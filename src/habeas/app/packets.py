@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,9 +38,10 @@ from habeas.packet.certify import Check, verify_folder
 from habeas.packet.production import (
     FORMATS,
     Request,
-    allocate,
     check_request,
+    claim,
     finish,
+    next_number,
     render_all,
     reserve,
     sealed,
@@ -161,18 +164,18 @@ def _mask(packet: dict[str, Any], view: asm.View, raw: list[dict[str, Any]]) -> 
     return released
 
 
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((resources.files("habeas.packet") / "packet.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
 def validate(packet: dict[str, Any]) -> None:
     """Refuse a packet that does not follow the published schema (a bug, never input)."""
-    from importlib import resources
-
-    schema = json.loads((resources.files("habeas.packet") / "packet.schema.json").read_text())
-    try:
-        jsonschema.validate(packet, schema, cls=jsonschema.Draft202012Validator)
-    except jsonschema.ValidationError as exc:
+    for exc in _validator().iter_errors(packet):
         where = "/".join(str(p) for p in exc.absolute_path)
-        raise HabeasError(
-            f"the packet does not follow its schema at {where}: {exc.message}"
-        ) from None
+        raise HabeasError(f"the packet does not follow its schema at {where}: {exc.message}")
 
 
 @facade
@@ -229,7 +232,8 @@ class Packets:
                 exhibits,
                 f"production:{number}",
                 self._key(),
-                lambda pages: allocate(conn, prefix, pages),
+                lambda: next_number(conn, prefix),
+                lambda begin, pages: claim(conn, prefix, begin, pages),
             )
             finish(conn, number, req, files, raw_ids)
             out = _produced(number, req, files)
@@ -361,15 +365,24 @@ class Packets:
                 formats=tuple(p.formats.split(",")),
                 prefix=p.bates_prefix or "HAB",
             )
-            recorded_begin = p.bates_begin
+            begin, end = p.bates_begin, p.bates_end
 
-            def same_range(pages: int) -> int:
-                if recorded_begin is None or p.bates_end is None:
+            def recorded() -> int:
+                if begin is None or end is None:
                     raise HabeasError(f"production {production_id} recorded no Bates range")
-                return int(recorded_begin)
+                return int(begin)
+
+            def same_pages(start: int, pages: int) -> bool:
+                return True  # the range is the production's own; a new length shows below
 
             files = render_all(
-                req, packet, exhibits, f"production:{production_id}", self._key(), same_range
+                req,
+                packet,
+                exhibits,
+                f"production:{production_id}",
+                self._key(),
+                recorded,
+                same_pages,
             )
             differences = [
                 f"{name}: recorded {want}, rebuilt {got}"

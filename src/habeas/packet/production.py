@@ -93,9 +93,7 @@ def check_request(formats: tuple[str, ...], prefix: str, recipient: str) -> None
         raise HabeasError("the recipient is 1 to 200 printable characters (who receives it)")
 
 
-def statement(
-    req: Request, packet_sha: str, production: str, begin: int | None, end: int | None
-) -> dict[str, Any]:
+def statement(req: Request, packet_sha: str, production: str, begin: int | None) -> dict[str, Any]:
     """The certification's statement (signed by ``certify``)."""
     from importlib.metadata import version
 
@@ -112,7 +110,10 @@ def statement(
         "bates": {
             "prefix": req.prefix if begin is not None else None,
             "begin": bates(req.prefix, begin) if begin is not None else None,
-            "end": bates(req.prefix, end) if end is not None else None,
+            "note": "numbered from begin on every page of packet.pdf; the range's end is in "
+            "packet.dat (ENDBATES)"
+            if begin is not None
+            else "no PDF in this production: no Bates numbers",
         },
         "build": {
             "habeas": version("habeas"),
@@ -128,30 +129,32 @@ def render_all(
     exhibits: list[Exhibit],
     production: str,
     key: Ed25519PrivateKey,
-    take_range: Callable[[int], int],
+    first: Callable[[], int],
+    claim: Callable[[int, int], bool],
 ) -> Files:
-    """Every file of the production. The PDF is drafted once to count its pages (the Bates
-    numbers are fixed-width, so the count does not depend on them); ``take_range`` gives
-    the first number of a range that long; the PDF is then rendered with it."""
+    """Every file of the production. The PDF is numbered from ``first()`` (the next free
+    Bates number); ``claim(begin, pages)`` then takes that range, or answers False when
+    another production took it meanwhile, and the PDF is numbered again from the next."""
     out = Files()
     packet_bytes = canonical_json(packet)
     out.packet_sha256 = sha256(packet_bytes)
     if "pdf" in req.formats:
-        draft = certify(statement(req, out.packet_sha256, production, 0, 0), key)
-        pages = page_count(render_pdf(packet_bytes, canonical_json(draft), exhibits, req.prefix, 0))
-        start = take_range(pages)
-        end = start + pages - 1
-        cert = certify(statement(req, out.packet_sha256, production, start, end), key)
-        pdf = render_pdf(packet_bytes, canonical_json(cert), exhibits, req.prefix, start)
-        if page_count(pdf) != pages:  # fixed-width numbers: the count cannot change
-            raise HabeasError("the packet's page count changed between renderings")
+        for _ in range(5):
+            start = first()
+            cert = certify(statement(req, out.packet_sha256, production, start), key)
+            pdf = render_pdf(packet_bytes, canonical_json(cert), exhibits, req.prefix, start)
+            pages = page_count(pdf)
+            if claim(start, pages):
+                break
+        else:
+            raise HabeasError("other productions kept taking these Bates numbers: try again")
         out.files[PDF] = pdf
         out.pdf_sha256 = sha256(pdf)
         dat, opt = load_files(req.prefix, start, pages, out.pdf_sha256, packet["id"])
         out.files[DAT], out.files[OPT] = dat, opt
-        out.bates_begin, out.bates_end = start, end
+        out.bates_begin, out.bates_end = start, start + pages - 1
     else:
-        cert = certify(statement(req, out.packet_sha256, production, None, None), key)
+        cert = certify(statement(req, out.packet_sha256, production, None), key)
     out.files[PACKET] = packet_bytes
     out.files[CERTIFICATION] = canonical_json(cert)
     if "html" in req.formats:
@@ -165,24 +168,32 @@ def render_all(
     return out
 
 
-def allocate(conn: Connection, prefix: str, pages: int) -> int:
-    """Take ``pages`` Bates numbers of ``prefix`` from the store's sequence (never given
-    twice: the row is moved on in the production's transaction); returns the first."""
+def next_number(conn: Connection, prefix: str) -> int:
+    """The next free Bates number of ``prefix`` (1 for a new prefix)."""
     row = conn.execute(
         select(BatesSequence.next_number).where(BatesSequence.prefix == prefix)
     ).scalar_one_or_none()
-    if row is None:
-        conn.execute(insert(BatesSequence), [{"prefix": prefix, "next_number": 1}])
-        row = 1
-    begin = int(row)
+    return int(row) if row is not None else 1
+
+
+def claim(conn: Connection, prefix: str, begin: int, pages: int) -> bool:
+    """Take ``pages`` numbers of ``prefix`` from ``begin`` (in the production's
+    transaction): False when the sequence moved since ``begin`` was read."""
     moved = conn.execute(
         update(BatesSequence)
         .where(BatesSequence.prefix == prefix, BatesSequence.next_number == begin)
         .values(next_number=begin + max(pages, 1))
     )
-    if moved.rowcount != 1:
-        raise HabeasError("another production took these Bates numbers meanwhile: try again")
-    return begin
+    if moved.rowcount == 1:
+        return True
+    if begin == 1 and next_number(conn, prefix) == 1:
+        exists = conn.execute(
+            select(BatesSequence.prefix).where(BatesSequence.prefix == prefix)
+        ).first()
+        if exists is None:
+            conn.execute(insert(BatesSequence), [{"prefix": prefix, "next_number": 1 + pages}])
+            return True
+    return False
 
 
 def production_seal(key: bytes, row: dict[str, Any]) -> str:

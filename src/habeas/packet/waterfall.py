@@ -28,9 +28,21 @@ def _typed_rows(con: Any, name: str, schema: list[list[str]], rows: list[dict[st
     con.execute(f"CREATE TABLE {name} ({cols})")
     names = [n for n, _ in schema]
     marks = ", ".join("?" for _ in names)
-    for rec in rows:
-        con.execute(f"INSERT INTO {name} VALUES ({marks})", [rec.get(n) for n in names])
+    con.executemany(
+        f"INSERT INTO {name} VALUES ({marks})", [[r.get(n) for n in names] for r in rows]
+    )
     return con.sql(f"SELECT * FROM {name}").to_arrow_table()
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _only(pairs: list[Pair]) -> str:
+    """SQL on Splink's ``l`` and ``r``: just these pairs, not every left by every right."""
+    return " OR ".join(
+        f"(l.unique_id = {_quoted(p.left)} AND r.unique_id = {_quoted(p.right)})" for p in pairs
+    )
 
 
 def waterfalls(
@@ -56,7 +68,7 @@ def waterfalls(
         right_t = _typed_rows(con, "r_rows", schema, [features.get(r, {}) for r in rights])
     finally:
         con.close()
-    out = compare_records(left_t, right_t, model, DuckDBAPI())
+    out = compare_records(left_t, right_t, model, DuckDBAPI(), join_condition=_only(pairs))
     rows = out.as_duckdbpyrelation().to_arrow_table().to_pylist()
     found = {(str(r["unique_id_l"]), str(r["unique_id_r"])): r for r in rows}
     result: dict[Pair, dict[str, Any]] = {}
