@@ -132,9 +132,8 @@ def main() -> None:
     try:
         t0 = time.perf_counter()
         app = world(tmp / "data", args.people)
-        print(
-            f"world: {args.people:,} people resolved and published in {time.perf_counter() - t0:.0f} s"
-        )
+        built = time.perf_counter() - t0
+        print(f"world: {args.people:,} people resolved and published in {built:.0f} s")
         counsel = app.users.local("counsel1", "bench")
 
         cloned_person(app, "PBENCH50", 50)
