@@ -99,6 +99,8 @@ def test_demo_prints_the_summary(tmp_path: Path) -> None:
         "edited in a copy: audit verify on the copy FAILED",
         "approved for field action (warrant, request, a second person's approval)",
         "demo_field is on team",
+        "produced packet 1:",
+        "packet verify OK",
     ):
         assert expected in " ".join(text.split()), expected
     again = entry_point("--data-dir", str(tmp_path / "d"), "demo", "--people", "400", cwd=tmp_path)

@@ -266,6 +266,8 @@ def _api_calls(c: Canaries) -> list[tuple[str, dict[str, Any]]]:
         "case_id": [str(c.case_id)],
         "sha256": [c.sha256],
         "name": ["ssa_numident", "dmv_licenses"],
+        "production": ["1"],
+        "part": ["json", "html"],
     }
     queries: dict[str, list[dict[str, Any]]] = {
         "/persons": [
@@ -279,6 +281,7 @@ def _api_calls(c: Canaries) -> list[tuple[str, dict[str, Any]]]:
         "/quarantine": [{"limit": 500}],
         "/monitor/reviews": [{"limit": 1000}],
         "/cases": [{"limit": 500}],
+        "/persons/{person_id}/packet": [{"recipient": "walk", "format": "json"}],
         "/field/planner": [{"office": "NE"}],
         "/field/today": [{"day": (mk_today()).isoformat()}],
     }
