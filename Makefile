@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/packet.py
 
 docs: $(CORE)
 	$(BIN)/python -m habeas.cli.reference > docs/cli.md
