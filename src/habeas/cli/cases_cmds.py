@@ -21,7 +21,8 @@ from habeas.cli.context import out
 from habeas.cli.render import emit_json
 from habeas.errors import HabeasError
 from habeas.prioritize.facts import FACTS
-from habeas.prioritize.policy import load_policy
+from habeas.prioritize.policy import DEFAULT_POLICY, load_policy
+from habeas.prioritize.reach import check_reach
 
 if TYPE_CHECKING:
     from habeas.cases.queries import CaseView
@@ -72,11 +73,15 @@ GROUPS: tuple[tuple[typer.Typer, str], ...] = (
 
 @policy_app.command("check")
 def policy_check(
-    path: Annotated[Path, typer.Argument(help="A policy file (YAML).")],
+    path: Annotated[
+        Path | None, typer.Argument(help="A policy file (YAML); default: the one in force.")
+    ] = None,
 ) -> None:
-    """Load and check a policy: facts known, no protected trait, proxy or nationality."""
+    """Load and check a policy: facts known, no protected trait, proxy or nationality;
+    every tier reachable by some facts (the lowest included, each shown with an example)
+    and a score that can go down as well as up (exit 4 otherwise)."""
 
-    p = load_policy(path)
+    p = load_policy(path or DEFAULT_POLICY)
     out.print(f"policy {p.name} OK: version {p.version}, {len(p.body.rules)} rules")
     for r in p.body.rules:
         facts = ", ".join(
@@ -85,6 +90,16 @@ def policy_check(
         )
         tier = f", tier {r.tier}" if r.tier else ""
         out.print(f"  {r.id}: {r.points:+d}{tier} — {escape(r.description)} [{facts}]")
+    reach = check_reach(p)
+    for level, example in reach.tiers.items():
+        shown = ", ".join(f"{k}={v}" for k, v in (example or {}).items()) or "no fact known"
+        reached = f"reached by {shown}" if example is not None else "UNREACHABLE"
+        out.print(f"  tier {level}: {reached}")
+    out.print(f"  scores range from {reach.min_score} to {reach.max_score}")
+    for problem in reach.problems:
+        out.print(f"policy check FAILED: {escape(problem)}")
+    if not reach.ok:
+        raise typer.Exit(code=4)
 
 
 @commands.command("prioritize")

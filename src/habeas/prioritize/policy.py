@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from habeas.errors import HabeasError, UnreadableFile
 from habeas.prioritize.facts import FACTS, Fact, forbidden_reason
+from habeas.prioritize.reach import check_reach
 from habeas.sources.files import MAX_POLICY_BYTES, read_bounded
 
 DEFAULT_POLICY = Path(__file__).parent / "policies" / "default.yaml"
@@ -223,7 +224,15 @@ def load_policy(path: Path) -> Policy:
             if name not in FACTS or forbidden_reason(name):
                 raise HabeasError(f"policy refused:\n  {path}: rule {rule.id!r}: fact {name!r}")
     version = f"{body.policy}@{hashlib.sha256(raw).hexdigest()[:12]}"
-    return Policy(body.policy, version, body, str(path))
+    policy = Policy(body.policy, version, body, str(path))
+    reach = check_reach(policy)
+    if reach.unreachable:
+        problems = [f"{path}: {p}" for p in reach.problems if "unreachable" in p]
+        raise HabeasError(
+            "policy refused: a policy gives every tier it names to some facts\n  "
+            + "\n  ".join(problems)
+        )
+    return policy
 
 
 @dataclass(frozen=True)
@@ -267,7 +276,7 @@ def evaluate(policy: Policy, facts: dict[str, Fact]) -> Priority:
     for rule in policy.body.rules:
         if rule.when.holds(facts):
             names = list(dict.fromkeys(rule.when.facts()))
-            ids = sorted({i for n in names for i in facts[n].record_ids if n in facts})
+            ids = sorted({i for n in names if n in facts for i in facts[n].record_ids})
             fired.append(
                 Fired(
                     rule.id,

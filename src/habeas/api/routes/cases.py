@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from habeas.api.deps import MAX_ID, C, H, Limit, Offset, edge
 from habeas.api.schemas import Counsel, DocumentIn, DocumentVerification, FlagResolution, OpenCase
+from habeas.app.cases.priorities import PolicyCheck
 from habeas.app.cases.schemas import (
     CaseList,
     CaseOpened,
@@ -171,3 +172,11 @@ def tasks(
 ) -> list[TaskRow]:
     """Deadlines due soon, missed ones first."""
     return h.cases.tasks(c.principal, c.purpose, on or h.today(), within, limit, offset)
+
+
+@router.get("/policy/check", tags=["cases"])
+@edge
+def policy_check(h: H, c: C) -> PolicyCheck:
+    """The priority policy in force, checked: every tier reachable by some facts (with an
+    example), the score's range, and any problem (a rigged policy is refused on load)."""
+    return h.cases.policy_check(c.principal, c.purpose)

@@ -6,10 +6,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
 from habeas.app.cases.common import CasesBase
 from habeas.cases.from_records import sync_flags
 from habeas.errors import HabeasError
 from habeas.prioritize.policy import DEFAULT_POLICY, load_policy
+from habeas.prioritize.reach import check_reach
 from habeas.prioritize.service import prioritize_cases
 
 if TYPE_CHECKING:
@@ -17,8 +20,35 @@ if TYPE_CHECKING:
     from habeas.prioritize.service import PrioritizeReport
 
 
+class PolicyCheck(BaseModel):
+    """The policy in force, checked: an example of facts for each tier (None: no facts
+    reach it), the range of scores, and what is wrong."""
+
+    version: str
+    tiers: dict[int, dict[str, int | bool | None] | None]
+    min_score: int
+    max_score: int
+    problems: list[str]
+
+
 class Priorities(CasesBase):
     """Use cases: priorities."""
+
+    def policy_check(self, principal: Principal | None, purpose: str | None) -> PolicyCheck:
+        """The written policy in force, checked for rigging: every tier reachable (the
+        lowest included) and a score that can go down as well as up (the policy is
+        public; any signed-in account may ask)."""
+        with self.app.work(principal, purpose, "policy_check") as w:
+            pol = load_policy(DEFAULT_POLICY)
+            reach = check_reach(pol)
+            w.done(f"policy {pol.version}: {'rigged' if reach.problems else 'not rigged'}")
+        return PolicyCheck(
+            version=pol.version,
+            tiers=reach.tiers,
+            min_score=reach.min_score,
+            max_score=reach.max_score,
+            problems=reach.problems,
+        )
 
     def prioritize(
         self,
