@@ -22,9 +22,9 @@ from packetkit import act, attach, build_template, day
 from sqlalchemy import text
 
 from habeas.app import Habeas
-from habeas.cli.packet_cmds import write_files
 from habeas.errors import AccessDenied, HabeasError, NotFound
 from habeas.governance.chain import inclusion_ok
+from habeas.packet.certify import write_folder
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,7 +227,7 @@ def test_verify_passes_then_names_each_file_edited(packet_app: Any, tmp_path: Pa
     app, person, _ = packet_app
     p = produce(app, person)
     good = tmp_path / "good"
-    write_files(good, p.files)
+    write_folder(good, p.files)
     assert app.packets.verify(good).ok
     for name in ("packet.pdf", "packet.json", "manifest.json", "manifest.sig"):
         folder = tmp_path / name.replace(".", "_")
@@ -277,10 +277,16 @@ def test_a_case_officer_gets_the_packet_masked_as_their_purpose_allows(packet_ap
     packet = json.loads(p.files["packet.json"])
     assert packet["view"]["identifiers_whole"] == ["a_number"]
     raw = json.loads(produce(app, person).files["packet.json"])
-    ssns = {r["values"]["ssn"] for r in raw["person"]["records"] if r["values"]["ssn"]}
+    hidden = {
+        r["values"][kind]
+        for r in raw["person"]["records"]
+        for kind in ("ssn", "passport_number")
+        if r["values"][kind]
+    }
+    assert hidden, "the person has an SSN or a passport on some record (or this checks nothing)"
     body = p.files["packet.json"].decode() + p.files["packet.html"].decode()
-    for ssn in ssns:
-        assert ssn not in body, "an SSN the case officer may not see whole left in the packet"
+    for value in hidden:
+        assert value not in body, "an identifier the case officer may not see whole left the packet"
 
 
 def test_every_production_is_a_disclosure_audited_with_its_hash(packet_app: Any) -> None:

@@ -26,6 +26,7 @@ from habeas.app.field.schemas import OutcomeIn
 from habeas.cases import gates
 from habeas.custody.facilities import SYNTHETIC_FACILITIES
 from habeas.errors import GateRefused, HabeasError
+from habeas.packet.certify import write_folder
 from habeas.settings import Settings
 from habeas.store.models import Assignment, IndexRecord
 from habeas.store.operational import is_sqlite
@@ -613,11 +614,9 @@ def packet_walk(app: Habeas, carried: list[int]) -> list[str]:
         client=client,
     )
     folder = app.settings.data_dir / "packets" / f"production-{produced.production_id}"
-    if folder.exists():
+    if folder.exists():  # a store made again from scratch numbers its productions anew
         shutil.rmtree(folder)
-    for name, data in produced.files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
+    write_folder(folder, produced.files)
     check = app.packets.verify(folder)
     return [
         f"demo_counsel (redress, client {client}) produced packet {produced.production_id}: "

@@ -307,10 +307,11 @@ class Packets:
             grants(ctx, "read", sealed_sources(s), person).pairs,
         )
         packet = asm.assemble(s, person_id, readable, state, view, as_of, self._key())
+        shown = {x["record_id"] for x in packet["person"]["records"]}
         raw = [
             r
             for r in (state.content.get("records", []) if state else [])
-            if f"record:{r['record_id']}" in {x["id"] for x in packet["person"]["records"]}
+            if r["record_id"] in shown
         ]
         packet = _mask(packet, view, raw)
         validate(packet)
@@ -372,9 +373,8 @@ class Packets:
                     raise HabeasError(f"production {production_id} recorded no Bates range")
                 return int(begin)
 
-            def same_pages(start: int, pages: int) -> bool:
-                return True  # the range is the production's own; a new length shows below
-
+            # the range is the production's own: nothing to claim (a new length shows as a
+            # PDF that differs below)
             files = render_all(
                 req,
                 packet,
@@ -382,7 +382,7 @@ class Packets:
                 f"production:{production_id}",
                 self._key(),
                 recorded,
-                same_pages,
+                lambda start, pages: True,
             )
             differences = [
                 f"{name}: recorded {want}, rebuilt {got}"

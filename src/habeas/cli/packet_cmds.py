@@ -4,7 +4,6 @@ packet clients`."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +15,7 @@ from habeas.app.packets import Produced, parse_as_of
 from habeas.cli.access import AsUser, Json, Purpose, acting, refusals
 from habeas.cli.context import application, err, out
 from habeas.cli.render import emit_json
-from habeas.errors import HabeasError
+from habeas.packet.certify import check_folder, write_folder
 
 
 class PacketGroup(TyperGroup):
@@ -45,21 +44,6 @@ GROUPS: tuple[tuple[typer.Typer, str], ...] = ((packet_app, "packet"),)
 Client = Annotated[
     str, typer.Option(help="Counsel: the client (a person id) you act for.", show_default=False)
 ]
-
-
-def write_files(folder: Path, files: dict[str, bytes]) -> None:
-    """Write a production's files into ``folder`` (made when missing; refused when it holds
-    another packet: a production is never overwritten)."""
-    if folder.exists() and not folder.is_dir():
-        raise HabeasError(f"{folder} is a file: name a folder for the packet")
-    if folder.is_dir() and any(folder.iterdir()):
-        raise HabeasError(f"{folder} is not empty: a packet goes into a new or empty folder")
-    for name, data in sorted(files.items()):
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
 
 
 def _summary(p: Produced, folder: Path) -> dict[str, Any]:
@@ -101,6 +85,7 @@ def build(
     certification.json (signed), manifest.json and manifest.sig. Recorded as a disclosure."""
     app, who = acting(as_user)
     formats = tuple(f.strip().lower() for f in (fmt or ["json", "html", "pdf"]))
+    check_folder(out_dir)  # before the production is recorded as a disclosure
     with refusals(err):
         produced = app.packets.produce(
             who,
@@ -113,7 +98,7 @@ def build(
             prefix=bates_prefix,
             client=client,
         )
-    write_files(out_dir, produced.files)
+    write_folder(out_dir, produced.files)
     summary = _summary(produced, out_dir)
     if json_out:
         emit_json(out, summary)
@@ -169,10 +154,12 @@ def rebuild(
     """Build an earlier production again, as of its moment, and compare it hash for hash
     with what was recorded then (exit 4 when anything differs)."""
     app, who = acting(as_user)
+    if out_dir is not None:
+        check_folder(out_dir)
     with refusals(err):
         result = app.packets.rebuild(who, purpose, production, client=client)
     if out_dir is not None:
-        write_files(out_dir, result.produced.files)
+        write_folder(out_dir, result.produced.files)
     if json_out:
         emit_json(out, {"same": result.same, "differences": result.differences})
     elif result.same:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from habeas.errors import HabeasError
 from habeas.governance.chain import key_id
 
 PACKET = "packet.json"
@@ -30,6 +32,30 @@ PDF = "packet.pdf"
 HTML = "packet.html"
 DAT = "packet.dat"
 OPT = "packet.opt"
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse a folder a packet may not go into: a file, or one that holds anything (a
+    production is never written over another)."""
+    if folder.exists() and not folder.is_dir():
+        raise HabeasError(f"{folder} is a file: name a folder for the packet")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise HabeasError(f"{folder} is not empty: a packet goes into a new or empty folder")
+
+
+def write_folder(folder: Path, files: dict[str, bytes]) -> None:
+    """Write a production's files (``exhibits/…`` in a subfolder) into a new or empty
+    folder; a file that exists is never overwritten."""
+    check_folder(folder)
+    try:
+        for name, data in sorted(files.items()):
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+    except OSError as exc:
+        raise HabeasError(f"cannot write the packet into {folder}: {exc.strerror}") from None
 
 
 def canonical_json(value: Any) -> bytes:

@@ -169,11 +169,14 @@ def render_all(
 
 
 def next_number(conn: Connection, prefix: str) -> int:
-    """The next free Bates number of ``prefix`` (1 for a new prefix)."""
+    """The next free Bates number of ``prefix`` (a new prefix's sequence starts at 1)."""
     row = conn.execute(
         select(BatesSequence.next_number).where(BatesSequence.prefix == prefix)
     ).scalar_one_or_none()
-    return int(row) if row is not None else 1
+    if row is None:
+        conn.execute(insert(BatesSequence), [{"prefix": prefix, "next_number": 1}])
+        return 1
+    return int(row)
 
 
 def claim(conn: Connection, prefix: str, begin: int, pages: int) -> bool:
@@ -184,16 +187,7 @@ def claim(conn: Connection, prefix: str, begin: int, pages: int) -> bool:
         .where(BatesSequence.prefix == prefix, BatesSequence.next_number == begin)
         .values(next_number=begin + max(pages, 1))
     )
-    if moved.rowcount == 1:
-        return True
-    if begin == 1 and next_number(conn, prefix) == 1:
-        exists = conn.execute(
-            select(BatesSequence.prefix).where(BatesSequence.prefix == prefix)
-        ).first()
-        if exists is None:
-            conn.execute(insert(BatesSequence), [{"prefix": prefix, "next_number": 1 + pages}])
-            return True
-    return False
+    return bool(moved.rowcount == 1)
 
 
 def production_seal(key: bytes, row: dict[str, Any]) -> str:
