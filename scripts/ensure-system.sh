@@ -36,12 +36,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# sed reads its input to the end: a 'head -1' could close the pipe early, and pipefail
+# would turn the writer's SIGPIPE into a failure (exit 141)
 for w in "${want[@]}"; do
   case "$w" in
-    java) java -version 2>&1 | head -1 ;;
-    postgres) ls /usr/lib/postgresql/*/bin/pg_ctl | head -1 ;;
-    chromium) /usr/bin/chromium --version 2>/dev/null | head -1 ;;
-    nats) echo "nats-server $(nats-server --version 2>&1 | head -1)" ;;
-    poppler) pdftotext -v 2>&1 | head -1 ;;
+    java) java -version 2>&1 | sed -n 1p ;;
+    postgres) ls /usr/lib/postgresql/*/bin/pg_ctl | sed -n 1p ;;
+    chromium) /usr/bin/chromium --version 2>/dev/null | sed -n 1p ;;
+    nats) echo "nats-server $(nats-server --version 2>&1 | sed -n 1p)" ;;
+    poppler) pdftotext -v 2>&1 | sed -n 1p ;;
   esac
 done
