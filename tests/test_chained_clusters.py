@@ -13,7 +13,7 @@ from habeas.resolve.normalize import INPUT_COLUMNS
 from habeas.resolve.review import Constraints
 
 
-def _work(records: dict[str, dict[str, object]], pairs: list[tuple[str, str, float]]):  # type: ignore[no-untyped-def]
+def work_connection(records: dict[str, dict[str, object]], pairs: list[tuple[str, str, float]]):  # type: ignore[no-untyped-def]
     con = duckdb.connect()
     lists = {"name_tokens", "family_tokens"}
     cols = {c: [records[r].get(c) for r in records] for c in INPUT_COLUMNS if c != "unique_id"}
@@ -51,7 +51,7 @@ def test_a_father_and_his_junior_are_split_at_their_weakest_link() -> None:
         "j2": {},
     }
     pairs = [("f1", "f2", 0.999), ("j1", "j2", 0.998), ("f2", "j2", 0.97)]
-    con = _work(records, pairs)
+    con = work_connection(records, pairs)
     cluster_records(con, Constraints(), 0.95)
     assert _groups(con) == {frozenset({"f1", "f2"}), frozenset({"j1", "j2"})}
     [(records_a, reason_a), (records_b, reason_b)] = sorted(
@@ -63,7 +63,7 @@ def test_a_father_and_his_junior_are_split_at_their_weakest_link() -> None:
 
 def test_a_mistyped_number_does_not_split_a_person() -> None:
     records = {"a": {"a_number": "165327602"}, "b": {"a_number": "165327620"}}  # transposed
-    con = _work(records, [("a", "b", 0.99)])
+    con = work_connection(records, [("a", "b", 0.99)])
     cluster_records(con, Constraints(), 0.95)
     assert _groups(con) == {frozenset({"a", "b"})}
     assert con.execute("SELECT count(*) FROM splits").fetchall() == [(0,)]
@@ -76,7 +76,7 @@ def test_an_itin_and_a_later_ssn_are_one_persons_but_two_ssns_are_not() -> None:
         "c": {"taxpayer_id": "234567890"},  # another SSN
     }
     pairs = [("a", "b", 0.99), ("b", "c", 0.96)]
-    con = _work(records, pairs)
+    con = work_connection(records, pairs)
     cluster_records(con, Constraints(), 0.95)
     assert _groups(con) == {frozenset({"a", "b"}), frozenset({"c"})}
     reasons = {r for (r,) in con.execute("SELECT reason FROM splits").fetchall()}
@@ -110,7 +110,7 @@ def test_a_record_attaches_to_the_person_its_links_point_into() -> None:
         ("pair1", "pair2", 0.99),
         ("pair1", "c", 0.85),  # two records, only one link in
     ]
-    con = _work(records, pairs)
+    con = work_connection(records, pairs)
     cluster_records(con, Constraints(), 0.95)
     assert _groups(con) == {frozenset({"a", "b", "c", "lone"}), frozenset({"pair1", "pair2"})}
 
@@ -127,7 +127,7 @@ def test_an_attachment_never_joins_conflicting_numbers_or_a_reviewers_apart() ->
     }
     # a broker's merged profile: another person's phone and birth date, no name in common
     pairs = [("a", "b", 0.99), ("twin", "a", 0.9), ("kept", "b", 0.9), ("merged", "b", 0.93)]
-    con = _work(records, pairs)
+    con = work_connection(records, pairs)
     apart = CannotLink("pair:kept:b", frozenset({"kept"}), frozenset({"b"}))
     cluster_records(con, Constraints(cannot=[apart]), 0.95)
     assert _groups(con) == {

@@ -73,9 +73,10 @@ def settle(
     return len(open_ids)
 
 
-def cancel_for_flags(conn: Connection, run_id: str) -> int:
+def cancel_for_flags(conn: Connection, run_id: str, cause: str = "") -> int:
     """Cancel every open assignment whose person now carries an open citizenship or
-    lawful-status flag (in the publishing transaction); returns how many."""
+    lawful-status flag (in the publishing transaction), citing ``cause`` (the run when
+    empty); returns how many."""
     rows = conn.execute(
         select(Assignment.id, Assignment.case_id, IndexFlag.flag, IndexFlag.detail)
         .join(Case, Case.id == Assignment.case_id)
@@ -91,8 +92,8 @@ def cancel_for_flags(conn: Connection, run_id: str) -> int:
         by_assignment.setdefault(aid, (cid, []))[1].append(f"{flag} flag: {detail}")
     for aid, (cid, reasons) in sorted(by_assignment.items()):
         why = (
-            "an unresolved flag was published by run "
-            + run_id
+            "an unresolved flag was published by "
+            + (cause or "run " + run_id)
             + ": "
             + "; ".join(reasons)
             + " (a supervisor must resolve it with a reason first)"
@@ -127,4 +128,4 @@ def settle_after(step: StepTaken) -> None:
 
 def cancel_after_publish(published: Published) -> None:
     """Follow-up of a publish: open assignments of newly flagged people are cancelled."""
-    cancel_for_flags(published.conn, published.run_id)
+    cancel_for_flags(published.conn, published.run_id, published.cause)

@@ -93,6 +93,7 @@ def prioritize_cases(
                     report.by_tier[case.priority_tier or 0] += 1
                     continue
                 p = evaluate(policy, f)
+                old_tier, old_score = case.priority_tier, case.priority_score
                 case.priority_tier, case.priority_score = p.tier, float(p.score)
                 case.policy_version = p.policy_version
                 case.priority_explanation = json.dumps([asdict(x) for x in p.fired], default=str)
@@ -108,6 +109,9 @@ def prioritize_cases(
                         score=float(p.score),
                         explanation=case.priority_explanation,
                         facts_hash=h,
+                        trigger=f"prioritize by {ctx.user}",
+                        old_tier=old_tier,
+                        old_score=old_score,
                     )
                 )
                 report.by_tier[p.tier] += 1

@@ -82,17 +82,21 @@ def compared_columns(model_json: str, available: list[str]) -> list[str]:
     return [c for c in available if c == "unique_id" or c in named]
 
 
-def _features_sql(columns: list[str], tf: list[str]) -> str:
+def _features_sql(columns: list[str], tf: list[str], only: str = "") -> str:
     """Each prepared record's compared values as JSON, with the term frequency of each
     adjusted column (as Splink computes it at scoring: the share of the non-null values
-    equal to this one)."""
+    equal to this one); ``only``: a query of the record ids wanted (all when empty)."""
     extra = "".join(
         f", CASE WHEN {c} IS NULL THEN NULL ELSE (count(*) OVER (PARTITION BY {c}))::DOUBLE "
         f"/ (count({c}) OVER ()) END AS tf_{c}"
         for c in tf
     )
     cols = ", ".join(columns)
-    return f"SELECT unique_id, to_json(x)::VARCHAR FROM (SELECT {cols}{extra} FROM resolve_input) x"
+    keep = f" WHERE x.unique_id IN ({only})" if only else ""
+    return (
+        f"SELECT unique_id, to_json(x)::VARCHAR FROM (SELECT {cols}{extra} FROM resolve_input) x"
+        + keep
+    )
 
 
 def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -194,10 +198,19 @@ def refresh_index_purposes(engine: Engine, store: StagingStore) -> None:
 
 @dataclass(frozen=True)
 class Published:
-    """A run just published, in the publishing transaction."""
+    """A run just published, in the publishing transaction: of every person, or of
+    ``persons`` only (a re-link after a correction or a split), and what caused it."""
 
     conn: Connection
     run_id: str
+    store: StagingStore | None = None
+    persons: tuple[str, ...] | None = None
+    """The persons re-published (None: the whole index)."""
+    now: datetime | None = None
+    """The moment of the publish (the application's clock)."""
+    cause: str = ""
+    """What made the index change, cited by everything it sets in motion
+    (``correction 3 (dispute 5)``); empty for a resolution run."""
 
 
 AFTER_PUBLISH: FollowUps[Published] = FollowUps("a publish")
@@ -205,24 +218,16 @@ AFTER_PUBLISH: FollowUps[Published] = FollowUps("a publish")
 the open assignments of people a new citizenship or lawful-status flag now covers)."""
 
 
-def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
-    """Copy the index of run ``run_id`` into the operational store (one transaction,
-    replacing the previous one); returns the number of records published."""
+def _record_rows(
+    store: StagingStore, run_id: str, columns: list[str], tf: list[str], persons: list[str] | None
+) -> list[dict[str, Any]]:
+    """The index records to publish (of ``persons``, every record when None)."""
     con = store.con
-    run = con.execute(
-        """SELECT run_id, mode, engine, records, persons, match_threshold, model_json
-           FROM resolution_runs WHERE run_id = ?""",
-        [run_id],
-    ).fetchall()
-    if not run:
-        raise ValueError(f"no resolution run {run_id}")
-    _, mode, eng, n_records, n_persons, threshold, model_json = run[0]
-    described = [(r[0], r[1]) for r in con.execute("DESCRIBE resolve_input").fetchall()]
-    tf = _tf_columns(model_json)
-    columns = compared_columns(model_json, [n for n, _ in described])
-    schema = [[n, t] for n, t in described if n in columns]
-    schema += [[f"tf_{c}", "DOUBLE"] for c in tf]
-    features = dict(con.execute(_features_sql(columns, tf)).fetchall())
+    where, params, ids = "", [], ""
+    if persons is not None:
+        where = " WHERE p.person_id IN (SELECT unnest(?))"
+        params = [persons]
+        ids = "SELECT record_id FROM person_records WHERE person_id IN (SELECT unnest(?))"
     records = con.execute(
         """SELECT p.record_id, p.person_id, r.source, r.source_key,
                   coalesce(nullif(concat_ws(' ', r.given_name, r.middle_name, r.family_name),
@@ -236,7 +241,10 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         + ADDRESS_DATE_TEXT
         + """, r.batch_id, r.file_sha256, r.row_number
            FROM person_records p JOIN records r USING (record_id)"""
+        + where,
+        params,
     ).fetchall()
+    features = dict(con.execute(_features_sql(columns, tf, ids), params).fetchall())
     facts = _court_facts(con)
     key_kinds = {
         name: natural_key_kinds(json.loads(decl))
@@ -305,6 +313,140 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
                 "key_kinds": key_kinds.get(src, ""),
             }
         )
+    return record_rows
+
+
+def _flag_rows(
+    conn: Connection, fresh: list[tuple[Any, ...]], run_id: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Flags to publish: a flag resolved in the operational store stays resolved while
+    the records behind it are the same."""
+    resolved = {
+        (r.person_id, r.flag, r.record_ids): r
+        for r in conn.execute(select(IndexFlag).where(IndexFlag.status == "resolved"))
+    }
+    flags = []
+    for pid, flag, detail, ids, raised in fresh:
+        key = json.dumps(sorted(ids))
+        old = resolved.get((pid, flag, key))
+        flags.append(
+            {
+                "person_id": pid,
+                "flag": flag,
+                "detail": detail,
+                "record_ids": key,
+                "status": "resolved" if old else "open",
+                "raised_at": raised or now,
+                "resolved_by": old.resolved_by if old else None,
+                "resolution": old.resolution if old else None,
+                "resolved_at": old.resolved_at if old else None,
+                "run_id": run_id,
+            }
+        )
+    return flags
+
+
+def publish_persons(
+    conn: Connection,
+    store: StagingStore,
+    run_id: str,
+    persons: list[str],
+    records: list[str],
+    cause: str,
+    now: datetime,
+) -> int:
+    """Publish the index of ``persons`` only (a re-link), in the caller's transaction:
+    their records (and ``records``, wherever they went), flags, queue pairs; then the
+    follow-ups of a publish, told which persons and what caused it. Returns the number
+    of records published."""
+    con = store.con
+    [(model_json,)] = con.execute(
+        "SELECT model_json FROM resolution_runs WHERE run_id = ?", [run_id]
+    ).fetchall()
+    described = [r[0] for r in con.execute("DESCRIBE resolve_input").fetchall()]
+    columns = compared_columns(model_json, described)
+    tf = _tf_columns(model_json)
+    rows = _record_rows(store, run_id, columns, tf, persons)
+    person_rows = [
+        {"person_id": p, "records": int(n), "sources": json.dumps(list(s)), "run_id": run_id}
+        for p, n, s in con.execute(
+            "SELECT person_id, records, sources FROM persons WHERE person_id IN (SELECT unnest(?))",
+            [persons],
+        ).fetchall()
+    ]
+    fresh = con.execute(
+        "SELECT person_id, flag, detail, record_ids, raised_at FROM person_flags "
+        "WHERE person_id IN (SELECT unnest(?))",
+        [persons],
+    ).fetchall()
+    threshold = float(
+        con.execute(
+            "SELECT match_threshold FROM resolution_runs WHERE run_id = ?", [run_id]
+        ).fetchall()[0][0]
+    )
+    review = con.execute(
+        "SELECT record_id_l, record_id_r, person_l, person_r, match_probability, "
+        f"match_weight, priority, why FROM ({prioritized_sql(threshold)}) "
+        "WHERE person_l IN (SELECT unnest(?)) OR person_r IN (SELECT unnest(?))",
+        [persons, persons],
+    ).fetchall()
+    flags = _flag_rows(conn, fresh, run_id, now)
+    conn.execute(delete(IndexRecord).where(IndexRecord.person_id.in_(persons)))
+    conn.execute(delete(IndexRecord).where(IndexRecord.record_id.in_(records)))
+    conn.execute(delete(IndexPerson).where(IndexPerson.person_id.in_(persons)))
+    conn.execute(delete(IndexFlag).where(IndexFlag.person_id.in_(persons)))
+    conn.execute(
+        delete(IndexReview).where(
+            IndexReview.person_l.in_(persons) | IndexReview.person_r.in_(persons)
+        )
+    )
+    _insert(conn, IndexPerson, person_rows)
+    _insert(conn, IndexRecord, rows)
+    _insert(conn, IndexFlag, flags)
+    _insert(
+        conn,
+        IndexReview,
+        [
+            {
+                "record_id_l": a,
+                "record_id_r": b,
+                "person_l": pl,
+                "person_r": pr,
+                "match_probability": p,
+                "match_weight": w,
+                "priority": prio,
+                "why": why,
+                "run_id": run_id,
+            }
+            for a, b, pl, pr, p, w, prio, why in review
+        ],
+    )
+    AFTER_PUBLISH.run(Published(conn, run_id, store, tuple(persons), now, cause))
+    with_cases = set(
+        conn.execute(select(Case.person_id).where(Case.person_id.in_(persons))).scalars().all()
+    )
+    record_changes(conn, sorted(with_cases), now, "correction" if cause else "relink")
+    return len(rows)
+
+
+def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
+    """Copy the index of run ``run_id`` into the operational store (one transaction,
+    replacing the previous one); returns the number of records published."""
+    con = store.con
+    run = con.execute(
+        """SELECT run_id, mode, engine, records, persons, match_threshold, model_json
+           FROM resolution_runs WHERE run_id = ?""",
+        [run_id],
+    ).fetchall()
+    if not run:
+        raise ValueError(f"no resolution run {run_id}")
+    _, mode, eng, n_records, n_persons, threshold, model_json = run[0]
+    described = [(r[0], r[1]) for r in con.execute("DESCRIBE resolve_input").fetchall()]
+    tf = _tf_columns(model_json)
+    columns = compared_columns(model_json, [n for n, _ in described])
+    schema = [[n, t] for n, t in described if n in columns]
+    schema += [[f"tf_{c}", "DOUBLE"] for c in tf]
+    record_rows = _record_rows(store, run_id, columns, tf, None)
     persons = [
         {"person_id": p, "records": int(n), "sources": json.dumps(list(s)), "run_id": run_id}
         for p, n, s in con.execute("SELECT person_id, records, sources FROM persons").fetchall()
@@ -369,28 +511,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
     ]
     now = datetime.now(UTC).replace(tzinfo=None)
     with engine.begin() as conn:
-        resolved = {
-            (r.person_id, r.flag, r.record_ids): r
-            for r in conn.execute(select(IndexFlag).where(IndexFlag.status == "resolved"))
-        }
-        flags = []
-        for pid, flag, detail, ids, raised in fresh:
-            key = json.dumps(sorted(ids))
-            old = resolved.get((pid, flag, key))
-            flags.append(
-                {
-                    "person_id": pid,
-                    "flag": flag,
-                    "detail": detail,
-                    "record_ids": key,
-                    "status": "resolved" if old else "open",
-                    "raised_at": raised or now,
-                    "resolved_by": old.resolved_by if old else None,
-                    "resolution": old.resolution if old else None,
-                    "resolved_at": old.resolved_at if old else None,
-                    "run_id": run_id,
-                }
-            )
+        flags = _flag_rows(conn, fresh, run_id, now)
         for table in (IndexRecord, IndexPerson, IndexFlag, IndexReview, IndexDecision, IndexSource):
             conn.execute(delete(table))
         conn.execute(delete(IndexRun).where(IndexRun.run_id == run_id))  # a run published again
@@ -426,7 +547,7 @@ def publish(engine: Engine, store: StagingStore, run_id: str) -> int:
         _insert(conn, IndexFlag, flags)
         _insert(conn, IndexReview, review)
         _insert(conn, IndexDecision, decisions)
-        AFTER_PUBLISH.run(Published(conn, run_id))
+        AFTER_PUBLISH.run(Published(conn, run_id, store, None, now))
         record_after_publish(conn, now)
     return len(record_rows)
 

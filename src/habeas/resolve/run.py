@@ -23,6 +23,7 @@ from habeas.resolve import build
 from habeas.resolve import engine as eng
 from habeas.resolve.cluster import (
     CannotLink,
+    assign_person_ids,
     cluster,
     new_person_id,
     number_kinds,
@@ -79,7 +80,8 @@ WORK_MEMORY = "3GB"
 _log = logging.getLogger(__name__)
 
 
-def _work(threads: int) -> duckdb.DuckDBPyConnection:
+def work_connection(threads: int) -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB for one run (spilling to a scratch folder)."""
     scratch = tempfile.mkdtemp(prefix="habeas-resolve-")
     con = duckdb.connect(
         config={"threads": threads, "memory_limit": WORK_MEMORY, "temp_directory": scratch}
@@ -99,7 +101,8 @@ def _stages(progress: Progress | None) -> Progress:
     return note
 
 
-def _run_id(mode: str, now: datetime) -> str:
+def new_run_id(mode: str, now: datetime) -> str:
+    """A run id: the moment, and a short hash that keeps two runs of one second apart."""
     return (
         "run-"
         + now.strftime("%Y%m%dT%H%M%S")
@@ -128,7 +131,7 @@ def resolve(
     """
     started = time.perf_counter()
     note = _stages(progress)
-    work = _work(store.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    work = work_connection(store.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
     note("prepare")
     staged = store.con.sql(  # noqa: F841
         f"SELECT {STAGED_COLUMNS} FROM records WHERE {_only(sources)}"
@@ -137,7 +140,7 @@ def resolve(
     n = prepare(work, "staged")
     if n < 2:
         raise HabeasError(f"{n} staged record(s): ingest sources before resolving")
-    model_json = _last_model(store) if reuse_model or learn else None
+    model_json = last_model(store) if reuse_model or learn else None
     if (reuse_model or learn) and model_json is None:
         flag = "--learn" if learn else "--reuse-model"
         raise HabeasError(f"no trained model yet: run `habeas resolve` once without {flag}")
@@ -161,7 +164,7 @@ def resolve(
     result = _index(store, work, scored.pairs, engine, now)
     result.seconds = time.perf_counter() - started
     result.learned = learned
-    _finish_run(store, result, scored.model_json)
+    finish_run(store, result, scored.model_json)
     return result
 
 
@@ -182,7 +185,8 @@ def _only(sources: Sequence[str] | None) -> str:
     return f"source IN ({names})"
 
 
-def _last_model(store: StagingStore) -> str | None:
+def last_model(store: StagingStore) -> str | None:
+    """The model (Splink settings, JSON) of the last run, or None before the first."""
     run = last_run(store.con)
     return run[0] if run else None
 
@@ -195,7 +199,7 @@ def _index(
     now: datetime,
 ) -> Resolution:
     """Cluster, assign ids, derive links, review queue and flags; replace the index atomically."""
-    run_id = _run_id("full", now)
+    run_id = new_run_id("full", now)
     con = store.con
     inputs = {
         "previous": "SELECT record_id, person_id FROM person_records",
@@ -286,7 +290,8 @@ def _summary(
     )
 
 
-def _finish_run(store: StagingStore, result: Resolution, model_json: str) -> None:
+def finish_run(store: StagingStore, result: Resolution, model_json: str) -> None:
+    """Record a run and its model."""
     store.con.execute(
         "INSERT INTO resolution_runs VALUES (?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -314,7 +319,7 @@ def resolve_incremental(
     with the trained model."""
     started = time.perf_counter()
     note = _stages(progress)
-    model_json = _last_model(store)
+    model_json = last_model(store)
     if model_json is None:
         raise HabeasError("no index yet: run `habeas resolve` before --incremental")
     con = store.con
@@ -329,14 +334,14 @@ def resolve_incremental(
         f"""SELECT {STAGED_COLUMNS} FROM records
             WHERE record_id NOT IN (SELECT unique_id FROM resolve_input) AND {_only(sources)}"""
     ).to_arrow_table()
-    work = _work(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    work = work_connection(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
     work.execute("CREATE TABLE staged AS SELECT * FROM new_staged")
     n_new = prepare(work, "staged", out="new_input")
-    run_id = _run_id("incremental", now)
+    run_id = new_run_id("incremental", now)
     if n_new == 0:
         result = _summary(store, run_id, "incremental", "duckdb", 0, 0, 0)
         result.seconds = time.perf_counter() - started
-        _finish_run(store, result, model_json)
+        finish_run(store, result, model_json)
         return result
     note("score new records")
     existing = con.sql(  # noqa: F841
@@ -347,9 +352,9 @@ def resolve_incremental(
     )
     pairs = eng.score_new(work, model_json, "new_input", PAIR_FLOOR)
     note("link")
-    result = _link_new(store, work, pairs, run_id, now)
+    result = link_new(store, work, pairs, run_id, now)
     result.seconds = time.perf_counter() - started
-    _finish_run(store, result, model_json)
+    finish_run(store, result, model_json)
     return result
 
 
@@ -390,15 +395,62 @@ def _strongest_allowed(
     return best
 
 
-def _link_new(
+def link_new(
     store: StagingStore,
     work: duckdb.DuckDBPyConnection,
     pairs: pa.Table,
     run_id: str,
     now: datetime,
+    retire: Sequence[str] = (),
+    previous_ids: dict[str, str] | None = None,
 ) -> Resolution:
-    """Attach each new record (or group of linked new records) to its strongest person."""
+    """Attach each new record (or group of linked new records) to its strongest person.
+
+    ``retire``: persons taken out of the index first, in the same transaction (their
+    records are among the new ones: ``resolve.relink`` re-links them). A group of new
+    records joining no existing person keeps an id of ``previous_ids`` (record → earlier
+    person id) where its cluster survives (``assign_person_ids``), else a new one.
+    """
     con = store.con
+    with store.transaction():
+        if retire:
+            _retire(con, list(retire))
+        assigned = _assign(con, work, pairs, previous_ids or {})
+        _write_links(store, work, pairs, run_id, now, assigned)
+    total = int(con.execute("SELECT count(*) FROM person_records").fetchall()[0][0])
+    return _summary(store, run_id, "incremental", "duckdb", total, len(assigned), pairs.num_rows)
+
+
+def _retire(con: duckdb.DuckDBPyConnection, persons: list[str]) -> None:
+    """Take persons out of the index: their records, links, flags, queue pairs and
+    prepared rows (the caller links the records again)."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE retired AS SELECT record_id FROM person_records
+           WHERE person_id IN (SELECT unnest(?))""",
+        [persons],
+    )
+    con.execute(
+        """DELETE FROM match_pairs WHERE record_id_l IN (SELECT record_id FROM retired)
+           OR record_id_r IN (SELECT record_id FROM retired)"""
+    )
+    con.execute(
+        "DELETE FROM review_queue WHERE person_l IN (SELECT unnest(?)) "
+        "OR person_r IN (SELECT unnest(?))",
+        [persons, persons],
+    )
+    for table in ("person_records", "persons", "person_flags", "person_splits"):
+        con.execute(f"DELETE FROM {table} WHERE person_id IN (SELECT unnest(?))", [persons])
+    con.execute("DELETE FROM resolve_input WHERE unique_id IN (SELECT record_id FROM retired)")
+    con.execute("DROP TABLE retired")
+
+
+def _assign(
+    con: duckdb.DuckDBPyConnection,
+    work: duckdb.DuckDBPyConnection,
+    pairs: pa.Table,
+    previous_ids: dict[str, str],
+) -> dict[str, str]:
+    """New record id → the person it joins (an existing one, or a new id)."""
     new_ids = [r[0] for r in work.execute("SELECT unique_id FROM new_input").fetchall()]
     new_set = set(new_ids)
     rules = constraints(con)
@@ -419,7 +471,8 @@ def _link_new(
         and b in new_set
         and not numbers_conflict(numbers[a], numbers[b])
     ]
-    groups = cluster(new_ids, inner, [], rules.cannot)
+    same = [(a, b) for a, b in rules.same if a in new_set and b in new_set]
+    groups = cluster(new_ids, inner, same, rules.cannot)
     touching = sorted({x for x in left + right if x not in new_set})
     previous = dict(
         con.execute(
@@ -440,70 +493,82 @@ def _link_new(
             candidates.setdefault(groups[new], []).append((p, person))
     best = _strongest_allowed(con, candidates, members, rules.cannot, numbers)
     assigned: dict[str, str] = {}
+    alone = {r: g for g, recs in members.items() if g not in best for r in recs}
+    kept = assign_person_ids(alone, previous_ids) if previous_ids else {}
     for g, recs in members.items():
-        pid = best[g][1] if g in best else new_person_id(recs)
         for r in recs:
-            assigned[r] = pid
+            assigned[r] = best[g][1] if g in best else kept.get(r) or new_person_id(recs)
+    return assigned
+
+
+def _write_links(
+    store: StagingStore,
+    work: duckdb.DuckDBPyConnection,
+    pairs: pa.Table,
+    run_id: str,
+    now: datetime,
+    assigned: dict[str, str],
+) -> None:
+    """Write the new records' persons, links, queue pairs and flags (in the caller's
+    transaction)."""
+    con = store.con
     mapping = pa.table(  # noqa: F841
         {"record_id": list(assigned.keys()), "person_id": list(assigned.values())}
     )
-    with store.transaction():
-        con.execute("CREATE OR REPLACE TEMP TABLE new_mapping AS SELECT * FROM mapping")
-        con.execute("CREATE OR REPLACE TEMP TABLE scored AS SELECT * FROM pairs")
-        con.execute(
-            """INSERT INTO match_pairs SELECT unique_id_l, unique_id_r, match_weight,
-                 match_probability, ? FROM scored""",
-            [run_id],
-        )
-        con.execute(
-            """INSERT INTO person_records
-               WITH allmap AS (SELECT record_id, person_id FROM person_records
-                               UNION ALL SELECT record_id, person_id FROM new_mapping),
-               ends AS (
-                 SELECT s.unique_id_l AS rid, s.unique_id_r AS other, s.match_probability AS p,
-                        s.match_weight AS w FROM scored s
-                 UNION ALL SELECT s.unique_id_r, s.unique_id_l, s.match_probability,
-                        s.match_weight FROM scored s),
-               inside AS (SELECT e.* FROM ends e JOIN allmap a ON a.record_id = e.rid
-                          JOIN allmap o ON o.record_id = e.other WHERE a.person_id = o.person_id),
-               best AS (SELECT rid, arg_max(other, p) AS other, max(p) AS p, arg_max(w, p) AS w
-                        FROM inside GROUP BY rid)
-               SELECT m.record_id, m.person_id, r.source, b.other, b.p, b.w,
-                      CASE WHEN b.rid IS NULL THEN 'alone' ELSE 'model' END, ?
-               FROM new_mapping m JOIN records r USING (record_id)
-               LEFT JOIN best b ON b.rid = m.record_id""",
-            [run_id],
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT person_id FROM new_mapping"
-        )
-        con.execute("DELETE FROM persons WHERE person_id IN (SELECT person_id FROM touched)")
-        con.execute(
-            """INSERT INTO persons SELECT person_id, count(*),
-                 list_sort(list_distinct(list(source))), ? FROM person_records
-               WHERE person_id IN (SELECT person_id FROM touched) GROUP BY person_id""",
-            [run_id],
-        )
-        con.execute(
-            """INSERT INTO review_queue
-               SELECT s.unique_id_l, s.unique_id_r, ml.person_id, mr.person_id,
-                      s.match_probability, s.match_weight, ?
-               FROM scored s JOIN person_records ml ON ml.record_id = s.unique_id_l
-               JOIN person_records mr ON mr.record_id = s.unique_id_r
-               WHERE ml.person_id <> mr.person_id AND s.match_probability >= ?
-                 AND NOT EXISTS (SELECT 1 FROM review_queue q
-                   WHERE least(q.person_l, q.person_r) = least(ml.person_id, mr.person_id)
-                     AND greatest(q.person_l, q.person_r) = greatest(ml.person_id, mr.person_id))
-               QUALIFY row_number() OVER (
-                 PARTITION BY least(ml.person_id, mr.person_id),
-                              greatest(ml.person_id, mr.person_id)
-                 ORDER BY s.match_probability DESC, s.unique_id_l, s.unique_id_r) = 1""",
-            [run_id, REVIEW_LOW],
-        )
-        new_rows = work.sql("SELECT * FROM new_input").to_arrow_table()  # noqa: F841
-        con.execute("INSERT INTO resolve_input SELECT * FROM new_rows")
-        _write_flags(con, now)
-        for t in ("new_mapping", "scored", "touched"):
-            con.execute(f"DROP TABLE {t}")
-    total = int(con.execute("SELECT count(*) FROM person_records").fetchall()[0][0])
-    return _summary(store, run_id, "incremental", "duckdb", total, len(new_ids), pairs.num_rows)
+    con.execute("CREATE OR REPLACE TEMP TABLE new_mapping AS SELECT * FROM mapping")
+    con.execute("CREATE OR REPLACE TEMP TABLE scored AS SELECT * FROM pairs")
+    con.execute(
+        """INSERT INTO match_pairs SELECT unique_id_l, unique_id_r, match_weight,
+             match_probability, ? FROM scored""",
+        [run_id],
+    )
+    con.execute(
+        """INSERT INTO person_records
+           WITH allmap AS (SELECT record_id, person_id FROM person_records
+                           UNION ALL SELECT record_id, person_id FROM new_mapping),
+           ends AS (
+             SELECT s.unique_id_l AS rid, s.unique_id_r AS other, s.match_probability AS p,
+                    s.match_weight AS w FROM scored s
+             UNION ALL SELECT s.unique_id_r, s.unique_id_l, s.match_probability,
+                    s.match_weight FROM scored s),
+           inside AS (SELECT e.* FROM ends e JOIN allmap a ON a.record_id = e.rid
+                      JOIN allmap o ON o.record_id = e.other WHERE a.person_id = o.person_id),
+           best AS (SELECT rid, arg_max(other, p) AS other, max(p) AS p, arg_max(w, p) AS w
+                    FROM inside GROUP BY rid)
+           SELECT m.record_id, m.person_id, r.source, b.other, b.p, b.w,
+                  CASE WHEN b.rid IS NULL THEN 'alone' ELSE 'model' END, ?
+           FROM new_mapping m JOIN records r USING (record_id)
+           LEFT JOIN best b ON b.rid = m.record_id""",
+        [run_id],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT person_id FROM new_mapping"
+    )
+    con.execute("DELETE FROM persons WHERE person_id IN (SELECT person_id FROM touched)")
+    con.execute(
+        """INSERT INTO persons SELECT person_id, count(*),
+             list_sort(list_distinct(list(source))), ? FROM person_records
+           WHERE person_id IN (SELECT person_id FROM touched) GROUP BY person_id""",
+        [run_id],
+    )
+    con.execute(
+        """INSERT INTO review_queue
+           SELECT s.unique_id_l, s.unique_id_r, ml.person_id, mr.person_id,
+                  s.match_probability, s.match_weight, ?
+           FROM scored s JOIN person_records ml ON ml.record_id = s.unique_id_l
+           JOIN person_records mr ON mr.record_id = s.unique_id_r
+           WHERE ml.person_id <> mr.person_id AND s.match_probability >= ?
+             AND NOT EXISTS (SELECT 1 FROM review_queue q
+               WHERE least(q.person_l, q.person_r) = least(ml.person_id, mr.person_id)
+                 AND greatest(q.person_l, q.person_r) = greatest(ml.person_id, mr.person_id))
+           QUALIFY row_number() OVER (
+             PARTITION BY least(ml.person_id, mr.person_id),
+                          greatest(ml.person_id, mr.person_id)
+             ORDER BY s.match_probability DESC, s.unique_id_l, s.unique_id_r) = 1""",
+        [run_id, REVIEW_LOW],
+    )
+    new_rows = work.sql("SELECT * FROM new_input").to_arrow_table()  # noqa: F841
+    con.execute("INSERT INTO resolve_input SELECT * FROM new_rows")
+    _write_flags(con, now)
+    for t in ("new_mapping", "scored", "touched"):
+        con.execute(f"DROP TABLE {t}")

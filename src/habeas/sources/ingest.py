@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from habeas.sources.corrections import reapply_corrections
 from habeas.sources.readers import RawFile, quote_ident, read_source_file
 from habeas.sources.registry import usable_source
 from habeas.sources.validate import ROW_ERROR, build_validation_query, tax_scope_sql
@@ -164,6 +165,7 @@ def ingest(
                         "INSERT INTO minimization VALUES (?, ?, ?, ?)",
                         [batch_id, decl.name, fld, n],
                     )
+                reapply_corrections(store)
                 progress("commit", 0.95)
                 _read_outcome(store, result, batch_id)
                 if dry_run:

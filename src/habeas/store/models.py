@@ -611,6 +611,11 @@ class PriorityHistory(Base):
     score: Mapped[float | None] = mapped_column(Float)
     explanation: Mapped[str] = mapped_column(Text)
     facts_hash: Mapped[str | None] = mapped_column(String(64))
+    trigger: Mapped[str | None] = mapped_column(String(200), default=None)
+    """What changed a fact the policy reads: ``publish run-…``, ``correction 3 (dispute 5)``,
+    ``departure …``, ``step …``, or ``prioritize`` when someone ran it."""
+    old_tier: Mapped[int | None] = mapped_column(default=None)
+    old_score: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class BatesSequence(Base):
@@ -649,3 +654,105 @@ class PacketProduction(Base):
     record_ids: Mapped[str] = mapped_column(Text)
     """JSON: the records the packet carried (what a later correction must reach)."""
     seal: Mapped[str] = mapped_column(String(64))
+
+
+class Dispute(Base):
+    """A dispute on a person's record, link or flag (5 U.S.C. 552a(d)): who opened it and
+    why, its clocks (acknowledge within 10 working days, decide within 30), the decision
+    (corrected, split, denied) and, after a denial, the subject's statement of disagreement,
+    which travels with the record. Sealed (history key): an edit outside habeas shows."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    target_kind: Mapped[str] = mapped_column(String(16))
+    """record | link | flag"""
+    target: Mapped[str] = mapped_column(String(160))
+    record_ids: Mapped[str] = mapped_column(Text)
+    """JSON: the records the dispute is about."""
+    field: Mapped[str | None] = mapped_column(String(32), default=None)
+    claimed_value: Mapped[str | None] = mapped_column(String(200), default=None)
+    reason: Mapped[str] = mapped_column(Text)
+    documents: Mapped[str] = mapped_column(Text)
+    """JSON: [{name, sha256}] of the documents filed with it."""
+    opened_by: Mapped[str] = mapped_column(String(64))
+    opened_role: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime]
+    acknowledge_by: Mapped[date]
+    decide_by: Mapped[date]
+    acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    decision: Mapped[str | None] = mapped_column(String(16), default=None)
+    decision_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    outcome: Mapped[str | None] = mapped_column(Text, default=None)
+    """JSON: what the decision set in motion (links, flags, cases, notices)."""
+    statement: Mapped[str | None] = mapped_column(Text, default=None)
+    statement_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    statement_at: Mapped[datetime | None] = mapped_column(default=None)
+    seal: Mapped[str] = mapped_column(String(64))
+
+
+class DisputeDocument(Base):
+    """A document filed with a dispute (kept whole, named by its SHA-256)."""
+
+    __tablename__ = "dispute_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RecordCorrection(Base):
+    """A verified correction of one field of a record: the new value beside the old one
+    (superseded, never overwritten), its evidence, who made it and the re-resolution run
+    it started. Sealed (history key)."""
+
+    __tablename__ = "record_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(Integer, index=True)
+    record_id: Mapped[str] = mapped_column(String(64), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(String(1000))
+    new_value: Mapped[str | None] = mapped_column(String(1000))
+    evidence: Mapped[str] = mapped_column(Text)
+    corrected_by: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    corrected_at: Mapped[datetime]
+    run_id: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str] = mapped_column(String(64))
+
+
+class CorrectionNotice(Base):
+    """A notice of a correction to an earlier recipient of the record (5 U.S.C. 552a(c)(4);
+    GDPR Art. 19 the model): the production that carried it and its recipient."""
+
+    __tablename__ = "correction_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(Integer, index=True)
+    production_id: Mapped[int]
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    recipient: Mapped[str] = mapped_column(String(200))
+    notified_at: Mapped[datetime]
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class PersonRedirect(Base):
+    """A person id a split, an undone merge or a correction retired or divided: where its
+    records went, so whoever holds the old id can follow it."""
+
+    __tablename__ = "person_redirects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    old_person_id: Mapped[str] = mapped_column(String(32), index=True)
+    new_person_id: Mapped[str] = mapped_column(String(32))
+    records: Mapped[int]
+    cause: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]

@@ -204,6 +204,14 @@ INDEX_SCHEMA: tuple[str, ...] = (
         decided_at TIMESTAMP NOT NULL,
         undone_by BIGINT
     )""",
+    """CREATE TABLE IF NOT EXISTS record_corrections (
+        correction_id BIGINT PRIMARY KEY,
+        record_id VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        old_value VARCHAR,
+        new_value VARCHAR,
+        corrected_at TIMESTAMP NOT NULL
+    )""",
 )
 """The person index's tables (``habeas.resolve.index``), beside the records they index."""
 
@@ -217,10 +225,11 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 """Columns added after the first release: (table, column, type and default)."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The staging store's schema as this release defines it (1: before versions were
-recorded). A store at this version opens without looking at its tables; an older one is
-brought up to it once (columns added, the registry's first versions), then recorded."""
+recorded; 3: corrections kept beside the values they superseded). A store at this
+version opens without looking at its tables; an older one is brought up to it once
+(columns added, the registry's first versions), then recorded."""
 
 SLOW_STATEMENT = 1.0
 """Seconds after which a statement is logged at INFO (every statement is at DEBUG)."""
