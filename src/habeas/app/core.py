@@ -38,6 +38,7 @@ from habeas.app.index import PersonIndex
 from habeas.app.monitor import Monitor
 from habeas.app.packets import Packets
 from habeas.app.pipeline import Pipeline
+from habeas.app.redress import Redress
 from habeas.app.users import Users
 from habeas.cases.common import keep_refused_attempt
 from habeas.errors import AccessDenied, HabeasError, Unauthenticated
@@ -178,6 +179,7 @@ class Habeas:
         self.audit: AuditLog = AuditLog(self)
         self.monitor: Monitor = Monitor(self)
         self.packets: Packets = Packets(self)
+        self.redress: Redress = Redress(self)
 
     def today(self) -> date:
         """The day use cases act on unless told another (``clock``)."""

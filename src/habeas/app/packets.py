@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 from pydantic import BaseModel
 
-from habeas.app.index.grants import entry, grants
+from habeas.app.index.grants import entry, grants, person_resource
 from habeas.cases.access import case_resource, sealed_counsel
 from habeas.cases.queries import cases_of_person
 from habeas.errors import AccessDenied, HabeasError, NotFound
@@ -49,7 +49,6 @@ from habeas.packet.production import (
 from habeas.packet.queries import counselled_cases, productions_of
 from habeas.packet.render import Exhibit
 from habeas.packet.render import bates as number_of
-from habeas.resolve import queries
 from habeas.resolve.history import record_changes, state_as_of
 from habeas.resolve.publish import sealed_sources
 from habeas.store.models import Case, PacketProduction
@@ -132,12 +131,6 @@ def parse_as_of(text: str | None) -> datetime | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
-
-
-def _person_resource(s: Session, person_id: str, cases: list[Case]) -> Resource:
-    flags = sorted({f.flag for f in queries.person_flags(s, person_id)})
-    counsel = sorted({sealed_counsel(c) for c in cases} - {""})
-    return Resource("Person", person_id, {"flags": flags, "counsel": counsel})
 
 
 def _refusal(ctx: AccessContext, action: str, person_id: str, why: str) -> NotFound:
@@ -262,7 +255,7 @@ class Packets:
         if ctx.role == "counsel" and ctx.client != person_id:
             raise _refusal(ctx, "produce_packet", person_id, "counsel names this person as client")
         every = cases_of_person(s, person_id)
-        person = _person_resource(s, person_id, every)
+        person = person_resource(s, person_id, every)
         decision = authorize(ctx, "produce_packet", person)
         if not decision.allowed:
             anyone = Resource("Person", "*", {"flags": [], "counsel": [ctx.user]})
@@ -428,7 +421,7 @@ class Packets:
             ctx, s = w.ctx, w.session
             if ctx.role == "counsel" and ctx.client != person_id:
                 raise _refusal(ctx, "packet_disclosures", person_id, "not counsel's named client")
-            person = _person_resource(s, person_id, cases_of_person(s, person_id))
+            person = person_resource(s, person_id, cases_of_person(s, person_id))
             decision = authorize(ctx, "produce_packet", person)
             if not decision.allowed:
                 raise _refusal(ctx, "packet_disclosures", person_id, decision.why())

@@ -12,6 +12,7 @@ clear or appear, and a person id lives on with the largest part of its records.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +29,7 @@ from habeas.resolve.run import (
     new_run_id,
     work_connection,
 )
+from habeas.sources.corrections import apply_correction
 from habeas.store.staging import StagingStore
 
 
@@ -72,9 +74,25 @@ def person_of_records(store: StagingStore, records: list[str]) -> dict[str, str]
     )
 
 
-def relink(store: StagingStore, persons: list[str], now: datetime) -> Relinked:
+@dataclass(frozen=True)
+class Correction:
+    """A corrected value to apply with a re-link (the id its operational row has)."""
+
+    correction_id: int
+    record_id: str
+    field: str
+    value: str | None
+
+
+def relink(
+    store: StagingStore,
+    persons: list[str],
+    now: datetime,
+    corrections: Sequence[Correction] = (),
+) -> Relinked:
     """Take ``persons`` out of the index and link their records again with the published
-    model, in one transaction of the staging store."""
+    model, in one transaction of the staging store (with ``corrections`` applied first:
+    the records are compared with their corrected values)."""
     started = time.perf_counter()
     model_json = last_model(store)
     if model_json is None:
@@ -90,6 +108,14 @@ def relink(store: StagingStore, persons: list[str], now: datetime) -> Relinked:
     ).to_arrow_table()
     work = work_connection(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
     work.execute("CREATE TABLE staged AS SELECT * FROM staged")
+    compared = {c.strip() for c in STAGED_COLUMNS.split(",")}
+    for c in corrections:
+        if c.field in compared:
+            extra = ", dob_precision = 'day'" if c.field == "dob" else ""
+            work.execute(
+                f"UPDATE staged SET {c.field} = ?{extra} WHERE record_id = ?",
+                [c.value, c.record_id],
+            )
     prepare(work, "staged", out="new_input")
     existing = con.sql(  # noqa: F841
         f"SELECT {', '.join(INPUT_COLUMNS)} FROM resolve_input "
@@ -102,7 +128,21 @@ def relink(store: StagingStore, persons: list[str], now: datetime) -> Relinked:
     pairs = eng.score_new(work, model_json, "new_input", PAIR_FLOOR)
     run_id = new_run_id("relink", now)
     previous = {r: pid for pid, recs in before.items() for r in recs}
-    result = link_new(store, work, pairs, run_id, now, retire=sorted(before), previous_ids=previous)
+
+    def write_corrections() -> None:
+        for c in corrections:
+            apply_correction(store, c.correction_id, c.record_id, c.field, c.value, now)
+
+    result = link_new(
+        store,
+        work,
+        pairs,
+        run_id,
+        now,
+        retire=sorted(before),
+        previous_ids=previous,
+        first=write_corrections,
+    )
     result.mode = "relink"
     result.seconds = time.perf_counter() - started
     finish_run(store, result, model_json)

@@ -403,6 +403,7 @@ def link_new(
     now: datetime,
     retire: Sequence[str] = (),
     previous_ids: dict[str, str] | None = None,
+    first: Callable[[], object] | None = None,
 ) -> Resolution:
     """Attach each new record (or group of linked new records) to its strongest person.
 
@@ -410,9 +411,12 @@ def link_new(
     records are among the new ones: ``resolve.relink`` re-links them). A group of new
     records joining no existing person keeps an id of ``previous_ids`` (record → earlier
     person id) where its cluster survives (``assign_person_ids``), else a new one.
+    ``first`` runs first in the same transaction (a correction's write).
     """
     con = store.con
     with store.transaction():
+        if first is not None:
+            first()
         if retire:
             _retire(con, list(retire))
         assigned = _assign(con, work, pairs, previous_ids or {})

@@ -11,11 +11,12 @@ from sqlalchemy import and_, false, or_
 from sqlalchemy.orm import Session
 
 from habeas.app.index.schemas import RecordOut
+from habeas.cases.access import sealed_counsel
 from habeas.errors import AccessDenied, HabeasError, NotFound
 from habeas.governance.authz import AccessContext, Resource, authorize, source_decisions
 from habeas.governance.disclosure import mask
 from habeas.resolve import queries
-from habeas.store.models import IndexRecord, IndexRun, IndexSource
+from habeas.store.models import Case, IndexRecord, IndexRun, IndexSource
 
 MAX_PAGE = 500
 
@@ -174,3 +175,11 @@ def some_records(
             ctx, action, resources, "no source's records may be read by this role for this purpose"
         )
     return allowed
+
+
+def person_resource(s: Session, person_id: str, cases: list[Case]) -> Resource:
+    """The Cedar view of a person: their open flags' kinds and the counsel its cases'
+    sealed rows name."""
+    flags = sorted({f.flag for f in queries.person_flags(s, person_id)})
+    counsel = sorted({sealed_counsel(c) for c in cases} - {""})
+    return Resource("Person", person_id, {"flags": flags, "counsel": counsel})
