@@ -144,7 +144,15 @@ def _dispute_resource(s: Session, d: Dispute) -> Resource:
 
 
 def _check(s: Session, ctx: AccessContext, action: str, res: Resource, what: list[str]) -> None:
-    """Cedar decides; a refusal is audited with its reason and raised."""
+    """Cedar decides (and counsel acts for the client they name, no one else); a refusal
+    is audited with its reason and raised."""
+    if ctx.role == "counsel" and res.kind == "Person" and ctx.client != res.id:
+        why = "counsel acts only for the client they name"
+        raise AccessDenied(
+            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {why}",
+            entry(ctx, action, what, False, why),
+            why,
+        )
     decision = authorize(ctx, action, res)
     if not decision.allowed:
         raise AccessDenied(
@@ -173,11 +181,12 @@ class Redress:
         field: str | None = None,
         claimed_value: str | None = None,
         documents: list[tuple[str, bytes]] | None = None,
+        client: str = "",
     ) -> DisputeOut:
         """Open a dispute on one of a person's records, links or flags."""
         why = check_text("the reason", reason, 10, MAX_REASON)
         claimed = check_correction(field, claimed_value) if field else None
-        with self.app.work(principal, purpose, "dispute_open", write=True) as w:
+        with self.app.work(principal, purpose, "dispute_open", client=client, write=True) as w:
             s, ctx = w.session, w.ctx
             res = person_resource(s, person_id, cases_of_person(s, person_id))
             _check(s, ctx, "dispute", res, [f"person:{person_id}"])
@@ -214,11 +223,12 @@ class Redress:
         purpose: str | None,
         person_id: str | None = None,
         overdue_only: bool = False,
+        client: str = "",
     ) -> list[DisputeOut]:
         """Disputes of a person (or every dispute, for oversight and supervisors), with
         their clocks; ``overdue_only``: those past a due date."""
         today = self.app.today()
-        with self.app.work(principal, purpose, "dispute_list") as w:
+        with self.app.work(principal, purpose, "dispute_list", client=client) as w:
             s, ctx = w.session, w.ctx
             rows = store.disputes(s, person_id)
             if person_id is not None:
@@ -465,12 +475,17 @@ class Redress:
     # -- the subject's statement ---------------------------------------------------------
 
     def statement(
-        self, principal: Principal | None, purpose: str | None, dispute_id: int, text: str
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        dispute_id: int,
+        text: str,
+        client: str = "",
     ) -> DisputeOut:
         """File the subject's statement of disagreement after a denial; it travels with
         the record in every later packet."""
         body = check_text("the statement", text, 10, MAX_STATEMENT)
-        with self.app.work(principal, purpose, "dispute_statement", write=True) as w:
+        with self.app.work(principal, purpose, "dispute_statement", client=client, write=True) as w:
             s, ctx = w.session, w.ctx
             d = store.get_dispute(s, dispute_id)
             res = person_resource(s, d.person_id, cases_of_person(s, d.person_id))
