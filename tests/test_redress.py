@@ -187,6 +187,17 @@ def test_a_correction_travels_to_every_decision_and_every_earlier_recipient(redr
         as_(app, "counsel1"), "redress", first.production_id, client=person
     )
     assert rebuilt.same, rebuilt.differences
+    after = app.packets.produce(
+        as_(app, "counsel1"), "redress", person, recipient=COURT, client=person
+    )
+    packet = json.loads(after.files["packet.json"])
+    [shown] = packet["disputes"]
+    [fix] = shown["corrections"]
+    assert shown["decision"] == "corrected" and fix["record_id"] == record
+    assert fix["value"] == true_dob and fix["superseded_value"] not in (None, true_dob)
+    assert shown["notices"][0]["production"] == f"production:{first.production_id}"
+    assert shown["id"] in after.files["packet.html"].decode()
+    assert record not in {r["record_id"] for r in packet["person"]["records"]}
 
 
 def test_the_disputer_may_not_decide_and_a_bad_value_is_named(redressed: Any) -> None:

@@ -29,6 +29,7 @@ from habeas.governance.disclosure import mask
 from habeas.packet import SCHEMA_VERSION
 from habeas.packet.integrity import audit_integrity
 from habeas.packet.waterfall import Pair, waterfalls
+from habeas.redress import disputes as redress
 from habeas.resolve.history import IndexState
 from habeas.store.keys import key_for
 from habeas.store.models import (
@@ -526,6 +527,84 @@ def disclosures_before(session: Session, person_id: str, as_of: datetime) -> lis
     ]
 
 
+IDENTIFIER_FIELDS = frozenset(
+    {"a_number", "ssn", "itin", "tin", "passport_number", "fbi_number", "license_number", "phone"}
+)
+
+
+def _shown(field: str | None, value: str | None, view: View) -> str | None:
+    """A corrected value as the view may see it: an identifier masked but its last four
+    unless the view sees that kind whole."""
+    kind = "passport" if field == "passport_number" else field
+    if value is None or field not in IDENTIFIER_FIELDS or kind in view.whole:
+        return value
+    return "•" * max(len(value) - 4, 0) + value[-4:]
+
+
+def disputes_before(
+    session: Session, person_id: str, record_ids: set[str], as_of: datetime, view: View
+) -> list[dict[str, Any]]:
+    """Disputes on the packet's records as they stood at ``as_of``: opened, acknowledged,
+    decided, corrected (the superseded value kept beside the new one), the statement of
+    disagreement, the notices sent. What happened after ``as_of`` is left out, so a
+    packet as of an earlier moment is the same packet."""
+    out = []
+    found = {d.id: d for d in redress.disputes(session, person_id)}
+    found.update({d.id: d for d in redress.disputes_on_records(session, record_ids)})
+    for d in sorted(found.values(), key=lambda x: x.id):
+        if d.opened_at >= as_of:
+            continue
+        done = d.decided_at is not None and d.decided_at < as_of
+        corrections = [
+            {
+                "id": f"correction:{c.id}",
+                "record_id": c.record_id,
+                "field": c.field,
+                "superseded_value": _shown(c.field, c.old_value, view),
+                "value": _shown(c.field, c.new_value, view),
+                "evidence": c.evidence,
+                "corrected_by": c.corrected_by,
+                "role": c.role,
+                "corrected_at": iso(c.corrected_at),
+                "run_id": c.run_id,
+            }
+            for c in redress.corrections_of(session, json.loads(d.record_ids))
+            if c.dispute_id == d.id and c.corrected_at < as_of
+        ]
+        stated = d.statement is not None and d.statement_at is not None and d.statement_at < as_of
+        notices = [
+            {"production": f"production:{n.production_id}", "recipient": n.recipient,
+             "notified_at": iso(n.notified_at)}
+            for n in redress.notices_of(session, d.id)
+            if n.notified_at < as_of
+        ]  # fmt: skip
+        acknowledged = d.acknowledged_at is not None and d.acknowledged_at < as_of
+        out.append(
+            {
+                "id": f"dispute:{d.id}",
+                "target_kind": d.target_kind,
+                "target": d.target,
+                "record_ids": json.loads(d.record_ids),
+                "field": d.field,
+                "reason": d.reason,
+                "opened_by": d.opened_by,
+                "opened_role": d.opened_role,
+                "opened_at": iso(d.opened_at),
+                "acknowledge_by": iso(d.acknowledge_by),
+                "decide_by": iso(d.decide_by),
+                "acknowledged_at": iso(d.acknowledged_at) if acknowledged else None,
+                "decision": d.decision if done else None,
+                "decided_by": d.decided_by if done else None,
+                "decided_at": iso(d.decided_at) if done else None,
+                "decision_reason": d.decision_reason if done else None,
+                "corrections": corrections,
+                "statement_of_disagreement": d.statement if stated else None,
+                "notices": notices,
+            }
+        )
+    return out
+
+
 def assemble(
     session: Session,
     person_id: str,
@@ -562,5 +641,8 @@ def assemble(
         "disclosures": disclosures_before(session, person_id, as_of),
         "integrity": integrity,
     }
+    disputes = disputes_before(session, person_id, set(ids), as_of, view)
+    if disputes:  # a packet with none is the packet it was before disputes existed
+        packet["disputes"] = disputes
     plain: dict[str, Any] = json.loads(json.dumps(packet, default=iso, ensure_ascii=False))
     return plain
