@@ -174,7 +174,10 @@ def test_follow_ups_are_registered_in_their_order() -> None:
         "custody: end the open placement",
         "field: settle open assignments",
     ]
-    assert AFTER_PUBLISH.names() == ["field: cancel assignments of flagged people"]
+    assert AFTER_PUBLISH.names() == [
+        "cases: re-score where facts changed",
+        "field: cancel assignments of flagged people",
+    ]
 
 
 def test_a_follow_up_list_with_nothing_registered_refuses() -> None:

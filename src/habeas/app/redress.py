@@ -25,6 +25,7 @@ from habeas.cases.queries import cases_of_person
 from habeas.errors import AccessDenied, HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize
+from habeas.governance.disclosure import facade
 from habeas.redress import disputes as store
 from habeas.redress.clocks import overdue
 from habeas.redress.rules import (
@@ -162,6 +163,7 @@ def _check(s: Session, ctx: AccessContext, action: str, res: Resource, what: lis
         )
 
 
+@facade
 class Redress:
     """Use cases: disputes, their decisions and what they set in motion."""
 

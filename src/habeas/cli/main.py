@@ -24,6 +24,7 @@ from habeas.app import Habeas
 from habeas.cli import (
     audit_cmds,
     cases_cmds,
+    dispute_cmds,
     field_cmds,
     monitor_cmds,
     packet_cmds,
@@ -107,7 +108,15 @@ def main(
         run.overrides["threads"] = threads
 
 
-for _area in (resolve_cmds, audit_cmds, cases_cmds, field_cmds, monitor_cmds, packet_cmds):
+for _area in (
+    resolve_cmds,
+    audit_cmds,
+    cases_cmds,
+    field_cmds,
+    monitor_cmds,
+    packet_cmds,
+    dispute_cmds,
+):
     app.registered_commands += _area.commands.registered_commands
     for _group, _name in _area.GROUPS:
         app.add_typer(_group, name=_name)

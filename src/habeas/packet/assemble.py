@@ -532,7 +532,7 @@ IDENTIFIER_FIELDS = frozenset(
 )
 
 
-def _shown(field: str | None, value: str | None, view: View) -> str | None:
+def _corrected_value(field: str | None, value: str | None, view: View) -> str | None:
     """A corrected value as the view may see it: an identifier masked but its last four
     unless the view sees that kind whole."""
     kind = "passport" if field == "passport_number" else field
@@ -560,8 +560,8 @@ def disputes_before(
                 "id": f"correction:{c.id}",
                 "record_id": c.record_id,
                 "field": c.field,
-                "superseded_value": _shown(c.field, c.old_value, view),
-                "value": _shown(c.field, c.new_value, view),
+                "superseded_value": _corrected_value(c.field, c.old_value, view),
+                "value": _corrected_value(c.field, c.new_value, view),
                 "evidence": c.evidence,
                 "corrected_by": c.corrected_by,
                 "role": c.role,

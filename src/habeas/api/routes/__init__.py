@@ -12,6 +12,7 @@ from habeas.api.routes import (
     auth,
     cases,
     custody,
+    disputes,
     field,
     monitor,
     packets,
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     custody.router,
     audit.router,
     packets.router,
+    disputes.router,
     admin.router,
 )
 """Every router, in the order the API serves (and documents) them."""
