@@ -127,9 +127,11 @@ def test_a_correction_travels_to_every_decision_and_every_earlier_recipient(redr
         assert s.get(IndexRecord, record).person_id == person  # the false link
         before = s.get(Case, case_id)
         tier_linked, score_linked = before.priority_tier, before.priority_score
-        history = s.execute(
-            select(PriorityHistory).where(PriorityHistory.case_id == case_id)
-        ).scalars().all()
+        history = (
+            s.execute(select(PriorityHistory).where(PriorityHistory.case_id == case_id))
+            .scalars()
+            .all()
+        )
         assert history[-1].trigger.startswith("publish")  # re-scored by the publish itself
     first = app.packets.produce(
         as_(app, "counsel1"), "redress", person, recipient=COURT, client=person, formats=("json",)
@@ -168,11 +170,15 @@ def test_a_correction_travels_to_every_decision_and_every_earlier_recipient(redr
         assert (c.old_value, c.new_value) != (None, None) and c.new_value == true_dob
         case = s.get(Case, case_id)
         assert (case.priority_tier, case.priority_score) != (tier_linked, score_linked)
-        last = s.execute(
-            select(PriorityHistory)
-            .where(PriorityHistory.case_id == case_id)
-            .order_by(PriorityHistory.id.desc())
-        ).scalars().first()
+        last = (
+            s.execute(
+                select(PriorityHistory)
+                .where(PriorityHistory.case_id == case_id)
+                .order_by(PriorityHistory.id.desc())
+            )
+            .scalars()
+            .first()
+        )
         assert last.trigger == cause and last.old_score == score_linked
         notice = s.execute(select(CorrectionNotice)).scalar_one()
         assert notice.production_id == first.production_id and notice.recipient == COURT
@@ -203,9 +209,11 @@ def test_a_correction_travels_to_every_decision_and_every_earlier_recipient(redr
 def test_the_disputer_may_not_decide_and_a_bad_value_is_named(redressed: Any) -> None:
     app, person, _ = redressed
     with app.sessions() as s:
-        record = s.execute(
-            select(IndexRecord.record_id).where(IndexRecord.person_id == person)
-        ).scalars().first()
+        record = (
+            s.execute(select(IndexRecord.record_id).where(IndexRecord.person_id == person))
+            .scalars()
+            .first()
+        )
     opened = app.redress.open(
         as_(app, "super1"), "case_review", person, "record", record, "The birth date is wrong here."
     )
