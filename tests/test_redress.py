@@ -247,6 +247,9 @@ def test_the_disputer_may_not_decide_and_a_bad_value_is_named(redressed: Any) ->
         client=person,
     )
     assert filed.statement and filed.verified
+    with pytest.raises(AccessDenied):  # where a person's records went is not for everyone
+        app.redress.redirects(as_(app, "field1"), "field_operation", person)
+    assert app.redress.redirects(as_(app, "super1"), "case_review", person) == []
 
 
 def test_clocks_skip_weekends_and_federal_holidays() -> None:

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from habeas.app.index.grants import entry, person_resource
+from habeas.app.index.grants import entry, person_resource, refuse
 from habeas.cases.queries import cases_of_person
-from habeas.errors import AccessDenied, HabeasError, NotFound
+from habeas.errors import HabeasError, NotFound
 from habeas.governance import audit
 from habeas.governance.authz import AccessContext, Resource, authorize
-from habeas.governance.disclosure import facade
+from habeas.governance.disclosure import FIELD_KINDS, facade, saw
 from habeas.redress import disputes as store
 from habeas.redress.clocks import overdue
 from habeas.redress.rules import (
@@ -97,6 +97,8 @@ def _utc_now() -> datetime:
 
 
 def _out(s: Session, d: Dispute, today: date) -> DisputeOut:
+    if d.field in FIELD_KINDS and d.claimed_value:  # an identifier leaves masked as its kind
+        saw(FIELD_KINDS[d.field], d.claimed_value)
     return DisputeOut(
         dispute_id=d.id,
         person_id=d.person_id,
@@ -144,23 +146,14 @@ def _dispute_resource(s: Session, d: Dispute) -> Resource:
     )
 
 
-def _check(s: Session, ctx: AccessContext, action: str, res: Resource, what: list[str]) -> None:
+def _check(ctx: AccessContext, action: str, res: Resource, what: list[str]) -> None:
     """Cedar decides (and counsel acts for the client they name, no one else); a refusal
     is audited with its reason and raised."""
     if ctx.role == "counsel" and res.kind == "Person" and ctx.client != res.id:
-        why = "counsel acts only for the client they name"
-        raise AccessDenied(
-            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {why}",
-            entry(ctx, action, what, False, why),
-            why,
-        )
+        raise refuse(ctx, action, what, "counsel acts only for the client they name")
     decision = authorize(ctx, action, res)
     if not decision.allowed:
-        raise AccessDenied(
-            f"{ctx.user} ({ctx.role}, purpose {ctx.purpose}) may not {action}: {decision.why()}",
-            entry(ctx, action, what, False, decision.why()),
-            decision.why(),
-        )
+        raise refuse(ctx, action, what, decision.why())
 
 
 @facade
@@ -191,7 +184,7 @@ class Redress:
         with self.app.work(principal, purpose, "dispute_open", client=client, write=True) as w:
             s, ctx = w.session, w.ctx
             res = person_resource(s, person_id, cases_of_person(s, person_id))
-            _check(s, ctx, "dispute", res, [f"person:{person_id}"])
+            _check(ctx, "dispute", res, [f"person:{person_id}"])
             if not queries.person_record_ids(s, person_id):
                 raise NotFound(f"no person {person_id}")
             ids = store.target_records(s, person_id, kind, target)
@@ -235,11 +228,12 @@ class Redress:
             rows = store.disputes(s, person_id)
             if person_id is not None:
                 res = person_resource(s, person_id, cases_of_person(s, person_id))
-                _check(s, ctx, "dispute", res, [f"person:{person_id}"])
+                _check(ctx, "dispute", res, [f"person:{person_id}"])
             elif ctx.role not in ("supervisor", "oversight"):
-                raise AccessDenied(
-                    f"{ctx.user} ({ctx.role}) may list the disputes of one person only",
-                    entry(ctx, "dispute_list", ["disputes"], False, "role"),
+                raise refuse(
+                    ctx,
+                    "dispute_list",
+                    ["disputes"],
                     "only a supervisor or oversight lists every dispute",
                 )
             out = [_out(s, d, today) for d in rows]
@@ -249,10 +243,13 @@ class Redress:
             return out
 
     def redirects(
-        self, principal: Principal | None, purpose: str | None, person_id: str
+        self, principal: Principal | None, purpose: str | None, person_id: str, client: str = ""
     ) -> list[Redirect]:
-        """Where the records of a person id went (after a split or a correction)."""
-        with self.app.work(principal, purpose, "person_redirects") as w:
+        """Where the records of a person id went (after a split or a correction), for
+        whoever may dispute that person's data."""
+        with self.app.work(principal, purpose, "person_redirects", client=client) as w:
+            res = person_resource(w.session, person_id, cases_of_person(w.session, person_id))
+            _check(w.ctx, "dispute", res, [f"person:{person_id}"])
             rows = store.redirects_from(w.session, person_id)
             w.done(f"{len(rows)} redirect(s)", [f"person:{person_id}"])
             return [
@@ -271,9 +268,7 @@ class Redress:
 
     def _deciding(self, w: Work, dispute_id: int) -> Dispute:
         d = store.get_dispute(w.session, dispute_id)
-        _check(
-            w.session, w.ctx, "decide_dispute", _dispute_resource(w.session, d), [f"dispute:{d.id}"]
-        )
+        _check(w.ctx, "decide_dispute", _dispute_resource(w.session, d), [f"dispute:{d.id}"])
         if not store.sealed(w.session, d):
             raise HabeasError(
                 f"dispute {d.id} does not carry its seal: it was edited outside habeas"
@@ -377,7 +372,7 @@ class Redress:
             rel = relink(st, persons, now, [Correction(c.id, rid, name, new)])
             c.run_id = rel.run_id
             store.seal_correction(w.session, c)
-            outcome = self._propagate(w, st, d, rel, [rid], cause, now)
+            outcome = self._propagate(w, st, d.id, rel, [rid], cause, evidence, now)
         outcome["correction"] = {"id": c.id, "record": rid, "field": name}
         return outcome
 
@@ -398,7 +393,7 @@ class Redress:
                 f"{len(records)} record(s) kept apart from the rest, for good",
             )
             rel = relink(st, [d.person_id], now)
-            outcome = self._propagate(w, st, d, rel, records, cause, now)
+            outcome = self._propagate(w, st, d.id, rel, records, cause, why, now)
         outcome["split_decision"] = rec.decision_id
         return outcome
 
@@ -412,10 +407,11 @@ class Redress:
         self,
         w: Work,
         st: Any,
-        d: Dispute,
+        dispute_id: int,
         rel: Relinked,
         records: list[str],
         cause: str,
+        why: str,
         now: datetime,
     ) -> dict[str, Any]:
         """Publish the re-linked persons (re-score and field follow-ups run there, citing
@@ -446,11 +442,11 @@ class Redress:
             + f"; flags cleared: {', '.join(cleared) or 'none'}"
             + f"; raised: {', '.join(raised) or 'none'}",
         )
-        redirects = store.add_redirects(s, rel.moved, cause, d.decision_reason or cause, now)
+        redirects = store.add_redirects(s, rel.moved, cause, why, now)
         productions = store.earlier_recipients(s, records)
         notices = store.notify(
             s,
-            d.id,
+            dispute_id,
             productions,
             f"{cause}: the records {', '.join(records)} you received were corrected; "
             "ask for a new packet",
@@ -491,7 +487,7 @@ class Redress:
             s, ctx = w.session, w.ctx
             d = store.get_dispute(s, dispute_id)
             res = person_resource(s, d.person_id, cases_of_person(s, d.person_id))
-            _check(s, ctx, "dispute", res, [f"dispute:{d.id}"])
+            _check(ctx, "dispute", res, [f"dispute:{d.id}"])
             if d.decision != "denied":
                 raise HabeasError(
                     f"dispute {d.id} is {d.decision or 'not decided'}: a statement of "

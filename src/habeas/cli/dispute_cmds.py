@@ -14,6 +14,7 @@ from habeas.cli.access import AsUser, Json, Purpose, acting, refusals
 from habeas.cli.context import err, out
 from habeas.cli.render import emit_json
 from habeas.errors import HabeasError
+from habeas.redress.rules import MAX_DOCUMENT_BYTES
 
 dispute_app = typer.Typer(
     help="Disputes on a person's record, link or flag: opened by counsel, a case officer or "
@@ -28,7 +29,6 @@ GROUPS: tuple[tuple[typer.Typer, str], ...] = ((dispute_app, "dispute"),)
 Client = Annotated[
     str, typer.Option(help="Counsel: the client (a person id) you act for.", show_default=False)
 ]
-MAX_DOCUMENT = 5 * 1024 * 1024
 
 
 def _show(d: DisputeOut, json_out: bool) -> None:
@@ -54,8 +54,8 @@ def _documents(paths: list[Path] | None) -> list[tuple[str, bytes]]:
     docs = []
     for p in paths or []:
         try:
-            if p.stat().st_size > MAX_DOCUMENT:
-                raise HabeasError(f"document {p}: over {MAX_DOCUMENT:,} bytes")
+            if p.stat().st_size > MAX_DOCUMENT_BYTES:
+                raise HabeasError(f"document {p}: over {MAX_DOCUMENT_BYTES:,} bytes")
             docs.append((p.name, p.read_bytes()))
         except OSError as exc:
             raise HabeasError(f"document {p}: {exc.strerror or exc}") from None

@@ -25,7 +25,7 @@ from habeas.cases.history import chain_problem
 from habeas.cases.instruments import FORMS
 from habeas.cases.lifecycle import event_from_payload, transition
 from habeas.cases.queries import court_entry
-from habeas.governance.disclosure import mask
+from habeas.governance.disclosure import FIELD_KINDS, mask
 from habeas.packet import SCHEMA_VERSION
 from habeas.packet.integrity import audit_integrity
 from habeas.packet.waterfall import Pair, waterfalls
@@ -527,18 +527,10 @@ def disclosures_before(session: Session, person_id: str, as_of: datetime) -> lis
     ]
 
 
-IDENTIFIER_FIELDS = frozenset(
-    {"a_number", "ssn", "itin", "tin", "passport_number", "fbi_number", "license_number", "phone"}
-)
-
-
-def _corrected_value(field: str | None, value: str | None, view: View) -> str | None:
-    """A corrected value as the view may see it: an identifier masked but its last four
-    unless the view sees that kind whole."""
-    kind = "passport" if field == "passport_number" else field
-    if value is None or field not in IDENTIFIER_FIELDS or kind in view.whole:
-        return value
-    return "•" * max(len(value) - 4, 0) + value[-4:]
+def _corrected_value(field: str, value: str | None, view: View) -> str | None:
+    """A corrected value as the view may see it (an identifier field's by its kind)."""
+    kind = FIELD_KINDS.get(field)
+    return value if kind is None else _shown(view, kind, value)
 
 
 def disputes_before(

@@ -11,9 +11,7 @@ one audit entry, and a case whose facts did not change is left alone.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -24,28 +22,16 @@ from sqlalchemy.orm import Session
 from habeas.cases.casefile import TERMINAL
 from habeas.governance import audit
 from habeas.prioritize.facts import FACT_SOURCES, facts_for_persons
-from habeas.prioritize.policy import DEFAULT_POLICY, Policy, evaluate, load_policy
-from habeas.prioritize.service import facts_hash
+from habeas.prioritize.policy import DEFAULT_POLICY, Policy, load_policy
+from habeas.prioritize.service import Rescored, score_case
 from habeas.sources.registry import effective_purposes
-from habeas.store.models import Case, PriorityHistory
+from habeas.store.models import Case
 from habeas.store.staging import StagingStore
 
 SYSTEM_ACTOR = "habeas:priorities"
 """The account a re-score is recorded as: no person asked for it."""
 SCORING_PURPOSE = "case_review"
 """Cases are prioritized for case review: only sources declared for it give facts."""
-
-
-@dataclass(frozen=True)
-class Rescored:
-    """One case whose priority changed."""
-
-    case_id: int
-    person_id: str
-    old_tier: int | None
-    old_score: float | None
-    tier: int
-    score: float
 
 
 @cache
@@ -101,33 +87,9 @@ def _rescore(
     )
     out = []
     for case in cases:
-        f = facts[case.person_id]
-        h = facts_hash(pol.version, f)
-        if h == case.facts_hash:
+        change = score_case(session, case, pol, facts[case.person_id], now, trigger)
+        if change is None:
             continue
-        p = evaluate(pol, f)
-        change = Rescored(
-            case.id, case.person_id, case.priority_tier, case.priority_score, p.tier, float(p.score)
-        )
-        case.priority_tier, case.priority_score = p.tier, float(p.score)
-        case.policy_version = p.policy_version
-        case.priority_explanation = json.dumps([asdict(x) for x in p.fired], default=str)
-        case.facts_hash = h
-        case.updated_at = now
-        session.add(
-            PriorityHistory(
-                case_id=case.id,
-                valid_from=now,
-                policy_version=p.policy_version,
-                tier=p.tier,
-                score=float(p.score),
-                explanation=case.priority_explanation,
-                facts_hash=h,
-                trigger=trigger[:200],
-                old_tier=change.old_tier,
-                old_score=change.old_score,
-            )
-        )
         audit.append(
             session,
             user=SYSTEM_ACTOR,
@@ -136,8 +98,9 @@ def _rescore(
             action="reprioritize",
             resources=[f"case:{case.id}"],
             decision="allow",
-            detail=f"{trigger}: tier {change.old_tier} → {p.tier}, score {change.old_score} → "
-            f"{float(p.score)}; policy {p.policy_version}; facts {h[:16]}",
+            detail=f"{trigger}: tier {change.old_tier} → {change.tier}, score "
+            f"{change.old_score} → {change.score}; policy {pol.version}; "
+            f"facts {(case.facts_hash or '')[:16]}",
             now=now,
         )
         out.append(change)

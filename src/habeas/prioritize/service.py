@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from habeas.cases.access import case_resource
 from habeas.cases.casefile import TERMINAL
@@ -46,6 +47,52 @@ def facts_hash(policy_version: str, facts: dict[str, Fact]) -> str:
     data = {k: [v.value, list(v.record_ids)] for k, v in sorted(facts.items())}
     blob = json.dumps([policy_version, data], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """One case whose priority changed."""
+
+    case_id: int
+    person_id: str
+    old_tier: int | None
+    old_score: float | None
+    tier: int
+    score: float
+
+
+def score_case(
+    s: Session, case: Case, policy: Policy, facts: dict[str, Fact], now: datetime, trigger: str
+) -> Rescored | None:
+    """Score one case from its facts unless their fingerprint is unchanged (then None):
+    the case's priority set and a row of its priority history added (trigger, old → new)."""
+    h = facts_hash(policy.version, facts)
+    if h == case.facts_hash:
+        return None
+    p = evaluate(policy, facts)
+    change = Rescored(
+        case.id, case.person_id, case.priority_tier, case.priority_score, p.tier, float(p.score)
+    )
+    case.priority_tier, case.priority_score = p.tier, float(p.score)
+    case.policy_version = p.policy_version
+    case.priority_explanation = json.dumps([asdict(x) for x in p.fired], default=str)
+    case.facts_hash = h
+    case.updated_at = now
+    s.add(
+        PriorityHistory(
+            case_id=case.id,
+            valid_from=now,
+            policy_version=p.policy_version,
+            tier=p.tier,
+            score=float(p.score),
+            explanation=case.priority_explanation,
+            facts_hash=h,
+            trigger=trigger[:200],
+            old_tier=change.old_tier,
+            old_score=change.old_score,
+        )
+    )
+    return change
 
 
 def prioritize_cases(
@@ -87,34 +134,13 @@ def prioritize_cases(
             now = datetime.now(UTC).replace(tzinfo=None)
             for case in allowed:
                 f = facts[case.person_id]
-                h = facts_hash(policy.version, f)
-                if h == case.facts_hash:
+                change = score_case(s, case, policy, f, now, f"prioritize by {ctx.user}")
+                if change is None:
                     report.unchanged += 1
                     report.by_tier[case.priority_tier or 0] += 1
                     continue
-                p = evaluate(policy, f)
-                old_tier, old_score = case.priority_tier, case.priority_score
-                case.priority_tier, case.priority_score = p.tier, float(p.score)
-                case.policy_version = p.policy_version
-                case.priority_explanation = json.dumps([asdict(x) for x in p.fired], default=str)
-                case.facts_hash = h
-                case.updated_at = now
                 changed.append(case)
-                s.add(
-                    PriorityHistory(
-                        case_id=case.id,
-                        valid_from=now,
-                        policy_version=p.policy_version,
-                        tier=p.tier,
-                        score=float(p.score),
-                        explanation=case.priority_explanation,
-                        facts_hash=h,
-                        trigger=f"prioritize by {ctx.user}",
-                        old_tier=old_tier,
-                        old_score=old_score,
-                    )
-                )
-                report.by_tier[p.tier] += 1
+                report.by_tier[change.tier] += 1
             report.scored = len(changed)
             audit.append(
                 s,

@@ -37,15 +37,6 @@ def add_working_days(start: date, n: int) -> date:
     return day
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Working days after ``start`` up to and including ``end`` (0 when ``end`` ≤ ``start``)."""
-    n, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        n += is_working_day(day)
-    return n
-
-
 @dataclass(frozen=True)
 class Clocks:
     """A dispute's due dates."""

@@ -11,8 +11,9 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from habeas.errors import HabeasError, NotFound
@@ -173,10 +174,25 @@ def disputes(s: Session, person_id: str | None = None, open_only: bool = False) 
     return list(s.execute(q).scalars())
 
 
+def _naming(column: Any, record_ids: Iterable[str]) -> list[Any]:
+    """Conditions, one per chunk of records, for a JSON list column naming any of them
+    (a prefilter; callers check the parsed list)."""
+    ids = sorted(set(record_ids))
+    return [
+        or_(*(column.contains(json.dumps(r)) for r in ids[i : i + 200]))
+        for i in range(0, len(ids), 200)
+    ]
+
+
 def disputes_on_records(s: Session, record_ids: Iterable[str]) -> list[Dispute]:
     """Disputes about any of these records (a record's statement travels with it)."""
     wanted = set(record_ids)
-    return [d for d in disputes(s) if wanted & set(json.loads(d.record_ids))]
+    found: dict[int, Dispute] = {}
+    for cond in _naming(Dispute.record_ids, wanted):
+        for d in s.execute(select(Dispute).where(cond)).scalars():
+            if wanted & set(json.loads(d.record_ids)):
+                found[d.id] = d
+    return [found[k] for k in sorted(found)]
 
 
 def add_correction(
@@ -241,8 +257,12 @@ def corrections_of(s: Session, record_ids: Iterable[str]) -> list[RecordCorrecti
 def earlier_recipients(s: Session, record_ids: Iterable[str]) -> list[PacketProduction]:
     """Productions that carried any of these records (the accounting of disclosures)."""
     wanted = set(record_ids)
-    rows = s.execute(select(PacketProduction).order_by(PacketProduction.id)).scalars()
-    return [p for p in rows if wanted & set(json.loads(p.record_ids or "[]"))]
+    found: dict[int, PacketProduction] = {}
+    for cond in _naming(PacketProduction.record_ids, wanted):
+        for p in s.execute(select(PacketProduction).where(cond)).scalars():
+            if wanted & set(json.loads(p.record_ids or "[]")):
+                found[p.id] = p
+    return [found[k] for k in sorted(found)]
 
 
 def notify(

@@ -22,7 +22,6 @@ from habeas.resolve.normalize import INPUT_COLUMNS, prepare
 from habeas.resolve.run import (
     PAIR_FLOOR,
     STAGED_COLUMNS,
-    Resolution,
     finish_run,
     last_model,
     link_new,
@@ -44,7 +43,6 @@ class Relinked:
     """Each person now holding one of those records → all its records."""
     moved: list[tuple[str, str, int]] = field(default_factory=list)
     """(old person id, new person id, records) for records that changed person."""
-    resolution: Resolution | None = None
 
     @property
     def persons(self) -> list[str]:
@@ -154,6 +152,4 @@ def relink(
         new = now_of.get(rid)
         if new is not None and new != old:
             moved[(old, new)] = moved.get((old, new), 0) + 1
-    return Relinked(
-        run_id, before, after, [(a, b, n) for (a, b), n in sorted(moved.items())], result
-    )
+    return Relinked(run_id, before, after, [(a, b, n) for (a, b), n in sorted(moved.items())])

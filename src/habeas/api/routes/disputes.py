@@ -115,6 +115,8 @@ def statement(h: H, c: C, dispute_id: DisputeId, body: Statement) -> DisputeOut:
 
 @router.get("/persons/{person_id}/redirects", tags=["disputes"])
 @edge
-def redirects(h: H, c: C, person_id: Id) -> list[Redirect]:
+def redirects(
+    h: H, c: C, person_id: Id, client: Annotated[str, Query(max_length=64)] = ""
+) -> list[Redirect]:
     """Where the records of a person id went after a split or a correction."""
-    return h.redress.redirects(c.principal, c.purpose, person_id)
+    return h.redress.redirects(c.principal, c.purpose, person_id, client)
